@@ -1,0 +1,57 @@
+"""The project's error hierarchy and the exit codes the CLI maps it to."""
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Documented process exit codes (README, "Exit codes")."""
+
+    OK = 0
+    OVERDUE_FOUND = 1
+    USAGE = 2
+    CONFIG = 3
+    MAILBOX = 4
+
+
+class InboxAuditError(Exception):
+    """Base of every error the CLI reports as one line; `hint` is an optional second line."""
+
+    exit_code: ExitCode = ExitCode.CONFIG
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class UsageError(InboxAuditError):
+    """The command line is wrong (bad SOURCE, bad --sla, bad --as-of...)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(InboxAuditError):
+    """Configuration is missing or invalid (no password available, bad CA file...)."""
+
+    exit_code = ExitCode.CONFIG
+
+
+class MailboxError(InboxAuditError):
+    """The mailbox could not be read: connection, TLS, login, missing folder, unreadable file."""
+
+    exit_code = ExitCode.MAILBOX
+
+
+class ConnectionFailed(MailboxError):
+    """The server could not be reached or the connection dropped."""
+
+
+class TLSFailed(MailboxError):
+    """TLS negotiation or certificate verification failed."""
+
+
+class LoginFailed(MailboxError):
+    """The server refused the credentials."""
+
+
+class FolderNotFound(MailboxError):
+    """A folder named on the command line does not exist."""

@@ -1,0 +1,220 @@
+"""Frozen data types that flow through the pipeline, from fetched headers to the report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class FolderRole(StrEnum):
+    """What a folder is for; decides whether it is scanned and how its mail is read."""
+
+    INBOX = "inbox"
+    SENT = "sent"
+    ARCHIVE = "archive"
+    ALL = "all"  # Gmail's [Gmail]/All Mail: every message again
+    DRAFTS = "drafts"
+    TRASH = "trash"
+    JUNK = "junk"
+    OTHER = "other"  # any other mail folder (per-client folders, labels...)
+
+
+#: Roles whose folders are never scanned.
+SKIPPED_ROLES = frozenset({FolderRole.DRAFTS, FolderRole.TRASH, FolderRole.JUNK})
+
+
+@dataclass(frozen=True)
+class ListedFolder:
+    """A folder as the source lists it, before roles are assigned."""
+
+    name: str  # decoded, human-readable (IMAP modified UTF-7 already decoded)
+    attributes: frozenset[str]  # lower-cased LIST attributes, e.g. {"\\sent", "\\hasnochildren"}
+    delimiter: str | None = None
+    selectable: bool = True
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A folder with its role and whether the audit reads it."""
+
+    name: str
+    role: FolderRole
+    scanned: bool
+    messages: int | None = None  # count the source reported, when known
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    """One message as fetched: header bytes plus the server's metadata. Never a body."""
+
+    folder: str
+    uid: int
+    internal_date: datetime | None  # aware; IMAP INTERNALDATE or mbox "From " line date
+    flags: frozenset[str]  # as the server gives them, e.g. {"\\Seen", "\\Answered"}
+    header_bytes: bytes  # RFC 5322 header section (only the fields in headers.HEADER_FIELDS over IMAP)
+    conversation_id: str | None = None  # provider thread id (Gmail X-GM-THRID) when the source has one
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A message that could not be fetched or parsed: reported and skipped, never fatal."""
+
+    folder: str
+    uid: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Address:
+    """A mailbox address: lower-cased addr-spec plus decoded display name."""
+
+    email: str  # lower-cased; "" when the header held no usable address
+    name: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+@dataclass(frozen=True)
+class Message:
+    """A parsed message: decoded text and aware UTC datetimes, no bytes."""
+
+    folder: str
+    uid: int
+    message_id: str | None  # without angle brackets, as written (case kept)
+    in_reply_to: tuple[str, ...]
+    references: tuple[str, ...]  # oldest first, as in the header
+    from_: Address | None
+    reply_to: tuple[Address, ...]
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    subject: str  # decoded (RFC 2047), unfolded, "" when absent
+    date: datetime | None  # Date header, UTC; None when absent or unparsable
+    received_at: datetime | None  # date of the first (topmost) Received header, UTC
+    internal_date: datetime | None  # from the source, UTC
+    flags: frozenset[str]
+    conversation_id: str | None  # provider id (Gmail X-GM-THRID) or Outlook Thread-Index root
+    # (lower-cased header name, decoded unfolded value) for every header that can reveal
+    # automated mail: Auto-Submitted, Precedence, List-*, Return-Path, Content-Type, X-Autoreply...
+    auto_headers: tuple[tuple[str, str], ...] = ()
+    # Content-Language / Accept-Language values, for the holding reply's language.
+    language_hints: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """Unique within one audit: the same Message-ID may sit in several folders."""
+        return f"{self.folder}\x00{self.uid}"
+
+    @property
+    def arrived_at(self) -> datetime | None:
+        """When the message reached the mailbox: INTERNALDATE, then Received, then Date."""
+        return self.internal_date or self.received_at or self.date
+
+
+class Reason(StrEnum):
+    """Why an inbound message needs no answer. Shown in every output."""
+
+    FROM_ME = "from_me"
+    AUTO_SUBMITTED = "auto_submitted"  # RFC 3834 Auto-Submitted other than "no"
+    BULK = "bulk"  # Precedence: bulk / list / junk
+    MAILING_LIST = "mailing_list"  # List-Id / List-Unsubscribe / List-Post...
+    BOUNCE = "bounce"  # delivery status notification, empty Return-Path, MAILER-DAEMON
+    RECEIPT = "receipt"  # read receipt (MDN, RFC 8098)
+    AUTO_REPLY = "auto_reply"  # out-of-office, vacation and other auto-replies
+    NOREPLY_SENDER = "noreply_sender"  # no-reply@, postmaster@, notifications@...
+    CALENDAR = "calendar"  # meeting accepted/declined notices
+    SPAM = "spam"  # marked spam by a filter (X-Spam-Flag: YES)
+    NO_SENDER = "no_sender"  # no usable From address
+    NOT_TO_ME = "sent_folder"  # a message in the Sent folder that is not from me
+
+
+class Status(StrEnum):
+    """The outcome of one inbound message (and, worst-first, of a thread)."""
+
+    ANSWERED = "answered"
+    PENDING = "pending"
+    OVERDUE = "overdue"
+    NOT_CUSTOMER = "not_customer"
+
+
+@dataclass(frozen=True)
+class ReplyRef:
+    """The reply that answered an inbound message."""
+
+    message_id: str | None
+    sent_at: datetime
+    latency_seconds: int
+
+
+@dataclass(frozen=True)
+class MessageResult:
+    """The audit's verdict on one inbound message."""
+
+    message: Message
+    status: Status
+    reason: Reason | None  # set when status is not_customer
+    thread_id: str
+    reply: ReplyRef | None  # None when unanswered, or answered per \\Answered with no copy found
+    answered_by_flag: bool = False  # \\Answered set, no reply copy found: latency unknown
+
+
+@dataclass(frozen=True)
+class HoldingReply:
+    """A ready-to-paste message telling the customer when they will get an answer."""
+
+    to: str
+    subject: str
+    body: str
+    language: str  # "fr" or "en"
+    promised_by: datetime
+
+
+@dataclass(frozen=True)
+class ThreadResult:
+    """One conversation with a customer, as the report shows it."""
+
+    thread_id: str
+    subject: str
+    correspondent: Address
+    folder: str  # where its latest inbound message sits
+    status: Status  # worst of its customer messages: overdue > pending > answered
+    waiting_since: datetime | None  # oldest unanswered customer message
+    waiting_seconds: int | None
+    answered_late: bool  # some customer message answered after the SLA
+    max_latency_seconds: int | None  # longest known response time in the thread
+    holding_reply: HoldingReply | None  # for pending and overdue threads
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Headline figures of an audit."""
+
+    customer_messages: int
+    answered: int
+    answered_late: int
+    answered_unknown_latency: int  # \\Answered with no reply copy found
+    pending: int
+    overdue: int
+    not_customer: int
+    median_response_seconds: float | None
+    p90_response_seconds: float | None
+    within_sla_ratio: float | None
+    unreadable: int
+    duplicates: int  # copies of one message in several folders, counted once
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """Everything one audit found; renderers turn it into text."""
+
+    source: str  # display form, never a password
+    as_of: datetime
+    sla_seconds: int
+    identities: tuple[str, ...]
+    identities_detected: tuple[str, ...]  # the subset found in the Sent folder
+    folders: tuple[Folder, ...]
+    summary: Summary
+    messages: tuple[MessageResult, ...]  # every inbound message, oldest first
+    threads: tuple[ThreadResult, ...]  # customer threads, worst and longest wait first
+    unreadable: tuple[Unreadable, ...]
