@@ -52,8 +52,12 @@ class RawMessage:
     uid: int
     internal_date: datetime | None  # aware; IMAP INTERNALDATE or mbox "From " line date
     flags: frozenset[str]  # as the server gives them, e.g. {"\\Seen", "\\Answered"}
-    header_bytes: bytes  # RFC 5322 header section (only the fields in headers.HEADER_FIELDS over IMAP)
-    conversation_id: str | None = None  # provider thread id (Gmail X-GM-THRID) when the source has one
+    header_bytes: (
+        bytes  # RFC 5322 header section (only the fields in headers.HEADER_FIELDS over IMAP)
+    )
+    conversation_id: str | None = (
+        None  # provider thread id (Gmail X-GM-THRID) when the source has one
+    )
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,7 @@ class Reason(StrEnum):
     CALENDAR = "calendar"  # meeting accepted/declined notices
     SPAM = "spam"  # marked spam by a filter (X-Spam-Flag: YES)
     NO_SENDER = "no_sender"  # no usable From address
-    NOT_TO_ME = "sent_folder"  # a message in the Sent folder that is not from me
+    IN_SENT_FOLDER = "sent_folder"  # a message in the Sent folder that is not from me
 
 
 class Status(StrEnum):

@@ -18,7 +18,9 @@ def parse_duration(text: str) -> timedelta:
     """Parse '24h', '4h', '2d', '90m', '1.5d' (a bare number means hours)."""
     match = _DURATION.match(text)
     if not match:
-        raise UsageError(f"invalid duration {text!r}", hint="use a number and a unit: 4h, 24h, 2d, 90m")
+        raise UsageError(
+            f"invalid duration {text!r}", hint="use a number and a unit: 4h, 24h, 2d, 90m"
+        )
     value = float(match.group(1))
     unit = (match.group(2) or "h").lower()
     seconds = value * _UNIT_SECONDS[unit]

@@ -58,7 +58,9 @@ class MailSource(Protocol):
         """How many messages the folder holds, when cheaply known."""
         ...
 
-    def fetch(self, folder: str, progress: Progress | None = None) -> Iterator[RawMessage | Unreadable]:
+    def fetch(
+        self, folder: str, progress: Progress | None = None
+    ) -> Iterator[RawMessage | Unreadable]:
         """Every message of one folder: header fields, flags and internal date. Read-only."""
         ...
 
