@@ -11,6 +11,7 @@ class ExitCode(IntEnum):
     USAGE = 2
     CONFIG = 3
     MAILBOX = 4
+    INTERNAL = 5  # a bug: reported in one line, never a traceback
 
 
 class InboxAuditError(Exception):

@@ -36,6 +36,7 @@ class Settings:
     sla: timedelta = timedelta(hours=24)
     me: tuple[str, ...] = ()  # lower-cased addresses given with --me
     sent_folder: str | None = None  # --sent-folder override
+    skip_folders: tuple[str, ...] = ()  # folders never scanned, besides Drafts/Trash/Junk
     lang: str | None = None  # force the holding replies' language ("fr" / "en")
     tz: tzinfo = field(default_factory=tz.tzlocal)  # owner's zone, for promises and display
     # How far apart a customer message and a reply without threading headers may be and still

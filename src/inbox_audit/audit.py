@@ -1,0 +1,208 @@
+"""Run the pipeline: read a source into Messages, then Messages + settings + now → AuditReport."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from inbox_audit.classify import classify
+from inbox_audit.folders import assign_roles
+from inbox_audit.headers import UnparsableMessage, parse_message
+from inbox_audit.holding import holding_reply
+from inbox_audit.metrics import message_result, summarize, thread_results
+from inbox_audit.model import (
+    AuditReport,
+    Folder,
+    FolderRole,
+    Message,
+    MessageResult,
+    Reason,
+    Status,
+    ThreadResult,
+    Unreadable,
+)
+from inbox_audit.pairing import pair_thread
+from inbox_audit.settings import Settings
+from inbox_audit.source import MailSource, Progress
+from inbox_audit.threads import build_threads, message_time
+
+# When one message sits in several folders (Gmail labels, All Mail, copies), the copy kept is
+# the one in the most telling folder.
+_ROLE_PREFERENCE = {
+    FolderRole.INBOX: 0,
+    FolderRole.OTHER: 1,
+    FolderRole.ARCHIVE: 2,
+    FolderRole.SENT: 3,
+    FolderRole.ALL: 4,
+}
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What was read from a source: folders with roles, parsed messages, and failures."""
+
+    source: str
+    folders: tuple[Folder, ...]
+    messages: tuple[Message, ...]
+    unreadable: tuple[Unreadable, ...]
+
+
+def collect(
+    source: MailSource, display: str, settings: Settings, progress: Progress | None = None
+) -> Collected:
+    """Read every scanned folder of a source. Parsing happens as messages stream in."""
+    folders = []
+    for folder in assign_roles(source.list_folders(), settings.sent_folder, settings.skip_folders):
+        count = source.message_count(folder.name) if folder.scanned else None
+        folders.append(dataclasses.replace(folder, messages=count))
+    messages: list[Message] = []
+    unreadable: list[Unreadable] = []
+    for folder in folders:
+        if not folder.scanned:
+            continue
+        for item in source.fetch(folder.name, progress):
+            if isinstance(item, Unreadable):
+                unreadable.append(item)
+                continue
+            try:
+                messages.append(parse_message(item))
+            except UnparsableMessage as exc:
+                unreadable.append(Unreadable(item.folder, item.uid, str(exc) or "unparsable"))
+    return Collected(display, tuple(folders), tuple(messages), tuple(unreadable))
+
+
+def _dedupe(messages: Iterable[Message], roles: dict[str, FolderRole]) -> tuple[list[Message], int]:
+    """Keep one copy per message; the copy keeps the earliest arrival and every flag."""
+    groups: dict[tuple[str, ...], list[Message]] = {}
+    for message in messages:
+        sender = message.from_.email if message.from_ else ""
+        if message.message_id:
+            key: tuple[str, ...] = ("id", message.message_id.strip().lower(), sender)
+        elif message.date is not None:
+            key = ("hdr", sender, message.date.isoformat(), message.subject)
+        else:
+            key = ("key", message.key)
+        groups.setdefault(key, []).append(message)
+    kept: list[Message] = []
+    for copies in groups.values():
+        best = min(copies, key=lambda m: (_ROLE_PREFERENCE.get(roles[m.folder], 9), m.key))
+        if len(copies) > 1:
+            dates = [m.internal_date for m in copies if m.internal_date is not None]
+            flags = frozenset().union(*(m.flags for m in copies))
+            best = dataclasses.replace(
+                best, internal_date=min(dates) if dates else None, flags=flags
+            )
+        kept.append(best)
+    return kept, sum(len(copies) - 1 for copies in groups.values())
+
+
+def detect_identities(messages: Sequence[Message], roles: dict[str, FolderRole]) -> list[str]:
+    """The owner's addresses, from the From of the Sent folder.
+
+    A customer's message filed into Sent by mistake must not make that customer "me": an
+    address counts when it sent several messages, or when mail elsewhere was addressed to it.
+    """
+    sent = Counter(
+        m.from_.email
+        for m in messages
+        if roles.get(m.folder) is FolderRole.SENT and m.from_ is not None and m.from_.email
+    )
+    addressed = {
+        a.email
+        for m in messages
+        if roles.get(m.folder) is not FolderRole.SENT
+        for a in (*m.to, *m.cc)
+    }
+    total = sum(sent.values())
+    return sorted(
+        address
+        for address, count in sent.items()
+        if count >= 3 or address in addressed or count * 5 >= total
+    )
+
+
+def _owner_name(messages: Iterable[Message], me: frozenset[str]) -> str | None:
+    names = Counter(
+        m.from_.name
+        for m in messages
+        if m.from_ is not None and m.from_.email in me and m.from_.name
+    )
+    return names.most_common(1)[0][0] if names else None
+
+
+def audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditReport:
+    """The pure core: statuses, pairs, figures and holding replies as of `as_of`."""
+    roles = {folder.name: folder.role for folder in collected.folders}
+    unreadable = list(collected.unreadable)
+    dated: list[Message] = []
+    for message in collected.messages:
+        if message.arrived_at is None:
+            unreadable.append(Unreadable(message.folder, message.uid, "no usable date"))
+        else:
+            dated.append(message)
+
+    detected = detect_identities(dated, roles)
+    me = frozenset(settings.me) | frozenset(detected)
+    unique, duplicates = _dedupe(dated, roles)
+    # An audit "as of" a past moment sees the mailbox as it was then.
+    present = [m for m in unique if (t := message_time(m, me)) is not None and t <= as_of]
+
+    reasons: dict[str, Reason | None] = {
+        m.key: classify(m, me, roles.get(m.folder) is FolderRole.SENT) for m in present
+    }
+    results: list[MessageResult] = []
+    for thread in build_threads(present, me, settings.subject_window):
+        for response in pair_thread(thread, reasons, me):
+            # My own mail in the Sent folder is outgoing, not inbound: it is not listed.
+            if response.reason is Reason.FROM_ME and roles.get(response.inbound.folder) is (
+                FolderRole.SENT
+            ):
+                continue
+            results.append(message_result(response, as_of, settings.sla))
+    results.sort(key=lambda r: (message_time(r.message, me) or as_of, r.message.key))
+
+    hints: dict[str, list[str]] = {}
+    for r in results:
+        if r.status is not Status.NOT_CUSTOMER:
+            hints.setdefault(r.thread_id, []).extend(r.message.language_hints)
+    owner = _owner_name(present, me)
+    threads = [
+        _with_holding_reply(t, tuple(hints.get(t.thread_id, ())), settings, as_of, owner)
+        for t in thread_results(results, as_of, settings.sla)
+    ]
+    return AuditReport(
+        source=collected.source,
+        as_of=as_of,
+        sla_seconds=int(settings.sla.total_seconds()),
+        identities=tuple(sorted(me)),
+        identities_detected=tuple(detected),
+        folders=collected.folders,
+        summary=summarize(results, settings.sla, len(unreadable), duplicates),
+        messages=tuple(results),
+        threads=tuple(threads),
+        unreadable=tuple(unreadable),
+    )
+
+
+def _with_holding_reply(
+    thread: ThreadResult,
+    hints: tuple[str, ...],
+    settings: Settings,
+    as_of: datetime,
+    owner: str | None,
+) -> ThreadResult:
+    if thread.status not in (Status.PENDING, Status.OVERDUE):
+        return thread
+    reply = holding_reply(
+        subject=thread.subject,
+        correspondent=thread.correspondent,
+        language_hints=hints,
+        as_of=as_of,
+        tz=settings.tz,
+        lang=settings.lang,
+        signature=owner,
+    )
+    return dataclasses.replace(thread, holding_reply=reply)

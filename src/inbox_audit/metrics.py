@@ -1,0 +1,132 @@
+"""[Response] + SLA + now → statuses, thread verdicts and the summary figures."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from inbox_audit.model import (
+    Address,
+    MessageResult,
+    ReplyRef,
+    Status,
+    Summary,
+    ThreadResult,
+)
+from inbox_audit.pairing import Response
+
+_STATUS_RANK = {Status.OVERDUE: 0, Status.PENDING: 1, Status.ANSWERED: 2, Status.NOT_CUSTOMER: 3}
+
+
+def message_result(response: Response, as_of: datetime, sla: timedelta) -> MessageResult:
+    """The status of one inbound message as of a moment."""
+    message = response.inbound
+    if response.reason is not None:
+        return MessageResult(
+            message, Status.NOT_CUSTOMER, response.reason, response.thread_id, None
+        )
+    if response.reply is not None and response.reply_sent_at is not None:
+        start = response.arrived_at or response.reply_sent_at
+        # A reply that cites the message may carry a clock a few minutes behind the server's.
+        latency = max(0, int((response.reply_sent_at - start).total_seconds()))
+        ref = ReplyRef(response.reply.message_id, response.reply_sent_at, latency)
+        return MessageResult(message, Status.ANSWERED, None, response.thread_id, ref)
+    if response.answered_by_flag:
+        return MessageResult(
+            message, Status.ANSWERED, None, response.thread_id, None, answered_by_flag=True
+        )
+    arrived = response.arrived_at
+    late = arrived is not None and as_of - arrived >= sla
+    status = Status.OVERDUE if late else Status.PENDING
+    return MessageResult(message, status, None, response.thread_id, None)
+
+
+def percentile(values: Sequence[float], fraction: float) -> float | None:
+    """Linear-interpolated percentile (the 'inclusive' method); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * fraction
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def summarize(
+    results: Sequence[MessageResult], sla: timedelta, unreadable: int, duplicates: int
+) -> Summary:
+    """Headline figures.
+
+    The within-SLA share counts every customer message whose fate against the SLA is known:
+    answered with a known latency (in time or late) and unanswered past the SLA. Pending ones
+    may still be answered in time, and \\Answered-flag ones have no latency: both are left out.
+    """
+    customers = [r for r in results if r.status is not Status.NOT_CUSTOMER]
+    latencies = [r.reply.latency_seconds for r in customers if r.reply is not None]
+    sla_seconds = sla.total_seconds()
+    # Answered exactly at the SLA is late: the message had just become overdue.
+    late = sum(1 for latency in latencies if latency >= sla_seconds)
+    overdue = sum(1 for r in customers if r.status is Status.OVERDUE)
+    decided = len(latencies) + overdue
+    return Summary(
+        customer_messages=len(customers),
+        answered=sum(1 for r in customers if r.status is Status.ANSWERED),
+        answered_late=late,
+        answered_unknown_latency=sum(1 for r in customers if r.answered_by_flag),
+        pending=sum(1 for r in customers if r.status is Status.PENDING),
+        overdue=overdue,
+        not_customer=len(results) - len(customers),
+        median_response_seconds=percentile(latencies, 0.5),
+        p90_response_seconds=percentile(latencies, 0.9),
+        within_sla_ratio=(len(latencies) - late) / decided if decided else None,
+        unreadable=unreadable,
+        duplicates=duplicates,
+    )
+
+
+def thread_results(
+    results: Sequence[MessageResult], as_of: datetime, sla: timedelta
+) -> list[ThreadResult]:
+    """One verdict per customer thread, worst first: overdue, pending (longest wait first),
+    then answered (answered late first)."""
+    by_thread: dict[str, list[MessageResult]] = defaultdict(list)
+    for result in results:
+        if result.status is not Status.NOT_CUSTOMER:
+            by_thread[result.thread_id].append(result)
+    threads = [_thread(thread_id, items, as_of, sla) for thread_id, items in by_thread.items()]
+    return sorted(threads, key=_thread_order)
+
+
+def _thread_order(thread: ThreadResult) -> tuple[int, int, int, str]:
+    return (
+        _STATUS_RANK[thread.status],
+        -(thread.waiting_seconds or 0),
+        -(thread.max_latency_seconds or 0) if thread.answered_late else 1,
+        thread.thread_id,
+    )
+
+
+def _thread(
+    thread_id: str, items: list[MessageResult], as_of: datetime, sla: timedelta
+) -> ThreadResult:
+    waiting = [r for r in items if r.status in (Status.PENDING, Status.OVERDUE)]
+    status = min((r.status for r in items), key=_STATUS_RANK.__getitem__)
+    # The thread is named after the customer who has waited longest, else the latest one.
+    focus = waiting[0] if waiting else items[-1]
+    since = focus.message.arrived_at if waiting else None
+    latencies = [r.reply.latency_seconds for r in items if r.reply is not None]
+    max_latency = max(latencies) if latencies else None
+    sender = focus.message.from_ or Address("")
+    return ThreadResult(
+        thread_id=thread_id,
+        subject=focus.message.subject,
+        correspondent=sender,
+        folder=(waiting[-1] if waiting else items[-1]).message.folder,
+        status=status,
+        waiting_since=since,
+        waiting_seconds=int((as_of - since).total_seconds()) if since else None,
+        answered_late=max_latency is not None and max_latency >= sla.total_seconds(),
+        max_latency_seconds=max_latency,
+        holding_reply=None,
+    )

@@ -1,0 +1,144 @@
+"""Threading: headers first, provider ids next, subject + correspondent + window last."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from inbox_audit.model import Message
+from inbox_audit.threads import base_subject, build_threads, is_forward, message_time
+from tests.builders import make_message
+
+ME = frozenset({"shop@example.com"})
+WINDOW = timedelta(days=21)
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("Devis", "devis"),
+        ("Re: Devis", "devis"),
+        ("RE : Devis", "devis"),
+        ("Réf : Devis", "devis"),
+        ("TR : Re: Devis", "devis"),
+        ("AW: WG: Angebot", "angebot"),
+        ("SV: Fråga", "fråga"),
+        ("Antw: Vraag", "vraag"),
+        ("Fwd: Re: Re: RE: Question", "question"),
+        ("Re[2]: Question", "question"),
+        ("Re^3: Question", "question"),
+        ("[Boutique] Re: Commande 42", "commande 42"),
+        ("Re: [Boutique] Commande 42", "commande 42"),
+        ("[Fwd: Commande 42]", "commande 42"),
+        ("Commande 42 (fwd)", "commande 42"),
+        ("  Re:   Livraison   express ", "livraison express"),
+        ("Re：お問い合わせ", "お問い合わせ"),
+        ("[ticket]", "[ticket]"),
+        ("Reminder: meeting", "reminder: meeting"),
+        ("Re:", ""),
+        ("", ""),
+    ],
+)
+def test_base_subject(subject: str, expected: str) -> None:
+    assert base_subject(subject) == expected
+
+
+def test_is_forward() -> None:
+    assert is_forward("Fwd: Devis")
+    assert is_forward("TR : Devis")
+    assert is_forward("WG: Angebot")
+    assert not is_forward("Re: Devis")
+    assert not is_forward("Trop cher")
+
+
+def test_reply_time_is_date_unless_clock_is_ahead() -> None:
+    sent = make_message(from_="shop@example.com", hours=5, date_hours=4, folder="Sent")
+    assert message_time(sent, ME) == sent.date
+    ahead = make_message(from_="shop@example.com", hours=5, date_hours=30, folder="Sent")
+    assert message_time(ahead, ME) == ahead.internal_date
+    # A customer's clock never matters: arrival is the server's.
+    customer = make_message(hours=5, date_hours=-5000)
+    assert message_time(customer, ME) == customer.internal_date
+
+
+def _groups(messages: list[Message], window: timedelta = WINDOW) -> set[frozenset[str]]:
+    return {frozenset(m.key for m in t.messages) for t in build_threads(messages, ME, window)}
+
+
+def test_references_and_missing_parents_join_threads() -> None:
+    first = make_message(message_id="a@x")
+    reply = make_message(from_="shop@example.com", hours=1, in_reply_to=("a@x",), folder="Sent")
+    # Two customers' messages that cite the same absent message are one thread.
+    ghost1 = make_message(from_="p@x.fr", hours=2, references=("gone@x",), subject="Rdv")
+    ghost2 = make_message(from_="q@x.fr", hours=3, references=("gone@x", "z@x"), subject="Rdv")
+    other = make_message(from_="p@x.fr", hours=4, subject="Autre chose")
+    groups = _groups([first, reply, ghost1, ghost2, other])
+    assert frozenset({first.key, reply.key}) in groups
+    assert frozenset({ghost1.key, ghost2.key}) in groups
+    assert frozenset({other.key}) in groups
+
+
+def test_message_id_match_is_case_insensitive_and_trimmed() -> None:
+    first = make_message(message_id="ABC@Host")
+    reply = make_message(from_="shop@example.com", hours=1, references=(" abc@host",))
+    assert frozenset({first.key, reply.key}) in _groups([first, reply])
+
+
+def test_conversation_id_joins_messages_without_references() -> None:
+    first = make_message(conversation_id="ti:00aa", subject="Question")
+    reply = make_message(
+        from_="shop@example.com", hours=1, conversation_id="ti:00aa", subject="Autre"
+    )
+    assert frozenset({first.key, reply.key}) in _groups([first, reply])
+
+
+def test_subject_fallback_needs_shared_correspondent() -> None:
+    marie = make_message(from_="marie@example.fr", subject="Devis", hours=0)
+    paul = make_message(from_="paul@example.com", subject="Devis", hours=1)
+    # The owner's phone dropped In-Reply-To: only subject + correspondent + time link it.
+    to_paul = make_message(
+        from_="shop@example.com", to=("paul@example.com",), subject="RE: Devis", hours=3
+    )
+    groups = _groups([marie, paul, to_paul])
+    assert frozenset({paul.key, to_paul.key}) in groups
+    assert frozenset({marie.key}) in groups
+
+
+def test_subject_fallback_uses_reply_to_and_respects_window() -> None:
+    form = make_message(
+        from_="site@shop.example", reply_to=("client@example.org",), subject="Contact", hours=0
+    )
+    answer = make_message(
+        from_="shop@example.com", to=("client@example.org",), subject="Re: Contact", hours=2
+    )
+    assert frozenset({form.key, answer.key}) in _groups([form, answer])
+    late = make_message(
+        from_="shop@example.com", to=("client@example.org",), subject="Re: Contact", hours=24 * 40
+    )
+    assert frozenset({form.key}) in _groups([form, late])
+
+
+def test_subject_fallback_not_used_when_headers_resolve() -> None:
+    old = make_message(from_="marie@example.fr", subject="Devis", hours=0, message_id="old@x")
+    new = make_message(from_="marie@example.fr", subject="Devis", hours=10, message_id="new@x")
+    reply_to_new = make_message(
+        from_="shop@example.com",
+        to=("marie@example.fr",),
+        subject="Re: Devis",
+        hours=11,
+        in_reply_to=("new@x",),
+    )
+    groups = _groups([old, new, reply_to_new])
+    # The reply cites `new`: it is not glued to `old` by subject. `new` itself had no headers
+    # and joined `old` by subject and sender.
+    assert frozenset({old.key, new.key, reply_to_new.key}) in groups
+
+
+def test_thread_id_is_stable_and_ordered_by_time() -> None:
+    a = make_message(message_id="root@x", hours=0)
+    b = make_message(from_="shop@example.com", hours=2, in_reply_to=("root@x",))
+    first = build_threads([b, a], ME, WINDOW)
+    second = build_threads([a, b], ME, WINDOW)
+    assert first[0].thread_id == second[0].thread_id
+    assert [m.key for m in first[0].messages] == [a.key, b.key]
