@@ -1,0 +1,503 @@
+"""Message → why it needs no answer (newsletter, auto-reply, bounce…), or None for a customer.
+
+Every rule here can hide a real customer from the owner, so each one needs a strong sign:
+a header an automaton sets (RFC 3834, RFC 2369, RFC 3464, RFC 8098) or a subject that only
+machines write. Subjects are matched at their start, case- and accent-insensitively, against
+known phrases, never against loose single words that a customer could also write.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+from inbox_audit.model import Address, Message, Reason
+
+
+def classify(message: Message, me: frozenset[str], in_sent_folder: bool) -> Reason | None:
+    """None when `message` is a customer's and needs an answer, else why it does not.
+
+    `me` holds the owner's addresses (lower-cased); `in_sent_folder` says the message was
+    found in a Sent folder.
+    """
+    mine = _lower(me)
+    headers = _Headers(message.auto_headers)
+    sender = message.from_.email.lower() if message.from_ else ""
+    if sender and sender in mine and not _relayed_to_me(message, mine, in_sent_folder):
+        return Reason.FROM_ME
+    if in_sent_folder:
+        return Reason.IN_SENT_FOLDER
+    subject = _normalise_subject(message.subject)
+    for reason, test in _RULES:
+        if test(message, headers, subject, mine):
+            return reason
+    return None
+
+
+# --------------------------------------------------------------------------------- helpers
+
+
+@lru_cache(maxsize=16)
+def _lower(me: frozenset[str]) -> frozenset[str]:
+    return frozenset(address.strip().lower() for address in me)
+
+
+class _Headers:
+    """Message.auto_headers by lower-cased name."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self._values: dict[str, list[str]] = {}
+        for name, value in pairs:
+            self._values.setdefault(name.lower(), []).append(value)
+
+    def has(self, name: str) -> bool:
+        return name in self._values
+
+    def first(self, name: str) -> str:
+        values = self._values.get(name)
+        return values[0].strip() if values else ""
+
+    def all(self, name: str) -> list[str]:
+        return self._values.get(name, [])
+
+
+def _fold(text: str) -> str:
+    """Case-folded, without diacritics, whitespace runs as one space."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+# Tags that gateways and filters put in front of a subject: "[EXTERNAL]", "[SPAM?]",
+# "*** SPAM ***". Reply and forward prefixes are NOT stripped: "RE: Automatic reply: …"
+# is a person answering an auto-reply (often the customer answering the owner's own
+# out-of-office), not an auto-reply; RFC 3834 §3.1.5 has auto-replies put their marker
+# first ("Auto:", "Automatic reply:").
+_GATEWAY_TAGS = re.compile(r"^(?:\[[^\]]{0,40}\]\s*|\*{2,}[^*]{0,30}\*{2,}\s*)+")
+
+
+def _normalise_subject(subject: str) -> str:
+    return _GATEWAY_TAGS.sub("", _fold(subject))
+
+
+def _phrases(*patterns: str) -> re.Pattern[str]:
+    """Known phrases at the subject start, ending at a word boundary."""
+    return re.compile(r"^(?:" + "|".join(patterns) + r")(?![^\W_])")
+
+
+def _whole(*patterns: str) -> re.Pattern[str]:
+    """Words that only count as the whole subject (trailing punctuation allowed)."""
+    return re.compile(r"^(?:" + "|".join(patterns) + r")[\s.!:,;-]*$")
+
+
+def _content_type(headers: _Headers) -> tuple[str, dict[str, str]]:
+    """(type/subtype, lower-cased parameters) of the top-level Content-Type."""
+    value = headers.first("content-type").lower()
+    mime, _, rest = value.partition(";")
+    params = {key: val.strip().strip('"').strip() for key, val in _PARAMETER.findall(rest)}
+    return mime.strip(), params
+
+
+_PARAMETER = re.compile(r"([\w*-]+)\s*=\s*(\"[^\"]*\"|[^;\s]*)")
+
+
+def _local_part(address: str) -> str:
+    address = address.lower()
+    return address.rpartition("@")[0] if "@" in address else address
+
+
+def _is_bounce_sender(address: str) -> bool:
+    # "MAILER-DAEMON", "mailer_daemon", "post_master", "postmaster+bounces"...
+    local = re.sub(r"[-_.]", "", _local_part(address).split("+", 1)[0])
+    return local in _BOUNCE_LOCAL_PARTS or local.startswith("microsoftexchange")
+
+
+def _registrable(domain: str) -> str:
+    """Approximate registrable domain: "shop.example.co.uk" → "example.co.uk"."""
+    labels = domain.lower().rstrip(".").split(".")
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "ac", "edu", "gouv", "ne", "or"})
+
+
+# ---------------------------------------------------------------------------- who sent it
+
+# Local parts that only automata use. A pattern matched anywhere must be unambiguous
+# ("noreply-orders@", "ne-pas-repondre.shop@"); short words ("news", "alerts", "mailer")
+# only count as the whole local part: "news.agency@" or "alerts.team@" may be people, and
+# info@, contact@, sales@, support@, hello@ are how small businesses write to each other.
+_NOREPLY_ANYWHERE = re.compile(
+    r"no[-_.]?reply|do[-_.]?not[-_.]?reply|dont[-_.]?reply|ne[-_.]?pas[-_.]?repondre"
+    r"|nao[-_.]?responda|no[-_.]?responder|keine[-_.]?antwort|niet[-_.]?beantwoorden"
+    r"|non[-_.]?rispondere|mailer[-_.]?daemon"
+)
+_NOREPLY_EXACT = frozenset(
+    {
+        "mailer",
+        "automailer",
+        "notification",
+        "notifications",
+        "notify",
+        "newsletter",
+        "newsletters",
+        "news",
+        "alert",
+        "alerts",
+        "bounce",
+        "bounces",
+        "autoconfirm",
+        "auto-confirm",
+        "digest",
+    }
+)
+# VERP return addresses: "bounces+1234-abcd=example.com@", "bounce-mc.us5_123@".
+_VERP_BOUNCE = re.compile(r"^bounces?[-+._=]")
+# Senders of delivery status notifications (RFC 3464 reports come from the MTA's account).
+_BOUNCE_LOCAL_PARTS = frozenset({"mailerdaemon", "maildaemon", "postmaster"})
+
+
+def _is_automated_address(address: str) -> bool:
+    local = _local_part(address).split("+", 1)[0]
+    return bool(
+        local in _NOREPLY_EXACT
+        or _is_bounce_sender(address)
+        or _NOREPLY_ANYWHERE.search(local)
+        or _VERP_BOUNCE.match(local)
+    )
+
+
+def _is_automated_sender(address: Address) -> bool:
+    # A display name "Do Not Reply" / "Ne pas répondre" is as clear as the local part.
+    name = _fold(address.name).replace(" ", "-")
+    return _is_automated_address(address.email) or bool(_NOREPLY_ANYWHERE.search(name))
+
+
+def _relayed_person(message: Message, mine: frozenset[str]) -> Address | None:
+    """The person behind a relay: contact forms and shop platforms send from their own
+    (often no-reply) address and put the customer in Reply-To (RFC 5322 §3.6.2)."""
+    sender_domain = message.from_.email.rpartition("@")[2] if message.from_ else ""
+    for candidate in message.reply_to:
+        domain = candidate.email.rpartition("@")[2]
+        if (
+            domain
+            and candidate.email.lower() not in mine
+            and not _is_automated_address(candidate.email)
+            and _registrable(domain) != _registrable(sender_domain)
+        ):
+            return candidate
+    return None
+
+
+def _relayed_to_me(message: Message, mine: frozenset[str], in_sent_folder: bool) -> bool:
+    # A web site's contact form often sends From the owner's own address, To the owner,
+    # with the customer in Reply-To; so does a Google Group rewriting From for DMARC
+    # ("'Jane' via Contact" <contact@shop>). The owner's own mail is addressed to others.
+    return (
+        not in_sent_folder
+        and all(address.email.lower() in mine for address in message.to)
+        and any(address.email and address.email.lower() not in mine for address in message.reply_to)
+        and _relayed_person(message, mine) is not None
+    )
+
+
+# ----------------------------------------------------------------------------------- rules
+
+
+def _spam(message: Message, headers: _Headers, subject: str, mine: frozenset[str]) -> bool:
+    # SpamAssassin's X-Spam-Flag: YES; Gmail Takeout's X-Gmail-Labels includes "Spam".
+    if headers.first("x-spam-flag").lower().startswith("yes"):
+        return True
+    return any(
+        label.strip().lower() == "spam"
+        for value in headers.all("x-gmail-labels")
+        for label in value.split(",")
+    )
+
+
+# Subjects no person writes: whole MTA templates (Postfix, Exim, Sendmail, Gmail, Exchange).
+_BOUNCE_SUBJECT_STRONG = _phrases(
+    r"undelivered mail returned to sender",
+    r"undeliverable mail returned to sender",
+    r"mail delivery failed: returning message to sender",
+    r"returned mail: see transcript for details",
+    r"delivery status notification \((?:failure|delay)\)",
+    r"mail system error - returned mail",
+    r"delivery notification: delivery has failed",
+    r"warning: could not send message for past",
+)
+# Localised NDR subjects a customer might also write ("Delivery failure on my order!",
+# "Non remis : colis 123"): they only count next to another sign of a notification.
+_BOUNCE_SUBJECT_WEAK = _phrases(
+    r"undeliverable",
+    r"undelivered",
+    r"delivery status notification",
+    r"non-delivery (?:report|notification)",
+    r"delivery failure",
+    r"delivery failed",
+    r"delivery has failed",
+    r"delivery delayed",
+    r"delayed mail",
+    r"mail delivery failed",
+    r"mail delivery failure",
+    r"message delivery failure",
+    r"returned mail",
+    r"failure notice",
+    r"non remis",
+    r"message non remis",
+    r"non distribuable",
+    r"rapport de non-remise",
+    r"echec de (?:la )?remise",
+    r"unzustellbar",
+    r"nicht zustellbar",
+    r"benachrichtigung zum (?:zustell|ubermittlungs)status",
+    r"non recapitabile",
+    r"impossibile recapitare",
+    r"no se puede entregar",
+    r"no entregado",
+    r"notificacion de estado de entrega",
+    r"onbestelbaar",
+    r"kan niet worden bezorgd",
+)
+
+
+def _null_return_path(headers: _Headers) -> bool:
+    # RFC 5321 §4.5.5: notifications are sent with a null reverse-path, which delivery
+    # records as "Return-Path: <>".
+    path = "".join(headers.first("return-path").split()).lower()
+    return path == "<>" or (bool(path) and _is_bounce_sender(path.strip("<>")))
+
+
+def _bounce(message: Message, headers: _Headers, subject: str, mine: frozenset[str]) -> bool:
+    mime, params = _content_type(headers)
+    # RFC 6522 reports are machine-written: RFC 3464 delivery status, RFC 5965 abuse
+    # feedback (a complaint about mail we sent), others; MDNs are receipts, below.
+    if mime == "multipart/report" and params.get("report-type") != "disposition-notification":
+        return True
+    if headers.has("x-failed-recipients"):  # Exim
+        return True
+    if message.from_ is not None and _is_bounce_sender(message.from_.email):
+        return True
+    if _BOUNCE_SUBJECT_STRONG.search(subject):
+        return True
+    if _BOUNCE_SUBJECT_WEAK.search(subject):
+        return (
+            _null_return_path(headers)
+            or mime == "multipart/report"
+            or (message.from_ is not None and _is_automated_sender(message.from_))
+            or _auto_submitted(headers)
+        )
+    return False
+
+
+_RECEIPT_SUBJECT = _phrases(
+    r"read ?:",
+    r"not read ?:",
+    r"lu ?:",
+    r"non lu ?:",
+    r"gelesen ?:",
+    r"ungelesen ?:",
+    r"letto ?:",
+    r"leido ?:",
+    r"gelezen ?:",
+    r"lido ?:",
+    r"read receipt",
+    r"return receipt",
+    r"read notification",
+    r"accuse de lecture",
+    r"confirmation de lecture",
+    r"lesebestatigung",
+    r"ricevuta di lettura",
+    r"confirmacion de lectura",
+    r"leesbevestiging",
+)
+
+
+def _receipt(message: Message, headers: _Headers, subject: str, mine: frozenset[str]) -> bool:
+    mime, params = _content_type(headers)
+    if mime == "multipart/report" and params.get("report-type") == "disposition-notification":
+        return True  # RFC 8098 message disposition notification
+    return bool(_RECEIPT_SUBJECT.search(subject))
+
+
+# Non-standard auto-reply markers (Exim autoreply, cPanel, Hotmail, various vacation tools).
+_AUTO_REPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-autogenerated", "x-autoreply-from")
+_AUTO_REPLY_HEADERS_ALL = (*_AUTO_REPLY_HEADERS, "x-mail-autoreply")
+_FALSE_VALUES = frozenset({"no", "false", "0", "off"})
+
+_AUTO_REPLY_SUBJECT = _phrases(
+    r"out of (?:the )?office",
+    r"automatic reply",
+    r"automatic response",
+    r"automated reply",
+    r"automated response",
+    r"auto[- ]?reply",
+    r"auto[- ]?response",
+    r"auto[- ]?responder",
+    r"auto ?:",
+    r"ooo\b",
+    r"vacation (?:reply|notice|response|message|auto[- ]?reply)",
+    r"reponse automatique",
+    r"message d'absence",
+    r"notification d'absence",
+    r"absen(?:ce|t|te|t\(e\)) du bureau",
+    r"je suis (?:actuellement )?absente?(?:\(e\))? du bureau",
+    r"abwesenheitsnotiz",
+    r"abwesenheitsnachricht",
+    r"automatische antwort",
+    r"automatische abwesenheitsnachricht",
+    r"risposta automatica",
+    r"fuori sede",
+    r"fuori ufficio",
+    r"respuesta automatica",
+    r"fuera de la oficina",
+    r"fuera de oficina",
+    r"automatisch antwoord",
+    r"afwezigheidsbericht",
+    r"afwezig ?:",
+    r"autosvar",
+    r"automatisk svar",
+    r"automatiskt svar",
+    r"resposta automatica",
+    r"odpowiedz automatyczna",
+)
+# Words an out-of-office uses as its whole subject, and a customer would not.
+_AUTO_REPLY_WHOLE_SUBJECT = _whole(
+    r"vacation",
+    r"on vacation",
+    r"vacances",
+    r"en vacances",
+    r"conges",
+    r"en conges",
+    r"conges annuels",
+    r"absence",
+    r"absente?(?:\(e\))?",
+    r"je suis (?:actuellement )?absente?(?:\(e\))?",
+    r"afwezig",
+    r"abwesend",
+    r"abwesenheit",
+    r"urlaub",
+    r"im urlaub",
+    r"away",
+    r"away from (?:the )?office",
+)
+
+
+def _auto_reply(message: Message, headers: _Headers, subject: str, mine: frozenset[str]) -> bool:
+    for name in _AUTO_REPLY_HEADERS_ALL:
+        if headers.has(name) and headers.first(name).lower() not in _FALSE_VALUES:
+            return True
+    if _auto_submitted_value(headers) == "auto-replied":  # RFC 3834 §5.2
+        return True
+    if _precedence(headers) == "auto_reply":  # older autoresponders
+        return True
+    return bool(_AUTO_REPLY_SUBJECT.search(subject) or _AUTO_REPLY_WHOLE_SUBJECT.search(subject))
+
+
+# Meeting responses (Outlook, Exchange, Google Calendar), as "Accepted: <meeting title>".
+_CALENDAR_SUBJECT = _phrases(
+    r"(?:tentatively )?accepted ?:",
+    r"declined ?:",
+    r"tentative ?:",
+    r"accepte ?:",
+    r"refuse ?:",
+    r"provisoire ?:",
+    r"accepte provisoirement ?:",
+    r"invitation acceptee ?:",
+    r"invitation refusee ?:",
+    r"(?:mit vorbehalt |vorlaufig )?angenommen ?:",
+    r"abgelehnt ?:",
+    r"(?:provvisoriamente )?accettato ?:",
+    r"rifiutato ?:",
+    r"(?:aceptado|rechazado)(?: provisionalmente)? ?:",
+    r"provisional ?:",
+    r"(?:voorlopig )?geaccepteerd ?:",
+    r"geweigerd ?:",
+)
+
+
+def _calendar(message: Message, headers: _Headers, subject: str, mine: frozenset[str]) -> bool:
+    mime, params = _content_type(headers)
+    if mime == "text/calendar" and params.get("method") == "reply":  # RFC 5546 §3.2.3
+        return True
+    return bool(_CALENDAR_SUBJECT.search(subject))
+
+
+def _auto_submitted_value(headers: _Headers) -> str:
+    # RFC 3834 §5: Auto-Submitted: auto-generated / auto-replied / auto-notified (RFC
+    # 5436), optionally followed by parameters after ";"; "no" marks a person's message.
+    return headers.first("auto-submitted").partition(";")[0].strip().lower()
+
+
+def _auto_submitted(headers: _Headers) -> bool:
+    value = _auto_submitted_value(headers)
+    return bool(value) and value != "no"
+
+
+def _auto_submitted_rule(
+    message: Message, headers: _Headers, subject: str, mine: frozenset[str]
+) -> bool:
+    return _auto_submitted(headers)
+
+
+def _precedence(headers: _Headers) -> str:
+    return headers.first("precedence").lower().split(" ", 1)[0] if headers.has("precedence") else ""
+
+
+def _own_list(headers: _Headers, mine: frozenset[str]) -> bool:
+    # The owner's own group address (a Google Group or Mailman list behind contact@) adds
+    # list headers to every customer message it relays: those still need an answer.
+    if not mine:
+        return False
+    post = headers.first("list-post").lower()
+    list_id = headers.first("list-id").lower()
+    return any(
+        f"mailto:{address}" in post or f"<{address.replace('@', '.')}>" in list_id
+        for address in mine
+    )
+
+
+def _bulk(message: Message, headers: _Headers, subject: str, mine: frozenset[str]) -> bool:
+    # Precedence is not standard (RFC 3834 §2 notes its use) but every list manager sets it.
+    return _precedence(headers) in {"bulk", "list", "junk"} and not _own_list(headers, mine)
+
+
+def _mailing_list(message: Message, headers: _Headers, subject: str, mine: frozenset[str]) -> bool:
+    # RFC 2369 List-* and RFC 2919 List-Id: a list or newsletter (RFC 8058 one-click
+    # unsubscribe is mandatory for bulk senders to Gmail and Yahoo since 2024).
+    if any(headers.has(name) for name in ("list-id", "list-unsubscribe", "list-post")):
+        return not _own_list(headers, mine)
+    # Feedback-ID is set by bulk email providers (Amazon SES, Mailchimp, SendGrid) for
+    # Gmail's feedback loop; transactional mail has it too, so a contact-form relay that
+    # names a person in Reply-To is let through.
+    return headers.has("feedback-id") and _relayed_person(message, mine) is None
+
+
+def _noreply_sender(
+    message: Message, headers: _Headers, subject: str, mine: frozenset[str]
+) -> bool:
+    if message.from_ is None or not _is_automated_sender(message.from_):
+        return False
+    # "mailer@shopify.com" with Reply-To: the customer is a contact form: answer it.
+    return _relayed_person(message, mine) is None
+
+
+def _no_sender(message: Message, headers: _Headers, subject: str, mine: frozenset[str]) -> bool:
+    return message.from_ is None or "@" not in message.from_.email
+
+
+_RULES = (
+    (Reason.SPAM, _spam),
+    (Reason.BOUNCE, _bounce),
+    (Reason.RECEIPT, _receipt),
+    (Reason.AUTO_REPLY, _auto_reply),
+    (Reason.CALENDAR, _calendar),
+    (Reason.AUTO_SUBMITTED, _auto_submitted_rule),
+    (Reason.BULK, _bulk),
+    (Reason.MAILING_LIST, _mailing_list),
+    (Reason.NOREPLY_SENDER, _noreply_sender),
+    (Reason.NO_SENDER, _no_sender),
+)
