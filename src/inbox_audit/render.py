@@ -1,0 +1,519 @@
+"""AuditReport → JSON, CSV, Markdown or a rich renderable. Renderers return; the CLI prints.
+
+Conventions shared by every format:
+
+- Threads are listed overdue first, then pending, each longest wait first (then answered).
+- JSON and CSV write every datetime in UTC as ISO 8601 with an explicit "+00:00" offset, to
+  the second: one unambiguous, sortable form for scripts. Markdown and the table show local
+  times in the owner's zone (`tz`).
+- Text that comes from mail (names, subjects, folders, Message-IDs) is never interpreted: it is
+  escaped for Markdown, kept out of rich markup, and guarded against spreadsheet formulas in
+  CSV. JSON keeps it exactly as decoded.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from inbox_audit.holding import clean_text
+from inbox_audit.model import (
+    Address,
+    AuditReport,
+    HoldingReply,
+    MessageResult,
+    Status,
+    ThreadResult,
+)
+
+#: Bumped when a key of the JSON output changes meaning or disappears (adding keys is not).
+JSON_SCHEMA_VERSION = 1
+
+_STATUS_RANK = {Status.OVERDUE: 0, Status.PENDING: 1, Status.ANSWERED: 2, Status.NOT_CUSTOMER: 3}
+
+
+def threads_in_order(threads: Iterable[ThreadResult]) -> list[ThreadResult]:
+    """Overdue first, then pending, each longest wait first; ties keep the report's order."""
+    return sorted(threads, key=lambda t: (_STATUS_RANK[t.status], -(t.waiting_seconds or 0)))
+
+
+def _waiting(report: AuditReport) -> list[ThreadResult]:
+    return [
+        t for t in threads_in_order(report.threads) if t.status in (Status.OVERDUE, Status.PENDING)
+    ]
+
+
+def _answered_late(report: AuditReport) -> list[ThreadResult]:
+    late = [t for t in report.threads if t.answered_late]
+    return sorted(late, key=lambda t: -(t.max_latency_seconds or 0))
+
+
+def format_duration(seconds: float) -> str:
+    """A wait a person reads at a glance, two units at most: '3 d 4 h', '5 h 12 min', '45 s'.
+
+    Truncates (never rounds up a wait into the next unit).
+    """
+    if seconds < 0:
+        return "-" + format_duration(-seconds)
+    total = int(seconds)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"
+
+
+# --- JSON -----------------------------------------------------------------------------------
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # the model promises aware datetimes; read naive ones as UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _message_json(result: MessageResult) -> dict[str, Any]:
+    message, reply = result.message, result.reply
+    return {
+        "message_id": message.message_id,
+        "folder": message.folder,
+        "uid": message.uid,
+        "from": message.from_.email if message.from_ else None,
+        "from_name": message.from_.name if message.from_ else "",
+        "subject": message.subject,
+        # When the message reached the mailbox: INTERNALDATE, else Received, else Date.
+        "received_at": _iso(message.arrived_at),
+        "status": result.status.value,
+        "reason": result.reason.value if result.reason else None,
+        "thread_id": result.thread_id,
+        "reply": None
+        if reply is None
+        else {
+            "message_id": reply.message_id,
+            "sent_at": _iso(reply.sent_at),
+            "latency_seconds": reply.latency_seconds,
+        },
+        "answered_by_flag": result.answered_by_flag,
+    }
+
+
+def _holding_json(reply: HoldingReply | None) -> dict[str, Any] | None:
+    if reply is None:
+        return None
+    return {
+        "to": reply.to,
+        "subject": reply.subject,
+        "body": reply.body,
+        "language": reply.language,
+        "promised_by": _iso(reply.promised_by),
+    }
+
+
+def _thread_json(thread: ThreadResult) -> dict[str, Any]:
+    return {
+        "thread_id": thread.thread_id,
+        "subject": thread.subject,
+        "correspondent": thread.correspondent.email,
+        "correspondent_name": thread.correspondent.name,
+        "folder": thread.folder,
+        "status": thread.status.value,
+        "waiting_since": _iso(thread.waiting_since),
+        "waiting_seconds": thread.waiting_seconds,
+        "answered_late": thread.answered_late,
+        "max_latency_seconds": thread.max_latency_seconds,
+        "holding_reply": _holding_json(thread.holding_reply),
+    }
+
+
+def render_json(report: AuditReport) -> str:
+    """The scripting contract: stable keys in a stable order, UTC datetimes, UTF-8 text."""
+    s = report.summary
+    document = {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "as_of": _iso(report.as_of),
+        "sla_seconds": report.sla_seconds,
+        "identities": list(report.identities),
+        "identities_detected": list(report.identities_detected),
+        "source": report.source,
+        "folders": [
+            {"name": f.name, "role": f.role.value, "scanned": f.scanned, "messages": f.messages}
+            for f in report.folders
+        ],
+        "summary": {
+            "customer_messages": s.customer_messages,
+            "answered": s.answered,
+            "answered_late": s.answered_late,
+            "answered_unknown_latency": s.answered_unknown_latency,
+            "pending": s.pending,
+            "overdue": s.overdue,
+            "not_customer": s.not_customer,
+            "median_response_seconds": s.median_response_seconds,
+            "p90_response_seconds": s.p90_response_seconds,
+            "within_sla_ratio": s.within_sla_ratio,
+            "unreadable": s.unreadable,
+            "duplicates": s.duplicates,
+        },
+        "messages": [_message_json(m) for m in report.messages],
+        "threads": [_thread_json(t) for t in threads_in_order(report.threads)],
+        "unreadable": [
+            {"folder": u.folder, "uid": u.uid, "reason": u.reason} for u in report.unreadable
+        ],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "message_id",
+    "folder",
+    "uid",
+    "from",
+    "from_name",
+    "subject",
+    "received_at",
+    "status",
+    "reason",
+    "thread_id",
+    "reply_message_id",
+    "reply_sent_at",
+    "latency_seconds",
+    "answered_by_flag",
+)
+# Spreadsheets run a cell starting with one of these as a formula: a subject such as
+# '=HYPERLINK("http://evil", "invoice")' would become a live link or worse when the CSV is
+# opened in Excel or LibreOffice (OWASP "CSV Injection"). A leading apostrophe makes the cell
+# text and is not shown by spreadsheets; scripts see it, which is the price of safety.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return "'" + value if value.startswith(_FORMULA_STARTS) else value
+    return str(value)
+
+
+def render_csv(report: AuditReport) -> str:
+    """One row per inbound message with a header row; RFC 4180 quoting, "\\n" line ends.
+
+    Lines end with "\\n", not RFC 4180's CRLF: the CLI writes text, and on Windows a text
+    stream turns "\\r\\n" into "\\r\\r\\n" (blank rows in Excel). Fields holding commas, quotes
+    or line breaks are quoted, quotes doubled.
+    """
+    rows: list[Sequence[object]] = [CSV_COLUMNS]
+    for result in report.messages:
+        flat = _message_json(result)
+        reply = flat.pop("reply") or {}
+        flat["reply_message_id"] = reply.get("message_id")
+        flat["reply_sent_at"] = reply.get("sent_at")
+        flat["latency_seconds"] = reply.get("latency_seconds")
+        rows.append([flat[column] for column in CSV_COLUMNS])
+    lines = []
+    for cells in rows:
+        # The csv module quotes a field holding "\r" only when "\r" is in the line terminator,
+        # so write each row with CRLF, then end it with "\n" (fields keep their own CR/LF).
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerow([_csv_cell(c) for c in cells])
+        lines.append(out.getvalue().removesuffix("\r\n") + "\n")
+    return "".join(lines)
+
+
+# --- Shared wording for people --------------------------------------------------------------
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _local(moment: datetime | None, tz: tzinfo, as_of: datetime) -> str:
+    """'Mon 13 May 09:15' in the owner's zone; with the year when it is not as_of's year.
+
+    Names are spelled out here rather than with strftime, whose %a/%b follow the C locale.
+    """
+    if moment is None:
+        return "—"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(tz)
+    year = f" {local.year}" if local.year != as_of.astimezone(tz).year else ""
+    return (
+        f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}{year} "
+        f"{local.hour:02d}:{local.minute:02d}"
+    )
+
+
+def _duration_or_dash(seconds: float | None) -> str:
+    return "—" if seconds is None else format_duration(seconds)
+
+
+def _who(address: Address) -> str:
+    name = clean_text(address.name)
+    return f"{name} <{address.email}>" if name else address.email
+
+
+def _subject(subject: str) -> str:
+    return clean_text(subject) or "(no subject)"
+
+
+def summary_line(report: AuditReport) -> str:
+    """The headline figures in one sentence."""
+    s = report.summary
+    late = f" ({s.answered_late} late)" if s.answered_late else ""
+    parts = [
+        f"{s.customer_messages} customer message{'s' if s.customer_messages != 1 else ''}",
+        f"{s.answered} answered{late}",
+        f"{s.pending} pending",
+        f"{s.overdue} overdue",
+    ]
+    text = ", ".join(parts) + "."
+    if s.median_response_seconds is not None:
+        text += f" Response time: median {format_duration(s.median_response_seconds)}"
+        if s.p90_response_seconds is not None:
+            text += f", 90% within {format_duration(s.p90_response_seconds)}"
+        text += "."
+    if s.within_sla_ratio is not None:
+        text += f" {s.within_sla_ratio:.0%} answered within {format_duration(report.sla_seconds)}."
+    if s.answered_unknown_latency:
+        text += (
+            f" {s.answered_unknown_latency} flagged as answered with no copy of the reply found"
+            " (response time unknown)."
+        )
+    if s.unreadable:
+        text += f" {s.unreadable} unreadable."
+    return text
+
+
+def _identities_line(report: AuditReport, escape: Callable[[str], str] = clean_text) -> str:
+    if not report.identities:
+        return "Your addresses: none known."
+    detected = set(report.identities_detected)
+    shown = [escape(i) + (" (found in Sent)" if i in detected else "") for i in report.identities]
+    return "Your addresses: " + ", ".join(shown) + "."
+
+
+def _headline(report: AuditReport) -> str:
+    waiting = _waiting(report)
+    overdue = sum(t.status is Status.OVERDUE for t in waiting)
+    if not waiting:
+        return "Nobody is waiting for an answer."
+    people = f"{len(waiting)} conversation{'s' if len(waiting) != 1 else ''} waiting for an answer"
+    sla = format_duration(report.sla_seconds)
+    return f"{people}, {overdue} overdue (no answer within {sla})."
+
+
+# --- Markdown -------------------------------------------------------------------------------
+
+# Backslash-escape what CommonMark/GFM could act on inline: emphasis (*, _), code (`), links
+# and images ([ ]; "(" and "!" only act next to them), autolinks and HTML (<, >), entities (&),
+# table pipes, strikethrough (~), GitHub math ($), headings (#).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&$])")
+
+
+def md_escape(text: str) -> str:
+    """Mail-derived text as one literal line of Markdown, safe inside a table cell."""
+    text = _MD_SPECIAL.sub(r"\\\1", clean_text(text))
+    # A leading "+", "-" or "1." would start a list outside a table.
+    text = re.sub(r"^([+\-])(?=\s|$)", r"\\\1", text)
+    return re.sub(r"^(\d+)\.(?=\s|$)", r"\1\\.", text)
+
+
+def _md_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _fence(body: str) -> str:
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def render_markdown(report: AuditReport, *, tz: tzinfo = UTC) -> str:
+    """A report to paste into notes or an issue; local times in `tz` (UTC by default)."""
+    zone = report.as_of.astimezone(tz).tzname() or ""
+    lines = [
+        "# Inbox audit",
+        "",
+        f"**{_headline(report)}**",
+        "",
+        f"As of {_local(report.as_of, tz, report.as_of)} {zone} · "
+        f"source {md_escape(report.source)} · "
+        f"answer within {format_duration(report.sla_seconds)}",
+        "",
+    ]
+    waiting = _waiting(report)
+    if waiting:
+        lines += ["## Waiting for an answer", ""]
+        lines += _md_table(
+            ("Status", "Who", "Subject", "Waiting for", "Since", "Folder"),
+            (
+                (
+                    t.status.value,
+                    md_escape(_who(t.correspondent)),
+                    md_escape(_subject(t.subject)),
+                    _duration_or_dash(t.waiting_seconds),
+                    _local(t.waiting_since, tz, report.as_of),
+                    md_escape(t.folder),
+                )
+                for t in waiting
+            ),
+        )
+        lines.append("")
+    late = _answered_late(report)
+    if late:
+        lines += ["## Answered late", ""]
+        lines += _md_table(
+            ("Who", "Subject", "Longest response", "Status now", "Folder"),
+            (
+                (
+                    md_escape(_who(t.correspondent)),
+                    md_escape(_subject(t.subject)),
+                    _duration_or_dash(t.max_latency_seconds),
+                    t.status.value,
+                    md_escape(t.folder),
+                )
+                for t in late
+            ),
+        )
+        lines.append("")
+    lines += ["## Summary", "", summary_line(report), "", _identities_line(report, md_escape), ""]
+    replies = [t for t in waiting if t.holding_reply]
+    if replies:
+        lines += ["## Holding replies", ""]
+        for thread in replies:
+            reply = thread.holding_reply
+            assert reply is not None  # filtered above; for mypy
+            fence = _fence(reply.body)
+            lines += [
+                f"### {md_escape(_who(thread.correspondent))}",
+                "",
+                f"To: {md_escape(reply.to)}  ",
+                f"Subject: {md_escape(reply.subject)}  ",
+                f"Promised by: {_local(reply.promised_by, tz, report.as_of)}",
+                "",
+                f"{fence}text",
+                reply.body,
+                fence,
+                "",
+            ]
+    if report.unreadable:
+        lines += ["## Unreadable messages", ""]
+        lines += _md_table(
+            ("Folder", "UID", "Why"),
+            ((md_escape(u.folder), str(u.uid), md_escape(u.reason)) for u in report.unreadable),
+        )
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+# --- Rich table -----------------------------------------------------------------------------
+
+_STATUS_STYLE = {Status.OVERDUE: "bold red", Status.PENDING: "yellow"}
+
+
+def _who_text(address: Address) -> Text:
+    name = clean_text(address.name)
+    text = Text(name + "\n" if name else "")
+    text.append(address.email, style="dim" if name else "")
+    return text
+
+
+def _waiting_table(threads: Sequence[ThreadResult], tz: tzinfo, as_of: datetime) -> Table:
+    table = Table(
+        title="Waiting for an answer", title_justify="left", box=box.SIMPLE_HEAD, expand=False
+    )
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Who")
+    table.add_column("Subject", ratio=1)
+    table.add_column("Waiting for", no_wrap=True, justify="right")
+    table.add_column("Since", no_wrap=True)
+    table.add_column("Folder")
+    for t in threads:
+        table.add_row(
+            Text(t.status.value, style=_STATUS_STYLE.get(t.status, "")),
+            _who_text(t.correspondent),
+            Text(_subject(t.subject)),
+            Text(_duration_or_dash(t.waiting_seconds)),
+            Text(_local(t.waiting_since, tz, as_of)),
+            Text(clean_text(t.folder)),
+        )
+    return table
+
+
+def _late_table(threads: Sequence[ThreadResult]) -> Table:
+    table = Table(title="Answered late", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("Who")
+    table.add_column("Subject", ratio=1)
+    table.add_column("Longest response", no_wrap=True, justify="right")
+    table.add_column("Status now", no_wrap=True)
+    table.add_column("Folder")
+    for t in threads:
+        table.add_row(
+            _who_text(t.correspondent),
+            Text(_subject(t.subject)),
+            Text(_duration_or_dash(t.max_latency_seconds)),
+            Text(t.status.value, style=_STATUS_STYLE.get(t.status, "")),
+            Text(clean_text(t.folder)),
+        )
+    return table
+
+
+def _reply_block(
+    thread: ThreadResult, reply: HoldingReply, tz: tzinfo, as_of: datetime
+) -> RenderableType:
+    """A holding reply between two rules rather than in a boxed Panel: lines copied from the
+    terminal carry no border characters or indentation, ready to paste into a mail."""
+    title = Text(f"Holding reply to {_who(thread.correspondent)}", style="bold")
+    promise = f"answer promised by {_local(reply.promised_by, tz, as_of)}"
+    return Group(
+        Rule(title, align="left"),
+        Text.assemble(("To: ", "bold"), reply.to),
+        Text.assemble(("Subject: ", "bold"), clean_text(reply.subject)),
+        Text(""),
+        Text(reply.body),
+        Rule(Text(promise, style="dim"), align="left"),
+    )
+
+
+def render_table(report: AuditReport, *, show_replies: bool, tz: tzinfo) -> RenderableType:
+    """The terminal report: who is waiting, who was answered late, the figures, the replies."""
+    as_of = _local(report.as_of, tz, report.as_of)
+    parts: list[RenderableType] = [
+        Text(f"Inbox audit of {clean_text(report.source)}, as of {as_of}"),
+        Text(_headline(report), style="bold"),
+        Text(""),
+    ]
+    waiting = _waiting(report)
+    if waiting:
+        parts.append(_waiting_table(waiting, tz, report.as_of))
+    late = _answered_late(report)
+    if late:
+        parts.append(_late_table(late))
+    parts.append(Text(summary_line(report)))
+    parts.append(Text(_identities_line(report), style="dim"))
+    if show_replies:
+        for thread in waiting:
+            if thread.holding_reply:
+                parts += [Text(""), _reply_block(thread, thread.holding_reply, tz, report.as_of)]
+    return Group(*parts)
