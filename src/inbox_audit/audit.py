@@ -204,5 +204,6 @@ def _with_holding_reply(
         tz=settings.tz,
         lang=settings.lang,
         signature=owner,
+        apologize=thread.status is Status.OVERDUE,
     )
     return dataclasses.replace(thread, holding_reply=reply)

@@ -55,7 +55,8 @@ class Language(StrEnum):
 
 
 def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
+    # soft_wrap: an error stays one line however narrow the terminal (cron mails, log greps).
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _fail(error: InboxAuditError) -> NoReturn:
@@ -152,7 +153,7 @@ def _render(report: AuditReport, fmt: OutputFormat, show_replies: bool, zone: tz
     elif fmt is OutputFormat.CSV:
         text = render_csv(report)
     else:
-        text = render_markdown(report)
+        text = render_markdown(report, tz=zone)
     sys.stdout.write(text)
     sys.stdout.flush()
 

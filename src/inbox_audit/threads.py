@@ -95,9 +95,13 @@ def recipients(message: Message) -> frozenset[str]:
 
 
 def correspondents(message: Message, me: frozenset[str]) -> frozenset[str]:
-    """The other party of a message: its recipients if I sent it, its senders otherwise."""
+    """The other party of a message: its recipients if I sent it, its senders otherwise.
+
+    A site's contact form may send "from" the owner to the owner with the customer in
+    Reply-To: then the other party is the Reply-To.
+    """
     if message.from_ is not None and message.from_.email in me:
-        return recipients(message) - me
+        return (recipients(message) - me) or (senders(message) - me)
     return senders(message) - me
 
 
