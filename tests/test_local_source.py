@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from inbox_audit.errors import FolderNotFound, MailboxError
-from inbox_audit.local_source import LocalSource
+from inbox_audit.local_source import LocalSource, _decode_mutf7
 from inbox_audit.model import RawMessage, Unreadable
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
@@ -709,3 +709,18 @@ def test_corpora_never_raise(capsys: pytest.CaptureFixture[str]) -> None:
             f"\ncorpora: {read} messages read, {unreadable} unreadable, {rejected} files rejected"
         )
     assert read > 500
+
+
+@pytest.mark.parametrize(
+    ("raw", "decoded"),
+    [
+        ("H&APQ-tel Beaumont", "Hôtel Beaumont"),
+        ("&AMk-l&AOk-ments envoy&AOk-s", "Éléments envoyés"),
+        ("A&-B", "A&B"),
+        ("&ZeVnLIqe-", "日本語"),
+        ("&a-", "&a-"),  # not valid modified base64: kept as written
+        ("Plain", "Plain"),
+    ],
+)
+def test_maildirpp_names_are_modified_utf7(raw: str, decoded: str) -> None:
+    assert _decode_mutf7(raw) == decoded

@@ -163,3 +163,20 @@ def test_summary_and_thread_order() -> None:
     assert subjects[3] == "B"  # answered late before answered in time
     assert threads[0].waiting_seconds == 95 * 3600
     assert threads[3].answered_late and not threads[4].answered_late
+
+
+def test_my_own_auto_reply_answers_nobody() -> None:
+    inbound = make_message(message_id="a@x", hours=0)
+    vacation = make_message(
+        from_="shop@example.com",
+        to=("marie@example.fr",),
+        subject="Absence : Devis",
+        hours=0.01,
+        in_reply_to=("a@x",),
+    )
+    verdicts = {inbound.key: None, vacation.key: Reason.FROM_ME}
+    [thread] = build_threads([inbound, vacation], ME, timedelta(days=21))
+    [response] = pair_thread(thread, verdicts, ME, automated=frozenset({vacation.key}))
+    assert response.reply is None
+    [answered] = pair_thread(thread, verdicts, ME)
+    assert answered.reply == vacation

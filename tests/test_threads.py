@@ -121,18 +121,28 @@ def test_subject_fallback_uses_reply_to_and_respects_window() -> None:
 
 def test_subject_fallback_not_used_when_headers_resolve() -> None:
     old = make_message(from_="marie@example.fr", subject="Devis", hours=0, message_id="old@x")
-    new = make_message(from_="marie@example.fr", subject="Devis", hours=10, message_id="new@x")
+    new = make_message(from_="marie@example.fr", subject="Devis", hours=24 * 19, message_id="new@x")
     reply_to_new = make_message(
         from_="shop@example.com",
         to=("marie@example.fr",),
         subject="Re: Devis",
-        hours=11,
+        hours=24 * 19 + 1,
         in_reply_to=("new@x",),
     )
     groups = _groups([old, new, reply_to_new])
-    # The reply cites `new`: it is not glued to `old` by subject. `new` itself had no headers
-    # and joined `old` by subject and sender.
-    assert frozenset({old.key, new.key, reply_to_new.key}) in groups
+    # The reply cites `new`; `new` is a fresh request (no reply prefix) that repeats the
+    # subject of `old` weeks later: two conversations.
+    assert frozenset({new.key, reply_to_new.key}) in groups
+    assert frozenset({old.key}) in groups
+
+
+def test_customer_reply_without_headers_joins_by_subject() -> None:
+    ask = make_message(from_="marie@example.fr", subject="Devis", hours=0)
+    answer = make_message(
+        from_="shop@example.com", to=("marie@example.fr",), subject="Re: Devis", hours=2
+    )
+    follow_up = make_message(from_="marie@example.fr", subject="RE: Devis", hours=5)
+    assert frozenset({ask.key, answer.key, follow_up.key}) in _groups([ask, answer, follow_up])
 
 
 def test_thread_id_is_stable_and_ordered_by_time() -> None:
@@ -142,3 +152,24 @@ def test_thread_id_is_stable_and_ordered_by_time() -> None:
     second = build_threads([a, b], ME, WINDOW)
     assert first[0].thread_id == second[0].thread_id
     assert [m.key for m in first[0].messages] == [a.key, b.key]
+
+
+def test_fresh_reminder_within_days_joins_the_first_request() -> None:
+    first = make_message(from_="marie@example.fr", subject="Devis", hours=0)
+    reminder = make_message(from_="marie@example.fr", subject="Devis", hours=26)
+    assert frozenset({first.key, reminder.key}) in _groups([first, reminder])
+
+
+def test_fresh_message_after_a_reply_chain_is_a_new_request() -> None:
+    first = make_message(from_="n@x.fr", subject="Question", hours=0)
+    again = make_message(from_="n@x.fr", subject="Re: Re: Question", hours=72)
+    fresh = make_message(from_="n@x.fr", subject="Question", hours=150)
+    groups = _groups([first, again, fresh])
+    assert frozenset({fresh.key}) in groups
+    assert frozenset({first.key, again.key}) in groups
+
+
+def test_same_subject_five_days_later_is_a_new_request() -> None:
+    first = make_message(from_="j@x.de", subject="Anfrage", hours=0)
+    later = make_message(from_="j@x.de", subject="Anfrage", hours=24 * 5)
+    assert frozenset({later.key}) in _groups([first, later])

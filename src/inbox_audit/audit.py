@@ -139,6 +139,9 @@ def audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditRep
     unreadable = list(collected.unreadable)
     dated: list[Message] = []
     for message in collected.messages:
+        # An unsent draft is no answer, wherever it sits: Gmail also lists drafts in All Mail.
+        if any(flag.lower() == "\\draft" for flag in message.flags):
+            continue
         if message.arrived_at is None:
             unreadable.append(Unreadable(message.folder, message.uid, "no usable date"))
         else:
@@ -153,9 +156,15 @@ def audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditRep
     reasons: dict[str, Reason | None] = {
         m.key: classify(m, me, roles.get(m.folder) is FolderRole.SENT) for m in present
     }
+    # My own out-of-office replies and receipts sit in Sent too, and answer nobody.
+    automated = frozenset(
+        m.key
+        for m in present
+        if reasons[m.key] is Reason.FROM_ME and classify(m, frozenset(), False) is not None
+    )
     results: list[MessageResult] = []
     for thread in build_threads(present, me, settings.subject_window):
-        for response in pair_thread(thread, reasons, me):
+        for response in pair_thread(thread, reasons, me, automated):
             # My own mail in the Sent folder is outgoing, not inbound: it is not listed.
             if response.reason is Reason.FROM_ME and roles.get(response.inbound.folder) is (
                 FolderRole.SENT

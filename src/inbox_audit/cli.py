@@ -146,7 +146,11 @@ def _read(
 
 def _render(report: AuditReport, fmt: OutputFormat, show_replies: bool, zone: tzinfo) -> None:
     if fmt is OutputFormat.TABLE:
-        Console(highlight=False).print(render_table(report, show_replies=show_replies, tz=zone))
+        console = Console(highlight=False)
+        if not console.is_terminal:
+            # Piped or run by cron: no terminal width to fit, so use a readable one.
+            console = Console(highlight=False, width=120)
+        console.print(render_table(report, show_replies=show_replies, tz=zone))
         return
     if fmt is OutputFormat.JSON:
         text = render_json(report)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import csv
 import dataclasses
@@ -336,6 +337,26 @@ def _is_dir(path: Path) -> bool:
         return False
 
 
+_MUTF7_RUN = re.compile(r"&([A-Za-z0-9+,]*)-")
+
+
+def _decode_mutf7(name: str) -> str:
+    """Maildir++ folder names are IMAP modified UTF-7 (RFC 3501 §5.1.3), as Dovecot and
+    Courier write them: ".Clients.H&APQ-tel" is "Clients/Hôtel". Invalid runs stay as written."""
+
+    def run(match: re.Match[str]) -> str:
+        chunk = match.group(1)
+        if not chunk:
+            return "&"
+        data = chunk.replace(",", "/")
+        try:
+            return base64.b64decode(data + "=" * (-len(data) % 4)).decode("utf-16-be")
+        except (ValueError, UnicodeDecodeError):
+            return match.group(0)
+
+    return _MUTF7_RUN.sub(run, name)
+
+
 def _folder_name(parts: tuple[str, ...]) -> str:
     if len(parts) == 1 and parts[0].casefold() == "inbox":
         return "INBOX"  # RFC 3501 §5.1: INBOX is case-insensitive
@@ -400,7 +421,7 @@ def _walk(
             elif name.startswith("."):
                 # Maildir++: ".Archives.Clients" is Archives/Clients; other dot dirs are
                 # tool state (.notmuch, .git...).
-                sub = tuple(p for p in name[1:].split(".") if p)
+                sub = tuple(_decode_mutf7(p) for p in name[1:].split(".") if p)
                 if sub and _is_maildir(path):
                     found.append(((*parts, *sub), _MaildirDir(path)))
             elif _is_maildir(path):

@@ -46,13 +46,17 @@ def _is_answer(reply: Message, customers: frozenset[str], me: frozenset[str]) ->
 
 
 def pair_thread(
-    thread: Thread, reasons: Mapping[str, Reason | None], me: frozenset[str]
+    thread: Thread,
+    reasons: Mapping[str, Reason | None],
+    me: frozenset[str],
+    automated: frozenset[str] = frozenset(),
 ) -> list[Response]:
     """Pair every inbound message of a thread with the first later reply from me.
 
     One reply answers every earlier unanswered customer message of its thread (a customer who
     wrote twice and got one answer is answered twice). A customer message with no reply copy
-    but the \\Answered flag counts as answered with unknown latency.
+    but the \\Answered flag counts as answered with unknown latency. My own automated mail
+    (`automated`: keys of my out-of-office replies, read receipts...) answers nothing.
     """
     customers = frozenset(
         address for m in thread.messages if reasons.get(m.key) is None for address in senders(m)
@@ -62,6 +66,7 @@ def pair_thread(
         when = message_time(message, me)
         if (
             reasons.get(message.key) is Reason.FROM_ME
+            and message.key not in automated
             and when is not None
             and _is_answer(message, customers, me)
         ):

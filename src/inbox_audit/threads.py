@@ -27,6 +27,7 @@ _TRAILING_FWD = re.compile(r"\s*\(fwd\)\s*$", re.IGNORECASE)
 _FWD_WRAPPER = re.compile(r"^\[fwd:\s*(.*)\]$", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+REMINDER_WINDOW = timedelta(days=4)
 _FORWARD = re.compile(r"^\s*(?:fwd?|tr|wg|doorst|rv|enc|i|vs)\s*[:：]", re.IGNORECASE)
 
 
@@ -71,7 +72,7 @@ def message_time(message: Message, me: frozenset[str]) -> datetime | None:
     INTERNALDATE can be later (APPEND after sending, imports). A Date more than an hour after
     the INTERNALDATE is a wrong clock, so the INTERNALDATE wins then.
     """
-    if message.from_ is not None and message.from_.email in me:
+    if _is_mine(message, me):
         date, internal = message.date, message.internal_date
         if date is None:
             return message.arrived_at
@@ -79,6 +80,10 @@ def message_time(message: Message, me: frozenset[str]) -> datetime | None:
             return internal
         return date
     return message.arrived_at
+
+
+def _is_mine(message: Message, me: frozenset[str]) -> bool:
+    return message.from_ is not None and message.from_.email in me
 
 
 def senders(message: Message) -> frozenset[str]:
@@ -100,7 +105,7 @@ def correspondents(message: Message, me: frozenset[str]) -> frozenset[str]:
     A site's contact form may send "from" the owner to the owner with the customer in
     Reply-To: then the other party is the Reply-To.
     """
-    if message.from_ is not None and message.from_.email in me:
+    if _is_mine(message, me):
         return (recipients(message) - me) or (senders(message) - me)
     return senders(message) - me
 
@@ -137,7 +142,8 @@ def build_threads(
     2. Provider conversation ids (Gmail X-GM-THRID, Outlook Thread-Index root).
     3. For a message whose threading headers are absent or point at nothing we hold (mobile
        clients and webmails drop them): the latest earlier message with the same base subject
-       AND a shared correspondent within `subject_window`. The correspondent rule is what keeps
+       AND a shared correspondent within `subject_window` (narrower for a customer's fresh
+       message: see _link_by_subject). The correspondent rule is what keeps
        two customers who both wrote "Devis" apart.
     """
     uf = _UnionFind()
@@ -163,7 +169,10 @@ def build_threads(
             continue
         parents = {_norm_id(p) for p in (*message.references, *message.in_reply_to)}
         if not parents & known_ids:
-            _link_by_subject(uf, message, when, by_subject[subject], me, subject_window)
+            is_reply = _is_mine(message, me) or _PREFIX.match(message.subject) is not None
+            _link_by_subject(
+                uf, message, when, by_subject[subject], me, subject_window, reminder=not is_reply
+            )
         by_subject[subject].append((when, message))
 
     groups: dict[str, list[Message]] = defaultdict(list)
@@ -179,16 +188,32 @@ def _link_by_subject(
     earlier: Iterable[tuple[datetime, Message]],
     me: frozenset[str],
     window: timedelta,
+    *,
+    reminder: bool,
 ) -> None:
+    """Join `message` to the latest earlier message of the same base subject and party.
+
+    A customer's fresh message (no reply prefix) that repeats a subject is a reminder only
+    when it repeats the latest one word for word within a few days ("Devis" again the next
+    morning); later, or after a "Re: Re: Devis", it is a new request. Joining wrongly would
+    hide a waiting customer behind someone else's answer, so the rule stays narrow.
+    """
     mine = correspondents(message, me)
     if not mine:
         return
+    limit = min(window, REMINDER_WINDOW) if reminder else window
     for other_when, other in reversed(list(earlier)):
-        if when - other_when > window:
+        if when - other_when > limit:
             return
         if mine & correspondents(other, me):
+            if reminder and _folded(other.subject) != _folded(message.subject):
+                return
             uf.union("m:" + message.key, "m:" + other.key)
             return
+
+
+def _folded(subject: str) -> str:
+    return _SPACES.sub(" ", subject).strip().casefold()
 
 
 def _make_thread(group: list[Message], me: frozenset[str]) -> Thread:

@@ -1,0 +1,147 @@
+"""The command line: exit codes, one-line errors on stderr, no tracebacks, no secrets."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from inbox_audit.cli import app
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "demo" / "mailbox"
+DEMO_AS_OF = "2026-11-20T09:00:00+01:00"
+SECRET = "s3cret-Pa55-do-not-print"
+
+runner = CliRunner()
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), env=env)
+    assert not isinstance(result.exception, Exception) or isinstance(
+        result.exception, SystemExit
+    ), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def assert_one_line_error(stderr: str, *needles: str) -> None:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert lines, "expected an error on stderr"
+    assert lines[0].startswith("inbox-audit: error:") or "Error" in lines[0] or "Usage" in lines[0]
+    assert "Traceback" not in stderr
+    assert len(lines) <= 3 or "Usage" in stderr
+    for needle in needles:
+        assert needle in stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["audit", "ftp://me@host"], "ftp"),
+        (["audit", "/no/such/mailbox"], "/no/such/mailbox"),
+        (["audit", str(DEMO), "--sla", "soon"], "soon"),
+        (["audit", str(DEMO), "--as-of", "yesterday"], "yesterday"),
+        (["audit", str(DEMO), "--timezone", "Mars/Olympus"], "Mars/Olympus"),
+        (["audit", str(DEMO), "--format", "pdf"], "pdf"),
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], needle: str) -> None:
+    code, stdout, stderr = invoke(*args)
+    assert code == 2
+    assert stdout == ""
+    assert_one_line_error(stderr, needle)
+
+
+def test_password_in_url_is_refused_without_echo() -> None:
+    code, stdout, stderr = invoke("audit", f"imaps://me:{SECRET}@mail.example.com")
+    assert code == 2
+    assert SECRET not in stdout + stderr
+
+
+def test_no_password_non_interactive_is_a_config_error() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "INBOX_AUDIT_PASSWORD"}
+    code, _, stderr = invoke("audit", "imaps://me@127.0.0.1:1", env=env)
+    assert code == 3
+    assert_one_line_error(stderr, "INBOX_AUDIT_PASSWORD")
+
+
+def test_missing_ca_file_is_a_config_error() -> None:
+    code, _, stderr = invoke(
+        "audit",
+        "imaps://me@127.0.0.1:1",
+        "--ca-file",
+        "/no/such/ca.pem",
+        env={"INBOX_AUDIT_PASSWORD": SECRET},
+    )
+    assert code == 3
+    assert SECRET not in stderr
+    assert_one_line_error(stderr, "ca.pem")
+
+
+def test_connection_refused_exits_4_without_secret() -> None:
+    code, stdout, stderr = invoke(
+        "audit", "imaps://me@127.0.0.1:1", "--timeout", "3", env={"INBOX_AUDIT_PASSWORD": SECRET}
+    )
+    assert code == 4
+    assert stdout == ""
+    assert SECRET not in stderr
+    assert_one_line_error(stderr, "127.0.0.1")
+
+
+def test_every_command_has_help() -> None:
+    for command in ([], ["audit"], ["version"]):
+        result = runner.invoke(app, [*command, "--help"])
+        assert result.exit_code == 0
+        assert "Usage" in result.stdout
+    assert "Exit codes" in runner.invoke(app, ["audit", "--help"]).stdout
+
+
+@pytest.mark.skipif(not DEMO.is_dir(), reason="demo mailbox not generated")
+def test_demo_audit_json_exit_1_when_overdue() -> None:
+    code, stdout, stderr = invoke(
+        "audit", str(DEMO), "--as-of", DEMO_AS_OF, "--format", "json", "--timezone", "Europe/Paris"
+    )
+    report = json.loads(stdout)
+    assert code == (1 if report["summary"]["overdue"] else 0)
+    assert report["summary"]["overdue"] > 0
+    assert "Traceback" not in stderr
+    assert "claire@atelier-lumiere.fr" in report["identities"]
+
+
+@pytest.mark.skipif(not DEMO.is_dir(), reason="demo mailbox not generated")
+def test_demo_audit_far_in_the_past_exits_0() -> None:
+    # Before any mail arrived nothing can be overdue.
+    code, stdout, _ = invoke("audit", str(DEMO), "--as-of", "2000-01-01T00:00:00+00:00")
+    assert code == 0
+    assert stdout
+
+
+@pytest.mark.skipif(not DEMO.is_dir(), reason="demo mailbox not generated")
+@pytest.mark.parametrize("fmt", ["table", "csv", "markdown"])
+def test_demo_other_formats(fmt: str) -> None:
+    code, stdout, _ = invoke("audit", str(DEMO), "--as-of", DEMO_AS_OF, "--format", fmt)
+    assert code == 1
+    assert "claire@atelier-lumiere.fr" not in stdout.splitlines()[0]
+    assert len(stdout.splitlines()) > 5
+
+
+def test_installed_entry_point_never_prints_a_traceback(tmp_path: Path) -> None:
+    exe = Path(sys.executable).parent / "inbox-audit"
+    if not exe.exists():
+        pytest.skip("console script not installed")
+    junk = tmp_path / "junk.mbox"
+    junk.write_bytes(b"\x00\xff not a mailbox \x00" * 100)
+    done = subprocess.run(
+        [str(exe), "audit", str(junk), "--format", "json", "--as-of", DEMO_AS_OF],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "Traceback" not in done.stderr
+    assert done.returncode in (0, 1, 4)

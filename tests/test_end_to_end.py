@@ -1,0 +1,63 @@
+"""Whole audits of generated, messy mailboxes checked against their ground truth."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from inbox_audit.cli import app
+from tests.evaluate import score
+from tests.mailgen import GeneratedMailbox, Truth, generate, write_maildir
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def audit_json(source: str, box: GeneratedMailbox, *extra: str) -> dict:  # type: ignore[type-arg]
+    args = ["audit", source, "--format", "json", "--as-of", box.as_of.isoformat(), *extra]
+    for address in box.owner:
+        args += ["--me", address]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code in (0, 1), result.stderr + repr(result.exception)
+    report: dict = json.loads(result.stdout)  # type: ignore[type-arg]
+    assert result.exit_code == (1 if report["summary"]["overdue"] else 0)
+    return report
+
+
+def messages_without_id(box: GeneratedMailbox) -> dict[tuple[str, str], str]:
+    """(folder, decoded subject) → truth key, for the messages that carry no Message-ID."""
+    found = {}
+    for message in box.messages:
+        if message.message_id is None:
+            parsed = email.message_from_bytes(message.data, policy=email.policy.default)
+            found[(message.folder, " ".join(str(parsed["Subject"] or "").split()))] = message.key
+    return found
+
+
+@pytest.mark.parametrize("layout", ["plain", "gmail", "french"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_generated_maildir_meets_the_bar(tmp_path: Path, layout: str, seed: int) -> None:
+    box = generate(seed, layout)
+    write_maildir(box, tmp_path / "mail")
+    report = audit_json(str(tmp_path / "mail"), box)
+    result = score(report, box.truth, messages_without_id(box))
+    assert not result.violations, result.explain()
+    assert result.overdue_f1 >= 0.97, result.explain()
+    assert result.pairing >= 0.97, result.explain()
+    assert not result.missing, result.explain()
+
+
+def test_demo_mailbox_matches_its_truth() -> None:
+    data = json.loads((REPO / "demo" / "truth.json").read_text(encoding="utf-8"))
+    truth = {key: Truth(**value) for key, value in data["truth"].items()}
+    args = ["audit", str(REPO / "demo" / "mailbox"), "--format", "json", "--as-of", data["as_of"]]
+    result = CliRunner().invoke(app, args)
+    report = json.loads(result.stdout)
+    outcome = score(report, truth)
+    assert not outcome.violations and not outcome.missing and not outcome.errors, outcome.explain()
+    assert outcome.overdue_f1 == 1.0
+    assert result.exit_code == 1
