@@ -7,13 +7,20 @@ cd "$(dirname "$0")/.."
 if ! command -v dovecot >/dev/null 2>&1 && [ -x /usr/sbin/dovecot ]; then
     export PATH="$PATH:/usr/sbin"
 fi
-if [ "${SKIP_DOVECOT:-}" != 1 ] && ! command -v dovecot >/dev/null 2>&1; then
+# Debian packages the integration tests need: a real Dovecot, and openssl for its test CA.
+missing=""
+if [ "${SKIP_DOVECOT:-}" != 1 ]; then
+    command -v dovecot >/dev/null 2>&1 || missing="$missing dovecot-imapd"
+    command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+fi
+if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ]; then
-        echo "setup: installing dovecot-imapd (needed by the IMAP integration tests)" >&2
+        echo "setup: installing$missing (needed by the IMAP integration tests)" >&2
         apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null
+        # shellcheck disable=SC2086
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
     else
-        echo "setup: dovecot is not installed; run: sudo apt-get install -y dovecot-imapd" >&2
+        echo "setup: missing Debian packages:$missing; run: sudo apt-get install -y$missing" >&2
     fi
 fi
 
