@@ -318,7 +318,9 @@ def test_json_contract() -> None:
         "messages",
         "threads",
         "unreadable",
+        "problems",
     ]
+    assert data["problems"] == []
     assert data["schema_version"] == 1
     assert data["as_of"] == "2026-11-05T09:00:00+00:00"
     assert data["sla_seconds"] == 86400

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from inbox_audit.classify import classify
+from inbox_audit.errors import FolderNotFound
 from inbox_audit.folders import assign_roles
 from inbox_audit.headers import UnparsableMessage, parse_message
 from inbox_audit.holding import holding_reply
@@ -48,6 +49,7 @@ class Collected:
     folders: tuple[Folder, ...]
     messages: tuple[Message, ...]
     unreadable: tuple[Unreadable, ...]
+    problems: tuple[str, ...] = ()
 
 
 def collect(
@@ -60,18 +62,23 @@ def collect(
         folders.append(dataclasses.replace(folder, messages=count))
     messages: list[Message] = []
     unreadable: list[Unreadable] = []
+    problems: list[str] = []
     for folder in folders:
         if not folder.scanned:
             continue
-        for item in source.fetch(folder.name, progress):
-            if isinstance(item, Unreadable):
-                unreadable.append(item)
-                continue
-            try:
-                messages.append(parse_message(item))
-            except UnparsableMessage as exc:
-                unreadable.append(Unreadable(item.folder, item.uid, str(exc) or "unparsable"))
-    return Collected(display, tuple(folders), tuple(messages), tuple(unreadable))
+        try:
+            for item in source.fetch(folder.name, progress):
+                if isinstance(item, Unreadable):
+                    unreadable.append(item)
+                    continue
+                try:
+                    messages.append(parse_message(item))
+                except UnparsableMessage as exc:
+                    unreadable.append(Unreadable(item.folder, item.uid, str(exc) or "unparsable"))
+        except FolderNotFound as exc:
+            # Deleted or renamed by another client while we read: say so, audit the rest.
+            problems.append(f"folder {folder.name!r} could not be read: {exc}")
+    return Collected(display, tuple(folders), tuple(messages), tuple(unreadable), tuple(problems))
 
 
 def _dedupe(messages: Iterable[Message], roles: dict[str, FolderRole]) -> tuple[list[Message], int]:
@@ -193,6 +200,7 @@ def audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditRep
         messages=tuple(results),
         threads=tuple(threads),
         unreadable=tuple(unreadable),
+        problems=collected.problems,
     )
 
 

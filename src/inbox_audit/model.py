@@ -222,3 +222,4 @@ class AuditReport:
     messages: tuple[MessageResult, ...]  # every inbound message, oldest first
     threads: tuple[ThreadResult, ...]  # customer threads, worst and longest wait first
     unreadable: tuple[Unreadable, ...]
+    problems: tuple[str, ...] = ()  # e.g. a folder that vanished while it was being read

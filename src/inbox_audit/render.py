@@ -176,6 +176,7 @@ def render_json(report: AuditReport) -> str:
         "unreadable": [
             {"folder": u.folder, "uid": u.uid, "reason": u.reason} for u in report.unreadable
         ],
+        "problems": list(report.problems),
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
