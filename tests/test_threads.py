@@ -173,3 +173,18 @@ def test_same_subject_five_days_later_is_a_new_request() -> None:
     first = make_message(from_="j@x.de", subject="Anfrage", hours=0)
     later = make_message(from_="j@x.de", subject="Anfrage", hours=24 * 5)
     assert frozenset({later.key}) in _groups([first, later])
+
+
+def test_long_chains_and_shared_subjects_scale() -> None:
+    # 20,000 same-subject messages from one sender used to recurse and scan quadratically.
+    many = [make_message(from_="c@x.fr", subject="Devis", hours=i * 0.01) for i in range(20_000)]
+    threads = build_threads(many, ME, WINDOW)
+    assert sum(len(t.messages) for t in threads) == 20_000
+
+
+def test_automated_mail_is_never_linked_by_subject() -> None:
+    first = make_message(from_="news@brand.example", subject="Newsletter", hours=0)
+    second = make_message(from_="news@brand.example", subject="Newsletter", hours=1)
+    threads = build_threads([first, second], ME, WINDOW, frozenset({first.key, second.key}))
+    assert len(threads) == 2
+    assert len(build_threads([first, second], ME, WINDOW)) == 1

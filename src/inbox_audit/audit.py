@@ -169,8 +169,11 @@ def audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditRep
         for m in present
         if reasons[m.key] is Reason.FROM_ME and classify(m, frozenset(), False) is not None
     )
+    not_conversation = automated | {
+        key for key, reason in reasons.items() if reason not in (None, Reason.FROM_ME)
+    }
     results: list[MessageResult] = []
-    for thread in build_threads(present, me, settings.subject_window):
+    for thread in build_threads(present, me, settings.subject_window, not_conversation):
         for response in pair_thread(thread, reasons, me, automated):
             # My own mail in the Sent folder is outgoing, not inbound: it is not listed.
             if response.reason is Reason.FROM_ME and roles.get(response.inbound.folder) is (

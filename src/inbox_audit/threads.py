@@ -6,7 +6,7 @@ import hashlib
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -111,21 +111,32 @@ def correspondents(message: Message, me: frozenset[str]) -> frozenset[str]:
 
 
 class _UnionFind:
+    """Disjoint sets with path halving and union by size: iterative, so a chain of 100,000
+    same-subject newsletters cannot overflow the stack."""
+
     def __init__(self) -> None:
         self.parent: dict[str, str] = {}
+        self.size: dict[str, int] = {}
 
     def find(self, item: str) -> str:
-        parent = self.parent.setdefault(item, item)
-        if parent != item:
-            root = self.find(parent)
-            self.parent[item] = root
-            return root
+        parent = self.parent
+        if item not in parent:
+            parent[item] = item
+            self.size[item] = 1
+            return item
+        while parent[item] != item:
+            parent[item] = parent[parent[item]]
+            item = parent[item]
         return item
 
     def union(self, a: str, b: str) -> None:
         ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[rb] = ra
+        if ra == rb:
+            return
+        if self.size[ra] < self.size[rb]:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.size[ra] += self.size[rb]
 
 
 def _norm_id(message_id: str) -> str:
@@ -133,7 +144,10 @@ def _norm_id(message_id: str) -> str:
 
 
 def build_threads(
-    messages: Sequence[Message], me: frozenset[str], subject_window: timedelta
+    messages: Sequence[Message],
+    me: frozenset[str],
+    subject_window: timedelta,
+    automated: frozenset[str] = frozenset(),
 ) -> list[Thread]:
     """Group messages into threads.
 
@@ -143,8 +157,9 @@ def build_threads(
     3. For a message whose threading headers are absent or point at nothing we hold (mobile
        clients and webmails drop them): the latest earlier message with the same base subject
        AND a shared correspondent within `subject_window` (narrower for a customer's fresh
-       message: see _link_by_subject). The correspondent rule is what keeps
-       two customers who both wrote "Devis" apart.
+       message: see _subject_link). The correspondent rule is what keeps two customers who
+       both wrote "Devis" apart. Automated mail (`automated`: message keys) is never linked by
+       subject: a weekly newsletter is not one long conversation.
     """
     uf = _UnionFind()
     known_ids = {_norm_id(m.message_id) for m in messages if m.message_id}
@@ -159,21 +174,29 @@ def build_threads(
             uf.union(node, "conv:" + message.conversation_id)
 
     timed = sorted(
-        ((t, m) for m in messages if (t := message_time(m, me)) is not None),
+        (
+            (t, m)
+            for m in messages
+            if m.key not in automated and (t := message_time(m, me)) is not None
+        ),
         key=lambda pair: (pair[0], pair[1].key),
     )
-    by_subject: dict[str, list[tuple[datetime, Message]]] = defaultdict(list)
+    # The latest message per (base subject, correspondent): candidates are found by lookup,
+    # never by scanning every message that shares a subject like "Devis".
+    latest: dict[tuple[str, str], tuple[datetime, Message]] = {}
     for when, message in timed:
         subject = base_subject(message.subject)
-        if not subject:
+        parties = correspondents(message, me)
+        if not subject or not parties:
             continue
         parents = {_norm_id(p) for p in (*message.references, *message.in_reply_to)}
         if not parents & known_ids:
-            is_reply = _is_mine(message, me) or _PREFIX.match(message.subject) is not None
-            _link_by_subject(
-                uf, message, when, by_subject[subject], me, subject_window, reminder=not is_reply
-            )
-        by_subject[subject].append((when, message))
+            candidates = [latest[key] for p in parties if (key := (subject, p)) in latest]
+            other = _subject_link(message, when, candidates, me, subject_window)
+            if other is not None:
+                uf.union("m:" + message.key, "m:" + other.key)
+        for party in parties:
+            latest[(subject, party)] = (when, message)
 
     groups: dict[str, list[Message]] = defaultdict(list)
     for message in messages:
@@ -181,35 +204,31 @@ def build_threads(
     return [_make_thread(group, me) for group in groups.values()]
 
 
-def _link_by_subject(
-    uf: _UnionFind,
+def _subject_link(
     message: Message,
     when: datetime,
-    earlier: Iterable[tuple[datetime, Message]],
+    candidates: Sequence[tuple[datetime, Message]],
     me: frozenset[str],
     window: timedelta,
-    *,
-    reminder: bool,
-) -> None:
-    """Join `message` to the latest earlier message of the same base subject and party.
+) -> Message | None:
+    """The earlier message that `message` continues: the latest one of the same base subject
+    and party, within the window.
 
     A customer's fresh message (no reply prefix) that repeats a subject is a reminder only
     when it repeats the latest one word for word within a few days ("Devis" again the next
     morning); later, or after a "Re: Re: Devis", it is a new request. Joining wrongly would
     hide a waiting customer behind someone else's answer, so the rule stays narrow.
     """
-    mine = correspondents(message, me)
-    if not mine:
-        return
+    if not candidates:
+        return None
+    other_when, other = max(candidates, key=lambda c: (c[0], c[1].key))
+    reminder = not _is_mine(message, me) and _PREFIX.match(message.subject) is None
     limit = min(window, REMINDER_WINDOW) if reminder else window
-    for other_when, other in reversed(list(earlier)):
-        if when - other_when > limit:
-            return
-        if mine & correspondents(other, me):
-            if reminder and _folded(other.subject) != _folded(message.subject):
-                return
-            uf.union("m:" + message.key, "m:" + other.key)
-            return
+    if when - other_when > limit:
+        return None
+    if reminder and _folded(other.subject) != _folded(message.subject):
+        return None
+    return other
 
 
 def _folded(subject: str) -> str:
