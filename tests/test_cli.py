@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -94,11 +95,26 @@ def test_connection_refused_exits_4_without_secret() -> None:
 
 
 def test_every_command_has_help() -> None:
-    for command in ([], ["audit"], ["version"]):
-        result = runner.invoke(app, [*command, "--help"])
+    import typer.main
+
+    def walk(command: Any, path: list[str]) -> list[tuple[list[str], Any]]:
+        found = [(path, command)]
+        for name, sub in getattr(command, "commands", {}).items():  # groups only
+            found += walk(sub, [*path, name])
+        return found
+
+    commands = walk(typer.main.get_command(app), [])
+    paths = [path for path, _ in commands]
+    assert ["audit"] in paths and ["password", "set"] in paths and ["password", "delete"] in paths
+    for path, command in commands:
+        result = runner.invoke(app, [*path, "--help"])
         assert result.exit_code == 0
         assert "Usage" in result.stdout
-    assert "Exit codes" in runner.invoke(app, ["audit", "--help"]).stdout
+        assert (command.help or "").strip(), f"{path} has no help text"
+    for path in ([], ["audit"]):
+        out = " ".join(runner.invoke(app, [*path, "--help"]).stdout.split())
+        assert "Exit codes" in out
+        assert "6 report not delivered" in out
 
 
 @pytest.mark.skipif(not DEMO.is_dir(), reason="demo mailbox not generated")

@@ -168,7 +168,7 @@ def test_wrong_password(make_smtp_server: MakeServer) -> None:
     message = str(caught.value)
     assert message.startswith(f"127.0.0.1 refused the SMTP login for {USER} (535")
     assert "\n" not in message
-    assert caught.value.exit_code is ExitCode.MAILBOX
+    assert caught.value.exit_code is ExitCode.NOT_DELIVERED
     assert_no_password(caught.value)
     assert server.received == []
 

@@ -2,36 +2,67 @@
 
 from __future__ import annotations
 
+import dataclasses
+import fcntl
 import getpass
 import os
+import re
+import shutil
 import sys
+import tomllib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
+from email.message import EmailMessage
+from email.utils import getaddresses
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, assert_never
+from urllib.parse import quote
 
 import typer
-from dateutil import tz
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from inbox_audit import __version__
 from inbox_audit.audit import Collected, audit, collect
-from inbox_audit.errors import ConfigError, ExitCode, InboxAuditError, UsageError
+from inbox_audit.config import (
+    Flags,
+    RunConfig,
+    config_home,
+    default_config_path,
+    load_config,
+    parse_config,
+    render_config,
+    resolve,
+)
+from inbox_audit.credentials import PASSWORD_ENV, AuthMethod, Prompt, keyring_delete, keyring_set
+from inbox_audit.credentials import resolve as resolve_secret
+from inbox_audit.digest import build_email, build_failure_email, build_plain_summary
+from inbox_audit.errors import AlreadyRunning, ConfigError, ExitCode, InboxAuditError, UsageError
+from inbox_audit.folders import assign_roles
+from inbox_audit.headers import UnparsableMessage, parse_message
 from inbox_audit.imap_source import ImapSource
 from inbox_audit.local_source import LocalSource
-from inbox_audit.model import AuditReport
+from inbox_audit.model import AuditReport, FolderRole, Unreadable
+from inbox_audit.notify import NotifyError, SmtpTarget, save_undelivered, send_email
 from inbox_audit.render import render_csv, render_json, render_markdown, render_table
+from inbox_audit.schedule import Job, crontab_entry, parse_time, systemd_units
 from inbox_audit.settings import Settings, parse_duration
 from inbox_audit.source import ConnectOptions, ImapTarget, LocalTarget, parse_source
 
-PASSWORD_ENV = "INBOX_AUDIT_PASSWORD"
+EXIT_CODES = (
+    "Exit codes: 0 nothing overdue, 1 overdue messages found, 2 usage error, "
+    "3 configuration error, 4 mailbox/connection/login error, 5 internal error, "
+    "6 report not delivered by email (saved in the state directory), "
+    "7 another run is still going."
+)
 
 app = typer.Typer(
     name="inbox-audit",
-    help="Find the customers still waiting for an answer in a mailbox, and since when.",
+    help="Find the customers still waiting for an answer in a mailbox, and since when.\n\n"
+    + EXIT_CODES,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -45,6 +76,7 @@ class OutputFormat(StrEnum):
     JSON = "json"
     CSV = "csv"
     MARKDOWN = "markdown"
+    SUMMARY = "summary"  # digest.build_plain_summary: a few lines for cron's MAILTO
 
 
 class Language(StrEnum):
@@ -60,11 +92,12 @@ def _stderr() -> Console:
 
 
 def _fail(error: InboxAuditError) -> NoReturn:
-    console = _stderr()
-    console.print(f"[bold red]inbox-audit: error:[/] {_escape(str(error))}")
-    if error.hint:
-        console.print(f"  hint: {_escape(error.hint)}")
+    _print_error(error)
     raise typer.Exit(int(error.exit_code))
+
+
+def _warn(text: str) -> None:
+    _stderr().print(f"[yellow]inbox-audit: warning:[/] {_escape(text)}")
 
 
 def _escape(text: str) -> str:
@@ -82,28 +115,6 @@ def parse_as_of(text: str | None, zone: tzinfo) -> datetime:
             f"invalid --as-of {text!r}", hint="use ISO 8601, e.g. 2026-11-20T09:00:00+01:00"
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
-
-
-def _zone(name: str | None) -> tzinfo:
-    if name is None:
-        return tz.tzlocal()
-    zone = tz.gettz(name)
-    if zone is None:
-        raise UsageError(f"unknown time zone {name!r}", hint="use an IANA name like Europe/Paris")
-    return zone
-
-
-def _password(target: ImapTarget) -> str:
-    """INBOX_AUDIT_PASSWORD, else a hidden prompt when someone is at the keyboard."""
-    password = os.environ.get(PASSWORD_ENV)
-    if password:
-        return password
-    if sys.stdin.isatty():
-        return getpass.getpass(f"Password for {target.user}@{target.host}: ")
-    raise ConfigError(
-        f"no password for {target.user}@{target.host}",
-        hint=f"set {PASSWORD_ENV} in the environment (never on the command line)",
-    )
 
 
 @contextmanager
@@ -156,22 +167,181 @@ def _render(report: AuditReport, fmt: OutputFormat, show_replies: bool, zone: tz
         text = render_json(report)
     elif fmt is OutputFormat.CSV:
         text = render_csv(report)
-    else:
+    elif fmt is OutputFormat.MARKDOWN:
         text = render_markdown(report, tz=zone)
+    elif fmt is OutputFormat.SUMMARY:
+        text = build_plain_summary(report, zone)
+    else:
+        assert_never(fmt)
     sys.stdout.write(text)
     sys.stdout.flush()
 
 
-@app.command("audit")
+def _prompt() -> Prompt | None:
+    """A hidden prompt when someone is at the keyboard; None under cron."""
+    return getpass.getpass if sys.stdin.isatty() else None
+
+
+def _connect_options(run: RunConfig) -> ConnectOptions:
+    """The IMAP login's secret (env, command, keyring, prompt) and how to connect."""
+    password = token = ""
+    if run.credentials is not None:
+        secret = resolve_secret(run.credentials, prompt=_prompt())
+        if secret.auth is AuthMethod.OAUTH2:
+            token = secret.value
+        else:
+            password = secret.value
+    return ConnectOptions(
+        password=password,
+        oauth2_token=token,
+        ca_file=run.ca_file,
+        allow_plaintext=run.allow_plaintext,
+        timeout=run.timeout,
+    )
+
+
+def _smtp_target(run: RunConfig) -> SmtpTarget | None:
+    """The SMTP server with its password, resolved before the audit so a missing one is told
+    at once rather than after minutes of reading mail."""
+    if run.notify is None:
+        return None
+    target = run.notify.smtp
+    if run.notify.credentials is None:
+        return target
+    secret = resolve_secret(run.notify.credentials, prompt=_prompt())
+    return dataclasses.replace(target, password=secret.value)
+
+
+def _sender(run: RunConfig, report: AuditReport | None) -> str:
+    """--email-from, else the first --me / detected identity, else the IMAP user, else To."""
+    assert run.notify is not None
+    if run.notify.email_from:
+        return run.notify.email_from
+    candidates = [*run.settings.me, *(report.identities if report else ())]
+    if isinstance(run.target, ImapTarget):
+        candidates.append(run.target.user)
+    for candidate in candidates:
+        if "@" in candidate and not any(c in candidate for c in "\r\n,"):
+            return candidate
+    return getaddresses([run.notify.email_to])[0][1]
+
+
+def _deliver(message: EmailMessage, run: RunConfig, smtp: SmtpTarget) -> bool:
+    """Send; when that fails, say why on stderr and keep the message in the state dir."""
+    assert run.notify is not None
+    try:
+        send_email(message, smtp, ca_file=run.notify.smtp_ca_file, timeout=run.timeout)
+    except InboxAuditError as error:
+        _print_error(error)
+        try:
+            saved = save_undelivered(message, run.state_dir, datetime.now(UTC))
+        except NotifyError as save_error:
+            _print_error(save_error)
+        else:
+            _stderr().print(
+                f"inbox-audit: the undelivered email was saved to {_escape(str(saved))}"
+            )
+        return False
+    return True
+
+
+def _fail_and_notify(error: InboxAuditError, run: RunConfig, smtp: SmtpTarget | None) -> NoReturn:
+    """The audit could not run: tell the owner by email too, then exit with the error's code."""
+    _print_error(error)
+    if run.notify is not None and smtp is not None:
+        message = build_failure_email(
+            error=str(error),
+            hint=error.hint,
+            source=run.target.display(),
+            to=run.notify.email_to,
+            sender=_sender(run, None),
+            now=datetime.now(run.zone),
+        )
+        if _deliver(message, run, smtp):
+            _stderr().print(f"inbox-audit: the owner was told by email ({run.notify.email_to})")
+    # The original error's code: it is the cause; an undelivered notice is reported above.
+    raise typer.Exit(int(error.exit_code))
+
+
+def _print_error(error: InboxAuditError) -> None:
+    console = _stderr()
+    console.print(f"[bold red]inbox-audit: error:[/] {_escape(str(error))}")
+    if error.hint:
+        console.print(f"  hint: {_escape(error.hint)}")
+
+
+@contextmanager
+def _run_lock(run: RunConfig) -> Iterator[None]:
+    """One audit of a given mailbox at a time: a cron run that outlasts its interval must not
+    be joined by the next one. flock is released by the kernel even if the process dies; the
+    file is removed at the end, so the state dir does not fill with them."""
+    name = re.sub(r"[^A-Za-z0-9@._-]+", "_", run.account or run.target.display())
+    path = run.state_dir / f"audit-{name[:100]}.lock"
+    try:
+        run.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = _locked(path, run)
+    except OSError as exc:
+        # A state dir that cannot be written must not stop the audit itself.
+        _warn(f"cannot create the lock file {path} ({exc.strerror}); running without it")
+        yield
+        return
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)  # still holding the lock: nobody else has it
+        os.close(fd)
+
+
+def _locked(path: Path, run: RunConfig) -> int:
+    """An open, flock-ed descriptor on `path`; AlreadyRunning when another process has it."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            os.close(fd)
+            raise AlreadyRunning(
+                f"another inbox-audit run of {run.target.display()} is still going"
+                + (f" (pid {holder})" if holder.isdigit() else ""),
+                hint=f"wait for it to finish; the lock is {path}",
+            ) from None
+        try:
+            held, named = os.fstat(fd), path.stat()
+            same = (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino)
+        except FileNotFoundError:
+            same = False
+        if same:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+            return fd
+        # The previous holder removed the file between our open and our flock: the lock we
+        # got is on a deleted file that a newcomer would not see. Start again.
+        os.close(fd)
+
+
+@app.command("audit", epilog=EXIT_CODES)
 def audit_command(
     source: Annotated[
-        str,
+        str | None,
         typer.Argument(
             help="imaps://USER@HOST[:PORT], imap://USER@HOST[:PORT] (STARTTLS), "
-            "or a path to an mbox file or Maildir folder.",
+            "or a path to an mbox file or Maildir folder. "
+            "Default: the config file's default (or only) account.",
             show_default=False,
         ),
-    ],
+    ] = None,
+    config_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="Configuration file (default: $XDG_CONFIG_HOME/inbox-audit/config.toml).",
+            dir_okay=False,
+        ),
+    ] = None,
+    account: Annotated[
+        str | None, typer.Option("--account", help="Audit this [accounts.NAME] of the config.")
+    ] = None,
     me: Annotated[
         list[str] | None,
         typer.Option("--me", help="Your address or alias (repeatable). Also detected from Sent."),
@@ -180,11 +350,18 @@ def audit_command(
         str | None, typer.Option("--as-of", help="Audit as of this ISO 8601 moment (default: now).")
     ] = None,
     sla: Annotated[
-        str, typer.Option("--sla", help="Answer within this long: 24h, 4h, 2d...")
-    ] = "24h",
+        str | None,
+        typer.Option("--sla", help="Answer within this long: 24h, 4h, 2d... [default: 24h]"),
+    ] = None,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="Output format.", case_sensitive=False)
-    ] = OutputFormat.TABLE,
+        OutputFormat | None,
+        typer.Option(
+            "--format",
+            help="Output on stdout; 'summary' is a few lines for cron's MAILTO. "
+            "Default: table, or nothing when the report is emailed (--email-to).",
+            case_sensitive=False,
+        ),
+    ] = None,
     show_replies: Annotated[
         bool, typer.Option("--show-replies", help="Show the suggested holding replies.")
     ] = False,
@@ -212,49 +389,410 @@ def audit_command(
         typer.Option("--allow-plaintext", help="Allow imap:// without STARTTLS (unsafe)."),
     ] = False,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds to wait on connect and each read.", min=1)
-    ] = 30.0,
+        float | None,
+        typer.Option(
+            "--timeout", help="Seconds to wait on connect and each read. [default: 30]", min=1
+        ),
+    ] = None,
+    email_to: Annotated[
+        str | None,
+        typer.Option(
+            "--email-to",
+            help="Email the report to this address (commas for several). One message per run.",
+        ),
+    ] = None,
+    email_from: Annotated[
+        str | None,
+        typer.Option(
+            "--email-from",
+            help="Sender of the report (default: the first --me or detected address, "
+            "else the IMAP user).",
+        ),
+    ] = None,
+    smtp: Annotated[
+        str | None,
+        typer.Option(
+            "--smtp",
+            help="smtp://[USER@]HOST[:PORT] (STARTTLS when offered) or smtps://[USER@]HOST"
+            "[:PORT]. The password comes from INBOX_AUDIT_SMTP_PASSWORD, never the URL.",
+        ),
+    ] = None,
+    smtp_ca_file: Annotated[
+        Path | None,
+        typer.Option("--smtp-ca-file", help="Also trust this CA for SMTP (PEM).", dir_okay=False),
+    ] = None,
+    only_if_late: Annotated[
+        bool | None,
+        typer.Option(
+            "--only-if-late/--always-email",
+            help="Email only when something is overdue (a failure is always emailed).",
+            show_default=False,
+        ),
+    ] = None,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--state-dir",
+            help="Undelivered reports and the lock file "
+            "(default: $XDG_STATE_HOME/inbox-audit or ~/.local/state/inbox-audit).",
+            file_okay=False,
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Audit a mailbox: who is waiting for an answer, and since when.
 
     The mailbox is only read: folders are opened read-only and no flag is changed.
-    The IMAP password comes from INBOX_AUDIT_PASSWORD, else a hidden prompt.
+    The IMAP password comes from INBOX_AUDIT_PASSWORD, the config file's password_command,
+    the OS keyring (inbox-audit password set), else a hidden prompt. Flags override the
+    config file, which overrides the defaults.
 
-    Exit codes: 0 nothing overdue, 1 overdue messages found, 2 usage error,
-    3 configuration error, 4 mailbox/connection/login error, 5 internal error.
+    With --email-to the report is emailed; if the audit cannot run (login refused, server
+    unreachable, TLS failure) a failure email is sent instead and the exit code is the
+    error's. An email that cannot be sent is saved in the state directory (exit 6).
     """
     try:
-        zone = _zone(timezone)
-        settings = Settings(
-            sla=parse_duration(sla),
-            me=tuple(address.strip().lower() for address in me or ()),
+        config = load_config(config_path, warn=_warn)
+        flags = Flags(
+            source=source,
+            account=account,
+            me=tuple(me) if me else None,
+            sla=sla,
             sent_folder=sent_folder,
-            skip_folders=tuple(skip_folder or ()),
-            lang=lang.value if lang else None,
-            tz=zone,
-        )
-        moment = parse_as_of(as_of, zone)
-        target = parse_source(source)
-        if ca_file is not None and not ca_file.is_file():
-            raise ConfigError(f"--ca-file {ca_file} is not a readable file")
-        options = ConnectOptions(
-            password=_password(target) if isinstance(target, ImapTarget) else "",
+            skip_folders=tuple(skip_folder) if skip_folder else None,
+            timezone=timezone,
             ca_file=ca_file,
-            allow_plaintext=allow_plaintext,
+            lang=lang.value if lang else None,
+            allow_plaintext=True if allow_plaintext else None,
             timeout=timeout,
+            email_to=email_to,
+            email_from=email_from,
+            smtp=smtp,
+            smtp_ca_file=smtp_ca_file,
+            only_if_late=only_if_late,
+            state_dir=state_dir,
         )
-        collected = _read(target, options, settings, not quiet)
-        report = audit(collected, settings, moment)
+        run = resolve(flags, config)
+        moment = parse_as_of(as_of, run.zone)
+        smtp_target = _smtp_target(run)
     except InboxAuditError as error:
         _fail(error)
-    _render(report, output_format, show_replies, zone)
+    try:
+        # Held until the email is sent: an overlapping run must not send a second one.
+        with _run_lock(run):
+            code = _run(run, moment, smtp_target, output_format, show_replies, quiet)
+    except AlreadyRunning as error:
+        _fail(error)  # the run that holds the lock reports; no email from this one
+    raise typer.Exit(int(code))
+
+
+def _run(
+    run: RunConfig,
+    moment: datetime,
+    smtp: SmtpTarget | None,
+    output_format: OutputFormat | None,
+    show_replies: bool,
+    quiet: bool,
+) -> ExitCode:
+    """Read, audit, print, email. A failure to audit is emailed too (when SMTP is set)."""
+    try:
+        options = _connect_options(run)
+        collected = _read(run.target, options, run.settings, not quiet)
+        report = audit(collected, run.settings, moment)
+    except InboxAuditError as error:
+        _fail_and_notify(error, run, smtp)
+    fmt = output_format or (None if run.notify else OutputFormat.TABLE)
+    if fmt is not None:
+        _render(report, fmt, show_replies, run.zone)
     if report.unreadable and not quiet:
         _stderr().print(
             f"inbox-audit: {len(report.unreadable)} message(s) could not be read and were "
             "skipped (listed under 'unreadable' in --format json)"
         )
-    raise typer.Exit(int(ExitCode.OVERDUE_FOUND if report.summary.overdue else ExitCode.OK))
+    code = ExitCode.OVERDUE_FOUND if report.summary.overdue else ExitCode.OK
+    if run.notify is None or smtp is None:
+        return code
+    if run.notify.only_if_late and not report.summary.overdue:
+        if not quiet:
+            _stderr().print("inbox-audit: nothing overdue: no email sent (--only-if-late)")
+        return code
+    try:
+        message = build_email(
+            report, to=run.notify.email_to, sender=_sender(run, report), tz=run.zone
+        )
+    except InboxAuditError as error:
+        _fail(error)
+    return code if _deliver(message, run, smtp) else ExitCode.NOT_DELIVERED
+
+
+# --- password: the OS keyring ---------------------------------------------------------------
+
+password_app = typer.Typer(
+    help="Store or forget a password in the OS keyring (service 'inbox-audit').",
+    no_args_is_help=True,
+)
+app.add_typer(password_app, name="password")
+
+_KEY_HELP = (
+    "An account name of the config file, USER@HOST for a SOURCE given on the command line, "
+    "or smtp:USER@HOST for the SMTP login."
+)
+
+
+def _check_key(key: str, config_path: Path | None) -> None:
+    """A name that is neither an account nor USER@HOST is most likely a typo."""
+    if "@" in key:
+        return
+    config = load_config(config_path, warn=_warn)
+    accounts = list(config.accounts) if config else []
+    if key not in accounts:
+        import difflib
+
+        close = difflib.get_close_matches(key, accounts, n=1)
+        raise UsageError(
+            f"no account {key!r} in the config file"
+            + (f" (did you mean {close[0]!r}?)" if close else ""),
+            hint="give an account name, USER@HOST, or smtp:USER@HOST",
+        )
+
+
+@password_app.command("set")
+def password_set(
+    key: Annotated[str, typer.Argument(metavar="ACCOUNT", help=_KEY_HELP, show_default=False)],
+    config_path: Annotated[
+        Path | None, typer.Option("--config", help="Configuration file.", dir_okay=False)
+    ] = None,
+) -> None:
+    """Ask for a password (hidden, twice) and store it in the OS keyring."""
+    try:
+        _check_key(key, config_path)
+        secret = typer.prompt(
+            f"Password for {key}", hide_input=True, confirmation_prompt=True, err=True
+        )
+        if not secret:
+            raise UsageError("the password is empty; nothing stored")
+        backend = keyring_set(key, secret)
+    except InboxAuditError as error:
+        _fail(error)
+    _stderr().print(f"inbox-audit: password for {_escape(key)} stored in {_escape(backend)}")
+
+
+@password_app.command("delete")
+def password_delete(
+    key: Annotated[str, typer.Argument(metavar="ACCOUNT", help=_KEY_HELP, show_default=False)],
+) -> None:
+    """Remove a stored password from the OS keyring."""
+    try:
+        found = keyring_delete(key)
+    except InboxAuditError as error:
+        _fail(error)
+    if not found:
+        _fail(UsageError(f"no password stored for {key!r}"))
+    _stderr().print(f"inbox-audit: password for {_escape(key)} deleted")
+
+
+# --- init: write a first config file --------------------------------------------------------
+
+
+def _detect(source: ImapSource) -> tuple[str | None, list[str]]:
+    """The Sent folder, and the addresses that sent from it (most used first)."""
+    folders = assign_roles(source.list_folders())
+    sent = next((f.name for f in folders if f.role is FolderRole.SENT), None)
+    if sent is None:
+        return None, []
+    senders: Counter[str] = Counter()
+    for item in source.fetch(sent):
+        if isinstance(item, Unreadable):
+            continue
+        try:
+            message = parse_message(item)
+        except UnparsableMessage:
+            continue
+        if message.from_ is not None and message.from_.email:
+            senders[message.from_.email] += 1
+    # An address seen once may be a customer's message filed in Sent by mistake.
+    mine = [address for address, count in senders.most_common() if count >= 2]
+    return sent, mine or [address for address, _ in senders.most_common(1)]
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create or replace `path` with mode 0600 (never readable by others, even for a moment)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        os.fchmod(out.fileno(), 0o600)  # an existing file keeps its mode through O_TRUNC
+        out.write(text)
+
+
+@app.command("init")
+def init_command(
+    config_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", help="Write this file (default: the usual config file).", dir_okay=False
+        ),
+    ] = None,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option("--ca-file", help="Also trust this CA or certificate (PEM).", dir_okay=False),
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait.", min=1)] = 30.0,
+) -> None:
+    """Write a first config file: asks for the server and user, tests the login, detects
+    the Sent folder and your addresses, proposes a 24 h SLA. The file is private (0600) and
+    holds no password."""
+    path = (config_path or default_config_path()).expanduser()
+    try:
+        if path.exists() and not typer.confirm(f"{path} exists. Replace it?", default=False):
+            raise UsageError(f"{path} exists; nothing written", hint="use --config OTHER.toml")
+        if ca_file is not None and not ca_file.is_file():
+            raise ConfigError(f"--ca-file {ca_file} is not a readable file")
+        server = typer.prompt("IMAP server (host or host:port)").strip()
+        host, _, port_text = server.rpartition(":") if server.count(":") == 1 else (server, "", "")
+        host = host or server
+        port = int(port_text) if port_text.isdigit() else 993
+        user = typer.prompt("User name").strip()
+        scheme = "imap" if port == 143 else "imaps"  # 143: STARTTLS; anything else: TLS
+        source = f"{scheme}://{quote(user, safe='')}@{host}:{port}"
+        target = parse_source(source)
+        assert isinstance(target, ImapTarget)
+        password = os.environ.get(PASSWORD_ENV) or typer.prompt("Password", hide_input=True)
+        options = ConnectOptions(password=password, ca_file=ca_file, timeout=timeout)
+        _stderr().print(f"inbox-audit: logging in to {_escape(target.display())}...")
+        with ImapSource.connect(target, options) as imap:
+            sent, addresses = _detect(imap)
+        _stderr().print(
+            f"inbox-audit: login works; Sent folder: {_escape(sent or 'not found')}; "
+            f"your addresses: {_escape(', '.join(addresses) or 'none found')}"
+        )
+        account = typer.prompt("Account name", default="mail").strip()
+        default_me = ", ".join(addresses or ([user] if "@" in user else []))
+        me_text = typer.prompt("Your addresses (comma separated)", default=default_me)
+        me = tuple(a.strip().lower() for a in me_text.split(",") if a.strip())
+        sla = typer.prompt("Answer customers within", default="24h").strip()
+        parse_duration(sla)
+        email_to = typer.prompt(
+            "Email the report to (empty: print it)", default="", show_default=False
+        ).strip()
+        smtp = None
+        if email_to:
+            smtp = typer.prompt(
+                "SMTP server", default=f"smtps://{quote(user, safe='')}@{host}"
+            ).strip()
+        text = render_config(
+            account=account,
+            source=source,
+            me=me,
+            sent_folder=sent,
+            sla=sla,
+            ca_file=ca_file.resolve() if ca_file else None,
+            email_to=email_to or None,
+            smtp=smtp,
+        )
+        parse_config(tomllib.loads(text), path)  # what we write, we can read
+        if typer.confirm("Store the password in the OS keyring?", default=True):
+            try:
+                backend = keyring_set(account, password)
+            except ConfigError as error:
+                _warn(f"{error}; set password_command in {path} instead")
+            else:
+                _stderr().print(f"inbox-audit: password stored in {_escape(backend)}")
+        _write_private(path, text)
+    except InboxAuditError as error:
+        _fail(error)
+    except OSError as exc:
+        _fail(ConfigError(f"cannot write {path}: {exc.strerror}"))
+    _stderr().print(
+        f"inbox-audit: wrote {_escape(str(path))} (mode 0600). "
+        "Next: inbox-audit audit, then inbox-audit schedule"
+    )
+
+
+# --- schedule: cron / systemd ---------------------------------------------------------------
+
+
+def _executable() -> str:
+    """This program's absolute path: cron's PATH would not find a virtualenv's script."""
+    beside = Path(sys.executable).parent / "inbox-audit"
+    if beside.exists():
+        return str(beside)
+    return shutil.which("inbox-audit") or "inbox-audit"
+
+
+@app.command("schedule")
+def schedule_command(
+    account: Annotated[
+        str | None, typer.Option("--account", help="The account to audit (default: the default).")
+    ] = None,
+    config_path: Annotated[
+        Path | None, typer.Option("--config", help="Configuration file.", dir_okay=False)
+    ] = None,
+    at: Annotated[str, typer.Option("--at", help="Time of day, HH:MM.")] = "07:00",
+    install: Annotated[
+        bool,
+        typer.Option(
+            "--install",
+            help="Also write the systemd user units (asks first) under ~/.config/systemd/user.",
+        ),
+    ] = False,
+) -> None:
+    """Print a crontab line and a systemd user timer that run the audit every day.
+
+    The job runs `inbox-audit audit` for an account of the config file, with the PATH it
+    needs (cron's default finds neither this program nor `pass`). Nothing is installed
+    unless --install is given and confirmed.
+    """
+    try:
+        config = load_config(config_path, warn=_warn)
+        if config is None:
+            raise UsageError(
+                "a scheduled audit needs a config file with an account",
+                hint="run: inbox-audit init",
+            )
+        run = resolve(Flags(account=account), config)
+        hour, minute = parse_time(at)
+    except InboxAuditError as error:
+        _fail(error)
+    # The file's absolute path: cron and systemd do not see this shell's XDG_CONFIG_HOME.
+    command = [_executable(), "audit", "--config", str(config.path.resolve())]
+    if account is not None or len(config.accounts) > 1:
+        command += ["--account", str(run.account)]
+    command.append("--quiet")
+    if run.notify is None:
+        command += ["--format", "summary"]
+    directories = [str(Path(command[0]).parent), "/usr/local/bin", "/usr/bin", "/bin"]
+    job = Job(
+        command=tuple(command),
+        hour=hour,
+        minute=minute,
+        path=":".join(dict.fromkeys(directories)),
+        name=f"inbox-audit-{run.account}" if run.account else "inbox-audit",
+        mailto_hint=run.notify is None,
+    )
+    units = systemd_units(job)
+    unit_dir = config_home() / "systemd" / "user"
+    out = [crontab_entry(job)]
+    for name, text in units.items():
+        out.append(f"# systemd user unit: {unit_dir / name}\n{text}")
+    timer = f"{job.name}.timer"
+    out.append(f"# then: systemctl --user daemon-reload && systemctl --user enable --now {timer}\n")
+    sys.stdout.write("\n".join(out))
+    sys.stdout.flush()
+    if not install:
+        return
+    if not typer.confirm(f"Install the systemd user timer in {unit_dir}?", default=False, err=True):
+        _stderr().print("inbox-audit: nothing installed")
+        return
+    try:
+        unit_dir.mkdir(parents=True, exist_ok=True)
+        for name, text in units.items():
+            (unit_dir / name).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(ConfigError(f"cannot write {unit_dir}: {exc.strerror}"))
+    _stderr().print(
+        f"inbox-audit: installed {timer}; enable it with: "
+        f"systemctl --user daemon-reload && systemctl --user enable --now {timer}"
+    )
 
 
 @app.command("version")

@@ -12,6 +12,8 @@ class ExitCode(IntEnum):
     CONFIG = 3
     MAILBOX = 4
     INTERNAL = 5  # a bug: reported in one line, never a traceback
+    NOT_DELIVERED = 6  # the report email could not be sent (it was saved in the state dir)
+    ALREADY_RUNNING = 7  # another run holds the lock (cron started one before the last ended)
 
 
 class InboxAuditError(Exception):
@@ -56,3 +58,9 @@ class LoginFailed(MailboxError):
 
 class FolderNotFound(MailboxError):
     """A folder named on the command line does not exist."""
+
+
+class AlreadyRunning(InboxAuditError):
+    """Another inbox-audit run holds the lock in the state directory."""
+
+    exit_code = ExitCode.ALREADY_RUNNING

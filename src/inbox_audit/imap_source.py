@@ -345,6 +345,9 @@ def _starttls(
 
 
 def _login(client: IMAPClient, target: ImapTarget, options: ConnectOptions) -> None:
+    if options.oauth2_token:
+        _oauth2_login(client, target, options)
+        return
     user, password = target.user, options.password
     ascii_only = user.isascii() and password.isascii()
     plain_ok = client.has_capability("AUTH=PLAIN")
@@ -364,6 +367,41 @@ def _login(client: IMAPClient, target: ImapTarget, options: ConnectOptions) -> N
         raise LoginFailed(
             f"login refused for {user} on {target.host}: {_server_text(exc, options)}",
             hint="check the user name and password (some providers need an app password)",
+        ) from _scrubbed(exc, options)
+
+
+def _oauth2_login(client: IMAPClient, target: ImapTarget, options: ConnectOptions) -> None:
+    """AUTHENTICATE XOAUTH2 (Google's, also Microsoft's and Dovecot's), or OAUTHBEARER
+    (RFC 7628) when only that one is offered."""
+    user, token = target.user, options.oauth2_token
+    if client.has_capability("AUTH=XOAUTH2"):
+        mechanism = "XOAUTH2"
+        initial = f"user={user}\x01auth=Bearer {token}\x01\x01"
+        # On failure the server sends a JSON error as a challenge; the client answers with an
+        # empty line and then gets the tagged NO (Google's XOAUTH2 protocol notes).
+        after_error = b""
+    elif client.has_capability("AUTH=OAUTHBEARER"):
+        mechanism = "OAUTHBEARER"
+        # RFC 7628 §3.1: GS2 header with the authorization identity, "=" and "," escaped.
+        authzid = user.replace("=", "=3D").replace(",", "=2C")
+        initial = f"n,a={authzid},\x01auth=Bearer {token}\x01\x01"
+        after_error = b"\x01"  # RFC 7628 §3.2.3: a lone %x01 ends a failed exchange
+    else:
+        raise LoginFailed(
+            f"{target.host} offers no OAuth2 login (AUTH=XOAUTH2 or AUTH=OAUTHBEARER)",
+            hint='use auth = "password" for this account, or check the server name',
+        )
+    answers = iter([initial.encode("utf-8")])
+
+    def respond(challenge: bytes) -> bytes:
+        return next(answers, after_error)
+
+    try:
+        client.sasl_login(mechanism, respond)
+    except (LoginError, imaplib.IMAP4.error) as exc:
+        raise LoginFailed(
+            f"{mechanism} login refused for {user} on {target.host}: {_server_text(exc, options)}",
+            hint="the access token may have expired or lack the mail scope; check token_command",
         ) from _scrubbed(exc, options)
 
 
@@ -420,11 +458,16 @@ def _raise(error: MailboxError, cause: BaseException) -> NoReturn:
 
 
 def _scrubbed(exc: BaseException, options: ConnectOptions | None) -> BaseException:
-    """The exception, with the password cut out of its args should a server have echoed it."""
-    password = options.password if options else ""
-    if password:
-        exc.args = tuple(_cut(arg, password) for arg in exc.args)
+    """The exception, with the secrets cut out of its args should a server have echoed them."""
+    for secret in _secrets(options):
+        exc.args = tuple(_cut(arg, secret) for arg in exc.args)
     return exc
+
+
+def _secrets(options: ConnectOptions | None) -> list[str]:
+    if options is None:
+        return []
+    return [secret for secret in (options.password, options.oauth2_token) if secret]
 
 
 def _cut(arg: object, password: str) -> object:

@@ -29,8 +29,7 @@ SUBMISSIONS_PORT = 465  # submission over implicit TLS (RFC 8314 §3.3)
 class NotifyError(InboxAuditError):
     """The report could not be delivered by email (it is saved to disk instead)."""
 
-    # TODO(errors.py): a dedicated ExitCode (6, "report not delivered") is proposed.
-    exit_code = ExitCode.MAILBOX
+    exit_code = ExitCode.NOT_DELIVERED
 
 
 @dataclass(frozen=True)

@@ -43,9 +43,14 @@ class LocalTarget:
 
 @dataclass(frozen=True)
 class ConnectOptions:
-    """How to reach an IMAP server. The password never appears in a repr."""
+    """How to reach an IMAP server. Secrets never appear in a repr.
+
+    With `oauth2_token` set, the login is AUTHENTICATE XOAUTH2 (or OAUTHBEARER) with that
+    access token, and `password` is not used.
+    """
 
     password: str = field(default="", repr=False)
+    oauth2_token: str = field(default="", repr=False)
     ca_file: Path | None = None
     allow_plaintext: bool = False
     timeout: float = 30.0

@@ -1,0 +1,204 @@
+"""Find a secret (IMAP/SMTP password or OAuth2 access token) without keeping it in plain text.
+
+Order, first found wins: the environment variable, the config file's plain `password`
+(discouraged; warned about when the file is readable by others), `password_command`, the OS
+keyring, then a hidden prompt when someone is at the keyboard. OAuth2 access tokens come from
+`token_command` only: they expire within the hour, so a stored one would be useless.
+
+A secret never reaches a repr, a log, an error message or argv; a failing command is named
+in the error, its output never (it might be half a password).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from inbox_audit.errors import ConfigError
+
+PASSWORD_ENV = "INBOX_AUDIT_PASSWORD"
+#: The keyring "service" every inbox-audit secret is stored under; the key is the account.
+KEYRING_SERVICE = "inbox-audit"
+#: Seconds a password_command / token_command may take (a gpg-agent may ask for a PIN).
+COMMAND_TIMEOUT = 60.0
+
+#: prompt(text) -> what was typed, hidden; given by the CLI only when stdin is a terminal.
+Prompt = Callable[[str], str]
+
+
+class AuthMethod(StrEnum):
+    """How the IMAP login proves who we are."""
+
+    PASSWORD = "password"  # LOGIN or AUTHENTICATE PLAIN
+    OAUTH2 = "oauth2"  # AUTHENTICATE XOAUTH2 / OAUTHBEARER (RFC 7628) with an access token
+
+
+@dataclass(frozen=True)
+class CredentialSpec:
+    """Where the secret of one login may come from (built by config, read here)."""
+
+    label: str  # "shop@mail.example.com": prompts and messages
+    env_var: str = PASSWORD_ENV
+    auth: AuthMethod = AuthMethod.PASSWORD
+    password: str = field(default="", repr=False)  # a plain password from the config file
+    password_command: str | None = None
+    token_command: str | None = None
+    keyring_key: str | None = None  # None: the keyring is not consulted
+    setting_prefix: str = ""  # "smtp_" for the [notify] section's keys, in messages
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A password or an access token, and where it came from (never the value in a repr)."""
+
+    value: str = field(repr=False)
+    auth: AuthMethod
+    origin: str  # "INBOX_AUDIT_PASSWORD", "password_command", "keyring", "prompt"...
+
+
+def resolve(
+    spec: CredentialSpec,
+    *,
+    env: Mapping[str, str] | None = None,
+    prompt: Prompt | None = None,
+) -> Secret:
+    """The first secret found, in the documented order; ConfigError when there is none."""
+    environ = os.environ if env is None else env
+    if spec.auth is AuthMethod.OAUTH2:
+        if not spec.token_command:
+            raise ConfigError(
+                f"no token_command for the OAuth2 login of {spec.label}",
+                hint='set token_command = "..." in the account: a command that prints '
+                "a fresh access token",
+            )
+        token = run_command(spec.token_command, f"{spec.setting_prefix}token_command")
+        return Secret(token, AuthMethod.OAUTH2, "token_command")
+    from_env = environ.get(spec.env_var)
+    if from_env:
+        return Secret(from_env, AuthMethod.PASSWORD, spec.env_var)
+    if spec.password:
+        return Secret(spec.password, AuthMethod.PASSWORD, "config file")
+    if spec.password_command:
+        name = f"{spec.setting_prefix}password_command"
+        return Secret(run_command(spec.password_command, name), AuthMethod.PASSWORD, name)
+    if spec.keyring_key is not None:
+        stored = keyring_get(spec.keyring_key)
+        if stored:
+            return Secret(stored, AuthMethod.PASSWORD, "keyring")
+    if prompt is not None:
+        typed = prompt(f"Password for {spec.label}: ")
+        if typed:
+            return Secret(typed, AuthMethod.PASSWORD, "prompt")
+    keyring_step = (
+        f", or store it with: inbox-audit password set {shlex.quote(spec.keyring_key)}"
+        if spec.keyring_key is not None
+        else ""
+    )
+    raise ConfigError(
+        f"no password for {spec.label}",
+        hint=f"set {spec.env_var} in the environment (never on the command line), "
+        f"{spec.setting_prefix}password_command in the config file{keyring_step}",
+    )
+
+
+def run_command(command: str, setting: str, timeout: float = COMMAND_TIMEOUT) -> str:
+    """Run `command` (split like a shell would, but no shell) and return its first line.
+
+    Errors name the setting and the command, never what it printed: stderr of `pass` or
+    `gpg` can hold part of the secret, and the output is the secret.
+    """
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise ConfigError(f"{setting} {command!r} cannot be parsed: {exc}") from None
+    if not argv:
+        raise ConfigError(f"{setting} is empty")
+    try:
+        done = subprocess.run(
+            argv,
+            stdin=subprocess.DEVNULL,  # never eat the CLI's stdin (prompts, `init`)
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{setting} {command!r}: program {argv[0]!r} not found",
+            hint="give the full path, or install the program",
+        ) from None
+    except PermissionError:
+        raise ConfigError(f"{setting} {command!r}: {argv[0]!r} cannot be run") from None
+    except subprocess.TimeoutExpired:
+        raise ConfigError(
+            f"{setting} {command!r} did not finish within {timeout:g}s",
+            hint="does it wait for a passphrase? unlock the agent first",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{setting} {command!r} could not start: {exc.strerror}") from None
+    if done.returncode != 0:
+        raise ConfigError(
+            f"{setting} {command!r} failed with exit status {done.returncode}",
+            hint="run it by hand to see why (its output is never shown here)",
+        )
+    first = done.stdout.decode("utf-8", "replace").partition("\n")[0].rstrip("\r")
+    if not first:
+        raise ConfigError(f"{setting} {command!r} printed nothing on its first line")
+    return first
+
+
+# --- OS keyring ---------------------------------------------------------------------------
+# Imported lazily: `keyring` probes for backends (D-Bus, KWallet) on import.
+
+
+def keyring_get(key: str) -> str | None:
+    """The stored secret, or None when there is none or no usable keyring."""
+    import keyring
+    import keyring.errors
+
+    try:
+        return keyring.get_password(KEYRING_SERVICE, key)
+    except keyring.errors.KeyringError:
+        return None  # no backend (a server, cron without D-Bus): fall through to the next way
+    except Exception:  # backends raise their own errors (D-Bus, locked wallet); same outcome
+        return None
+
+
+def keyring_set(key: str, secret: str) -> str:
+    """Store the secret; returns the backend's name. ConfigError when no keyring works."""
+    import keyring
+    import keyring.errors
+
+    try:
+        keyring.set_password(KEYRING_SERVICE, key, secret)
+    except keyring.errors.KeyringError as exc:
+        raise ConfigError(
+            f"cannot store the password in the OS keyring: {_first_line(exc)}",
+            hint=f"use password_command, or {PASSWORD_ENV} in the environment",
+        ) from None
+    backend = keyring.get_keyring()
+    return str(getattr(backend, "name", type(backend).__name__))
+
+
+def keyring_delete(key: str) -> bool:
+    """Forget the stored secret; False when there was none."""
+    import keyring
+    import keyring.errors
+
+    try:
+        keyring.delete_password(KEYRING_SERVICE, key)
+    except keyring.errors.PasswordDeleteError:
+        return False
+    except keyring.errors.KeyringError as exc:
+        raise ConfigError(f"cannot use the OS keyring: {_first_line(exc)}") from None
+    return True
+
+
+def _first_line(exc: BaseException) -> str:
+    # keyring's messages run on with advice about packages; the first sentence says it.
+    text = str(exc).strip().partition("\n")[0]
+    sentence = text.split(". ", 1)[0].rstrip(".")
+    return sentence[:200] or type(exc).__name__
