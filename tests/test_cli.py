@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -165,3 +166,16 @@ def test_installed_entry_point_never_prints_a_traceback(tmp_path: Path) -> None:
     )
     assert "Traceback" not in done.stderr
     assert done.returncode in (0, 1, 4)
+
+
+def test_readme_documents_every_option_and_exit_code() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    help_text = runner.invoke(app, ["audit", "--help"], terminal_width=200).stdout
+    options = set(re.findall(r"(--[a-z][a-z-]+)", help_text)) - {"--help"}
+    assert options, help_text
+    missing = sorted(option for option in options if option not in readme)
+    assert not missing, f"options in --help but not in README.md: {missing}"
+    from inbox_audit.errors import ExitCode
+
+    for code in ExitCode:
+        assert f"| {int(code)} |" in readme, f"exit code {int(code)} not documented"

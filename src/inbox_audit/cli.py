@@ -66,6 +66,8 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Help text is plain: "[accounts.NAME]" must print as written, not be eaten as markup.
+    rich_markup_mode=None,
 )
 
 
@@ -530,6 +532,7 @@ def _run(
 password_app = typer.Typer(
     help="Store or forget a password in the OS keyring (service 'inbox-audit').",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(password_app, name="password")
 
