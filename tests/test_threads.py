@@ -188,3 +188,20 @@ def test_automated_mail_is_never_linked_by_subject() -> None:
     threads = build_threads([first, second], ME, WINDOW, frozenset({first.key, second.key}))
     assert len(threads) == 2
     assert len(build_threads([first, second], ME, WINDOW)) == 1
+
+
+def test_customer_reply_without_headers_continues_my_reply_not_their_new_request() -> None:
+    first = make_message(from_="a@x.fr", subject="Groupe", hours=0, message_id="one@x")
+    answer = make_message(
+        from_="shop@example.com",
+        to=("a@x.fr",),
+        subject="Re: Groupe",
+        hours=2,
+        in_reply_to=("one@x",),
+    )
+    new_request = make_message(from_="a@x.fr", subject="Groupe", hours=18)
+    # Android Mail dropped In-Reply-To; the "Re: Re:" answers my reply, not the new request.
+    follow_up = make_message(from_="a@x.fr", subject="Re: Re: Groupe", hours=28)
+    groups = _groups([first, answer, new_request, follow_up])
+    assert frozenset({first.key, answer.key, follow_up.key}) in groups
+    assert frozenset({new_request.key}) in groups

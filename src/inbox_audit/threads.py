@@ -181,27 +181,55 @@ def build_threads(
         ),
         key=lambda pair: (pair[0], pair[1].key),
     )
-    # The latest message per (base subject, correspondent): candidates are found by lookup,
-    # never by scanning every message that shares a subject like "Devis".
-    latest: dict[tuple[str, str], tuple[datetime, Message]] = {}
+    # The latest message per (base subject, correspondent), one table per direction (mine,
+    # theirs): candidates are found by lookup, never by scanning every "Devis" in the mailbox.
+    latest: dict[bool, dict[tuple[str, str], tuple[datetime, Message]]] = {True: {}, False: {}}
     for when, message in timed:
         subject = base_subject(message.subject)
         parties = correspondents(message, me)
         if not subject or not parties:
             continue
+        mine = _is_mine(message, me)
         parents = {_norm_id(p) for p in (*message.references, *message.in_reply_to)}
         if not parents & known_ids:
-            candidates = [latest[key] for p in parties if (key := (subject, p)) in latest]
-            other = _subject_link(message, when, candidates, me, subject_window)
+            # A reply answers the other side's latest message first (mine answers theirs, a
+            # customer's "Re:" answers mine); a reminder repeats whatever came last.
+            if mine or _PREFIX.match(message.subject) is not None:
+                tables = [latest[not mine], latest[mine]]
+            else:
+                tables = [_merged([latest[True], latest[False]], subject, parties)]
+            other = None
+            for table in tables:
+                candidates = [table[k] for p in parties if (k := (subject, p)) in table]
+                other = _subject_link(message, when, candidates, me, subject_window)
+                if other is not None:
+                    break
             if other is not None:
                 uf.union("m:" + message.key, "m:" + other.key)
         for party in parties:
-            latest[(subject, party)] = (when, message)
+            latest[mine][(subject, party)] = (when, message)
 
     groups: dict[str, list[Message]] = defaultdict(list)
     for message in messages:
         groups[uf.find("m:" + message.key)].append(message)
     return [_make_thread(group, me) for group in groups.values()]
+
+
+def _merged(
+    tables: Sequence[dict[tuple[str, str], tuple[datetime, Message]]],
+    subject: str,
+    parties: frozenset[str],
+) -> dict[tuple[str, str], tuple[datetime, Message]]:
+    """Both directions' latest messages for these parties, as one table."""
+    merged: dict[tuple[str, str], tuple[datetime, Message]] = {}
+    for table in tables:
+        for party in parties:
+            found = table.get((subject, party))
+            if found is not None and (
+                (key := (subject, party)) not in merged or merged[key][0] < found[0]
+            ):
+                merged[key] = found
+    return merged
 
 
 def _subject_link(
