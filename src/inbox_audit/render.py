@@ -178,7 +178,31 @@ def render_json(report: AuditReport) -> str:
         ],
         "problems": list(report.problems),
     }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    return _dump(document)
+
+
+def _dump(document: dict[str, Any]) -> str:
+    """Indented JSON with one compact line per list item (message, thread, folder...).
+
+    json.dumps with `indent` falls back to the pure-Python encoder, about five times slower:
+    100,000 messages took seconds. Items on one line each stay readable and grep-able.
+    """
+    lines = ["{"]
+    for index, (key, value) in enumerate(document.items()):
+        comma = "," if index < len(document) - 1 else ""
+        name = json.dumps(key)
+        if isinstance(value, list) and value:
+            items = ",\n".join("    " + _compact(item) for item in value)
+            lines.append(f"  {name}: [\n{items}\n  ]{comma}")
+        else:
+            body = json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+            lines.append(f"  {name}: {body}{comma}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
 # --- CSV ------------------------------------------------------------------------------------
