@@ -9,7 +9,6 @@ import pytest
 from dateutil import tz as dateutil_tz
 
 from inbox_audit.holding import (
-    base_subject,
     clean_text,
     detect_language,
     first_name,
@@ -20,6 +19,7 @@ from inbox_audit.holding import (
     shorten,
 )
 from inbox_audit.model import Address
+from inbox_audit.threads import strip_subject
 
 PARIS = ZoneInfo("Europe/Paris")
 MONTREAL = ZoneInfo("America/Montreal")
@@ -56,8 +56,8 @@ def paris(text: str) -> datetime:
         ("RE： 質問", "質問"),
     ],
 )
-def test_base_subject(subject: str, expected: str) -> None:
-    assert base_subject(subject) == expected
+def test_strip_subject_keeps_case_for_display(subject: str, expected: str) -> None:
+    assert strip_subject(subject) == expected
 
 
 def test_clean_text_removes_controls_and_bidi_overrides() -> None:

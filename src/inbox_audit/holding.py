@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, time, timedelta, tzinfo
 
 from inbox_audit.model import Address, HoldingReply
+from inbox_audit.threads import strip_subject
 
 #: The languages a holding reply can be written in.
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "fr")
@@ -20,19 +21,6 @@ def _wordset(words: str) -> frozenset[str]:
 
 # --- Base subject ---------------------------------------------------------------------------
 
-# RFC 5256 §2.1 only knows "re", "fw" and "fwd"; mail clients localise them. French Outlook
-# writes "RE :" and "TR :" (transféré), older clients "Réf. :"; German AW/WG, Nordic SV/VS,
-# Dutch Antw, Spanish RV, Portuguese RES/ENC, Polish Odp.
-_REPLY_WORDS = "re|ref|réf|rép|tr|fwd|fw|aw|wg|sv|vs|antw|antwort|rv|res|enc|odp"
-# subj-leader: *subj-blob subj-refwd, where subj-refwd = word *WSP [subj-blob] ":" (RFC 5256);
-# also Outlook's counters "Re[2]:", "Re(2):", "Re^2:" and the full-width colon of CJK clients.
-_LEADER = re.compile(
-    rf"^(?:\[[^\[\]]*\]\s*)*(?:{_REPLY_WORDS})\.?\s*(?:\[[^\[\]]*\]|\(\d+\)|\^\d+)?\s*[:：]\s*",
-    re.IGNORECASE,
-)
-_BLOB = re.compile(r"^\[[^\[\]]*\]\s*")
-_TRAILER = re.compile(r"\s*\(fwd\)\s*$", re.IGNORECASE)
-_FWD_WRAPPER = re.compile(r"^\[fwd:\s*(.*)\]$", re.IGNORECASE | re.DOTALL)
 # Bidirectional overrides can make a subject display as something it is not.
 _BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 
@@ -42,30 +30,6 @@ def clean_text(text: str) -> str:
     text = text.translate(_BIDI_CONTROLS)
     text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
     return " ".join(text.split())
-
-
-def base_subject(subject: str) -> str:
-    """The subject without reply/forward prefixes and list tags (RFC 5256 §2.1, localised)."""
-    text = clean_text(subject)
-    while True:
-        before = text
-        # (2) remove trailing "(fwd)"
-        while (stripped := _TRAILER.sub("", text)) != text:
-            text = stripped
-        # (3)-(5) remove leaders "[list] Re:" and a leading [blob] when text remains after it
-        while True:
-            inner_before = text
-            text = _LEADER.sub("", text, count=1)
-            blob = _BLOB.match(text)
-            if blob and text[blob.end() :].strip():
-                text = text[blob.end() :]
-            if text == inner_before:
-                break
-        # (6) "[fwd: subject]"
-        if wrapped := _FWD_WRAPPER.match(text):
-            text = wrapped.group(1).strip()
-        if text == before:
-            return text
 
 
 def shorten(text: str, limit: int = 60) -> str:
@@ -244,7 +208,7 @@ def language_evidence(subject: str, correspondent: Address) -> list[tuple[int, s
     only when something else already points to French.
     """
     evidence: list[tuple[int, str]] = []
-    text = base_subject(subject)
+    text = strip_subject(clean_text(subject))
     words = {w.lower() for w in _WORD.findall(text)}
     evidence += [(2, f"French word {w!r} in the subject") for w in sorted(words & _FRENCH_WORDS)]
     evidence += [(-2, f"English word {w!r} in the subject") for w in sorted(words & _ENGLISH_WORDS)]
@@ -445,7 +409,7 @@ def holding_reply(
         )
     )
     texts = _TEXTS[language]
-    topic = base_subject(subject)
+    topic = strip_subject(clean_text(subject))
     promised_by = promise_time(as_of, tz)
     name = first_name(correspondent)
     greeting = f"{texts['hello']} {name}," if name else f"{texts['hello']},"

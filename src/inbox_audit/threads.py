@@ -13,13 +13,16 @@ from datetime import UTC, datetime, timedelta
 from inbox_audit.model import Message
 
 # Reply and forward prefixes of the clients our users meet, beyond RFC 5256's re/fw/fwd:
-# French Outlook writes "RE :" and "TR :", others "Réf :", German "AW:"/"WG:", Nordic
-# "SV:"/"VS:", Dutch "Antw:"/"Doorst:", Spanish "RV:", Portuguese "RES:"/"ENC:", Italian
-# "R:"/"I:", Polish "Odp:", Turkish "Ynt:". Counters such as "Re[2]:" or "Re^2:" also occur.
+# French Outlook writes "RE :" and "TR :", others "Réf. :" or "Rép :", German "AW:"/"WG:"/
+# "Antwort:", Nordic "SV:"/"VS:", Dutch "Antw:"/"Doorst:", Spanish "RV:", Portuguese
+# "RES:"/"ENC:", Italian "R:"/"I:", Polish "Odp:", Turkish "Ynt:". Counters such as "Re[2]:",
+# "Re(2):" or "Re^2:" and the full-width colon of CJK clients also occur.
+_REPLY_WORDS = (
+    "re|ref|réf|rép|fwd?|tr|aw|wg|antwort|antw|sv|vs|doorst|rv|res|enc|r|i|odp|ynt|vá|atb"
+)
 _PREFIX = re.compile(
-    r"^\s*(?:\[[^\]]*\]\s*)*"
-    r"(?:re|ref|réf|fwd?|tr|aw|wg|sv|vs|antw|doorst|rv|res|enc|r|i|odp|ynt|vá|atb)"
-    r"\s*(?:\[\d+\]|\^\d+|\(\d+\))?\s*[:：]\s*",
+    rf"^\s*(?:\[[^\[\]]*\]\s*)*(?:{_REPLY_WORDS})\.?"
+    r"\s*(?:\[[^\[\]]*\]|\(\d+\)|\^\d+)?\s*[:：]\s*",
     re.IGNORECASE,
 )
 _LEADING_BLOB = re.compile(r"^\s*\[[^\]]*\]\s*")
@@ -31,8 +34,8 @@ REMINDER_WINDOW = timedelta(days=4)
 _FORWARD = re.compile(r"^\s*(?:fwd?|tr|wg|doorst|rv|enc|i|vs)\s*[:：]", re.IGNORECASE)
 
 
-def base_subject(subject: str) -> str:
-    """The subject stripped of reply/forward prefixes and list tags (RFC 5256 §2.1), folded."""
+def strip_subject(subject: str) -> str:
+    """The subject without reply/forward prefixes and list tags (RFC 5256 §2.1), case kept."""
     text = _SPACES.sub(" ", subject).strip()
     while True:
         before = text
@@ -48,8 +51,12 @@ def base_subject(subject: str) -> str:
             text = wrapped.group(1)
         text = text.strip()
         if text == before:
-            break
-    return unicodedata.normalize("NFC", text).casefold()
+            return text
+
+
+def base_subject(subject: str) -> str:
+    """The subject threads are matched on: stripped (see strip_subject), NFC, case-folded."""
+    return unicodedata.normalize("NFC", strip_subject(subject)).casefold()
 
 
 def is_forward(subject: str) -> bool:
