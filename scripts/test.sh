@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH:/usr/sbin"
-echo "== ruff"; ruff check src tests scripts
-echo "== ruff format"; ruff format --check src tests scripts
+echo "== ruff"; ruff check src tests scripts bench
+echo "== ruff format"; ruff format --check src tests scripts bench
 echo "== mypy"; mypy
 echo "== pytest"; python -m pytest "$@"

@@ -7,6 +7,7 @@ and review the diff before committing it.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -440,13 +441,13 @@ def test_json_keeps_text_exact_and_unescaped() -> None:
 
 def test_json_reads_naive_datetimes_as_utc() -> None:
     report = make_report()
-    naive = AuditReport(**{**report.__dict__, "as_of": AS_OF.replace(tzinfo=None)})
+    naive = dataclasses.replace(report, as_of=AS_OF.replace(tzinfo=None))
     assert json.loads(render_json(naive))["as_of"] == "2026-11-05T09:00:00+00:00"
 
 
 def test_json_converts_other_offsets_to_utc() -> None:
     report = make_report()
-    local = AuditReport(**{**report.__dict__, "as_of": AS_OF.astimezone(PARIS)})
+    local = dataclasses.replace(report, as_of=AS_OF.astimezone(PARIS))
     assert json.loads(render_json(local))["as_of"] == "2026-11-05T09:00:00+00:00"
 
 
@@ -478,9 +479,9 @@ def test_csv_rows_and_safety() -> None:
 def test_csv_guards_every_formula_start(start: str) -> None:
     report = make_report()
     first = report.messages[0]
-    message = Message(**{**first.message.__dict__, "subject": start + "1+1"})
-    hostile = MessageResult(**{**first.__dict__, "message": message})
-    report = AuditReport(**{**report.__dict__, "messages": (hostile,)})
+    message = dataclasses.replace(first.message, subject=start + "1+1")
+    hostile = dataclasses.replace(first, message=message)
+    report = dataclasses.replace(report, messages=(hostile,))
     rows = list(csv.reader(io.StringIO(render_csv(report), newline="")))
     assert rows[1][CSV_COLUMNS.index("subject")] == "'" + start + "1+1"
 
@@ -515,9 +516,9 @@ def test_markdown_fences_bodies_that_contain_backticks() -> None:
     thread = report.threads[0]
     assert thread.holding_reply is not None
     body = thread.holding_reply.body + "\n```\n# not a heading"
-    reply = thread.holding_reply.__class__(**{**thread.holding_reply.__dict__, "body": body})
-    patched = ThreadResult(**{**thread.__dict__, "holding_reply": reply})
-    report = AuditReport(**{**report.__dict__, "threads": (patched,)})
+    reply = dataclasses.replace(thread.holding_reply, body=body)
+    patched = dataclasses.replace(thread, holding_reply=reply)
+    report = dataclasses.replace(report, threads=(patched,))
     text = render_markdown(report)
     assert "````text\n" + body + "\n````\n" in text
 
@@ -548,8 +549,8 @@ def test_table_escape_sequences_in_subjects_are_neutralised() -> None:
     first = report.messages[2]
     evil = "\x1b[2J\x1b]0;pwned\x07 hi \u202egnp.exe"
     thread = next(t for t in report.threads if t.thread_id == first.thread_id)
-    patched = ThreadResult(**{**thread.__dict__, "subject": evil})
-    report = AuditReport(**{**report.__dict__, "threads": (patched,)})
+    patched = dataclasses.replace(thread, subject=evil)
+    report = dataclasses.replace(report, threads=(patched,))
     console = Console(record=True, width=120, force_terminal=True, file=io.StringIO())
     console.print(render_table(report, show_replies=True, tz=PARIS))
     output = console.file.getvalue()  # type: ignore[attr-defined]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -52,10 +54,33 @@ class Collected:
     problems: tuple[str, ...] = ()
 
 
+@contextmanager
+def _no_gc_pauses() -> Iterator[None]:
+    """Pause the cyclic garbage collector while 100,000s of acyclic objects are built.
+
+    Each generation-2 pass re-scans every Message already held: at 100k messages that was
+    a fifth of the parse time. Nothing built here forms cycles; the collector resumes after.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def collect(
     source: MailSource, display: str, settings: Settings, progress: Progress | None = None
 ) -> Collected:
     """Read every scanned folder of a source. Parsing happens as messages stream in."""
+    with _no_gc_pauses():
+        return _collect(source, display, settings, progress)
+
+
+def _collect(
+    source: MailSource, display: str, settings: Settings, progress: Progress | None
+) -> Collected:
     folders = []
     for folder in assign_roles(source.list_folders(), settings.sent_folder, settings.skip_folders):
         count = source.message_count(folder.name) if folder.scanned else None
@@ -142,6 +167,11 @@ def _owner_name(messages: Iterable[Message], me: frozenset[str]) -> str | None:
 
 def audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditReport:
     """The pure core: statuses, pairs, figures and holding replies as of `as_of`."""
+    with _no_gc_pauses():
+        return _audit(collected, settings, as_of)
+
+
+def _audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditReport:
     roles = {folder.name: folder.role for folder in collected.folders}
     unreadable = list(collected.unreadable)
     dated: list[Message] = []

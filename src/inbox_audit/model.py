@@ -44,7 +44,7 @@ class Folder:
     messages: int | None = None  # count the source reported, when known
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RawMessage:
     """One message as fetched: header bytes plus the server's metadata. Never a body."""
 
@@ -69,7 +69,7 @@ class Unreadable:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Address:
     """A mailbox address: lower-cased addr-spec plus decoded display name."""
 
@@ -80,7 +80,7 @@ class Address:
         return f"{self.name} <{self.email}>" if self.name else self.email
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Message:
     """A parsed message: decoded text and aware UTC datetimes, no bytes."""
 
@@ -142,7 +142,7 @@ class Status(StrEnum):
     NOT_CUSTOMER = "not_customer"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReplyRef:
     """The reply that answered an inbound message."""
 
@@ -151,7 +151,7 @@ class ReplyRef:
     latency_seconds: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MessageResult:
     """The audit's verdict on one inbound message."""
 
