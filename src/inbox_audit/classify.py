@@ -51,6 +51,7 @@ class _Headers:
         self._values: dict[str, list[str]] = {}
         for name, value in pairs:
             self._values.setdefault(name.lower(), []).append(value)
+        self.content_type: tuple[str, dict[str, str]] | None = None  # parsed once, see below
 
     def has(self, name: str) -> bool:
         return name in self._values
@@ -63,6 +64,7 @@ class _Headers:
         return self._values.get(name, [])
 
 
+@lru_cache(maxsize=65536)  # subjects and names repeat: newsletters, threads, one sender
 def _fold(text: str) -> str:
     """Case-folded, without diacritics, whitespace runs as one space."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
@@ -93,10 +95,12 @@ def _whole(*patterns: str) -> re.Pattern[str]:
 
 def _content_type(headers: _Headers) -> tuple[str, dict[str, str]]:
     """(type/subtype, lower-cased parameters) of the top-level Content-Type."""
-    value = headers.first("content-type").lower()
-    mime, _, rest = value.partition(";")
-    params = {key: val.strip().strip('"').strip() for key, val in _PARAMETER.findall(rest)}
-    return mime.strip(), params
+    if headers.content_type is None:  # three rules ask: parse once per message
+        value = headers.first("content-type").lower()
+        mime, _, rest = value.partition(";")
+        params = {key: val.strip().strip('"').strip() for key, val in _PARAMETER.findall(rest)}
+        headers.content_type = (mime.strip(), params)
+    return headers.content_type
 
 
 _PARAMETER = re.compile(r"([\w*-]+)\s*=\s*(\"[^\"]*\"|[^;\s]*)")
@@ -107,6 +111,7 @@ def _local_part(address: str) -> str:
     return address.rpartition("@")[0] if "@" in address else address
 
 
+@lru_cache(maxsize=16384)
 def _is_bounce_sender(address: str) -> bool:
     # "MAILER-DAEMON", "mailer_daemon", "post_master", "postmaster+bounces"...
     local = re.sub(r"[-_.]", "", _local_part(address).split("+", 1)[0])
