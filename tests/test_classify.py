@@ -80,6 +80,12 @@ CASES = [
     # ------------------------------------------------------------------------------- spam
     Case("spam flag", Reason.SPAM, headers=(("x-spam-flag", "YES"),)),
     Case("spam flag lower", Reason.SPAM, headers=(("x-spam-flag", "yes"),)),
+    Case(
+        "spam status",
+        Reason.SPAM,
+        headers=(("x-spam-status", "Yes, score=9.1 required=5.0 tests=BAYES_99"),),
+    ),
+    Case("ham status", None, headers=(("x-spam-status", "No, score=-1.2 required=5.0"),)),
     Case("gmail spam label", Reason.SPAM, headers=(("x-gmail-labels", "Unread,Spam"),)),
     # ----------------------------------------------------------------------------- bounces
     Case(

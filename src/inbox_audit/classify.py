@@ -213,8 +213,11 @@ def _relayed_to_me(message: Message, mine: frozenset[str], in_sent_folder: bool)
 
 
 def _spam(message: Message, headers: _Headers, subject: str, mine: frozenset[str]) -> bool:
-    # SpamAssassin's X-Spam-Flag: YES; Gmail Takeout's X-Gmail-Labels includes "Spam".
+    # SpamAssassin's X-Spam-Flag: YES and X-Spam-Status: Yes, score=… (a "No, score=…"
+    # message is ham); Gmail Takeout's X-Gmail-Labels includes "Spam".
     if headers.first("x-spam-flag").lower().startswith("yes"):
+        return True
+    if headers.first("x-spam-status").lower().startswith("yes"):
         return True
     return any(
         label.strip().lower() == "spam"
