@@ -59,6 +59,8 @@ def test_draft_never_answers_even_in_all_mail() -> None:
         flags=frozenset({"\\Draft", "\\Seen"}),
     )
     assert run([inbound, draft])["q@x"] is Status.OVERDUE
+    report = audit(Collected("t", FOLDERS, (inbound, draft), ()), SETTINGS, at(100))
+    assert report.summary.drafts == 1  # accounted for, not silently dropped
 
 
 def test_as_of_in_the_past_sees_the_mailbox_as_it_was() -> None:
@@ -73,6 +75,8 @@ def test_as_of_in_the_past_sees_the_mailbox_as_it_was() -> None:
     )
     later = make_message(message_id="later@x", hours=50)
     assert run([inbound, reply, later], now_hours=28) == {"q@x": Status.OVERDUE}
+    past = audit(Collected("t", FOLDERS, (inbound, reply, later), ()), SETTINGS, at(28))
+    assert past.summary.after_as_of == 2
     assert run([inbound, reply, later], now_hours=60)["q@x"] is Status.ANSWERED
 
 

@@ -54,6 +54,17 @@ def test_generated_mailbox_over_imap(dovecot: DovecotServer, layout: str) -> Non
     assert outcome.overdue_f1 >= 0.97, outcome.explain()
     assert outcome.pairing >= 0.97, outcome.explain()
     assert code == (1 if report["summary"]["overdue"] else 0)
+    summary = report["summary"]
+    scanned = sum(f["messages"] or 0 for f in report["folders"] if f["scanned"])
+    # Every message of every scanned folder is accounted for, once.
+    assert scanned == (
+        len(report["messages"])
+        + summary["duplicates"]
+        + summary["unreadable"]
+        + summary["drafts"]
+        + summary["after_as_of"]
+        + summary["outbound"]
+    )
     roles = {folder["name"]: folder["role"] for folder in report["folders"]}
     assert "sent" in roles.values()
     assert not any(f["scanned"] for f in report["folders"] if f["role"] in ("trash", "junk"))
@@ -87,7 +98,14 @@ def test_real_corpora_loaded_into_dovecot_are_all_accounted_for(dovecot: Dovecot
     code, report, stderr = run_cli(dovecot, user, "--as-of", now)
     assert "Traceback" not in stderr
     summary = report["summary"]
-    accounted = len(report["messages"]) + summary["duplicates"] + summary["unreadable"]
+    accounted = (
+        len(report["messages"])
+        + summary["duplicates"]
+        + summary["unreadable"]
+        + summary["drafts"]
+        + summary["after_as_of"]
+        + summary["outbound"]
+    )
     assert accounted == loaded, (accounted, loaded)
     assert code == (1 if summary["overdue"] else 0)
     assert dovecot.snapshot_state(user) == before

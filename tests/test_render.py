@@ -347,6 +347,9 @@ def test_json_contract() -> None:
         "within_sla_ratio": 0.5,
         "unreadable": 1,
         "duplicates": 2,
+        "drafts": 0,
+        "after_as_of": 0,
+        "outbound": 0,
     }
     assert data["unreadable"] == [
         {"folder": "INBOX", "uid": 99, "reason": "header could not be parsed"}

@@ -55,7 +55,7 @@ class Collected:
 
 
 @contextmanager
-def _no_gc_pauses() -> Iterator[None]:
+def no_gc_pauses() -> Iterator[None]:
     """Pause the cyclic garbage collector while 100,000s of acyclic objects are built.
 
     Each generation-2 pass re-scans every Message already held: at 100k messages that was
@@ -74,7 +74,7 @@ def collect(
     source: MailSource, display: str, settings: Settings, progress: Progress | None = None
 ) -> Collected:
     """Read every scanned folder of a source. Parsing happens as messages stream in."""
-    with _no_gc_pauses():
+    with no_gc_pauses():
         return _collect(source, display, settings, progress)
 
 
@@ -167,7 +167,7 @@ def _owner_name(messages: Iterable[Message], me: frozenset[str]) -> str | None:
 
 def audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditReport:
     """The pure core: statuses, pairs, figures and holding replies as of `as_of`."""
-    with _no_gc_pauses():
+    with no_gc_pauses():
         return _audit(collected, settings, as_of)
 
 
@@ -175,9 +175,11 @@ def _audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditRe
     roles = {folder.name: folder.role for folder in collected.folders}
     unreadable = list(collected.unreadable)
     dated: list[Message] = []
+    drafts = 0
     for message in collected.messages:
         # An unsent draft is no answer, wherever it sits: Gmail also lists drafts in All Mail.
         if any(flag.lower() == "\\draft" for flag in message.flags):
+            drafts += 1
             continue
         if message.arrived_at is None:
             unreadable.append(Unreadable(message.folder, message.uid, "no usable date"))
@@ -189,6 +191,7 @@ def _audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditRe
     unique, duplicates = _dedupe(dated, roles)
     # An audit "as of" a past moment sees the mailbox as it was then.
     present = [m for m in unique if (t := message_time(m, me)) is not None and t <= as_of]
+    after_as_of = len(unique) - len(present)
 
     reasons: dict[str, Reason | None] = {
         m.key: classify(m, me, roles.get(m.folder) is FolderRole.SENT) for m in present
@@ -203,12 +206,14 @@ def _audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditRe
         key for key, reason in reasons.items() if reason not in (None, Reason.FROM_ME)
     }
     results: list[MessageResult] = []
+    outbound = 0
     for thread in build_threads(present, me, settings.subject_window, not_conversation):
         for response in pair_thread(thread, reasons, me, automated):
-            # My own mail in the Sent folder is outgoing, not inbound: it is not listed.
+            # My own mail in the Sent folder is outgoing, not inbound: counted, not listed.
             if response.reason is Reason.FROM_ME and roles.get(response.inbound.folder) is (
                 FolderRole.SENT
             ):
+                outbound += 1
                 continue
             results.append(message_result(response, as_of, settings.sla))
     results.sort(key=lambda r: (message_time(r.message, me) or as_of, r.message.key))
@@ -229,7 +234,9 @@ def _audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditRe
         identities=tuple(sorted(me)),
         identities_detected=tuple(detected),
         folders=collected.folders,
-        summary=summarize(results, settings.sla, len(unreadable), duplicates),
+        summary=summarize(
+            results, settings.sla, len(unreadable), duplicates, drafts, after_as_of, outbound
+        ),
         messages=tuple(results),
         threads=tuple(threads),
         unreadable=tuple(unreadable),

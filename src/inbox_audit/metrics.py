@@ -54,7 +54,13 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
 
 
 def summarize(
-    results: Sequence[MessageResult], sla: timedelta, unreadable: int, duplicates: int
+    results: Sequence[MessageResult],
+    sla: timedelta,
+    unreadable: int,
+    duplicates: int,
+    drafts: int = 0,
+    after_as_of: int = 0,
+    outbound: int = 0,
 ) -> Summary:
     """Headline figures.
 
@@ -82,6 +88,9 @@ def summarize(
         within_sla_ratio=(len(latencies) - late) / decided if decided else None,
         unreadable=unreadable,
         duplicates=duplicates,
+        drafts=drafts,
+        after_as_of=after_as_of,
+        outbound=outbound,
     )
 
 

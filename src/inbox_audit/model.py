@@ -44,6 +44,16 @@ class Folder:
     messages: int | None = None  # count the source reported, when known
 
 
+@dataclass(frozen=True)
+class FolderStatus:
+    """A folder's STATUS values (RFC 3501 §6.3.10; HIGHESTMODSEQ from RFC 7162 §3.1.2.1)."""
+
+    messages: int
+    uidnext: int
+    uidvalidity: int
+    highestmodseq: int | None = None  # None when the server has no CONDSTORE
+
+
 @dataclass(frozen=True, slots=True)
 class RawMessage:
     """One message as fetched: header bytes plus the server's metadata. Never a body."""
@@ -206,6 +216,9 @@ class Summary:
     within_sla_ratio: float | None
     unreadable: int
     duplicates: int  # copies of one message in several folders, counted once
+    drafts: int = 0  # unsent drafts seen in scanned folders (Gmail's All Mail): never counted
+    after_as_of: int = 0  # messages that arrived after --as-of: not yet there at that moment
+    outbound: int = 0  # my own mail in the Sent folder: replies and everything else I sent
 
 
 @dataclass(frozen=True)

@@ -85,11 +85,11 @@ def pair_thread(
                 answered[message.key] = (candidate, when)
                 break
 
+    # Every message of the thread gets a Response, mine too (reason FROM_ME, no reply): the
+    # caller counts my Sent mail as outgoing and lists my mail found elsewhere.
     responses: list[Response] = []
     for message in thread.messages:
         reason = reasons.get(message.key)
-        if reason is Reason.FROM_ME:
-            continue
         pair = answered.get(message.key)
         reply = pair[0] if pair else None
         sent_at = pair[1] if pair else None
