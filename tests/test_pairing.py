@@ -101,7 +101,78 @@ def test_reply_with_slightly_early_clock_still_answers_what_it_cites() -> None:
     )
     result = run([inbound, reply], now_hours=50)[inbound.key]
     assert result.status is Status.ANSWERED
-    assert result.reply is not None and result.reply.latency_seconds == 0
+    # The owner's clock was behind: the reply is timed by the server's copy, 6 min later.
+    assert result.reply is not None and result.reply.latency_seconds == 6 * 60
+
+
+def test_reply_dated_years_early_still_answers_what_it_quotes() -> None:
+    inbound = make_message(message_id="a@x", hours=10)
+    reply = make_message(
+        from_="shop@example.com",
+        to=("marie@example.fr",),
+        hours=10.5,
+        date_hours=-3 * 365 * 24,
+        in_reply_to=("a@x",),
+    )
+    result = run([inbound, reply], now_hours=50)[inbound.key]
+    assert result.status is Status.ANSWERED
+    assert result.reply is not None and result.reply.latency_seconds == 30 * 60
+
+
+def test_reply_answers_only_the_customers_it_is_addressed_to() -> None:
+    # Two customers answer the same newsletter (absent from the mailbox); I answer Alice.
+    alice = make_message(from_="alice@x.fr", subject="Re: Lettre", hours=0, references=("nl@x",))
+    bernard = make_message(
+        from_="bernard@x.fr", subject="Re: Lettre", hours=1, references=("nl@x",)
+    )
+    to_alice = make_message(
+        from_="shop@example.com",
+        to=("alice@x.fr",),
+        subject="Re: Lettre",
+        hours=2,
+        in_reply_to=(alice.message_id or "",),
+    )
+    results = run([alice, bernard, to_alice], now_hours=40)
+    assert results[alice.key].status is Status.ANSWERED
+    assert results[bernard.key].status is Status.OVERDUE
+
+
+def test_message_to_a_supplier_in_the_thread_is_no_answer() -> None:
+    inbound = make_message(message_id="a@x", hours=0)
+    plumber = make_message(
+        from_="shop@example.com",
+        to=("plombier@example.org",),
+        subject="Re: Devis",  # no forward prefix, yet not to the customer
+        hours=1,
+        references=("a@x",),
+    )
+    assert run([inbound, plumber], now_hours=30)[inbound.key].status is Status.OVERDUE
+
+
+def test_contact_form_messages_are_two_customers() -> None:
+    lina = make_message(
+        from_="Formulaire <noreply@site.fr>",
+        reply_to=("lina@gmail.com",),
+        subject="Nouveau message depuis le site",
+        hours=0,
+        message_id="lina@x",
+    )
+    marc = make_message(
+        from_="Formulaire <noreply@site.fr>",
+        reply_to=("marc@gmail.com",),
+        subject="Nouveau message depuis le site",
+        hours=1,
+    )
+    to_lina = make_message(
+        from_="shop@example.com",
+        to=("lina@gmail.com",),
+        subject="Re: Nouveau message depuis le site",
+        hours=3,
+        in_reply_to=("lina@x",),
+    )
+    results = run([lina, marc, to_lina], now_hours=40)
+    assert results[lina.key].status is Status.ANSWERED
+    assert results[marc.key].status is Status.OVERDUE
 
 
 def test_not_customer_messages_are_never_answered_or_waiting() -> None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from inbox_audit.model import Message
-from inbox_audit.threads import base_subject, build_threads, is_forward, message_time
+from inbox_audit.threads import base_subject, build_threads, message_time
 from tests.builders import make_message
 
 ME = frozenset({"shop@example.com"})
@@ -42,14 +42,6 @@ WINDOW = timedelta(days=21)
 )
 def test_base_subject(subject: str, expected: str) -> None:
     assert base_subject(subject) == expected
-
-
-def test_is_forward() -> None:
-    assert is_forward("Fwd: Devis")
-    assert is_forward("TR : Devis")
-    assert is_forward("WG: Angebot")
-    assert not is_forward("Re: Devis")
-    assert not is_forward("Trop cher")
 
 
 def test_reply_time_is_date_unless_clock_is_ahead() -> None:

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from inbox_audit.model import Message, Reason
-from inbox_audit.threads import Thread, is_forward, message_time, recipients, senders
-
-# A reply that cites the customer's message answers it even when the clocks disagree a little
-# (the reply's Date is the owner's clock, the arrival is the server's).
-_CLOCK_SKEW = timedelta(minutes=10)
+from inbox_audit.threads import Thread, message_time, recipients, senders
 
 ANSWERED_FLAG = "\\answered"
 
@@ -29,20 +25,15 @@ class Response:
     answered_by_flag: bool  # \\Answered is set but no reply copy was found
 
 
+def _skewed(reply: Message, when: datetime, arrived: datetime) -> datetime:
+    """When a reply that quotes a message was sent, though its Date says before the message
+    arrived: the owner's clock was wrong, so trust the server's copy, else call it immediate."""
+    internal = reply.internal_date
+    return internal if internal is not None and internal >= arrived else max(when, arrived)
+
+
 def _norm(message_id: str) -> str:
     return message_id.strip().lower()
-
-
-def _is_answer(reply: Message, customers: frozenset[str], me: frozenset[str]) -> bool:
-    """Whether an outbound message of the thread answers its customers.
-
-    A forward to a colleague or supplier ("TR : Devis" to the accountant) is not an answer to
-    the customer, nor is a note to oneself.
-    """
-    to = recipients(reply)
-    if to and not to - me:
-        return False
-    return not (is_forward(reply.subject) and not to & customers)
 
 
 def pair_thread(
@@ -51,27 +42,30 @@ def pair_thread(
     me: frozenset[str],
     automated: frozenset[str] = frozenset(),
 ) -> list[Response]:
-    """Pair every inbound message of a thread with the first later reply from me.
+    """Pair every customer message of a thread with the first reply from me that answers it.
 
-    One reply answers every earlier unanswered customer message of its thread (a customer who
-    wrote twice and got one answer is answered twice). A customer message with no reply copy
-    but the \\Answered flag counts as answered with unknown latency. My own automated mail
-    (`automated`: keys of my out-of-office replies, read receipts...) answers nothing.
+    A reply answers every earlier unanswered customer message of its thread that it is
+    addressed to (To/Cc holds the customer's From or Reply-To; a reply with no visible
+    recipient, all Bcc, is taken as addressed to everyone): a customer who wrote twice and got
+    one answer is answered twice, but a forward to the accountant, a note to oneself, or an
+    answer to one of two customers who replied to the same newsletter answers nobody else. A
+    reply that quotes a message (In-Reply-To/References) answers it whatever the clocks say.
+    A customer message with no reply copy but the \\Answered flag counts as answered with
+    unknown latency. My own automated mail (`automated`: keys of my out-of-office replies,
+    read receipts...) answers nothing.
     """
-    customers = frozenset(
-        address for m in thread.messages if reasons.get(m.key) is None for address in senders(m)
-    )
-    replies: list[tuple[datetime, Message, frozenset[str]]] = []
+    replies: list[tuple[datetime, Message, frozenset[str], frozenset[str]]] = []
     for message in thread.messages:
         when = message_time(message, me)
+        to = recipients(message)
         if (
             reasons.get(message.key) is Reason.FROM_ME
             and message.key not in automated
             and when is not None
-            and _is_answer(message, customers, me)
+            and not (to and to <= me)  # a note to myself
         ):
             cited = frozenset(_norm(p) for p in (*message.references, *message.in_reply_to))
-            replies.append((when, message, cited))
+            replies.append((when, message, cited, to))
     replies.sort(key=lambda item: (item[0], item[1].key))
 
     answered: dict[str, tuple[Message, datetime]] = {}
@@ -80,9 +74,15 @@ def pair_thread(
         if reasons.get(message.key) is not None or arrived is None:
             continue
         own_id = _norm(message.message_id) if message.message_id else None
-        for when, candidate, cited in replies:
-            if arrived <= when or (own_id in cited and arrived <= when + _CLOCK_SKEW):
+        customer = senders(message)
+        for when, candidate, cited, to in replies:
+            if to and not to & customer:
+                continue
+            if arrived <= when:
                 answered[message.key] = (candidate, when)
+                break
+            if own_id in cited:
+                answered[message.key] = (candidate, _skewed(candidate, when, arrived))
                 break
 
     # Every message of the thread gets a Response, mine too (reason FROM_ME, no reply): the

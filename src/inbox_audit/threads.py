@@ -31,7 +31,6 @@ _FWD_WRAPPER = re.compile(r"^\[fwd:\s*(.*)\]$", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 REMINDER_WINDOW = timedelta(days=4)
-_FORWARD = re.compile(r"^\s*(?:fwd?|tr|wg|doorst|rv|enc|i|vs)\s*[:：]", re.IGNORECASE)
 
 
 def strip_subject(subject: str) -> str:
@@ -57,11 +56,6 @@ def strip_subject(subject: str) -> str:
 def base_subject(subject: str) -> str:
     """The subject threads are matched on: stripped (see strip_subject), NFC, case-folded."""
     return unicodedata.normalize("NFC", strip_subject(subject)).casefold()
-
-
-def is_forward(subject: str) -> bool:
-    """True when the subject starts with a forward prefix (Fwd:, TR :, WG:...)."""
-    return _FORWARD.match(subject) is not None
 
 
 @dataclass(frozen=True)
@@ -113,8 +107,17 @@ def correspondents(message: Message, me: frozenset[str]) -> frozenset[str]:
     Reply-To: then the other party is the Reply-To.
     """
     if _is_mine(message, me):
-        return (recipients(message) - me) or (senders(message) - me)
-    return senders(message) - me
+        return (recipients(message) - me) or (_answer_to(message) - me)
+    return _answer_to(message) - me
+
+
+def _answer_to(message: Message) -> frozenset[str]:
+    """Where a reply goes: Reply-To when set, else From. Two contact-form messages share
+    From (noreply@site) but not Reply-To (the people who wrote): they are two parties."""
+    reply_to = frozenset(a.email for a in message.reply_to if a.email)
+    if reply_to:
+        return reply_to
+    return frozenset({message.from_.email}) if message.from_ and message.from_.email else reply_to
 
 
 class _UnionFind:
