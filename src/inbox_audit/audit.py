@@ -112,7 +112,13 @@ def _dedupe(messages: Iterable[Message], roles: dict[str, FolderRole]) -> tuple[
     for message in messages:
         sender = message.from_.email if message.from_ else ""
         if message.message_id:
-            key: tuple[str, ...] = ("id", message.message_id.strip().lower(), sender)
+            # The subject too: some clients reuse a Message-ID for different messages.
+            key: tuple[str, ...] = (
+                "id",
+                message.message_id.strip().lower(),
+                sender,
+                message.subject,
+            )
         elif message.date is not None:
             key = ("hdr", sender, message.date.isoformat(), message.subject)
         else:

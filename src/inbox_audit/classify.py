@@ -157,6 +157,13 @@ _NOREPLY_EXACT = frozenset(
         "autoconfirm",
         "auto-confirm",
         "digest",
+        "automated",
+        "ship-confirm",
+        "shipment-tracking",
+        "order-update",
+        "alertes",
+        "wordpress",  # WordPress's own sender: updates, form plugins without Reply-To
+        "calendar-notification",
     }
 )
 # VERP return addresses: "bounces+1234-abcd=example.com@", "bounce-mc.us5_123@".
@@ -218,6 +225,8 @@ def _spam(message: Message, headers: _Headers, subject: str, mine: frozenset[str
     if headers.first("x-spam-flag").lower().startswith("yes"):
         return True
     if headers.first("x-spam-status").lower().startswith("yes"):
+        return True
+    if headers.first("x-spam").lower().startswith("yes"):  # rspamd's add_header
         return True
     return any(
         label.strip().lower() == "spam"
@@ -313,6 +322,7 @@ _RECEIPT_SUBJECT = _phrases(
     r"gelezen ?:",
     r"lido ?:",
     r"read receipt",
+    r"accuse de reception \(affiche\)",  # Thunderbird's French MDN without multipart/report
     r"return receipt",
     r"read notification",
     r"accuse de lecture",
@@ -338,6 +348,21 @@ _FALSE_VALUES = frozenset({"no", "false", "0", "off"})
 
 _AUTO_REPLY_SUBJECT = _phrases(
     r"out of (?:the )?office",
+    r"i am (?:currently )?(?:out of (?:the )?office|away from (?:the )?office)",
+    r"i am (?:currently )?on (?:leave|holiday)",
+    r"i'?m (?:currently )?out of (?:the )?office",
+    r"absente?(?:\(e\))? jusqu'?(?:au|a)\b",
+    r"je suis (?:actuellement )?en conges",
+    r"en conges jusqu'?(?:au|a)\b",
+    r"abwesend bis\b",
+    r"ausente ?:",
+    r"ich bin (?:nicht im buro|abwesend|im urlaub)",
+    r"absence ?[-:–] ?retour",
+    # Acknowledgements sent by ticketing tools and autoresponders, not by people.
+    r"accuse de reception de votre (?:demande|message|mail|courriel)",
+    r"nous avons bien recu votre (?:demande|message|mail|courriel)",
+    r"votre (?:demande|message|mail|courriel) a bien ete (?:recue?|prise? en compte|transmise?)",
+    r"we (?:have )?received your (?:message|request|e-?mail|enquiry|inquiry)",
     r"automatic reply",
     r"automatic response",
     r"automated reply",
@@ -373,11 +398,8 @@ _AUTO_REPLY_SUBJECT = _phrases(
     r"odpowiedz automatyczna",
 )
 # Words an out-of-office uses as its whole subject, and a customer would not.
+# ("Vacances", "Urlaub" are not here: tourists write them to a holiday rental.)
 _AUTO_REPLY_WHOLE_SUBJECT = _whole(
-    r"vacation",
-    r"on vacation",
-    r"vacances",
-    r"en vacances",
     r"conges",
     r"en conges",
     r"conges annuels",
@@ -387,8 +409,6 @@ _AUTO_REPLY_WHOLE_SUBJECT = _whole(
     r"afwezig",
     r"abwesend",
     r"abwesenheit",
-    r"urlaub",
-    r"im urlaub",
     r"away",
     r"away from (?:the )?office",
 )
@@ -402,7 +422,17 @@ def _auto_reply(message: Message, headers: _Headers, subject: str, mine: frozens
         return True
     if _precedence(headers) == "auto_reply":  # older autoresponders
         return True
-    return bool(_AUTO_REPLY_SUBJECT.search(subject) or _AUTO_REPLY_WHOLE_SUBJECT.search(subject))
+    if _AUTO_REPLY_SUBJECT.search(subject) or _AUTO_REPLY_WHOLE_SUBJECT.search(subject):
+        return True
+    # "[Auto-Reply] Re: …", "[Réponse automatique] …": the tag that _normalise_subject strips
+    # as a gateway's is itself the auto-reply marker.
+    tag = _LEADING_TAG.match(_fold(message.subject))
+    return tag is not None and bool(
+        _AUTO_REPLY_SUBJECT.search(tag.group(1)) or _AUTO_REPLY_WHOLE_SUBJECT.search(tag.group(1))
+    )
+
+
+_LEADING_TAG = re.compile(r"^\[([^\]]{1,40})\]")
 
 
 # Meeting responses (Outlook, Exchange, Google Calendar), as "Accepted: <meeting title>".
@@ -424,12 +454,25 @@ _CALENDAR_SUBJECT = _phrases(
     r"provisional ?:",
     r"(?:voorlopig )?geaccepteerd ?:",
     r"geweigerd ?:",
+    r"zugesagt ?:",
+    r"abgesagt ?:",
+    r"invitacion (?:aceptada|rechazada) ?:",
+)
+# Invitations from calendar services: "Invitation: Visite @ ven. 13 juin 2025 10:00 - 11:00".
+_INVITATION_SUBJECT = _phrases(
+    r"(?:updated |new )?invitation ?:",
+    r"invitation (?:mise a jour|modifiee) ?:",
+    r"nouvel evenement ?:",
+    r"(?:aktualisierte )?einladung ?:",
+    r"invitacion ?:",
 )
 
 
 def _calendar(message: Message, headers: _Headers, subject: str, mine: frozenset[str]) -> bool:
-    mime, params = _content_type(headers)
-    if mime == "text/calendar" and params.get("method") == "reply":  # RFC 5546 §3.2.3
+    mime, _ = _content_type(headers)
+    if mime == "text/calendar":  # iTIP (RFC 5546): invitations, replies, cancellations
+        return True
+    if _INVITATION_SUBJECT.search(subject) and " @ " in subject:
         return True
     return bool(_CALENDAR_SUBJECT.search(subject))
 
@@ -481,7 +524,15 @@ def _mailing_list(message: Message, headers: _Headers, subject: str, mine: froze
     # Feedback-ID is set by bulk email providers (Amazon SES, Mailchimp, SendGrid) for
     # Gmail's feedback loop; transactional mail has it too, so a contact-form relay that
     # names a person in Reply-To is let through.
-    return headers.has("feedback-id") and _relayed_person(message, mine) is None
+    esp = headers.has("feedback-id") or any(headers.has(name) for name in _ESP_HEADERS)
+    esp = esp or headers.first("x-mailer").lower().startswith(_ESP_MAILERS)
+    return esp and _relayed_person(message, mine) is None
+
+
+# Campaign headers of newsletter tools. Not the relay ids (X-Mailgun-Sid, X-SG-EID...):
+# companies route all their mail, people's included, through Mailgun or SendGrid.
+_ESP_HEADERS = ("x-mailjet-campaign", "x-campaign", "x-campaignid")
+_ESP_MAILERS = ("mailchimp", "sendinblue", "brevo", "mailjet", "mailpoet", "sarbacane")
 
 
 def _noreply_sender(

@@ -19,6 +19,7 @@ from inbox_audit.model import Message
 # "Re(2):" or "Re^2:" and the full-width colon of CJK clients also occur.
 _REPLY_WORDS = (
     "re|ref|réf|rép|fwd?|tr|aw|wg|antwort|antw|sv|vs|doorst|rv|res|enc|r|i|odp|ynt|vá|atb"
+    "|relance|回复|答复|回覆|返信|转发|轉寄"
 )
 _PREFIX = re.compile(
     rf"^\s*(?:\[[^\[\]]*\]\s*)*(?:{_REPLY_WORDS})\.?"
