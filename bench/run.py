@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make `bench`, `tests` and `inbox_audit` importable
@@ -68,6 +68,9 @@ class Row:
     floor: float = 0.0
     cold: Run | None = None
     cold_rtt: Run | None = None
+    first_cached: Run | None = None  # the run that builds the cache
+    incremental_0: Run | None = None  # cache up to date, no new mail
+    incremental_100: Run | None = None  # 100 new messages in INBOX since the last run
     breakdown: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
@@ -184,6 +187,24 @@ def _measure(
         url = f"imaps://{user.name}@{server.host}:{proxy.port}"
         row.cold_rtt = _best_run(args.repeat, lambda: cli_audit(url, server.ca_file, as_of, env))
     print(f"  +{args.rtt_ms:g} ms RTT  {row.cold_rtt.seconds:6.2f} s", flush=True)
+
+    def cached() -> Run:
+        return cli_audit(server.url(user), server.ca_file, as_of, env, cache=True)
+
+    row.first_cached = cached()
+    row.incremental_0 = _best_run(args.repeat, cached)
+
+    def after_new_mail() -> Run:
+        _add_new_mail(server, user, box.owner[0], box.as_of, 100)
+        return cached()
+
+    row.incremental_100 = _best_run(args.repeat, after_new_mail)
+    print(
+        f"  cache      {row.first_cached.seconds:6.2f} s to build, incremental "
+        f"{row.incremental_0.seconds:.2f} s (0 new), "
+        f"{row.incremental_100.seconds:.2f} s (100 new)",
+        flush=True,
+    )
     if args.breakdown:
         row.breakdown = breakdown(server, user, box.as_of)
     return row
@@ -204,8 +225,34 @@ def _load(server: DovecotServer, box: generate.Mailbox, name: str) -> MailUser:
     return user
 
 
-def cli_audit(url: str, ca_file: Path, as_of: str, env: dict[str, str]) -> Run:
-    """One cold audit by the installed CLI: wall time and the child's own peak RSS."""
+_new_mail = 0
+
+
+def _add_new_mail(
+    server: DovecotServer, user: MailUser, owner: str, as_of: datetime, count: int
+) -> None:
+    """`count` new customer messages in INBOX, arrived an hour before as_of (untimed)."""
+    global _new_mail
+    items = []
+    for _ in range(count):
+        _new_mail += 1
+        n = _new_mail
+        when = as_of - timedelta(hours=1, seconds=n)
+        head = (
+            f"From: New Customer {n} <new{n}@customer.example>\r\n"
+            f"To: {owner}\r\nSubject: Question {n}\r\n"
+            f"Date: {when.strftime('%a, %d %b %Y %H:%M:%S %z')}\r\n"
+            f"Message-ID: <bench-new-{n}@customer.example>\r\n\r\nHello?\r\n"
+        )
+        items.append(Appended(head.encode(), (), when))
+    server.append_many(user, "INBOX", items)
+
+
+def cli_audit(
+    url: str, ca_file: Path, as_of: str, env: dict[str, str], *, cache: bool = False
+) -> Run:
+    """One audit by the installed CLI, cold (--no-cache) unless `cache`: wall time and the
+    child's own peak RSS."""
     command = [
         str(Path(sys.executable).with_name("inbox-audit")),
         "audit",
@@ -217,6 +264,7 @@ def cli_audit(url: str, ca_file: Path, as_of: str, env: dict[str, str]) -> Run:
         "--as-of",
         as_of,
         "--quiet",
+        *(() if cache else ("--no-cache",)),
     ]
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -339,11 +387,15 @@ def table(rows: Sequence[Row], rtt_ms: float) -> str:
                 f"{row.cold.peak_rss_mb:.0f}",
                 f"{row.cold_rtt.seconds:.2f}",
                 f"{row.cold_rtt.seconds / row.cold.seconds:.2f}",
-                "n/a (no cache yet)",
-                "n/a (no cache yet)",
+                _seconds(row.incremental_0),
+                _seconds(row.incremental_100),
             )
         )
     return _format(lines)
+
+
+def _seconds(run: Run | None) -> str:
+    return "n/a" if run is None else f"{run.seconds:.2f}"
 
 
 def breakdown_table(rows: Sequence[Row]) -> str:

@@ -35,6 +35,14 @@ def dovecot() -> Iterator[DovecotServer]:
             shutil.rmtree(server.root, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _private_cache_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Audits cache what they read under $XDG_CACHE_HOME: never the real one in tests."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def mail_user(dovecot: DovecotServer, request: pytest.FixtureRequest) -> MailUser:
     """A fresh account with the `plain` layout, or the one given by

@@ -420,6 +420,55 @@ service stats {{
         with self.session(user) as wire:
             wire.command(b"DELETE " + _mailbox(folder))
 
+    # --- mutations between audits (the fixture's connection may write; the product never) ---
+
+    def store_flags(self, user: MailUser, folder: str, uid: int, flags: Sequence[str]) -> None:
+        """Add flags to one message (UID STORE +FLAGS.SILENT)."""
+        with self.session(user) as wire:
+            wire.command(b"SELECT " + _mailbox(folder))
+            wire.command(b"UID STORE %d +FLAGS.SILENT (%s)" % (uid, " ".join(flags).encode()))
+
+    def move(self, user: MailUser, folder: str, uid: int, to: str) -> None:
+        """UID MOVE one message to another folder (RFC 6851): expunged here, new there."""
+        with self.session(user) as wire:
+            wire.command(b"SELECT " + _mailbox(folder))
+            wire.command(b"UID MOVE %d " % uid + _mailbox(to))
+
+    def expunge(self, user: MailUser, folder: str, uid: int) -> None:
+        """Delete one message for good (\\Deleted then UID EXPUNGE, RFC 4315)."""
+        with self.session(user) as wire:
+            wire.command(b"SELECT " + _mailbox(folder))
+            wire.command(b"UID STORE %d +FLAGS.SILENT (\\Deleted)" % uid)
+            wire.command(b"UID EXPUNGE %d" % uid)
+
+    def uids(self, user: MailUser, folder: str) -> list[int]:
+        with self.session(user) as wire:
+            wire.command(b"EXAMINE " + _mailbox(folder))
+            lines = wire.command(b"UID SEARCH ALL")
+        return sorted(int(n) for line in lines for n in line.split()[2:])
+
+    def recreate_folder(self, user: MailUser, folder: str) -> None:
+        """Delete a folder and create it again with the same messages, flags and dates:
+        a new UIDVALIDITY, as after a server-side rebuild."""
+        kept: list[Appended] = []
+        with self.session(user) as wire:
+            wire.command(b"EXAMINE " + _mailbox(folder))
+            for line in wire.command(b"UID FETCH 1:* (FLAGS INTERNALDATE BODY.PEEK[])"):
+                flags = re.search(rb"FLAGS \(([^)]*)\)", line)
+                date = re.search(rb'INTERNALDATE "([^"]+)"', line)
+                body = re.search(rb"BODY\[\] \{(\d+)\}\r\n", line)
+                if flags is None or date is None or body is None:
+                    continue
+                data = line[body.end() : body.end() + int(body.group(1))]
+                names = tuple(f for f in flags.group(1).decode().split() if f.lower() != "\\recent")
+                when = datetime.strptime(date.group(1).decode().strip(), "%d-%b-%Y %H:%M:%S %z")
+                kept.append(Appended(data, names, when))
+            wire.command(b"CLOSE")
+            wire.command(b"DELETE " + _mailbox(folder))
+            wire.command(b"CREATE " + _mailbox(folder))
+        if kept:
+            self.append_many(user, folder, kept)
+
     def list_folders(self, user: MailUser) -> dict[str, frozenset[str]]:
         """Folder name -> lower-cased LIST attributes, as the server reports them."""
         with self.session(user) as wire:

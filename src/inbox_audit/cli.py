@@ -27,10 +27,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from inbox_audit import __version__
 from inbox_audit.audit import Collected, audit, collect
+from inbox_audit.cache import CacheUnusable, MailCache, default_cache_path
 from inbox_audit.config import (
     Flags,
     RunConfig,
     config_home,
+    default_cache_dir,
     default_config_path,
     load_config,
     parse_config,
@@ -51,6 +53,7 @@ from inbox_audit.render import render_csv, render_json, render_markdown, render_
 from inbox_audit.schedule import Job, crontab_entry, parse_time, systemd_units
 from inbox_audit.settings import Settings, parse_duration
 from inbox_audit.source import ConnectOptions, ImapTarget, LocalTarget, parse_source
+from inbox_audit.sync import collect_cached
 
 EXIT_CODES = (
     "Exit codes: 0 nothing overdue, 1 overdue messages found, 2 usage error, "
@@ -148,13 +151,41 @@ def _read(
     options: ConnectOptions,
     settings: Settings,
     show_progress: bool,
+    cache_path: Path | None,
 ) -> Collected:
     with _progress(show_progress) as progress:
         if isinstance(target, ImapTarget):
             with ImapSource.connect(target, options) as source:
-                return collect(source, target.display(), settings, progress)
+                cache = _open_cache(cache_path) if cache_path is not None else None
+                if cache is None:
+                    return collect(source, target.display(), settings, progress)
+                try:
+                    collected, cache = collect_cached(
+                        source, target.display(), settings, cache, _warn, progress
+                    )
+                finally:
+                    cache.close()
+                return collected
         with LocalSource.open(target.path) as local:
             return collect(local, target.display(), settings, progress)
+
+
+def _cache_path(run: RunConfig) -> Path | None:
+    """The account's cache file: $XDG_CACHE_HOME/inbox-audit/<account or user@host>.sqlite."""
+    if not isinstance(run.target, ImapTarget):
+        return None  # local files are read whole: nothing to save
+    name = run.account or f"{run.target.user}@{run.target.host}"
+    return default_cache_path(default_cache_dir(), name)
+
+
+def _open_cache(path: Path) -> MailCache | None:
+    try:
+        return MailCache.open(path, _warn)
+    except (OSError, CacheUnusable) as exc:
+        # A cache that cannot be written must not stop the audit: read everything instead.
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        _warn(f"cannot use the cache {path} ({reason}); reading the whole mailbox")
+        return None
 
 
 def _render(report: AuditReport, fmt: OutputFormat, show_replies: bool, zone: tzinfo) -> None:
@@ -440,6 +471,15 @@ def audit_command(
             file_okay=False,
         ),
     ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Read the whole mailbox and write no cache "
+            "(default: only what changed since the last run, cached in "
+            "$XDG_CACHE_HOME/inbox-audit or ~/.cache/inbox-audit).",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Audit a mailbox: who is waiting for an answer, and since when.
@@ -482,7 +522,7 @@ def audit_command(
     try:
         # Held until the email is sent: an overlapping run must not send a second one.
         with _run_lock(run):
-            code = _run(run, moment, smtp_target, output_format, show_replies, quiet)
+            code = _run(run, moment, smtp_target, output_format, show_replies, quiet, no_cache)
     except AlreadyRunning as error:
         _fail(error)  # the run that holds the lock reports; no email from this one
     raise typer.Exit(int(code))
@@ -495,11 +535,13 @@ def _run(
     output_format: OutputFormat | None,
     show_replies: bool,
     quiet: bool,
+    no_cache: bool = False,
 ) -> ExitCode:
     """Read, audit, print, email. A failure to audit is emailed too (when SMTP is set)."""
     try:
         options = _connect_options(run)
-        collected = _read(run.target, options, run.settings, not quiet)
+        cache_path = None if no_cache else _cache_path(run)
+        collected = _read(run.target, options, run.settings, not quiet, cache_path)
         report = audit(collected, run.settings, moment)
     except InboxAuditError as error:
         _fail_and_notify(error, run, smtp)

@@ -95,6 +95,11 @@ def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
     return _xdg(env, "XDG_STATE_HOME", ".local/state")
 
 
+def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """$XDG_CACHE_HOME/inbox-audit, else ~/.cache/inbox-audit."""
+    return _xdg(env, "XDG_CACHE_HOME", ".cache")
+
+
 def config_home(env: Mapping[str, str] | None = None) -> Path:
     """$XDG_CONFIG_HOME, else ~/.config (systemd user units live under it too)."""
     return _base(env, "XDG_CONFIG_HOME", ".config")

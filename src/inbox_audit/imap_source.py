@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
+from imapclient.response_parser import parse_fetch_response
 
 from inbox_audit import __version__
 from inbox_audit.errors import (
@@ -27,7 +28,7 @@ from inbox_audit.errors import (
     TLSFailed,
 )
 from inbox_audit.headers import HEADER_FIELDS
-from inbox_audit.model import ListedFolder, RawMessage, Unreadable
+from inbox_audit.model import FolderStatus, ListedFolder, RawMessage, Unreadable
 from inbox_audit.source import ConnectOptions, ImapTarget, Progress
 
 #: UIDs per UID FETCH command: big enough to keep the link busy, small enough to bound memory.
@@ -57,6 +58,8 @@ class ImapSource:
         self._client = client
         self._target = target
         self._gmail = client.has_capability("X-GM-EXT-1")
+        self._condstore = bool(client.has_capability("CONDSTORE"))
+        self._selected: str | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -143,6 +146,80 @@ class ImapSource:
             selected = self._client.select_folder(folder, readonly=True)
             exists = selected.get(b"EXISTS", 0)
             uids = self._all_uids(selected.get(b"UIDNEXT")) if exists else []
+        self._selected = folder
+        yield from self._fetch_selected(folder, uids, progress)
+
+    # --- incremental sync (see sync.py) --------------------------------------------------
+
+    @property
+    def condstore(self) -> bool:
+        """Whether the server keeps modification sequences (RFC 7162 CONDSTORE)."""
+        return self._condstore
+
+    def status(self, folder: str) -> FolderStatus:
+        """STATUS MESSAGES UIDNEXT UIDVALIDITY (and HIGHESTMODSEQ with CONDSTORE)."""
+        items = ["MESSAGES", "UIDNEXT", "UIDVALIDITY"]
+        if self._condstore:
+            items.append("HIGHESTMODSEQ")
+        with self._translated(f"reading folder {folder!r}", folder):
+            status = self._client.folder_status(folder, items)
+        modseq = status.get(b"HIGHESTMODSEQ")
+        return FolderStatus(
+            messages=_int(status.get(b"MESSAGES")),
+            uidnext=_int(status.get(b"UIDNEXT")),
+            uidvalidity=_int(status.get(b"UIDVALIDITY")),
+            # RFC 7162 §3.1.2.1: 0 means the mailbox does not support persistent modseqs.
+            highestmodseq=modseq if isinstance(modseq, int) and modseq > 0 else None,
+        )
+
+    def examine(self, folder: str) -> tuple[int, list[int]]:
+        """Open the folder read-only: its UIDVALIDITY and every UID it holds, sorted.
+
+        Later calls of `flags` and `fetch_uids` read this folder.
+        """
+        self._selected = None
+        with self._translated(f"opening folder {folder!r}", folder):
+            selected = self._client.select_folder(folder, readonly=True)
+            uidvalidity = _int(selected.get(b"UIDVALIDITY"))
+            exists = selected.get(b"EXISTS", 0)
+            uids = self._all_uids(selected.get(b"UIDNEXT")) if exists else []
+        self._selected = folder
+        return uidvalidity, uids
+
+    def flags(self, folder: str, changed_since: int | None = None) -> dict[int, frozenset[str]]:
+        """FLAGS of the examined folder's messages: all of them, or only those whose flags
+        changed after modseq `changed_since` (RFC 7162 §3.1.4, CHANGEDSINCE)."""
+        self._check_selected(folder)
+        args = ["FETCH", "1:*", "(UID FLAGS)"]
+        if changed_since is not None:
+            args.append(f"(CHANGEDSINCE {changed_since})")
+        imap = self._client._imap
+        with self._translated(f"reading flags of folder {folder!r}", folder):
+            # Raw: imapclient's fetch() insists on a list of UIDs; "1:*" keeps the line short.
+            typ, data = imap._command_complete("FETCH", imap._command("UID", *args))
+            _check(typ, data, "UID FETCH FLAGS")
+            typ, data = imap._untagged_response(typ, data, "FETCH")
+            fetched = parse_fetch_response(data, False, True)
+        return {
+            uid: frozenset(_text(flag) for flag in flags)
+            for uid, items in fetched.items()
+            if isinstance(uid, int) and isinstance(flags := items.get(b"FLAGS"), tuple)
+        }
+
+    def fetch_uids(
+        self, folder: str, uids: Sequence[int], progress: Progress | None = None
+    ) -> Generator[RawMessage | Unreadable, None, None]:
+        """Like `fetch`, for these UIDs (sorted) of the examined folder only."""
+        self._check_selected(folder)
+        yield from self._fetch_selected(folder, uids, progress)
+
+    def _check_selected(self, folder: str) -> None:
+        if self._selected != folder:
+            raise RuntimeError(f"examine({folder!r}) first")  # a bug in the caller
+
+    def _fetch_selected(
+        self, folder: str, uids: Sequence[int], progress: Progress | None
+    ) -> Generator[RawMessage | Unreadable, None, None]:
         total = len(uids)
         if progress is not None:
             progress(folder, 0, total)
@@ -490,6 +567,10 @@ def _server_text(exc: BaseException, options: ConnectOptions | None) -> str:
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text[:300]
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) else 0
 
 
 def _text(value: object) -> str:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote
 
 from inbox_audit.errors import UsageError
-from inbox_audit.model import ListedFolder, RawMessage, Unreadable
+from inbox_audit.model import FolderStatus, ListedFolder, RawMessage, Unreadable
 
 #: progress(folder, done, total) — called by sources during long fetches.
 Progress = Callable[[str, int, int], None]
@@ -75,6 +75,33 @@ class MailSource(Protocol):
 
     def close(self) -> None:
         """Log out / release files. Safe to call twice."""
+        ...
+
+
+class IncrementalSource(MailSource, Protocol):
+    """A server mailbox that can tell what changed since a previous read (sync.py)."""
+
+    @property
+    def condstore(self) -> bool:
+        """Whether `status` reports HIGHESTMODSEQ and `flags` takes `changed_since`."""
+        ...
+
+    def status(self, folder: str) -> FolderStatus:
+        """The folder's counters, without opening it."""
+        ...
+
+    def examine(self, folder: str) -> tuple[int, list[int]]:
+        """Open the folder read-only: its UIDVALIDITY and all its UIDs, sorted."""
+        ...
+
+    def flags(self, folder: str, changed_since: int | None = None) -> dict[int, frozenset[str]]:
+        """UID -> flags in the examined folder (only those changed after a modseq, if given)."""
+        ...
+
+    def fetch_uids(
+        self, folder: str, uids: Sequence[int], progress: Progress | None = None
+    ) -> Iterator[RawMessage | Unreadable]:
+        """Like `fetch`, for these UIDs of the examined folder."""
         ...
 
 

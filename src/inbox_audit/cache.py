@@ -1,0 +1,359 @@
+"""The local incremental cache: one SQLite file per account of folder states and parsed headers.
+
+Pure sqlite3, no IMAP. It keeps, per folder, the STATUS values of the last complete sync
+(UIDVALIDITY, UIDNEXT, MESSAGES, HIGHESTMODSEQ) and, per message, its FLAGS and the fields of
+its parsed `Message` as compact JSON (never a body). Each folder is written in one
+transaction, committed only once that folder is fully read, so a run killed half-way leaves
+the previous consistent state of that folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from inbox_audit import __version__
+from inbox_audit.headers import HEADER_FIELDS
+from inbox_audit.model import Address, FolderStatus, Message, Unreadable
+
+#: Bumped when the tables change shape: an older or newer file is set aside and rebuilt.
+SCHEMA_VERSION = 1
+# The cached Messages are the parser's output: another inbox-audit version (or another list
+# of fetched header fields) may parse differently, so its rows are dropped, not trusted.
+_PARSER = hashlib.sha256(f"{__version__}\n{' '.join(HEADER_FIELDS)}".encode()).hexdigest()[:16]
+
+_TABLES = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE folders (
+    name TEXT PRIMARY KEY,
+    messages INTEGER NOT NULL,
+    uidnext INTEGER NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    highestmodseq INTEGER
+);
+CREATE TABLE messages (
+    folder TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    flags TEXT NOT NULL,        -- JSON list
+    data TEXT,                  -- JSON of the Message fields; NULL when unreadable
+    unreadable TEXT,            -- why it could not be read
+    retry INTEGER NOT NULL,     -- 1: the server failed to send it; fetch it again next run
+    PRIMARY KEY (folder, uid)
+) WITHOUT ROWID;
+"""
+
+
+class CacheUnusable(Exception):
+    """The cache file is corrupt, or was written by an incompatible version."""
+
+
+@dataclass(frozen=True)
+class CachedItem:
+    """One cached message: its parsed form, or why it could not be read."""
+
+    uid: int
+    flags: frozenset[str]
+    message: Message | None
+    unreadable: str | None
+
+
+def default_cache_path(cache_dir: Path, name: str) -> Path:
+    """`cache_dir/<name>.sqlite`, with the account name (or user@host) made file-safe."""
+    safe = "".join(c if c.isalnum() or c in "@._-" else "_" for c in name)[:100] or "mailbox"
+    return cache_dir / f"{safe}.sqlite"
+
+
+class MailCache:
+    """An open cache file. Use `MailCache.open`; every method may raise CacheUnusable."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+        self.path = path
+        self._db = connection
+
+    @classmethod
+    def open(cls, path: Path, warn: Callable[[str], None]) -> MailCache:
+        """Open or create the file; a corrupt or incompatible one is renamed and replaced."""
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            return cls._open(path)
+        except CacheUnusable as exc:
+            aside = set_aside(path)
+            warn(f"the cache {path} was unusable ({exc}); moved to {aside.name}, rebuilding it")
+            return cls._open(path)
+
+    @classmethod
+    def _open(cls, path: Path) -> MailCache:
+        fresh = not path.exists() or path.stat().st_size == 0
+        if fresh:
+            # Headers name customers: the file is for its owner only.
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        try:
+            # isolation_level=None: transactions are explicit (BEGIN ... COMMIT per folder).
+            db = sqlite3.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise CacheUnusable(str(exc)) from exc
+        cache = cls(path, db)
+        try:
+            cache._prepare(fresh)
+        except sqlite3.Error as exc:
+            db.close()
+            raise CacheUnusable(str(exc)) from exc
+        except CacheUnusable:
+            db.close()
+            raise
+        return cache
+
+    def _prepare(self, fresh: bool) -> None:
+        db = self._db
+        if fresh:
+            db.executescript(_TABLES)
+            db.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [("schema_version", str(SCHEMA_VERSION)), ("parser", _PARSER)],
+            )
+            return
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        if not {"meta", "folders", "messages"} <= tables:
+            raise CacheUnusable("tables missing")
+        meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+        if meta.get("schema_version") != str(SCHEMA_VERSION):
+            raise CacheUnusable(
+                f"schema version {meta.get('schema_version')}, not {SCHEMA_VERSION}"
+            )
+        if meta.get("parser") != _PARSER:
+            # Written by another version: same tables, but its parsed headers may differ.
+            with self._transaction(), _guarded():
+                db.execute("DELETE FROM messages")
+                db.execute("DELETE FROM folders")
+                db.execute("UPDATE meta SET value = ? WHERE key = 'parser'", (_PARSER,))
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- reading -------------------------------------------------------------------------
+
+    def folders(self) -> dict[str, FolderStatus]:
+        with _guarded():
+            rows = self._db.execute(
+                "SELECT name, messages, uidnext, uidvalidity, highestmodseq FROM folders"
+            ).fetchall()
+        return {name: FolderStatus(*values) for name, *values in rows}
+
+    def items(self, folder: str) -> list[CachedItem]:
+        """The folder's cached messages in UID order."""
+        items = []
+        with _guarded():
+            rows = self._db.execute(
+                "SELECT uid, flags, data, unreadable FROM messages WHERE folder = ? ORDER BY uid",
+                (folder,),
+            ).fetchall()
+            for uid, flags, data, unreadable in rows:
+                tags = frozenset(json.loads(flags))
+                message = None if data is None else _message(folder, uid, tags, data)
+                items.append(CachedItem(uid, tags, message, unreadable))
+        return items
+
+    def uids(self, folder: str) -> dict[int, frozenset[str]]:
+        """UID -> flags of every cached message of the folder, except those to fetch again."""
+        with _guarded():
+            rows = self._db.execute(
+                "SELECT uid, flags FROM messages WHERE folder = ? AND retry = 0", (folder,)
+            ).fetchall()
+        return {uid: frozenset(json.loads(flags)) for uid, flags in rows}
+
+    # --- writing -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def folder_update(self, folder: str) -> Iterator[FolderWriter]:
+        """One transaction for one folder: committed when the block ends normally."""
+        with self._transaction():
+            yield FolderWriter(self._db, folder)
+
+    def forget_others(self, keep: set[str]) -> None:
+        """Drop the folders no longer scanned (deleted, renamed, now skipped)."""
+        with self._transaction(), _guarded():
+            for name in set(self.folders()) - keep:
+                self._db.execute("DELETE FROM messages WHERE folder = ?", (name,))
+                self._db.execute("DELETE FROM folders WHERE name = ?", (name,))
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN ... COMMIT; an error of the block rolls back and goes on as it was.
+
+        Only the cache's own statements are guarded: an error of the block itself (a lost
+        connection) is not mistaken for a corrupt cache.
+        """
+        with _guarded():
+            self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+            raise
+        with _guarded():
+            self._db.execute("COMMIT")
+
+
+class FolderWriter:
+    """Changes to one folder inside its transaction."""
+
+    def __init__(self, db: sqlite3.Connection, folder: str) -> None:
+        self._db = db
+        self._folder = folder
+
+    def clear(self) -> None:
+        with _guarded():
+            self._db.execute("DELETE FROM messages WHERE folder = ?", (self._folder,))
+
+    def remove(self, uids: list[int]) -> None:
+        with _guarded():
+            self._db.executemany(
+                "DELETE FROM messages WHERE folder = ? AND uid = ?",
+                [(self._folder, u) for u in uids],
+            )
+
+    def set_flags(self, changed: dict[int, frozenset[str]]) -> None:
+        with _guarded():
+            self._db.executemany(
+                "UPDATE messages SET flags = ? WHERE folder = ? AND uid = ?",
+                [(_flags(f), self._folder, uid) for uid, f in changed.items()],
+            )
+
+    def add(self, message: Message) -> None:
+        with _guarded():
+            self._db.execute(
+                "INSERT OR REPLACE INTO messages VALUES (?, ?, ?, ?, NULL, 0)",
+                (self._folder, message.uid, _flags(message.flags), _dump(message)),
+            )
+
+    def add_unreadable(self, item: Unreadable, flags: frozenset[str], retry: bool) -> None:
+        """A message that could not be parsed (for good), or fetched (`retry`: try again)."""
+        with _guarded():
+            self._db.execute(
+                "INSERT OR REPLACE INTO messages VALUES (?, ?, ?, NULL, ?, ?)",
+                (self._folder, item.uid, _flags(flags), item.reason, int(retry)),
+            )
+
+    def set_state(self, state: FolderStatus) -> None:
+        with _guarded():
+            self._db.execute(
+                "INSERT OR REPLACE INTO folders VALUES (?, ?, ?, ?, ?)",
+                (
+                    self._folder,
+                    state.messages,
+                    state.uidnext,
+                    state.uidvalidity,
+                    state.highestmodseq,
+                ),
+            )
+
+
+def set_aside(path: Path) -> Path:
+    """Rename an unusable cache file out of the way (kept for a post-mortem)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    aside = path.with_name(f"{path.name}.unusable-{stamp}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = path.with_name(f"{path.name}.unusable-{stamp}-{n}")
+    path.rename(aside)
+    for suffix in ("-journal", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    return aside
+
+
+@contextlib.contextmanager
+def _guarded() -> Iterator[None]:
+    try:
+        yield
+    except (sqlite3.DatabaseError, ValueError, TypeError, KeyError) as exc:
+        # sqlite3.DatabaseError: "file is not a database", "database disk image is malformed";
+        # the others: a row whose JSON is not what this version wrote.
+        raise CacheUnusable(str(exc) or type(exc).__name__) from exc
+
+
+# --- Message <-> JSON ------------------------------------------------------------------------
+
+
+def _flags(flags: frozenset[str]) -> str:
+    return json.dumps(sorted(flags), separators=(",", ":"))
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _address(a: Address) -> list[str]:
+    return [a.email, a.name]
+
+
+def _dump(m: Message) -> str:
+    # folder, uid and flags live in their own columns.
+    fields: list[Any] = [
+        m.message_id,
+        list(m.in_reply_to),
+        list(m.references),
+        None if m.from_ is None else _address(m.from_),
+        [_address(a) for a in m.reply_to],
+        [_address(a) for a in m.to],
+        [_address(a) for a in m.cc],
+        m.subject,
+        _time(m.date),
+        _time(m.received_at),
+        _time(m.internal_date),
+        m.conversation_id,
+        [list(pair) for pair in m.auto_headers],
+        list(m.language_hints),
+    ]
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+
+
+def _message(folder: str, uid: int, flags: frozenset[str], data: str) -> Message:
+    (
+        message_id,
+        in_reply_to,
+        references,
+        from_,
+        reply_to,
+        to,
+        cc,
+        subject,
+        date,
+        received_at,
+        internal_date,
+        conversation_id,
+        auto_headers,
+        language_hints,
+    ) = json.loads(data)
+    return Message(
+        folder=folder,
+        uid=uid,
+        message_id=message_id,
+        in_reply_to=tuple(in_reply_to),
+        references=tuple(references),
+        from_=None if from_ is None else Address(*from_),
+        reply_to=tuple(Address(*a) for a in reply_to),
+        to=tuple(Address(*a) for a in to),
+        cc=tuple(Address(*a) for a in cc),
+        subject=subject,
+        date=_parse_time(date),
+        received_at=_parse_time(received_at),
+        internal_date=_parse_time(internal_date),
+        flags=flags,
+        conversation_id=conversation_id,
+        auto_headers=tuple((name, value) for name, value in auto_headers),
+        language_hints=tuple(language_hints),
+    )
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
