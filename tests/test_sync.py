@@ -248,6 +248,8 @@ def test_a_corrupt_cache_is_set_aside_and_rebuilt(dovecot: DovecotServer) -> Non
     user = load(dovecot, box)
     assert_same_as_cold(dovecot, user, box)
     [path] = cache_files()
+    # One cache per user, host AND port: test servers on random ports must not share one.
+    assert path.name == f"{user.name}@{dovecot.host}_{dovecot.imaps_port}.sqlite"
 
     path.write_bytes(b"this is not a database" * 100)
     report, stderr = assert_same_as_cold(dovecot, user, box)

@@ -171,10 +171,13 @@ def _read(
 
 
 def _cache_path(run: RunConfig) -> Path | None:
-    """The account's cache file: $XDG_CACHE_HOME/inbox-audit/<account or user@host>.sqlite."""
+    """The account's cache file: $XDG_CACHE_HOME/inbox-audit/<account or user@host:port>.sqlite."""
     if not isinstance(run.target, ImapTarget):
         return None  # local files are read whole: nothing to save
-    name = run.account or f"{run.target.user}@{run.target.host}"
+    # The port too: two servers on one host (test servers on random ports, a provider's
+    # second IMAP endpoint) are two mailboxes, and one's cache must never answer for the other.
+    target = run.target
+    name = run.account or f"{target.user}@{target.host}:{target.port}"
     return default_cache_path(default_cache_dir(), name)
 
 
