@@ -30,7 +30,7 @@ from inbox_audit.model import (
 from inbox_audit.pairing import pair_thread
 from inbox_audit.settings import Settings
 from inbox_audit.source import MailSource, Progress
-from inbox_audit.threads import build_threads, message_time
+from inbox_audit.threads import build_threads, message_time, norm_id
 
 # When one message sits in several folders (Gmail labels, All Mail, copies), the copy kept is
 # the one in the most telling folder.
@@ -115,7 +115,7 @@ def _dedupe(messages: Iterable[Message], roles: dict[str, FolderRole]) -> tuple[
             # The subject too: some clients reuse a Message-ID for different messages.
             key: tuple[str, ...] = (
                 "id",
-                message.message_id.strip().lower(),
+                norm_id(message.message_id),
                 sender,
                 message.subject,
             )

@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from inbox_audit import __version__
@@ -102,11 +103,7 @@ def _fail(error: InboxAuditError) -> NoReturn:
 
 
 def _warn(text: str) -> None:
-    _stderr().print(f"[yellow]inbox-audit: warning:[/] {_escape(text)}")
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", "\\[")
+    _stderr().print(f"[yellow]inbox-audit: warning:[/] {escape(text)}")
 
 
 def parse_as_of(text: str | None, zone: tzinfo) -> datetime:
@@ -274,9 +271,7 @@ def _deliver(message: EmailMessage, run: RunConfig, smtp: SmtpTarget) -> bool:
         except NotifyError as save_error:
             _print_error(save_error)
         else:
-            _stderr().print(
-                f"inbox-audit: the undelivered email was saved to {_escape(str(saved))}"
-            )
+            _stderr().print(f"inbox-audit: the undelivered email was saved to {escape(str(saved))}")
         return False
     return True
 
@@ -301,9 +296,9 @@ def _fail_and_notify(error: InboxAuditError, run: RunConfig, smtp: SmtpTarget | 
 
 def _print_error(error: InboxAuditError) -> None:
     console = _stderr()
-    console.print(f"[bold red]inbox-audit: error:[/] {_escape(str(error))}")
+    console.print(f"[bold red]inbox-audit: error:[/] {escape(str(error))}")
     if error.hint:
-        console.print(f"  hint: {_escape(error.hint)}")
+        console.print(f"  hint: {escape(error.hint)}")
 
 
 @contextmanager
@@ -622,7 +617,7 @@ def password_set(
         backend = keyring_set(key, secret)
     except InboxAuditError as error:
         _fail(error)
-    _stderr().print(f"inbox-audit: password for {_escape(key)} stored in {_escape(backend)}")
+    _stderr().print(f"inbox-audit: password for {escape(key)} stored in {escape(backend)}")
 
 
 @password_app.command("delete")
@@ -636,7 +631,7 @@ def password_delete(
         _fail(error)
     if not found:
         _fail(UsageError(f"no password stored for {key!r}"))
-    _stderr().print(f"inbox-audit: password for {_escape(key)} deleted")
+    _stderr().print(f"inbox-audit: password for {escape(key)} deleted")
 
 
 # --- init: write a first config file --------------------------------------------------------
@@ -706,12 +701,12 @@ def init_command(
         assert isinstance(target, ImapTarget)
         password = os.environ.get(PASSWORD_ENV) or typer.prompt("Password", hide_input=True)
         options = ConnectOptions(password=password, ca_file=ca_file, timeout=timeout)
-        _stderr().print(f"inbox-audit: logging in to {_escape(target.display())}...")
+        _stderr().print(f"inbox-audit: logging in to {escape(target.display())}...")
         with ImapSource.connect(target, options) as imap:
             sent, addresses = _detect(imap)
         _stderr().print(
-            f"inbox-audit: login works; Sent folder: {_escape(sent or 'not found')}; "
-            f"your addresses: {_escape(', '.join(addresses) or 'none found')}"
+            f"inbox-audit: login works; Sent folder: {escape(sent or 'not found')}; "
+            f"your addresses: {escape(', '.join(addresses) or 'none found')}"
         )
         account = typer.prompt("Account name", default="mail").strip()
         default_me = ", ".join(addresses or ([user] if "@" in user else []))
@@ -744,14 +739,14 @@ def init_command(
             except ConfigError as error:
                 _warn(f"{error}; set password_command in {path} instead")
             else:
-                _stderr().print(f"inbox-audit: password stored in {_escape(backend)}")
+                _stderr().print(f"inbox-audit: password stored in {escape(backend)}")
         _write_private(path, text)
     except InboxAuditError as error:
         _fail(error)
     except OSError as exc:
         _fail(ConfigError(f"cannot write {path}: {exc.strerror}"))
     _stderr().print(
-        f"inbox-audit: wrote {_escape(str(path))} (mode 0600). "
+        f"inbox-audit: wrote {escape(str(path))} (mode 0600). "
         "Next: inbox-audit audit, then inbox-audit schedule"
     )
 
@@ -860,7 +855,7 @@ def main() -> None:
         raise
     except Exception as exc:  # a bug: one line, and a way to report it
         _stderr().print(
-            f"[bold red]inbox-audit: internal error:[/] {type(exc).__name__}: {_escape(str(exc))}"
+            f"[bold red]inbox-audit: internal error:[/] {type(exc).__name__}: {escape(str(exc))}"
         )
         _stderr().print("  hint: please report this with the command you ran (no password)")
         sys.exit(int(ExitCode.INTERNAL))

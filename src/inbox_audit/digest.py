@@ -31,7 +31,7 @@ from inbox_audit.errors import ConfigError
 from inbox_audit.holding import clean_text
 from inbox_audit.metrics import percentile
 from inbox_audit.model import AuditReport, HoldingReply, Status, ThreadResult
-from inbox_audit.render import format_duration
+from inbox_audit.render import format_duration, local_time
 
 #: The periods the figures cover, in days, each compared with the period of equal length before.
 PERIOD_DAYS: tuple[int, ...] = (1, 7, 28)
@@ -169,18 +169,6 @@ def _since(moment: datetime, as_of: datetime, tz: tzinfo) -> str:
         return _DAYS[local.weekday()]
     year = f" {local.year}" if local.year != today.year else ""
     return f"{local.day} {_MONTHS[local.month - 1]}{year}"
-
-
-def local_time(moment: datetime | None, tz: tzinfo, as_of: datetime) -> str:
-    """'Mon 2 Nov 09:15' in the owner's zone; with the year when it is not as_of's year."""
-    if moment is None:
-        return "—"
-    local = moment.astimezone(tz)
-    year = f" {local.year}" if local.year != as_of.astimezone(tz).year else ""
-    return (
-        f"{_DAYS[local.weekday()][:3]} {local.day} {_MONTHS[local.month - 1]}{year} "
-        f"{local.hour:02d}:{local.minute:02d}"
-    )
 
 
 def _plural(count: int, one: str, many: str) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from inbox_audit.model import Message, Reason
-from inbox_audit.threads import Thread, message_time, recipients, senders
+from inbox_audit.threads import Thread, message_time, norm_id, recipients, senders
 
 ANSWERED_FLAG = "\\answered"
 
@@ -30,10 +30,6 @@ def _skewed(reply: Message, when: datetime, arrived: datetime) -> datetime:
     arrived: the owner's clock was wrong, so trust the server's copy, else call it immediate."""
     internal = reply.internal_date
     return internal if internal is not None and internal >= arrived else max(when, arrived)
-
-
-def _norm(message_id: str) -> str:
-    return message_id.strip().lower()
 
 
 def pair_thread(
@@ -64,7 +60,7 @@ def pair_thread(
             and when is not None
             and not (to and to <= me)  # a note to myself
         ):
-            cited = frozenset(_norm(p) for p in (*message.references, *message.in_reply_to))
+            cited = frozenset(norm_id(p) for p in (*message.references, *message.in_reply_to))
             replies.append((when, message, cited, to))
     replies.sort(key=lambda item: (item[0], item[1].key))
 
@@ -73,7 +69,7 @@ def pair_thread(
         arrived = message_time(message, me)
         if reasons.get(message.key) is not None or arrived is None:
             continue
-        own_id = _norm(message.message_id) if message.message_id else None
+        own_id = norm_id(message.message_id) if message.message_id else None
         customer = senders(message)
         for when, candidate, cited, to in replies:
             if to and not to & customer:

@@ -274,7 +274,7 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def _local(moment: datetime | None, tz: tzinfo, as_of: datetime) -> str:
+def local_time(moment: datetime | None, tz: tzinfo, as_of: datetime) -> str:
     """'Mon 13 May 09:15' in the owner's zone; with the year when it is not as_of's year.
 
     Names are spelled out here rather than with strftime, whose %a/%b follow the C locale.
@@ -385,7 +385,7 @@ def render_markdown(report: AuditReport, *, tz: tzinfo = UTC) -> str:
         "",
         f"**{_headline(report)}**",
         "",
-        f"As of {_local(report.as_of, tz, report.as_of)} {zone} · "
+        f"As of {local_time(report.as_of, tz, report.as_of)} {zone} · "
         f"source {md_escape(report.source)} · "
         f"answer within {format_duration(report.sla_seconds)}",
         "",
@@ -401,7 +401,7 @@ def render_markdown(report: AuditReport, *, tz: tzinfo = UTC) -> str:
                     md_escape(_who(t.correspondent)),
                     md_escape(_subject(t.subject)),
                     _duration_or_dash(t.waiting_seconds),
-                    _local(t.waiting_since, tz, report.as_of),
+                    local_time(t.waiting_since, tz, report.as_of),
                     md_escape(t.folder),
                 )
                 for t in waiting
@@ -438,7 +438,7 @@ def render_markdown(report: AuditReport, *, tz: tzinfo = UTC) -> str:
                 "",
                 f"To: {md_escape(reply.to)}  ",
                 f"Subject: {md_escape(reply.subject)}  ",
-                f"Promised by: {_local(reply.promised_by, tz, report.as_of)}",
+                f"Promised by: {local_time(reply.promised_by, tz, report.as_of)}",
                 "",
                 f"{fence}text",
                 reply.body,
@@ -483,7 +483,7 @@ def _waiting_table(threads: Sequence[ThreadResult], tz: tzinfo, as_of: datetime)
             _who_text(t.correspondent),
             Text(_subject(t.subject)),
             Text(_duration_or_dash(t.waiting_seconds)),
-            Text(_local(t.waiting_since, tz, as_of)),
+            Text(local_time(t.waiting_since, tz, as_of)),
             Text(clean_text(t.folder)),
         )
     return table
@@ -513,7 +513,7 @@ def _reply_block(
     """A holding reply between two rules rather than in a boxed Panel: lines copied from the
     terminal carry no border characters or indentation, ready to paste into a mail."""
     title = Text(f"Holding reply to {_who(thread.correspondent)}", style="bold")
-    promise = f"answer promised by {_local(reply.promised_by, tz, as_of)}"
+    promise = f"answer promised by {local_time(reply.promised_by, tz, as_of)}"
     return Group(
         Rule(title, align="left"),
         Text.assemble(("To: ", "bold"), reply.to),
@@ -526,7 +526,7 @@ def _reply_block(
 
 def render_table(report: AuditReport, *, show_replies: bool, tz: tzinfo) -> RenderableType:
     """The terminal report: who is waiting, who was answered late, the figures, the replies."""
-    as_of = _local(report.as_of, tz, report.as_of)
+    as_of = local_time(report.as_of, tz, report.as_of)
     parts: list[RenderableType] = [
         Text(f"Inbox audit of {clean_text(report.source)}, as of {as_of}"),
         Text(_headline(report), style="bold"),

@@ -150,7 +150,8 @@ class _UnionFind:
         self.size[ra] += self.size[rb]
 
 
-def _norm_id(message_id: str) -> str:
+def norm_id(message_id: str) -> str:
+    """A Message-ID as compared when threading: trimmed, case-folded."""
     return message_id.strip().lower()
 
 
@@ -173,14 +174,14 @@ def build_threads(
        subject: a weekly newsletter is not one long conversation.
     """
     uf = _UnionFind()
-    known_ids = {_norm_id(m.message_id) for m in messages if m.message_id}
+    known_ids = {norm_id(m.message_id) for m in messages if m.message_id}
     for message in messages:
         node = "m:" + message.key
         uf.find(node)
         if message.message_id:
-            uf.union(node, "id:" + _norm_id(message.message_id))
+            uf.union(node, "id:" + norm_id(message.message_id))
         for parent in (*message.references, *message.in_reply_to):
-            uf.union(node, "id:" + _norm_id(parent))
+            uf.union(node, "id:" + norm_id(parent))
         if message.conversation_id:
             uf.union(node, "conv:" + message.conversation_id)
 
@@ -201,7 +202,7 @@ def build_threads(
         if not subject or not parties:
             continue
         mine = _is_mine(message, me)
-        parents = {_norm_id(p) for p in (*message.references, *message.in_reply_to)}
+        parents = {norm_id(p) for p in (*message.references, *message.in_reply_to)}
         if not parents & known_ids:
             # A reply answers the other side's latest message first (mine answers theirs, a
             # customer's "Re:" answers mine); a reminder repeats whatever came last.
