@@ -8,6 +8,9 @@ then times, each the best of --repeat runs:
 - cold audit: the real CLI in a fresh process (`inbox-audit audit URL --format json
   --quiet`, output to /dev/null), wall time and its peak RSS;
 - the same audit through a loopback proxy adding --rtt-ms of round trip (bench/latency.py);
+- the nightly run through the cache (`--format summary`, what cron mails): the first run,
+  which builds the cache, then incremental runs with no new mail and after 100 new messages
+  in INBOX; each incremental report is checked identical to a cold audit's of the same mail;
 - with --breakdown (the default), where the cold audit's time goes: interpreter start and
   imports, connect + fetch, parse, the audit core, JSON rendering, each timed in-process.
 Dovecot's own caches are warmed by one untimed floor run first, so both sides read the same
@@ -56,6 +59,7 @@ class Run:
 
     seconds: float
     peak_rss_mb: float
+    stdout: bytes = b""
 
 
 @dataclasses.dataclass
@@ -71,6 +75,7 @@ class Row:
     first_cached: Run | None = None  # the run that builds the cache
     incremental_0: Run | None = None  # cache up to date, no new mail
     incremental_100: Run | None = None  # 100 new messages in INBOX since the last run
+    identical: bool | None = None  # every incremental report equal to the cold one
     breakdown: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
@@ -188,21 +193,34 @@ def _measure(
         row.cold_rtt = _best_run(args.repeat, lambda: cli_audit(url, server.ca_file, as_of, env))
     print(f"  +{args.rtt_ms:g} ms RTT  {row.cold_rtt.seconds:6.2f} s", flush=True)
 
-    def cached() -> Run:
-        return cli_audit(server.url(user), server.ca_file, as_of, env, cache=True)
+    reports: list[tuple[str, bytes, bytes]] = []  # (what, incremental, cold)
 
-    row.first_cached = cached()
-    row.incremental_0 = _best_run(args.repeat, cached)
+    def nightly(what: str) -> Run:
+        """A cached run in the nightly format, then (untimed) a cold one to compare with."""
+        run = cli_audit(server.url(user), server.ca_file, as_of, env, cache=True, fmt=NIGHTLY)
+        cold = cli_audit(server.url(user), server.ca_file, as_of, env, fmt=NIGHTLY)
+        reports.append((what, run.stdout, cold.stdout))
+        return run
+
+    row.first_cached = nightly("first cached run")
+    row.incremental_0 = _best_run(args.repeat, lambda: nightly("incremental, 0 new"))
 
     def after_new_mail() -> Run:
         _add_new_mail(server, user, box.owner[0], box.as_of, 100)
-        return cached()
+        return nightly("incremental, 100 new")
 
     row.incremental_100 = _best_run(args.repeat, after_new_mail)
+    different = [what for what, incremental, cold in reports if incremental != cold]
+    row.identical = not different
     print(
         f"  cache      {row.first_cached.seconds:6.2f} s to build, incremental "
         f"{row.incremental_0.seconds:.2f} s (0 new), "
-        f"{row.incremental_100.seconds:.2f} s (100 new)",
+        f"{row.incremental_100.seconds:.2f} s (100 new); "
+        + (
+            f"all {len(reports)} reports identical to cold audits"
+            if row.identical
+            else f"DIFFERENT from cold audits: {', '.join(different)}"
+        ),
         flush=True,
     )
     if args.breakdown:
@@ -248,11 +266,22 @@ def _add_new_mail(
     server.append_many(user, "INBOX", items)
 
 
+#: The nightly run's format: what cron mails (MAILTO). JSON lists every message, so a run
+#: that asks for it always audits every message, cache or not (snapshot.py).
+NIGHTLY = "summary"
+
+
 def cli_audit(
-    url: str, ca_file: Path, as_of: str, env: dict[str, str], *, cache: bool = False
+    url: str,
+    ca_file: Path,
+    as_of: str,
+    env: dict[str, str],
+    *,
+    cache: bool = False,
+    fmt: str = "json",
 ) -> Run:
-    """One audit by the installed CLI, cold (--no-cache) unless `cache`: wall time and the
-    child's own peak RSS."""
+    """One audit by the installed CLI, cold (--no-cache) unless `cache`: wall time, the
+    child's own peak RSS, and its output unless it is JSON (discarded, as it is large)."""
     command = [
         str(Path(sys.executable).with_name("inbox-audit")),
         "audit",
@@ -260,32 +289,35 @@ def cli_audit(
         "--ca-file",
         str(ca_file),
         "--format",
-        "json",
+        fmt,
         "--as-of",
         as_of,
         "--quiet",
         *(() if cache else ("--no-cache",)),
     ]
     started = time.perf_counter()
-    process = subprocess.Popen(
-        command,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-    )
-    assert process.stderr is not None
-    errors = process.stderr.read()
-    # wait4 gives this child's own rusage; RUSAGE_CHILDREN would be the max over all children.
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(
+            command,
+            env=env,
+            stdout=subprocess.DEVNULL if fmt == "json" else output,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+        )
+        assert process.stderr is not None
+        errors = process.stderr.read()
+        # wait4 gives this child's own rusage; RUSAGE_CHILDREN would be the max over all.
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        output.seek(0)
+        stdout = output.read()
     process.returncode = os.waitstatus_to_exitcode(status)
     process.stderr.close()
     if process.returncode not in (0, 1):  # 1: overdue threads found, which is expected
         raise RuntimeError(
             f"inbox-audit exited {process.returncode}: {errors.decode(errors='replace')[-2000:]}"
         )
-    return Run(seconds, usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
+    return Run(seconds, usage.ru_maxrss / 1024, stdout)  # ru_maxrss is in KiB on Linux
 
 
 def breakdown(server: DovecotServer, user: MailUser, as_of: datetime) -> dict[str, float]:
@@ -372,8 +404,10 @@ def table(rows: Sequence[Row], rtt_ms: float) -> str:
         "peak RSS MB",
         f"+{rtt_ms:g}ms RTT s",
         "x cold",
+        "nightly: 1st cached",
         "incr. 0 new",
         "incr. 100 new",
+        "same as cold",
     )
     lines = [header]
     for row in rows:
@@ -387,8 +421,10 @@ def table(rows: Sequence[Row], rtt_ms: float) -> str:
                 f"{row.cold.peak_rss_mb:.0f}",
                 f"{row.cold_rtt.seconds:.2f}",
                 f"{row.cold_rtt.seconds / row.cold.seconds:.2f}",
+                _seconds(row.first_cached),
                 _seconds(row.incremental_0),
                 _seconds(row.incremental_100),
+                "n/a" if row.identical is None else "yes" if row.identical else "NO",
             )
         )
     return _format(lines)

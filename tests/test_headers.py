@@ -343,6 +343,9 @@ def utc(
         ("2024-06-11 10:00:00 +02:00", utc(2024, 6, 11, 8, 0)),
         ("11 Jun 2024 10:00 GMT", utc(2024, 6, 11, 10, 0)),
         ("  Tue,\n 14 May 2024\n 09:12:44 +0000 ", utc(2024, 5, 14, 9, 12, 44)),
+        ("Tue,  14 May 2024 09:12:44 +0000", utc(2024, 5, 14, 9, 12, 44)),
+        ("Tue, 14 May 2024 09:12:44 +0000 (GMT  \t)", utc(2024, 5, 14, 9, 12, 44)),
+        ("Tue, 14 May 2024\t09:12:44 +0000", utc(2024, 5, 14, 9, 12, 44)),
     ],
 )
 def test_parse_date(text: str, expected: datetime) -> None:
@@ -439,6 +442,27 @@ def test_auto_headers_collected_in_order() -> None:
 def test_auto_header_names_are_lower_cased() -> None:
     message = parse("X-AutoReply-From: a@x\nX-AUTORESPOND: yes\n\n")
     assert message.auto_headers == (("x-autoreply-from", "a@x"), ("x-autorespond", "yes"))
+
+
+def test_any_spelling_of_a_field_name_is_read() -> None:
+    message = parse("mEsSaGe-iD: <a@x>\nFROM: b@x\nsubject: Hi\nX-MAILER: Mutt\n\n")
+    assert (message.message_id, message.from_, message.subject) == ("a@x", Address("b@x"), "Hi")
+    assert message.auto_headers == (("x-mailer", "Mutt"),)
+
+
+def test_repeated_values_are_shared_between_messages() -> None:
+    """100,000 messages are held at once: what repeats is one object, not a copy each."""
+    first = parse("Message-ID: <a@x>\nReturn-Path: <b@x>\nContent-Type: text/plain\nFrom: b@x\n\n")
+    reply = parse(
+        "Message-ID: <c@x>\nIn-Reply-To: <a@x>\nReferences: <z@x>\n <a@x>\n"
+        "Return-Path: <b@x>\ncontent-type: text/plain\nFrom: b@x\n\n"
+    )
+    assert reply.in_reply_to == ("a@x",) and reply.references == ("z@x", "a@x")
+    assert reply.in_reply_to[0] is first.message_id
+    assert reply.references[1] is first.message_id
+    assert reply.auto_headers == first.auto_headers
+    assert all(a[0] is b[0] for a, b in zip(reply.auto_headers, first.auto_headers, strict=True))
+    assert reply.from_ is first.from_
 
 
 def test_language_hints() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import imaplib
 import io
+import itertools
 import socket
 import ssl
 import threading
@@ -388,23 +389,30 @@ def test_listing_and_fetching_change_nothing(dovecot: DovecotServer) -> None:
 
 
 class FakeImap:
-    """Just what imap_source reads with: readline() and read(n) over canned bytes."""
+    """Just what imap_source uses of imaplib: its buffered reader (over canned bytes), send()."""
 
-    def __init__(self, data: bytes) -> None:
-        self._stream = io.BytesIO(data)
+    def __init__(self, data: bytes, buffer_size: int = io.DEFAULT_BUFFER_SIZE) -> None:
+        self.file = io.BufferedReader(io.BytesIO(data), buffer_size)
+        self.sent: list[bytes] = []
 
-    def readline(self) -> bytes:
-        return self._stream.readline()
+    def send(self, data: bytes) -> None:
+        self.sent.append(data)
 
-    def read(self, size: int) -> bytes:
-        return self._stream.read(size)
+
+def wire(data: bytes, buffer_size: int = io.DEFAULT_BUFFER_SIZE) -> imap_source._Wire:
+    return imap_source._Wire(FakeImap(data, buffer_size))  # type: ignore[arg-type]
 
 
 def parse(data: bytes) -> RawMessage | Unreadable | None:
-    text, literals = imap_source._read_response(FakeImap(data))  # type: ignore[arg-type]
+    """What the pipeline makes of one response: the plain fast path, else the general one."""
+    fast = wire(data).plain_fetch("INBOX")
+    text, literals = imap_source._read_response(wire(data))
     match = imap_source._FETCH_RESPONSE.match(text)
     assert match is not None
-    return imap_source._parse_fetch("INBOX", text[match.end() :], literals)
+    general = imap_source._parse_fetch("INBOX", text[match.end() :], literals)
+    if fast is not None:
+        assert fast == general
+    return general
 
 
 HEADER = b"From: a@b.example\r\n\r\n"
@@ -479,6 +487,140 @@ def test_bad_internal_date_leaves_it_unknown() -> None:
     )
     assert isinstance(raw, RawMessage)
     assert raw.internal_date is None
+
+
+# --- the wire reader: the plain fast path, buffer edges, what is left to imaplib ---------------
+
+
+def plain(uid: int, header: bytes, flags: bytes = b"\\Seen", date: bytes = b"02-Nov-2026") -> bytes:
+    """A FETCH response shaped as Dovecot sends it for our items."""
+    return b'* %d FETCH (UID %d FLAGS (%s) INTERNALDATE "%s 09:30:15 +0200" %s%d}\r\n%s)\r\n' % (
+        uid,
+        uid,
+        flags,
+        date,
+        imap_source._HEADER_ECHO,
+        len(header),
+        header,
+    )
+
+
+def test_plain_response_takes_the_fast_path() -> None:
+    reader = wire(plain(7, HEADER) + b"IA1 OK done\r\n")
+    fast = reader.plain_fetch("INBOX")
+    assert fast == parse(plain(7, HEADER))
+    assert fast == RawMessage(
+        folder="INBOX",
+        uid=7,
+        internal_date=datetime(2026, 11, 2, 9, 30, 15, tzinfo=PARIS),
+        flags=frozenset({"\\Seen"}),
+        header_bytes=HEADER,
+    )
+    assert reader.plain_fetch("INBOX") is None  # the tagged reply is left for the caller
+    assert reader.readline() == b"IA1 OK done\r\n"
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        plain(7, HEADER, flags=b""),
+        plain(7, HEADER, date=b" 2-Nov-2026"),
+        plain(7, b""),
+        plain(7, b"Subject: {5}\r\n)\r\n* 8 FETCH (UID 8)\r\n\r\n"),  # IMAP inside the literal
+        plain(7, HEADER, date=b"31-Feb-2026"),  # a date that does not exist: None
+        plain(7, HEADER, date=b"02-nov-2026"),
+        # not the plain shape: the fast path declines and the general one reads it
+        plain(7, HEADER, date=b"02-Nov-2026 ").replace(b"+0200", b"+0200 x"),
+        plain(7, HEADER, flags=b'"\\Seen"'),
+        plain(7, HEADER).replace(b")\r\n", b" RFC822.SIZE 44)\r\n"),
+        plain(7, HEADER).replace(b"FROM SENDER", b"FROM  SENDER"),
+        plain(7, HEADER).replace(b"FETCH", b"fetch"),
+    ],
+)
+def test_fast_and_general_paths_agree(response: bytes) -> None:
+    raw = parse(response)  # asserts that both agree when the fast path reads it
+    assert isinstance(raw, RawMessage)
+    assert raw.uid == 7
+
+
+def test_fast_path_declines_without_consuming() -> None:
+    response = plain(7, HEADER).replace(b")\r\n", b" RFC822.SIZE 44)\r\n")
+    reader = wire(response)
+    assert reader.plain_fetch("INBOX") is None
+    text, literals = imap_source._read_response(reader)
+    assert text.startswith(b"* 7 FETCH (UID 7 ")
+    assert literals == [HEADER]
+
+
+def fetch_all(
+    server: bytes, uids: list[int], monkeypatch: pytest.MonkeyPatch, buffer_size: int
+) -> tuple[list[RawMessage | Unreadable], FakeImap]:
+    """Run the pipeline against canned server output; tags are IA1, IA2..."""
+    monkeypatch.setattr(imap_source, "_tag_counter", itertools.count(1))
+    imap = FakeImap(server, buffer_size)
+    pipeline = imap_source._Pipeline(
+        imap,  # type: ignore[arg-type]
+        "INBOX",
+        False,
+        imap_source._batches(uids),
+    )
+    items: list[RawMessage | Unreadable] = []
+    while (batch := pipeline.next_batch()) is not None:
+        items.extend(batch)
+    return items, imap
+
+
+@pytest.mark.parametrize("buffer_size", [1, 7, 100, io.DEFAULT_BUFFER_SIZE])
+def test_pipeline_across_buffer_edges_leaves_the_rest_to_imaplib(
+    monkeypatch: pytest.MonkeyPatch, buffer_size: int
+) -> None:
+    monkeypatch.setattr(imap_source, "BATCH_SIZE", 4)
+    headers = [b"Subject: %d\r\n" % n * (n * 37 % 700) + b"\r\n" for n in range(1, 11)]
+    server = b""
+    for tag, start in enumerate(range(0, 10, 4), 1):
+        for n in range(start + 1, min(start + 5, 11)):
+            response = plain(n, headers[n - 1])
+            if n == 3:  # a response only the general parser reads, in the middle
+                response = response.replace(b")\r\n", b" RFC822.SIZE 12)\r\n")
+            server += response
+        server += b"* 11 EXISTS\r\nIA%d OK done\r\n" % tag
+    unsolicited = b"* 12 EXISTS\r\n* BYE going away\r\n"
+    items, imap = fetch_all(server + unsolicited, list(range(1, 11)), monkeypatch, buffer_size)
+    assert [item.uid for item in items] == list(range(1, 11))
+    assert [item.header_bytes for item in items if isinstance(item, RawMessage)] == headers
+    assert all(item == parse(plain(item.uid, headers[item.uid - 1])) for item in items)
+    assert len(imap.sent) == 3
+    # Whatever the server sent after our last reply is still there for imaplib to read.
+    assert imap.file.read() == unsolicited
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        plain(1, HEADER)[:-20],  # cut inside the literal
+        plain(1, HEADER)[:60],  # cut inside the first line
+        b"",
+    ],
+)
+def test_connection_closed_midway_is_an_abort(
+    server: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(imaplib.IMAP4.abort, match="closed the connection"):
+        fetch_all(server, [1], monkeypatch, io.DEFAULT_BUFFER_SIZE)
+
+
+def test_overlong_line_is_refused_as_imaplib_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    server = b"* 1 FETCH (UID 1 X " + b"x" * 1_000_001 + b")\r\nIA1 OK done\r\n"
+    with pytest.raises(imaplib.IMAP4.error, match="got more than 1000000 bytes"):
+        fetch_all(server, [1], monkeypatch, io.DEFAULT_BUFFER_SIZE)
+
+
+def test_flag_sets_are_shared() -> None:
+    first, second = parse(plain(1, HEADER)), parse(plain(2, HEADER))
+    fast = [wire(plain(n, HEADER)).plain_fetch("INBOX") for n in (1, 2)]
+    assert first == fast[0] and second == fast[1]
+    assert fast[0] is not None and fast[1] is not None
+    assert fast[0].flags is fast[1].flags
 
 
 @pytest.mark.parametrize(

@@ -43,6 +43,8 @@ from inbox_audit.render import (
     render_markdown,
     render_table,
     threads_in_order,
+    write_csv,
+    write_json,
 )
 
 GOLDEN = Path(__file__).parent / "golden" / "render"
@@ -452,6 +454,123 @@ def test_json_converts_other_offsets_to_utc() -> None:
     report = make_report()
     local = dataclasses.replace(report, as_of=AS_OF.astimezone(PARIS))
     assert json.loads(render_json(local))["as_of"] == "2026-11-05T09:00:00+00:00"
+
+
+# Every character JSON must escape, quotes and backslashes, line separators, astral and
+# lone-surrogate characters: what mail can hold in a name or subject once decoded.
+AWKWARD = "".join(map(chr, range(32))) + '"\\/\x7f\u2028\u2029é日本😀\udc80 end'
+
+
+def awkward_report() -> AuditReport:
+    """make_report with awkward text everywhere text goes, and a message with no sender."""
+    report = make_report()
+    results = []
+    for index, result in enumerate(report.messages):
+        message = dataclasses.replace(
+            result.message,
+            subject=AWKWARD + str(index),
+            folder=AWKWARD,
+            message_id=None if index == 0 else AWKWARD,
+            from_=None if index == 1 else Address(AWKWARD + "@x.example", AWKWARD),
+        )
+        results.append(dataclasses.replace(result, message=message, thread_id=AWKWARD))
+    threads = [
+        dataclasses.replace(
+            t,
+            subject=AWKWARD,
+            correspondent=Address(AWKWARD, AWKWARD),
+            holding_reply=t.holding_reply
+            and dataclasses.replace(t.holding_reply, body=AWKWARD + "\n\nBest"),
+        )
+        for t in report.threads
+    ]
+    return dataclasses.replace(report, messages=tuple(results), threads=tuple(threads))
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def compact(value: Any) -> str:
+    return "    " + json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+@pytest.mark.parametrize("build", [make_report, awkward_report, empty_report])
+def test_json_items_are_json_dumps_of_their_dicts(build: Any) -> None:
+    """Messages and threads are formatted by hand (for speed): the text must be exactly
+    what json.dumps writes for the documented dicts."""
+    report = build()
+    lines = render_json(report).split("\n")  # not splitlines(): U+2028 is no line end here
+    expected_messages = [
+        compact(
+            {
+                "message_id": r.message.message_id,
+                "folder": r.message.folder,
+                "uid": r.message.uid,
+                "from": r.message.from_.email if r.message.from_ else None,
+                "from_name": r.message.from_.name if r.message.from_ else "",
+                "subject": r.message.subject,
+                "received_at": iso(r.message.arrived_at),
+                "status": r.status.value,
+                "reason": r.reason.value if r.reason else None,
+                "thread_id": r.thread_id,
+                "reply": None
+                if r.reply is None
+                else {
+                    "message_id": r.reply.message_id,
+                    "sent_at": iso(r.reply.sent_at),
+                    "latency_seconds": r.reply.latency_seconds,
+                },
+                "answered_by_flag": r.answered_by_flag,
+            }
+        )
+        for r in report.messages
+    ]
+    expected_threads = [
+        compact(
+            {
+                "thread_id": t.thread_id,
+                "subject": t.subject,
+                "correspondent": t.correspondent.email,
+                "correspondent_name": t.correspondent.name,
+                "folder": t.folder,
+                "status": t.status.value,
+                "waiting_since": iso(t.waiting_since),
+                "waiting_seconds": t.waiting_seconds,
+                "answered_late": t.answered_late,
+                "max_latency_seconds": t.max_latency_seconds,
+                "holding_reply": None
+                if t.holding_reply is None
+                else {
+                    "to": t.holding_reply.to,
+                    "subject": t.holding_reply.subject,
+                    "body": t.holding_reply.body,
+                    "language": t.holding_reply.language,
+                    "promised_by": iso(t.holding_reply.promised_by),
+                },
+            }
+        )
+        for t in threads_in_order(report.threads)
+    ]
+    items = [
+        line.removesuffix(",")
+        for line in lines
+        if line.startswith(('    {"message_id"', '    {"thread_id"'))
+    ]
+    assert items == expected_messages + expected_threads
+    data = json.loads(render_json(report))
+    assert [m["subject"] for m in data["messages"]] == [r.message.subject for r in report.messages]
+
+
+@pytest.mark.parametrize("build", [make_report, awkward_report, empty_report])
+@pytest.mark.parametrize(("render", "write"), [(render_json, write_json), (render_csv, write_csv)])
+def test_written_text_is_the_rendered_text(build: Any, render: Any, write: Any) -> None:
+    report = build()
+    many = dataclasses.replace(report, messages=report.messages * 700)  # several pieces
+    for each in (report, many):
+        out = io.StringIO()
+        write(each, out)
+        assert out.getvalue() == render(each)
 
 
 # --- CSV ------------------------------------------------------------------------------------

@@ -258,6 +258,16 @@ def test_a_corrupt_cache_is_set_aside_and_rebuilt(dovecot: DovecotServer) -> Non
     assert path.name in names
     assert any(n.startswith(path.name + ".unusable-") for n in names)
 
+    # One damaged row (a disk error, a foreign tool): found while loading, set aside too.
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "UPDATE messages SET data = x'00ff17' WHERE uid = (SELECT MIN(uid) FROM messages)"
+        )
+    db.close()
+    again, stderr = audit(dovecot, user, box)
+    assert "unusable" in stderr
+    assert again == report
+
     # Written by a future version: set aside too.
     with sqlite3.connect(path) as db:
         db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
@@ -272,3 +282,89 @@ def test_no_cache_writes_nothing(dovecot: DovecotServer) -> None:
     user = load(dovecot, box)
     audit(dovecot, user, box, "--no-cache")
     assert not (Path(os.environ["XDG_CACHE_HOME"]) / "inbox-audit").exists()
+
+
+def text_audit(
+    dovecot: DovecotServer, user: MailUser, box: GeneratedMailbox, fmt: str, *args: str
+) -> str:
+    """The CLI's output in a short format (table, markdown, summary), as of `box.as_of` unless
+    another --as-of is given."""
+    owner = [arg for address in box.owner for arg in ("--me", address)]
+    moment = [] if "--as-of" in args else ["--as-of", box.as_of.isoformat()]
+    result = CliRunner().invoke(
+        app,
+        [
+            "audit",
+            dovecot.url(user),
+            "--ca-file",
+            str(dovecot.ca_file),
+            "--format",
+            fmt,
+            "--timezone",
+            "Europe/Paris",
+            *moment,
+            *owner,
+            *args,
+        ],
+        env={"INBOX_AUDIT_PASSWORD": user.password},
+    )
+    assert result.exit_code in (0, 1), result.stderr + repr(result.exception)
+    return f"exit {result.exit_code}\n{result.stdout}"
+
+
+def test_an_unchanged_mailbox_is_redated_not_audited_again(
+    dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch, condstore: bool
+) -> None:
+    """The nightly shortcut: no new mail, no flag changed, so the last audit's snapshot is
+    re-dated, and the output is the full audit's, in every short format, at later moments too.
+    Any change to the mail drops the snapshot."""
+    import inbox_audit.audit
+
+    box = generate(15, "gmail", customers=20)
+    user = load(dovecot, box)
+    audits: list[object] = []
+    real_audit = inbox_audit.audit.audit
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        audits.append(args)
+        return real_audit(*args, **kwargs)
+
+    monkeypatch.setattr(inbox_audit.audit, "audit", counted)
+
+    def same_as_cold(fmt: str, *args: str) -> bool:
+        """Same output as a cold audit; True when the cached run audited every message."""
+        audits.clear()
+        cached = text_audit(dovecot, user, box, fmt, *args)
+        used_audit = bool(audits)
+        assert cached == text_audit(dovecot, user, box, fmt, "--no-cache", *args)
+        return used_audit
+
+    assert same_as_cold("markdown")  # builds the cache and the snapshot
+    assert not same_as_cold("markdown")
+    assert not same_as_cold("table", "--show-replies")
+    assert not same_as_cold("summary")
+    # Later moments (the next nights), across the SLA of waiting messages.
+    for hours in (3, 20, 26, 49):
+        moment = (box.as_of + timedelta(hours=hours)).isoformat()
+        assert not same_as_cold("markdown", "--as-of", moment)
+    # Another SLA shapes the audit: a full audit, whose snapshot then serves.
+    assert same_as_cold("summary", "--sla", "4h")
+    assert not same_as_cold("summary", "--sla", "4h")
+    # JSON lists every message: always a full audit.
+    audits.clear()
+    audit(dovecot, user, box)
+    assert audits
+
+    # A flag changed: the mail changed, the snapshot is gone.
+    inbox = dovecot.uids(user, "INBOX")
+    dovecot.store_flags(user, "INBOX", inbox[-1], ["\\Answered"])
+    assert same_as_cold("markdown")
+    assert not same_as_cold("markdown")
+    # New mail.
+    add_mail(dovecot, user, "INBOX", box, 40, "Une question sur ma commande")
+    assert same_as_cold("markdown")
+    assert not same_as_cold("markdown")
+    # Mail deleted.
+    dovecot.expunge(user, "INBOX", inbox[0])
+    assert same_as_cold("markdown")
+    assert not same_as_cold("markdown")

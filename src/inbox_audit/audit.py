@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 
 from inbox_audit.classify import classify
 from inbox_audit.errors import FolderNotFound
@@ -27,7 +28,7 @@ from inbox_audit.model import (
     ThreadResult,
     Unreadable,
 )
-from inbox_audit.pairing import pair_thread
+from inbox_audit.pairing import answers, has_flag, response
 from inbox_audit.settings import Settings
 from inbox_audit.source import MailSource, Progress
 from inbox_audit.threads import build_threads, message_time, norm_id
@@ -126,14 +127,15 @@ def _dedupe(messages: Iterable[Message], roles: dict[str, FolderRole]) -> tuple[
         groups.setdefault(key, []).append(message)
     kept: list[Message] = []
     for copies in groups.values():
+        if len(copies) == 1:  # the usual case: nothing to choose
+            kept.append(copies[0])
+            continue
         best = min(copies, key=lambda m: (_ROLE_PREFERENCE.get(roles[m.folder], 9), m.key))
-        if len(copies) > 1:
-            dates = [m.internal_date for m in copies if m.internal_date is not None]
-            flags = frozenset().union(*(m.flags for m in copies))
-            best = dataclasses.replace(
-                best, internal_date=min(dates) if dates else None, flags=flags
-            )
-        kept.append(best)
+        dates = [m.internal_date for m in copies if m.internal_date is not None]
+        flags = frozenset().union(*(m.flags for m in copies))
+        kept.append(
+            dataclasses.replace(best, internal_date=min(dates) if dates else None, flags=flags)
+        )
     return kept, sum(len(copies) - 1 for copies in groups.values())
 
 
@@ -184,7 +186,7 @@ def _audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditRe
     drafts = 0
     for message in collected.messages:
         # An unsent draft is no answer, wherever it sits: Gmail also lists drafts in All Mail.
-        if any(flag.lower() == "\\draft" for flag in message.flags):
+        if has_flag(message.flags, "\\draft"):
             drafts += 1
             continue
         if message.arrived_at is None:
@@ -199,30 +201,35 @@ def _audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditRe
     present = [m for m in unique if (t := message_time(m, me)) is not None and t <= as_of]
     after_as_of = len(unique) - len(present)
 
+    sent = frozenset(name for name, role in roles.items() if role is FolderRole.SENT)
+    keys = [m.key for m in present]  # a property: computed once
     reasons: dict[str, Reason | None] = {
-        m.key: classify(m, me, roles.get(m.folder) is FolderRole.SENT) for m in present
+        key: classify(m, me, m.folder in sent) for key, m in zip(keys, present, strict=True)
     }
     # My own out-of-office replies and receipts sit in Sent too, and answer nobody.
     automated = frozenset(
-        m.key
-        for m in present
-        if reasons[m.key] is Reason.FROM_ME and classify(m, frozenset(), False) is not None
+        key
+        for key, m in zip(keys, present, strict=True)
+        if reasons[key] is Reason.FROM_ME and classify(m, frozenset(), False) is not None
     )
     not_conversation = automated | {
         key for key, reason in reasons.items() if reason not in (None, Reason.FROM_ME)
     }
-    results: list[MessageResult] = []
+    # Each result with its sort key: (message time, key), oldest first.
+    ranked: list[tuple[datetime, str, MessageResult]] = []
     outbound = 0
     for thread in build_threads(present, me, settings.subject_window, not_conversation):
-        for response in pair_thread(thread, reasons, me, automated):
+        answered = answers(thread, reasons, me, automated)
+        for message, key, when in zip(thread.messages, thread.keys, thread.times, strict=True):
+            reason = reasons[key]
             # My own mail in the Sent folder is outgoing, not inbound: counted, not listed.
-            if response.reason is Reason.FROM_ME and roles.get(response.inbound.folder) is (
-                FolderRole.SENT
-            ):
+            if reason is Reason.FROM_ME and message.folder in sent:
                 outbound += 1
                 continue
-            results.append(message_result(response, as_of, settings.sla))
-    results.sort(key=lambda r: (message_time(r.message, me) or as_of, r.message.key))
+            paired = response(message, reason, thread.thread_id, answered.get(key))
+            ranked.append((when or as_of, key, message_result(paired, as_of, settings.sla)))
+    ranked.sort(key=itemgetter(0, 1))
+    results = [result for _, _, result in ranked]
 
     hints: dict[str, list[str]] = {}
     for r in results:
@@ -247,6 +254,7 @@ def _audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditRe
         threads=tuple(threads),
         unreadable=tuple(unreadable),
         problems=collected.problems,
+        owner=owner,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from inbox_audit.model import Address, Message, Reason
@@ -23,12 +23,12 @@ def classify(message: Message, me: frozenset[str], in_sent_folder: bool) -> Reas
     found in a Sent folder.
     """
     mine = _lower(me)
-    headers = _Headers(message.auto_headers)
     sender = message.from_.email.lower() if message.from_ else ""
     if sender and sender in mine and not _relayed_to_me(message, mine, in_sent_folder):
         return Reason.FROM_ME
     if in_sent_folder:
         return Reason.IN_SENT_FOLDER
+    headers = _Headers(message.auto_headers)
     subject = _normalise_subject(message.subject)
     for reason, test in _RULES:
         if test(message, headers, subject, mine):
@@ -44,27 +44,33 @@ def _lower(me: frozenset[str]) -> frozenset[str]:
     return frozenset(address.strip().lower() for address in me)
 
 
-class _Headers:
-    """Message.auto_headers by lower-cased name."""
+class _Headers(dict[str, str]):
+    """The first value of each of Message.auto_headers, by lower-cased name: `name in headers`
+    asks for one. A dict itself, so that the dozens of presence tests per message cost no
+    method call."""
 
-    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
-        self._values: dict[str, list[str]] = {}
-        for name, value in pairs:
-            self._values.setdefault(name.lower(), []).append(value)
-        self.content_type: tuple[str, dict[str, str]] | None = None  # parsed once, see below
+    __slots__ = ("_pairs", "mime")
 
-    def has(self, name: str) -> bool:
-        return name in self._values
+    def __init__(self, pairs: Sequence[tuple[str, str]]) -> None:
+        for name, value in reversed(pairs):  # so that the first of repeated names is kept
+            self[name.lower()] = value
+        self._pairs = pairs
+        # type/subtype of the top-level Content-Type, lower-cased: three rules ask.
+        self.mime = self.first("content-type").lower().partition(";")[0].strip()
 
     def first(self, name: str) -> str:
-        values = self._values.get(name)
-        return values[0].strip() if values else ""
+        return self.get(name, "").strip()
 
     def all(self, name: str) -> list[str]:
-        return self._values.get(name, [])
+        return [value for key, value in self._pairs if key.lower() == name]
 
 
-@lru_cache(maxsize=65536)  # subjects and names repeat: newsletters, threads, one sender
+# Subjects, names and addresses repeat (threads, newsletters, one sender): the pure text helpers
+# marked with lru_cache remember this many recent values.
+_CACHE_SIZE = 65536
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
 def _fold(text: str) -> str:
     """Case-folded, without diacritics, whitespace runs as one space."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
@@ -79,28 +85,39 @@ def _fold(text: str) -> str:
 _GATEWAY_TAGS = re.compile(r"^(?:\[[^\]]{0,40}\]\s*|\*{2,}[^*]{0,30}\*{2,}\s*)+")
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def _normalise_subject(subject: str) -> str:
     return _GATEWAY_TAGS.sub("", _fold(subject))
 
 
-def _phrases(*patterns: str) -> re.Pattern[str]:
+class _Phrases:
+    """A compiled phrase list whose verdict on each subject is remembered: subjects repeat
+    (threads, newsletters), and trying a dozen long lists on every message took seconds at
+    100,000 messages."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = re.compile(pattern)
+        self.search: Callable[[str], bool] = lru_cache(maxsize=_CACHE_SIZE)(self._search)
+
+    def _search(self, subject: str) -> bool:
+        return self.pattern.search(subject) is not None
+
+
+def _phrases(*patterns: str) -> _Phrases:
     """Known phrases at the subject start, ending at a word boundary."""
-    return re.compile(r"^(?:" + "|".join(patterns) + r")(?![^\W_])")
+    return _Phrases(r"^(?:" + "|".join(patterns) + r")(?![^\W_])")
 
 
-def _whole(*patterns: str) -> re.Pattern[str]:
+def _whole(*patterns: str) -> _Phrases:
     """Words that only count as the whole subject (trailing punctuation allowed)."""
-    return re.compile(r"^(?:" + "|".join(patterns) + r")[\s.!:,;-]*$")
+    return _Phrases(r"^(?:" + "|".join(patterns) + r")[\s.!:,;-]*$")
 
 
-def _content_type(headers: _Headers) -> tuple[str, dict[str, str]]:
-    """(type/subtype, lower-cased parameters) of the top-level Content-Type."""
-    if headers.content_type is None:  # three rules ask: parse once per message
-        value = headers.first("content-type").lower()
-        mime, _, rest = value.partition(";")
-        params = {key: val.strip().strip('"').strip() for key, val in _PARAMETER.findall(rest)}
-        headers.content_type = (mime.strip(), params)
-    return headers.content_type
+def _report_type(headers: _Headers) -> str | None:
+    """The report-type parameter of the Content-Type (RFC 6522), lower-cased."""
+    rest = headers.first("content-type").lower().partition(";")[2]
+    params = {key: val.strip().strip('"').strip() for key, val in _PARAMETER.findall(rest)}
+    return params.get("report-type")
 
 
 _PARAMETER = re.compile(r"([\w*-]+)\s*=\s*(\"[^\"]*\"|[^;\s]*)")
@@ -111,11 +128,14 @@ def _local_part(address: str) -> str:
     return address.rpartition("@")[0] if "@" in address else address
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=_CACHE_SIZE)
 def _is_bounce_sender(address: str) -> bool:
     # "MAILER-DAEMON", "mailer_daemon", "post_master", "postmaster+bounces"...
-    local = re.sub(r"[-_.]", "", _local_part(address).split("+", 1)[0])
+    local = _SEPARATORS.sub("", _local_part(address).split("+", 1)[0])
     return local in _BOUNCE_LOCAL_PARTS or local.startswith("microsoftexchange")
+
+
+_SEPARATORS = re.compile(r"[-_.]")
 
 
 def _registrable(domain: str) -> str:
@@ -172,6 +192,7 @@ _VERP_BOUNCE = re.compile(r"^bounces?[-+._=]")
 _BOUNCE_LOCAL_PARTS = frozenset({"mailerdaemon", "maildaemon", "postmaster"})
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def _is_automated_address(address: str) -> bool:
     local = _local_part(address).split("+", 1)[0]
     return bool(
@@ -183,9 +204,13 @@ def _is_automated_address(address: str) -> bool:
 
 
 def _is_automated_sender(address: Address) -> bool:
+    return _is_automated_address(address.email) or _is_automated_name(address.name)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _is_automated_name(name: str) -> bool:
     # A display name "Do Not Reply" / "Ne pas répondre" is as clear as the local part.
-    name = _fold(address.name).replace(" ", "-")
-    return _is_automated_address(address.email) or bool(_NOREPLY_ANYWHERE.search(name))
+    return bool(_NOREPLY_ANYWHERE.search(_fold(name).replace(" ", "-")))
 
 
 def _relayed_person(message: Message, mine: frozenset[str]) -> Address | None:
@@ -222,6 +247,8 @@ def _relayed_to_me(message: Message, mine: frozenset[str], in_sent_folder: bool)
 def _spam(message: Message, headers: _Headers, subject: str, mine: frozenset[str]) -> bool:
     # SpamAssassin's X-Spam-Flag: YES and X-Spam-Status: Yes, score=… (a "No, score=…"
     # message is ham); Gmail Takeout's X-Gmail-Labels includes "Spam".
+    if _SPAM_HEADERS.isdisjoint(headers):
+        return False
     if headers.first("x-spam-flag").lower().startswith("yes"):
         return True
     if headers.first("x-spam-status").lower().startswith("yes"):
@@ -234,6 +261,8 @@ def _spam(message: Message, headers: _Headers, subject: str, mine: frozenset[str
         for label in value.split(",")
     )
 
+
+_SPAM_HEADERS = frozenset({"x-spam-flag", "x-spam-status", "x-spam", "x-gmail-labels"})
 
 # Subjects no person writes: whole MTA templates (Postfix, Exim, Sendmail, Gmail, Exchange).
 _BOUNCE_SUBJECT_STRONG = _phrases(
@@ -289,12 +318,12 @@ def _null_return_path(headers: _Headers) -> bool:
 
 
 def _bounce(message: Message, headers: _Headers, subject: str, mine: frozenset[str]) -> bool:
-    mime, params = _content_type(headers)
+    mime = headers.mime
     # RFC 6522 reports are machine-written: RFC 3464 delivery status, RFC 5965 abuse
     # feedback (a complaint about mail we sent), others; MDNs are receipts, below.
-    if mime == "multipart/report" and params.get("report-type") != "disposition-notification":
+    if mime == "multipart/report" and _report_type(headers) != "disposition-notification":
         return True
-    if headers.has("x-failed-recipients"):  # Exim
+    if "x-failed-recipients" in headers:  # Exim
         return True
     if message.from_ is not None and _is_bounce_sender(message.from_.email):
         return True
@@ -335,15 +364,15 @@ _RECEIPT_SUBJECT = _phrases(
 
 
 def _receipt(message: Message, headers: _Headers, subject: str, mine: frozenset[str]) -> bool:
-    mime, params = _content_type(headers)
-    if mime == "multipart/report" and params.get("report-type") == "disposition-notification":
+    mime = headers.mime
+    if mime == "multipart/report" and _report_type(headers) == "disposition-notification":
         return True  # RFC 8098 message disposition notification
     return bool(_RECEIPT_SUBJECT.search(subject))
 
 
 # Non-standard auto-reply markers (Exim autoreply, cPanel, Hotmail, various vacation tools).
 _AUTO_REPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-autogenerated", "x-autoreply-from")
-_AUTO_REPLY_HEADERS_ALL = (*_AUTO_REPLY_HEADERS, "x-mail-autoreply")
+_AUTO_REPLY_HEADERS_ALL = frozenset({*_AUTO_REPLY_HEADERS, "x-mail-autoreply"})
 _FALSE_VALUES = frozenset({"no", "false", "0", "off"})
 
 _AUTO_REPLY_SUBJECT = _phrases(
@@ -415,19 +444,25 @@ _AUTO_REPLY_WHOLE_SUBJECT = _whole(
 
 
 def _auto_reply(message: Message, headers: _Headers, subject: str, mine: frozenset[str]) -> bool:
-    for name in _AUTO_REPLY_HEADERS_ALL:
-        if headers.has(name) and headers.first(name).lower() not in _FALSE_VALUES:
-            return True
+    if not _AUTO_REPLY_HEADERS_ALL.isdisjoint(headers):
+        for name in _AUTO_REPLY_HEADERS_ALL.intersection(headers):
+            if headers.first(name).lower() not in _FALSE_VALUES:
+                return True
     if _auto_submitted_value(headers) == "auto-replied":  # RFC 3834 §5.2
         return True
     if _precedence(headers) == "auto_reply":  # older autoresponders
         return True
     if _AUTO_REPLY_SUBJECT.search(subject) or _AUTO_REPLY_WHOLE_SUBJECT.search(subject):
         return True
+    return _auto_reply_tag(message.subject)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _auto_reply_tag(subject: str) -> bool:
     # "[Auto-Reply] Re: …", "[Réponse automatique] …": the tag that _normalise_subject strips
     # as a gateway's is itself the auto-reply marker.
-    tag = _LEADING_TAG.match(_fold(message.subject))
-    return tag is not None and bool(
+    tag = _LEADING_TAG.match(_fold(subject))
+    return tag is not None and (
         _AUTO_REPLY_SUBJECT.search(tag.group(1)) or _AUTO_REPLY_WHOLE_SUBJECT.search(tag.group(1))
     )
 
@@ -469,7 +504,7 @@ _INVITATION_SUBJECT = _phrases(
 
 
 def _calendar(message: Message, headers: _Headers, subject: str, mine: frozenset[str]) -> bool:
-    mime, _ = _content_type(headers)
+    mime = headers.mime
     if mime == "text/calendar":  # iTIP (RFC 5546): invitations, replies, cancellations
         return True
     if _INVITATION_SUBJECT.search(subject) and " @ " in subject:
@@ -480,6 +515,8 @@ def _calendar(message: Message, headers: _Headers, subject: str, mine: frozenset
 def _auto_submitted_value(headers: _Headers) -> str:
     # RFC 3834 §5: Auto-Submitted: auto-generated / auto-replied / auto-notified (RFC
     # 5436), optionally followed by parameters after ";"; "no" marks a person's message.
+    if "auto-submitted" not in headers:
+        return ""
     return headers.first("auto-submitted").partition(";")[0].strip().lower()
 
 
@@ -495,7 +532,7 @@ def _auto_submitted_rule(
 
 
 def _precedence(headers: _Headers) -> str:
-    return headers.first("precedence").lower().split(" ", 1)[0] if headers.has("precedence") else ""
+    return headers.first("precedence").lower().split(" ", 1)[0] if "precedence" in headers else ""
 
 
 def _own_list(headers: _Headers, mine: frozenset[str]) -> bool:
@@ -519,19 +556,20 @@ def _bulk(message: Message, headers: _Headers, subject: str, mine: frozenset[str
 def _mailing_list(message: Message, headers: _Headers, subject: str, mine: frozenset[str]) -> bool:
     # RFC 2369 List-* and RFC 2919 List-Id: a list or newsletter (RFC 8058 one-click
     # unsubscribe is mandatory for bulk senders to Gmail and Yahoo since 2024).
-    if any(headers.has(name) for name in ("list-id", "list-unsubscribe", "list-post")):
+    if not _LIST_HEADERS.isdisjoint(headers):
         return not _own_list(headers, mine)
     # Feedback-ID is set by bulk email providers (Amazon SES, Mailchimp, SendGrid) for
     # Gmail's feedback loop; transactional mail has it too, so a contact-form relay that
     # names a person in Reply-To is let through.
-    esp = headers.has("feedback-id") or any(headers.has(name) for name in _ESP_HEADERS)
+    esp = "feedback-id" in headers or not _ESP_HEADERS.isdisjoint(headers)
     esp = esp or headers.first("x-mailer").lower().startswith(_ESP_MAILERS)
     return esp and _relayed_person(message, mine) is None
 
 
 # Campaign headers of newsletter tools. Not the relay ids (X-Mailgun-Sid, X-SG-EID...):
 # companies route all their mail, people's included, through Mailgun or SendGrid.
-_ESP_HEADERS = ("x-mailjet-campaign", "x-campaign", "x-campaignid")
+_LIST_HEADERS = frozenset({"list-id", "list-unsubscribe", "list-post"})
+_ESP_HEADERS = frozenset({"x-mailjet-campaign", "x-campaign", "x-campaignid"})
 _ESP_MAILERS = ("mailchimp", "sendinblue", "brevo", "mailjet", "mailpoet", "sarbacane")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fcntl
 import getpass
@@ -24,11 +25,9 @@ from urllib.parse import quote
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from inbox_audit import __version__
-from inbox_audit.audit import Collected, audit, collect
-from inbox_audit.cache import CacheUnusable, MailCache, default_cache_path
+from inbox_audit.cache import CODE, CacheUnusable, MailCache, default_cache_path
 from inbox_audit.config import (
     Flags,
     RunConfig,
@@ -42,19 +41,17 @@ from inbox_audit.config import (
 )
 from inbox_audit.credentials import PASSWORD_ENV, AuthMethod, Prompt, keyring_delete, keyring_set
 from inbox_audit.credentials import resolve as resolve_secret
-from inbox_audit.digest import build_email, build_failure_email, build_plain_summary
 from inbox_audit.errors import AlreadyRunning, ConfigError, ExitCode, InboxAuditError, UsageError
-from inbox_audit.folders import assign_roles
-from inbox_audit.headers import UnparsableMessage, parse_message
 from inbox_audit.imap_source import ImapSource
-from inbox_audit.local_source import LocalSource
 from inbox_audit.model import AuditReport, FolderRole, Unreadable
 from inbox_audit.notify import NotifyError, SmtpTarget, save_undelivered, send_email
-from inbox_audit.render import render_csv, render_json, render_markdown, render_table
-from inbox_audit.schedule import Job, crontab_entry, parse_time, systemd_units
+from inbox_audit.render import render_markdown, render_table, write_csv, write_json
 from inbox_audit.settings import Settings, parse_duration
 from inbox_audit.source import ConnectOptions, ImapTarget, LocalTarget, parse_source
-from inbox_audit.sync import collect_cached
+
+# Modules only some runs need are imported where they are used: the nightly run that finds
+# nothing new must start fast (issue #3: 0.5 s in all), and the audit core, the local-store
+# reader, the email builder, the progress bar and the scheduler each cost tens of ms to import.
 
 EXIT_CODES = (
     "Exit codes: 0 nothing overdue, 1 overdue messages found, 2 usage error, "
@@ -126,6 +123,14 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]
     if not enabled or not console.is_terminal:
         yield None
         return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -143,28 +148,91 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]
         yield update
 
 
-def _read(
-    target: ImapTarget | LocalTarget,
-    options: ConnectOptions,
-    settings: Settings,
-    show_progress: bool,
-    cache_path: Path | None,
-) -> Collected:
+def _report(
+    run: RunConfig, moment: datetime, show_progress: bool, no_cache: bool, shown: Shown
+) -> AuditReport:
+    """Read the source and audit it as of `moment`.
+
+    Over IMAP the mailbox is read through the cache unless `no_cache`. When the cache shows
+    the mailbox unchanged since the last audit, that audit's snapshot is re-dated instead of
+    auditing every message again, unless the output lists every message (`shown`).
+    """
+    from inbox_audit.audit import audit, collect
+
+    target, settings = run.target, run.settings
+    options = _connect_options(run)
     with _progress(show_progress) as progress:
-        if isinstance(target, ImapTarget):
-            with ImapSource.connect(target, options) as source:
-                cache = _open_cache(cache_path) if cache_path is not None else None
-                if cache is None:
-                    return collect(source, target.display(), settings, progress)
-                try:
-                    collected, cache = collect_cached(
-                        source, target.display(), settings, cache, _warn, progress
-                    )
-                finally:
-                    cache.close()
-                return collected
-        with LocalSource.open(target.path) as local:
-            return collect(local, target.display(), settings, progress)
+        if isinstance(target, LocalTarget):
+            from inbox_audit.local_source import LocalSource
+
+            with LocalSource.open(target.path) as local:
+                return audit(collect(local, target.display(), settings, progress), settings, moment)
+        cache_path = None if no_cache else _cache_path(run)
+        with ImapSource.connect(target, options) as source:
+            cache = _open_cache(cache_path) if cache_path is not None else None
+            if cache is None:
+                return audit(
+                    collect(source, target.display(), settings, progress), settings, moment
+                )
+            try:
+                return _report_cached(
+                    source, target.display(), settings, cache, moment, shown, progress
+                )
+            finally:
+                cache.close()
+
+
+def _report_cached(
+    source: ImapSource,
+    display: str,
+    settings: Settings,
+    cache: MailCache,
+    moment: datetime,
+    shown: Shown,
+    progress: Callable[[str, int, int], None] | None,
+) -> AuditReport:
+    from inbox_audit import snapshot
+    from inbox_audit.sync import load_or_rebuild, sync
+
+    synced, cache = sync(source, display, settings, cache, _warn, progress)
+    key = snapshot.key(synced.folders, settings, CODE)
+    if not shown.every_message and not synced.problems:
+        with contextlib.suppress(CacheUnusable):  # then the full read below rebuilds it
+            data = cache.snapshot(key)
+            kept = snapshot.loads(data) if data is not None else None
+            if kept is not None and snapshot.usable(kept, moment):
+                return snapshot.redate(kept, settings, moment, shown.replies)
+    collected, cache = load_or_rebuild(source, synced, settings, cache, _warn, progress)
+    from inbox_audit.audit import audit
+
+    report = audit(collected, settings, moment)
+    if not synced.problems:
+        taken = snapshot.take(report, snapshot.horizon(collected.messages, moment))
+        try:
+            cache.save_snapshot(key, snapshot.dumps(taken))
+        except CacheUnusable as exc:
+            _warn(f"could not save the audit in the cache {cache.path} ({exc})")
+    return report
+
+
+@dataclasses.dataclass(frozen=True)
+class Shown:
+    """What this run's outputs show of a report: what a re-dated snapshot must provide."""
+
+    every_message: bool  # JSON and CSV list every message and thread: no snapshot has them
+    replies: int | None  # holding replies of the first N waiting threads (None: all)
+
+
+def _shown(fmt: OutputFormat | None, show_replies: bool, emailed: bool) -> Shown:
+    from inbox_audit.render import MAX_LISTED
+
+    if fmt in (OutputFormat.MARKDOWN, OutputFormat.JSON, OutputFormat.CSV):
+        replies = None  # every waiting thread's reply
+    elif (fmt is OutputFormat.TABLE and show_replies) or emailed:
+        replies = MAX_LISTED  # those of the threads listed
+    else:
+        replies = 0  # the summary, a table without --show-replies
+    return Shown(fmt in (OutputFormat.JSON, OutputFormat.CSV), replies)
 
 
 def _cache_path(run: RunConfig) -> Path | None:
@@ -196,17 +264,20 @@ def _render(report: AuditReport, fmt: OutputFormat, show_replies: bool, zone: tz
             console = Console(highlight=False, width=120)
         console.print(render_table(report, show_replies=show_replies, tz=zone))
         return
+    # JSON and CSV are written as they are produced: at 100,000 messages the whole text
+    # would take 150 MB more.
     if fmt is OutputFormat.JSON:
-        text = render_json(report)
+        write_json(report, sys.stdout)
     elif fmt is OutputFormat.CSV:
-        text = render_csv(report)
+        write_csv(report, sys.stdout)
     elif fmt is OutputFormat.MARKDOWN:
-        text = render_markdown(report, tz=zone)
+        sys.stdout.write(render_markdown(report, tz=zone))
     elif fmt is OutputFormat.SUMMARY:
-        text = build_plain_summary(report, zone)
+        from inbox_audit.digest import build_plain_summary
+
+        sys.stdout.write(build_plain_summary(report, zone))
     else:
         assert_never(fmt)
-    sys.stdout.write(text)
     sys.stdout.flush()
 
 
@@ -278,6 +349,8 @@ def _deliver(message: EmailMessage, run: RunConfig, smtp: SmtpTarget) -> bool:
 
 def _fail_and_notify(error: InboxAuditError, run: RunConfig, smtp: SmtpTarget | None) -> NoReturn:
     """The audit could not run: tell the owner by email too, then exit with the error's code."""
+    from inbox_audit.digest import build_failure_email
+
     _print_error(error)
     if run.notify is not None and smtp is not None:
         message = build_failure_email(
@@ -537,13 +610,11 @@ def _run(
 ) -> ExitCode:
     """Read, audit, print, email. A failure to audit is emailed too (when SMTP is set)."""
     try:
-        options = _connect_options(run)
-        cache_path = None if no_cache else _cache_path(run)
-        collected = _read(run.target, options, run.settings, not quiet, cache_path)
-        report = audit(collected, run.settings, moment)
+        fmt = output_format or (None if run.notify else OutputFormat.TABLE)
+        shown = _shown(fmt, show_replies, emailed=run.notify is not None and smtp is not None)
+        report = _report(run, moment, not quiet, no_cache, shown)
     except InboxAuditError as error:
         _fail_and_notify(error, run, smtp)
-    fmt = output_format or (None if run.notify else OutputFormat.TABLE)
     if fmt is not None:
         _render(report, fmt, show_replies, run.zone)
     if report.unreadable and not quiet:
@@ -558,6 +629,8 @@ def _run(
         if not quiet:
             _stderr().print("inbox-audit: nothing overdue: no email sent (--only-if-late)")
         return code
+    from inbox_audit.digest import build_email
+
     try:
         message = build_email(
             report, to=run.notify.email_to, sender=_sender(run, report), tz=run.zone
@@ -639,6 +712,9 @@ def password_delete(
 
 def _detect(source: ImapSource) -> tuple[str | None, list[str]]:
     """The Sent folder, and the addresses that sent from it (most used first)."""
+    from inbox_audit.folders import assign_roles
+    from inbox_audit.headers import UnparsableMessage, parse_message
+
     folders = assign_roles(source.list_folders())
     sent = next((f.name for f in folders if f.role is FolderRole.SENT), None)
     if sent is None:
@@ -785,6 +861,8 @@ def schedule_command(
     needs (cron's default finds neither this program nor `pass`). Nothing is installed
     unless --install is given and confirmed.
     """
+    from inbox_audit.schedule import Job, crontab_entry, parse_time, systemd_units
+
     try:
         config = load_config(config_path, warn=_warn)
         if config is None:

@@ -31,12 +31,10 @@ from inbox_audit.errors import ConfigError
 from inbox_audit.holding import clean_text
 from inbox_audit.metrics import percentile
 from inbox_audit.model import AuditReport, HoldingReply, Status, ThreadResult
-from inbox_audit.render import format_duration, local_time
+from inbox_audit.render import MAX_LISTED, format_duration, local_time
 
 #: The periods the figures cover, in days, each compared with the period of equal length before.
 PERIOD_DAYS: tuple[int, ...] = (1, 7, 28)
-#: At most this many threads per list in an email; the rest are counted, not listed.
-MAX_LISTED = 50
 #: Unreadable messages listed by name in "what was audited".
 MAX_UNREADABLE_LISTED = 5
 
@@ -377,10 +375,12 @@ def _text_body(
 
 def build_plain_summary(report: AuditReport, tz: tzinfo) -> str:
     """A compact text summary for stdout (cron mails it through MAILTO): headline, one line per
-    waiting conversation, one line of figures per period."""
+    waiting conversation (the MAX_LISTED most urgent, as in the email), one line of figures
+    per period."""
     sla = sla_text(report.sla_seconds)
     lines = [headline(report, tz)]
-    for thread in _waiting(report):
+    waiting = _waiting(report)
+    for thread in waiting[:MAX_LISTED]:
         waited = (
             format_duration(thread.waiting_seconds) if thread.waiting_seconds is not None else "—"
         )
@@ -388,6 +388,8 @@ def build_plain_summary(report: AuditReport, tz: tzinfo) -> str:
             f"{thread.status.value:<8} {waited:>9}  {_who(thread)} — "
             f"{_subject(thread.subject)} [{clean_text(thread.folder)}]"
         )
+    if len(waiting) > MAX_LISTED:
+        lines.append(_more(len(waiting) - MAX_LISTED))
     for period in period_figures(report, tz):
         lines.append(f"{period.label.capitalize()}: {_figures_sentence(period.current, sla)}.")
     return "\n".join(lines) + "\n"

@@ -8,6 +8,7 @@ import codecs
 import functools
 import inspect
 import re
+import sys
 import warnings
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -99,6 +100,16 @@ _NEEDED = AUTO_HEADERS | _LANGUAGE_HEADERS | {
     "from", "reply-to", "to", "cc", "subject", "date", "received",
     "message-id", "in-reply-to", "references", "thread-index",
 }  # fmt: skip
+
+# The lower-cased name of each needed field, found by the name as mailers write it: one
+# lookup instead of lower() and a set test per line, and every Message's auto_headers share
+# one string per name instead of holding their own copy (100,000s of them).
+_KEYS: dict[str, str] = {
+    spelling: key
+    for key in _NEEDED
+    for spelling in (key, key.title(), key.upper(), key.capitalize())
+}
+_KEYS.update({name: _KEYS[name.lower()] for name in HEADER_FIELDS})  # "Message-ID"...
 
 # Dates outside this range are clock or parser accidents (epoch 0, year 2036 typos...).
 _MIN_YEAR = 1980
@@ -203,8 +214,8 @@ def _split_fields(data: bytes) -> list[tuple[str, str]] | None:
                 fields[-1] = (key, value + joiner + line)
             continue
         name, colon, value = line.partition(":")
-        key = name.lower()
-        keep = key in _NEEDED
+        key = _KEYS.get(name) or _KEYS.get(name.lower(), "")
+        keep = bool(key)
         if not colon or not (keep or _FIELD_NAME.fullmatch(name)):
             return None  # not a header line: the email package's recovery handles it
         if keep:
@@ -222,7 +233,7 @@ def _read_fields(data: bytes) -> list[tuple[str, str]]:
         for name, value in _items(message):
             key = str(name).lower()
             if key in _NEEDED:
-                fields.append((key, _unfold(_text(value))))
+                fields.append((_KEYS[key], _unfold(_text(value))))
         # The parser stops at the first line that is neither a header nor blank and hands
         # the rest over as body. Skip the offending lines and read on, up to the real blank
         # line, so one broken line does not lose the headers below it.
@@ -490,13 +501,20 @@ def _first_sender(values: Sequence[str]) -> Address | None:
 # ----------------------------------------------------------------------------- message ids
 
 _ANGLE_TOKEN = re.compile(r"<([^<>]*)>")
+_SINGLE_ID = re.compile(r"<([^<>\s]+)>")
 
 
 def _ids_in(value: str) -> list[str]:
+    single = _SINGLE_ID.fullmatch(value)  # the usual value: what the general way finds too
+    if single is not None:
+        return [sys.intern(single[1])]
     # Folded ids can contain whitespace where the line was broken: remove it. Removing all
     # of it first leaves the same <...> tokens, in one pass instead of one per token.
     ids: list[str] = _ANGLE_TOKEN.findall("".join(value.split()))
-    return ids if "" not in ids else [ident for ident in ids if ident]
+    # A reply's In-Reply-To and References repeat the Message-IDs of earlier messages: one
+    # string each for the whole mailbox, not one per mention (interned strings are freed
+    # like others once unused).
+    return [sys.intern(ident) for ident in ids if ident]
 
 
 def _first_message_id(values: Sequence[str]) -> str | None:
@@ -553,10 +571,13 @@ _DATEUTIL_ZONES = {name.upper(): minutes * 60 for name, minutes in _ZONES.items(
 
 def parse_date(text: str) -> datetime | None:
     """An RFC 5322 date (or a common deviation from it) as an aware UTC datetime."""
-    text = " ".join(text.split())
-    if not text:
-        return None
-    value = _common_date(text) or _rfc5322_date(text) or _lenient_date(text)
+    # The common form, as most mailers write it, needs no clean-up of its whitespace first.
+    value = _common_date(text)
+    if value is None:
+        text = " ".join(text.split())
+        if not text:
+            return None
+        value = _common_date(text) or _rfc5322_date(text) or _lenient_date(text)
     if value is None or not _MIN_YEAR <= value.year <= _MAX_YEAR:
         return None
     return value
@@ -696,4 +717,5 @@ def _thread_index_root(values: Sequence[str]) -> str | None:
         return None
     if len(data) < _THREAD_INDEX_ROOT:
         return None
-    return "ti:" + data[:_THREAD_INDEX_ROOT].hex()
+    # A conversation's messages share the root: one string for all of them.
+    return sys.intern("ti:" + data[:_THREAD_INDEX_ROOT].hex())

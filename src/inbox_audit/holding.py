@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta, tzinfo
+from functools import lru_cache
 
 from inbox_audit.model import Address, HoldingReply
 from inbox_audit.threads import strip_subject
@@ -27,6 +28,8 @@ _BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 
 def clean_text(text: str) -> str:
     """One line of plain text: control characters become spaces, runs of spaces collapse."""
+    if text.isprintable():  # no control character (Cc) nor bidi override (Cf): the usual case
+        return " ".join(text.split())
     text = text.translate(_BIDI_CONTROLS)
     text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
     return " ".join(text.split())
@@ -143,15 +146,33 @@ def _first_name_from_local_part(email: str) -> str | None:
 
 def first_name(correspondent: Address) -> str | None:
     """The correspondent's first name for a greeting, or None when it cannot be told safely."""
-    name = clean_text(correspondent.name).strip("\"'“”«» ")
+    told, name = _first_name_in(correspondent.name)
+    return name if told else _first_name_from_local_part(correspondent.email)
+
+
+# Display names repeat (one customer, several conversations): the pure helpers of language and
+# name marked with lru_cache remember this many recent ones.
+_CACHE_SIZE = 1 << 16
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _first_name_in(display_name: str) -> tuple[bool, str | None]:
+    """(True, first name or None) as the display name tells; (False, None) when it holds no
+    word at all, so that the address is read instead."""
+    name = clean_text(display_name).strip("\"'“”«» ")
     if "@" in name:  # the display name is an address: "marie.dupont@example.fr"
-        return _first_name_from_local_part(name)
+        return True, _first_name_from_local_part(name)
     name = _PARENTHESES.sub(" ", name)
     name = _NAME_SEPARATORS.split(name, maxsplit=1)[0]
     # Drop decorations without letters (emoji, dashes); a token with digits is no name.
     tokens = [t for t in name.split() if any(ch.isalpha() for ch in t) or t in _COUPLE]
     if not tokens:
-        return _first_name_from_local_part(correspondent.email)
+        return False, None
+    return True, _first_name_from_words(tokens)
+
+
+def _first_name_from_words(tokens: list[str]) -> str | None:
+    """The first name in the words of a display name, or None."""
     left, comma, right = " ".join(tokens).partition(",")
     if comma:
         right_tokens = right.replace(",", " ").split()
@@ -207,17 +228,34 @@ def language_evidence(subject: str, correspondent: Address) -> list[tuple[int, s
     capitals first ("DUPONT Marie"): +1; a French domain (.fr…): +2; .be/.ch/.ca/.lu: +1, but
     only when something else already points to French.
     """
+    evidence = [*_subject_evidence(subject), *_name_evidence(correspondent.name)]
+    tld = correspondent.email.rpartition(".")[2].lower() if "@" in correspondent.email else ""
+    if tld in _FRENCH_TLDS:
+        evidence.append((2, f"French domain .{tld}"))
+    elif tld in _PARTLY_FRENCH_TLDS and any(points > 0 for points, _ in evidence):
+        evidence.append((1, f"partly French-speaking domain .{tld}"))
+    return evidence
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _subject_evidence(subject: str) -> tuple[tuple[int, str], ...]:
     evidence: list[tuple[int, str]] = []
     text = strip_subject(clean_text(subject))
     words = {w.lower() for w in _WORD.findall(text)}
     evidence += [(2, f"French word {w!r} in the subject") for w in sorted(words & _FRENCH_WORDS)]
     evidence += [(-2, f"English word {w!r} in the subject") for w in sorted(words & _ENGLISH_WORDS)]
-    if any(ch in _FRENCH_ACCENTS for ch in text):
+    if not _FRENCH_ACCENTS.isdisjoint(text):
         evidence.append((1, "French accents in the subject"))
     if _FRENCH_ELISION.search(text):
         evidence.append((1, "French elision (d'…, l'…) in the subject"))
-    name = clean_text(correspondent.name)
-    if any(ch in _FRENCH_ACCENTS for ch in name):
+    return tuple(evidence)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _name_evidence(display_name: str) -> tuple[tuple[int, str], ...]:
+    evidence: list[tuple[int, str]] = []
+    name = clean_text(display_name)
+    if not _FRENCH_ACCENTS.isdisjoint(name):
         evidence.append((1, "French accents in the name"))
     name_tokens = name.split()
     title = name_tokens[0].lower().rstrip(".") if name_tokens else ""
@@ -231,12 +269,7 @@ def language_evidence(subject: str, correspondent: Address) -> list[tuple[int, s
         and not all(_is_upper_word(t) for t in name_tokens)
     ):
         evidence.append((1, "surname in capitals first, as in France"))
-    tld = correspondent.email.rpartition(".")[2].lower() if "@" in correspondent.email else ""
-    if tld in _FRENCH_TLDS:
-        evidence.append((2, f"French domain .{tld}"))
-    elif tld in _PARTLY_FRENCH_TLDS and any(points > 0 for points, _ in evidence):
-        evidence.append((1, f"partly French-speaking domain .{tld}"))
-    return evidence
+    return tuple(evidence)
 
 
 _LANGUAGE_TAG = re.compile(r"^([a-z]{2,3})(?:-[a-z0-9]{1,8})*$")
@@ -351,6 +384,22 @@ def say_promise(promised_by: datetime, as_of: datetime, tz: tzinfo, lang: str) -
     return f"by {day} {hour}"
 
 
+# One audit writes every reply with the same as_of and tz: the last promise per language is
+# remembered (tz is compared by identity: dateutil's tzlocal cannot be hashed).
+_LAST_PROMISE: dict[str, tuple[datetime, tzinfo, datetime, str]] = {}
+
+
+def _promise(as_of: datetime, tz: tzinfo, language: str) -> tuple[datetime, str]:
+    """promise_time() and its wording by say_promise()."""
+    last = _LAST_PROMISE.get(language)
+    if last is not None and last[0] == as_of and last[0].tzinfo is as_of.tzinfo and last[1] is tz:
+        return last[2], last[3]
+    promised_by = promise_time(as_of, tz)
+    wording = say_promise(promised_by, as_of, tz, language)
+    _LAST_PROMISE[language] = (as_of, tz, promised_by, wording)
+    return promised_by, wording
+
+
 def _french_hour(moment: datetime) -> str:
     return f"{moment.hour} h" + (f" {moment.minute:02d}" if moment.minute else "")
 
@@ -410,11 +459,10 @@ def holding_reply(
     )
     texts = _TEXTS[language]
     topic = strip_subject(clean_text(subject))
-    promised_by = promise_time(as_of, tz)
+    promised_by, promise = _promise(as_of, tz, language)
     name = first_name(correspondent)
     greeting = f"{texts['hello']} {name}," if name else f"{texts['hello']},"
     sentence = texts["thanks_about"].format(topic=shorten(topic)) if topic else texts["thanks"]
-    promise = say_promise(promised_by, as_of, tz, language)
     sentence += texts["sorry_promise" if apologize else "promise"].format(promise=promise)
     lines = [greeting, "", sentence, "", texts["closing"]]
     if signature and signature.strip():

@@ -120,7 +120,7 @@ def _thread(
     thread_id: str, items: list[MessageResult], as_of: datetime, sla: timedelta
 ) -> ThreadResult:
     waiting = [r for r in items if r.status in (Status.PENDING, Status.OVERDUE)]
-    status = min((r.status for r in items), key=_STATUS_RANK.__getitem__)
+    status = min({r.status for r in items}, key=_STATUS_RANK.__getitem__)
     # The thread is named after the customer who has waited longest, else the latest one.
     focus = waiting[0] if waiting else items[-1]
     since = focus.message.arrived_at if waiting else None

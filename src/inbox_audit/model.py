@@ -236,3 +236,4 @@ class AuditReport:
     threads: tuple[ThreadResult, ...]  # customer threads, worst and longest wait first
     unreadable: tuple[Unreadable, ...]
     problems: tuple[str, ...] = ()  # e.g. a folder that vanished while it was being read
+    owner: str | None = None  # the owner's name found in their mail: the replies' signature

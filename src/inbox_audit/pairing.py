@@ -5,11 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from operator import itemgetter
 
 from inbox_audit.model import Message, Reason
-from inbox_audit.threads import Thread, message_time, norm_id, recipients, senders
+from inbox_audit.threads import Thread, cited_ids, message_time, norm_id, recipients, senders
 
 ANSWERED_FLAG = "\\answered"
+
+
+@lru_cache(maxsize=1024)
+def has_flag(flags: frozenset[str], flag: str) -> bool:
+    """Whether `flags` holds `flag` (lower-cased) in any case. A mailbox has a handful of
+    distinct flag sets, so each is looked through once."""
+    return any(item.lower() == flag for item in flags)
 
 
 @dataclass(frozen=True)
@@ -38,7 +47,29 @@ def pair_thread(
     me: frozenset[str],
     automated: frozenset[str] = frozenset(),
 ) -> list[Response]:
-    """Pair every customer message of a thread with the first reply from me that answers it.
+    """Pair every customer message of a thread with the first reply from me that answers it
+    (see answers()).
+
+    Every message of the thread gets a Response, in the thread's order, mine too (reason
+    FROM_ME, no reply): the caller counts my Sent mail as outgoing and lists my mail found
+    elsewhere.
+    """
+    answered = answers(thread, reasons, me, automated)
+    keys = thread.keys or tuple(m.key for m in thread.messages)
+    return [
+        response(message, reasons.get(key), thread.thread_id, answered.get(key))
+        for message, key in zip(thread.messages, keys, strict=True)
+    ]
+
+
+def answers(
+    thread: Thread,
+    reasons: Mapping[str, Reason | None],
+    me: frozenset[str],
+    automated: frozenset[str] = frozenset(),
+) -> dict[str, tuple[Message, datetime]]:
+    """The reply that answered each answered customer message of a thread, by key, with the
+    moment it was sent.
 
     A reply answers every earlier unanswered customer message of its thread that it is
     addressed to (To/Cc holds the customer's From or Reply-To; a reply with no visible
@@ -46,63 +77,63 @@ def pair_thread(
     one answer is answered twice, but a forward to the accountant, a note to oneself, or an
     answer to one of two customers who replied to the same newsletter answers nobody else. A
     reply that quotes a message (In-Reply-To/References) answers it whatever the clocks say.
-    A customer message with no reply copy but the \\Answered flag counts as answered with
-    unknown latency. My own automated mail (`automated`: keys of my out-of-office replies,
-    read receipts...) answers nothing.
+    My own automated mail (`automated`: keys of my out-of-office replies, read receipts...)
+    answers nothing.
     """
-    replies: list[tuple[datetime, Message, frozenset[str], frozenset[str]]] = []
-    for message in thread.messages:
-        when = message_time(message, me)
-        to = recipients(message)
-        if (
-            reasons.get(message.key) is Reason.FROM_ME
-            and message.key not in automated
-            and when is not None
-            and not (to and to <= me)  # a note to myself
-        ):
-            cited = frozenset(norm_id(p) for p in (*message.references, *message.in_reply_to))
-            replies.append((when, message, cited, to))
-    replies.sort(key=lambda item: (item[0], item[1].key))
+    # Keys and times come with the thread (see Thread), else are worked out here.
+    keys = thread.keys or tuple(m.key for m in thread.messages)
+    times = thread.times or tuple(message_time(m, me) for m in thread.messages)
+    replies: list[tuple[datetime, str, Message, frozenset[str]]] = []
+    customers: list[tuple[Message, str, datetime]] = []
+    for message, key, when in zip(thread.messages, keys, times, strict=True):
+        if when is None:
+            continue
+        reason = reasons.get(key)
+        if reason is None:
+            customers.append((message, key, when))
+        elif reason is Reason.FROM_ME and key not in automated:
+            to = recipients(message)
+            if not (to and to <= me):  # a note to myself
+                replies.append((when, key, message, to))
+    if not replies or not customers:
+        return {}
+    replies.sort(key=itemgetter(0, 1))
 
     answered: dict[str, tuple[Message, datetime]] = {}
-    for message in thread.messages:
-        arrived = message_time(message, me)
-        if reasons.get(message.key) is not None or arrived is None:
-            continue
-        own_id = norm_id(message.message_id) if message.message_id else None
+    for message, key, arrived in customers:
         customer = senders(message)
-        for when, candidate, cited, to in replies:
+        for when, _, candidate, to in replies:
             if to and not to & customer:
                 continue
             if arrived <= when:
-                answered[message.key] = (candidate, when)
+                answered[key] = (candidate, when)
                 break
-            if own_id in cited:
-                answered[message.key] = (candidate, _skewed(candidate, when, arrived))
+            # Rarely reached (a reply dated before the message): the citations are read here.
+            if message.message_id and norm_id(message.message_id) in cited_ids(candidate):
+                answered[key] = (candidate, _skewed(candidate, when, arrived))
                 break
+    return answered
 
-    # Every message of the thread gets a Response, mine too (reason FROM_ME, no reply): the
-    # caller counts my Sent mail as outgoing and lists my mail found elsewhere.
-    responses: list[Response] = []
-    for message in thread.messages:
-        reason = reasons.get(message.key)
-        pair = answered.get(message.key)
-        reply = pair[0] if pair else None
-        sent_at = pair[1] if pair else None
-        flagged = (
-            reason is None
-            and reply is None
-            and any(flag.lower() == ANSWERED_FLAG for flag in message.flags)
-        )
-        responses.append(
-            Response(
-                inbound=message,
-                reason=reason,
-                thread_id=thread.thread_id,
-                arrived_at=message.arrived_at,
-                reply=reply,
-                reply_sent_at=sent_at,
-                answered_by_flag=flagged,
-            )
-        )
-    return responses
+
+def response(
+    message: Message,
+    reason: Reason | None,
+    thread_id: str,
+    answer: tuple[Message, datetime] | None,
+) -> Response:
+    """The Response of one message of a thread, given what answers() found for it.
+
+    A customer message with no reply copy but the \\Answered flag counts as answered with
+    unknown latency.
+    """
+    reply, sent_at = answer if answer is not None else (None, None)
+    flagged = reason is None and reply is None and has_flag(message.flags, ANSWERED_FLAG)
+    return Response(
+        inbound=message,
+        reason=reason,
+        thread_id=thread_id,
+        arrived_at=message.arrived_at,
+        reply=reply,
+        reply_sent_at=sent_at,
+        answered_by_flag=flagged,
+    )

@@ -17,9 +17,9 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import Any, TextIO, TypeVar
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -39,6 +39,10 @@ from inbox_audit.model import (
 
 #: Bumped when a key of the JSON output changes meaning or disappears (adding keys is not).
 JSON_SCHEMA_VERSION = 1
+
+#: Threads listed per section in the table, the summary and the email: the most urgent
+#: first. Past that a list helps nobody, and a table of 10,000 rows takes rich a minute.
+MAX_LISTED = 50
 
 _STATUS_RANK = {Status.OVERDUE: 0, Status.PENDING: 1, Status.ANSWERED: 2, Status.NOT_CUSTOMER: 3}
 
@@ -90,122 +94,169 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _message_json(result: MessageResult) -> dict[str, Any]:
-    message, reply = result.message, result.reply
-    return {
-        "message_id": message.message_id,
-        "folder": message.folder,
-        "uid": message.uid,
-        "from": message.from_.email if message.from_ else None,
-        "from_name": message.from_.name if message.from_ else "",
-        "subject": message.subject,
-        # When the message reached the mailbox: INTERNALDATE, else Received, else Date.
-        "received_at": _iso(message.arrived_at),
-        "status": result.status.value,
-        "reason": result.reason.value if result.reason else None,
-        "thread_id": result.thread_id,
-        "reply": None
-        if reply is None
-        else {
-            "message_id": reply.message_id,
-            "sent_at": _iso(reply.sent_at),
-            "latency_seconds": reply.latency_seconds,
-        },
-        "answered_by_flag": result.answered_by_flag,
-    }
-
-
-def _holding_json(reply: HoldingReply | None) -> dict[str, Any] | None:
-    if reply is None:
-        return None
-    return {
-        "to": reply.to,
-        "subject": reply.subject,
-        "body": reply.body,
-        "language": reply.language,
-        "promised_by": _iso(reply.promised_by),
-    }
-
-
-def _thread_json(thread: ThreadResult) -> dict[str, Any]:
-    return {
-        "thread_id": thread.thread_id,
-        "subject": thread.subject,
-        "correspondent": thread.correspondent.email,
-        "correspondent_name": thread.correspondent.name,
-        "folder": thread.folder,
-        "status": thread.status.value,
-        "waiting_since": _iso(thread.waiting_since),
-        "waiting_seconds": thread.waiting_seconds,
-        "answered_late": thread.answered_late,
-        "max_latency_seconds": thread.max_latency_seconds,
-        "holding_reply": _holding_json(thread.holding_reply),
-    }
-
-
 def render_json(report: AuditReport) -> str:
     """The scripting contract: stable keys in a stable order, UTC datetimes, UTF-8 text."""
-    s = report.summary
-    document = {
-        "schema_version": JSON_SCHEMA_VERSION,
-        "as_of": _iso(report.as_of),
-        "sla_seconds": report.sla_seconds,
-        "identities": list(report.identities),
-        "identities_detected": list(report.identities_detected),
-        "source": report.source,
-        "folders": [
-            {"name": f.name, "role": f.role.value, "scanned": f.scanned, "messages": f.messages}
-            for f in report.folders
-        ],
-        "summary": {
-            "customer_messages": s.customer_messages,
-            "answered": s.answered,
-            "answered_late": s.answered_late,
-            "answered_unknown_latency": s.answered_unknown_latency,
-            "pending": s.pending,
-            "overdue": s.overdue,
-            "not_customer": s.not_customer,
-            "median_response_seconds": s.median_response_seconds,
-            "p90_response_seconds": s.p90_response_seconds,
-            "within_sla_ratio": s.within_sla_ratio,
-            "unreadable": s.unreadable,
-            "duplicates": s.duplicates,
-            "drafts": s.drafts,
-            "after_as_of": s.after_as_of,
-            "outbound": s.outbound,
-        },
-        "messages": [_message_json(m) for m in report.messages],
-        "threads": [_thread_json(t) for t in threads_in_order(report.threads)],
-        "unreadable": [
-            {"folder": u.folder, "uid": u.uid, "reason": u.reason} for u in report.unreadable
-        ],
-        "problems": list(report.problems),
-    }
-    return _dump(document)
+    return "".join(_json_pieces(report))
 
 
-def _dump(document: dict[str, Any]) -> str:
+def write_json(report: AuditReport, out: TextIO) -> None:
+    """render_json's text written to `out` piece by piece: a report of 100,000 messages is
+    never held whole (as one string it took 150 MB more)."""
+    for piece in _json_pieces(report):
+        out.write(piece)
+
+
+#: List items per piece written: few write calls, small pieces.
+_CHUNK = 1000
+
+
+def _json_pieces(report: AuditReport) -> Iterator[str]:
     """Indented JSON with one compact line per list item (message, thread, folder...).
 
     json.dumps with `indent` falls back to the pure-Python encoder, about five times slower:
     100,000 messages took seconds. Items on one line each stay readable and grep-able.
     """
-    lines = ["{"]
-    for index, (key, value) in enumerate(document.items()):
-        comma = "," if index < len(document) - 1 else ""
+    s = report.summary
+    yield "{\n"
+    yield from _json_entries(
+        {
+            "schema_version": JSON_SCHEMA_VERSION,
+            "as_of": _iso(report.as_of),
+            "sla_seconds": report.sla_seconds,
+            "identities": list(report.identities),
+            "identities_detected": list(report.identities_detected),
+            "source": report.source,
+            "folders": [
+                {"name": f.name, "role": f.role.value, "scanned": f.scanned, "messages": f.messages}
+                for f in report.folders
+            ],
+            "summary": {
+                "customer_messages": s.customer_messages,
+                "answered": s.answered,
+                "answered_late": s.answered_late,
+                "answered_unknown_latency": s.answered_unknown_latency,
+                "pending": s.pending,
+                "overdue": s.overdue,
+                "not_customer": s.not_customer,
+                "median_response_seconds": s.median_response_seconds,
+                "p90_response_seconds": s.p90_response_seconds,
+                "within_sla_ratio": s.within_sla_ratio,
+                "unreadable": s.unreadable,
+                "duplicates": s.duplicates,
+                "drafts": s.drafts,
+                "after_as_of": s.after_as_of,
+                "outbound": s.outbound,
+            },
+        }
+    )
+    yield from _json_lines("messages", report.messages, _message_line)
+    yield from _json_lines("threads", threads_in_order(report.threads), _thread_line)
+    yield from _json_entries(
+        {
+            "unreadable": [
+                {"folder": u.folder, "uid": u.uid, "reason": u.reason} for u in report.unreadable
+            ],
+            "problems": list(report.problems),
+        },
+        last=True,
+    )
+    yield "}\n"
+
+
+def _json_entries(entries: dict[str, Any], *, last: bool = False) -> Iterator[str]:
+    """`  "key": value` lines: lists one compact item a line, other values indented."""
+    for index, (key, value) in enumerate(entries.items()):
+        comma = "" if last and index == len(entries) - 1 else ","
         name = json.dumps(key)
         if isinstance(value, list) and value:
             items = ",\n".join("    " + _compact(item) for item in value)
-            lines.append(f"  {name}: [\n{items}\n  ]{comma}")
+            yield f"  {name}: [\n{items}\n  ]{comma}\n"
         else:
             body = json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  ")
-            lines.append(f"  {name}: {body}{comma}")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+            yield f"  {name}: {body}{comma}\n"
 
 
 def _compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+_T = TypeVar("_T")
+
+
+def _json_lines(key: str, items: Sequence[_T], line: Callable[[_T], str]) -> Iterator[str]:
+    """A list of the document, each item the line `line` writes, `_CHUNK` lines a piece."""
+    if not items:
+        yield f'  "{key}": [],\n'
+        return
+    yield f'  "{key}": [\n'
+    for start in range(0, len(items), _CHUNK):
+        lines = ",\n".join([line(item) for item in items[start : start + _CHUNK]])
+        yield lines if start == 0 else ",\n" + lines
+    yield "\n  ],\n"
+
+
+# Messages and threads are formatted here rather than built as dicts for json.dumps: at
+# 100,000 messages the dicts and one json.dumps call each took most of the rendering. The
+# text is what `_compact` gives for the same dict, strings escaped by json's own C function
+# for ensure_ascii=False (tests/test_render.py compares the two).
+_string = json.encoder.encode_basestring
+
+
+def _text(value: str | None) -> str:
+    return "null" if value is None else _string(value)
+
+
+def _number(value: int | None) -> str:
+    return "null" if value is None else int.__repr__(value)
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _message_line(result: MessageResult) -> str:
+    message, reply, sender = result.message, result.reply, result.message.from_
+    reply_json = (
+        "null"
+        if reply is None
+        else f'{{"message_id": {_text(reply.message_id)}, "sent_at": {_text(_iso(reply.sent_at))}'
+        f', "latency_seconds": {_number(reply.latency_seconds)}}}'
+    )
+    return (
+        f'    {{"message_id": {_text(message.message_id)}, "folder": {_text(message.folder)}'
+        f', "uid": {_number(message.uid)}'
+        f', "from": {_text(sender.email if sender else None)}'
+        f', "from_name": {_text(sender.name if sender else "")}'
+        f', "subject": {_text(message.subject)}'
+        # When the message reached the mailbox: INTERNALDATE, else Received, else Date.
+        f', "received_at": {_text(_iso(message.arrived_at))}'
+        f', "status": {_text(result.status.value)}'
+        f', "reason": {_text(result.reason.value if result.reason else None)}'
+        f', "thread_id": {_text(result.thread_id)}, "reply": {reply_json}'
+        f', "answered_by_flag": {_flag(result.answered_by_flag)}}}'
+    )
+
+
+def _thread_line(thread: ThreadResult) -> str:
+    reply = thread.holding_reply
+    holding = (
+        "null"
+        if reply is None
+        else f'{{"to": {_text(reply.to)}, "subject": {_text(reply.subject)}'
+        f', "body": {_text(reply.body)}, "language": {_text(reply.language)}'
+        f', "promised_by": {_text(_iso(reply.promised_by))}}}'
+    )
+    return (
+        f'    {{"thread_id": {_text(thread.thread_id)}, "subject": {_text(thread.subject)}'
+        f', "correspondent": {_text(thread.correspondent.email)}'
+        f', "correspondent_name": {_text(thread.correspondent.name)}'
+        f', "folder": {_text(thread.folder)}, "status": {_text(thread.status.value)}'
+        f', "waiting_since": {_text(_iso(thread.waiting_since))}'
+        f', "waiting_seconds": {_number(thread.waiting_seconds)}'
+        f', "answered_late": {_flag(thread.answered_late)}'
+        f', "max_latency_seconds": {_number(thread.max_latency_seconds)}'
+        f', "holding_reply": {holding}}}'
+    )
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -250,22 +301,51 @@ def render_csv(report: AuditReport) -> str:
     stream turns "\\r\\n" into "\\r\\r\\n" (blank rows in Excel). Fields holding commas, quotes
     or line breaks are quoted, quotes doubled.
     """
-    rows: list[Sequence[object]] = [CSV_COLUMNS]
-    for result in report.messages:
-        flat = _message_json(result)
-        reply = flat.pop("reply") or {}
-        flat["reply_message_id"] = reply.get("message_id")
-        flat["reply_sent_at"] = reply.get("sent_at")
-        flat["latency_seconds"] = reply.get("latency_seconds")
-        rows.append([flat[column] for column in CSV_COLUMNS])
-    lines = []
-    for cells in rows:
-        # The csv module quotes a field holding "\r" only when "\r" is in the line terminator,
-        # so write each row with CRLF, then end it with "\n" (fields keep their own CR/LF).
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\r\n").writerow([_csv_cell(c) for c in cells])
-        lines.append(out.getvalue().removesuffix("\r\n") + "\n")
-    return "".join(lines)
+    return "".join(_csv_pieces(report))
+
+
+def write_csv(report: AuditReport, out: TextIO) -> None:
+    """render_csv's text written to `out` piece by piece."""
+    for piece in _csv_pieces(report):
+        out.write(piece)
+
+
+def _csv_pieces(report: AuditReport) -> Iterator[str]:
+    # The csv module quotes a field holding "\r" only when "\r" is in the line terminator,
+    # so each row is written with CRLF, then ended with "\n" (fields keep their own CR/LF).
+    row = io.StringIO()
+    writer = csv.writer(row, lineterminator="\r\n")
+
+    def line(cells: Sequence[object]) -> str:
+        row.seek(0)
+        row.truncate()
+        writer.writerow([_csv_cell(cell) for cell in cells])
+        return row.getvalue()[:-2] + "\n"
+
+    yield line(CSV_COLUMNS)
+    for start in range(0, len(report.messages), _CHUNK):
+        yield "".join([line(_csv_row(m)) for m in report.messages[start : start + _CHUNK]])
+
+
+def _csv_row(result: MessageResult) -> tuple[object, ...]:
+    """The cells of CSV_COLUMNS: the JSON item, its reply flattened."""
+    message, reply, sender = result.message, result.reply, result.message.from_
+    return (
+        message.message_id,
+        message.folder,
+        message.uid,
+        sender.email if sender else None,
+        sender.name if sender else "",
+        message.subject,
+        _iso(message.arrived_at),
+        result.status.value,
+        result.reason.value if result.reason else None,
+        result.thread_id,
+        reply.message_id if reply else None,
+        _iso(reply.sent_at) if reply else None,
+        reply.latency_seconds if reply else None,
+        result.answered_by_flag,
+    )
 
 
 # --- Shared wording for people --------------------------------------------------------------
@@ -524,6 +604,13 @@ def _reply_block(
     )
 
 
+def _more_rows(count: int) -> list[RenderableType]:
+    if count <= MAX_LISTED:
+        return []
+    more = count - MAX_LISTED
+    return [Text(f"… and {more} more (--format markdown or json lists them all)"), Text("")]
+
+
 def render_table(report: AuditReport, *, show_replies: bool, tz: tzinfo) -> RenderableType:
     """The terminal report: who is waiting, who was answered late, the figures, the replies."""
     as_of = local_time(report.as_of, tz, report.as_of)
@@ -534,14 +621,16 @@ def render_table(report: AuditReport, *, show_replies: bool, tz: tzinfo) -> Rend
     ]
     waiting = _waiting(report)
     if waiting:
-        parts.append(_waiting_table(waiting, tz, report.as_of))
+        parts.append(_waiting_table(waiting[:MAX_LISTED], tz, report.as_of))
+        parts += _more_rows(len(waiting))
     late = _answered_late(report)
     if late:
-        parts.append(_late_table(late))
+        parts.append(_late_table(late[:MAX_LISTED]))
+        parts += _more_rows(len(late))
     parts.append(Text(summary_line(report)))
     parts.append(Text(_identities_line(report), style="dim"))
     if show_replies:
-        for thread in waiting:
+        for thread in waiting[:MAX_LISTED]:
             if thread.holding_reply:
                 parts += [Text(""), _reply_block(thread, thread.holding_reply, tz, report.as_of)]
     return Group(*parts)

@@ -11,10 +11,11 @@ new UIDVALIDITY (RFC 3501 §2.3.1.1) means the folder's cached UIDs mean nothing
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from inbox_audit.audit import Collected, no_gc_pauses
-from inbox_audit.cache import CacheUnusable, MailCache, set_aside
+from inbox_audit.cache import CachedItem, CacheUnusable, MailCache, set_aside
 from inbox_audit.errors import FolderNotFound
 from inbox_audit.folders import assign_roles
 from inbox_audit.headers import UnparsableMessage, parse_message
@@ -23,6 +24,19 @@ from inbox_audit.settings import Settings
 from inbox_audit.source import IncrementalSource, Progress
 
 Warn = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Synced:
+    """The scanned mailbox as the cache now holds it: folders with roles and counts."""
+
+    source: str
+    folders: tuple[Folder, ...]
+    problems: tuple[str, ...]  # folders that vanished while being read
+    unread: frozenset[str] = frozenset()  # those folders: their cached mail is left out
+    # Folders read whole in this run (the first one, a new UIDVALIDITY): their messages as
+    # parsed, so that loading them does not read back what was just written.
+    fresh: Mapping[str, tuple[CachedItem, ...]] = dataclasses.field(default_factory=dict)
 
 
 def collect_cached(
@@ -38,26 +52,94 @@ def collect_cached(
     A cache found corrupt on the way is set aside with a warning and rebuilt from the server;
     the cache in use at the end is returned with the result.
     """
-    with no_gc_pauses():
-        try:
-            return _collect(source, display, settings, cache, warn, progress), cache
-        except CacheUnusable as exc:
-            path = cache.path
-            cache.close()
-            aside = set_aside(path)
-            warn(f"the cache {path} was unusable ({exc}); moved to {aside.name}, rebuilding it")
-            cache = MailCache.open(path, warn)
-            return _collect(source, display, settings, cache, warn, progress), cache
+    synced, cache = sync(source, display, settings, cache, warn, progress)
+    return load_or_rebuild(source, synced, settings, cache, warn, progress)
 
 
-def _collect(
+def load_or_rebuild(
+    source: IncrementalSource,
+    synced: Synced,
+    settings: Settings,
+    cache: MailCache,
+    warn: Warn,
+    progress: Progress | None = None,
+) -> tuple[Collected, MailCache]:
+    """`load`, or when the cache turns out corrupt, set it aside and read the mailbox again."""
+    try:
+        return load(cache, synced), cache
+    except CacheUnusable as exc:
+        cache = _rebuild(cache, exc, warn)
+        synced = _sync_guarded(source, synced.source, settings, cache, warn, progress)
+        return load(cache, synced), cache
+
+
+def sync(
+    source: IncrementalSource,
+    display: str,
+    settings: Settings,
+    cache: MailCache,
+    warn: Warn,
+    progress: Progress | None = None,
+) -> tuple[Synced, MailCache]:
+    """Bring the cache up to date with the mailbox.
+
+    A cache found corrupt on the way is set aside with a warning and rebuilt from the server;
+    the cache in use at the end is returned with the result.
+    """
+    try:
+        return _sync_guarded(source, display, settings, cache, warn, progress), cache
+    except CacheUnusable as exc:
+        cache = _rebuild(cache, exc, warn)
+        return _sync_guarded(source, display, settings, cache, warn, progress), cache
+
+
+def _rebuild(cache: MailCache, exc: CacheUnusable, warn: Warn) -> MailCache:
+    path = cache.path
+    cache.close()
+    aside = set_aside(path)
+    warn(f"the cache {path} was unusable ({exc}); moved to {aside.name}, rebuilding it")
+    return MailCache.open(path, warn)
+
+
+def _sync_guarded(
     source: IncrementalSource,
     display: str,
     settings: Settings,
     cache: MailCache,
     warn: Warn,
     progress: Progress | None,
-) -> Collected:
+) -> Synced:
+    with no_gc_pauses():
+        return _sync(source, display, settings, cache, warn, progress)
+
+
+def load(cache: MailCache, synced: Synced) -> Collected:
+    """Every cached message of the scanned folders, as `audit.collect` would have read them."""
+    messages: list[Message] = []
+    unreadable: list[Unreadable] = []
+    with no_gc_pauses():
+        for folder in synced.folders:
+            if not folder.scanned or folder.name in synced.unread:
+                continue
+            items = synced.fresh.get(folder.name)
+            for item in cache.items(folder.name) if items is None else items:
+                if item.message is not None:
+                    messages.append(item.message)
+                else:
+                    unreadable.append(Unreadable(folder.name, item.uid, item.unreadable or ""))
+    return Collected(
+        synced.source, synced.folders, tuple(messages), tuple(unreadable), synced.problems
+    )
+
+
+def _sync(
+    source: IncrementalSource,
+    display: str,
+    settings: Settings,
+    cache: MailCache,
+    warn: Warn,
+    progress: Progress | None,
+) -> Synced:
     folders: list[Folder] = []
     statuses: dict[str, FolderStatus] = {}
     for folder in assign_roles(source.list_folders(), settings.sent_folder, settings.skip_folders):
@@ -68,24 +150,23 @@ def _collect(
         folders.append(dataclasses.replace(folder, messages=count))
     cache.forget_others(set(statuses))
     known = cache.folders()
-    messages: list[Message] = []
-    unreadable: list[Unreadable] = []
     problems: list[str] = []
+    unread: set[str] = set()
+    fresh: dict[str, tuple[CachedItem, ...]] = {}
     for folder in folders:
         if not folder.scanned:
             continue
         try:
-            _sync_folder(source, cache, folder.name, statuses[folder.name], known, warn, progress)
+            items = _sync_folder(
+                source, cache, folder.name, statuses[folder.name], known, warn, progress
+            )
+            if items is not None:
+                fresh[folder.name] = items
         except FolderNotFound as exc:
             # Deleted or renamed by another client while we read: say so, audit the rest.
             problems.append(f"folder {folder.name!r} could not be read: {exc}")
-            continue
-        for item in cache.items(folder.name):
-            if item.message is not None:
-                messages.append(item.message)
-            else:
-                unreadable.append(Unreadable(folder.name, item.uid, item.unreadable or ""))
-    return Collected(display, tuple(folders), tuple(messages), tuple(unreadable), tuple(problems))
+            unread.add(folder.name)
+    return Synced(display, tuple(folders), tuple(problems), frozenset(unread), fresh)
 
 
 def _sync_folder(
@@ -96,11 +177,14 @@ def _sync_folder(
     known: dict[str, FolderStatus],
     warn: Warn,
     progress: Progress | None,
-) -> None:
-    """One folder, in one cache transaction: nothing of it is kept unless all of it is done."""
+) -> tuple[CachedItem, ...] | None:
+    """One folder, in one cache transaction: nothing of it is kept unless all of it is done.
+
+    Returns the folder's items when it was read whole (nothing of it was cached).
+    """
     before = known.get(name)
     if before is not None and status.highestmodseq is not None and before == status:
-        return  # RFC 7162 §3.1.2.1: any change (new, expunged, flag) moves HIGHESTMODSEQ
+        return None  # RFC 7162 §3.1.2.1: any change (new, expunged, flag) moves HIGHESTMODSEQ
     uidvalidity, uids = source.examine(name)
     with cache.folder_update(name) as writer:
         cached = cache.uids(name)
@@ -125,17 +209,27 @@ def _sync_folder(
             }
             writer.set_flags(changed)
         complete = True
+        whole = not cached
+        read: list[CachedItem] = []
         new = [uid for uid in uids if uid not in cached]
         for item in source.fetch_uids(name, new, progress):
             if isinstance(item, Unreadable):
                 writer.add_unreadable(item, frozenset(), retry=True)
                 complete = False
+                if whole:
+                    read.append(CachedItem(item.uid, frozenset(), None, item.reason))
                 continue
             try:
-                writer.add(parse_message(item))
+                message = parse_message(item)
             except UnparsableMessage as exc:
                 reason = str(exc) or "unparsable"
                 writer.add_unreadable(Unreadable(name, item.uid, reason), item.flags, retry=False)
+                if whole:
+                    read.append(CachedItem(item.uid, item.flags, None, reason))
+                continue
+            writer.add(message)
+            if whole:
+                read.append(CachedItem(item.uid, message.flags, message, None))
         # The STATUS taken before examining: anything that changed since then makes the next
         # STATUS differ, so it is looked at again. A folder with messages to fetch again is
         # never skipped (no modseq kept).
@@ -147,3 +241,5 @@ def _sync_folder(
                 highestmodseq=status.highestmodseq if complete else None,
             )
         )
+    # In UID order, as the cache gives them.
+    return tuple(sorted(read, key=lambda item: item.uid)) if whole else None

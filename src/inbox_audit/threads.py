@@ -7,8 +7,9 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from inbox_audit.model import Message
 
@@ -31,9 +32,15 @@ _TRAILING_FWD = re.compile(r"\s*\(fwd\)\s*$", re.IGNORECASE)
 _FWD_WRAPPER = re.compile(r"^\[fwd:\s*(.*)\]$", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NONE: frozenset[str] = frozenset()
 REMINDER_WINDOW = timedelta(days=4)
+_CLOCK_SLACK = timedelta(hours=1)  # how far a reply's Date may run ahead of the server's clock
+# Subjects repeat (every message of a thread, every newsletter): the pure text helpers below
+# remember this many recent ones, so each distinct subject is worked out once per audit.
+_SUBJECT_CACHE = 1 << 16
 
 
+@lru_cache(maxsize=_SUBJECT_CACHE)
 def strip_subject(subject: str) -> str:
     """The subject without reply/forward prefixes and list tags (RFC 5256 §2.1), case kept."""
     text = _SPACES.sub(" ", subject).strip()
@@ -54,6 +61,7 @@ def strip_subject(subject: str) -> str:
             return text
 
 
+@lru_cache(maxsize=_SUBJECT_CACHE)
 def base_subject(subject: str) -> str:
     """The subject threads are matched on: stripped (see strip_subject), NFC, case-folded."""
     return unicodedata.normalize("NFC", strip_subject(subject)).casefold()
@@ -61,10 +69,17 @@ def base_subject(subject: str) -> str:
 
 @dataclass(frozen=True)
 class Thread:
-    """One conversation: its messages in time order."""
+    """One conversation: its messages in time order.
+
+    `keys` and `times` hold Message.key and message_time() of each message, in the same order
+    (times for the identities the thread was built with): build_threads works them out anyway
+    and pairing needs them again. Left empty, pairing works them out itself.
+    """
 
     thread_id: str
     messages: tuple[Message, ...]
+    keys: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    times: tuple[datetime | None, ...] = field(default=(), compare=False, repr=False)
 
 
 def message_time(message: Message, me: frozenset[str]) -> datetime | None:
@@ -74,18 +89,20 @@ def message_time(message: Message, me: frozenset[str]) -> datetime | None:
     INTERNALDATE can be later (APPEND after sending, imports). A Date more than an hour after
     the INTERNALDATE is a wrong clock, so the INTERNALDATE wins then.
     """
-    if _is_mine(message, me):
+    sender = message.from_
+    if sender is not None and sender.email in me:  # _is_mine, inlined: called 100,000s of times
         date, internal = message.date, message.internal_date
         if date is None:
             return message.arrived_at
-        if internal is not None and date > internal + timedelta(hours=1):
+        if internal is not None and date > internal + _CLOCK_SLACK:
             return internal
         return date
     return message.arrived_at
 
 
 def _is_mine(message: Message, me: frozenset[str]) -> bool:
-    return message.from_ is not None and message.from_.email in me
+    sender = message.from_
+    return sender is not None and sender.email in me
 
 
 def senders(message: Message) -> frozenset[str]:
@@ -98,7 +115,7 @@ def senders(message: Message) -> frozenset[str]:
 
 def recipients(message: Message) -> frozenset[str]:
     """To and Cc addresses."""
-    return frozenset(a.email for a in (*message.to, *message.cc) if a.email)
+    return frozenset([a.email for a in message.to + message.cc if a.email])
 
 
 def correspondents(message: Message, me: frozenset[str]) -> frozenset[str]:
@@ -115,44 +132,58 @@ def correspondents(message: Message, me: frozenset[str]) -> frozenset[str]:
 def _answer_to(message: Message) -> frozenset[str]:
     """Where a reply goes: Reply-To when set, else From. Two contact-form messages share
     From (noreply@site) but not Reply-To (the people who wrote): they are two parties."""
-    reply_to = frozenset(a.email for a in message.reply_to if a.email)
-    if reply_to:
-        return reply_to
-    return frozenset({message.from_.email}) if message.from_ and message.from_.email else reply_to
+    if message.reply_to:
+        reply_to = frozenset(a.email for a in message.reply_to if a.email)
+        if reply_to:
+            return reply_to
+    return frozenset({message.from_.email}) if message.from_ and message.from_.email else _NONE
 
 
 class _UnionFind:
-    """Disjoint sets with path halving and union by size: iterative, so a chain of 100,000
-    same-subject newsletters cannot overflow the stack."""
+    """Disjoint sets of 0..size-1 with path halving and union by size: iterative, so a chain of
+    100,000 same-subject newsletters cannot overflow the stack."""
 
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-        self.size: dict[str, int] = {}
+    def __init__(self, size: int) -> None:
+        self.parent = list(range(size))
+        self.size = [1] * size
 
-    def find(self, item: str) -> str:
+    def find(self, item: int) -> int:
         parent = self.parent
-        if item not in parent:
-            parent[item] = item
-            self.size[item] = 1
-            return item
         while parent[item] != item:
             parent[item] = parent[parent[item]]
             item = parent[item]
         return item
 
-    def union(self, a: str, b: str) -> None:
+    def union(self, a: int, b: int) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return
-        if self.size[ra] < self.size[rb]:
+        size = self.size
+        if size[ra] < size[rb]:
             ra, rb = rb, ra
         self.parent[rb] = ra
-        self.size[ra] += self.size[rb]
+        size[ra] += size[rb]
 
 
 def norm_id(message_id: str) -> str:
     """A Message-ID as compared when threading: trimmed, case-folded."""
     return message_id.strip().lower()
+
+
+def cited_ids(message: Message) -> frozenset[str]:
+    """The normalised Message-IDs a message cites: References and In-Reply-To."""
+    cited = message.references + message.in_reply_to
+    return frozenset(map(norm_id, cited)) if cited else _NONE
+
+
+@lru_cache(maxsize=_SUBJECT_CACHE)
+def _has_reply_prefix(subject: str) -> bool:
+    return _PREFIX.match(subject) is not None
+
+
+# One candidate of subject threading: (message_time, key, index in build_threads' messages).
+# Compared as a tuple, the latest wins and keys (unique) break ties.
+_Candidate = tuple[datetime, str, int]
 
 
 def build_threads(
@@ -173,67 +204,85 @@ def build_threads(
        both wrote "Devis" apart. Automated mail (`automated`: message keys) is never linked by
        subject: a weekly newsletter is not one long conversation.
     """
-    uf = _UnionFind()
-    known_ids = {norm_id(m.message_id) for m in messages if m.message_id}
-    for message in messages:
-        node = "m:" + message.key
-        uf.find(node)
+    # Messages are worked on by index, each key and time computed once: at 100,000 messages
+    # recomputing them (Message.key is a property) was a good part of the audit's time.
+    keys = [m.key for m in messages]
+    times = [message_time(m, me) for m in messages]
+    uf = _UnionFind(len(messages))
+    union = uf.union
+    # Each Message-ID (own or cited) and conversation id joins the first message that named it.
+    by_id: dict[str, int] = {}
+    by_conversation: dict[str, int] = {}
+    known_ids: set[str] = set()
+    cited: list[frozenset[str]] = []
+    for index, message in enumerate(messages):
+        parents = cited_ids(message)
+        cited.append(parents)
         if message.message_id:
-            uf.union(node, "id:" + norm_id(message.message_id))
-        for parent in (*message.references, *message.in_reply_to):
-            uf.union(node, "id:" + norm_id(parent))
+            own = norm_id(message.message_id)
+            known_ids.add(own)
+            first = by_id.setdefault(own, index)
+            if first != index:
+                union(index, first)
+        for name in parents:
+            first = by_id.setdefault(name, index)
+            if first != index:
+                union(index, first)
         if message.conversation_id:
-            uf.union(node, "conv:" + message.conversation_id)
+            first = by_conversation.setdefault(message.conversation_id, index)
+            if first != index:
+                union(index, first)
 
+    # Oldest first; keys are unique, so the index never decides.
     timed = sorted(
-        (
-            (t, m)
-            for m in messages
-            if m.key not in automated and (t := message_time(m, me)) is not None
-        ),
-        key=lambda pair: (pair[0], pair[1].key),
+        (when, keys[index], index)
+        for index, when in enumerate(times)
+        if when is not None and keys[index] not in automated
     )
     # The latest message per (base subject, correspondent), one table per direction (mine,
     # theirs): candidates are found by lookup, never by scanning every "Devis" in the mailbox.
-    latest: dict[bool, dict[tuple[str, str], tuple[datetime, Message]]] = {True: {}, False: {}}
-    for when, message in timed:
+    latest: dict[bool, dict[tuple[str, str], _Candidate]] = {True: {}, False: {}}
+    for candidate in timed:
+        when, _, index = candidate
+        message = messages[index]
         subject = base_subject(message.subject)
+        if not subject:
+            continue
         parties = correspondents(message, me)
-        if not subject or not parties:
+        if not parties:
             continue
         mine = _is_mine(message, me)
-        parents = {norm_id(p) for p in (*message.references, *message.in_reply_to)}
-        if not parents & known_ids:
+        if cited[index].isdisjoint(known_ids):
             # A reply answers the other side's latest message first (mine answers theirs, a
             # customer's "Re:" answers mine); a reminder repeats whatever came last.
-            if mine or _PREFIX.match(message.subject) is not None:
+            if mine or _has_reply_prefix(message.subject):
                 tables = [latest[not mine], latest[mine]]
             else:
                 tables = [_merged([latest[True], latest[False]], subject, parties)]
             other = None
             for table in tables:
                 candidates = [table[k] for p in parties if (k := (subject, p)) in table]
-                other = _subject_link(message, when, candidates, me, subject_window)
+                other = _subject_link(message, when, candidates, messages, me, subject_window)
                 if other is not None:
                     break
             if other is not None:
-                uf.union("m:" + message.key, "m:" + other.key)
+                union(index, other)
         for party in parties:
-            latest[mine][(subject, party)] = (when, message)
+            latest[mine][(subject, party)] = candidate
 
-    groups: dict[str, list[Message]] = defaultdict(list)
-    for message in messages:
-        groups[uf.find("m:" + message.key)].append(message)
-    return [_make_thread(group, me) for group in groups.values()]
+    groups: dict[int, list[int]] = defaultdict(list)
+    for index in range(len(messages)):
+        groups[uf.find(index)].append(index)
+    return [_make_thread(group, messages, keys, times) for group in groups.values()]
 
 
 def _merged(
-    tables: Sequence[dict[tuple[str, str], tuple[datetime, Message]]],
+    tables: Sequence[dict[tuple[str, str], _Candidate]],
     subject: str,
     parties: frozenset[str],
-) -> dict[tuple[str, str], tuple[datetime, Message]]:
+) -> dict[tuple[str, str], _Candidate]:
     """Both directions' latest messages for these parties, as one table."""
-    merged: dict[tuple[str, str], tuple[datetime, Message]] = {}
+    merged: dict[tuple[str, str], _Candidate] = {}
     for table in tables:
         for party in parties:
             found = table.get((subject, party))
@@ -247,12 +296,13 @@ def _merged(
 def _subject_link(
     message: Message,
     when: datetime,
-    candidates: Sequence[tuple[datetime, Message]],
+    candidates: Sequence[_Candidate],
+    messages: Sequence[Message],
     me: frozenset[str],
     window: timedelta,
-) -> Message | None:
-    """The earlier message that `message` continues: the latest one of the same base subject
-    and party, within the window.
+) -> int | None:
+    """The earlier message that `message` continues (its index in `messages`): the latest one
+    of the same base subject and party, within the window.
 
     A customer's fresh message (no reply prefix) that repeats a subject is a reminder only
     when it repeats the latest one word for word within a few days ("Devis" again the next
@@ -261,12 +311,12 @@ def _subject_link(
     """
     if not candidates:
         return None
-    other_when, other = max(candidates, key=lambda c: (c[0], c[1].key))
-    reminder = not _is_mine(message, me) and _PREFIX.match(message.subject) is None
+    other_when, _, other = max(candidates)
+    reminder = not _is_mine(message, me) and not _has_reply_prefix(message.subject)
     limit = min(window, REMINDER_WINDOW) if reminder else window
     if when - other_when > limit:
         return None
-    if reminder and _folded(other.subject) != _folded(message.subject):
+    if reminder and _folded(messages[other].subject) != _folded(message.subject):
         return None
     return other
 
@@ -275,14 +325,22 @@ def _folded(subject: str) -> str:
     return _SPACES.sub(" ", subject).strip().casefold()
 
 
-def _make_thread(group: list[Message], me: frozenset[str]) -> Thread:
-    def order(message: Message) -> tuple[bool, datetime, str]:
-        when = message_time(message, me)
-        return (when is None, when or _EPOCH, message.key)
+def _make_thread(
+    group: list[int],
+    messages: Sequence[Message],
+    keys: Sequence[str],
+    times: Sequence[datetime | None],
+) -> Thread:
+    def order(index: int) -> tuple[bool, datetime, str]:
+        when = times[index]
+        return (when is None, when or _EPOCH, keys[index])
 
-    ordered = tuple(sorted(group, key=order))
+    ordered = sorted(group, key=order) if len(group) > 1 else group
     # Named after its first message so that the id is stable from one run to the next.
-    first = ordered[0]
-    seed = first.message_id or first.key
+    first = messages[ordered[0]]
+    seed = first.message_id or keys[ordered[0]]
     digest = hashlib.sha1(seed.encode("utf-8", "surrogatepass"), usedforsecurity=False)
-    return Thread(thread_id="t" + digest.hexdigest()[:12], messages=ordered)
+    in_order, in_order_keys, in_order_times = zip(
+        *[(messages[i], keys[i], times[i]) for i in ordered], strict=True
+    )
+    return Thread("t" + digest.hexdigest()[:12], in_order, in_order_keys, in_order_times)
