@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from inbox_audit import __version__
-from inbox_audit.headers import HEADER_FIELDS
 from inbox_audit.model import Address, FolderStatus, Message, Unreadable
+from inbox_audit.source import HEADER_FIELDS
 
 #: Bumped when the tables change shape: an older or newer file is set aside and rebuilt.
 SCHEMA_VERSION = 1

@@ -29,9 +29,8 @@ from inbox_audit.errors import (
     MailboxError,
     TLSFailed,
 )
-from inbox_audit.headers import HEADER_FIELDS
 from inbox_audit.model import FolderStatus, ListedFolder, RawMessage, Unreadable
-from inbox_audit.source import ConnectOptions, ImapTarget, Progress
+from inbox_audit.source import HEADER_FIELDS, ConnectOptions, ImapTarget, Progress
 
 #: UIDs per UID FETCH command: big enough to keep the link busy, small enough to bound memory.
 BATCH_SIZE = 2000

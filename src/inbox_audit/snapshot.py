@@ -23,7 +23,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from inbox_audit.audit import _with_holding_reply as with_holding_reply
 from inbox_audit.metrics import _thread_order as thread_order
 from inbox_audit.model import (
     Address,
@@ -142,6 +141,9 @@ def redate(
     )
     hints = {row[0]: row[-1] for row in snapshot.threads}
     shown = 0
+    if replies != 0:
+        # The replies' code needs the audit module, which a summary-only run never loads.
+        from inbox_audit.audit import _with_holding_reply as with_holding_reply
     for index, thread in enumerate(threads):
         if thread.status in _WAITING and (replies is None or shown < replies):
             shown += 1

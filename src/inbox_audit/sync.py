@@ -13,17 +13,22 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from inbox_audit.audit import Collected, no_gc_pauses
 from inbox_audit.cache import CachedItem, CacheUnusable, MailCache, set_aside
 from inbox_audit.errors import FolderNotFound
 from inbox_audit.folders import assign_roles
-from inbox_audit.headers import UnparsableMessage, parse_message
 from inbox_audit.model import Folder, FolderStatus, Message, Unreadable
 from inbox_audit.settings import Settings
 from inbox_audit.source import IncrementalSource, Progress
 
+if TYPE_CHECKING:
+    from inbox_audit.audit import Collected
+
 Warn = Callable[[str], None]
+
+# The audit module (and the parser it imports) is only loaded when mail is read: a nightly
+# run that finds nothing new re-dates the last audit's snapshot and never needs them.
 
 
 @dataclass(frozen=True)
@@ -109,12 +114,16 @@ def _sync_guarded(
     warn: Warn,
     progress: Progress | None,
 ) -> Synced:
+    from inbox_audit.audit import no_gc_pauses
+
     with no_gc_pauses():
         return _sync(source, display, settings, cache, warn, progress)
 
 
 def load(cache: MailCache, synced: Synced) -> Collected:
     """Every cached message of the scanned folders, as `audit.collect` would have read them."""
+    from inbox_audit.audit import Collected, no_gc_pauses
+
     messages: list[Message] = []
     unreadable: list[Unreadable] = []
     with no_gc_pauses():
@@ -208,6 +217,8 @@ def _sync_folder(
                 if uid in cached and uid in present and cached[uid] != flags
             }
             writer.set_flags(changed)
+        from inbox_audit.headers import UnparsableMessage, parse_message  # only for new mail
+
         complete = True
         whole = not cached
         read: list[CachedItem] = []
