@@ -526,3 +526,23 @@ def test_sender_only_noreply_loses_to_list() -> None:
 def test_from_me_wins_over_everything() -> None:
     message = make_message(from_="contact@jolis-pots.example", to=(CUSTOMER,), headers=(DSN,))
     assert classify(message, ME, True) is Reason.FROM_ME
+
+
+def test_repeated_and_mixed_case_headers_read_the_first_value() -> None:
+    # A relay may add a second header of the same name; the first one, as written, decides.
+    first_no = make_message(headers=(("X-Autoreply", "no"), ("x-autoreply", "yes")))
+    assert classify(first_no, ME, False) is None
+    first_yes = make_message(headers=(("X-Autoreply", "yes"), ("x-autoreply", "no")))
+    assert classify(first_yes, ME, False) is Reason.AUTO_REPLY
+
+
+def test_every_gmail_label_header_is_read() -> None:
+    labels = (("x-gmail-labels", "Inbox,Important"), ("X-Gmail-Labels", "Spam"))
+    assert classify(make_message(headers=labels), ME, False) is Reason.SPAM
+
+
+def test_remembered_verdicts_follow_the_subject() -> None:
+    # Subject verdicts are cached: the same subject must get the same answer, each time.
+    for _ in range(2):
+        assert classify(make_message(subject="Out of office"), ME, False) is Reason.AUTO_REPLY
+        assert classify(make_message(subject="Devis"), ME, False) is None

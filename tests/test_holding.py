@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -368,3 +369,42 @@ def test_long_and_hostile_subjects_stay_on_one_line() -> None:
     assert "…" in topic_line
     quoted = topic_line.split("« ")[1].split(" »")[0]
     assert len(quoted) <= 60
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Marie Dupont", "  a  b ", "tab\there", "é\u00a0è", "a\x1b[31mb", "x\u202ey", "\u2066z", ""],
+)
+def test_clean_text_shortcut_for_printable_text(text: str) -> None:
+    # clean_text skips its character scan for printable text: the result must not change.
+    bidi = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+    scanned = "".join(
+        " " if unicodedata.category(ch) == "Cc" else ch for ch in text.translate(bidi)
+    )
+    assert clean_text(text) == " ".join(scanned.split())
+
+
+def test_first_name_of_a_wordless_name_reads_each_address() -> None:
+    # The display name's verdict is remembered; the address fallback is not.
+    assert first_name(Address("marie.dupont@example.fr", "😀")) == "Marie"
+    assert first_name(Address("jean.martin@example.fr", "😀")) == "Jean"
+
+
+def test_promise_follows_each_moment_and_zone() -> None:
+    # The last promise is remembered: a new moment or zone must work it out again.
+    first = holding_reply(
+        subject="Devis", correspondent=Address("a@x.fr"), language_hints=(),
+        as_of=paris("2026-11-03 10:00"), tz=PARIS,
+    )  # fmt: skip
+    later = holding_reply(
+        subject="Devis", correspondent=Address("a@x.fr"), language_hints=(),
+        as_of=paris("2026-11-03 14:00"), tz=PARIS,
+    )  # fmt: skip
+    elsewhere = holding_reply(
+        subject="Devis", correspondent=Address("a@x.fr"), language_hints=(),
+        as_of=paris("2026-11-03 14:00"), tz=MONTREAL,
+    )  # fmt: skip
+    assert first.promised_by == paris("2026-11-03 17:00")
+    assert later.promised_by == paris("2026-11-04 12:00")
+    assert elsewhere.promised_by == promise_time(paris("2026-11-03 14:00"), MONTREAL)
+    assert elsewhere.promised_by.tzinfo is MONTREAL

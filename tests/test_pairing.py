@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from inbox_audit.metrics import message_result, percentile, summarize, thread_results
 from inbox_audit.model import Message, MessageResult, Reason, Status
-from inbox_audit.pairing import pair_thread
-from inbox_audit.threads import build_threads
+from inbox_audit.pairing import answers, has_flag, pair_thread, response_for
+from inbox_audit.threads import Thread, build_threads
 from tests.builders import at, make_message
 
 ME = frozenset({"shop@example.com"})
@@ -254,3 +256,48 @@ def test_my_own_auto_reply_answers_nobody() -> None:
     assert response.reply is None
     [answered] = [r for r in pair_thread(thread, verdicts, ME) if r.inbound == inbound]
     assert answered.reply == vacation
+
+
+def test_a_thread_built_by_hand_is_paired_too() -> None:
+    # Threads from build_threads carry keys and times; one without them is worked out anew.
+    inbound = make_message(message_id="a@x", hours=0)
+    reply = make_message(
+        from_="shop@example.com", to=("marie@example.fr",), hours=3, in_reply_to=("a@x",)
+    )
+    verdicts = {inbound.key: None, reply.key: Reason.FROM_ME}
+    [built] = build_threads([inbound, reply], ME, timedelta(days=21))
+    by_hand = Thread(built.thread_id, built.messages)
+    assert by_hand == built
+    assert pair_thread(by_hand, verdicts, ME) == pair_thread(built, verdicts, ME)
+    [answered] = [r for r in pair_thread(by_hand, verdicts, ME) if r.inbound == inbound]
+    assert answered.reply == reply
+
+
+def test_answers_and_response_make_pair_thread() -> None:
+    inbound = make_message(message_id="a@x", hours=0, flags=frozenset({"\\Answered"}))
+    other = make_message(message_id="b@x", hours=1, in_reply_to=("a@x",))
+    reply = make_message(
+        from_="shop@example.com", to=("marie@example.fr",), hours=0.5, in_reply_to=("a@x",)
+    )
+    verdicts = {inbound.key: None, other.key: None, reply.key: Reason.FROM_ME}
+    [thread] = build_threads([inbound, other, reply], ME, timedelta(days=21))
+    answered = answers(thread, verdicts, ME)
+    assert answered == {inbound.key: (reply, reply.date)}
+    expected = [
+        response_for(m, verdicts[m.key], thread.thread_id, answered.get(m.key))
+        for m in thread.messages
+    ]
+    assert pair_thread(thread, verdicts, ME) == expected
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (frozenset(), False),
+        (frozenset({"\\Seen"}), False),
+        (frozenset({"\\Seen", "\\Answered"}), True),
+        (frozenset({"\\ANSWERED"}), True),
+    ],
+)
+def test_has_flag_ignores_case(flags: frozenset[str], expected: bool) -> None:
+    assert has_flag(flags, "\\answered") is expected

@@ -28,7 +28,7 @@ from inbox_audit.model import (
     ThreadResult,
     Unreadable,
 )
-from inbox_audit.pairing import answers, has_flag, response
+from inbox_audit.pairing import answers, has_flag, response_for
 from inbox_audit.settings import Settings
 from inbox_audit.source import MailSource, Progress
 from inbox_audit.threads import build_threads, message_time, norm_id
@@ -151,10 +151,7 @@ def detect_identities(messages: Sequence[Message], roles: dict[str, FolderRole])
         if roles.get(m.folder) is FolderRole.SENT and m.from_ is not None and m.from_.email
     )
     addressed = {
-        a.email
-        for m in messages
-        if roles.get(m.folder) is not FolderRole.SENT
-        for a in (*m.to, *m.cc)
+        a.email for m in messages if roles.get(m.folder) is not FolderRole.SENT for a in m.to + m.cc
     }
     total = sum(sent.values())
     return sorted(
@@ -226,7 +223,7 @@ def _audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditRe
             if reason is Reason.FROM_ME and message.folder in sent:
                 outbound += 1
                 continue
-            paired = response(message, reason, thread.thread_id, answered.get(key))
+            paired = response_for(message, reason, thread.thread_id, answered.get(key))
             ranked.append((when or as_of, key, message_result(paired, as_of, settings.sla)))
     ranked.sort(key=itemgetter(0, 1))
     results = [result for _, _, result in ranked]

@@ -444,10 +444,9 @@ _AUTO_REPLY_WHOLE_SUBJECT = _whole(
 
 
 def _auto_reply(message: Message, headers: _Headers, subject: str, mine: frozenset[str]) -> bool:
-    if not _AUTO_REPLY_HEADERS_ALL.isdisjoint(headers):
-        for name in _AUTO_REPLY_HEADERS_ALL.intersection(headers):
-            if headers.first(name).lower() not in _FALSE_VALUES:
-                return True
+    for name in _AUTO_REPLY_HEADERS_ALL.intersection(headers):
+        if headers.first(name).lower() not in _FALSE_VALUES:
+            return True
     if _auto_submitted_value(headers) == "auto-replied":  # RFC 3834 §5.2
         return True
     if _precedence(headers) == "auto_reply":  # older autoresponders

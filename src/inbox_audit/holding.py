@@ -384,15 +384,15 @@ def say_promise(promised_by: datetime, as_of: datetime, tz: tzinfo, lang: str) -
     return f"by {day} {hour}"
 
 
-# One audit writes every reply with the same as_of and tz: the last promise per language is
-# remembered (tz is compared by identity: dateutil's tzlocal cannot be hashed).
+# One audit writes every reply with the same as_of and tz objects: the last promise per
+# language is remembered, for those very objects (dateutil's tzlocal cannot be hashed).
 _LAST_PROMISE: dict[str, tuple[datetime, tzinfo, datetime, str]] = {}
 
 
 def _promise(as_of: datetime, tz: tzinfo, language: str) -> tuple[datetime, str]:
     """promise_time() and its wording by say_promise()."""
     last = _LAST_PROMISE.get(language)
-    if last is not None and last[0] == as_of and last[0].tzinfo is as_of.tzinfo and last[1] is tz:
+    if last is not None and last[0] is as_of and last[1] is tz:
         return last[2], last[3]
     promised_by = promise_time(as_of, tz)
     wording = say_promise(promised_by, as_of, tz, language)

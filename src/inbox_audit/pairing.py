@@ -57,7 +57,7 @@ def pair_thread(
     answered = answers(thread, reasons, me, automated)
     keys = thread.keys or tuple(m.key for m in thread.messages)
     return [
-        response(message, reasons.get(key), thread.thread_id, answered.get(key))
+        response_for(message, reasons.get(key), thread.thread_id, answered.get(key))
         for message, key in zip(thread.messages, keys, strict=True)
     ]
 
@@ -83,8 +83,8 @@ def answers(
     # Keys and times come with the thread (see Thread), else are worked out here.
     keys = thread.keys or tuple(m.key for m in thread.messages)
     times = thread.times or tuple(message_time(m, me) for m in thread.messages)
-    replies: list[tuple[datetime, str, Message, frozenset[str]]] = []
     customers: list[tuple[Message, str, datetime]] = []
+    mine: list[tuple[datetime, str, Message]] = []
     for message, key, when in zip(thread.messages, keys, times, strict=True):
         if when is None:
             continue
@@ -92,12 +92,14 @@ def answers(
         if reason is None:
             customers.append((message, key, when))
         elif reason is Reason.FROM_ME and key not in automated:
-            to = recipients(message)
-            if not (to and to <= me):  # a note to myself
-                replies.append((when, key, message, to))
-    if not replies or not customers:
+            mine.append((when, key, message))
+    if not customers or not mine:
         return {}
-    replies.sort(key=itemgetter(0, 1))
+    replies: list[tuple[datetime, str, Message, frozenset[str]]] = []
+    for when, key, message in sorted(mine, key=itemgetter(0, 1)):
+        to = recipients(message)
+        if not (to and to <= me):  # a note to myself
+            replies.append((when, key, message, to))
 
     answered: dict[str, tuple[Message, datetime]] = {}
     for message, key, arrived in customers:
@@ -115,7 +117,7 @@ def answers(
     return answered
 
 
-def response(
+def response_for(
     message: Message,
     reason: Reason | None,
     thread_id: str,

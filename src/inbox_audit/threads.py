@@ -173,7 +173,9 @@ def norm_id(message_id: str) -> str:
 def cited_ids(message: Message) -> frozenset[str]:
     """The normalised Message-IDs a message cites: References and In-Reply-To."""
     cited = message.references + message.in_reply_to
-    return frozenset(map(norm_id, cited)) if cited else _NONE
+    if not cited:
+        return _NONE
+    return frozenset(map(str.lower, map(str.strip, cited)))  # norm_id, mapped without a call
 
 
 @lru_cache(maxsize=_SUBJECT_CACHE)
