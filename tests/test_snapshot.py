@@ -13,7 +13,7 @@ from rich.console import Console
 
 from inbox_audit import snapshot
 from inbox_audit.audit import Collected, audit, collect
-from inbox_audit.cache import CODE
+from inbox_audit.cache import code_digest
 from inbox_audit.digest import build_email, build_plain_summary, period_figures
 from inbox_audit.local_source import LocalSource
 from inbox_audit.model import AuditReport, Folder, FolderRole, Status
@@ -149,18 +149,19 @@ def test_a_message_dated_after_the_audit_ends_the_snapshot_before_it_counts() ->
 
 
 def test_the_key_changes_with_what_shapes_the_audit() -> None:
+    code = code_digest()
     folders = (
         Folder("INBOX", FolderRole.INBOX, True, 10),
         Folder("Sent", FolderRole.SENT, True, 4),
     )
-    base = snapshot.key(folders, Settings(tz=PARIS), CODE)
+    base = snapshot.key(folders, Settings(tz=PARIS), code)
     # The zone and language are applied when re-dating: the same snapshot serves them.
-    assert snapshot.key(folders, Settings(tz=ZoneInfo("UTC"), lang="en"), CODE) == base
-    assert snapshot.key(folders, Settings(sla=timedelta(hours=4)), CODE) != base
-    assert snapshot.key(folders, Settings(me=("a@b.c",)), CODE) != base
-    assert snapshot.key(folders[:1], Settings(), CODE) != base
+    assert snapshot.key(folders, Settings(tz=ZoneInfo("UTC"), lang="en"), code) == base
+    assert snapshot.key(folders, Settings(sla=timedelta(hours=4)), code) != base
+    assert snapshot.key(folders, Settings(me=("a@b.c",)), code) != base
+    assert snapshot.key(folders[:1], Settings(), code) != base
     assert (
-        snapshot.key((folders[0], Folder("Sent", FolderRole.SENT, True, 5)), Settings(), CODE)
+        snapshot.key((folders[0], Folder("Sent", FolderRole.SENT, True, 5)), Settings(), code)
         != base
     )
     assert snapshot.key(folders, Settings(), "other code") != base

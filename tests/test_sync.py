@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from inbox_audit.cli import app
 from inbox_audit.errors import ConnectionFailed
@@ -57,11 +57,14 @@ class Spy:
         self.examined.clear()
 
 
-def audit(
-    dovecot: DovecotServer, user: MailUser, box: GeneratedMailbox, *args: str, code: int = 0
-) -> tuple[dict[str, Any], str]:
+def invoke(
+    dovecot: DovecotServer, user: MailUser, box: GeneratedMailbox, fmt: str, *args: str
+) -> Result:
+    """`inbox-audit audit` of the user's mailbox in `fmt`, with the box's owner as --me, as of
+    `box.as_of` unless another --as-of is given."""
     owner = [arg for address in box.owner for arg in ("--me", address)]
-    result = CliRunner().invoke(
+    moment = [] if "--as-of" in args else ["--as-of", box.as_of.isoformat()]
+    return CliRunner().invoke(
         app,
         [
             "audit",
@@ -69,14 +72,19 @@ def audit(
             "--ca-file",
             str(dovecot.ca_file),
             "--format",
-            "json",
-            "--as-of",
-            box.as_of.isoformat(),
+            fmt,
+            *moment,
             *owner,
             *args,
         ],
         env={"INBOX_AUDIT_PASSWORD": user.password},
     )
+
+
+def audit(
+    dovecot: DovecotServer, user: MailUser, box: GeneratedMailbox, *args: str, code: int = 0
+) -> tuple[dict[str, Any], str]:
+    result = invoke(dovecot, user, box, "json", *args)
     if code == 0:
         assert result.exit_code in (0, 1), result.stderr + repr(result.exception)
         return json.loads(result.stdout), result.stderr
@@ -287,27 +295,8 @@ def test_no_cache_writes_nothing(dovecot: DovecotServer) -> None:
 def text_audit(
     dovecot: DovecotServer, user: MailUser, box: GeneratedMailbox, fmt: str, *args: str
 ) -> str:
-    """The CLI's output in a short format (table, markdown, summary), as of `box.as_of` unless
-    another --as-of is given."""
-    owner = [arg for address in box.owner for arg in ("--me", address)]
-    moment = [] if "--as-of" in args else ["--as-of", box.as_of.isoformat()]
-    result = CliRunner().invoke(
-        app,
-        [
-            "audit",
-            dovecot.url(user),
-            "--ca-file",
-            str(dovecot.ca_file),
-            "--format",
-            fmt,
-            "--timezone",
-            "Europe/Paris",
-            *moment,
-            *owner,
-            *args,
-        ],
-        env={"INBOX_AUDIT_PASSWORD": user.password},
-    )
+    """The CLI's output in a short format (table, markdown, summary), with its exit code."""
+    result = invoke(dovecot, user, box, fmt, "--timezone", "Europe/Paris", *args)
     assert result.exit_code in (0, 1), result.stderr + repr(result.exception)
     return f"exit {result.exit_code}\n{result.stdout}"
 

@@ -234,7 +234,7 @@ def _audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditRe
             hints.setdefault(r.thread_id, []).extend(r.message.language_hints)
     owner = _owner_name(present, me)
     threads = [
-        _with_holding_reply(t, tuple(hints.get(t.thread_id, ())), settings, as_of, owner)
+        with_holding_reply(t, tuple(hints.get(t.thread_id, ())), settings, as_of, owner)
         for t in thread_results(results, as_of, settings.sla)
     ]
     return AuditReport(
@@ -255,13 +255,14 @@ def _audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditRe
     )
 
 
-def _with_holding_reply(
+def with_holding_reply(
     thread: ThreadResult,
     hints: tuple[str, ...],
     settings: Settings,
     as_of: datetime,
     owner: str | None,
 ) -> ThreadResult:
+    """The thread with its holding reply as of `as_of` when it is waiting; else unchanged."""
     if thread.status not in (Status.PENDING, Status.OVERDUE):
         return thread
     reply = holding_reply(

@@ -14,6 +14,7 @@ always describes the mail beside it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import marshal
 import os
@@ -32,11 +33,14 @@ from inbox_audit.source import HEADER_FIELDS
 SCHEMA_VERSION = 1
 
 
-def _code_digest() -> str:
-    """A digest of this installation's own source files.
+@functools.cache
+def code_digest() -> str:
+    """A digest of this installation's own source files: it identifies the code that wrote a
+    cache, as parsed headers and snapshots from other code are not trusted.
 
     The version number alone is not enough: a checkout between two releases (or a patched
-    install) parses and audits with other code under the same number.
+    install) parses and audits with other code under the same number. Computed when a cache
+    is first used, not by every run.
     """
     digest = hashlib.sha256(__version__.encode())
     for path in sorted(Path(__file__).parent.glob("*.py")):
@@ -44,12 +48,12 @@ def _code_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-#: Identifies the code that wrote a cache: parsed headers and snapshots from other code are
-#: not trusted.
-CODE = _code_digest()
-# The cached Messages are the parser's output: other code (or another list of fetched header
-# fields) may parse differently, so its rows are dropped, not trusted.
-_PARSER = hashlib.sha256(f"{CODE}\n{' '.join(HEADER_FIELDS)}".encode()).hexdigest()[:16]
+def _parser_id() -> str:
+    # The cached Messages are the parser's output: other code (or another list of fetched
+    # header fields) may parse differently, so its rows are dropped, not trusted.
+    text = f"{code_digest()}\n{' '.join(HEADER_FIELDS)}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
 
 _SNAPSHOT_TABLE = """
 CREATE TABLE IF NOT EXISTS snapshot (
@@ -117,9 +121,14 @@ class MailCache:
         try:
             return cls._open(path)
         except CacheUnusable as exc:
-            aside = set_aside(path)
-            warn(f"the cache {path} was unusable ({exc}); moved to {aside.name}, rebuilding it")
-            return cls._open(path)
+            return cls.rebuild(path, exc, warn)
+
+    @classmethod
+    def rebuild(cls, path: Path, exc: CacheUnusable, warn: Callable[[str], None]) -> MailCache:
+        """Set an unusable (closed) file aside, with a warning, and start a new one instead."""
+        aside = set_aside(path)
+        warn(f"the cache {path} was unusable ({exc}); moved to {aside.name}, rebuilding it")
+        return cls._open(path)
 
     @classmethod
     def _open(cls, path: Path) -> MailCache:
@@ -149,7 +158,7 @@ class MailCache:
             db.executescript(_TABLES)
             db.executemany(
                 "INSERT INTO meta VALUES (?, ?)",
-                [("schema_version", str(SCHEMA_VERSION)), ("parser", _PARSER)],
+                [("schema_version", str(SCHEMA_VERSION)), ("parser", _parser_id())],
             )
             return
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
@@ -161,13 +170,14 @@ class MailCache:
             raise CacheUnusable(
                 f"schema version {meta.get('schema_version')}, not {SCHEMA_VERSION}"
             )
-        if meta.get("parser") != _PARSER:
+        parser = _parser_id()
+        if meta.get("parser") != parser:
             # Written by another version: same tables, but its parsed headers may differ.
             with self._transaction(), _guarded():
                 db.execute("DELETE FROM messages")
                 db.execute("DELETE FROM folders")
                 db.execute("DELETE FROM snapshot")
-                db.execute("UPDATE meta SET value = ? WHERE key = 'parser'", (_PARSER,))
+                db.execute("UPDATE meta SET value = ? WHERE key = 'parser'", (parser,))
 
     def close(self) -> None:
         self._db.close()
@@ -395,7 +405,7 @@ def _dump(m: Message) -> bytes:
         m.language_hints,
     )
     # marshal: a few times faster to load than JSON, and the row is only ever read by the
-    # same code (cache.CODE is checked on open).
+    # same code (code_digest() is checked on open).
     return marshal.dumps(fields)
 
 

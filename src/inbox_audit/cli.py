@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from inbox_audit import __version__
-from inbox_audit.cache import CODE, CacheUnusable, MailCache, default_cache_path
+from inbox_audit.cache import CacheUnusable, MailCache, code_digest, default_cache_path
 from inbox_audit.config import (
     Flags,
     RunConfig,
@@ -195,7 +195,7 @@ def _report_cached(
     from inbox_audit.sync import load_or_rebuild, sync
 
     synced, cache = sync(source, display, settings, cache, _warn, progress)
-    key = snapshot.key(synced.folders, settings, CODE)
+    key = snapshot.key(synced.folders, settings, code_digest())
     if not shown.every_message and not synced.problems:
         with contextlib.suppress(CacheUnusable):  # then the full read below rebuilds it
             data = cache.snapshot(key)

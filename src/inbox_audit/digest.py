@@ -29,7 +29,7 @@ from urllib.parse import quote
 
 from inbox_audit.errors import ConfigError
 from inbox_audit.holding import clean_text
-from inbox_audit.metrics import percentile
+from inbox_audit.metrics import percentile, within_sla_ratio
 from inbox_audit.model import AuditReport, HoldingReply, Status, ThreadResult
 from inbox_audit.render import MAX_LISTED, format_duration, local_time
 
@@ -105,14 +105,13 @@ def _figures(report: AuditReport, start: datetime, end: datetime) -> Figures:
     # Answered exactly at the SLA is late, as in metrics.summarize.
     late = sum(1 for latency in latencies if latency >= report.sla_seconds)
     overdue = sum(1 for r in results if r.status is Status.OVERDUE)
-    decided = len(latencies) + overdue
     return Figures(
         start=start,
         end=end,
         received=len(results),
         answered=sum(1 for r in results if r.status is Status.ANSWERED),
         median_response_seconds=percentile(latencies, 0.5),
-        within_sla_ratio=(len(latencies) - late) / decided if decided else None,
+        within_sla_ratio=within_sla_ratio(len(latencies), late, overdue),
         still_waiting=sum(1 for r in results if r.status in _WAITING),
     )
 

@@ -37,10 +37,21 @@ def message_result(response: Response, as_of: datetime, sla: timedelta) -> Messa
         return MessageResult(
             message, Status.ANSWERED, None, response.thread_id, None, answered_by_flag=True
         )
-    arrived = response.arrived_at
-    late = arrived is not None and as_of - arrived >= sla
-    status = Status.OVERDUE if late else Status.PENDING
+    status = Status.OVERDUE if overdue(response.arrived_at, as_of, sla) else Status.PENDING
     return MessageResult(message, status, None, response.thread_id, None)
+
+
+def overdue(arrived: datetime | None, as_of: datetime, sla: timedelta) -> bool:
+    """Whether an unanswered message has waited the SLA (exactly the SLA is overdue)."""
+    return arrived is not None and as_of - arrived >= sla
+
+
+def within_sla_ratio(known: int, late: int, past_sla: int) -> float | None:
+    """The share answered in time among the messages whose fate is known: `known` answered
+    with a known latency, `late` of them after the SLA, and `past_sla` unanswered past it.
+    """
+    decided = known + past_sla
+    return (known - late) / decided if decided else None
 
 
 def percentile(values: Sequence[float], fraction: float) -> float | None:
@@ -75,19 +86,17 @@ def summarize(
     sla_seconds = sla.total_seconds()
     # Answered exactly at the SLA is late: the message had just become overdue.
     late = sum(1 for latency in latencies if latency >= sla_seconds)
-    overdue = statuses[Status.OVERDUE]
-    decided = len(latencies) + overdue
     return Summary(
         customer_messages=len(customers),
         answered=statuses[Status.ANSWERED],
         answered_late=late,
         answered_unknown_latency=sum(1 for r in customers if r.answered_by_flag),
         pending=statuses[Status.PENDING],
-        overdue=overdue,
+        overdue=statuses[Status.OVERDUE],
         not_customer=len(results) - len(customers),
         median_response_seconds=percentile(latencies, 0.5),
         p90_response_seconds=percentile(latencies, 0.9),
-        within_sla_ratio=(len(latencies) - late) / decided if decided else None,
+        within_sla_ratio=within_sla_ratio(len(latencies), late, statuses[Status.OVERDUE]),
         unreadable=unreadable,
         duplicates=duplicates,
         drafts=drafts,
@@ -106,10 +115,10 @@ def thread_results(
         if result.status is not Status.NOT_CUSTOMER:
             by_thread[result.thread_id].append(result)
     threads = [_thread(thread_id, items, as_of, sla) for thread_id, items in by_thread.items()]
-    return sorted(threads, key=_thread_order)
+    return sorted(threads, key=thread_order)
 
 
-def _thread_order(thread: ThreadResult) -> tuple[int, int, int, str]:
+def thread_order(thread: ThreadResult) -> tuple[int, int, int, str]:
     return (
         _STATUS_RANK[thread.status],
         -(thread.waiting_seconds or 0),

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from inbox_audit.metrics import _thread_order as thread_order
+from inbox_audit.metrics import overdue, thread_order, within_sla_ratio
 from inbox_audit.model import (
     Address,
     AuditReport,
@@ -133,42 +133,36 @@ def redate(
     thousands of replies nobody reads would cost more than the rest of the run.
     """
     old = snapshot.report
-    # metrics.message_result: waiting exactly the SLA is overdue.
-    cut = as_of - settings.sla
-    messages = tuple(_message_result(row, cut) for row in snapshot.messages)
+    sla = settings.sla
+    messages = tuple(_message_result(row, as_of, sla) for row in snapshot.messages)
     threads = sorted(
-        (_thread_result(row, as_of, cut) for row in snapshot.threads), key=thread_order
+        (_thread_result(row, as_of, sla) for row in snapshot.threads), key=thread_order
     )
     hints = {row[0]: row[-1] for row in snapshot.threads}
     shown = 0
     if replies != 0:
         # The replies' code needs the audit module, which a summary-only run never loads.
-        from inbox_audit.audit import _with_holding_reply as with_holding_reply
+        from inbox_audit.audit import with_holding_reply
     for index, thread in enumerate(threads):
         if thread.status in _WAITING and (replies is None or shown < replies):
             shown += 1
             threads[index] = with_holding_reply(
                 thread, hints[thread.thread_id], settings, as_of, old.owner
             )
-    overdue = bisect.bisect_right(snapshot.waiting, cut)
+    # metrics.overdue, counted at once: arrived at or before `as_of - sla` (sorted arrivals).
+    late = bisect.bisect_right(snapshot.waiting, as_of - sla)
     s = old.summary
     summary = dataclasses.replace(
         s,
-        pending=len(snapshot.waiting) - overdue,
-        overdue=overdue,
-        within_sla_ratio=_within_sla(
-            s.answered - s.answered_unknown_latency, s.answered_late, overdue
+        pending=len(snapshot.waiting) - late,
+        overdue=late,
+        within_sla_ratio=within_sla_ratio(
+            s.answered - s.answered_unknown_latency, s.answered_late, late
         ),
     )
     return dataclasses.replace(
         old, as_of=as_of, summary=summary, messages=messages, threads=tuple(threads)
     )
-
-
-def _within_sla(known: int, late: int, overdue: int) -> float | None:
-    """metrics.summarize's share: answered in time among the messages whose fate is known."""
-    decided = known + overdue
-    return (known - late) / decided if decided else None
 
 
 def _thread_row(t: ThreadResult, hints: tuple[str, ...]) -> _ThreadRow:
@@ -187,12 +181,12 @@ def _thread_row(t: ThreadResult, hints: tuple[str, ...]) -> _ThreadRow:
     )
 
 
-def _thread_result(row: _ThreadRow, as_of: datetime, cut: datetime) -> ThreadResult:
+def _thread_result(row: _ThreadRow, as_of: datetime, sla: timedelta) -> ThreadResult:
     thread_id, subject, email, name, folder, status, since, waited, late, latency, _ = row
     if status in _WAITING and since is not None:
         # metrics._thread: the thread waits since its oldest waiting message, and is overdue
         # when that one is.
-        status = Status.OVERDUE if since <= cut else Status.PENDING
+        status = Status.OVERDUE if overdue(since, as_of, sla) else Status.PENDING
         waited = int((as_of - since).total_seconds())
     return ThreadResult(
         thread_id=thread_id,
@@ -227,7 +221,7 @@ def _message_row(r: MessageResult) -> _MessageRow:
     )
 
 
-def _message_result(row: _MessageRow, cut: datetime) -> MessageResult:
+def _message_result(row: _MessageRow, as_of: datetime, sla: timedelta) -> MessageResult:
     folder, uid, email, name, subject, date, received, internal, status, thread, reply, flag = row
     message = Message(
         folder=folder,
@@ -247,16 +241,14 @@ def _message_result(row: _MessageRow, cut: datetime) -> MessageResult:
         conversation_id=None,
     )
     if status in _WAITING:
-        arrived = message.arrived_at
-        # metrics.message_result: overdue once it has waited the SLA.
-        status = Status.OVERDUE if arrived is not None and arrived <= cut else Status.PENDING
+        status = Status.OVERDUE if overdue(message.arrived_at, as_of, sla) else Status.PENDING
     ref = None if reply is None else ReplyRef(*reply)
     return MessageResult(message, status, None, thread, ref, flag)
 
 
 def key(folders: Sequence[Folder], settings: Settings, code: str) -> str:
     """What a snapshot is valid for: the folders as listed (names, roles, counts), the
-    settings that shape the audit, and the code (`code`: cache.CODE) that made it.
+    settings that shape the audit, and the code (`code`: cache.code_digest()) that made it.
 
     The zone and the replies' language are left out: re-dating applies the current ones.
     """
@@ -275,7 +267,7 @@ def loads(data: bytes) -> Snapshot | None:
 
     The cache file is its owner's alone (mode 0600, in their own cache directory): whoever
     can rewrite it can already run code as them, so unpickling it opens no new door. It was
-    written by the same code (the key includes cache.CODE); anything else is ignored.
+    written by the same code (the key includes cache.code_digest()); anything else is ignored.
     """
     try:
         snapshot = pickle.loads(data)

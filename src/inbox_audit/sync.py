@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from inbox_audit.cache import CachedItem, CacheUnusable, MailCache, set_aside
+from inbox_audit.cache import CachedItem, CacheUnusable, MailCache
 from inbox_audit.errors import FolderNotFound
 from inbox_audit.folders import assign_roles
 from inbox_audit.model import Folder, FolderStatus, Message, Unreadable
@@ -99,11 +99,8 @@ def sync(
 
 
 def _rebuild(cache: MailCache, exc: CacheUnusable, warn: Warn) -> MailCache:
-    path = cache.path
     cache.close()
-    aside = set_aside(path)
-    warn(f"the cache {path} was unusable ({exc}); moved to {aside.name}, rebuilding it")
-    return MailCache.open(path, warn)
+    return MailCache.rebuild(cache.path, exc, warn)
 
 
 def _sync_guarded(
