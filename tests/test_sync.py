@@ -306,54 +306,65 @@ def test_an_unchanged_mailbox_is_redated_not_audited_again(
 ) -> None:
     """The nightly shortcut: no new mail, no flag changed, so the last audit's snapshot is
     re-dated, and the output is the full audit's, in every short format, at later moments too.
-    Any change to the mail drops the snapshot."""
+    Any change to the mail drops the snapshot: the conversations it touches are audited
+    again (ledger.py), and the output is still the full audit's."""
     import inbox_audit.audit
+    import inbox_audit.incremental
 
     box = generate(15, "gmail", customers=20)
     user = load(dovecot, box)
-    audits: list[object] = []
-    real_audit = inbox_audit.audit.audit
+    paths: list[str] = []
+    real_audit = inbox_audit.audit.audit_examined
+    real_update = inbox_audit.incremental.update
 
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        audits.append(args)
+    def full(*args: Any, **kwargs: Any) -> Any:
+        paths.append("full")
         return real_audit(*args, **kwargs)
 
-    monkeypatch.setattr(inbox_audit.audit, "audit", counted)
+    def update(*args: Any, **kwargs: Any) -> Any:
+        found = real_update(*args, **kwargs)
+        if found is not None:
+            paths.append("incremental")
+        return found
 
-    def same_as_cold(fmt: str, *args: str) -> bool:
-        """Same output as a cold audit; True when the cached run audited every message."""
-        audits.clear()
+    monkeypatch.setattr(inbox_audit.audit, "audit_examined", full)
+    monkeypatch.setattr(inbox_audit.incremental, "update", update)
+
+    def cached_path(fmt: str, *args: str) -> str:
+        """How a cached run got its report ("full", "incremental" or "redated"), checked
+        identical to a cold audit's."""
+        paths.clear()
         cached = text_audit(dovecot, user, box, fmt, *args)
-        used_audit = bool(audits)
+        path = paths[0] if paths else "redated"
         assert cached == text_audit(dovecot, user, box, fmt, "--no-cache", *args)
-        return used_audit
+        return path
 
-    assert same_as_cold("markdown")  # builds the cache and the snapshot
-    assert not same_as_cold("markdown")
-    assert not same_as_cold("table", "--show-replies")
-    assert not same_as_cold("summary")
+    assert cached_path("markdown") == "full"  # builds the cache, the ledger and the snapshot
+    assert cached_path("markdown") == "redated"
+    assert cached_path("table", "--show-replies") == "redated"
+    assert cached_path("summary") == "redated"
     # Later moments (the next nights), across the SLA of waiting messages.
     for hours in (3, 20, 26, 49):
         moment = (box.as_of + timedelta(hours=hours)).isoformat()
-        assert not same_as_cold("markdown", "--as-of", moment)
+        assert cached_path("markdown", "--as-of", moment) == "redated"
     # Another SLA shapes the audit: a full audit, whose snapshot then serves.
-    assert same_as_cold("summary", "--sla", "4h")
-    assert not same_as_cold("summary", "--sla", "4h")
+    assert cached_path("summary", "--sla", "4h") == "full"
+    assert cached_path("summary", "--sla", "4h") == "redated"
     # JSON lists every message: always a full audit.
-    audits.clear()
+    paths.clear()
     audit(dovecot, user, box)
-    assert audits
+    assert paths == ["full"]
 
-    # A flag changed: the mail changed, the snapshot is gone.
+    # A flag changed: the mail changed, the snapshot is gone; the thread is audited again.
     inbox = dovecot.uids(user, "INBOX")
     dovecot.store_flags(user, "INBOX", inbox[-1], ["\\Answered"])
-    assert same_as_cold("markdown")
-    assert not same_as_cold("markdown")
+    assert cached_path("markdown") == "incremental"
+    assert cached_path("markdown") == "redated"
     # New mail.
     add_mail(dovecot, user, "INBOX", box, 40, "Une question sur ma commande")
-    assert same_as_cold("markdown")
-    assert not same_as_cold("markdown")
+    assert cached_path("markdown") == "incremental"
+    assert cached_path("markdown") == "redated"
     # Mail deleted.
     dovecot.expunge(user, "INBOX", inbox[0])
-    assert same_as_cold("markdown")
-    assert not same_as_cold("markdown")
+    assert cached_path("summary") == "incremental"
+    assert cached_path("markdown") == "redated"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -107,36 +107,41 @@ def _collect(
     return Collected(display, tuple(folders), tuple(messages), tuple(unreadable), tuple(problems))
 
 
-def _dedupe(messages: Iterable[Message], roles: dict[str, FolderRole]) -> tuple[list[Message], int]:
-    """Keep one copy per message; the copy keeps the earliest arrival and every flag."""
+def copy_key(message: Message) -> tuple[str, ...]:
+    """What copies of one message (in several folders) have in common, and others do not."""
+    sender = message.from_.email if message.from_ else ""
+    if message.message_id:
+        # The subject too: some clients reuse a Message-ID for different messages.
+        return ("id", norm_id(message.message_id), sender, message.subject)
+    if message.date is not None:
+        return ("hdr", sender, message.date.isoformat(), message.subject)
+    return ("key", message.key)
+
+
+def _dedupe(
+    messages: Iterable[Message], roles: Mapping[str, FolderRole]
+) -> tuple[list[Message], list[Message]]:
+    """Keep one copy per message; the copy keeps the earliest arrival and every flag.
+
+    Returns the kept messages and the copies left out.
+    """
     groups: dict[tuple[str, ...], list[Message]] = {}
     for message in messages:
-        sender = message.from_.email if message.from_ else ""
-        if message.message_id:
-            # The subject too: some clients reuse a Message-ID for different messages.
-            key: tuple[str, ...] = (
-                "id",
-                norm_id(message.message_id),
-                sender,
-                message.subject,
-            )
-        elif message.date is not None:
-            key = ("hdr", sender, message.date.isoformat(), message.subject)
-        else:
-            key = ("key", message.key)
-        groups.setdefault(key, []).append(message)
+        groups.setdefault(copy_key(message), []).append(message)
     kept: list[Message] = []
+    dropped: list[Message] = []
     for copies in groups.values():
         if len(copies) == 1:  # the usual case: nothing to choose
             kept.append(copies[0])
             continue
         best = min(copies, key=lambda m: (_ROLE_PREFERENCE.get(roles[m.folder], 9), m.key))
+        dropped.extend(m for m in copies if m is not best)
         dates = [m.internal_date for m in copies if m.internal_date is not None]
         flags = frozenset().union(*(m.flags for m in copies))
         kept.append(
             dataclasses.replace(best, internal_date=min(dates) if dates else None, flags=flags)
         )
-    return kept, sum(len(copies) - 1 for copies in groups.values())
+    return kept, dropped
 
 
 def detect_identities(messages: Sequence[Message], roles: dict[str, FolderRole]) -> list[str]:
@@ -153,50 +158,137 @@ def detect_identities(messages: Sequence[Message], roles: dict[str, FolderRole])
     addressed = {
         a.email for m in messages if roles.get(m.folder) is not FolderRole.SENT for a in m.to + m.cc
     }
+    return identities_from(sent, addressed)
+
+
+def identities_from(sent: Mapping[str, int], addressed: Container[str]) -> list[str]:
+    """detect_identities' rule, given how often each address sent mail found in Sent and the
+    addresses that mail elsewhere was addressed to."""
     total = sum(sent.values())
     return sorted(
         address
         for address, count in sent.items()
-        if count >= 3 or address in addressed or count * 5 >= total
+        if count > 0 and (count >= 3 or address in addressed or count * 5 >= total)
     )
 
 
-def _owner_name(messages: Iterable[Message], me: frozenset[str]) -> str | None:
-    names = Counter(
-        m.from_.name
-        for m in messages
-        if m.from_ is not None and m.from_.email in me and m.from_.name
-    )
-    return names.most_common(1)[0][0] if names else None
+def owner_name(names: Mapping[str, int]) -> str | None:
+    """The owner's name: the one most often on their mail (counts by name); a tie goes to
+    the first in alphabetical order, so that the choice never depends on reading order."""
+    counted = [(-count, name) for name, count in names.items() if count > 0]
+    return min(counted)[1] if counted else None
+
+
+def dated(message: Message) -> bool:
+    """Whether a message takes part in the audit: sent (not a draft) and dated."""
+    # An unsent draft is no answer, wherever it sits: Gmail also lists drafts in All Mail.
+    return message.arrived_at is not None and not has_flag(message.flags, "\\draft")
 
 
 def audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditReport:
     """The pure core: statuses, pairs, figures and holding replies as of `as_of`."""
+    return audit_examined(collected, settings, as_of)[0]
+
+
+def audit_examined(
+    collected: Collected, settings: Settings, as_of: datetime
+) -> tuple[AuditReport, Examined]:
+    """`audit`, with what became of each message (the incremental audit books it)."""
     with no_gc_pauses():
-        return _audit(collected, settings, as_of)
+        roles = {folder.name: folder.role for folder in collected.folders}
+        detected = detect_identities([m for m in collected.messages if dated(m)], roles)
+        me = frozenset(settings.me) | frozenset(detected)
+        found = examine(collected.messages, roles, me, settings, as_of)
+        return _report(collected, settings, as_of, detected, found), found
 
 
-def _audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditReport:
-    roles = {folder.name: folder.role for folder in collected.folders}
-    unreadable = list(collected.unreadable)
-    dated: list[Message] = []
-    drafts = 0
-    for message in collected.messages:
-        # An unsent draft is no answer, wherever it sits: Gmail also lists drafts in All Mail.
-        if has_flag(message.flags, "\\draft"):
-            drafts += 1
-            continue
-        if message.arrived_at is None:
-            unreadable.append(Unreadable(message.folder, message.uid, "no usable date"))
-        else:
-            dated.append(message)
-
-    detected = detect_identities(dated, roles)
+def _report(
+    collected: Collected,
+    settings: Settings,
+    as_of: datetime,
+    detected: list[str],
+    found: Examined,
+) -> AuditReport:
     me = frozenset(settings.me) | frozenset(detected)
-    unique, duplicates = _dedupe(dated, roles)
+    results = [result for _, _, result in found.ranked]
+    unreadable = collected.unreadable + tuple(
+        Unreadable(m.folder, m.uid, "no usable date") for m in found.undated
+    )
+    owner = owner_name(found.owner_names)
+    threads = [
+        with_holding_reply(t, found.hints.get(t.thread_id, ()), settings, as_of, owner)
+        for t in found.threads
+    ]
+    return AuditReport(
+        source=collected.source,
+        as_of=as_of,
+        sla_seconds=int(settings.sla.total_seconds()),
+        identities=tuple(sorted(me)),
+        identities_detected=tuple(detected),
+        folders=collected.folders,
+        summary=summarize(
+            results,
+            settings.sla,
+            len(unreadable),
+            len(found.duplicates),
+            len(found.drafts),
+            len(found.after_as_of),
+            len(found.outbound),
+        ),
+        messages=tuple(results),
+        threads=tuple(threads),
+        unreadable=unreadable,
+        problems=collected.problems,
+        owner=owner,
+    )
+
+
+@dataclass(frozen=True)
+class Examined:
+    """What became of each message of an audit, before the figures are summed.
+
+    Every message given to `examine` lands in exactly one of drafts, undated, duplicates,
+    after_as_of, outbound and ranked (a kept copy may carry its duplicates' flags and
+    earliest date): the incremental audit (ledger.py) books each one's share by that.
+    """
+
+    drafts: tuple[Message, ...]
+    undated: tuple[Message, ...]  # no usable date: reported as unreadable
+    duplicates: tuple[Message, ...]  # copies of a message kept in another folder
+    after_as_of: tuple[Message, ...]  # not yet there at `as_of`
+    outbound: tuple[Message, ...]  # my own mail in the Sent folder
+    ranked: tuple[tuple[datetime, str, MessageResult], ...]  # (time, key, result), oldest first
+    threads: tuple[ThreadResult, ...]  # customer threads in report order, no holding replies
+    hints: Mapping[str, tuple[str, ...]]  # language hints of each thread's customer messages
+    owner_names: Counter[str]  # names on my mail that was there at `as_of`
+
+
+def examine(
+    messages: Sequence[Message],
+    roles: Mapping[str, FolderRole],
+    me: frozenset[str],
+    settings: Settings,
+    as_of: datetime,
+) -> Examined:
+    """Statuses, pairs and thread verdicts of `messages`, for the identities `me`."""
+    usable: list[Message] = []
+    drafts: list[Message] = []
+    undated: list[Message] = []
+    for message in messages:
+        if has_flag(message.flags, "\\draft"):
+            drafts.append(message)
+        elif message.arrived_at is None:
+            undated.append(message)
+        else:
+            usable.append(message)
+
+    unique, duplicates = _dedupe(usable, roles)
     # An audit "as of" a past moment sees the mailbox as it was then.
-    present = [m for m in unique if (t := message_time(m, me)) is not None and t <= as_of]
-    after_as_of = len(unique) - len(present)
+    present: list[Message] = []
+    after: list[Message] = []
+    for m in unique:
+        t = message_time(m, me)
+        (present if t is not None and t <= as_of else after).append(m)
 
     sent = frozenset(name for name, role in roles.items() if role is FolderRole.SENT)
     keys = [m.key for m in present]  # a property: computed once
@@ -214,44 +306,38 @@ def _audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditRe
     }
     # Each result with its sort key: (message time, key), oldest first.
     ranked: list[tuple[datetime, str, MessageResult]] = []
-    outbound = 0
+    outbound: list[Message] = []
     for thread in build_threads(present, me, settings.subject_window, not_conversation):
         answered = answers(thread, reasons, me, automated)
         for message, key, when in zip(thread.messages, thread.keys, thread.times, strict=True):
             reason = reasons[key]
             # My own mail in the Sent folder is outgoing, not inbound: counted, not listed.
             if reason is Reason.FROM_ME and message.folder in sent:
-                outbound += 1
+                outbound.append(message)
                 continue
             paired = response_for(message, reason, thread.thread_id, answered.get(key))
             ranked.append((when or as_of, key, message_result(paired, as_of, settings.sla)))
     ranked.sort(key=itemgetter(0, 1))
-    results = [result for _, _, result in ranked]
 
     hints: dict[str, list[str]] = {}
-    for r in results:
+    for _, _, r in ranked:
         if r.status is not Status.NOT_CUSTOMER:
             hints.setdefault(r.thread_id, []).extend(r.message.language_hints)
-    owner = _owner_name(present, me)
-    threads = [
-        with_holding_reply(t, tuple(hints.get(t.thread_id, ())), settings, as_of, owner)
-        for t in thread_results(results, as_of, settings.sla)
-    ]
-    return AuditReport(
-        source=collected.source,
-        as_of=as_of,
-        sla_seconds=int(settings.sla.total_seconds()),
-        identities=tuple(sorted(me)),
-        identities_detected=tuple(detected),
-        folders=collected.folders,
-        summary=summarize(
-            results, settings.sla, len(unreadable), duplicates, drafts, after_as_of, outbound
-        ),
-        messages=tuple(results),
-        threads=tuple(threads),
-        unreadable=tuple(unreadable),
-        problems=collected.problems,
-        owner=owner,
+    names = Counter(
+        m.from_.name
+        for m in present
+        if m.from_ is not None and m.from_.email in me and m.from_.name
+    )
+    return Examined(
+        drafts=tuple(drafts),
+        undated=tuple(undated),
+        duplicates=tuple(duplicates),
+        after_as_of=tuple(after),
+        outbound=tuple(outbound),
+        ranked=tuple(ranked),
+        threads=tuple(thread_results([r for _, _, r in ranked], as_of, settings.sla)),
+        hints={thread: tuple(found) for thread, found in hints.items()},
+        owner_names=names,
     )
 
 

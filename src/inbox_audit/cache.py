@@ -8,7 +8,9 @@ the previous consistent state of that folder.
 
 It also keeps the last audit's snapshot (snapshot.py), stored as the caller gives it and
 dropped in the same transaction as any change to the cached mail, so a snapshot in the file
-always describes the mail beside it.
+always describes the mail beside it; and the audit per message (ledger.py): each copy's
+part and links, the totals, and the copies changed since (`dirty`, written in the same
+transaction as the change), so the ledger plus the dirty copies always cover the mail.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import hashlib
 import marshal
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +65,37 @@ CREATE TABLE IF NOT EXISTS snapshot (
 );
 """
 
+_LEDGER_TABLES = """
+CREATE TABLE IF NOT EXISTS ledger_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    key TEXT NOT NULL,                      -- what it is valid for (settings, folders, code)
+    data BLOB NOT NULL                      -- the totals
+);
+CREATE TABLE IF NOT EXISTS ledger (
+    folder TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    part BLOB NOT NULL,
+    links BLOB NOT NULL,                    -- marshal of the link digests
+    PRIMARY KEY (folder, uid)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS links (
+    link INTEGER NOT NULL,
+    folder TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    PRIMARY KEY (link, folder, uid)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dirty (          -- copies changed since the ledger was written
+    folder TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    PRIMARY KEY (folder, uid)
+) WITHOUT ROWID;
+"""
+
+#: A cached copy: (folder, uid).
+Copy = tuple[str, int]
+# Copies are looked up by `uid IN (...)`: this many at a time stays far below SQLite's limit.
+_BATCH = 500
+
 _TABLES = (
     """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -84,6 +117,7 @@ CREATE TABLE messages (
 ) WITHOUT ROWID;
 """
     + _SNAPSHOT_TABLE
+    + _LEDGER_TABLES
 )
 
 
@@ -165,6 +199,7 @@ class MailCache:
         if not {"meta", "folders", "messages"} <= tables:
             raise CacheUnusable("tables missing")
         db.execute(_SNAPSHOT_TABLE)  # files written before snapshots existed
+        db.executescript(_LEDGER_TABLES)  # ... or before the ledger existed
         meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
         if meta.get("schema_version") != str(SCHEMA_VERSION):
             raise CacheUnusable(
@@ -177,6 +212,7 @@ class MailCache:
                 db.execute("DELETE FROM messages")
                 db.execute("DELETE FROM folders")
                 db.execute("DELETE FROM snapshot")
+                _drop_ledger(db)
                 db.execute("UPDATE meta SET value = ? WHERE key = 'parser'", (parser,))
 
     def close(self) -> None:
@@ -231,7 +267,7 @@ class MailCache:
     def folder_update(self, folder: str) -> Iterator[FolderWriter]:
         """One transaction for one folder: committed when the block ends normally."""
         with self._transaction():
-            writer = FolderWriter(self._db, folder)
+            writer = FolderWriter(self._db, folder, self._ledger_kept())
             yield writer
             writer.flush()
             if writer.changed:
@@ -241,6 +277,8 @@ class MailCache:
         """Drop the folders no longer scanned (deleted, renamed, now skipped)."""
         with self._transaction(), _guarded():
             for name in set(self.folders()) - keep:
+                if self._ledger_kept():
+                    self._db.execute(_DIRTY_FOLDER, (name,))
                 self._db.execute("DELETE FROM messages WHERE folder = ?", (name,))
                 self._db.execute("DELETE FROM folders WHERE name = ?", (name,))
                 self._drop_snapshot()
@@ -249,6 +287,102 @@ class MailCache:
         """Keep the audit of the mail as cached now (replacing any earlier one)."""
         with self._transaction(), _guarded():
             self._db.execute("INSERT OR REPLACE INTO snapshot VALUES (1, ?, ?)", (key, data))
+
+    def _ledger_kept(self) -> bool:
+        with _guarded():
+            return self._db.execute("SELECT 1 FROM ledger_state").fetchone() is not None
+
+    # --- the ledger (ledger.py) ----------------------------------------------------------
+
+    def ledger_state(self, key: str) -> bytes | None:
+        """The stored totals, if they were stored under `key`."""
+        with _guarded():
+            row = self._db.execute("SELECT key, data FROM ledger_state").fetchone()
+        return bytes(row[1]) if row is not None and row[0] == key else None
+
+    def dirty(self) -> list[Copy]:
+        """The copies added, removed or changed since the ledger was written."""
+        with _guarded():
+            return [(f, u) for f, u in self._db.execute("SELECT folder, uid FROM dirty")]
+
+    def ledger_rows(self, copies: Iterable[Copy]) -> dict[Copy, tuple[bytes, tuple[int, ...]]]:
+        """The stored part and links of each of `copies` that has them."""
+        found: dict[Copy, tuple[bytes, tuple[int, ...]]] = {}
+        with _guarded():
+            for folder, uids in _batches(copies):
+                query = (
+                    "SELECT uid, part, links FROM ledger WHERE folder = ? AND uid IN "
+                    f"({','.join('?' * len(uids))})"
+                )
+                for uid, part, links in self._db.execute(query, (folder, *uids)):
+                    found[(folder, uid)] = (bytes(part), marshal.loads(links))
+        return found
+
+    def linked(self, links: Iterable[int]) -> set[Copy]:
+        """The copies whose stored links include any of `links`."""
+        found: set[Copy] = set()
+        items = list(links)
+        with _guarded():
+            for start in range(0, len(items), _BATCH):
+                chunk = items[start : start + _BATCH]
+                query = (
+                    f"SELECT folder, uid FROM links WHERE link IN ({','.join('?' * len(chunk))})"
+                )
+                found.update((f, u) for f, u in self._db.execute(query, chunk))
+        return found
+
+    def items_at(self, copies: Iterable[Copy]) -> dict[Copy, CachedItem]:
+        """The cached messages among `copies` (those no longer cached are left out)."""
+        found: dict[Copy, CachedItem] = {}
+        addresses: dict[tuple[str, str], Address] = {}
+        with _guarded():
+            for folder, uids in _batches(copies):
+                query = (
+                    "SELECT uid, flags, data, unreadable FROM messages WHERE folder = ? AND "
+                    f"uid IN ({','.join('?' * len(uids))})"
+                )
+                for uid, flags, data, unreadable in self._db.execute(query, (folder, *uids)):
+                    tags = _parse_flags(flags)
+                    message = None if data is None else _message(folder, uid, tags, data, addresses)
+                    found[(folder, uid)] = CachedItem(uid, tags, message, unreadable)
+        return found
+
+    def save_ledger(
+        self,
+        key: str,
+        totals: bytes,
+        replaced: Iterable[Copy],
+        rows: Iterable[tuple[Copy, bytes, tuple[int, ...]]],
+        snapshot: tuple[str, bytes] | None = None,
+        *,
+        whole: bool = False,
+    ) -> None:
+        """In one transaction: drop the parts and links of `replaced` copies (every copy when
+        `whole`), store `rows` (copy, part, links) and the totals, forget the dirty copies,
+        and store the `snapshot` (key, data) of the same audit when given."""
+        db = self._db
+        with self._transaction(), _guarded():
+            if whole:
+                _drop_ledger(db)
+            else:
+                old = self.ledger_rows(replaced)
+                db.executemany(
+                    "DELETE FROM links WHERE link = ? AND folder = ? AND uid = ?",
+                    [(link, f, u) for (f, u), (_, links) in old.items() for link in links],
+                )
+                db.executemany("DELETE FROM ledger WHERE folder = ? AND uid = ?", list(old))
+            new_links: list[tuple[int, str, int]] = []
+            parts: list[tuple[str, int, bytes, bytes]] = []
+            for (folder, uid), part, links in rows:
+                parts.append((folder, uid, part, marshal.dumps(links)))
+                new_links.extend((link, folder, uid) for link in links)
+            db.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?)", parts)
+            new_links.sort()  # in key order, the B-tree is appended to rather than split
+            db.executemany("INSERT OR IGNORE INTO links VALUES (?, ?, ?)", new_links)
+            db.execute("DELETE FROM dirty")
+            db.execute("INSERT OR REPLACE INTO ledger_state VALUES (1, ?, ?)", (key, totals))
+            if snapshot is not None:
+                db.execute("INSERT OR REPLACE INTO snapshot VALUES (1, ?, ?)", snapshot)
 
     def _drop_snapshot(self) -> None:
         with _guarded():
@@ -276,20 +410,30 @@ class MailCache:
 class FolderWriter:
     """Changes to one folder inside its transaction."""
 
-    def __init__(self, db: sqlite3.Connection, folder: str) -> None:
+    def __init__(self, db: sqlite3.Connection, folder: str, track: bool) -> None:
         self._db = db
         self._folder = folder
         self.changed = False  # any cached mail added, removed or re-flagged
         self._rows: list[tuple[Any, ...]] = []  # new rows, inserted in batches
+        self._track = track  # a ledger is kept: note every copy changed (see `dirty`)
+
+    def _dirty(self, uids: Iterable[int]) -> None:
+        if self._track:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO dirty VALUES (?, ?)", [(self._folder, u) for u in uids]
+            )
 
     def clear(self) -> None:
         self.changed = True
         with _guarded():
+            if self._track:
+                self._db.execute(_DIRTY_FOLDER, (self._folder,))
             self._db.execute("DELETE FROM messages WHERE folder = ?", (self._folder,))
 
     def remove(self, uids: list[int]) -> None:
         self.changed = self.changed or bool(uids)
         with _guarded():
+            self._dirty(uids)
             self._db.executemany(
                 "DELETE FROM messages WHERE folder = ? AND uid = ?",
                 [(self._folder, u) for u in uids],
@@ -298,6 +442,7 @@ class FolderWriter:
     def set_flags(self, changed: dict[int, frozenset[str]]) -> None:
         self.changed = self.changed or bool(changed)
         with _guarded():
+            self._dirty(changed)
             self._db.executemany(
                 "UPDATE messages SET flags = ? WHERE folder = ? AND uid = ?",
                 [(_flags(f), self._folder, uid) for uid, f in changed.items()],
@@ -313,6 +458,7 @@ class FolderWriter:
         """Insert the rows `add` collected (one statement per message was a third of the
         time a first run spends writing the cache)."""
         with _guarded():
+            self._dirty(row[1] for row in self._rows)
             self._db.executemany(
                 "INSERT OR REPLACE INTO messages VALUES (?, ?, ?, ?, NULL, 0)", self._rows
             )
@@ -322,6 +468,7 @@ class FolderWriter:
         """A message that could not be parsed (for good), or fetched (`retry`: try again)."""
         self.changed = True
         with _guarded():
+            self._dirty([item.uid])
             self._db.execute(
                 "INSERT OR REPLACE INTO messages VALUES (?, ?, ?, NULL, ?, ?)",
                 (self._folder, item.uid, _flags(flags), item.reason, int(retry)),
@@ -339,6 +486,23 @@ class FolderWriter:
                     state.highestmodseq,
                 ),
             )
+
+
+_DIRTY_FOLDER = "INSERT OR IGNORE INTO dirty SELECT folder, uid FROM messages WHERE folder = ?"
+
+
+def _drop_ledger(db: sqlite3.Connection) -> None:
+    for table in ("ledger_state", "ledger", "links", "dirty"):
+        db.execute(f"DELETE FROM {table}")
+
+
+def _batches(copies: Iterable[Copy]) -> Iterator[tuple[str, list[int]]]:
+    by_folder: dict[str, list[int]] = {}
+    for folder, uid in copies:
+        by_folder.setdefault(folder, []).append(uid)
+    for folder, uids in by_folder.items():
+        for start in range(0, len(uids), _BATCH):
+            yield folder, uids[start : start + _BATCH]
 
 
 def set_aside(path: Path) -> Path:

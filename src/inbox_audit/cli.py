@@ -202,14 +202,23 @@ def _report_cached(
             kept = snapshot.loads(data) if data is not None else None
             if kept is not None and snapshot.usable(kept, moment):
                 return snapshot.redate(kept, settings, moment, shown.replies)
-    collected, cache = load_or_rebuild(source, synced, settings, cache, _warn, progress)
-    from inbox_audit.audit import audit
+            # Some mail changed: audit again only the conversations it touches.
+            from inbox_audit import incremental
 
-    report = audit(collected, settings, moment)
+            kept = incremental.update(cache, synced, settings, moment)
+            if kept is not None:
+                return snapshot.redate(kept, settings, moment, shown.replies)
+    collected, cache = load_or_rebuild(source, synced, settings, cache, _warn, progress)
+    from inbox_audit.audit import audit_examined
+
+    report, found = audit_examined(collected, settings, moment)
     if not synced.problems:
         taken = snapshot.take(report, snapshot.horizon(collected.messages, moment))
         try:
             cache.save_snapshot(key, snapshot.dumps(taken))
+            from inbox_audit import incremental
+
+            incremental.rebuild(cache, collected, report, found, settings)
         except CacheUnusable as exc:
             _warn(f"could not save the audit in the cache {cache.path} ({exc})")
     return report

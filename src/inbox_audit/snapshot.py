@@ -45,11 +45,11 @@ KEPT_DAYS = 60
 _WAITING = (Status.PENDING, Status.OVERDUE)
 
 # A ThreadResult without its holding reply, plus the language hints of its customer messages.
-_ThreadRow = tuple[
+ThreadRow = tuple[
     str, str, str, str, str, Status, datetime | None, int | None, bool, int | None, tuple[str, ...]
 ]
 # A customer MessageResult with only what the digest reads of its message.
-_MessageRow = tuple[
+MessageRow = tuple[
     str,  # folder
     int,  # uid
     str | None,  # from_ email (None: no From)
@@ -70,8 +70,8 @@ class Snapshot:
     """A report as of `report.as_of` (without messages or threads) and what re-dating needs."""
 
     report: AuditReport
-    threads: tuple[_ThreadRow, ...]  # waiting or answered late, in the report's order
-    messages: tuple[_MessageRow, ...]  # customer messages of the last KEPT_DAYS, in order
+    threads: tuple[ThreadRow, ...]  # waiting or answered late, in the report's order
+    messages: tuple[MessageRow, ...]  # customer messages of the last KEPT_DAYS, in order
     waiting: tuple[datetime, ...]  # arrival of every waiting customer message, sorted
     # The earliest message left out as "after as_of": re-dated at or past it, it would count.
     horizon: datetime | None
@@ -109,10 +109,24 @@ def take(report: AuditReport, horizon: datetime | None) -> Snapshot:
         if r.status in _WAITING and arrived is not None:
             waiting.append(arrived)
         if arrived is not None and arrived > since:
-            rows.append(_message_row(r))
-    threads = tuple(_thread_row(t, tuple(hints.get(t.thread_id, ()))) for t in kept)
+            rows.append(message_row(r))
+    threads = [thread_row(t, tuple(hints.get(t.thread_id, ()))) for t in kept]
+    return assemble(report, threads, rows, waiting, horizon)
+
+
+def assemble(
+    report: AuditReport,
+    threads: Iterable[ThreadRow],
+    messages: Iterable[MessageRow],
+    waiting: Iterable[datetime],
+    horizon: datetime | None,
+) -> Snapshot:
+    """A snapshot from its parts: `report` (its messages and threads are not kept), the
+    thread_row of every waiting or answered-late thread (any order), the message_row of the
+    customer messages of the last KEPT_DAYS (in the report's order: oldest first), the
+    arrival of every waiting customer message (any order), and the `horizon`."""
     trimmed = dataclasses.replace(report, messages=(), threads=())
-    return Snapshot(trimmed, threads, tuple(rows), tuple(sorted(waiting)), horizon)
+    return Snapshot(trimmed, tuple(threads), tuple(messages), tuple(sorted(waiting)), horizon)
 
 
 def usable(snapshot: Snapshot, as_of: datetime) -> bool:
@@ -165,7 +179,9 @@ def redate(
     )
 
 
-def _thread_row(t: ThreadResult, hints: tuple[str, ...]) -> _ThreadRow:
+def thread_row(t: ThreadResult, hints: tuple[str, ...]) -> ThreadRow:
+    """What re-dating needs of a waiting or answered-late thread; `hints`: the language hints
+    of its customer messages."""
     return (
         t.thread_id,
         t.subject,
@@ -181,7 +197,7 @@ def _thread_row(t: ThreadResult, hints: tuple[str, ...]) -> _ThreadRow:
     )
 
 
-def _thread_result(row: _ThreadRow, as_of: datetime, sla: timedelta) -> ThreadResult:
+def _thread_result(row: ThreadRow, as_of: datetime, sla: timedelta) -> ThreadResult:
     thread_id, subject, email, name, folder, status, since, waited, late, latency, _ = row
     if status in _WAITING and since is not None:
         # metrics._thread: the thread waits since its oldest waiting message, and is overdue
@@ -202,7 +218,8 @@ def _thread_result(row: _ThreadRow, as_of: datetime, sla: timedelta) -> ThreadRe
     )
 
 
-def _message_row(r: MessageResult) -> _MessageRow:
+def message_row(r: MessageResult) -> MessageRow:
+    """What re-dating needs of a customer message of the last KEPT_DAYS."""
     m = r.message
     reply = r.reply
     return (
@@ -221,7 +238,7 @@ def _message_row(r: MessageResult) -> _MessageRow:
     )
 
 
-def _message_result(row: _MessageRow, as_of: datetime, sla: timedelta) -> MessageResult:
+def _message_result(row: MessageRow, as_of: datetime, sla: timedelta) -> MessageResult:
     folder, uid, email, name, subject, date, received, internal, status, thread, reply, flag = row
     message = Message(
         folder=folder,

@@ -211,7 +211,7 @@ def _sync_folder(
             changed = {
                 uid: flags
                 for uid, flags in source.flags(name, since).items()
-                if uid in cached and uid in present and cached[uid] != flags
+                if uid in cached and uid in present and _lasting(cached[uid]) != _lasting(flags)
             }
             writer.set_flags(changed)
         from inbox_audit.headers import UnparsableMessage, parse_message  # only for new mail
@@ -251,3 +251,12 @@ def _sync_folder(
         )
     # In UID order, as the cache gives them.
     return tuple(sorted(read, key=lambda item: item.uid)) if whole else None
+
+
+def _lasting(flags: frozenset[str]) -> frozenset[str]:
+    """The flags less \\Recent: a session flag (RFC 3501 §2.3.2) that the first session to
+    see a message gets, and that vanishes when any client selects the folder. Its going is
+    no change to the mail (and without CONDSTORE it would mark a whole folder changed)."""
+    if not any(flag.lower() == "\\recent" for flag in flags):
+        return flags
+    return frozenset(flag for flag in flags if flag.lower() != "\\recent")
