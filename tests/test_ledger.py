@@ -59,6 +59,13 @@ class Mirror:
             writer.add(message)
         return message
 
+    def copy(self, message: Message, folder: str) -> None:
+        self.add(message, folder)
+
+    def move(self, message: Message, folder: str) -> None:
+        self.add(message, folder)
+        self.remove(message)
+
     def remove(self, message: Message) -> None:
         del self.mail[(message.folder, message.uid)]
         with self.cache.folder_update(message.folder) as writer:
@@ -177,8 +184,8 @@ def _changes(mirror: Mirror, rng: random.Random, as_of: datetime) -> list[Callab
         lambda: mirror.remove(pick(sent)),  # a reply deleted: its customer waits again
         lambda: mirror.flag(pick(inbox), "\\Answered"),
         lambda: mirror.flag(pick(sent), "\\Draft"),  # now a draft: answers nobody
-        lambda: mirror.add(pick(inbox), archive),  # copied: a duplicate
-        lambda: (mirror.add(m := pick(inbox), archive), mirror.remove(m)),  # moved
+        lambda: mirror.copy(pick(inbox), archive),  # copied: a duplicate
+        lambda: mirror.move(pick(inbox), archive),
     ]
 
 
