@@ -259,7 +259,11 @@ class MailCache:
             rows = self._db.execute(
                 "SELECT uid, flags FROM messages WHERE folder = ? AND retry = 0", (folder,)
             ).fetchall()
-        return {uid: _parse_flags(flags) for uid, flags in rows}
+            shared: dict[str, frozenset[str]] = {}  # a folder has a handful of flag sets
+            return {
+                uid: shared.get(flags) or shared.setdefault(flags, _parse_flags(flags))
+                for uid, flags in rows
+            }
 
     # --- writing -------------------------------------------------------------------------
 

@@ -218,7 +218,8 @@ def _report_cached(
             cache.save_snapshot(key, snapshot.dumps(taken))
             from inbox_audit import incremental
 
-            incremental.rebuild(cache, collected, report, found, settings)
+            if incremental.stale(cache, collected.folders, settings, moment):
+                incremental.rebuild(cache, collected, report, found, settings)
         except CacheUnusable as exc:
             _warn(f"could not save the audit in the cache {cache.path} ({exc})")
     return report

@@ -98,6 +98,14 @@ def update(
     return taken
 
 
+def stale(cache: MailCache, folders: Sequence[Folder], settings: Settings, as_of: datetime) -> bool:
+    """Whether the ledger needs a `rebuild` after a full audit as of `as_of`: there is none
+    for these settings and folders, mail changed since, or it cannot serve this moment."""
+    data = cache.ledger_state(key(folders, settings))
+    totals = _loads(data, Totals) if data is not None else None
+    return totals is None or bool(cache.dirty()) or not ledger.current(totals, as_of)
+
+
 def rebuild(
     cache: MailCache,
     collected: Collected,
