@@ -98,7 +98,7 @@ class Part(NamedTuple):
     latency: int | None = None
     by_flag: bool = False
     arrived: datetime | None = None  # a waiting customer message's arrival
-    row: tuple[datetime, str, MessageRow] | None = None  # (time, key, row): last KEPT_DAYS
+    row: tuple[datetime, str, MessageRow] | None = None  # (arrival, key, row): last KEPT_DAYS
     unreadable: Unreadable | None = None
 
 
@@ -148,7 +148,7 @@ def book(
         copy = (m.folder, m.uid)
         parts[copy] = Part("outbound", *common[copy], owner_name=_my_name(m, me))
     since = as_of - timedelta(days=KEPT_DAYS)
-    for when, key, r in found.ranked:
+    for _, key, r in found.ranked:
         m = r.message
         copy = (m.folder, m.uid)
         arrived = m.arrived_at
@@ -162,7 +162,7 @@ def book(
             latency=None if r.reply is None else r.reply.latency_seconds,
             by_flag=r.answered_by_flag,
             arrived=arrived if r.status in _WAITING else None,
-            row=(when, key, message_row(r))
+            row=(arrived, key, message_row(r))
             if customer and arrived is not None and arrived > since
             else None,
         )
@@ -270,7 +270,7 @@ def apply(
         owner_names=+names,
         latencies=_replaced(totals.latencies, latencies_out, latencies_in),
         waiting=_replaced(totals.waiting, waiting_out, waiting_in),
-        rows={copy: row for copy, row in rows.items() if _arrival(row[2]) > since},
+        rows={copy: row for copy, row in rows.items() if row[0] > since},
         unreadable=unreadable,
         threads=kept_threads,
         horizon=horizon,
@@ -322,14 +322,6 @@ def _replaced(values: tuple[_T, ...], out: Counter[_T], added: list[_T]) -> tupl
     kept.extend(added)
     kept.sort()  # timsort: two sorted runs are merged in one pass
     return tuple(kept)
-
-
-def _arrival(row: MessageRow) -> datetime:
-    # message_row keeps date, received_at and internal_date: Message.arrived_at's order.
-    date, received, internal = row[5], row[6], row[7]
-    arrived = internal or received or date
-    assert arrived is not None  # only dated messages are booked rows
-    return arrived
 
 
 def identities_hold(totals: Totals) -> bool:
@@ -392,7 +384,7 @@ def snapshot(
         owner=owner_name(totals.owner_names),
     )
     since = as_of - timedelta(days=KEPT_DAYS)
-    rows = sorted(row for row in totals.rows.values() if _arrival(row[2]) > since)
+    rows = sorted(row for row in totals.rows.values() if row[0] > since)
     return assemble(
         report,
         totals.threads.values(),
