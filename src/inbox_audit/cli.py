@@ -128,8 +128,11 @@ def parse_as_of(text: str | None, zone: tzinfo) -> datetime:
 @contextmanager
 def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
     """A progress bar on stderr when it is a terminal; nothing otherwise."""
+    if not enabled:  # before making a console: --quiet runs do without rich
+        yield None
+        return
     console = _stderr()
-    if not enabled or not console.is_terminal:
+    if not console.is_terminal:
         yield None
         return
     from rich.progress import (
@@ -167,12 +170,11 @@ def _report(
     auditing every message again, unless the output lists every message (`shown`): then
     only what the outputs show is built (an Outline).
     """
-    from inbox_audit.audit import audit, collect
-
     target, settings = run.target, run.settings
     options = _connect_options(run)
     with _progress(show_progress) as progress:
         if isinstance(target, LocalTarget):
+            from inbox_audit.audit import audit, collect
             from inbox_audit.local_source import LocalSource
 
             with LocalSource.open(target.path) as local:
@@ -181,6 +183,8 @@ def _report(
         with ImapSource.connect(target, options) as source:
             cache = _open_cache(cache_path) if cache_path is not None else None
             if cache is None:
+                from inbox_audit.audit import audit, collect
+
                 return audit(
                     collect(source, target.display(), settings, progress), settings, moment
                 )
