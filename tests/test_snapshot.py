@@ -3,8 +3,9 @@ the same mail gives at that moment (the nightly run's shortcut, snapshot.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,7 @@ from inbox_audit.cache import code_digest
 from inbox_audit.digest import build_email, build_plain_summary, period_figures
 from inbox_audit.local_source import LocalSource
 from inbox_audit.model import AuditReport, Folder, FolderRole, Status
-from inbox_audit.render import MAX_LISTED, render_markdown, render_table
+from inbox_audit.render import MAX_LISTED, Listing, listing, render_markdown, render_table
 from inbox_audit.settings import Settings
 from tests.builders import at, make_message
 from tests.mailgen import generate, write_maildir
@@ -36,37 +37,61 @@ LATER = (
 )
 
 
-def rendered(report: AuditReport, settings: Settings, replies: int | None) -> dict[str, object]:
+def rendered(
+    report: AuditReport,
+    settings: Settings,
+    replies: int | None,
+    outline: snapshot.Outline | None = None,
+) -> dict[str, object]:
     """The outputs a snapshot re-dated with `replies` holding replies serves, as text (the
-    email's parts without Date/ID)."""
+    email's parts without Date/ID); from `outline` when given (`report` is its report)."""
+    listed = None if outline is None else outline.listing
+    rows = None if outline is None else outline.arrivals
     outputs: dict[str, object] = {
-        "summary": build_plain_summary(report, PARIS),
-        "table": table(report, settings, show_replies=False),
-        "figures": period_figures(report, PARIS),
+        "summary": build_plain_summary(report, PARIS, listed=listed, rows=rows),
+        "table": table(report, settings, show_replies=False, listed=listed),
+        "figures": period_figures(report, PARIS, rows),
         "summary figures": report.summary,
         "exit": report.summary.overdue > 0,
     }
     if replies is None or replies >= MAX_LISTED:
-        mail = build_email(report, to="owner@example.com", sender="audit@example.com", tz=PARIS)
+        mail = build_email(
+            report,
+            to="owner@example.com",
+            sender="audit@example.com",
+            tz=PARIS,
+            listed=listed,
+            rows=rows,
+        )
         outputs["email subject"] = mail["Subject"]
         outputs["email parts"] = [
             part.get_content() for part in mail.walk() if not part.is_multipart()
         ]
-        outputs["table with replies"] = table(report, settings, show_replies=True)
+        outputs["table with replies"] = table(report, settings, show_replies=True, listed=listed)
     if replies is None:
-        outputs["markdown"] = render_markdown(report, tz=PARIS)
+        outputs["markdown"] = render_markdown(report, tz=PARIS, listed=listed)
         # All of a full report's threads are in JSON only; the other outputs show these.
-        outputs["threads"] = [
-            t
-            for t in report.threads
-            if t.status in (Status.PENDING, Status.OVERDUE) or t.answered_late
-        ]
+        shown = listing(report) if listed is None else listed
+        outputs["waiting"] = shown.waiting
+        outputs["late"] = shown.late
     return outputs
 
 
-def table(report: AuditReport, settings: Settings, show_replies: bool) -> str:
+def outlined(
+    taken: snapshot.Snapshot, settings: Settings, moment: datetime, replies: int | None
+) -> dict[str, object]:
+    """`rendered` from the outline the CLI asks for: MAX_LISTED threads of each kind, all
+    for Markdown (`replies` None)."""
+    limit = None if replies is None else MAX_LISTED
+    shown = snapshot.outline(taken, settings, moment, replies, limit)
+    return rendered(shown.report, settings, replies, shown)
+
+
+def table(
+    report: AuditReport, settings: Settings, show_replies: bool, listed: Listing | None = None
+) -> str:
     console = Console(file=io.StringIO(), width=120, highlight=False, color_system=None)
-    console.print(render_table(report, show_replies=show_replies, tz=settings.tz))
+    console.print(render_table(report, show_replies=show_replies, tz=settings.tz, listed=listed))
     return console.file.getvalue()  # type: ignore[attr-defined,no-any-return]
 
 
@@ -113,6 +138,15 @@ def test_redated_snapshot_renders_as_a_full_audit(
             redated = snapshot.redate(taken, settings, moment, replies)
             expected = rendered(full, settings, replies)
             assert rendered(redated, settings, replies) == expected, (later, replies)
+            assert outlined(taken, settings, moment, replies) == expected, (later, replies)
+        whole = listing(full)
+        for limit in (0, 1, 2, 5, 17):
+            head = snapshot.outline(taken, settings, moment, None, limit).listing
+            assert head.waiting == whole.waiting[:limit]
+            assert [t.thread_id for t in head.late] == [t.thread_id for t in whole.late[:limit]]
+            assert dataclasses.replace(head, waiting=(), late=()) == dataclasses.replace(
+                whole, waiting=(), late=()
+            )
         statuses |= {t.status for t in full.threads}
     # The moments chosen do exercise waiting threads (pending ones need the longer SLAs).
     assert Status.OVERDUE in statuses
@@ -195,3 +229,81 @@ def test_long_lists_stop_at_the_most_urgent_threads() -> None:
     assert "client0@example.org" in summary
     assert f"client{MAX_LISTED + 6}@example.org" not in summary
     assert "… and 7 more" in summary
+
+
+def crowded() -> tuple[Collected, datetime]:
+    """More waiting and answered-late threads than are listed, with ties: three customers
+    wrote within each second, and every late answer took exactly 30 h."""
+    me = "shop@example.com"
+    messages = []
+    for n in range(90):
+        who = f"Client {n} <client{n}@example.org>"
+        group, place = divmod(n, 3)
+        # 150 h to 199 h: past the SLA or not at the moments re-dated to, some crossing it.
+        hours = 150 + group * 1.7 + place * 0.3 / 3600
+        if n < 60:
+            first = make_message(from_=who, subject=f"Commande {n}", hours=10 + n * 0.01)
+            reply = make_message(
+                from_=me,
+                to=(who,),
+                subject=f"Re: Commande {n}",
+                hours=40 + n * 0.01,
+                in_reply_to=(first.message_id or "",),
+                folder="Sent",
+            )
+            messages += [first, reply]
+            if n < 30:  # writes again in the same thread: waiting and answered late
+                messages.append(
+                    make_message(
+                        from_=who,
+                        subject=f"Re: Commande {n}",
+                        hours=hours,
+                        in_reply_to=(reply.message_id or "",),
+                    )
+                )
+                continue
+        messages.append(make_message(from_=who, subject=f"Question {n}", hours=hours))
+    folders = (Folder("INBOX", FolderRole.INBOX, True), Folder("Sent", FolderRole.SENT, True))
+    return Collected("t", folders, tuple(messages), ()), at(200)
+
+
+def test_an_outline_lists_the_most_urgent_threads_as_a_full_audit_does() -> None:
+    collected, as_of = crowded()
+    settings = Settings(me=("shop@example.com",), tz=PARIS)
+    first = audit(collected, settings, as_of)
+    assert sum(t.answered_late for t in first.threads) == 60
+    assert sum(t.status is not Status.ANSWERED for t in first.threads) == 90
+    taken = snapshot.take(first, snapshot.horizon(collected.messages, as_of))
+    # Fractions of a second: waits that differ by less than one are counted the same.
+    for later in (
+        timedelta(0),
+        timedelta(seconds=0.4),
+        timedelta(hours=5, seconds=0.9),
+        timedelta(hours=23, minutes=59, seconds=59.5),
+        timedelta(days=2, hours=7, seconds=0.1),
+    ):
+        moment = as_of + later
+        full = audit(collected, settings, moment)
+        for replies in (None, 0, MAX_LISTED):
+            expected = rendered(full, settings, replies)
+            assert outlined(taken, settings, moment, replies) == expected, (later, replies)
+
+
+def test_re_dating_counts_waits_in_absolute_time_across_a_clock_change() -> None:
+    """On the night summer time starts, 24 h before 12:00 on the wall clock is 25 h ago: a
+    message that has waited 23.5 h is not overdue yet, whatever the zone of `as_of`."""
+    folders = (Folder("INBOX", FolderRole.INBOX, True),)
+    arrived = datetime(2026, 3, 28, 10, 30, tzinfo=UTC)
+    message = dataclasses.replace(
+        make_message(subject="Devis"), internal_date=arrived, date=arrived
+    )
+    collected = Collected("t", folders, (message,), ())
+    settings = Settings(tz=PARIS)
+    moment = datetime(2026, 3, 29, 12, 0, tzinfo=PARIS)  # 23.5 h after it arrived
+    taken = snapshot.take(audit(collected, settings, moment - timedelta(hours=1)), None)
+    full = audit(collected, settings, moment)
+    assert (full.summary.pending, full.summary.overdue) == (1, 0)
+    assert rendered(snapshot.redate(taken, settings, moment), settings, None) == rendered(
+        full, settings, None
+    )
+    assert outlined(taken, settings, moment, 0) == rendered(full, settings, 0)

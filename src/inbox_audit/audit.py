@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import gc
 from collections import Counter
-from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
@@ -14,6 +12,7 @@ from operator import itemgetter
 from inbox_audit.classify import classify
 from inbox_audit.errors import FolderNotFound
 from inbox_audit.folders import assign_roles
+from inbox_audit.gcpause import no_gc_pauses
 from inbox_audit.headers import UnparsableMessage, parse_message
 from inbox_audit.holding import holding_reply
 from inbox_audit.metrics import message_result, summarize, thread_results
@@ -53,22 +52,6 @@ class Collected:
     messages: tuple[Message, ...]
     unreadable: tuple[Unreadable, ...]
     problems: tuple[str, ...] = ()
-
-
-@contextmanager
-def no_gc_pauses() -> Iterator[None]:
-    """Pause the cyclic garbage collector while 100,000s of acyclic objects are built.
-
-    Each generation-2 pass re-scans every Message already held: at 100k messages that was
-    a fifth of the parse time. Nothing built here forms cycles; the collector resumes after.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def collect(

@@ -5,26 +5,18 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
-import getpass
 import os
 import re
-import shutil
 import sys
-import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, tzinfo
-from email.message import EmailMessage
-from email.utils import getaddresses
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn, assert_never
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Annotated, NoReturn, assert_never
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from inbox_audit import __version__
 from inbox_audit.cache import CacheUnusable, MailCache, code_digest, default_cache_path
@@ -49,9 +41,17 @@ from inbox_audit.render import render_markdown, render_table, write_csv, write_j
 from inbox_audit.settings import Settings, parse_duration
 from inbox_audit.source import ConnectOptions, ImapTarget, LocalTarget, parse_source
 
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+    from rich.console import Console
+
+    from inbox_audit.snapshot import Outline
+
 # Modules only some runs need are imported where they are used: the nightly run that finds
 # nothing new must start fast (issue #3: 0.5 s in all), and the audit core, the local-store
-# reader, the email builder, the progress bar and the scheduler each cost tens of ms to import.
+# reader, the email package, rich (the table, the progress bar, anything printed on stderr)
+# and the scheduler each cost tens of ms to import.
 
 EXIT_CODES = (
     "Exit codes: 0 nothing overdue, 1 overdue messages found, 2 usage error, "
@@ -90,8 +90,17 @@ class Language(StrEnum):
 
 
 def _stderr() -> Console:
+    from rich.console import Console
+
     # soft_wrap: an error stays one line however narrow the terminal (cron mails, log greps).
     return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def escape(text: str) -> str:
+    """rich.markup.escape, imported once something is printed: a quiet run prints nothing."""
+    from rich.markup import escape as escape_markup
+
+    return escape_markup(text)
 
 
 def _fail(error: InboxAuditError) -> NoReturn:
@@ -119,8 +128,11 @@ def parse_as_of(text: str | None, zone: tzinfo) -> datetime:
 @contextmanager
 def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
     """A progress bar on stderr when it is a terminal; nothing otherwise."""
+    if not enabled:  # before making a console: --quiet runs do without rich
+        yield None
+        return
     console = _stderr()
-    if not enabled or not console.is_terminal:
+    if not console.is_terminal:
         yield None
         return
     from rich.progress import (
@@ -150,19 +162,19 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]
 
 def _report(
     run: RunConfig, moment: datetime, show_progress: bool, no_cache: bool, shown: Shown
-) -> AuditReport:
+) -> AuditReport | Outline:
     """Read the source and audit it as of `moment`.
 
     Over IMAP the mailbox is read through the cache unless `no_cache`. When the cache shows
     the mailbox unchanged since the last audit, that audit's snapshot is re-dated instead of
-    auditing every message again, unless the output lists every message (`shown`).
+    auditing every message again, unless the output lists every message (`shown`): then
+    only what the outputs show is built (an Outline).
     """
-    from inbox_audit.audit import audit, collect
-
     target, settings = run.target, run.settings
     options = _connect_options(run)
     with _progress(show_progress) as progress:
         if isinstance(target, LocalTarget):
+            from inbox_audit.audit import audit, collect
             from inbox_audit.local_source import LocalSource
 
             with LocalSource.open(target.path) as local:
@@ -171,6 +183,8 @@ def _report(
         with ImapSource.connect(target, options) as source:
             cache = _open_cache(cache_path) if cache_path is not None else None
             if cache is None:
+                from inbox_audit.audit import audit, collect
+
                 return audit(
                     collect(source, target.display(), settings, progress), settings, moment
                 )
@@ -190,7 +204,7 @@ def _report_cached(
     moment: datetime,
     shown: Shown,
     progress: Callable[[str, int, int], None] | None,
-) -> AuditReport:
+) -> AuditReport | Outline:
     from inbox_audit import snapshot
     from inbox_audit.sync import load_or_rebuild, sync
 
@@ -201,13 +215,13 @@ def _report_cached(
             data = cache.snapshot(key)
             kept = snapshot.loads(data) if data is not None else None
             if kept is not None and snapshot.usable(kept, moment):
-                return snapshot.redate(kept, settings, moment, shown.replies)
+                return snapshot.outline(kept, settings, moment, shown.replies, shown.threads)
             # Some mail changed: audit again only the conversations it touches.
             from inbox_audit import incremental
 
             kept = incremental.update(cache, synced, settings, moment)
             if kept is not None:
-                return snapshot.redate(kept, settings, moment, shown.replies)
+                return snapshot.outline(kept, settings, moment, shown.replies, shown.threads)
     collected, cache = load_or_rebuild(source, synced, settings, cache, _warn, progress)
     from inbox_audit.audit import audit_examined
 
@@ -231,6 +245,7 @@ class Shown:
 
     every_message: bool  # JSON and CSV list every message and thread: no snapshot has them
     replies: int | None  # holding replies of the first N waiting threads (None: all)
+    threads: int | None  # threads listed of each kind, waiting and answered late (None: all)
 
 
 def _shown(fmt: OutputFormat | None, show_replies: bool, emailed: bool) -> Shown:
@@ -242,7 +257,8 @@ def _shown(fmt: OutputFormat | None, show_replies: bool, emailed: bool) -> Shown
         replies = MAX_LISTED  # those of the threads listed
     else:
         replies = 0  # the summary, a table without --show-replies
-    return Shown(fmt in (OutputFormat.JSON, OutputFormat.CSV), replies)
+    threads = None if replies is None else MAX_LISTED  # the table, summary and email list these
+    return Shown(fmt in (OutputFormat.JSON, OutputFormat.CSV), replies, threads)
 
 
 def _cache_path(run: RunConfig) -> Path | None:
@@ -266,26 +282,37 @@ def _open_cache(path: Path) -> MailCache | None:
         return None
 
 
-def _render(report: AuditReport, fmt: OutputFormat, show_replies: bool, zone: tzinfo) -> None:
+def _render(
+    report: AuditReport,
+    outline: Outline | None,
+    fmt: OutputFormat,
+    show_replies: bool,
+    zone: tzinfo,
+) -> None:
+    """Print `report`; `outline`: what it shows of its threads and messages when it holds none
+    itself (a re-dated snapshot)."""
+    listed = None if outline is None else outline.listing
     if fmt is OutputFormat.TABLE:
+        from rich.console import Console
+
         console = Console(highlight=False)
         if not console.is_terminal:
             # Piped or run by cron: no terminal width to fit, so use a readable one.
             console = Console(highlight=False, width=120)
-        console.print(render_table(report, show_replies=show_replies, tz=zone))
+        console.print(render_table(report, show_replies=show_replies, tz=zone, listed=listed))
         return
     # JSON and CSV are written as they are produced: at 100,000 messages the whole text
     # would take 150 MB more.
-    if fmt is OutputFormat.JSON:
-        write_json(report, sys.stdout)
-    elif fmt is OutputFormat.CSV:
-        write_csv(report, sys.stdout)
+    if fmt is OutputFormat.JSON or fmt is OutputFormat.CSV:
+        assert outline is None, "JSON and CSV list every message: never from a snapshot"
+        (write_json if fmt is OutputFormat.JSON else write_csv)(report, sys.stdout)
     elif fmt is OutputFormat.MARKDOWN:
-        sys.stdout.write(render_markdown(report, tz=zone))
+        sys.stdout.write(render_markdown(report, tz=zone, listed=listed))
     elif fmt is OutputFormat.SUMMARY:
         from inbox_audit.digest import build_plain_summary
 
-        sys.stdout.write(build_plain_summary(report, zone))
+        rows = None if outline is None else outline.arrivals
+        sys.stdout.write(build_plain_summary(report, zone, listed=listed, rows=rows))
     else:
         assert_never(fmt)
     sys.stdout.flush()
@@ -293,7 +320,11 @@ def _render(report: AuditReport, fmt: OutputFormat, show_replies: bool, zone: tz
 
 def _prompt() -> Prompt | None:
     """A hidden prompt when someone is at the keyboard; None under cron."""
-    return getpass.getpass if sys.stdin.isatty() else None
+    if not sys.stdin.isatty():
+        return None
+    import getpass
+
+    return getpass.getpass
 
 
 def _connect_options(run: RunConfig) -> ConnectOptions:
@@ -337,6 +368,8 @@ def _sender(run: RunConfig, report: AuditReport | None) -> str:
     for candidate in candidates:
         if "@" in candidate and not any(c in candidate for c in "\r\n,"):
             return candidate
+    from email.utils import getaddresses
+
     return getaddresses([run.notify.email_to])[0][1]
 
 
@@ -622,11 +655,13 @@ def _run(
     try:
         fmt = output_format or (None if run.notify else OutputFormat.TABLE)
         shown = _shown(fmt, show_replies, emailed=run.notify is not None and smtp is not None)
-        report = _report(run, moment, not quiet, no_cache, shown)
+        result = _report(run, moment, not quiet, no_cache, shown)
     except InboxAuditError as error:
         _fail_and_notify(error, run, smtp)
+    outline = None if isinstance(result, AuditReport) else result
+    report = result if isinstance(result, AuditReport) else result.report
     if fmt is not None:
-        _render(report, fmt, show_replies, run.zone)
+        _render(report, outline, fmt, show_replies, run.zone)
     if report.unreadable and not quiet:
         _stderr().print(
             f"inbox-audit: {len(report.unreadable)} message(s) could not be read and were "
@@ -643,7 +678,12 @@ def _run(
 
     try:
         message = build_email(
-            report, to=run.notify.email_to, sender=_sender(run, report), tz=run.zone
+            report,
+            to=run.notify.email_to,
+            sender=_sender(run, report),
+            tz=run.zone,
+            listed=None if outline is None else outline.listing,
+            rows=None if outline is None else outline.arrivals,
         )
     except InboxAuditError as error:
         _fail(error)
@@ -770,6 +810,9 @@ def init_command(
     """Write a first config file: asks for the server and user, tests the login, detects
     the Sent folder and your addresses, proposes a 24 h SLA. The file is private (0600) and
     holds no password."""
+    import tomllib
+    from urllib.parse import quote
+
     path = (config_path or default_config_path()).expanduser()
     try:
         if path.exists() and not typer.confirm(f"{path} exists. Replace it?", default=False):
@@ -845,6 +888,8 @@ def _executable() -> str:
     beside = Path(sys.executable).parent / "inbox-audit"
     if beside.exists():
         return str(beside)
+    import shutil
+
     return shutil.which("inbox-audit") or "inbox-audit"
 
 

@@ -21,15 +21,12 @@ as flags are usage errors (exit 2).
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
-from email.utils import getaddresses
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -184,6 +181,8 @@ def load_config(
         raise ConfigError(f"config file {where} is a directory") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {where}: {exc.strerror}") from None
+    import tomllib  # here: a run without a config file does without it
+
     try:
         text = data.decode("utf-8")
         document = tomllib.loads(text)
@@ -291,6 +290,8 @@ def _where_else(key: str, context: str) -> str:
 
 
 def _did_you_mean(word: str, choices: Mapping[str, object] | list[str]) -> str:
+    import difflib  # only a mistake needs it
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     if not close:
         # "sla_hours" is too far from "sla" for difflib, but plainly meant it.
@@ -638,6 +639,8 @@ def _check_addresses(value: str, what: str, *, single: bool) -> None:
     """Same rules as digest's headers, checked before the audit runs rather than after."""
     if any(ch in value for ch in "\r\n\0"):
         raise UsageError(f"invalid {what} address: it contains a line break")
+    from email.utils import getaddresses  # the email package: only runs that send mail
+
     pairs = getaddresses([value])
     if not pairs or any("@" not in a for _, a in pairs) or (single and len(pairs) != 1):
         expected = "one address" if single else "addresses separated by commas"

@@ -17,21 +17,26 @@ Safety rules, because everything shown comes from strangers' mail:
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, getaddresses, make_msgid
-from urllib.parse import quote
+from operator import itemgetter
+from typing import TYPE_CHECKING
 
 from inbox_audit.errors import ConfigError
 from inbox_audit.holding import clean_text
 from inbox_audit.metrics import percentile, within_sla_ratio
 from inbox_audit.model import AuditReport, HoldingReply, Status, ThreadResult
-from inbox_audit.render import MAX_LISTED, format_duration, local_time
+from inbox_audit.render import MAX_LISTED, Listing, format_duration, listing, local_time
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+# The email package is imported by the functions that build messages: the nightly summary
+# builds none, and the package takes tens of milliseconds to load.
 
 #: The periods the figures cover, in days, each compared with the period of equal length before.
 PERIOD_DAYS: tuple[int, ...] = (1, 7, 28)
@@ -93,35 +98,53 @@ def _span(days: int) -> str:
     return "24 h" if days == 1 else f"{days} days"
 
 
-def _figures(report: AuditReport, start: datetime, end: datetime) -> Figures:
-    results = [
-        r
+#: A customer message as the figures read it: when it arrived, its status (answered, pending or
+#: overdue) and its reply's latency in seconds (None: no reply found).
+Arrival = tuple[datetime, Status, int | None]
+
+
+def arrivals(report: AuditReport) -> list[Arrival]:
+    """The report's customer messages that have an arrival time, in order of arrival."""
+    rows: list[Arrival] = [
+        (arrived, r.status, None if r.reply is None else r.reply.latency_seconds)
         for r in report.messages
-        if r.status is not Status.NOT_CUSTOMER
-        and (arrived := r.message.arrived_at) is not None
-        and start < arrived <= end
+        if r.status is not Status.NOT_CUSTOMER and (arrived := r.message.arrived_at) is not None
     ]
-    latencies = [float(r.reply.latency_seconds) for r in results if r.reply is not None]
+    rows.sort(key=itemgetter(0))
+    return rows
+
+
+def _figures(rows: Sequence[Arrival], sla_seconds: int, start: datetime, end: datetime) -> Figures:
+    # `rows` are in order of arrival: those of (start, end] are one slice.
+    first = bisect.bisect_right(rows, start, key=itemgetter(0))
+    results = rows[first : bisect.bisect_right(rows, end, lo=first, key=itemgetter(0))]
+    latencies = [float(latency) for _, _, latency in results if latency is not None]
     # Answered exactly at the SLA is late, as in metrics.summarize.
-    late = sum(1 for latency in latencies if latency >= report.sla_seconds)
-    overdue = sum(1 for r in results if r.status is Status.OVERDUE)
+    late = sum(1 for latency in latencies if latency >= sla_seconds)
+    statuses = [status for _, status, _ in results]
     return Figures(
         start=start,
         end=end,
         received=len(results),
-        answered=sum(1 for r in results if r.status is Status.ANSWERED),
+        answered=statuses.count(Status.ANSWERED),
         median_response_seconds=percentile(latencies, 0.5),
-        within_sla_ratio=within_sla_ratio(len(latencies), late, overdue),
-        still_waiting=sum(1 for r in results if r.status in _WAITING),
+        within_sla_ratio=within_sla_ratio(len(latencies), late, statuses.count(Status.OVERDUE)),
+        still_waiting=statuses.count(Status.PENDING) + statuses.count(Status.OVERDUE),
     )
 
 
-def period_figures(report: AuditReport, tz: tzinfo) -> list[PeriodFigures]:
+def period_figures(
+    report: AuditReport, tz: tzinfo, rows: Sequence[Arrival] | None = None
+) -> list[PeriodFigures]:
     """Figures for the last 1, 7 and 28 days before `report.as_of`, each with the period before.
 
     Days are counted on the owner's wall clock in `tz`, so "the last 7 days" of a nightly run
-    at 07:00 starts at 07:00 a week ago even across a daylight-saving change.
+    at 07:00 starts at 07:00 a week ago even across a daylight-saving change. `rows`: the
+    report's `arrivals` when it holds no messages itself (a re-dated snapshot), at least
+    those of the last 56 days.
     """
+    if rows is None:
+        rows = arrivals(report)
     end = report.as_of.astimezone(tz)
     figures = []
     for days in PERIOD_DAYS:
@@ -131,8 +154,8 @@ def period_figures(report: AuditReport, tz: tzinfo) -> list[PeriodFigures]:
         figures.append(
             PeriodFigures(
                 days=days,
-                current=_figures(report, middle, end.astimezone(UTC)),
-                previous=_figures(report, start, middle),
+                current=_figures(rows, report.sla_seconds, middle, end.astimezone(UTC)),
+                previous=_figures(rows, report.sla_seconds, start, middle),
             )
         )
     return figures
@@ -172,37 +195,33 @@ def _plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-def _waiting(report: AuditReport) -> list[ThreadResult]:
-    # report.threads is already worst first, longest wait first (metrics.thread_results).
-    return [t for t in report.threads if t.status in _WAITING]
-
-
-def headline(report: AuditReport, tz: tzinfo) -> str:
+def headline(report: AuditReport, tz: tzinfo, listed: Listing | None = None) -> str:
     """One sentence that says it all; the email's subject. Built from counts and dates only.
 
     "3 customers have waited more than 24 h — the oldest since Monday (2 more waiting)",
     "2 customers are waiting (none overdue yet)", "No customer is waiting more than 24 h".
+    `listed`: the report's threads when it holds none itself (a re-dated snapshot).
     """
+    listed = listed or listing(report)
     sla = sla_text(report.sla_seconds)
-    overdue = [t for t in report.threads if t.status is Status.OVERDUE]
-    pending = [t for t in report.threads if t.status is Status.PENDING]
+    overdue = listed.overdue_count
+    pending = listed.waiting_count - overdue
     if overdue:
         text = (
             f"1 customer has waited more than {sla}"
-            if len(overdue) == 1
-            else f"{len(overdue)} customers have waited more than {sla}"
+            if overdue == 1
+            else f"{overdue} customers have waited more than {sla}"
         )
-        dates = [t.waiting_since for t in overdue if t.waiting_since is not None]
-        if dates:
-            since = _since(min(dates), report.as_of, tz)
-            text += f" — since {since}" if len(overdue) == 1 else f" — the oldest since {since}"
+        if listed.oldest_overdue is not None:
+            since = _since(listed.oldest_overdue, report.as_of, tz)
+            text += f" — since {since}" if overdue == 1 else f" — the oldest since {since}"
         if pending:
-            text += f" ({len(pending)} more waiting)"
+            text += f" ({pending} more waiting)"
         return text
     if pending:
-        if len(pending) == 1:
+        if pending == 1:
             return "1 customer is waiting (not overdue yet)"
-        return f"{len(pending)} customers are waiting (none overdue yet)"
+        return f"{pending} customers are waiting (none overdue yet)"
     return f"No customer is waiting more than {sla}"
 
 
@@ -241,6 +260,8 @@ def mailto_link(to: str, subject: str, body: str) -> str:
     become %20 (never "+", which mail clients keep as a plus), line breaks %0D%0A (§5), and
     "&", "?", "#" or "%" in a subject cannot start another field.
     """
+    from urllib.parse import quote
+
     address = to if _PLAIN_ADDRESS.fullmatch(to) else ""
     lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     query = "subject={}&body={}".format(
@@ -277,11 +298,6 @@ def _text_thread(number: int, thread: ThreadResult, report: AuditReport, tz: tzi
             f"   Send it in one click: <{_reply_link(reply)}>",
         ]
     return [*lines, ""]
-
-
-def _late(report: AuditReport) -> list[ThreadResult]:
-    late = [t for t in report.threads if t.answered_late]
-    return sorted(late, key=lambda t: -(t.max_latency_seconds or 0))
 
 
 def _late_line(thread: ThreadResult) -> str:
@@ -342,23 +358,27 @@ def _more(count: int) -> str:
 
 
 def _text_body(
-    report: AuditReport, tz: tzinfo, problems: Sequence[str], figures: list[PeriodFigures]
+    report: AuditReport,
+    tz: tzinfo,
+    problems: Sequence[str],
+    figures: list[PeriodFigures],
+    listed: Listing,
 ) -> str:
     sla = sla_text(report.sla_seconds)
-    lines = [headline(report, tz), "", _as_of_line(report, tz), ""]
-    waiting = _waiting(report)
+    lines = [headline(report, tz, listed), "", _as_of_line(report, tz), ""]
+    waiting = listed.waiting_count
     if waiting:
-        lines += [f"WAITING FOR AN ANSWER ({len(waiting)})", ""]
-        for number, thread in enumerate(waiting[:MAX_LISTED], 1):
+        lines += [f"WAITING FOR AN ANSWER ({waiting})", ""]
+        for number, thread in enumerate(listed.waiting[:MAX_LISTED], 1):
             lines += _text_thread(number, thread, report, tz)
-        if len(waiting) > MAX_LISTED:
-            lines += [_more(len(waiting) - MAX_LISTED), ""]
-    late = _late(report)
+        if waiting > MAX_LISTED:
+            lines += [_more(waiting - MAX_LISTED), ""]
+    late = listed.late_count
     if late:
-        lines += [f"ANSWERED LATE ({len(late)})", ""]
-        lines += [f"- {_late_line(t)}" for t in late[:MAX_LISTED]]
-        if len(late) > MAX_LISTED:
-            lines.append(_more(len(late) - MAX_LISTED))
+        lines += [f"ANSWERED LATE ({late})", ""]
+        lines += [f"- {_late_line(t)}" for t in listed.late[:MAX_LISTED]]
+        if late > MAX_LISTED:
+            lines.append(_more(late - MAX_LISTED))
         lines.append("")
     lines += ["RESPONSE TIMES", ""]
     for period in figures:
@@ -372,14 +392,24 @@ def _text_body(
     return "\n".join(lines) + "\n"
 
 
-def build_plain_summary(report: AuditReport, tz: tzinfo) -> str:
+def build_plain_summary(
+    report: AuditReport,
+    tz: tzinfo,
+    *,
+    listed: Listing | None = None,
+    rows: Sequence[Arrival] | None = None,
+) -> str:
     """A compact text summary for stdout (cron mails it through MAILTO): headline, one line per
     waiting conversation (the MAX_LISTED most urgent, as in the email), one line of figures
-    per period."""
+    per period.
+
+    `listed` and `rows`: the report's threads and `arrivals` when it holds none itself (a
+    re-dated snapshot).
+    """
+    listed = listed or listing(report)
     sla = sla_text(report.sla_seconds)
-    lines = [headline(report, tz)]
-    waiting = _waiting(report)
-    for thread in waiting[:MAX_LISTED]:
+    lines = [headline(report, tz, listed)]
+    for thread in listed.waiting[:MAX_LISTED]:
         waited = (
             format_duration(thread.waiting_seconds) if thread.waiting_seconds is not None else "—"
         )
@@ -387,9 +417,9 @@ def build_plain_summary(report: AuditReport, tz: tzinfo) -> str:
             f"{thread.status.value:<8} {waited:>9}  {_who(thread)} — "
             f"{_subject(thread.subject)} [{clean_text(thread.folder)}]"
         )
-    if len(waiting) > MAX_LISTED:
-        lines.append(_more(len(waiting) - MAX_LISTED))
-    for period in period_figures(report, tz):
+    if listed.waiting_count > MAX_LISTED:
+        lines.append(_more(listed.waiting_count - MAX_LISTED))
+    for period in period_figures(report, tz, rows):
         lines.append(f"{period.label.capitalize()}: {_figures_sentence(period.current, sla)}.")
     return "\n".join(lines) + "\n"
 
@@ -565,31 +595,35 @@ def _html_figures(figures: list[PeriodFigures], sla: str) -> str:
 
 
 def _html_body(
-    report: AuditReport, tz: tzinfo, problems: Sequence[str], figures: list[PeriodFigures]
+    report: AuditReport,
+    tz: tzinfo,
+    problems: Sequence[str],
+    figures: list[PeriodFigures],
+    listed: Listing,
 ) -> str:
     sla = sla_text(report.sla_seconds)
-    overdue = any(t.status is Status.OVERDUE for t in report.threads)
-    colour = _RED if overdue else (_AMBER if _waiting(report) else _GREEN)
+    title = headline(report, tz, listed)
+    colour = _RED if listed.overdue_count else (_AMBER if listed.waiting_count else _GREEN)
     rows = [
         f'<tr><td style="{_FONT}padding:20px 24px 4px 24px;font-size:20px;line-height:26px;'
-        f'font-weight:bold;color:{colour};">{html.escape(headline(report, tz))}</td></tr>',
+        f'font-weight:bold;color:{colour};">{html.escape(title)}</td></tr>',
         _row(
             f'<span style="color:{_MUTED};font-size:13px;">'
             f"{html.escape(_as_of_line(report, tz))}</span>"
         ),
     ]
-    waiting = _waiting(report)
+    waiting = listed.waiting_count
     if waiting:
-        rows.append(_heading(f"Waiting for an answer ({len(waiting)})"))
-        rows += [_html_thread(t, report, tz) for t in waiting[:MAX_LISTED]]
-        if len(waiting) > MAX_LISTED:
-            rows.append(_row(html.escape(_more(len(waiting) - MAX_LISTED))))
-    late = _late(report)
+        rows.append(_heading(f"Waiting for an answer ({waiting})"))
+        rows += [_html_thread(t, report, tz) for t in listed.waiting[:MAX_LISTED]]
+        if waiting > MAX_LISTED:
+            rows.append(_row(html.escape(_more(waiting - MAX_LISTED))))
+    late = listed.late_count
     if late:
-        rows.append(_heading(f"Answered late ({len(late)})"))
-        items = "".join(f"<li>{html.escape(_late_line(t))}</li>" for t in late[:MAX_LISTED])
-        if len(late) > MAX_LISTED:
-            items += f"<li>{html.escape(_more(len(late) - MAX_LISTED))}</li>"
+        rows.append(_heading(f"Answered late ({late})"))
+        items = "".join(f"<li>{html.escape(_late_line(t))}</li>" for t in listed.late[:MAX_LISTED])
+        if late > MAX_LISTED:
+            items += f"<li>{html.escape(_more(late - MAX_LISTED))}</li>"
         rows.append(_row(f'<ul style="margin:0;padding-left:20px;">{items}</ul>'))
     rows.append(_heading("Response times"))
     rows.append(_html_figures(figures, sla))
@@ -607,7 +641,7 @@ def _html_body(
             "16px 24px 20px 24px",
         )
     )
-    return _page(headline(report, tz), "".join(rows))
+    return _page(title, "".join(rows))
 
 
 def _page(title: str, rows: str) -> str:
@@ -632,6 +666,8 @@ def _page(title: str, rows: str) -> str:
 
 def _check_addresses(value: str, what: str, *, single: bool) -> list[str]:
     """The owner's configured To/From: one line, each entry an address with an '@'."""
+    from email.utils import getaddresses
+
     if any(ch in value for ch in "\r\n\0"):
         raise ConfigError(f"invalid {what} address: it contains a line break")
     pairs = getaddresses([value])
@@ -643,6 +679,10 @@ def _check_addresses(value: str, what: str, *, single: bool) -> list[str]:
 
 
 def _new_message(*, subject: str, to: str, sender: str, date: datetime) -> EmailMessage:
+    from email.message import EmailMessage
+    from email.policy import SMTP
+    from email.utils import format_datetime, make_msgid
+
     _check_addresses(to, "recipient", single=False)
     (address,) = _check_addresses(sender, "sender", single=True)
     domain = address.rpartition("@")[2].strip().strip(">")
@@ -675,24 +715,29 @@ def build_email(
     sender: str,
     tz: tzinfo,
     problems: Sequence[str] = (),
+    listed: Listing | None = None,
+    rows: Sequence[Arrival] | None = None,
 ) -> EmailMessage:
     """The owner's summary: one multipart/alternative message, text and HTML, UTF-8.
 
     Subject "inbox-audit: <headline>"; dated `report.as_of` in `tz`. `to` and `sender` come
     from the owner's configuration (ConfigError when they are not addresses); `problems` are
-    lines about what could not be audited (a folder that could not be opened...).
+    lines about what could not be audited (a folder that could not be opened...). `listed`
+    and `rows`: the report's threads and `arrivals` when it holds none itself (a re-dated
+    snapshot).
     """
-    figures = period_figures(report, tz)
+    listed = listed or listing(report)
+    figures = period_figures(report, tz, rows)
     message = _new_message(
-        subject=f"inbox-audit: {headline(report, tz)}",
+        subject=f"inbox-audit: {headline(report, tz, listed)}",
         to=to,
         sender=sender,
         date=report.as_of.astimezone(tz),
     )
     return _with_parts(
         message,
-        _text_body(report, tz, problems, figures),
-        _html_body(report, tz, problems, figures),
+        _text_body(report, tz, problems, figures, listed),
+        _html_body(report, tz, problems, figures, listed),
     )
 
 

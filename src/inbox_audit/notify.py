@@ -7,16 +7,21 @@ one-line message that never holds the password.
 from __future__ import annotations
 
 import os
-import smtplib
 import socket
 import ssl
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from inbox_audit.errors import ConfigError, ExitCode, InboxAuditError, UsageError
+
+if TYPE_CHECKING:
+    import smtplib
+    from email.message import EmailMessage
+
+# smtplib is imported by send_email: the configuration is parsed by every run, mail sent by few.
 
 #: Where the CLI is meant to read the SMTP password from (never the URL, never argv).
 SMTP_PASSWORD_ENV = "INBOX_AUDIT_SMTP_PASSWORD"
@@ -126,6 +131,8 @@ def send_email(
     a login (when `target.user` is set) happens only over TLS unless `allow_plaintext_login`.
     Plain SMTP without login is allowed: a local relay on port 25.
     """
+    import smtplib
+
     where = f"{target.host}:{target.port}"
     if target.user and not target.password:
         raise ConfigError(

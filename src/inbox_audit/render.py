@@ -18,14 +18,9 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Any, TextIO, TypeVar
-
-from rich import box
-from rich.console import Group, RenderableType
-from rich.rule import Rule
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from inbox_audit.holding import clean_text
 from inbox_audit.model import (
@@ -36,6 +31,11 @@ from inbox_audit.model import (
     Status,
     ThreadResult,
 )
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from rich.table import Table
+    from rich.text import Text
 
 #: Bumped when a key of the JSON output changes meaning or disappears (adding keys is not).
 JSON_SCHEMA_VERSION = 1
@@ -61,6 +61,46 @@ def _waiting(report: AuditReport) -> list[ThreadResult]:
 def _answered_late(report: AuditReport) -> list[ThreadResult]:
     late = [t for t in report.threads if t.answered_late]
     return sorted(late, key=lambda t: -(t.max_latency_seconds or 0))
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The threads the formats for people (table, Markdown, summary, email) list, and the
+    counts they give.
+
+    `listing` gives all of a report's. A snapshot re-dated for the nightly run lists only the
+    first of each kind (snapshot.outline), which is all the table, summary and email show:
+    its counts are still whole.
+    """
+
+    waiting: tuple[ThreadResult, ...]  # overdue, then pending, each longest wait first
+    waiting_count: int
+    overdue_count: int
+    oldest_overdue: datetime | None  # the earliest waiting_since of an overdue thread
+    late: tuple[ThreadResult, ...]  # answered late, longest response first
+    late_count: int
+
+    @property
+    def whole(self) -> bool:
+        """Whether every thread counted is listed."""
+        return len(self.waiting) == self.waiting_count and len(self.late) == self.late_count
+
+
+def listing(report: AuditReport) -> Listing:
+    """Every waiting and answered-late thread of `report`, in the order they are shown."""
+    waiting = _waiting(report)
+    overdue = [t for t in waiting if t.status is Status.OVERDUE]
+    late = _answered_late(report)
+    return Listing(
+        waiting=tuple(waiting),
+        waiting_count=len(waiting),
+        overdue_count=len(overdue),
+        oldest_overdue=min(
+            (t.waiting_since for t in overdue if t.waiting_since is not None), default=None
+        ),
+        late=tuple(late),
+        late_count=len(late),
+    )
 
 
 def format_duration(seconds: float) -> str:
@@ -420,14 +460,14 @@ def _identities_line(report: AuditReport, escape: Callable[[str], str] = clean_t
     return "Your addresses: " + ", ".join(shown) + "."
 
 
-def _headline(report: AuditReport) -> str:
-    waiting = _waiting(report)
-    overdue = sum(t.status is Status.OVERDUE for t in waiting)
-    if not waiting:
+def waiting_headline(report: AuditReport, listed: Listing) -> str:
+    """'12 conversations waiting for an answer, 3 overdue (no answer within 1 d).'"""
+    count = listed.waiting_count
+    if not count:
         return "Nobody is waiting for an answer."
-    people = f"{len(waiting)} conversation{'s' if len(waiting) != 1 else ''} waiting for an answer"
+    people = f"{count} conversation{'s' if count != 1 else ''} waiting for an answer"
     sla = format_duration(report.sla_seconds)
-    return f"{people}, {overdue} overdue (no answer within {sla})."
+    return f"{people}, {listed.overdue_count} overdue (no answer within {sla})."
 
 
 # --- Markdown -------------------------------------------------------------------------------
@@ -457,20 +497,27 @@ def _fence(body: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def render_markdown(report: AuditReport, *, tz: tzinfo = UTC) -> str:
-    """A report to paste into notes or an issue; local times in `tz` (UTC by default)."""
+def render_markdown(report: AuditReport, *, tz: tzinfo = UTC, listed: Listing | None = None) -> str:
+    """A report to paste into notes or an issue; local times in `tz` (UTC by default).
+
+    `listed`: the report's threads when it holds none itself (a re-dated snapshot): they
+    must all be there, as Markdown lists every one.
+    """
+    listed = listed or listing(report)
+    if not listed.whole:
+        raise ValueError("Markdown lists every thread: a partial listing would hide some")
     zone = report.as_of.astimezone(tz).tzname() or ""
     lines = [
         "# Inbox audit",
         "",
-        f"**{_headline(report)}**",
+        f"**{waiting_headline(report, listed)}**",
         "",
         f"As of {local_time(report.as_of, tz, report.as_of)} {zone} · "
         f"source {md_escape(report.source)} · "
         f"answer within {format_duration(report.sla_seconds)}",
         "",
     ]
-    waiting = _waiting(report)
+    waiting = listed.waiting
     if waiting:
         lines += ["## Waiting for an answer", ""]
         lines += _md_table(
@@ -488,7 +535,7 @@ def render_markdown(report: AuditReport, *, tz: tzinfo = UTC) -> str:
             ),
         )
         lines.append("")
-    late = _answered_late(report)
+    late = listed.late
     if late:
         lines += ["## Answered late", ""]
         lines += _md_table(
@@ -537,10 +584,15 @@ def render_markdown(report: AuditReport, *, tz: tzinfo = UTC) -> str:
 
 # --- Rich table -----------------------------------------------------------------------------
 
+# rich is imported by the functions that use it, not with this module: the nightly summary
+# needs this module's wording but no table, and rich takes tens of milliseconds to load.
+
 _STATUS_STYLE = {Status.OVERDUE: "bold red", Status.PENDING: "yellow"}
 
 
 def _who_text(address: Address) -> Text:
+    from rich.text import Text
+
     name = clean_text(address.name)
     text = Text(name + "\n" if name else "")
     text.append(address.email, style="dim" if name else "")
@@ -548,6 +600,10 @@ def _who_text(address: Address) -> Text:
 
 
 def _waiting_table(threads: Sequence[ThreadResult], tz: tzinfo, as_of: datetime) -> Table:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(
         title="Waiting for an answer", title_justify="left", box=box.SIMPLE_HEAD, expand=False
     )
@@ -570,6 +626,10 @@ def _waiting_table(threads: Sequence[ThreadResult], tz: tzinfo, as_of: datetime)
 
 
 def _late_table(threads: Sequence[ThreadResult]) -> Table:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title="Answered late", title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("Who")
     table.add_column("Subject", ratio=1)
@@ -592,6 +652,10 @@ def _reply_block(
 ) -> RenderableType:
     """A holding reply between two rules rather than in a boxed Panel: lines copied from the
     terminal carry no border characters or indentation, ready to paste into a mail."""
+    from rich.console import Group
+    from rich.rule import Rule
+    from rich.text import Text
+
     title = Text(f"Holding reply to {_who(thread.correspondent)}", style="bold")
     promise = f"answer promised by {local_time(reply.promised_by, tz, as_of)}"
     return Group(
@@ -605,28 +669,39 @@ def _reply_block(
 
 
 def _more_rows(count: int) -> list[RenderableType]:
+    from rich.text import Text
+
     if count <= MAX_LISTED:
         return []
     more = count - MAX_LISTED
     return [Text(f"… and {more} more (--format markdown or json lists them all)"), Text("")]
 
 
-def render_table(report: AuditReport, *, show_replies: bool, tz: tzinfo) -> RenderableType:
-    """The terminal report: who is waiting, who was answered late, the figures, the replies."""
+def render_table(
+    report: AuditReport, *, show_replies: bool, tz: tzinfo, listed: Listing | None = None
+) -> RenderableType:
+    """The terminal report: who is waiting, who was answered late, the figures, the replies.
+
+    `listed`: the report's threads when it holds none itself (a re-dated snapshot).
+    """
+    from rich.console import Group
+    from rich.text import Text
+
+    listed = listed or listing(report)
     as_of = local_time(report.as_of, tz, report.as_of)
     parts: list[RenderableType] = [
         Text(f"Inbox audit of {clean_text(report.source)}, as of {as_of}"),
-        Text(_headline(report), style="bold"),
+        Text(waiting_headline(report, listed), style="bold"),
         Text(""),
     ]
-    waiting = _waiting(report)
+    waiting = listed.waiting
     if waiting:
         parts.append(_waiting_table(waiting[:MAX_LISTED], tz, report.as_of))
-        parts += _more_rows(len(waiting))
-    late = _answered_late(report)
+        parts += _more_rows(listed.waiting_count)
+    late = listed.late
     if late:
         parts.append(_late_table(late[:MAX_LISTED]))
-        parts += _more_rows(len(late))
+        parts += _more_rows(listed.late_count)
     parts.append(Text(summary_line(report)))
     parts.append(Text(_identities_line(report), style="dim"))
     if show_replies:

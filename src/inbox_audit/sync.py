@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from inbox_audit.cache import CachedItem, CacheUnusable, MailCache
 from inbox_audit.errors import FolderNotFound
 from inbox_audit.folders import assign_roles
+from inbox_audit.gcpause import no_gc_pauses
 from inbox_audit.model import Folder, FolderStatus, Message, Unreadable
 from inbox_audit.settings import Settings
 from inbox_audit.source import IncrementalSource, Progress
@@ -111,15 +112,13 @@ def _sync_guarded(
     warn: Warn,
     progress: Progress | None,
 ) -> Synced:
-    from inbox_audit.audit import no_gc_pauses
-
     with no_gc_pauses():
         return _sync(source, display, settings, cache, warn, progress)
 
 
 def load(cache: MailCache, synced: Synced) -> Collected:
     """Every cached message of the scanned folders, as `audit.collect` would have read them."""
-    from inbox_audit.audit import Collected, no_gc_pauses
+    from inbox_audit.audit import Collected
 
     messages: list[Message] = []
     unreadable: list[Unreadable] = []
