@@ -4,9 +4,10 @@ that changed since: only the conversations they touch are audited again."""
 from __future__ import annotations
 
 import dataclasses
+import marshal
 import pickle
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from inbox_audit import ledger, snapshot
@@ -138,18 +139,62 @@ def _failed(items: dict[Copy, CachedItem]) -> dict[Copy, Part]:
 
 
 def _part_bytes(part: Part) -> bytes:
-    # As a plain tuple, the enum by its value: a third of the bytes and time of the named
-    # tuple's own pickle (a full audit stores 100,000 of them).
-    status = None if part.status is None else part.status.value
-    return pickle.dumps((*part[:6], status, *part[7:]), protocol=pickle.HIGHEST_PROTOCOL)
+    # marshal, with moments as microseconds since the epoch and the enum by its value: a
+    # fifth of the time and half the bytes of a pickle (a full audit stores 100,000 parts).
+    # Only a customer message's snapshot row, whose shape is snapshot.py's, is pickled.
+    unreadable = part.unreadable
+    return marshal.dumps(
+        (
+            part.kind,
+            part.sent_from,
+            part.addressed,
+            _microseconds(part.later),
+            part.owner_name,
+            part.thread_id,
+            None if part.status is None else part.status.value,
+            part.latency,
+            part.by_flag,
+            _microseconds(part.arrived),
+            None if part.row is None else pickle.dumps(part.row, pickle.HIGHEST_PROTOCOL),
+            None if unreadable is None else (unreadable.folder, unreadable.uid, unreadable.reason),
+        )
+    )
 
 
 def _part(data: bytes) -> Part | None:
-    value = _loads(data, tuple)
-    if value is None or len(value) != len(Part._fields):
+    """What `_part_bytes` stored, or None when the bytes are not that."""
+    try:
+        fields = marshal.loads(data)
+        (kind, sent_from, addressed, later, name, thread, status, latency, flag, arrived, row,
+         unreadable) = fields  # fmt: skip
+        return Part(
+            kind,
+            sent_from,
+            addressed,
+            _moment(later),
+            name,
+            thread,
+            None if status is None else Status(status),
+            latency,
+            flag,
+            _moment(arrived),
+            None if row is None else pickle.loads(row),
+            None if unreadable is None else Unreadable(*unreadable),
+        )
+    except Exception:  # foreign bytes: the caller audits everything instead
         return None
-    status = value[6]
-    return Part._make((*value[:6], None if status is None else Status(status), *value[7:]))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _microseconds(moment: datetime | None) -> int | None:
+    return None if moment is None else (moment - _EPOCH) // _MICROSECOND
+
+
+def _moment(microseconds: int | None) -> datetime | None:
+    return None if microseconds is None else _EPOCH + timedelta(microseconds=microseconds)
 
 
 def _dumps(value: object) -> bytes:
