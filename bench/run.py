@@ -9,8 +9,9 @@ then times, each the best of --repeat runs:
   --quiet`, output to /dev/null), wall time and its peak RSS;
 - the same audit through a loopback proxy adding --rtt-ms of round trip (bench/latency.py);
 - the nightly run through the cache (`--format summary`, what cron mails): the first run,
-  which builds the cache, then incremental runs with no new mail and after 100 new messages
-  in INBOX; each incremental report is checked identical to a cold audit's of the same mail;
+  which builds the cache, then incremental runs with no new mail, after 100 new messages in
+  INBOX and after 1,000 more (half from new customers, half follow-ups in existing
+  conversations); each incremental report is checked identical to a cold audit's;
 - with --breakdown (the default), where the cold audit's time goes: interpreter start and
   imports, connect + fetch, parse, the audit core, JSON rendering, each timed in-process.
 Dovecot's own caches are warmed by one untimed floor run first, so both sides read the same
@@ -75,6 +76,7 @@ class Row:
     first_cached: Run | None = None  # the run that builds the cache
     incremental_0: Run | None = None  # cache up to date, no new mail
     incremental_100: Run | None = None  # 100 new messages in INBOX since the last run
+    incremental_1000: Run | None = None  # then 1,000 more
     identical: bool | None = None  # every incremental report equal to the cold one
     breakdown: dict[str, float] = dataclasses.field(default_factory=dict)
 
@@ -205,17 +207,19 @@ def _measure(
     row.first_cached = nightly("first cached run")
     row.incremental_0 = _best_run(args.repeat, lambda: nightly("incremental, 0 new"))
 
-    def after_new_mail() -> Run:
-        _add_new_mail(server, user, box.owner[0], box.as_of, 100)
-        return nightly("incremental, 100 new")
+    def after_new_mail(count: int) -> Run:
+        _add_new_mail(server, user, box, count)
+        return nightly(f"incremental, {count} new")
 
-    row.incremental_100 = _best_run(args.repeat, after_new_mail)
+    row.incremental_100 = _best_run(args.repeat, lambda: after_new_mail(100))
+    row.incremental_1000 = _best_run(args.repeat, lambda: after_new_mail(1000))
     different = [what for what, incremental, cold in reports if incremental != cold]
     row.identical = not different
     print(
         f"  cache      {row.first_cached.seconds:6.2f} s to build, incremental "
         f"{row.incremental_0.seconds:.2f} s (0 new), "
-        f"{row.incremental_100.seconds:.2f} s (100 new); "
+        f"{row.incremental_100.seconds:.2f} s (100 new), "
+        f"{row.incremental_1000.seconds:.2f} s (1,000 new); "
         + (
             f"all {len(reports)} reports identical to cold audits"
             if row.identical
@@ -244,22 +248,40 @@ def _load(server: DovecotServer, box: generate.Mailbox, name: str) -> MailUser:
 
 
 _new_mail = 0
+_HEADER = re.compile(rb"^(Message-ID|From|Subject):[ \t]*(.*)$", re.IGNORECASE | re.MULTILINE)
 
 
-def _add_new_mail(
-    server: DovecotServer, user: MailUser, owner: str, as_of: datetime, count: int
-) -> None:
-    """`count` new customer messages in INBOX, arrived an hour before as_of (untimed)."""
+def _add_new_mail(server: DovecotServer, user: MailUser, box: generate.Mailbox, count: int) -> None:
+    """`count` new messages in INBOX, arrived within the hour before as_of (untimed): half
+    from new customers, half follow-ups of earlier INBOX messages (In-Reply-To their
+    Message-ID, same sender and subject), which join existing conversations."""
     global _new_mail
+    earlier = [m for m in box.messages if m.folder == "INBOX"][::97]
     items = []
-    for _ in range(count):
+    for k in range(count):
         _new_mail += 1
         n = _new_mail
-        when = as_of - timedelta(hours=1, seconds=n)
-        head = (
-            f"From: New Customer {n} <new{n}@customer.example>\r\n"
-            f"To: {owner}\r\nSubject: Question {n}\r\n"
-            f"Date: {when.strftime('%a, %d %b %Y %H:%M:%S %z')}\r\n"
+        when = box.as_of - timedelta(minutes=59, seconds=n % 3000)
+        date = when.strftime("%a, %d %b %Y %H:%M:%S %z")
+        fields = {
+            "From": f"New Customer {n} <new{n}@customer.example>",
+            "Subject": f"Question {n}",
+        }
+        if k % 2:
+            found = {
+                name.lower(): value.strip()
+                for name, value in _HEADER.findall(earlier[n % len(earlier)].data.split(
+                    b"\r\n\r\n", 1)[0])
+            }  # fmt: skip
+            if {b"message-id", b"from", b"subject"} <= found.keys():
+                fields = {
+                    "From": found[b"from"].decode("ascii", "replace"),
+                    "Subject": "Re: " + found[b"subject"].decode("ascii", "replace"),
+                    "In-Reply-To": found[b"message-id"].decode("ascii", "replace"),
+                }
+        head = "".join(f"{name}: {value}\r\n" for name, value in fields.items())
+        head += (
+            f"To: {box.owner[0]}\r\nDate: {date}\r\n"
             f"Message-ID: <bench-new-{n}@customer.example>\r\n\r\nHello?\r\n"
         )
         items.append(Appended(head.encode(), (), when))
@@ -407,6 +429,7 @@ def table(rows: Sequence[Row], rtt_ms: float) -> str:
         "nightly: 1st cached",
         "incr. 0 new",
         "incr. 100 new",
+        "incr. 1000 new",
         "same as cold",
     )
     lines = [header]
@@ -424,6 +447,7 @@ def table(rows: Sequence[Row], rtt_ms: float) -> str:
                 _seconds(row.first_cached),
                 _seconds(row.incremental_0),
                 _seconds(row.incremental_100),
+                _seconds(row.incremental_1000),
                 "n/a" if row.identical is None else "yes" if row.identical else "NO",
             )
         )
