@@ -16,7 +16,7 @@ import pytest
 
 from inbox_audit import incremental, snapshot
 from inbox_audit.audit import Collected, audit_examined
-from inbox_audit.model import Folder, FolderRole, Message, Unreadable
+from inbox_audit.model import Folder, FolderRole, Message, Status, Unreadable
 from inbox_audit.settings import Settings
 from inbox_audit.sync import Synced
 from tests.builders import make_message
@@ -572,3 +572,34 @@ def test_random_changes_on_colliding_conversations(tmp_path: Path, seed: int) ->
         moment[0] += timedelta(hours=rng.choice((0, 1, 3, 13)))
         served += check(box, moment[0], served=None) is not None
     assert served >= 20
+
+
+def test_a_thread_waits_since_its_earliest_arrival_whatever_the_message_order(
+    tmp_path: Path,
+) -> None:
+    """A contact form relayed from my own address is ordered by its Date, which may be well
+    before its arrival; the customer's follow-up arrived earlier. The thread is overdue
+    through the follow-up: re-dating (the nightly path) must say so too, and name it after
+    the customer who has waited longest."""
+    form = dataclasses.replace(
+        msg(NOW - timedelta(hours=50), from_=SHOP, to=(ME,), reply_to=("jean@client.org",),
+            subject="Devis", message_id="form@x"),
+        internal_date=NOW - timedelta(hours=10),
+    )  # fmt: skip
+    follow_up = msg(NOW - timedelta(hours=30), from_="Jean <jean@client.org>",
+                    subject="Re: Devis", message_id="c@x", references=("form@x",))  # fmt: skip
+    mirror = start(tmp_path, [*filler(10), form], as_of=NOW - timedelta(hours=5))
+    mirror.add(follow_up)
+    check(mirror, NOW)
+    full, _ = audit_examined(mirror.collected(), SETTINGS, NOW)
+    waiting = [t for t in full.threads if t.waiting_since is not None]
+    assert [(t.status, t.waiting_since) for t in waiting] == [
+        (Status.OVERDUE, NOW - timedelta(hours=30))
+    ]
+    taken = snapshot.take(full, snapshot.horizon(mirror.collected().messages, NOW))
+    for later in (NOW, NOW + timedelta(hours=1)):
+        redated = snapshot.redate(taken, SETTINGS, later)
+        expected, _ = audit_examined(mirror.collected(), SETTINGS, later)
+        kept = [t for t in expected.threads if t.waiting_since is not None or t.answered_late]
+        assert redated.threads == tuple(kept)
+        assert redated.summary == expected.summary
