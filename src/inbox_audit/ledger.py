@@ -25,7 +25,7 @@ import zlib
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple, TypeVar
 
 from inbox_audit.audit import Examined, copy_key, dated, identities_from, owner_name
@@ -199,14 +199,21 @@ class Totals:
     rows: dict[Copy, tuple[datetime, str, MessageRow]]
     unreadable: dict[Copy, tuple[int, Unreadable]]
     threads: dict[str, ThreadRow]
-    horizon: datetime | None  # the earliest message time after as_of, if any
+    # Each copy's earliest time after as_of, sorted: a deleted message may have been the
+    # earliest, and the snapshot's horizon is then the next one (or none).
+    laters: tuple[datetime, ...]
+
+    @property
+    def horizon(self) -> datetime | None:
+        """The earliest message time after as_of, if any."""
+        return self.laters[0] if self.laters else None
 
 
 def empty(as_of: datetime, me: frozenset[str], detected: Sequence[str]) -> Totals:
     """Totals of no message, for identities `me` (`detected` of them found in Sent)."""
     return Totals(
         as_of, me, tuple(detected), Counter(), Counter(), Counter(), Counter(), (), (), {}, {},
-        {}, None,
+        {}, (),
     )  # fmt: skip
 
 
@@ -233,19 +240,22 @@ def apply(
     kept_threads = dict(totals.threads)
     latencies_out: Counter[int] = Counter()
     waiting_out: Counter[datetime] = Counter()
+    laters_out: Counter[datetime] = Counter()
     for copy, part in removed:
         _count(part, counts, sent, addressed, names, -1)
         if part.latency is not None:
             latencies_out[part.latency] += 1
         if part.arrived is not None:
             waiting_out[part.arrived] += 1
+        if part.later is not None:
+            laters_out[part.later] += 1
         if part.thread_id is not None:
             kept_threads.pop(part.thread_id, None)
         rows.pop(copy, None)
         unreadable.pop(copy, None)
     latencies_in: list[int] = []
     waiting_in: list[datetime] = []
-    horizon = totals.horizon
+    laters_in: list[datetime] = []
     for copy, part in added:
         _count(part, counts, sent, addressed, names, 1)
         if part.latency is not None:
@@ -257,8 +267,8 @@ def apply(
         if part.unreadable is not None:
             kind = _FAILED if part.kind == "failed" else _UNDATED
             unreadable[copy] = (kind, part.unreadable)
-        if part.later is not None and (horizon is None or part.later < horizon):
-            horizon = part.later
+        if part.later is not None:
+            laters_in.append(part.later)
     kept_threads.update(threads)
     since = as_of - timedelta(days=KEPT_DAYS)
     return dataclasses.replace(
@@ -273,7 +283,9 @@ def apply(
         rows={copy: row for copy, row in rows.items() if row[0] > since},
         unreadable=unreadable,
         threads=kept_threads,
-        horizon=horizon,
+        # A part's `later` holds at `as_of`: its message has no time in between, as `as_of`
+        # is before the horizon (see `current`).
+        laters=_replaced(totals.laters, laters_out, laters_in),
     )
 
 
@@ -332,7 +344,13 @@ def identities_hold(totals: Totals) -> bool:
 def current(totals: Totals, as_of: datetime) -> bool:
     """Whether the parts still hold at `as_of`: not earlier than they were booked, and no
     message has come to be before the audit moment since."""
-    return totals.as_of <= as_of and (totals.horizon is None or as_of < totals.horizon)
+    # In absolute time: two moments in one zone compare on the wall clock, which the hour
+    # repeated when summer time ends puts out of order.
+    # The kept days too: 60 days before on the wall clock goes back in that hour.
+    kept = timedelta(days=KEPT_DAYS)
+    earlier = totals.as_of.astimezone(UTC) <= as_of.astimezone(UTC)
+    kept_earlier = (totals.as_of - kept).astimezone(UTC) <= (as_of - kept).astimezone(UTC)
+    return earlier and kept_earlier and (totals.horizon is None or as_of < totals.horizon)
 
 
 def snapshot(
@@ -347,7 +365,9 @@ def snapshot(
     latencies = totals.latencies
     counts = totals.counts
     late = len(latencies) - bisect.bisect_left(latencies, sla.total_seconds())
-    overdue = bisect.bisect_right(totals.waiting, as_of - sla)
+    # metrics.overdue: absolute time (`as_of - sla` in a zone with summer time is wall-clock
+    # arithmetic, an hour off across a change; see snapshot.outline).
+    overdue = bisect.bisect_right(totals.waiting, as_of.astimezone(UTC) - sla)
     order = {folder.name: index for index, folder in enumerate(folders)}
     unreadable = sorted(
         totals.unreadable.items(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from inbox_audit.model import (
     Address,
@@ -127,13 +127,22 @@ def thread_order(thread: ThreadResult) -> tuple[int, int, int, str]:
     )
 
 
+_END = datetime.max.replace(tzinfo=UTC)
+
+
+def _arrival(result: MessageResult) -> datetime:
+    return result.message.arrived_at or _END
+
+
 def _thread(
     thread_id: str, items: list[MessageResult], as_of: datetime, sla: timedelta
 ) -> ThreadResult:
     waiting = [r for r in items if r.status in (Status.PENDING, Status.OVERDUE)]
     status = min({r.status for r in items}, key=_STATUS_RANK.__getitem__)
     # The thread is named after the customer who has waited longest, else the latest one.
-    focus = waiting[0] if waiting else items[-1]
+    # Longest by arrival (what the wait and overdue are measured from), not message order: a
+    # contact form relayed from my own address is ordered by its Date, which may be earlier.
+    focus = min(waiting, key=_arrival) if waiting else items[-1]
     since = focus.message.arrived_at if waiting else None
     latencies = [r.reply.latency_seconds for r in items if r.reply is not None]
     max_latency = max(latencies) if latencies else None
