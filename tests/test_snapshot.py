@@ -307,3 +307,14 @@ def test_re_dating_counts_waits_in_absolute_time_across_a_clock_change() -> None
         full, settings, None
     )
     assert outlined(taken, settings, moment, 0) == rendered(full, settings, 0)
+
+
+def test_a_moment_in_the_repeated_hour_before_the_snapshot_is_not_usable(tmp_path: Path) -> None:
+    """When summer time ends, 02:00–03:00 happens twice: the first 02:40 comes 50 minutes
+    before the second 02:30, though its wall clock reads later."""
+    collected, _ = read(tmp_path, 7, "plain", customers=5)
+    second = datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=PARIS)
+    first = datetime(2026, 10, 25, 2, 40, fold=0, tzinfo=PARIS)
+    taken = snapshot.take(audit(collected, Settings(me=(), tz=PARIS), second), None)
+    assert not snapshot.usable(taken, first)
+    assert snapshot.usable(taken, second.astimezone(UTC) + timedelta(minutes=5))

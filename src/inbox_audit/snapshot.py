@@ -238,10 +238,13 @@ def take(report: AuditReport, horizon: datetime | None) -> Snapshot:
 def usable(snapshot: Snapshot, as_of: datetime) -> bool:
     """Whether re-dating to `as_of` gives what a full audit would: not earlier than the
     snapshot, not too late for its kept window, and before any message it left out."""
-    taken = snapshot.report.as_of
-    if not taken <= as_of <= taken + MAX_AGE:
+    # In UTC: two moments of one zone compare on the wall clock, and the hour that repeats
+    # when summer time ends would let a moment before the snapshot pass for one after it.
+    taken = snapshot.report.as_of.astimezone(UTC)
+    moment = as_of.astimezone(UTC)
+    if not taken <= moment <= taken + MAX_AGE:
         return False
-    return snapshot.horizon is None or as_of < snapshot.horizon
+    return snapshot.horizon is None or moment < snapshot.horizon
 
 
 def outline(
