@@ -56,7 +56,46 @@ def _from_me(message: Message, mine: frozenset[str], in_sent_folder: bool) -> bo
 _NOBODY: frozenset[str] = frozenset()
 
 
+# Header names no rule reads, or reads only as _looks_plain checks them itself.
+_INERT_HEADERS = frozenset(
+    {"content-type", "return-path", "x-mailer", "sender", "x-auto-response-suppress"}
+)
+
+
+def _looks_plain(message: Message) -> bool:
+    """True only when none of the rules of _rules can fire, whoever `mine` holds: a
+    person's address, no header a rule looks for, a subject no rule matches.
+
+    Most messages of a mailbox are people's: this shortcut, a few lookups, spares them the
+    ten rules. It must stay a subset of "every rule says no": a rule added to _rules must be
+    ruled out here too (tests/test_classify.py checks it on every case).
+    """
+    sender = message.from_
+    if sender is None or "@" not in sender.email:  # _no_sender
+        return False
+    for name, value in message.auto_headers:
+        key = name.lower()
+        if key not in _INERT_HEADERS:
+            return False
+        # Every value, not only the first that the rules read: stricter, so still sound.
+        if key == "content-type":
+            if value.lower().partition(";")[0].strip() in _TELLING_TYPES:  # _bounce, ...
+                return False
+        elif key == "x-mailer" and value.strip().lower().startswith(_ESP_MAILERS):
+            return False  # _mailing_list
+    return (
+        _plain_subject(message.subject)
+        and not _is_bounce_sender(sender.email)  # _bounce
+        and not _is_automated_sender(sender)  # _noreply_sender, _bounce
+    )
+
+
 def _automated(message: Message, mine: frozenset[str]) -> Reason | None:
+    """Why the message needs no answer by the rules, or None."""
+    return None if _looks_plain(message) else _rules(message, mine)
+
+
+def _rules(message: Message, mine: frozenset[str]) -> Reason | None:
     """The first rule that says the message needs no answer, tried in this order."""
     headers = _Headers(message.auto_headers)
     subject = _normalise_subject(message.subject)
@@ -633,3 +672,25 @@ def _noreply_sender(
 
 def _no_sender(message: Message, headers: _Headers, subject: str, mine: frozenset[str]) -> bool:
     return message.from_ is None or "@" not in message.from_.email
+
+
+# ------------------------------------------------------------------------- the shortcut
+
+# The Content-Types that _bounce, _receipt and _calendar act on.
+_TELLING_TYPES = frozenset({"multipart/report", "text/calendar"})
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _plain_subject(subject: str) -> bool:
+    """No subject rule matches: bounce (strong or weak), receipt, auto-reply, calendar."""
+    normal = _normalise_subject(subject)
+    return not (
+        _BOUNCE_SUBJECT_STRONG.search(normal)
+        or _BOUNCE_SUBJECT_WEAK.search(normal)
+        or _RECEIPT_SUBJECT.search(normal)
+        or _AUTO_REPLY_SUBJECT.search(normal)
+        or _AUTO_REPLY_WHOLE_SUBJECT.search(normal)
+        or _auto_reply_tag(subject)
+        or _INVITATION_SUBJECT.search(normal)
+        or _CALENDAR_SUBJECT.search(normal)
+    )
