@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from inbox_audit.classify import classify
+from inbox_audit import classify as classify_module
+from inbox_audit.classify import classify, classify_with_automation
 from inbox_audit.model import Address, Message, Reason
 
 ME = frozenset({"contact@jolis-pots.example", "marie@jolis-pots.example"})
@@ -487,6 +488,30 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_classify(case: Case) -> None:
     assert classify(case.message(), ME, case.in_sent_folder) == case.expected
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+@pytest.mark.parametrize(
+    "me", [ME, frozenset({CUSTOMER}), frozenset()], ids=["me", "customer", "none"]
+)
+def test_classify_with_automation_is_classify_twice(case: Case, me: frozenset[str]) -> None:
+    # The audit's one call: the verdict, and for my own mail the verdict with no identities.
+    message = case.message()
+    reason = classify(message, me, case.in_sent_folder)
+    automated = reason is Reason.FROM_ME and classify(message, frozenset(), False) is not None
+    assert classify_with_automation(message, me, case.in_sent_folder) == (reason, automated)
+
+
+def test_the_shortcut_only_passes_messages_every_rule_passes() -> None:
+    # classify's shortcut for people's mail: wherever it says "plain", no rule may fire.
+    plain = 0
+    for case in CASES:
+        message = case.message()
+        if classify_module._looks_plain(message):
+            plain += 1
+            for me in (ME, frozenset({CUSTOMER}), frozenset()):
+                assert classify_module._rules(message, me) is None, case.id
+    assert plain >= 10  # and it is taken
 
 
 def test_case_ids_unique() -> None:

@@ -6,7 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from inbox_audit.metrics import message_result, percentile, summarize, thread_results
+from inbox_audit.metrics import (
+    message_result,
+    percentile,
+    result_of,
+    summarize,
+    thread_results,
+)
 from inbox_audit.model import Message, MessageResult, Reason, Status
 from inbox_audit.pairing import answers, has_flag, pair_thread, response_for
 from inbox_audit.threads import Thread, build_threads
@@ -26,8 +32,19 @@ def run(
     }
     results = {}
     for thread in build_threads(messages, ME, timedelta(days=21)):
+        answered = answers(thread, verdicts, ME)
         for response in pair_thread(thread, verdicts, ME):
-            results[response.inbound.key] = message_result(response, at(now_hours), SLA)
+            key = response.inbound.key
+            results[key] = message_result(response, at(now_hours), SLA)
+            # The audit's shortcut gives the same result without the Response.
+            assert results[key] == result_of(
+                response.inbound,
+                verdicts[key],
+                thread.thread_id,
+                answered.get(key),
+                at(now_hours),
+                SLA,
+            )
     return results
 
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
 
-from inbox_audit.classify import classify
+from inbox_audit.classify import classify_with_automation
 from inbox_audit.errors import FolderNotFound
 from inbox_audit.folders import assign_roles
 from inbox_audit.gcpause import no_gc_pauses
 from inbox_audit.headers import UnparsableMessage, parse_message
 from inbox_audit.holding import holding_reply
-from inbox_audit.metrics import message_result, summarize, thread_results
+from inbox_audit.metrics import result_of, summarize, thread_results
 from inbox_audit.model import (
     AuditReport,
     Folder,
@@ -27,7 +27,7 @@ from inbox_audit.model import (
     ThreadResult,
     Unreadable,
 )
-from inbox_audit.pairing import answers, has_flag, response_for
+from inbox_audit.pairing import answers, has_flag
 from inbox_audit.settings import Settings
 from inbox_audit.source import MailSource, Progress
 from inbox_audit.threads import build_threads, message_time, norm_id
@@ -275,15 +275,12 @@ def examine(
 
     sent = frozenset(name for name, role in roles.items() if role is FolderRole.SENT)
     keys = [m.key for m in present]  # a property: computed once
+    verdicts = [classify_with_automation(m, me, m.folder in sent) for m in present]
     reasons: dict[str, Reason | None] = {
-        key: classify(m, me, m.folder in sent) for key, m in zip(keys, present, strict=True)
+        key: reason for key, (reason, _) in zip(keys, verdicts, strict=True)
     }
     # My own out-of-office replies and receipts sit in Sent too, and answer nobody.
-    automated = frozenset(
-        key
-        for key, m in zip(keys, present, strict=True)
-        if reasons[key] is Reason.FROM_ME and classify(m, frozenset(), False) is not None
-    )
+    automated = frozenset(key for key, (_, auto) in zip(keys, verdicts, strict=True) if auto)
     not_conversation = automated | {
         key for key, reason in reasons.items() if reason not in (None, Reason.FROM_ME)
     }
@@ -298,8 +295,10 @@ def examine(
             if reason is Reason.FROM_ME and message.folder in sent:
                 outbound.append(message)
                 continue
-            paired = response_for(message, reason, thread.thread_id, answered.get(key))
-            ranked.append((when or as_of, key, message_result(paired, as_of, settings.sla)))
+            result = result_of(
+                message, reason, thread.thread_id, answered.get(key), as_of, settings.sla
+            )
+            ranked.append((when or as_of, key, result))
     ranked.sort(key=itemgetter(0, 1))
 
     hints: dict[str, list[str]] = {}

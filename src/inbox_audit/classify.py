@@ -23,16 +23,104 @@ def classify(message: Message, me: frozenset[str], in_sent_folder: bool) -> Reas
     found in a Sent folder.
     """
     mine = _lower(me)
-    sender = message.from_.email.lower() if message.from_ else ""
-    if sender and sender in mine and not _relayed_to_me(message, mine, in_sent_folder):
+    if _from_me(message, mine, in_sent_folder):
         return Reason.FROM_ME
     if in_sent_folder:
         return Reason.IN_SENT_FOLDER
+    return _automated(message, mine)
+
+
+def classify_with_automation(
+    message: Message, me: frozenset[str], in_sent_folder: bool
+) -> tuple[Reason | None, bool]:
+    """classify()'s verdict, and whether the message is my own automated mail: FROM_ME, and
+    not a person's message by the rules (what classify() says of it with no identities), as
+    an out-of-office reply or a read receipt I sent. Such mail answers nobody.
+
+    One call does both: the audit asks both of each of the owner's messages, and each call
+    repeats the per-message set-up.
+    """
+    mine = _lower(me)
+    if _from_me(message, mine, in_sent_folder):
+        return Reason.FROM_ME, _automated(message, _NOBODY) is not None
+    if in_sent_folder:
+        return Reason.IN_SENT_FOLDER, False
+    return _automated(message, mine), False
+
+
+def _from_me(message: Message, mine: frozenset[str], in_sent_folder: bool) -> bool:
+    sender = message.from_.email.lower() if message.from_ else ""
+    return bool(sender) and sender in mine and not _relayed_to_me(message, mine, in_sent_folder)
+
+
+_NOBODY: frozenset[str] = frozenset()
+
+
+# Header names no rule reads, or reads only as _looks_plain checks them itself.
+_INERT_HEADERS = frozenset(
+    {"content-type", "return-path", "x-mailer", "sender", "x-auto-response-suppress"}
+)
+
+
+def _looks_plain(message: Message) -> bool:
+    """True only when none of the rules of _rules can fire, whoever `mine` holds: a
+    person's address, no header a rule looks for, a subject no rule matches.
+
+    Most messages of a mailbox are people's: this shortcut, a few lookups, spares them the
+    ten rules. It must stay a subset of "every rule says no": a rule added to _rules must be
+    ruled out here too (tests/test_classify.py checks it on every case).
+    """
+    sender = message.from_
+    if sender is None or "@" not in sender.email:  # _no_sender
+        return False
+    for name, value in message.auto_headers:
+        key = name.lower()
+        if key not in _INERT_HEADERS:
+            return False
+        # Every value, not only the first that the rules read: stricter, so still sound.
+        if key == "content-type":
+            if value.lower().partition(";")[0].strip() in _TELLING_TYPES:  # _bounce, ...
+                return False
+        elif key == "x-mailer" and value.strip().lower().startswith(_ESP_MAILERS):
+            return False  # _mailing_list
+    return (
+        _plain_subject(message.subject)
+        and not _is_bounce_sender(sender.email)  # _bounce
+        and not _is_automated_sender(sender)  # _noreply_sender, _bounce
+    )
+
+
+def _automated(message: Message, mine: frozenset[str]) -> Reason | None:
+    """Why the message needs no answer by the rules, or None."""
+    return None if _looks_plain(message) else _rules(message, mine)
+
+
+def _rules(message: Message, mine: frozenset[str]) -> Reason | None:
+    """The first rule that says the message needs no answer, tried in this order."""
     headers = _Headers(message.auto_headers)
     subject = _normalise_subject(message.subject)
-    for reason, test in _RULES:
-        if test(message, headers, subject, mine):
-            return reason
+    # The rules called one by one rather than by looping over a table of them: at 100,000
+    # messages the loop's steps cost as much as the rules.
+    if _spam(message, headers, subject, mine):
+        return Reason.SPAM
+    if _bounce(message, headers, subject, mine):
+        return Reason.BOUNCE
+    if _receipt(message, headers, subject, mine):
+        return Reason.RECEIPT
+    if _auto_reply(message, headers, subject, mine):
+        return Reason.AUTO_REPLY
+    if _calendar(message, headers, subject, mine):
+        return Reason.CALENDAR
+    if _auto_submitted_rule(message, headers, subject, mine):
+        return Reason.AUTO_SUBMITTED
+    if _bulk(message, headers, subject, mine):
+        return Reason.BULK
+    if _mailing_list(message, headers, subject, mine):
+        return Reason.MAILING_LIST
+    if _noreply_sender(message, headers, subject, mine):
+        return Reason.NOREPLY_SENDER
+    if _no_sender(message, headers, subject, mine):
+        return Reason.NO_SENDER
     return None
 
 
@@ -56,7 +144,8 @@ class _Headers(dict[str, str]):
             self[name.lower()] = value
         self._pairs = pairs
         # type/subtype of the top-level Content-Type, lower-cased: three rules ask.
-        self.mime = self.first("content-type").lower().partition(";")[0].strip()
+        content_type = self.get("content-type")
+        self.mime = content_type.lower().partition(";")[0].strip() if content_type else ""
 
     def first(self, name: str) -> str:
         return self.get(name, "").strip()
@@ -585,15 +674,23 @@ def _no_sender(message: Message, headers: _Headers, subject: str, mine: frozense
     return message.from_ is None or "@" not in message.from_.email
 
 
-_RULES = (
-    (Reason.SPAM, _spam),
-    (Reason.BOUNCE, _bounce),
-    (Reason.RECEIPT, _receipt),
-    (Reason.AUTO_REPLY, _auto_reply),
-    (Reason.CALENDAR, _calendar),
-    (Reason.AUTO_SUBMITTED, _auto_submitted_rule),
-    (Reason.BULK, _bulk),
-    (Reason.MAILING_LIST, _mailing_list),
-    (Reason.NOREPLY_SENDER, _noreply_sender),
-    (Reason.NO_SENDER, _no_sender),
-)
+# ------------------------------------------------------------------------- the shortcut
+
+# The Content-Types that _bounce, _receipt and _calendar act on.
+_TELLING_TYPES = frozenset({"multipart/report", "text/calendar"})
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _plain_subject(subject: str) -> bool:
+    """No subject rule matches: bounce (strong or weak), receipt, auto-reply, calendar."""
+    normal = _normalise_subject(subject)
+    return not (
+        _BOUNCE_SUBJECT_STRONG.search(normal)
+        or _BOUNCE_SUBJECT_WEAK.search(normal)
+        or _RECEIPT_SUBJECT.search(normal)
+        or _AUTO_REPLY_SUBJECT.search(normal)
+        or _AUTO_REPLY_WHOLE_SUBJECT.search(normal)
+        or _auto_reply_tag(subject)
+        or _INVITATION_SUBJECT.search(normal)
+        or _CALENDAR_SUBJECT.search(normal)
+    )

@@ -9,13 +9,15 @@ from datetime import UTC, datetime, timedelta
 
 from inbox_audit.model import (
     Address,
+    Message,
     MessageResult,
+    Reason,
     ReplyRef,
     Status,
     Summary,
     ThreadResult,
 )
-from inbox_audit.pairing import Response
+from inbox_audit.pairing import ANSWERED_FLAG, Response, has_flag
 
 _STATUS_RANK = {Status.OVERDUE: 0, Status.PENDING: 1, Status.ANSWERED: 2, Status.NOT_CUSTOMER: 3}
 
@@ -39,6 +41,31 @@ def message_result(response: Response, as_of: datetime, sla: timedelta) -> Messa
         )
     status = Status.OVERDUE if overdue(response.arrived_at, as_of, sla) else Status.PENDING
     return MessageResult(message, status, None, response.thread_id, None)
+
+
+def result_of(
+    message: Message,
+    reason: Reason | None,
+    thread_id: str,
+    answer: tuple[Message, datetime] | None,
+    as_of: datetime,
+    sla: timedelta,
+) -> MessageResult:
+    """message_result(response_for(message, reason, thread_id, answer), as_of, sla), without
+    the Response in between: the audit makes one per inbound message, 100,000s of them."""
+    if reason is not None:
+        return MessageResult(message, Status.NOT_CUSTOMER, reason, thread_id, None)
+    arrived = message.arrived_at
+    if answer is not None:
+        reply, sent_at = answer
+        start = arrived or sent_at
+        latency = max(0, int((sent_at - start).total_seconds()))
+        ref = ReplyRef(reply.message_id, sent_at, latency)
+        return MessageResult(message, Status.ANSWERED, None, thread_id, ref)
+    if has_flag(message.flags, ANSWERED_FLAG):
+        return MessageResult(message, Status.ANSWERED, None, thread_id, None, answered_by_flag=True)
+    status = Status.OVERDUE if overdue(arrived, as_of, sla) else Status.PENDING
+    return MessageResult(message, status, None, thread_id, None)
 
 
 def overdue(arrived: datetime | None, as_of: datetime, sla: timedelta) -> bool:

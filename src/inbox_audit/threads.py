@@ -333,16 +333,24 @@ def _make_thread(
     keys: Sequence[str],
     times: Sequence[datetime | None],
 ) -> Thread:
-    def order(index: int) -> tuple[bool, datetime, str]:
-        when = times[index]
-        return (when is None, when or _EPOCH, keys[index])
+    if len(group) == 1:  # most threads at 100,000 messages: nothing to order
+        index = group[0]
+        first = messages[index]
+        in_order: tuple[Message, ...] = (first,)
+        in_order_keys: tuple[str, ...] = (keys[index],)
+        in_order_times: tuple[datetime | None, ...] = (times[index],)
+    else:
 
-    ordered = sorted(group, key=order) if len(group) > 1 else group
+        def order(index: int) -> tuple[bool, datetime, str]:
+            when = times[index]
+            return (when is None, when or _EPOCH, keys[index])
+
+        ordered = sorted(group, key=order)
+        in_order = tuple([messages[i] for i in ordered])
+        in_order_keys = tuple([keys[i] for i in ordered])
+        in_order_times = tuple([times[i] for i in ordered])
+        first = in_order[0]
     # Named after its first message so that the id is stable from one run to the next.
-    first = messages[ordered[0]]
-    seed = first.message_id or keys[ordered[0]]
+    seed = first.message_id or in_order_keys[0]
     digest = hashlib.sha1(seed.encode("utf-8", "surrogatepass"), usedforsecurity=False)
-    in_order, in_order_keys, in_order_times = zip(
-        *[(messages[i], keys[i], times[i]) for i in ordered], strict=True
-    )
     return Thread("t" + digest.hexdigest()[:12], in_order, in_order_keys, in_order_times)
