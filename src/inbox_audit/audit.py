@@ -182,17 +182,17 @@ def audit_examined(
         detected = detect_identities([m for m in collected.messages if dated(m)], roles)
         me = frozenset(settings.me) | frozenset(detected)
         found = examine(collected.messages, roles, me, settings, as_of)
-        return _report(collected, settings, as_of, detected, found), found
+        return _report(collected, settings, as_of, me, detected, found), found
 
 
 def _report(
     collected: Collected,
     settings: Settings,
     as_of: datetime,
+    me: frozenset[str],
     detected: list[str],
     found: Examined,
 ) -> AuditReport:
-    me = frozenset(settings.me) | frozenset(detected)
     results = [result for _, _, result in found.ranked]
     unreadable = collected.unreadable + tuple(
         Unreadable(m.folder, m.uid, "no usable date") for m in found.undated

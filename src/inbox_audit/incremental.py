@@ -38,8 +38,7 @@ def update(
     calls `rebuild`. May raise CacheUnusable.
     """
     ledger_key = key(synced.folders, settings)
-    data = cache.ledger_state(ledger_key)
-    totals = _loads(data, Totals) if data is not None else None
+    totals = _totals(cache, ledger_key)
     if totals is None or not ledger.current(totals, as_of) or synced.problems:
         return None
     me = totals.me
@@ -92,7 +91,7 @@ def update(
     cache.save_ledger(
         ledger_key,
         _dumps(updated),
-        members,
+        {copy: stored[copy][1] for copy in members & stored.keys()},
         [(copy, _part_bytes(part), links[copy]) for copy, part in parts.items()],
         (snapshot.key(synced.folders, settings, code_digest()), snapshot.dumps(taken)),
     )
@@ -102,8 +101,7 @@ def update(
 def stale(cache: MailCache, folders: Sequence[Folder], settings: Settings, as_of: datetime) -> bool:
     """Whether the ledger needs a `rebuild` after a full audit as of `as_of`: there is none
     for these settings and folders, mail changed since, or it cannot serve this moment."""
-    data = cache.ledger_state(key(folders, settings))
-    totals = _loads(data, Totals) if data is not None else None
+    totals = _totals(cache, key(folders, settings))
     return totals is None or bool(cache.dirty()) or not ledger.current(totals, as_of)
 
 
@@ -127,7 +125,12 @@ def rebuild(
         (copy, _part_bytes(part), ledger.links(messages[copy], me) if copy in messages else ())
         for copy, part in parts.items()
     ]
-    cache.save_ledger(key(collected.folders, settings), _dumps(totals), (), rows, whole=True)
+    cache.save_ledger(key(collected.folders, settings), _dumps(totals), {}, rows, whole=True)
+
+
+def _totals(cache: MailCache, ledger_key: str) -> Totals | None:
+    data = cache.ledger_state(ledger_key)
+    return _loads(data, Totals) if data is not None else None
 
 
 def _failed(items: dict[Copy, CachedItem]) -> dict[Copy, Part]:

@@ -98,7 +98,7 @@ class Part(NamedTuple):
     latency: int | None = None
     by_flag: bool = False
     arrived: datetime | None = None  # a waiting customer message's arrival
-    row: tuple[datetime, str, MessageRow] | None = None  # (arrival, key, row): last KEPT_DAYS
+    row: tuple[datetime, MessageRow] | None = None  # (arrival, row): the last KEPT_DAYS
     unreadable: Unreadable | None = None
 
 
@@ -148,7 +148,7 @@ def book(
         copy = (m.folder, m.uid)
         parts[copy] = Part("outbound", *common[copy], owner_name=_my_name(m, me))
     since = as_of - timedelta(days=KEPT_DAYS)
-    for _, key, r in found.ranked:
+    for _, _, r in found.ranked:
         m = r.message
         copy = (m.folder, m.uid)
         arrived = m.arrived_at
@@ -162,7 +162,7 @@ def book(
             latency=None if r.reply is None else r.reply.latency_seconds,
             by_flag=r.answered_by_flag,
             arrived=arrived if r.status in _WAITING else None,
-            row=(arrived, key, message_row(r))
+            row=(arrived, message_row(r))
             if customer and arrived is not None and arrived > since
             else None,
         )
@@ -196,7 +196,7 @@ class Totals:
     owner_names: Counter[str]
     latencies: tuple[int, ...]  # sorted
     waiting: tuple[datetime, ...]  # sorted
-    rows: dict[Copy, tuple[datetime, str, MessageRow]]
+    rows: dict[Copy, tuple[datetime, MessageRow]]  # (arrival, row), pruned to KEPT_DAYS
     unreadable: dict[Copy, tuple[int, Unreadable]]
     threads: dict[str, ThreadRow]
     # Each copy's earliest time after as_of, sorted: a deleted message may have been the
@@ -403,15 +403,8 @@ def snapshot(
         problems=(),
         owner=owner_name(totals.owner_names),
     )
-    since = as_of - timedelta(days=KEPT_DAYS)
-    rows = sorted(row for row in totals.rows.values() if row[0] > since)
-    return assemble(
-        report,
-        totals.threads.values(),
-        [row for _, _, row in rows],
-        totals.waiting,
-        totals.horizon,
-    )
+    rows = [row for _, row in totals.rows.values()]  # assemble keeps KEPT_DAYS, in order
+    return assemble(report, totals.threads.values(), rows, totals.waiting, totals.horizon)
 
 
 def closure_size_ok(closure: Collection[Copy], total: int) -> bool:

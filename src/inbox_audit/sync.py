@@ -1,6 +1,6 @@
 """Read an IMAP mailbox through the local cache: fetch only what changed since the last run.
 
-Given the same mailbox, `collect_cached` returns the same `Collected` as `audit.collect`.
+Given the same mailbox, `sync` then `load` give the same `Collected` as `audit.collect`.
 Per folder, STATUS tells whether anything changed (with CONDSTORE, HIGHESTMODSEQ moves on any
 flag change; without it the flags are swept every run). A changed folder is examined
 read-only: UIDs that disappeared were expunged (or moved elsewhere, where they are new), UIDs
@@ -43,23 +43,6 @@ class Synced:
     # Folders read whole in this run (the first one, a new UIDVALIDITY): their messages as
     # parsed, so that loading them does not read back what was just written.
     fresh: Mapping[str, tuple[CachedItem, ...]] = dataclasses.field(default_factory=dict)
-
-
-def collect_cached(
-    source: IncrementalSource,
-    display: str,
-    settings: Settings,
-    cache: MailCache,
-    warn: Warn,
-    progress: Progress | None = None,
-) -> tuple[Collected, MailCache]:
-    """Bring the cache up to date with the mailbox and read every scanned folder from it.
-
-    A cache found corrupt on the way is set aside with a warning and rebuilt from the server;
-    the cache in use at the end is returned with the result.
-    """
-    synced, cache = sync(source, display, settings, cache, warn, progress)
-    return load_or_rebuild(source, synced, settings, cache, warn, progress)
 
 
 def load_or_rebuild(
