@@ -417,6 +417,14 @@ def parse(data: bytes) -> RawMessage | Unreadable | None:
 
 HEADER = b"From: a@b.example\r\n\r\n"
 FIELDS = b"BODY[HEADER.FIELDS (FROM SUBJECT)]"
+# What every response shape below parses to.
+SEVEN = RawMessage(
+    folder="INBOX",
+    uid=7,
+    internal_date=datetime(2026, 11, 2, 9, 30, 15, tzinfo=PARIS),
+    flags=frozenset({"\\Seen"}),
+    header_bytes=HEADER,
+)
 
 
 @pytest.mark.parametrize(
@@ -440,13 +448,7 @@ FIELDS = b"BODY[HEADER.FIELDS (FROM SUBJECT)]"
 )
 def test_parse_fetch_response_shapes(response: bytes) -> None:
     raw = parse(response)
-    assert raw == RawMessage(
-        folder="INBOX",
-        uid=7,
-        internal_date=datetime(2026, 11, 2, 9, 30, 15, tzinfo=PARIS),
-        flags=frozenset({"\\Seen"}),
-        header_bytes=HEADER,
-    )
+    assert raw == SEVEN
 
 
 def test_parse_gmail_thread_id() -> None:
@@ -509,13 +511,7 @@ def test_plain_response_takes_the_fast_path() -> None:
     reader = wire(plain(7, HEADER) + b"IA1 OK done\r\n")
     fast = reader.plain_fetch("INBOX")
     assert fast == parse(plain(7, HEADER))
-    assert fast == RawMessage(
-        folder="INBOX",
-        uid=7,
-        internal_date=datetime(2026, 11, 2, 9, 30, 15, tzinfo=PARIS),
-        flags=frozenset({"\\Seen"}),
-        header_bytes=HEADER,
-    )
+    assert fast == SEVEN
     assert reader.plain_fetch("INBOX") is None  # the tagged reply is left for the caller
     assert reader.readline() == b"IA1 OK done\r\n"
 

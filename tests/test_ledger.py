@@ -8,13 +8,14 @@ import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from inbox_audit import incremental, ledger, snapshot
 from inbox_audit.audit import Collected, audit_examined
 from inbox_audit.cache import MailCache
-from inbox_audit.model import Folder, FolderRole, FolderStatus, Message
+from inbox_audit.model import Address, Folder, FolderRole, FolderStatus, Message
 from inbox_audit.settings import Settings
 from inbox_audit.sync import Synced
 from tests.test_snapshot import PARIS, read, rendered
@@ -72,7 +73,9 @@ class Mirror:
             writer.remove([message.uid])
 
     def flag(self, message: Message, flag: str) -> None:
-        flags = message.flags | {flag}
+        self.set_flags(message, message.flags | {flag})
+
+    def set_flags(self, message: Message, flags: frozenset[str]) -> None:
         self.mail[(message.folder, message.uid)] = dataclasses.replace(message, flags=flags)
         with self.cache.folder_update(message.folder) as writer:
             writer.set_flags({message.uid: flags})
@@ -96,48 +99,19 @@ def _changes(mirror: Mirror, rng: random.Random, as_of: datetime) -> list[Callab
     def customer_follow_up() -> None:  # a customer answers the owner (threaded by headers)
         mine = pick(sent, lambda m: bool(m.to) and m.message_id is not None)
         when = as_of - timedelta(minutes=rng.randint(5, 600))
-        mirror.add(
-            dataclasses.replace(
-                mine,
-                folder=inbox,
-                from_=mine.to[0],
-                to=(mine.from_,) if mine.from_ else (),
-                cc=(),
-                subject="Re: " + mine.subject,
-                message_id=f"follow-{rng.random()}@customer.example",
-                in_reply_to=(mine.message_id or "",),
-                references=(mine.message_id or "",),
-                date=when,
-                internal_date=when,
-                received_at=None,
-                flags=frozenset(),
-            )
-        )
+        follow_up = f"follow-{rng.random()}@customer.example"
+        mirror.add(_answer(mine, inbox, mine.to[0], follow_up, when, flags=frozenset()))
 
     def owner_reply() -> None:  # the owner answers a customer (in Sent)
         theirs = pick(inbox, lambda m: m.from_ is not None and m.message_id is not None)
         arrived = theirs.arrived_at or as_of
         when = min(as_of, arrived + timedelta(hours=rng.choice((1, 20, 30, 70))))
         owner = next(iter(m.from_ for m in mirror.mail.values() if m.folder == sent and m.from_))
+        reply = f"reply-{rng.random()}@shop.example"
         mirror.add(
-            dataclasses.replace(
-                theirs,
-                folder=sent,
-                from_=owner,
-                to=(theirs.from_,) if theirs.from_ else (),
-                cc=(),
-                reply_to=(),
-                subject="Re: " + theirs.subject,
-                message_id=f"reply-{rng.random()}@shop.example",
-                in_reply_to=(theirs.message_id or "",),
-                references=(theirs.message_id or "",),
-                date=when,
-                internal_date=when,
-                received_at=None,
-                flags=frozenset({"\\Seen"}),
-                auto_headers=(),
-            )
-        )
+            _answer(theirs, sent, owner, reply, when, flags=frozenset({"\\Seen"}),
+                    reply_to=(), auto_headers=())
+        )  # fmt: skip
 
     def reminder_without_headers() -> None:  # same subject again, no threading headers
         theirs = pick(inbox, lambda m: m.from_ is not None)
@@ -187,6 +161,32 @@ def _changes(mirror: Mirror, rng: random.Random, as_of: datetime) -> list[Callab
         lambda: mirror.copy(pick(inbox), archive),  # copied: a duplicate
         lambda: mirror.move(pick(inbox), archive),
     ]
+
+
+def _answer(
+    original: Message,
+    folder: str,
+    sender: Address,
+    message_id: str,
+    when: datetime,
+    **fields: Any,
+) -> Message:
+    """A message from `sender` answering `original`: to its sender, citing it, sent `when`."""
+    return dataclasses.replace(
+        original,
+        folder=folder,
+        from_=sender,
+        to=(original.from_,) if original.from_ else (),
+        cc=(),
+        subject="Re: " + original.subject,
+        message_id=message_id,
+        in_reply_to=(original.message_id or "",),
+        references=(original.message_id or "",),
+        date=when,
+        internal_date=when,
+        received_at=None,
+        **fields,
+    )
 
 
 def assert_same_snapshot(

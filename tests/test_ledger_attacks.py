@@ -445,11 +445,6 @@ class Box(Mirror):
         with self.cache.folder_update(copy[0]) as writer:
             writer.remove([copy[1]])
 
-    def set_flags(self, message: Message, flags: frozenset[str]) -> None:
-        self.mail[(message.folder, message.uid)] = dataclasses.replace(message, flags=flags)
-        with self.cache.folder_update(message.folder) as writer:
-            writer.set_flags({message.uid: flags})
-
     def synced(self) -> Synced:
         count = Counter(f for f, _ in [*self.mail, *self.unreadable])
         folders = tuple(dataclasses.replace(f, messages=count[f.name]) for f in self.folders)
