@@ -29,6 +29,7 @@ from inbox_audit.model import (
     AuditReport,
     HoldingReply,
     MessageResult,
+    Reason,
     Status,
     ThreadResult,
 )
@@ -130,9 +131,11 @@ def format_duration(seconds: float) -> str:
 def _iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    if moment.tzinfo is None:  # the model promises aware datetimes; read naive ones as UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    if moment.tzinfo is not UTC:  # headers hand over UTC; holding replies promise local times
+        if moment.tzinfo is None:  # the model promises aware datetimes; read naive ones as UTC
+            moment = moment.replace(tzinfo=UTC)
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="seconds")
 
 
 def render_json(report: AuditReport) -> str:
@@ -254,8 +257,10 @@ def _number(value: int | None) -> str:
     return "null" if value is None else int.__repr__(value)
 
 
-def _flag(value: bool) -> str:
-    return "true" if value else "false"
+# Enum members as JSON strings, looked up once: ~100,000 lines each name a status.
+_STATUS_JSON = {status: _string(status.value) for status in Status}
+_REASON_JSON: dict[Reason | None, str] = {reason: _string(reason.value) for reason in Reason}
+_REASON_JSON[None] = "null"
 
 
 def _message_line(result: MessageResult) -> str:
@@ -267,17 +272,17 @@ def _message_line(result: MessageResult) -> str:
         f', "latency_seconds": {_number(reply.latency_seconds)}}}'
     )
     return (
-        f'    {{"message_id": {_text(message.message_id)}, "folder": {_text(message.folder)}'
-        f', "uid": {_number(message.uid)}'
-        f', "from": {_text(sender.email if sender else None)}'
-        f', "from_name": {_text(sender.name if sender else "")}'
-        f', "subject": {_text(message.subject)}'
+        f'    {{"message_id": {_text(message.message_id)}, "folder": {_string(message.folder)}'
+        f', "uid": {int.__repr__(message.uid)}'
+        f', "from": {_string(sender.email) if sender else "null"}'
+        f', "from_name": {_string(sender.name if sender else "")}'
+        f', "subject": {_string(message.subject)}'
         # When the message reached the mailbox: INTERNALDATE, else Received, else Date.
         f', "received_at": {_text(_iso(message.arrived_at))}'
-        f', "status": {_text(result.status.value)}'
-        f', "reason": {_text(result.reason.value if result.reason else None)}'
+        f', "status": {_STATUS_JSON[result.status]}'
+        f', "reason": {_REASON_JSON[result.reason]}'
         f', "thread_id": {_text(result.thread_id)}, "reply": {reply_json}'
-        f', "answered_by_flag": {_flag(result.answered_by_flag)}}}'
+        f', "answered_by_flag": {"true" if result.answered_by_flag else "false"}}}'
     )
 
 
@@ -286,18 +291,19 @@ def _thread_line(thread: ThreadResult) -> str:
     holding = (
         "null"
         if reply is None
-        else f'{{"to": {_text(reply.to)}, "subject": {_text(reply.subject)}'
-        f', "body": {_text(reply.body)}, "language": {_text(reply.language)}'
+        else f'{{"to": {_string(reply.to)}, "subject": {_string(reply.subject)}'
+        f', "body": {_string(reply.body)}, "language": {_string(reply.language)}'
         f', "promised_by": {_text(_iso(reply.promised_by))}}}'
     )
+    correspondent = thread.correspondent
     return (
-        f'    {{"thread_id": {_text(thread.thread_id)}, "subject": {_text(thread.subject)}'
-        f', "correspondent": {_text(thread.correspondent.email)}'
-        f', "correspondent_name": {_text(thread.correspondent.name)}'
-        f', "folder": {_text(thread.folder)}, "status": {_text(thread.status.value)}'
+        f'    {{"thread_id": {_string(thread.thread_id)}, "subject": {_string(thread.subject)}'
+        f', "correspondent": {_string(correspondent.email)}'
+        f', "correspondent_name": {_string(correspondent.name)}'
+        f', "folder": {_string(thread.folder)}, "status": {_STATUS_JSON[thread.status]}'
         f', "waiting_since": {_text(_iso(thread.waiting_since))}'
         f', "waiting_seconds": {_number(thread.waiting_seconds)}'
-        f', "answered_late": {_flag(thread.answered_late)}'
+        f', "answered_late": {"true" if thread.answered_late else "false"}'
         f', "max_latency_seconds": {_number(thread.max_latency_seconds)}'
         f', "holding_reply": {holding}}}'
     )
