@@ -54,6 +54,7 @@ AUTO_HEADERS: frozenset[str] = frozenset(
 )
 
 _LANGUAGE_HEADERS = frozenset({"content-language", "accept-language"})
+_NOTED = AUTO_HEADERS | _LANGUAGE_HEADERS  # kept in Message in order, beside their field
 
 #: Every field parse_message reads; the others are not even decoded.
 _NEEDED = AUTO_HEADERS | _LANGUAGE_HEADERS | {
@@ -173,13 +174,15 @@ _FOLD = "\x80"
 def _split_fields(data: bytes) -> _Grouped | None:
     """A plain header block's fields, grouped as _grouped does; None if not plain."""
     text = data.decode("ascii", "surrogateescape")
-    newline = "\r\n" if "\r" in text else "\n"
-    end = text.find(newline + newline)
+    newline, blank = ("\r\n", "\r\n\r\n") if "\r" in text else ("\n", "\n\n")
+    end = text.find(blank)
     head = text[:end] if end >= 0 else text.removesuffix(newline)
     if head[:1] in (" ", "\t"):
         return None  # a first line that continues nothing: compat32 drops it with a defect
     ascii_only = head.isascii()
-    head = head.replace(newline + " ", _FOLD + " ").replace(newline + "\t", _FOLD + "\t")
+    head = head.replace(newline + " ", _FOLD + " ")
+    if "\t" in head:  # one quick scan spares a slower one in most blocks
+        head = head.replace(newline + "\t", _FOLD + "\t")
     lines = head.split(newline)
     if newline == "\r\n" and not head.count("\r") == head.count("\n") == len(lines) - 1:
         return None  # a lone CR or LF: the email package splits those lines its own way
@@ -190,13 +193,18 @@ def _split_fields(data: bytes) -> _Grouped | None:
     by_name: dict[str, list[str]] = {}
     auto_headers: list[tuple[str, str]] = []
     language_hints: list[str] = []
+    key_of = _KEYS.get
     for line in lines:
         name, colon, value = line.partition(":")
-        key = _KEYS.get(name) or _KEYS.get(name.lower(), "")
-        if not colon or not (key or _FIELD_NAME.fullmatch(name)):
-            return None  # not a header line: the email package's recovery handles it
-        if not key:
-            continue
+        key = key_of(name)
+        if key is None:
+            key = key_of(name.lower())
+            if key is None:
+                if not colon or not _FIELD_NAME.fullmatch(name):
+                    return None  # not a header line: the email package's recovery reads it
+                continue
+        if not colon:
+            return None
         # Only the first line's leading blanks go: "Message-ID:" + CRLF + " <id>" keeps
         # the space before "<id>", as compat32 does.
         value = value.lstrip(" \t")
@@ -208,10 +216,11 @@ def _split_fields(data: bytes) -> _Grouped | None:
             by_name[key].append(value)
         else:
             by_name[key] = [value]
-        if key in AUTO_HEADERS:
-            auto_headers.append((key, _unstructured(value)))
-        elif key in _LANGUAGE_HEADERS and (hint := _unstructured(value)):
-            language_hints.append(hint)
+        if key in _NOTED:
+            if key in AUTO_HEADERS:
+                auto_headers.append((key, _unstructured(value)))
+            elif hint := _unstructured(value):
+                language_hints.append(hint)
     return by_name, auto_headers, language_hints
 
 
@@ -463,8 +472,6 @@ def _address(name: str, address: str) -> Address | None:
 
 
 def _addresses(values: Sequence[str]) -> tuple[Address, ...]:
-    if not values:
-        return ()
     if len(values) == 1:
         return _address_list(values[0])
     return tuple(address for value in values for address in _address_list(value))
@@ -486,7 +493,7 @@ def _address_list(value: str) -> tuple[Address, ...]:
 
 def _first_sender(values: Sequence[str]) -> Address | None:
     # Several addresses in From (RFC 5322 §3.6.2 allows it with a Sender): keep the first.
-    addresses = _addresses(values)
+    addresses = _address_list(values[0]) if len(values) == 1 else _addresses(values)
     return addresses[0] if addresses else None
 
 
@@ -512,6 +519,9 @@ def _ids_in(value: str) -> list[str]:
 
 
 def _first_message_id(values: Sequence[str]) -> str | None:
+    """The first id of the first Message-ID value that has one; `values` holds one or more."""
+    if single := _SINGLE_ID.fullmatch(values[0]):  # the usual value: no list, no loop
+        return sys.intern(single[1])
     for value in values:
         ids = _ids_in(value)
         if ids:
@@ -525,9 +535,9 @@ def _first_message_id(values: Sequence[str]) -> str | None:
 
 def _message_ids(values: Sequence[str]) -> tuple[str, ...]:
     """Every <id> in order, duplicates dropped. In-Reply-To may carry junk around the id."""
-    if not values:
-        return ()
     if len(values) == 1:
+        if single := _SINGLE_ID.fullmatch(values[0]):  # the usual value: no list
+            return (sys.intern(single[1]),)
         ids = _ids_in(values[0])
         return (ids[0],) if len(ids) == 1 else tuple(dict.fromkeys(ids))
     return tuple(dict.fromkeys(ident for value in values for ident in _ids_in(value)))
@@ -685,6 +695,15 @@ def _to_utc(value: datetime) -> datetime:
 
 
 def _first_date(values: Sequence[str]) -> datetime | None:
+    """The first Date value that parses; `values` holds one or more."""
+    # The usual value, straight to the common form (what parse_date tries first).
+    first = values[0]
+    if (
+        "=?" not in first
+        and (parsed := _common_date(first))
+        and _MIN_YEAR <= parsed.year <= _MAX_YEAR
+    ):
+        return parsed
     for value in values:
         # parse_date collapses whitespace itself; unique dates would only churn the cache.
         parsed = parse_date(_unstructured(value) if "=?" in value else value)
