@@ -114,9 +114,13 @@ def parse_message(raw: RawMessage) -> Message:
         _unstructured(found[0]) if (found := get("subject")) else "",  # subject
         _first_date(found) if (found := get("date")) else None,  # date
         _received_date(found) if (found := get("received")) else None,  # received_at
-        _to_utc(internal_date) if internal_date else None,
+        # Already UTC (a server keeping UTC): astimezone would hand back the same object.
+        internal_date
+        if internal_date is None or internal_date.tzinfo is UTC
+        else _to_utc(internal_date),
         raw.flags,
-        raw.conversation_id or _thread_index_root(get("thread-index", ())),  # conversation_id
+        raw.conversation_id
+        or (_thread_index_root(found) if (found := get("thread-index")) else None),
         tuple(auto_headers),
         tuple(language_hints),
     )
@@ -500,9 +504,10 @@ def _first_sender(values: Sequence[str]) -> Address | None:
 # ----------------------------------------------------------------------------- message ids
 
 _ANGLE_TOKEN = re.compile(r"<([^<>]*)>")
-# One id, maybe on a continuation line ("Message-ID:" + CRLF + " <id>"): \s is what
-# str.split() splits on, so the general way below finds the same id.
-_SINGLE_ID = re.compile(r"\s*<([^<>\s]+)>\s*")
+# One id of printable ASCII, maybe on a continuation line ("Message-ID:" + CRLF + " <id>"):
+# what the general way below finds too (\s is what str.split() splits on). A class of ranges
+# is matched through a bitmap, twice as fast as one that holds \s.
+_SINGLE_ID = re.compile(r"\s*<([!-;=?-~]+)>\s*")
 
 
 def _ids_in(value: str) -> list[str]:
