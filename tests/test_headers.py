@@ -490,3 +490,72 @@ def test_parse_never_raises_on_random_bytes() -> None:
     for _ in range(500):
         data = b"From: x@y\n" + bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 300)))
         parse(data)  # must not raise
+
+
+# ------------------------------------------------------- fast paths against the general ones
+
+# Plain blocks the one-pass splitter reads itself: each must come out as the email package's
+# reading (_read_fields) grouped the same way.
+PLAIN_BLOCKS = [
+    b"From: A <a@example.com>\r\nSubject: one\r\n\r\n",
+    b"Message-ID:\r\n <m@x>\r\nIn-Reply-To: \t\r\n\t<p@x>\r\n <q@x>\r\n\r\n",  # blank first line
+    b"Subject: a\r\n b\r\n\tc\r\n  \r\nTo: x@y\r\n\r\nbody\r\n with a space\r\n",
+    b"Subject:\r\nTo:   \r\nX-Other: v\r\n folded\r\nReferences: <a@b> <c@d>\r\n",
+    b"SUBJECT: \xc3\xa9t\xc3\r\n \xa9\r\nfrom: Jos\xe9 <j@x>\r\n\r\n",  # 8-bit, cut UTF-8
+    b"Subject: a\x00b\x80c\r\nContent-Type: text/plain;\r\n\tcharset=us-ascii\r\n",
+    b"Subject: lf only\nDate: Tue, 1 May 2001 09:00:00 +0200\n x\n\nbody\n",
+    b"Subject: no break at all",
+    b"Subject: dup\r\nSubject: twice\r\nContent-Language: fr\r\nList-Id: <l.x>\r\n",
+]
+
+
+@pytest.mark.parametrize("data", PLAIN_BLOCKS)
+def test_splitter_reads_plain_blocks_as_the_email_package(data: bytes) -> None:
+    fast = headers._split_fields(data)
+    assert fast is not None
+    assert fast == headers._grouped(headers._read_fields(data))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b" continued: first\r\nSubject: x\r\n\r\n",  # a first line that continues nothing
+        b"Subject: lone\rCR\r\nTo: x@y\r\n\r\n",
+        b"Subject: lone\nLF\r\nTo: x@y\r\n\r\n",
+        b"From x@y Tue May  1 09:00:00 2001\r\nSubject: x\r\n\r\n",  # mbox envelope line
+        b"Subject : spaced\r\n\r\n",
+        b"\r\nSubject: after a blank line\r\n",
+        b"",
+    ],
+)
+def test_splitter_leaves_other_blocks_to_the_email_package(data: bytes) -> None:
+    assert headers._split_fields(data) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["<a@b>", " <a@b> ", "\t<a@b>\x1c", "<a b@c>", "<é@x>", "<>", "<a@b><c@d>", "x <a@b>"],
+)
+def test_single_id_shortcut_agrees_with_the_general_way(value: str) -> None:
+    single = headers._SINGLE_ID.fullmatch(value)
+    general = [i for i in headers._ANGLE_TOKEN.findall("".join(value.split())) if i]
+    if single is not None:
+        assert general == [single[1]]
+    assert headers._message_ids([value]) == tuple(dict.fromkeys(general))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Tue, 1 May 2001 09:00:00 +0200",
+        "1 May 2001 09:00 -0000",
+        "Tue, 1 May 1979 09:00:00 +0200",  # common form, out of range: the next value
+        "Tue, 31 Feb 2001 09:00:00 +0200",
+        "Tue, 1 May 2001 09:00:00 +0200 (=?utf-8?q?CEST=28x=29?=)",
+        "Tue, 1 May 2001 24:00:00 +0099",
+    ],
+)
+def test_first_date_shortcut_agrees_with_parse_date(value: str) -> None:
+    later = "Wed, 2 May 2001 10:00:00 +0000"
+    expected = parse_date(headers._unstructured(value) if "=?" in value else value)
+    assert headers._first_date([value, later]) == (expected or parse_date(later))

@@ -491,6 +491,47 @@ def test_bad_internal_date_leaves_it_unknown() -> None:
     assert raw.internal_date is None
 
 
+def reference_internal_date(
+    day: str, month: str, year: str, time: str, zone: str
+) -> datetime | None:
+    """INTERNALDATE as RFC 3501 §9 date-time means it, built field by field."""
+    months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    hours, minutes = int(zone[1:3]), int(zone[3:5])
+    if month.lower() not in months or hours > 23 or minutes > 59:
+        return None
+    offset = timedelta(hours=hours, minutes=minutes)
+    hour, minute, second = (int(part) for part in time.split(":"))
+    try:
+        return datetime(
+            int(year),
+            months.index(month.lower()) + 1,
+            int(day),
+            hour,
+            minute,
+            second,
+            tzinfo=timezone(-offset if zone[0] == "-" else offset),
+        )
+    except ValueError:
+        return None
+
+
+def test_internal_dates_odd_and_impossible() -> None:
+    # _date reads the date through an ISO 8601 string: it must mean what the fields say,
+    # and refuse what the constructor refuses.
+    for day, month, year, time, zone in itertools.product(
+        ["0", "1", "01", "29", "30", "31", "32"],
+        ["Jan", "feb", "FEB", "Jul", "Dec", "Xyz"],
+        ["0000", "0001", "1996", "2000", "2100", "9999"],
+        ["00:00:00", "23:59:59", "24:00:00", "12:60:00", "12:00:60"],
+        ["+0000", "-0000", "+0530", "-0700", "+2359", "+2400", "-0060"],
+    ):
+        text = f"{day}-{month}-{year} {time} {zone}"
+        parsed = imap_source._internal_date(text.encode())
+        expected = reference_internal_date(day, month, year, time, zone)
+        assert parsed == expected, text
+        assert parsed is None or parsed.utcoffset() == expected.utcoffset(), text  # type: ignore[union-attr]
+
+
 # --- the wire reader: the plain fast path, buffer edges, what is left to imaplib ---------------
 
 
