@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
@@ -22,6 +22,7 @@ from inbox_audit.model import (
     FolderRole,
     Message,
     MessageResult,
+    RawMessage,
     Reason,
     Status,
     ThreadResult,
@@ -59,35 +60,54 @@ def collect(
 ) -> Collected:
     """Read every scanned folder of a source. Parsing happens as messages stream in."""
     with no_gc_pauses():
-        return _collect(source, display, settings, progress)
+        folders = counted_folders(source, settings)
+        messages: list[Message] = []
+        unreadable: list[Unreadable] = []
+        problems: list[str] = []
+        for folder in folders:
+            if folder.scanned:
+                read_folder(
+                    folder.name,
+                    source.fetch(folder.name, progress),
+                    messages.append,
+                    unreadable.append,
+                    problems,
+                )
+        return Collected(
+            display, tuple(folders), tuple(messages), tuple(unreadable), tuple(problems)
+        )
 
 
-def _collect(
-    source: MailSource, display: str, settings: Settings, progress: Progress | None
-) -> Collected:
+def counted_folders(source: MailSource, settings: Settings) -> list[Folder]:
+    """The source's folders with their roles, and the message count of each scanned one."""
     folders = []
     for folder in assign_roles(source.list_folders(), settings.sent_folder, settings.skip_folders):
         count = source.message_count(folder.name) if folder.scanned else None
         folders.append(dataclasses.replace(folder, messages=count))
-    messages: list[Message] = []
-    unreadable: list[Unreadable] = []
-    problems: list[str] = []
-    for folder in folders:
-        if not folder.scanned:
-            continue
-        try:
-            for item in source.fetch(folder.name, progress):
-                if isinstance(item, Unreadable):
-                    unreadable.append(item)
-                    continue
-                try:
-                    messages.append(parse_message(item))
-                except UnparsableMessage as exc:
-                    unreadable.append(Unreadable(item.folder, item.uid, str(exc) or "unparsable"))
-        except FolderNotFound as exc:
-            # Deleted or renamed by another client while we read: say so, audit the rest.
-            problems.append(f"folder {folder.name!r} could not be read: {exc}")
-    return Collected(display, tuple(folders), tuple(messages), tuple(unreadable), tuple(problems))
+    return folders
+
+
+def read_folder(
+    folder: str,
+    items: Iterable[RawMessage | Unreadable],
+    keep: Callable[[Message], object],
+    skip: Callable[[Unreadable], object],
+    problems: list[str],
+) -> None:
+    """Parse a folder's fetched items into `keep`; what cannot be read goes to `skip`, one
+    broken message never stops the audit. A folder gone meanwhile is noted in `problems`."""
+    try:
+        for item in items:
+            if isinstance(item, Unreadable):
+                skip(item)
+                continue
+            try:
+                keep(parse_message(item))
+            except UnparsableMessage as exc:
+                skip(Unreadable(item.folder, item.uid, str(exc) or "unparsable"))
+    except FolderNotFound as exc:
+        # Deleted or renamed by another client while we read: say so, audit the rest.
+        problems.append(f"folder {folder!r} could not be read: {exc}")
 
 
 def copy_key(message: Message) -> tuple[str, ...]:

@@ -28,7 +28,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from inbox_audit import __version__
+from inbox_audit import __version__, rows
 from inbox_audit.model import Address, FolderStatus, Message, Unreadable
 from inbox_audit.source import HEADER_FIELDS
 
@@ -533,35 +533,10 @@ def _parse_flags(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-def _time(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _address(a: Address) -> tuple[str, str]:
-    return (a.email, a.name)
-
-
 def _dump(m: Message) -> bytes:
-    # folder, uid and flags live in their own columns.
-    fields: tuple[Any, ...] = (
-        m.message_id,
-        m.in_reply_to,
-        m.references,
-        None if m.from_ is None else _address(m.from_),
-        tuple(_address(a) for a in m.reply_to),
-        tuple(_address(a) for a in m.to),
-        tuple(_address(a) for a in m.cc),
-        m.subject,
-        _time(m.date),
-        _time(m.received_at),
-        _time(m.internal_date),
-        m.conversation_id,
-        m.auto_headers,
-        m.language_hints,
-    )
-    # marshal: a few times faster to load than JSON, and the row is only ever read by the
-    # same code (code_digest() is checked on open).
-    return marshal.dumps(fields)
+    # folder, uid and flags live in their own columns. marshal: a few times faster to load
+    # than JSON, and the row is only ever read by the same code (code_digest() is checked).
+    return marshal.dumps(rows.row(m))
 
 
 class _Shared:
@@ -582,59 +557,9 @@ class _Shared:
         self, folder: str, uid: int, flags: str, data: bytes | None, unreadable: str | None
     ) -> CachedItem:
         tags = self.flags(flags)
-        message = None if data is None else _message(folder, uid, tags, data, self._addresses)
+        message = (
+            None
+            if data is None
+            else rows.message(folder, uid, tags, marshal.loads(data), self._addresses)
+        )
         return CachedItem(uid, tags, message, unreadable)
-
-
-def _message(
-    folder: str,
-    uid: int,
-    flags: frozenset[str],
-    data: bytes,
-    addresses: dict[tuple[str, str], Address],
-) -> Message:
-    def address(pair: tuple[str, str]) -> Address:
-        found = addresses.get(pair)
-        if found is None:
-            found = addresses[pair] = Address(*pair)
-        return found
-
-    (
-        message_id,
-        in_reply_to,
-        references,
-        from_,
-        reply_to,
-        to,
-        cc,
-        subject,
-        date,
-        received_at,
-        internal_date,
-        conversation_id,
-        auto_headers,
-        language_hints,
-    ) = marshal.loads(data)
-    return Message(
-        folder=folder,
-        uid=uid,
-        message_id=message_id,
-        in_reply_to=in_reply_to,
-        references=references,
-        from_=None if from_ is None else address(from_),
-        reply_to=tuple(map(address, reply_to)),
-        to=tuple(map(address, to)),
-        cc=tuple(map(address, cc)),
-        subject=subject,
-        date=_parse_time(date),
-        received_at=_parse_time(received_at),
-        internal_date=_parse_time(internal_date),
-        flags=flags,
-        conversation_id=conversation_id,
-        auto_headers=auto_headers,
-        language_hints=language_hints,
-    )
-
-
-def _parse_time(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)

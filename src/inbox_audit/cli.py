@@ -183,11 +183,14 @@ def _report(
         with ImapSource.connect(target, options) as source:
             cache = _open_cache(cache_path) if cache_path is not None else None
             if cache is None:
-                from inbox_audit.audit import audit, collect
+                from inbox_audit import parallel
+                from inbox_audit.audit import audit
 
-                return audit(
-                    collect(source, target.display(), settings, progress), settings, moment
-                )
+                def connect() -> ImapSource:
+                    return ImapSource.connect(target, options)
+
+                collected = parallel.collect(source, connect, target.display(), settings, progress)
+                return audit(collected, settings, moment)
             try:
                 return _report_cached(
                     source, target.display(), settings, cache, moment, shown, progress

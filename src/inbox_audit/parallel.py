@@ -1,0 +1,355 @@
+"""Read a big IMAP mailbox over two connections: a forked helper fetches and parses the
+later half of the messages while this process reads the first half."""
+
+from __future__ import annotations
+
+import marshal
+import mmap
+import os
+import signal
+import struct
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import IO, Any, NoReturn
+
+from inbox_audit import rows
+from inbox_audit.audit import Collected, counted_folders, read_folder
+from inbox_audit.errors import FolderNotFound
+from inbox_audit.gcpause import no_gc_pauses
+from inbox_audit.imap_source import ImapSource
+from inbox_audit.model import Address, Folder, Message, RawMessage, Unreadable
+from inbox_audit.settings import Settings
+from inbox_audit.source import Progress
+
+# A cold audit is CPU-bound in this process: reading the wire and parsing cost ~30 µs a
+# message, more than the server takes to send it, and the second core sits mostly idle.
+# A helper process with its own connection halves that; handing a parsed message back costs
+# ~5 µs on each side (docs/performance.md). Under SPLIT_AT messages, its fork, TLS handshake
+# and login cost more than they save.
+SPLIT_AT = 5_000
+
+#: Messages per record the helper writes: few writes, and little held before each.
+_RECORD = 1_000
+_LENGTH = struct.Struct("<I")
+_COUNTS = struct.Struct("<qq")  # (done, total + 1) per piece in shared memory; 0: not begun
+
+
+@dataclass(frozen=True)
+class Piece:
+    """What one process reads of a folder: every message, or only these UIDs."""
+
+    folder: str
+    uids: tuple[int, ...] | None = None
+
+
+def collect(
+    source: ImapSource,
+    connect: Callable[[], ImapSource],
+    display: str,
+    settings: Settings,
+    progress: Progress | None = None,
+) -> Collected:
+    """What `audit.collect` reads, in the same order; the later half through a helper
+    process that logs in with `connect` when the mailbox is big and the OS can fork. If the
+    helper fails in any way, this process reads its half itself."""
+    with no_gc_pauses():
+        folders = counted_folders(source, settings)
+        ours, theirs = plan(source, folders, SPLIT_AT if _can_fork() else None)
+        gathered = _Gathered()
+        shown = _Shown(progress)
+        helper = _Helper.start(connect, theirs) if theirs else None
+        try:
+            for piece in ours:
+                gathered.read(source, piece, shown.ours(helper))
+            if helper is not None:
+                helped = helper.finish(shown.theirs(helper))
+                if helped is None:  # the helper failed: read its half here
+                    alone = _Shown(progress)
+                    for piece in theirs:
+                        gathered.read(source, piece, alone.ours(None))
+                else:
+                    gathered.extend(helped)
+        finally:
+            if helper is not None:
+                helper.stop()
+        return Collected(
+            display,
+            tuple(folders),
+            tuple(gathered.messages),
+            tuple(gathered.unreadable),
+            tuple(dict.fromkeys(gathered.problems)),  # a split folder gone: said once
+        )
+
+
+def plan(
+    source: ImapSource, folders: Sequence[Folder], split_at: int | None
+) -> tuple[list[Piece], list[Piece]]:
+    """This process's pieces and the helper's: the scanned folders in order, cut in two
+    halves by message count (the folder across the middle by UID). No helper pieces below
+    `split_at` messages, or when it is None."""
+    scanned = [f for f in folders if f.scanned]
+    total = sum(f.messages or 0 for f in scanned)
+    if split_at is None or total < split_at:
+        return [Piece(f.name) for f in scanned], []
+    half = total // 2
+    ours: list[Piece] = []
+    theirs: list[Piece] = []
+    before = 0  # messages in the folders already planned
+    for folder in scanned:
+        count = folder.messages or 0
+        if before >= half:
+            theirs.append(Piece(folder.name))
+        elif before + count <= half:
+            ours.append(Piece(folder.name))
+        else:
+            try:
+                _, uids = source.examine(folder.name)
+            except FolderNotFound:  # gone already: reading it says so, as audit.collect does
+                ours.append(Piece(folder.name))
+            else:
+                cut = half - before
+                ours.append(Piece(folder.name, tuple(uids[:cut])))
+                theirs.append(Piece(folder.name, tuple(uids[cut:])))
+        before += count
+    return ours, theirs
+
+
+def _can_fork() -> bool:
+    # fork() is Linux's and macOS's; only Linux is where the scheduled runs happen
+    # (schedule.py installs systemd units), and macOS frameworks are not fork-safe.
+    return sys.platform == "linux" and hasattr(os, "fork")
+
+
+def _fetched(
+    source: ImapSource, piece: Piece, progress: Progress | None
+) -> Iterator[RawMessage | Unreadable]:
+    if piece.uids is None:
+        yield from source.fetch(piece.folder, progress)
+    else:
+        source.examine(piece.folder)  # inside the generator: a folder gone is read as one
+        yield from source.fetch_uids(piece.folder, piece.uids, progress)
+
+
+class _Gathered:
+    """Messages, unreadable items and problems, in reading order."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.unreadable: list[Unreadable] = []
+        self.problems: list[str] = []
+
+    def read(self, source: ImapSource, piece: Piece, progress: Progress | None) -> None:
+        read_folder(
+            piece.folder,
+            _fetched(source, piece, progress),
+            self.messages.append,
+            self.unreadable.append,
+            self.problems,
+        )
+
+    def extend(self, other: _Gathered) -> None:
+        self.messages.extend(other.messages)
+        self.unreadable.extend(other.unreadable)
+        self.problems.extend(other.problems)
+
+
+# --- the helper process ---------------------------------------------------------------------
+
+
+class _Helper:
+    """A forked process reading `pieces` on its own connection. It writes length-prefixed
+    marshal records to an unnamed temporary file (no pipe to fill and block on) and its
+    progress to shared memory; this process reads the records once its own half is read."""
+
+    def __init__(self, pid: int, file: IO[bytes], counts: mmap.mmap, pieces: list[Piece]):
+        self.pieces = pieces
+        self._pid: int | None = pid
+        self._status: int | None = None
+        self._file = file
+        self._counts = counts
+
+    @classmethod
+    def start(cls, connect: Callable[[], ImapSource], pieces: list[Piece]) -> _Helper | None:
+        """The running helper; None if it could not be started (this process reads all)."""
+        file: IO[bytes] | None = None
+        counts: mmap.mmap | None = None
+        try:
+            file = tempfile.TemporaryFile()  # noqa: SIM115 - the _Helper closes it in stop()
+            counts = mmap.mmap(-1, _COUNTS.size * len(pieces))
+            pid = os.fork()
+        except OSError:  # no temporary space, memory or process left: read everything here
+            if counts is not None:
+                counts.close()
+            if file is not None:
+                file.close()
+            return None
+        if pid == 0:
+            _helper_main(connect, pieces, file.fileno(), counts)
+        return cls(pid, file, counts, pieces)
+
+    def progress(self) -> Iterator[tuple[Piece, int, int]]:
+        """(piece, done, total) of each piece the helper has started."""
+        for index, piece in enumerate(self.pieces):
+            done, begun = _COUNTS.unpack_from(self._counts, index * _COUNTS.size)
+            if begun:
+                yield piece, done, begun - 1
+
+    def finish(self, report: Callable[[], None]) -> _Gathered | None:
+        """Everything the helper read once it ends, read back as it writes; None if it
+        failed (exited otherwise than after its last record)."""
+        gathered = _Gathered()
+        addresses: dict[tuple[str, str], Address] = {}
+        flags: dict[tuple[str, ...], frozenset[str]] = {}
+        offset = 0
+        ended = False
+        while True:
+            exited = self._exited()  # before reading: what it wrote before exiting is there
+            size = os.fstat(self._file.fileno()).st_size
+            while offset + _LENGTH.size <= size:
+                (length,) = _LENGTH.unpack(os.pread(self._file.fileno(), _LENGTH.size, offset))
+                if offset + _LENGTH.size + length > size:
+                    break  # written in part so far
+                data = os.pread(self._file.fileno(), length, offset + _LENGTH.size)
+                offset += _LENGTH.size + length
+                ended = _take(marshal.loads(data), gathered, addresses, flags)
+            if exited:
+                return gathered if ended and self._status == 0 else None
+            report()
+            time.sleep(0.002)  # the helper is still reading: its next record comes soon
+
+    def stop(self) -> None:
+        """End the helper if it still runs (this process failed or was interrupted)."""
+        if self._exited() is False:
+            assert self._pid is not None
+            os.kill(self._pid, signal.SIGKILL)
+            os.waitpid(self._pid, 0)
+            self._pid = None
+        self._file.close()
+        self._counts.close()
+
+    def _exited(self) -> bool:
+        if self._pid is None:
+            return True
+        pid, status = os.waitpid(self._pid, os.WNOHANG)
+        if pid == 0:
+            return False
+        self._pid, self._status = None, os.waitstatus_to_exitcode(status)
+        return True
+
+
+def _take(
+    record: Any,
+    into: _Gathered,
+    addresses: dict[tuple[str, str], Address],
+    flags: dict[tuple[str, ...], frozenset[str]],
+) -> bool:
+    """Add one helper record to `into`; True for the record that ends the stream."""
+    kind, payload = record
+    if kind == "messages":
+        append = into.messages.append
+        for folder, uid, tags, values in payload:
+            shared = flags.get(tags)
+            if shared is None:
+                shared = flags[tags] = frozenset(tags)
+            append(rows.message(folder, uid, shared, values, addresses))
+    elif kind == "unreadable":
+        into.unreadable.extend(Unreadable(*item) for item in payload)
+    elif kind == "problem":
+        into.problems.append(payload)
+    return bool(kind == "end")
+
+
+def _helper_main(
+    connect: Callable[[], ImapSource], pieces: list[Piece], fd: int, counts: mmap.mmap
+) -> NoReturn:
+    """The helper process: read, write records, and exit without running anything of the
+    parent's (no atexit handlers, no flushing of stdout buffers it inherited)."""
+    code = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it at once, quietly
+        with connect() as source:
+            for index, piece in enumerate(pieces):
+                _send_piece(source, piece, index, fd, counts)
+        _write(fd, ("end", None))
+        code = 0
+    except BaseException:  # any failure: the parent reads this half itself
+        pass
+    os._exit(code)
+
+
+def _send_piece(source: ImapSource, piece: Piece, index: int, fd: int, counts: mmap.mmap) -> None:
+    messages: list[tuple[Any, ...]] = []
+    unreadable: list[tuple[str, int, str]] = []
+    problems: list[str] = []
+
+    def keep(message: Message) -> None:
+        messages.append((message.folder, message.uid, tuple(message.flags), rows.row(message)))
+        if len(messages) >= _RECORD:
+            flush()
+
+    def skip(item: Unreadable) -> None:
+        unreadable.append((item.folder, item.uid, item.reason))
+
+    def flush() -> None:
+        if messages:
+            _write(fd, ("messages", messages))
+            messages.clear()
+        if unreadable:
+            _write(fd, ("unreadable", unreadable))
+            unreadable.clear()
+
+    def progress(folder: str, done: int, total: int) -> None:
+        _COUNTS.pack_into(counts, index * _COUNTS.size, done, total + 1)
+
+    read_folder(piece.folder, _fetched(source, piece, progress), keep, skip, problems)
+    flush()
+    for problem in problems:
+        _write(fd, ("problem", problem))
+
+
+def _write(fd: int, record: tuple[str, Any]) -> None:
+    data = marshal.dumps(record)
+    view = memoryview(_LENGTH.pack(len(data)) + data)
+    while view:  # os.write may write less than asked
+        view = view[os.write(fd, view) :]
+
+
+class _Shown:
+    """One progress line per folder, whoever reads it: a folder cut in two shows both
+    halves' counts added up."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self._progress = progress
+        self._counts: dict[tuple[str, bool], tuple[int, int]] = {}
+
+    def ours(self, helper: _Helper | None) -> Progress | None:
+        if self._progress is None:
+            return None
+
+        def update(folder: str, done: int, total: int) -> None:
+            self._show(folder, False, done, total)
+            if helper is not None:
+                self._helper(helper)
+
+        return update
+
+    def theirs(self, helper: _Helper) -> Callable[[], None]:
+        return lambda: self._helper(helper) if self._progress is not None else None
+
+    def _helper(self, helper: _Helper) -> None:
+        for piece, done, total in helper.progress():
+            if self._counts.get((piece.folder, True)) != (done, total):
+                self._show(piece.folder, True, done, total)
+
+    def _show(self, folder: str, helper: bool, done: int, total: int) -> None:
+        assert self._progress is not None
+        self._counts[(folder, helper)] = (done, total)
+        halves = [self._counts.get((folder, side)) for side in (False, True)]
+        self._progress(
+            folder,
+            sum(half[0] for half in halves if half),
+            sum(half[1] for half in halves if half),
+        )

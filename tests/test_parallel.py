@@ -1,0 +1,359 @@
+"""Reading a mailbox over two connections (parallel.py): the same Collected as one reader,
+whatever the helper process does; and the rows it hands messages back in (rows.py)."""
+
+from __future__ import annotations
+
+import json
+import marshal
+import os
+import signal
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, cast
+
+import pytest
+from typer.testing import CliRunner
+
+from inbox_audit import parallel, rows
+from inbox_audit.audit import Collected, collect
+from inbox_audit.cli import app
+from inbox_audit.errors import ConnectionFailed, FolderNotFound
+from inbox_audit.headers import parse_message
+from inbox_audit.imap_source import ImapSource
+from inbox_audit.model import Address, Folder, FolderRole, Message, RawMessage
+from inbox_audit.settings import Settings
+from tests.dovecot import Appended, DovecotServer, MailUser
+from tests.mailgen import generate
+from tests.test_dovecot_audit import load
+
+AS_OF = "2026-03-02T09:00:00+00:00"
+
+# --------------------------------------------------------------------------------- the plan
+
+
+class _Listing:
+    """Just what plan() asks a source: the UIDs of the folder it cuts."""
+
+    def __init__(self, uids: dict[str, list[int]]) -> None:
+        self.uids = uids
+        self.examined: list[str] = []
+
+    def examine(self, folder: str) -> tuple[int, list[int]]:
+        self.examined.append(folder)
+        if folder not in self.uids:
+            raise FolderNotFound(f"no folder {folder!r}")
+        return 1, self.uids[folder]
+
+
+def _folder(name: str, count: int | None, scanned: bool = True) -> Folder:
+    return Folder(name, FolderRole.OTHER, scanned, count)
+
+
+def _plan(
+    folders: Sequence[Folder], uids: dict[str, list[int]], split_at: int | None = 1
+) -> tuple[list[parallel.Piece], list[parallel.Piece], list[str]]:
+    source = _Listing(uids)
+    ours, theirs = parallel.plan(cast(ImapSource, source), folders, split_at)
+    return ours, theirs, source.examined
+
+
+def test_plan_cuts_the_folder_across_the_middle_by_uid() -> None:
+    folders = [_folder("A", 30), _folder("Trash", 500, scanned=False), _folder("B", 60)]
+    b_uids = list(range(100, 160))
+    ours, theirs, examined = _plan(folders, {"B": b_uids})
+    # 90 messages: 45 each; A's 30 and B's first 15 UIDs here, B's other 45 in the helper.
+    assert ours == [parallel.Piece("A"), parallel.Piece("B", tuple(b_uids[:15]))]
+    assert theirs == [parallel.Piece("B", tuple(b_uids[15:]))]
+    assert examined == ["B"]
+
+
+def test_plan_cuts_at_a_folder_boundary_without_asking_for_uids() -> None:
+    folders = [_folder("A", 50), _folder("B", 20), _folder("C", 30)]
+    ours, theirs, examined = _plan(folders, {})
+    assert ours == [parallel.Piece("A")]
+    assert theirs == [parallel.Piece("B"), parallel.Piece("C")]
+    assert examined == []
+
+
+def test_plan_keeps_small_mailboxes_and_no_fork_in_one_process() -> None:
+    folders = [_folder("A", 50), _folder("B", None), _folder("C", 30)]
+    for split_at in (81, None):
+        ours, theirs, examined = _plan(folders, {}, split_at)
+        assert ours == [parallel.Piece("A"), parallel.Piece("B"), parallel.Piece("C")]
+        assert (theirs, examined) == ([], [])
+
+
+def test_plan_leaves_a_folder_gone_meanwhile_to_the_reading() -> None:
+    ours, theirs, examined = _plan([_folder("A", 10), _folder("Gone", 30)], {})
+    assert ours == [parallel.Piece("A"), parallel.Piece("Gone")]
+    assert theirs == []
+    assert examined == ["Gone"]
+
+
+# ---------------------------------------------------------------------------------- the rows
+
+
+def _odd_messages() -> list[Message]:
+    paris = timezone(timedelta(hours=1))
+    someone = Address("a@example.com", "Ann \u00e9 \U0001f600")
+    base = Message(
+        folder="Clients/\u00c9t\u00e9",
+        uid=7,
+        message_id="x@y",
+        in_reply_to=("p@q",),
+        references=("r@s", "p@q"),
+        from_=someone,
+        reply_to=(someone, Address("b@example.com", "")),
+        to=(Address("me@shop.fr", "Me"),),
+        cc=(),
+        subject="Re: \u00e7a \x00 \ud800",  # lone surrogate: marshal keeps what str holds
+        date=datetime(2026, 2, 1, 10, 0, tzinfo=UTC),
+        received_at=datetime(2026, 2, 1, 10, 0, 1, 5, tzinfo=UTC),  # microseconds
+        internal_date=datetime(2026, 2, 1, 11, 0, tzinfo=paris),  # not UTC
+        flags=frozenset({"\\Seen", "$Label1"}),
+        conversation_id="gm:123",
+        auto_headers=(("list-id", "<l.example>"), ("precedence", "bulk")),
+        language_hints=("fr",),
+    )
+    bare = Message(
+        folder="INBOX",
+        uid=1,
+        message_id=None,
+        in_reply_to=(),
+        references=(),
+        from_=None,
+        reply_to=(),
+        to=(),
+        cc=(),
+        subject="",
+        date=None,
+        received_at=None,
+        internal_date=datetime(1980, 1, 1, tzinfo=UTC),
+        flags=frozenset(),
+        conversation_id=None,
+    )
+    return [base, bare]
+
+
+def _round_trip(message: Message, addresses: dict[tuple[str, str], Address]) -> Message:
+    values = marshal.loads(marshal.dumps(rows.row(message)))
+    return rows.message(message.folder, message.uid, message.flags, values, addresses)
+
+
+def test_rows_give_back_equal_messages() -> None:
+    box = generate(3, "gmail")
+    messages = _odd_messages() + [
+        parse_message(RawMessage(m.folder, i, m.internal_date, frozenset(m.flags), m.data))
+        for i, m in enumerate(box.messages)
+    ]
+    addresses: dict[tuple[str, str], Address] = {}
+    for message in messages:
+        back = _round_trip(message, addresses)
+        assert back == message
+        assert repr(back) == repr(message)
+        for moment, original in zip(
+            (back.date, back.received_at, back.internal_date),
+            (message.date, message.received_at, message.internal_date),
+            strict=True,
+        ):
+            assert (moment and moment.utcoffset()) == (original and original.utcoffset())
+    # One object per distinct address, however many messages name it.
+    assert len({id(a) for a in addresses.values()}) == len(addresses)
+
+
+def test_rows_refuse_a_time_no_row_holds() -> None:
+    values = list(rows.row(_odd_messages()[1]))
+    values[10] = 10**15
+    with pytest.raises(ValueError):
+        rows.message("INBOX", 1, frozenset(), tuple(values), {})
+
+
+# ------------------------------------------------------------------ against a real Dovecot
+
+
+def _mailbox(dovecot: DovecotServer) -> MailUser:
+    """A generated mailbox in several folders, plus a folder holding a message with no
+    header at all (unreadable) between ordinary ones."""
+    user = load(dovecot, generate(11, "french", customers=30))
+    dovecot.create_folder(user, "Divers")
+    ordinary = b"From: a@example.com\r\nSubject: hello\r\nMessage-ID: <d1@x>\r\n\r\nhi\r\n"
+    dovecot.append_many(
+        user,
+        "Divers",
+        [
+            Appended(ordinary, (), None),
+            Appended(b"\r\nno header at all\r\n", (), None),
+            Appended(ordinary.replace(b"d1@x", b"d2@x"), ("\\Seen",), None),
+        ],
+    )
+    return user
+
+
+def _collect_both(
+    dovecot: DovecotServer,
+    user: MailUser,
+    monkeypatch: pytest.MonkeyPatch,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> tuple[Collected, Collected]:
+    """(one reader's Collected, two readers' Collected) of the same mailbox."""
+    target, options = dovecot.target(user), dovecot.options(user)
+    settings = Settings()
+    with ImapSource.connect(target, options) as source:
+        alone = collect(source, "box", settings)
+    monkeypatch.setattr(parallel, "SPLIT_AT", 1)
+    with ImapSource.connect(target, options) as source:
+        split = parallel.collect(
+            source, lambda: ImapSource.connect(target, options), "box", settings, progress
+        )
+    return alone, split
+
+
+def _same(alone: Collected, split: Collected) -> None:
+    assert split == alone
+    assert [repr(m) for m in split.messages] == [repr(m) for m in alone.messages]
+    assert split.unreadable and all("no header" in u.reason for u in split.unreadable)
+
+
+def test_two_readers_collect_what_one_does(
+    dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = _mailbox(dovecot)
+    before = dovecot.snapshot_state(user)
+    forks: list[parallel.Piece] = []
+    start = parallel._Helper.start
+
+    def spied(connect: Any, pieces: list[parallel.Piece]) -> parallel._Helper | None:
+        forks.extend(pieces)
+        return start(connect, pieces)
+
+    monkeypatch.setattr(parallel._Helper, "start", spied)
+    alone, split = _collect_both(dovecot, user, monkeypatch)
+    _same(alone, split)
+    assert forks, "the helper process was not used"
+    # Read-only on both connections: flags (\Recent too), UIDVALIDITY, HIGHESTMODSEQ as before.
+    assert dovecot.snapshot_state(user) == before
+
+
+def test_progress_adds_up_both_halves(
+    dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = _mailbox(dovecot)
+    shown: dict[str, tuple[int, int]] = {}
+
+    def progress(folder: str, done: int, total: int) -> None:
+        assert 0 <= done <= total
+        shown[folder] = (done, total)
+
+    alone, split = _collect_both(dovecot, user, monkeypatch, progress)
+    _same(alone, split)
+    counts = {f.name: f.messages for f in split.folders if f.scanned}
+    assert shown == {name: (count, count) for name, count in counts.items()}
+
+
+def test_a_helper_that_cannot_log_in_leaves_its_half_to_us(
+    dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = _mailbox(dovecot)
+    target, options = dovecot.target(user), dovecot.options(user)
+
+    def refused() -> ImapSource:
+        raise ConnectionFailed("too many connections (simulated)")
+
+    settings = Settings()
+    with ImapSource.connect(target, options) as source:
+        alone = collect(source, "box", settings)
+    monkeypatch.setattr(parallel, "SPLIT_AT", 1)
+    with ImapSource.connect(target, options) as source:
+        split = parallel.collect(source, refused, "box", settings)
+    _same(alone, split)
+
+
+@pytest.mark.parametrize("how", ["raises", "killed"])
+def test_a_helper_that_dies_half_way_leaves_its_half_to_us(
+    dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    user = _mailbox(dovecot)
+    send = parallel._send_piece
+
+    # In the helper only (it runs after fork): the first piece is written, then it dies.
+    def dying(source: ImapSource, piece: parallel.Piece, index: int, *rest: Any) -> None:
+        send(source, piece, index, *rest)
+        if how == "killed":
+            os.kill(os.getpid(), signal.SIGKILL)
+        raise ConnectionFailed("connection lost (simulated)")
+
+    finished: list[object] = []
+    finish = parallel._Helper.finish
+
+    def spied(helper: parallel._Helper, report: Callable[[], None]) -> Any:
+        finished.append(result := finish(helper, report))
+        return result
+
+    monkeypatch.setattr(parallel, "_send_piece", dying)
+    monkeypatch.setattr(parallel._Helper, "finish", spied)
+    alone, split = _collect_both(dovecot, user, monkeypatch)
+    _same(alone, split)
+    assert finished == [None]  # its records were thrown away, its half read here
+
+
+def test_an_interrupted_audit_ends_its_helper(
+    dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = _mailbox(dovecot)
+    helpers: list[tuple[parallel._Helper, int]] = []
+    start = parallel._Helper.start
+
+    def kept(connect: Any, pieces: list[parallel.Piece]) -> parallel._Helper | None:
+        helper = start(connect, pieces)
+        assert helper is not None and helper._pid is not None
+        helpers.append((helper, helper._pid))
+        return helper
+
+    class Interrupted(Exception):
+        pass
+
+    def progress(folder: str, done: int, total: int) -> None:
+        raise Interrupted
+
+    monkeypatch.setattr(parallel._Helper, "start", kept)
+    monkeypatch.setattr(parallel, "SPLIT_AT", 1)
+    target, options = dovecot.target(user), dovecot.options(user)
+    with ImapSource.connect(target, options) as source, pytest.raises(Interrupted):
+        parallel.collect(
+            source, lambda: ImapSource.connect(target, options), "box", Settings(), progress
+        )
+    [(helper, pid)] = helpers
+    assert helper._pid is None  # stopped and waited for
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_cli_cold_audit_through_two_readers_matches_the_cache(
+    dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = _mailbox(dovecot)
+    monkeypatch.setattr(parallel, "SPLIT_AT", 1)
+
+    def run(*args: str) -> dict[str, Any]:
+        result = CliRunner().invoke(
+            app,
+            [
+                "audit",
+                dovecot.url(user),
+                "--ca-file",
+                str(dovecot.ca_file),
+                "--format",
+                "json",
+                "--as-of",
+                AS_OF,
+                *args,
+            ],
+            env={"INBOX_AUDIT_PASSWORD": user.password},
+        )
+        assert result.exit_code in (0, 1), result.stderr + repr(result.exception)
+        report: dict[str, Any] = json.loads(result.stdout)
+        return report
+
+    cold = run("--no-cache")
+    assert cold == run()  # through the cache, one connection
+    assert cold["unreadable"]
