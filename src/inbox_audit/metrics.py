@@ -141,7 +141,7 @@ def thread_results(
     for result in results:
         if result.status is not Status.NOT_CUSTOMER:
             by_thread[result.thread_id].append(result)
-    threads = [_thread(thread_id, items, as_of, sla) for thread_id, items in by_thread.items()]
+    threads = [thread_result(thread, items, as_of, sla) for thread, items in by_thread.items()]
     return sorted(threads, key=thread_order)
 
 
@@ -161,9 +161,10 @@ def _arrival(result: MessageResult) -> datetime:
     return result.message.arrived_at or _END
 
 
-def _thread(
+def thread_result(
     thread_id: str, items: list[MessageResult], as_of: datetime, sla: timedelta
 ) -> ThreadResult:
+    """The verdict on one thread, from the results of its customer messages in time order."""
     waiting = [r for r in items if r.status in (Status.PENDING, Status.OVERDUE)]
     status = min({r.status for r in items}, key=_STATUS_RANK.__getitem__)
     # The thread is named after the customer who has waited longest, else the latest one.
