@@ -32,6 +32,8 @@ from inbox_audit.settings import Settings
 from inbox_audit.source import MailSource, Progress
 from inbox_audit.threads import build_threads, message_time, norm_id
 
+_WAITING = (Status.PENDING, Status.OVERDUE)
+
 # When one message sits in several folders (Gmail labels, All Mail, copies), the copy kept is
 # the one in the most telling folder.
 _ROLE_PREFERENCE = {
@@ -353,7 +355,7 @@ def with_holding_reply(
     owner: str | None,
 ) -> ThreadResult:
     """The thread with its holding reply as of `as_of` when it is waiting; else unchanged."""
-    if thread.status not in (Status.PENDING, Status.OVERDUE):
+    if thread.status not in _WAITING:
         return thread
     reply = holding_reply(
         subject=thread.subject,

@@ -215,24 +215,22 @@ def build_threads(
     times = [message_time(m, me) for m in messages]
     uf = _UnionFind(len(messages))
     union = uf.union
+    own_ids = [norm_id(m.message_id) if m.message_id else None for m in messages]
+    cited = [cited_ids(m) for m in messages]
+    known_ids = {own for own in own_ids if own is not None}
     # Each Message-ID (own or cited) and conversation id joins the first message that named it.
     by_id: dict[str, int] = {}
-    by_conversation: dict[str, int] = {}
-    known_ids: set[str] = set()
-    cited: list[frozenset[str]] = []
-    for index, message in enumerate(messages):
-        parents = cited_ids(message)
-        cited.append(parents)
-        if message.message_id:
-            own = norm_id(message.message_id)
-            known_ids.add(own)
+    for index, own in enumerate(own_ids):
+        if own is not None:
             first = by_id.setdefault(own, index)
             if first != index:
                 union(index, first)
-        for name in parents:
+        for name in cited[index]:
             first = by_id.setdefault(name, index)
             if first != index:
                 union(index, first)
+    by_conversation: dict[str, int] = {}
+    for index, message in enumerate(messages):
         if message.conversation_id:
             first = by_conversation.setdefault(message.conversation_id, index)
             if first != index:
