@@ -259,14 +259,17 @@ def build_threads(
         if cited[index].isdisjoint(known_ids):
             # A reply answers the other side's latest message first (mine answers theirs, a
             # customer's "Re:" answers mine); a reminder repeats whatever came last.
-            if mine or _has_reply_prefix(message.subject):
+            reply = mine or _has_reply_prefix(message.subject)
+            if reply:
                 tables = [latest[not mine], latest[mine]]
             else:
                 tables = [_merged([latest[True], latest[False]], subject, parties)]
             other = None
             for table in tables:
                 candidates = [table[k] for p in parties if (k := (subject, p)) in table]
-                other = _subject_link(message, when, candidates, messages, me, subject_window)
+                other = _subject_link(
+                    message, when, candidates, messages, not reply, subject_window
+                )
                 if other is not None:
                     break
             if other is not None:
@@ -308,7 +311,7 @@ def _subject_link(
     when: datetime,
     candidates: Sequence[_Candidate],
     messages: Sequence[Message],
-    me: frozenset[str],
+    reminder: bool,
     window: timedelta,
 ) -> int | None:
     """The earlier message that `message` continues (its index in `messages`): the latest one
@@ -318,11 +321,11 @@ def _subject_link(
     when it repeats the latest one word for word within a few days ("Devis" again the next
     morning); later, or after a "Re: Re: Devis", it is a new request. Joining wrongly would
     hide a waiting customer behind someone else's answer, so the rule stays narrow.
+    `reminder`: `message` is a customer's fresh message (neither mine nor prefixed).
     """
     if not candidates:
         return None
     other_when, _, other = max(candidates)
-    reminder = not _is_mine(message, me) and not _has_reply_prefix(message.subject)
     limit = min(window, REMINDER_WINDOW) if reminder else window
     if when - other_when > limit:
         return None
