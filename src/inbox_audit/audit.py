@@ -304,8 +304,9 @@ def examine(
     # Each result with its sort key: (message time, key), oldest first.
     ranked: list[tuple[datetime, str, MessageResult]] = []
     outbound: list[Message] = []
-    # Each customer thread's verdict and language hints, worked out as its messages are: a
-    # thread's messages come in time order, as `ranked` will have them (every one has a time).
+    # Each customer thread's verdict and language hints, worked out as its messages are, rather
+    # than by regrouping `ranked` by thread id afterwards: a thread's messages come in time
+    # order, as `ranked` has them (every one has a time), and each thread has its own id.
     verdicts: list[ThreadResult] = []
     hints: dict[str, tuple[str, ...]] = {}
     sla = settings.sla
