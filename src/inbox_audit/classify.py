@@ -74,20 +74,17 @@ def _looks_plain(message: Message) -> bool:
     if sender is None or "@" not in sender.email:  # _no_sender
         return False
     for name, value in message.auto_headers:
-        key = name.lower()
-        if key not in _INERT_HEADERS:
+        # Names come lower-cased (Message.auto_headers): no need to lower them again. Any
+        # other spelling is not taken for inert, and the rules decide: still sound.
+        if name not in _INERT_HEADERS:
             return False
         # Every value, not only the first that the rules read: stricter, so still sound.
-        if key == "content-type":
+        if name == "content-type":
             if value.lower().partition(";")[0].strip() in _TELLING_TYPES:  # _bounce, ...
                 return False
-        elif key == "x-mailer" and value.strip().lower().startswith(_ESP_MAILERS):
+        elif name == "x-mailer" and value.strip().lower().startswith(_ESP_MAILERS):
             return False  # _mailing_list
-    return (
-        _plain_subject(message.subject)
-        and not _is_bounce_sender(sender.email)  # _bounce
-        and not _is_automated_sender(sender)  # _noreply_sender, _bounce
-    )
+    return _plain_subject(message.subject) and _plain_sender(sender.email, sender.name)
 
 
 def _automated(message: Message, mine: frozenset[str]) -> Reason | None:
@@ -678,6 +675,13 @@ def _no_sender(message: Message, headers: _Headers, subject: str, mine: frozense
 
 # The Content-Types that _bounce, _receipt and _calendar act on.
 _TELLING_TYPES = frozenset({"multipart/report", "text/calendar"})
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _plain_sender(email: str, name: str) -> bool:
+    """No sender rule matches: _bounce's and _noreply_sender's (one cache look-up per
+    message instead of three)."""
+    return not _is_bounce_sender(email) and not _is_automated_sender(Address(email, name))
 
 
 @lru_cache(maxsize=_CACHE_SIZE)

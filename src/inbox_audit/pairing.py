@@ -85,13 +85,14 @@ def answers(
     times = thread.times or tuple(message_time(m, me) for m in thread.messages)
     customers: list[tuple[Message, str, datetime]] = []
     mine: list[tuple[datetime, str, Message]] = []
+    from_me = Reason.FROM_ME  # an enum member, looked up once (slow on Python 3.11)
     for message, key, when in zip(thread.messages, keys, times, strict=True):
         if when is None:
             continue
         reason = reasons.get(key)
         if reason is None:
             customers.append((message, key, when))
-        elif reason is Reason.FROM_ME and key not in automated:
+        elif reason is from_me and key not in automated:
             mine.append((when, key, message))
     if not customers or not mine:
         return {}
@@ -105,7 +106,7 @@ def answers(
     for message, key, arrived in customers:
         customer = senders(message)
         for when, _, candidate, to in replies:
-            if to and not to & customer:
+            if to and to.isdisjoint(customer):
                 continue
             if arrived <= when:
                 answered[key] = (candidate, when)

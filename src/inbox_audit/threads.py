@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from inbox_audit.model import Message
@@ -31,7 +30,6 @@ _LEADING_BLOB = re.compile(r"^\s*\[[^\]]*\]\s*")
 _TRAILING_FWD = re.compile(r"\s*\(fwd\)\s*$", re.IGNORECASE)
 _FWD_WRAPPER = re.compile(r"^\[fwd:\s*(.*)\]$", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NONE: frozenset[str] = frozenset()
 REMINDER_WINDOW = timedelta(days=4)
 _CLOCK_SLACK = timedelta(hours=1)  # how far a reply's Date may run ahead of the server's clock
@@ -124,7 +122,12 @@ def correspondents(message: Message, me: frozenset[str]) -> frozenset[str]:
     A site's contact form may send "from" the owner to the owner with the customer in
     Reply-To: then the other party is the Reply-To.
     """
-    if _is_mine(message, me):
+    return _parties(message, _is_mine(message, me), me)
+
+
+def _parties(message: Message, mine: bool, me: frozenset[str]) -> frozenset[str]:
+    """correspondents(), told whether I sent the message (build_threads knows already)."""
+    if mine:
         return (recipients(message) - me) or (_answer_to(message) - me)
     return _answer_to(message) - me
 
@@ -212,69 +215,77 @@ def build_threads(
     times = [message_time(m, me) for m in messages]
     uf = _UnionFind(len(messages))
     union = uf.union
+    own_ids = [norm_id(m.message_id) if m.message_id else None for m in messages]
+    cited = [cited_ids(m) for m in messages]
+    known_ids = {own for own in own_ids if own is not None}
     # Each Message-ID (own or cited) and conversation id joins the first message that named it.
     by_id: dict[str, int] = {}
-    by_conversation: dict[str, int] = {}
-    known_ids: set[str] = set()
-    cited: list[frozenset[str]] = []
-    for index, message in enumerate(messages):
-        parents = cited_ids(message)
-        cited.append(parents)
-        if message.message_id:
-            own = norm_id(message.message_id)
-            known_ids.add(own)
+    for index, own in enumerate(own_ids):
+        if own is not None:
             first = by_id.setdefault(own, index)
             if first != index:
                 union(index, first)
-        for name in parents:
+        for name in cited[index]:
             first = by_id.setdefault(name, index)
             if first != index:
                 union(index, first)
+    by_conversation: dict[str, int] = {}
+    for index, message in enumerate(messages):
         if message.conversation_id:
             first = by_conversation.setdefault(message.conversation_id, index)
             if first != index:
                 union(index, first)
 
-    # Oldest first; keys are unique, so the index never decides.
-    timed = sorted(
-        (when, keys[index], index)
-        for index, when in enumerate(times)
-        if when is not None and keys[index] not in automated
-    )
+    # Every message in thread order, sorted once: oldest first, undated last, keys (unique)
+    # breaking ties. Subject threading walks the dated ones in this order, and grouping in it
+    # hands each thread its messages already sorted.
+    dated = sorted((when, keys[i], i) for i, when in enumerate(times) if when is not None)
+    undated = sorted((keys[i], i) for i, when in enumerate(times) if when is None)
     # The latest message per (base subject, correspondent), one table per direction (mine,
     # theirs): candidates are found by lookup, never by scanning every "Devis" in the mailbox.
     latest: dict[bool, dict[tuple[str, str], _Candidate]] = {True: {}, False: {}}
-    for candidate in timed:
-        when, _, index = candidate
+    for candidate in dated:
+        when, key, index = candidate
+        if key in automated:
+            continue
         message = messages[index]
         subject = base_subject(message.subject)
         if not subject:
             continue
-        parties = correspondents(message, me)
+        mine = _is_mine(message, me)
+        parties = _parties(message, mine, me)
         if not parties:
             continue
-        mine = _is_mine(message, me)
         if cited[index].isdisjoint(known_ids):
             # A reply answers the other side's latest message first (mine answers theirs, a
             # customer's "Re:" answers mine); a reminder repeats whatever came last.
-            if mine or _has_reply_prefix(message.subject):
+            reply = mine or _has_reply_prefix(message.subject)
+            if reply:
                 tables = [latest[not mine], latest[mine]]
             else:
                 tables = [_merged([latest[True], latest[False]], subject, parties)]
             other = None
             for table in tables:
                 candidates = [table[k] for p in parties if (k := (subject, p)) in table]
-                other = _subject_link(message, when, candidates, messages, me, subject_window)
+                other = _subject_link(
+                    message, when, candidates, messages, not reply, subject_window
+                )
                 if other is not None:
                     break
             if other is not None:
                 union(index, other)
+        table = latest[mine]
         for party in parties:
-            latest[mine][(subject, party)] = candidate
+            table[(subject, party)] = candidate
 
-    groups: dict[int, list[int]] = defaultdict(list)
-    for index in range(len(messages)):
-        groups[uf.find(index)].append(index)
+    # Threads come in the order of their first message in `messages`, their messages in
+    # thread order.
+    roots = [uf.find(index) for index in range(len(messages))]
+    groups: dict[int, list[int]] = {root: [] for root in roots}
+    for _, _, index in dated:
+        groups[roots[index]].append(index)
+    for _, index in undated:
+        groups[roots[index]].append(index)
     return [_make_thread(group, messages, keys, times) for group in groups.values()]
 
 
@@ -300,7 +311,7 @@ def _subject_link(
     when: datetime,
     candidates: Sequence[_Candidate],
     messages: Sequence[Message],
-    me: frozenset[str],
+    reminder: bool,
     window: timedelta,
 ) -> int | None:
     """The earlier message that `message` continues (its index in `messages`): the latest one
@@ -310,11 +321,11 @@ def _subject_link(
     when it repeats the latest one word for word within a few days ("Devis" again the next
     morning); later, or after a "Re: Re: Devis", it is a new request. Joining wrongly would
     hide a waiting customer behind someone else's answer, so the rule stays narrow.
+    `reminder`: `message` is a customer's fresh message (neither mine nor prefixed).
     """
     if not candidates:
         return None
     other_when, _, other = max(candidates)
-    reminder = not _is_mine(message, me) and not _has_reply_prefix(message.subject)
     limit = min(window, REMINDER_WINDOW) if reminder else window
     if when - other_when > limit:
         return None
@@ -328,29 +339,19 @@ def _folded(subject: str) -> str:
 
 
 def _make_thread(
-    group: list[int],
+    ordered: list[int],
     messages: Sequence[Message],
     keys: Sequence[str],
     times: Sequence[datetime | None],
 ) -> Thread:
-    if len(group) == 1:  # most threads at 100,000 messages: nothing to order
-        index = group[0]
-        first = messages[index]
-        in_order: tuple[Message, ...] = (first,)
-        in_order_keys: tuple[str, ...] = (keys[index],)
-        in_order_times: tuple[datetime | None, ...] = (times[index],)
-    else:
-
-        def order(index: int) -> tuple[bool, datetime, str]:
-            when = times[index]
-            return (when is None, when or _EPOCH, keys[index])
-
-        ordered = sorted(group, key=order)
-        in_order = tuple([messages[i] for i in ordered])
-        in_order_keys = tuple([keys[i] for i in ordered])
-        in_order_times = tuple([times[i] for i in ordered])
-        first = in_order[0]
+    """The thread of the messages at these indexes, given in thread order."""
+    first = messages[ordered[0]]
     # Named after its first message so that the id is stable from one run to the next.
-    seed = first.message_id or in_order_keys[0]
+    seed = first.message_id or keys[ordered[0]]
     digest = hashlib.sha1(seed.encode("utf-8", "surrogatepass"), usedforsecurity=False)
-    return Thread("t" + digest.hexdigest()[:12], in_order, in_order_keys, in_order_times)
+    return Thread(
+        "t" + digest.hexdigest()[:12],
+        tuple([messages[i] for i in ordered]),
+        tuple([keys[i] for i in ordered]),
+        tuple([times[i] for i in ordered]),
+    )
