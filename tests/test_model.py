@@ -9,10 +9,23 @@ from datetime import UTC, datetime
 
 import pytest
 
-from inbox_audit.model import Address, Message, RawMessage, _quick_init
+from inbox_audit.model import (
+    Address,
+    HoldingReply,
+    Message,
+    MessageResult,
+    RawMessage,
+    ReplyRef,
+    ThreadResult,
+    quick_init,
+)
+from inbox_audit.threads import Thread
 
 
-@pytest.mark.parametrize("cls", [RawMessage, Address, Message])
+@pytest.mark.parametrize(
+    "cls",
+    [RawMessage, Address, Message, ReplyRef, MessageResult, HoldingReply, ThreadResult, Thread],
+)
 def test_quick_init_keeps_the_dataclass_signature(cls: type) -> None:
     parameters = list(inspect.signature(cls).parameters.values())
     fields = dataclasses.fields(cls)
@@ -53,7 +66,7 @@ def test_quick_init_objects_are_the_same_frozen_values() -> None:
 def test_quick_init_refuses_fields_it_cannot_set() -> None:
     with pytest.raises(TypeError, match="only plain fields"):
 
-        @_quick_init
+        @quick_init
         @dataclasses.dataclass(frozen=True, slots=True)
         class Listed:
             items: list[int] = dataclasses.field(default_factory=list)

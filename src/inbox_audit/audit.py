@@ -391,4 +391,16 @@ def with_holding_reply(
     )
     # Not dataclasses.replace: it reads the class's fields anew on each of the thousands of
     # waiting threads of a big mailbox, and took twice as long as the copy itself.
-    return ThreadResult(**{**vars(thread), "holding_reply": reply})
+    t = thread
+    return ThreadResult(
+        t.thread_id,
+        t.subject,
+        t.correspondent,
+        t.folder,
+        t.status,
+        t.waiting_since,
+        t.waiting_seconds,
+        t.answered_late,
+        t.max_latency_seconds,
+        reply,
+    )

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 _T = TypeVar("_T")
 
 
-def _quick_init(cls: type[_T]) -> type[_T]:
+def quick_init(cls: type[_T]) -> type[_T]:
     """Give a frozen slots dataclass an __init__ that fills each slot through its descriptor.
 
     The generated one calls object.__setattr__ per field (frozen classes refuse plain
@@ -87,7 +87,7 @@ class FolderStatus:
     highestmodseq: int | None = None  # None when the server has no CONDSTORE
 
 
-@_quick_init
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RawMessage:
     """One message as fetched: header bytes plus the server's metadata. Never a body."""
@@ -113,7 +113,7 @@ class Unreadable:
     reason: str
 
 
-@_quick_init
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Address:
     """A mailbox address: lower-cased addr-spec plus decoded display name."""
@@ -125,7 +125,7 @@ class Address:
         return f"{self.name} <{self.email}>" if self.name else self.email
 
 
-@_quick_init
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Message:
     """A parsed message: decoded text and aware UTC datetimes, no bytes."""
@@ -188,6 +188,7 @@ class Status(StrEnum):
     NOT_CUSTOMER = "not_customer"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ReplyRef:
     """The reply that answered an inbound message."""
@@ -197,6 +198,7 @@ class ReplyRef:
     latency_seconds: int
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class MessageResult:
     """The audit's verdict on one inbound message."""
@@ -209,7 +211,8 @@ class MessageResult:
     answered_by_flag: bool = False  # \\Answered set, no reply copy found: latency unknown
 
 
-@dataclass(frozen=True)
+@quick_init
+@dataclass(frozen=True, slots=True)
 class HoldingReply:
     """A ready-to-paste message telling the customer when they will get an answer."""
 
@@ -220,7 +223,8 @@ class HoldingReply:
     promised_by: datetime
 
 
-@dataclass(frozen=True)
+@quick_init
+@dataclass(frozen=True, slots=True)
 class ThreadResult:
     """One conversation with a customer, as the report shows it."""
 

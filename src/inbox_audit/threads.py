@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from inbox_audit.model import Message
+from inbox_audit.model import Message, quick_init
 
 # Reply and forward prefixes of the clients our users meet, beyond RFC 5256's re/fw/fwd:
 # French Outlook writes "RE :" and "TR :", others "Réf. :" or "Rép :", German "AW:"/"WG:"/
@@ -65,7 +65,8 @@ def base_subject(subject: str) -> str:
     return unicodedata.normalize("NFC", strip_subject(subject)).casefold()
 
 
-@dataclass(frozen=True)
+@quick_init
+@dataclass(frozen=True, slots=True)
 class Thread:
     """One conversation: its messages in time order.
 
