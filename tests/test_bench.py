@@ -55,5 +55,6 @@ def test_bench_runs_on_a_tiny_mailbox() -> None:
     # Nightly runs through the cache, each report identical to a cold audit's ("yes").
     assert first > 0 and incr_0 > 0 and incr_100 > 0 and incr_1000 > 0
     assert "reports identical to cold audits" in out
-    for stage in ("start + imports", "connect + login", "fetch", "parse", "audit core"):
+    stages = ("start + imports", "connect + login", "fetch", "parse", "audit core")
+    for stage in (*stages, "fetch + parse, two processes", "sum, two (as the CLI)"):
         assert re.search(rf"^{re.escape(stage)} +[\d.]+$", out, re.M), stage
