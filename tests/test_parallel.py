@@ -3,7 +3,6 @@ whatever the helper process does; and the rows it hands messages back in (rows.p
 
 from __future__ import annotations
 
-import json
 import marshal
 import os
 import signal
@@ -12,11 +11,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, cast
 
 import pytest
-from typer.testing import CliRunner
 
 from inbox_audit import parallel, rows
 from inbox_audit.audit import Collected, collect
-from inbox_audit.cli import app
 from inbox_audit.errors import ConnectionFailed, FolderNotFound
 from inbox_audit.headers import parse_message
 from inbox_audit.imap_source import ImapSource
@@ -24,7 +21,7 @@ from inbox_audit.model import Address, Folder, FolderRole, Message, RawMessage
 from inbox_audit.settings import Settings
 from tests.dovecot import Appended, DovecotServer, MailUser
 from tests.mailgen import generate
-from tests.test_dovecot_audit import load
+from tests.test_dovecot_audit import load, run_cli
 
 AS_OF = "2026-03-02T09:00:00+00:00"
 
@@ -333,27 +330,7 @@ def test_cli_cold_audit_through_two_readers_matches_the_cache(
 ) -> None:
     user = _mailbox(dovecot)
     monkeypatch.setattr(parallel, "SPLIT_AT", 1)
-
-    def run(*args: str) -> dict[str, Any]:
-        result = CliRunner().invoke(
-            app,
-            [
-                "audit",
-                dovecot.url(user),
-                "--ca-file",
-                str(dovecot.ca_file),
-                "--format",
-                "json",
-                "--as-of",
-                AS_OF,
-                *args,
-            ],
-            env={"INBOX_AUDIT_PASSWORD": user.password},
-        )
-        assert result.exit_code in (0, 1), result.stderr + repr(result.exception)
-        report: dict[str, Any] = json.loads(result.stdout)
-        return report
-
-    cold = run("--no-cache")
-    assert cold == run()  # through the cache, one connection
+    _, cold, _ = run_cli(dovecot, user, "--as-of", AS_OF, "--no-cache")
+    _, cached, _ = run_cli(dovecot, user, "--as-of", AS_OF)  # through the cache, one reader
+    assert cold == cached
     assert cold["unreadable"]
