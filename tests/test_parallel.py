@@ -3,10 +3,12 @@ whatever the helper process does; and the rows it hands messages back in (rows.p
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import marshal
 import os
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, cast
 
@@ -18,10 +20,12 @@ from inbox_audit.errors import ConnectionFailed, FolderNotFound
 from inbox_audit.headers import parse_message
 from inbox_audit.imap_source import ImapSource
 from inbox_audit.model import Address, Folder, FolderRole, Message, RawMessage
+from inbox_audit.render import json_halves, render_json
 from inbox_audit.settings import Settings
 from tests.dovecot import Appended, DovecotServer, MailUser
 from tests.mailgen import generate
 from tests.test_dovecot_audit import load, run_cli
+from tests.test_render import make_report
 
 AS_OF = "2026-03-02T09:00:00+00:00"
 
@@ -205,9 +209,15 @@ def _collect_both(
     return alone, split
 
 
+def _shown(message: Message) -> tuple[str, list[str]]:
+    return repr(dataclasses.replace(message, flags=frozenset())), sorted(message.flags)
+
+
 def _same(alone: Collected, split: Collected) -> None:
     assert split == alone
-    assert [repr(m) for m in split.messages] == [repr(m) for m in alone.messages]
+    # repr too (an equal datetime in another zone would print differently), flags aside:
+    # a set's order of iteration depends on how it was built, not on what it holds.
+    assert [_shown(m) for m in split.messages] == [_shown(m) for m in alone.messages]
     assert split.unreadable and all("no header" in u.reason for u in split.unreadable)
 
 
@@ -334,3 +344,76 @@ def test_cli_cold_audit_through_two_readers_matches_the_cache(
     _, cached, _ = run_cli(dovecot, user, "--as-of", AS_OF)  # through the cache, one reader
     assert cold == cached
     assert cold["unreadable"]
+
+
+# ------------------------------------------------------------------------ writing in halves
+
+
+def _text_out() -> tuple[io.TextIOWrapper, io.BytesIO]:
+    raw = io.BytesIO()
+    return io.TextIOWrapper(raw, encoding="utf-8", newline=""), raw
+
+
+def _spy_forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    forks: list[int] = []
+    real = os.fork
+
+    def fork() -> int:
+        pid = real()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    return forks
+
+
+def test_written_halves_are_the_json_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    report = make_report()
+    big = dataclasses.replace(report, messages=report.messages * 1500, threads=report.threads * 700)
+    forks = _spy_forks(monkeypatch)
+    out, raw = _text_out()
+    parallel.write_halves(*json_halves(big), out)
+    out.flush()
+    assert raw.getvalue().decode("utf-8") == render_json(big)
+    assert len(forks) == 1
+
+
+def test_halves_without_a_byte_stream_are_written_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    forks = _spy_forks(monkeypatch)
+    out = io.StringIO()
+    parallel.write_halves(["a", "b"], (piece for piece in ["c", "d"]), out)
+    assert out.getvalue() == "abcd"
+    assert forks == []
+
+
+def test_a_half_the_helper_cannot_encode_fails_here_as_one_writer_would() -> None:
+    first = ["{", '"ok": 1,']
+    second = ['"bad": "\ud800"', "}"]  # a lone surrogate: UTF-8 cannot encode it
+    alone, alone_raw = _text_out()
+    with pytest.raises(UnicodeEncodeError):
+        for piece in [*first, *second]:
+            alone.write(piece)
+    out, raw = _text_out()
+    with pytest.raises(UnicodeEncodeError):
+        parallel.write_halves(first, iter(second), out)
+    alone.flush()
+    out.flush()
+    assert raw.getvalue() == alone_raw.getvalue() == b'{"ok": 1,'
+
+
+def test_a_killed_writer_leaves_its_half_to_us(monkeypatch: pytest.MonkeyPatch) -> None:
+    forks = _spy_forks(monkeypatch)
+    parent = os.getpid()
+
+    def second() -> Iterator[str]:
+        yield "c"
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        yield "d"
+
+    out, raw = _text_out()
+    parallel.write_halves(["a", "b"], second(), out)
+    out.flush()
+    assert raw.getvalue() == b"abcd"
+    assert len(forks) == 1

@@ -9,8 +9,10 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import itertools
 import json
 import os
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,7 @@ from inbox_audit.model import (
 from inbox_audit.render import (
     CSV_COLUMNS,
     format_duration,
+    json_halves,
     md_escape,
     render_csv,
     render_json,
@@ -710,3 +713,21 @@ def test_threads_in_order_is_stable() -> None:
 )
 def test_format_duration(seconds: float, expected: str) -> None:
     assert format_duration(seconds) == expected
+
+
+@pytest.mark.parametrize(
+    ("messages", "threads"), [(0, 0), (1, 0), (0, 2), (3, 1), (2500, 40), (5, 2400)]
+)
+def test_json_halves_make_the_whole_document(messages: int, threads: int) -> None:
+    base = make_report()
+    report = dataclasses.replace(
+        base,
+        messages=tuple(itertools.islice(itertools.cycle(base.messages), messages)),
+        threads=tuple(itertools.islice(itertools.cycle(base.threads), threads)),
+    )
+    first, second = json_halves(report)
+    head = "".join(first)
+    assert head + "".join(second) == render_json(report)
+    # The cut balances the work: about half the list items on each side.
+    shown = len(re.findall(r'^    \{"message_id"', head, re.MULTILINE))
+    assert shown == min(messages, (messages + threads) // 2)

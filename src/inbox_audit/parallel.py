@@ -1,19 +1,21 @@
-"""Read a big IMAP mailbox over two connections: a forked helper fetches and parses the
-later half of the messages while this process reads the first half."""
+"""The second core's work, in a forked helper: reading the later half of a big IMAP mailbox
+over its own connection, and writing the later half of a big JSON report."""
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import mmap
 import os
+import shutil
 import signal
 import struct
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO, Any, NoReturn
+from typing import IO, Any, NoReturn, TextIO
 
 from inbox_audit import rows
 from inbox_audit.audit import Collected, counted_folders, read_folder
@@ -353,3 +355,65 @@ class _Shown:
             sum(half[0] for half in halves if half),
             sum(half[1] for half in halves if half),
         )
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def write_halves(first: Iterable[str], second: Iterable[str], out: TextIO) -> None:
+    """Write the text of `first`, then of `second`, to `out`. A forked helper produces
+    `second` meanwhile and hands it back as bytes in `out`'s encoding; if it fails, `second`
+    is produced here (its iterator was only run in the helper's copy of this process)."""
+    buffer: IO[bytes] | None = getattr(out, "buffer", None)
+    with no_gc_pauses():
+        file: IO[bytes] | None = None
+        if _can_fork() and buffer is not None:
+            with contextlib.suppress(OSError):  # no temporary space: one writer
+                file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the `with` below
+        if file is None or buffer is None:
+            _write_all(out, first, second)
+            return
+        with file:
+            try:
+                pid: int | None = os.fork()
+            except OSError:
+                pid = None
+            if pid == 0:
+                _write_main(second, file, out.encoding, out.errors or "strict")
+            try:
+                _write_all(out, first)
+                if pid is not None:
+                    _, status = os.waitpid(pid, 0)
+                    done, pid = os.waitstatus_to_exitcode(status) == 0, None
+                    if done:
+                        out.flush()
+                        file.seek(0)
+                        shutil.copyfileobj(file, buffer)
+                        buffer.flush()
+                        return
+                _write_all(out, second)
+            finally:
+                if pid is not None:  # this process failed or was interrupted first
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+
+
+def _write_all(out: TextIO, *parts: Iterable[str]) -> None:
+    for part in parts:
+        for piece in part:
+            out.write(piece)
+
+
+def _write_main(pieces: Iterable[str], file: IO[bytes], encoding: str, errors: str) -> NoReturn:
+    """The helper process: the text encoded as `out` would encode it (a character it cannot
+    encode fails the helper, and this process then meets it where a single writer would)."""
+    code = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        for piece in pieces:
+            file.write(piece.encode(encoding, errors))
+        file.flush()
+        code = 0
+    except BaseException:  # any failure: the parent writes this half itself
+        pass
+    os._exit(code)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -153,6 +154,19 @@ def write_json(report: AuditReport, out: TextIO) -> None:
             out.write(piece)
 
 
+def json_halves(report: AuditReport) -> tuple[Iterator[str], Iterator[str]]:
+    """render_json's text as two lazy halves of about equal work: the first ends after
+    some message, the second holds the rest (the other messages, the threads, the end)."""
+    cut = min(len(report.messages), (len(report.messages) + len(report.threads)) // 2)
+    first = itertools.chain(
+        _json_start(report), _json_lines("messages", report.messages, _message_line, 0, cut)
+    )
+    second = itertools.chain(
+        _json_lines("messages", report.messages, _message_line, cut, None), _json_end(report)
+    )
+    return first, second
+
+
 #: List items per piece written: few write calls, small pieces.
 _CHUNK = 1000
 
@@ -163,6 +177,12 @@ def _json_pieces(report: AuditReport) -> Iterator[str]:
     json.dumps with `indent` falls back to the pure-Python encoder, about five times slower:
     100,000 messages took seconds. Items on one line each stay readable and grep-able.
     """
+    yield from _json_start(report)
+    yield from _json_lines("messages", report.messages, _message_line, 0, None)
+    yield from _json_end(report)
+
+
+def _json_start(report: AuditReport) -> Iterator[str]:
     s = report.summary
     yield "{\n"
     yield from _json_entries(
@@ -196,8 +216,12 @@ def _json_pieces(report: AuditReport) -> Iterator[str]:
             },
         }
     )
-    yield from _json_lines("messages", report.messages, _message_line)
-    yield from _json_lines("threads", threads_in_order(report.threads), _thread_line)
+
+
+def _json_end(report: AuditReport) -> Iterator[str]:
+    """What follows the messages: the threads, the unreadable items and problems."""
+    threads = threads_in_order(report.threads)
+    yield from _json_lines("threads", threads, _thread_line, 0, None)
     yield from _json_entries(
         {
             "unreadable": [
@@ -230,16 +254,24 @@ def _compact(value: Any) -> str:
 _T = TypeVar("_T")
 
 
-def _json_lines(key: str, items: Sequence[_T], line: Callable[[_T], str]) -> Iterator[str]:
-    """A list of the document, each item the line `line` writes, `_CHUNK` lines a piece."""
+def _json_lines(
+    key: str, items: Sequence[_T], line: Callable[[_T], str], start: int, stop: int | None
+) -> Iterator[str]:
+    """The list `key` of the document, each item the line `line` writes, `_CHUNK` lines a
+    piece: of items[start:stop] only, with the list's opening when start is 0 and its end
+    when stop is None, so that two parts written one after the other make the whole."""
     if not items:
-        yield f'  "{key}": [],\n'
+        if stop is None:
+            yield f'  "{key}": [],\n'
         return
-    yield f'  "{key}": [\n'
-    for start in range(0, len(items), _CHUNK):
-        lines = ",\n".join([line(item) for item in items[start : start + _CHUNK]])
-        yield lines if start == 0 else ",\n" + lines
-    yield "\n  ],\n"
+    if start == 0 and stop != 0:
+        yield f'  "{key}": [\n'
+    end = len(items) if stop is None else stop
+    for first in range(start, end, _CHUNK):
+        lines = ",\n".join([line(item) for item in items[first : min(first + _CHUNK, end)]])
+        yield lines if first == 0 else ",\n" + lines
+    if stop is None:
+        yield "\n  ],\n"
 
 
 # Messages and threads are formatted here rather than built as dicts for json.dumps: at
