@@ -26,11 +26,13 @@ from inbox_audit.model import Address, Folder, Message, RawMessage, Unreadable
 from inbox_audit.settings import Settings
 from inbox_audit.source import Progress
 
-# A cold audit is CPU-bound in this process: reading the wire and parsing cost ~30 µs a
-# message, more than the server takes to send it, and the second core sits mostly idle.
-# A helper process with its own connection halves that; handing a parsed message back costs
-# ~5 µs on each side (docs/performance.md). Under SPLIT_AT messages, its fork, TLS handshake
-# and login cost more than they save.
+# A cold audit is CPU-bound in this process: reading the wire and parsing cost ~33 µs a
+# message, more than the server's ~20 µs, so the second core is idle part of the time. A
+# helper with its own connection fetches and parses half the mail and hands each message
+# back for ~5 µs on each side: the read of 100k messages goes from 3.55 to ~3.1 s, both
+# cores then busy (docs/performance.md). A helper that only fetched, leaving all parsing
+# here, was slower: this process became the bottleneck. Under SPLIT_AT messages, the fork,
+# TLS handshake and login cost more than they save.
 SPLIT_AT = 5_000
 
 #: Messages per record the helper writes: few writes, and little held before each.
