@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO, Any, NoReturn, TextIO
+from typing import IO, Any, TextIO
 
 from inbox_audit import rows
 from inbox_audit.audit import Collected, counted_folders, read_folder
@@ -183,15 +183,14 @@ class _Helper:
         try:
             file = tempfile.TemporaryFile()  # noqa: SIM115 - the _Helper closes it in stop()
             counts = mmap.mmap(-1, _COUNTS.size * len(pieces))
-            pid = os.fork()
+            fd, shared = file.fileno(), counts
+            pid = _fork(lambda: _read_pieces(connect, pieces, fd, shared))
         except OSError:  # no temporary space, memory or process left: read everything here
             if counts is not None:
                 counts.close()
             if file is not None:
                 file.close()
             return None
-        if pid == 0:
-            _helper_main(connect, pieces, file.fileno(), counts)
         return cls(pid, file, counts, pieces)
 
     def progress(self) -> Iterator[tuple[Piece, int, int]]:
@@ -226,10 +225,8 @@ class _Helper:
 
     def stop(self) -> None:
         """End the helper if it still runs (this process failed or was interrupted)."""
-        if self._exited() is False:
-            assert self._pid is not None
-            os.kill(self._pid, signal.SIGKILL)
-            os.waitpid(self._pid, 0)
+        if self._pid is not None and not self._exited():
+            _end(self._pid)
             self._pid = None
         self._file.close()
         self._counts.close()
@@ -263,25 +260,40 @@ def _take(
         into.unreadable.extend(Unreadable(*item) for item in payload)
     elif kind == "problem":
         into.problems.append(payload)
-    return bool(kind == "end")
+    return bool(kind == "end")  # a record is marshal data: Any to mypy
 
 
-def _helper_main(
+def _fork(work: Callable[[], object]) -> int:
+    """os.fork(), the child running `work` only: it exits with 0 once `work` returns, 1 on
+    any failure (the parent then does that work itself), and without running anything of the
+    parent's (no atexit handlers, no flushing of the stdout buffers it inherited)."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it at once, quietly
+            work()
+            code = 0
+        except BaseException:  # any failure: the exit status says it
+            pass
+        os._exit(code)
+    return pid
+
+
+def _end(pid: int) -> None:
+    """Kill and reap a helper still running: this process failed or was interrupted first."""
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+
+def _read_pieces(
     connect: Callable[[], ImapSource], pieces: list[Piece], fd: int, counts: mmap.mmap
-) -> NoReturn:
-    """The helper process: read, write records, and exit without running anything of the
-    parent's (no atexit handlers, no flushing of stdout buffers it inherited)."""
-    code = 1
-    try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it at once, quietly
-        with connect() as source:
-            for index, piece in enumerate(pieces):
-                _send_piece(source, piece, index, fd, counts)
-        _write(fd, ("end", None))
-        code = 0
-    except BaseException:  # any failure: the parent reads this half itself
-        pass
-    os._exit(code)
+) -> None:
+    """The reading helper's work: every piece's records, then the one that ends them."""
+    with connect() as source:
+        for index, piece in enumerate(pieces):
+            _send_piece(source, piece, index, fd, counts)
+    _write(fd, ("end", None))
 
 
 def _send_piece(source: ImapSource, piece: Piece, index: int, fd: int, counts: mmap.mmap) -> None:
@@ -376,12 +388,11 @@ def write_halves(first: Iterable[str], second: Iterable[str], out: TextIO) -> No
             _write_all(out, first, second)
             return
         with file:
+            encoding, errors = out.encoding, out.errors or "strict"
             try:
-                pid: int | None = os.fork()
+                pid: int | None = _fork(lambda: _encode(second, file, encoding, errors))
             except OSError:
                 pid = None
-            if pid == 0:
-                _write_main(second, file, out.encoding, out.errors or "strict")
             try:
                 _write_all(out, first)
                 if pid is not None:
@@ -395,9 +406,8 @@ def write_halves(first: Iterable[str], second: Iterable[str], out: TextIO) -> No
                         return
                 _write_all(out, second)
             finally:
-                if pid is not None:  # this process failed or was interrupted first
-                    os.kill(pid, signal.SIGKILL)
-                    os.waitpid(pid, 0)
+                if pid is not None:
+                    _end(pid)
 
 
 def _write_all(out: TextIO, *parts: Iterable[str]) -> None:
@@ -406,16 +416,9 @@ def _write_all(out: TextIO, *parts: Iterable[str]) -> None:
             out.write(piece)
 
 
-def _write_main(pieces: Iterable[str], file: IO[bytes], encoding: str, errors: str) -> NoReturn:
-    """The helper process: the text encoded as `out` would encode it (a character it cannot
-    encode fails the helper, and this process then meets it where a single writer would)."""
-    code = 1
-    try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        for piece in pieces:
-            file.write(piece.encode(encoding, errors))
-        file.flush()
-        code = 0
-    except BaseException:  # any failure: the parent writes this half itself
-        pass
-    os._exit(code)
+def _encode(pieces: Iterable[str], file: IO[bytes], encoding: str, errors: str) -> None:
+    """The writing helper's work: the text encoded as `out` would encode it (a character it
+    cannot encode fails the helper, and this process then meets it where one writer would)."""
+    for piece in pieces:
+        file.write(piece.encode(encoding, errors))
+    file.flush()
