@@ -372,13 +372,16 @@ def breakdown(server: DovecotServer, user: MailUser, as_of: datetime) -> dict[st
                 items[folder.name] = list(source.fetch(folder.name))
         times["fetch"] = time.perf_counter() - started
     started = time.perf_counter()
-    with ImapSource.connect(server.target(user), server.options(user)) as source:
-        parallel.collect(
+    with (
+        ImapSource.connect(server.target(user), server.options(user)) as source,
+        parallel.reading(
             source,
             lambda: ImapSource.connect(server.target(user), server.options(user)),
             "bench",
             Settings(),
-        )
+        ),
+    ):
+        pass
     # What the CLI does instead of the two stages above: a helper process fetches and
     # parses half of the mail on a second connection (parallel.py); login included.
     times[TWO_PROCESSES] = time.perf_counter() - started

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from inbox_audit import cli
 from inbox_audit.cli import app
 
 REPO = Path(__file__).resolve().parents[1]
@@ -149,6 +150,38 @@ def test_demo_other_formats(fmt: str, marker: str) -> None:
     assert marker in stdout
     # Thomas Girard waits since 13 Nov (demo/EXPECTED.md): every format names him.
     assert "Thomas Girard" in stdout or "t.girard@free.fr" in stdout
+
+
+@pytest.mark.skipif(not DEMO.is_dir(), reason="demo mailbox not generated")
+@pytest.mark.parametrize("fmt", ["json", "summary"])
+def test_the_entry_point_writes_what_the_app_does(fmt: str) -> None:
+    # main() leaves its report to the end of the process instead of freeing it: nothing
+    # written may be lost on the way out, and the exit code stays the audit's.
+    args = ["audit", str(DEMO), "--as-of", DEMO_AS_OF, "--format", fmt]
+    done = subprocess.run(
+        [sys.executable, "-c", "from inbox_audit.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    code, stdout, _ = invoke(*args)
+    assert (done.returncode, done.stdout) == (code, stdout)
+    assert code == 1 and stdout.strip()
+
+
+def test_reports_are_left_to_the_exit_of_main_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    kept: list[object] = []
+    monkeypatch.setattr(cli, "_LEFT_TO_EXIT", kept)
+    cli._leave_to_exit("a report")
+    assert kept == ["a report"]
+    monkeypatch.setattr(cli, "_LEFT_TO_EXIT", None)  # the app called otherwise: freed
+    cli._leave_to_exit("another")
+    assert kept == ["a report"]
+    monkeypatch.setattr(sys, "argv", ["inbox-audit", "version"])
+    with pytest.raises(SystemExit):
+        cli.main()
+    assert cli._LEFT_TO_EXIT is None  # reset once main() is done
 
 
 def test_installed_entry_point_never_prints_a_traceback(tmp_path: Path) -> None:

@@ -15,11 +15,20 @@ from typing import Any, cast
 import pytest
 
 from inbox_audit import parallel, rows
-from inbox_audit.audit import Collected, collect
+from inbox_audit.audit import Collected, audit, collect
+from inbox_audit.classify import classify_all
 from inbox_audit.errors import ConnectionFailed, FolderNotFound
 from inbox_audit.headers import parse_message
 from inbox_audit.imap_source import ImapSource
-from inbox_audit.model import Address, Folder, FolderRole, Message, RawMessage
+from inbox_audit.model import (
+    Address,
+    AuditReport,
+    Folder,
+    FolderRole,
+    Message,
+    RawMessage,
+    Reason,
+)
 from inbox_audit.render import json_halves, render_json
 from inbox_audit.settings import Settings
 from tests.dovecot import Appended, DovecotServer, MailUser
@@ -202,11 +211,13 @@ def _collect_both(
     with ImapSource.connect(target, options) as source:
         alone = collect(source, "box", settings)
     monkeypatch.setattr(parallel, "SPLIT_AT", 1)
-    with ImapSource.connect(target, options) as source:
-        split = parallel.collect(
+    with (
+        ImapSource.connect(target, options) as source,
+        parallel.reading(
             source, lambda: ImapSource.connect(target, options), "box", settings, progress
-        )
-    return alone, split
+        ) as (split, _),
+    ):
+        return alone, split
 
 
 def _shown(message: Message) -> tuple[str, list[str]]:
@@ -270,8 +281,11 @@ def test_a_helper_that_cannot_log_in_leaves_its_half_to_us(
     with ImapSource.connect(target, options) as source:
         alone = collect(source, "box", settings)
     monkeypatch.setattr(parallel, "SPLIT_AT", 1)
-    with ImapSource.connect(target, options) as source:
-        split = parallel.collect(source, refused, "box", settings)
+    with (
+        ImapSource.connect(target, options) as source,
+        parallel.reading(source, refused, "box", settings) as (split, classify),
+    ):
+        assert classify is classify_all  # no helper to ask
     _same(alone, split)
 
 
@@ -325,14 +339,102 @@ def test_an_interrupted_audit_ends_its_helper(
     monkeypatch.setattr(parallel._Helper, "start", kept)
     monkeypatch.setattr(parallel, "SPLIT_AT", 1)
     target, options = dovecot.target(user), dovecot.options(user)
-    with ImapSource.connect(target, options) as source, pytest.raises(Interrupted):
-        parallel.collect(
+    with (
+        ImapSource.connect(target, options) as source,
+        pytest.raises(Interrupted),
+        parallel.reading(
             source, lambda: ImapSource.connect(target, options), "box", Settings(), progress
-        )
+        ),
+    ):
+        pass
     [(helper, pid)] = helpers
     assert helper._pid is None  # stopped and waited for
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+# ----------------------------------------------------------- classifying what the helper read
+
+
+def _classify_both(
+    dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch, *, helper_first: bool
+) -> tuple[list[Any], list[Any], AuditReport, AuditReport]:
+    """Read a mailbox through two readers and classify it through the helper: (the helper's
+    way's verdicts, this process's alone, the audits both ways). With
+    `helper_first`, this process waits for the helper to end before it meets it (so that
+    the helper's verdicts are the ones used, whatever the timing)."""
+    user = _mailbox(dovecot)
+    target, options = dovecot.target(user), dovecot.options(user)
+    monkeypatch.setattr(parallel, "SPLIT_AT", 1)
+    monkeypatch.setattr(parallel, "_CHUNK", 3)  # many meetings, even in a small mailbox
+    meet = parallel._Helper.meet
+
+    def waiting(helper: parallel._Helper, *args: Any) -> Any:
+        if helper_first and helper._pid is not None:
+            os.waitpid(helper._pid, 0)
+            helper._pid, helper._status = None, 0
+        return meet(helper, *args)
+
+    monkeypatch.setattr(parallel._Helper, "meet", waiting)
+    settings = Settings()
+    with ImapSource.connect(target, options) as source:
+        with parallel.reading(
+            source, lambda: ImapSource.connect(target, options), "box", settings
+        ) as (collected, classify):
+            assert isinstance(classify, parallel._Classifier)
+            senders = [m.from_.email for m in collected.messages if m.from_]
+            # Some of each kind of message are "mine"; those in Divers are not.
+            me = frozenset(senders[::7]) - {"a@example.com"}
+            sent = frozenset(
+                [f.name for f in collected.folders if f.role is FolderRole.SENT] + ["Divers"]
+            )
+            # A copy is not one of the objects the helper read: classified here.
+            messages = [*collected.messages[::-1], dataclasses.replace(collected.messages[-1])]
+            verdicts = classify(messages, me, sent)
+            # Asked again, by other addresses: worked out here, not from the first answer.
+            assert classify(messages, frozenset(), sent) == classify_all(
+                messages, frozenset(), sent
+            )
+        with parallel.reading(
+            source, lambda: ImapSource.connect(target, options), "box", settings
+        ) as (again, classify):
+            # A day after the last message: every message there, some overdue.
+            as_of = max(m.arrived_at for m in again.messages if m.arrived_at) + timedelta(days=1)
+            split = audit(again, settings, as_of, classify)
+    alone = classify_all(messages, me, sent)
+    return verdicts, alone, split, audit(again, settings, as_of)
+
+
+@pytest.mark.parametrize("helper_first", [True, False])
+def test_the_helper_classifies_what_it_read_as_this_process_would(
+    dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch, helper_first: bool
+) -> None:
+    verdicts, alone, split, one = _classify_both(dovecot, monkeypatch, helper_first=helper_first)
+    assert verdicts == alone
+    assert {reason for reason, _ in alone} >= {None, Reason.FROM_ME, Reason.IN_SENT_FOLDER}
+    assert split == one
+    assert split.summary.customer_messages and split.summary.outbound
+
+
+@pytest.mark.parametrize("how", ["dies", "stops early", "garbles"])
+def test_a_helper_that_fails_to_classify_leaves_it_to_us(
+    dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    answer = parallel._answer
+
+    # In the helper only: it classifies a few messages, then fails in its way.
+    def failing(read: list[Message], question: int, verdicts: int, shared: Any) -> None:
+        if how == "dies":
+            os.kill(os.getpid(), signal.SIGKILL)
+        answer(read[:5], question, verdicts, shared)
+        if how == "garbles":
+            os.pwrite(verdicts, b"\xff" * len(read), 0)
+        raise ConnectionFailed("simulated")
+
+    monkeypatch.setattr(parallel, "_answer", failing)
+    verdicts, alone, split, one = _classify_both(dovecot, monkeypatch, helper_first=True)
+    assert verdicts == alone
+    assert split == one
 
 
 def test_cli_cold_audit_through_two_readers_matches_the_cache(

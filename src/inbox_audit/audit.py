@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
 
-from inbox_audit.classify import classify_with_automation
+from inbox_audit.classify import ClassifyAll, classify_all
 from inbox_audit.errors import FolderNotFound
 from inbox_audit.folders import assign_roles
 from inbox_audit.gcpause import no_gc_pauses
@@ -198,20 +198,32 @@ def dated(message: Message) -> bool:
     return message.arrived_at is not None and not has_flag(message.flags, "\\draft")
 
 
-def audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditReport:
-    """The pure core: statuses, pairs, figures and holding replies as of `as_of`."""
-    return audit_examined(collected, settings, as_of)[0]
+def audit(
+    collected: Collected,
+    settings: Settings,
+    as_of: datetime,
+    classify: ClassifyAll = classify_all,
+) -> AuditReport:
+    """The pure core: statuses, pairs, figures and holding replies as of `as_of`.
+
+    `classify` works out what classify.classify_all would (the CLI shares it between two
+    processes on a big mailbox).
+    """
+    return audit_examined(collected, settings, as_of, classify)[0]
 
 
 def audit_examined(
-    collected: Collected, settings: Settings, as_of: datetime
+    collected: Collected,
+    settings: Settings,
+    as_of: datetime,
+    classify: ClassifyAll = classify_all,
 ) -> tuple[AuditReport, Examined]:
     """`audit`, with what became of each message (the incremental audit books it)."""
     with no_gc_pauses():
         roles = {folder.name: folder.role for folder in collected.folders}
         detected = detect_identities([m for m in collected.messages if dated(m)], roles)
         me = frozenset(settings.me) | frozenset(detected)
-        found = examine(collected.messages, roles, me, settings, as_of)
+        found = examine(collected.messages, roles, me, settings, as_of, classify)
         return _report(collected, settings, as_of, me, detected, found), found
 
 
@@ -282,8 +294,10 @@ def examine(
     me: frozenset[str],
     settings: Settings,
     as_of: datetime,
+    classify: ClassifyAll = classify_all,
 ) -> Examined:
-    """Statuses, pairs and thread verdicts of `messages`, for the identities `me`."""
+    """Statuses, pairs and thread verdicts of `messages`, for the identities `me`
+    (`classify`: as for audit())."""
     usable: list[Message] = []
     drafts: list[Message] = []
     undated: list[Message] = []
@@ -311,9 +325,8 @@ def examine(
     not_conversation: list[str] = []
     # An enum member, looked up once: on Python 3.11 each look-up costs ~0.2 µs.
     from_me = Reason.FROM_ME
-    for m in present:
+    for m, (reason, auto) in zip(present, classify(present, me, sent), strict=True):
         key = m.key  # a property: computed once
-        reason, auto = classify_with_automation(m, me, m.folder in sent)
         reasons[key] = reason
         if auto:
             mine_automatic.append(key)

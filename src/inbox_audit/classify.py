@@ -48,6 +48,20 @@ def classify_with_automation(
     return _automated(message, mine), False
 
 
+#: What classify_with_automation says of one message.
+Verdict = tuple[Reason | None, bool]
+#: classify_all, or another way of working out the same verdicts (parallel.classify_all).
+ClassifyAll = Callable[[Sequence[Message], frozenset[str], frozenset[str]], list[Verdict]]
+
+
+def classify_all(
+    messages: Sequence[Message], me: frozenset[str], sent_folders: frozenset[str]
+) -> list[Verdict]:
+    """classify_with_automation of each message, in order: a message is in a Sent folder when
+    its folder is one of `sent_folders`."""
+    return [classify_with_automation(m, me, m.folder in sent_folders) for m in messages]
+
+
 def _from_me(message: Message, mine: frozenset[str], in_sent_folder: bool) -> bool:
     sender = message.from_.email.lower() if message.from_ else ""
     return bool(sender) and sender in mine and not _relayed_to_me(message, mine, in_sent_folder)

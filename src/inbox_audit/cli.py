@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import gc
 import os
 import re
 import sys
@@ -195,8 +196,9 @@ def _report(
                 def connect() -> ImapSource:
                     return ImapSource.connect(target, options)
 
-                collected = parallel.collect(source, connect, target.display(), settings, progress)
-                return audit(collected, settings, moment)
+                reading = parallel.reading(source, connect, target.display(), settings, progress)
+                with reading as (collected, classify):
+                    return audit(collected, settings, moment, classify)
             try:
                 return _report_cached(
                     source, target.display(), settings, cache, moment, shown, progress
@@ -677,6 +679,7 @@ def _run(
         _fail_and_notify(error, run, smtp)
     outline = None if isinstance(result, AuditReport) else result
     report = result if isinstance(result, AuditReport) else result.report
+    _leave_to_exit(result)
     if fmt is not None:
         _render(report, outline, fmt, show_replies, run.zone)
     if report.unreadable and not quiet:
@@ -994,8 +997,23 @@ def version_command() -> None:
     typer.echo(__version__)
 
 
+# Reports the console entry point leaves to the end of the process rather than freeing them:
+# at 100,000 messages, freeing a report's million objects one by one took 0.1 s after the
+# output was out, and the OS takes the memory back at once. None when the app is called
+# otherwise (tests, in-process): reports are freed as usual there.
+_LEFT_TO_EXIT: list[object] | None = None
+
+
+def _leave_to_exit(report: object) -> None:
+    if _LEFT_TO_EXIT is not None:
+        _LEFT_TO_EXIT.append(report)
+
+
 def main() -> None:
     """Console entry point: no traceback ever reaches the user."""
+    global _LEFT_TO_EXIT
+    left: list[object] = []
+    _LEFT_TO_EXIT = left
     try:
         app()
     except KeyboardInterrupt:
@@ -1009,3 +1027,10 @@ def main() -> None:
         )
         _stderr().print("  hint: please report this with the command you ran (no password)")
         sys.exit(int(ExitCode.INTERNAL))
+    finally:
+        _LEFT_TO_EXIT = None
+        if left:
+            # A cycle that only the cyclic collector could free, frozen: it never looks at
+            # it again, and the interpreter's exit does not free it either.
+            left.append(left)
+            gc.freeze()

@@ -1,5 +1,6 @@
 """The second core's work, in a forked helper: reading the later half of a big IMAP mailbox
-over its own connection, and writing the later half of a big JSON report."""
+over its own connection and classifying what it read, and writing the later half of a big
+JSON report."""
 
 from __future__ import annotations
 
@@ -17,12 +18,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, TextIO
 
-from inbox_audit import rows
+from inbox_audit import classify, rows
 from inbox_audit.audit import Collected, counted_folders, read_folder
 from inbox_audit.errors import FolderNotFound
 from inbox_audit.gcpause import no_gc_pauses
 from inbox_audit.imap_source import ImapSource
-from inbox_audit.model import Address, Folder, Message, RawMessage, Unreadable
+from inbox_audit.model import Address, Folder, Message, RawMessage, Reason, Unreadable
 from inbox_audit.settings import Settings
 from inbox_audit.source import Progress
 
@@ -39,6 +40,13 @@ SPLIT_AT = 5_000
 _RECORD = 1_000
 _LENGTH = struct.Struct("<I")
 _COUNTS = struct.Struct("<qq")  # (done, total + 1) per piece in shared memory; 0: not begun
+# After the counts in shared memory, where the two sides of the classifying have come (see
+# _Helper.meet), each written by one side only: the helper's count of verdicts written, and
+# this process's start + 1 (0: not begun). Native: a word written whole, not byte by byte.
+_WORD = struct.Struct("@q")
+_MEETING = 2 * _WORD.size
+#: Messages classified between two looks at how far the other side has come.
+_CHUNK = 256
 
 
 @dataclass(frozen=True)
@@ -49,43 +57,55 @@ class Piece:
     uids: tuple[int, ...] | None = None
 
 
-def collect(
+@contextlib.contextmanager
+def reading(
     source: ImapSource,
     connect: Callable[[], ImapSource],
     display: str,
     settings: Settings,
     progress: Progress | None = None,
-) -> Collected:
-    """What `audit.collect` reads, in the same order; the later half through a helper
-    process that logs in with `connect` when the mailbox is big and the OS can fork. If the
-    helper fails in any way, this process reads its half itself."""
-    with no_gc_pauses():
-        folders = counted_folders(source, settings)
-        ours, theirs = plan(source, folders, SPLIT_AT if _can_fork() else None)
-        gathered = _Gathered()
-        shown = _Shown(progress)
-        helper = _Helper.start(connect, theirs) if theirs else None
-        try:
+) -> Iterator[tuple[Collected, classify.ClassifyAll]]:
+    """What `audit.collect` reads, in the same order, and a way to classify its messages.
+
+    When the mailbox is big and the OS can fork, a helper process logs in with `connect`,
+    reads the later half, and stays until the audit classifies: it classifies the messages
+    it read (hundreds of milliseconds at 100k messages), meanwhile this process classifies
+    the others. If the helper fails in any way, this process does its work itself.
+    """
+    helper: _Helper | None = None
+    try:
+        with no_gc_pauses():
+            folders = counted_folders(source, settings)
+            ours, theirs = plan(source, folders, SPLIT_AT if _can_fork() else None)
+            gathered = _Gathered()
+            shown = _Shown(progress)
+            helper = _Helper.start(connect, theirs) if theirs else None
             for piece in ours:
                 gathered.read(source, piece, shown.ours(helper))
-            if helper is not None:
-                helped = helper.finish(shown.theirs(helper))
-                if helped is None:  # the helper failed: read its half here
-                    alone = _Shown(progress)
-                    for piece in theirs:
-                        gathered.read(source, piece, alone.ours(None))
-                else:
-                    gathered.extend(helped)
-        finally:
-            if helper is not None:
+            helped = helper.finish(shown.theirs(helper)) if helper is not None else None
+            if helper is not None and helped is None:  # the helper failed: its half is read here
                 helper.stop()
-        return Collected(
-            display,
-            tuple(folders),
-            tuple(gathered.messages),
-            tuple(gathered.unreadable),
-            tuple(dict.fromkeys(gathered.problems)),  # a split folder gone: said once
-        )
+                helper = None
+                alone = _Shown(progress)
+                for piece in theirs:
+                    gathered.read(source, piece, alone.ours(None))
+            if helped is not None:
+                gathered.extend(helped)
+            collected = Collected(
+                display,
+                tuple(folders),
+                tuple(gathered.messages),
+                tuple(gathered.unreadable),
+                tuple(dict.fromkeys(gathered.problems)),  # a split folder gone: said once
+            )
+        if helper is None or helped is None:
+            yield collected, classify.classify_all
+        else:
+            theirs_read = collected.messages[len(collected.messages) - len(helped.messages) :]
+            yield collected, _Classifier(helper, theirs_read)
+    finally:
+        if helper is not None:
+            helper.stop()
 
 
 def plan(
@@ -166,43 +186,64 @@ class _Gathered:
 class _Helper:
     """A forked process reading `pieces` on its own connection. It writes length-prefixed
     marshal records to an unnamed temporary file (no pipe to fill and block on) and its
-    progress to shared memory; this process reads the records once its own half is read."""
+    progress to shared memory; this process reads the records once its own half is read.
+    Then it waits for a question on a pipe: what to classify its messages by (see meet())."""
 
-    def __init__(self, pid: int, file: IO[bytes], counts: mmap.mmap, pieces: list[Piece]):
+    def __init__(
+        self,
+        pid: int,
+        files: tuple[IO[bytes], IO[bytes]],
+        shared: mmap.mmap,
+        pieces: list[Piece],
+        question: int,
+    ):
         self.pieces = pieces
         self._pid: int | None = pid
         self._status: int | None = None
-        self._file = file
-        self._counts = counts
+        self._file, self._verdicts = files
+        self._shared = shared
+        self._question: int | None = question  # a pipe's end: written here, read by the helper
 
     @classmethod
     def start(cls, connect: Callable[[], ImapSource], pieces: list[Piece]) -> _Helper | None:
         """The running helper; None if it could not be started (this process reads all)."""
-        file: IO[bytes] | None = None
-        counts: mmap.mmap | None = None
+        files: list[IO[bytes]] = []
+        shared: mmap.mmap | None = None
+        fds: list[int] = []
         try:
-            file = tempfile.TemporaryFile()  # noqa: SIM115 - the _Helper closes it in stop()
-            counts = mmap.mmap(-1, _COUNTS.size * len(pieces))
-            fd, shared = file.fileno(), counts
-            pid = _fork(lambda: _read_pieces(connect, pieces, fd, shared))
-        except OSError:  # no temporary space, memory or process left: read everything here
-            if counts is not None:
-                counts.close()
-            if file is not None:
+            for _ in range(2):  # the records, the verdicts
+                files.append(tempfile.TemporaryFile())  # noqa: SIM115 - closed in stop()
+            shared = mmap.mmap(-1, _COUNTS.size * len(pieces) + _MEETING)
+            fds.extend(os.pipe())
+            (records, verdicts), memory, (asked, ask) = [f.fileno() for f in files], shared, fds
+
+            def work() -> None:
+                os.close(ask)  # this process's end: the helper must not hold it open
+                read = _read_pieces(connect, pieces, records, memory)
+                _answer(read, asked, verdicts, memory)
+
+            pid = _fork(work)
+        except OSError:  # no temporary space, memory, descriptor or process left: one reader
+            for fd in fds:
+                os.close(fd)
+            if shared is not None:
+                shared.close()
+            for file in files:
                 file.close()
             return None
-        return cls(pid, file, counts, pieces)
+        os.close(asked)  # the helper's end
+        return cls(pid, (files[0], files[1]), shared, pieces, ask)
 
     def progress(self) -> Iterator[tuple[Piece, int, int]]:
         """(piece, done, total) of each piece the helper has started."""
         for index, piece in enumerate(self.pieces):
-            done, begun = _COUNTS.unpack_from(self._counts, index * _COUNTS.size)
+            done, begun = _COUNTS.unpack_from(self._shared, index * _COUNTS.size)
             if begun:
                 yield piece, done, begun - 1
 
     def finish(self, report: Callable[[], None]) -> _Gathered | None:
-        """Everything the helper read once it ends, read back as it writes; None if it
-        failed (exited otherwise than after its last record)."""
+        """Everything the helper read, read back as it writes, once it has written its last
+        record; None if it failed (exited before that, or not with success)."""
         gathered = _Gathered()
         addresses: dict[tuple[str, str], Address] = {}
         flags: dict[tuple[str, ...], frozenset[str]] = {}
@@ -218,18 +259,68 @@ class _Helper:
                 data = os.pread(self._file.fileno(), length, offset + _LENGTH.size)
                 offset += _LENGTH.size + length
                 ended = _take(marshal.loads(data), gathered, addresses, flags)
+            if ended and not exited:
+                report()  # its counts as they ended
+                return gathered  # it waits for its question now
             if exited:
                 return gathered if ended and self._status == 0 else None
             report()
             time.sleep(0.002)  # the helper is still reading: its next record comes soon
 
+    def ask(self, me: frozenset[str], sent_folders: frozenset[str]) -> None:
+        """Have the helper classify what it read, by these addresses and Sent folders, from
+        the first message on (see meet())."""
+        if self._question is not None:
+            question, self._question = self._question, None
+            # A helper gone (a broken pipe) does nothing: meet() then does it all here.
+            with contextlib.suppress(OSError):
+                _put(question, marshal.dumps((tuple(me), tuple(sent_folders))))
+            os.close(question)
+
+    def meet(
+        self, read: Sequence[Message], me: frozenset[str], sent_folders: frozenset[str]
+    ) -> list[classify.Verdict]:
+        """The verdicts of `read` (this process's copies of what the helper read, in its
+        order), as ask() had them classified. This process classifies from the last back
+        until it meets the helper; whatever the helper left undone is done here too. The
+        helper has ended after this."""
+        stolen: list[list[classify.Verdict]] = []
+        end = len(read)
+        # How far each has come is only a hint: a stale or torn read of it costs some work
+        # done twice or left to the end, never a wrong verdict (the file is what counts).
+        while end > _WORD.unpack_from(self._shared, self._meeting)[0]:
+            start = max(0, end - _CHUNK)
+            stolen.append(classify.classify_all(read[start:end], me, sent_folders))
+            end = start
+            _WORD.pack_into(self._shared, self._meeting + _WORD.size, end + 1)
+        if self._pid is not None:  # it stops before its next chunk, or has stopped
+            _, status = os.waitpid(self._pid, 0)
+            self._pid, self._status = None, os.waitstatus_to_exitcode(status)
+        # The helper writes its verdicts in order, from the first: whatever is in the file
+        # once it has ended was written in full, and is the helper's verdict on that message.
+        codes = os.pread(self._verdicts.fileno(), end, 0)
+        if max(codes, default=0) >= len(_VERDICTS):
+            codes = b""  # not what the helper writes: not to be trusted
+        head = [_VERDICTS[code] for code in codes]
+        # What the helper left undone (it failed, or stopped early on a torn read): done here.
+        head += classify.classify_all(read[len(codes) : end], me, sent_folders)
+        return head + [verdict for part in reversed(stolen) for verdict in part]
+
+    @property
+    def _meeting(self) -> int:
+        return _COUNTS.size * len(self.pieces)
+
     def stop(self) -> None:
-        """End the helper if it still runs (this process failed or was interrupted)."""
+        """End the helper if it still runs (done, or this process failed or was interrupted)."""
         if self._pid is not None and not self._exited():
             _end(self._pid)
             self._pid = None
+        if self._question is not None:
+            os.close(self._question)
+            self._question = None
         self._file.close()
-        self._counts.close()
+        self._verdicts.close()
+        self._shared.close()
 
     def _exited(self) -> bool:
         if self._pid is None:
@@ -239,6 +330,35 @@ class _Helper:
             return False
         self._pid, self._status = None, os.waitstatus_to_exitcode(status)
         return True
+
+
+class _Classifier:
+    """classify.classify_all's verdicts, where the helper classifies the messages it read
+    (`theirs`: this process's copies, in the helper's order) while this process classifies
+    the others, then meets it in the rest (see _Helper.meet)."""
+
+    def __init__(self, helper: _Helper, theirs: Sequence[Message]) -> None:
+        self._helper: _Helper | None = helper
+        self._theirs = theirs
+
+    def __call__(
+        self, messages: Sequence[Message], me: frozenset[str], sent_folders: frozenset[str]
+    ) -> list[classify.Verdict]:
+        helper, self._helper = self._helper, None
+        if helper is None:  # asked already: its answer was for those addresses
+            return classify.classify_all(messages, me, sent_folders)
+        # By identity: these very objects, not equal ones (a copy merged by the audit's
+        # de-duplication is classified here, as any message the helper did not read).
+        position = {id(m): index for index, m in enumerate(self._theirs)}
+        helper.ask(me, sent_folders)
+        ours = iter(
+            classify.classify_all([m for m in messages if id(m) not in position], me, sent_folders)
+        )
+        theirs = helper.meet(self._theirs, me, sent_folders)
+        return [
+            next(ours) if (index := position.get(id(m))) is None else theirs[index]
+            for m in messages
+        ]
 
 
 def _take(
@@ -287,21 +407,60 @@ def _end(pid: int) -> None:
 
 
 def _read_pieces(
-    connect: Callable[[], ImapSource], pieces: list[Piece], fd: int, counts: mmap.mmap
-) -> None:
-    """The reading helper's work: every piece's records, then the one that ends them."""
+    connect: Callable[[], ImapSource], pieces: list[Piece], fd: int, shared: mmap.mmap
+) -> list[Message]:
+    """The reading helper's work: every piece's records, then the one that ends them. The
+    messages it read, in order."""
+    read: list[Message] = []
     with connect() as source:
         for index, piece in enumerate(pieces):
-            _send_piece(source, piece, index, fd, counts)
+            _send_piece(source, piece, index, fd, shared, read.append)
     _write(fd, ("end", None))
+    return read
 
 
-def _send_piece(source: ImapSource, piece: Piece, index: int, fd: int, counts: mmap.mmap) -> None:
+def _answer(read: list[Message], question: int, verdicts: int, shared: mmap.mmap) -> None:
+    """The classifying helper's work, once asked (see _Helper.meet): the verdict of each
+    message read, from the first on, as one byte (its index in _VERDICTS) each, until it
+    meets this process's work. No question (the pipe closed unwritten): nothing."""
+    asked = _read_to_end(question)
+    if not asked:
+        return
+    me, sent_folders = (frozenset(names) for names in marshal.loads(asked))
+    meeting = len(shared) - _MEETING
+    start = 0
+    while True:
+        (stop,) = _WORD.unpack_from(shared, meeting + _WORD.size)
+        end = min(start + _CHUNK, stop - 1 if stop else len(read))
+        if end <= start:
+            return
+        found = classify.classify_all(read[start:end], me, sent_folders)
+        os.pwrite(verdicts, bytes([_VERDICT_CODES[verdict] for verdict in found]), start)
+        start = end
+        _WORD.pack_into(shared, meeting, start)
+
+
+def _read_to_end(fd: int) -> bytes:
+    parts = []
+    while part := os.read(fd, 1 << 16):
+        parts.append(part)
+    return b"".join(parts)
+
+
+def _send_piece(
+    source: ImapSource,
+    piece: Piece,
+    index: int,
+    fd: int,
+    counts: mmap.mmap,
+    kept: Callable[[Message], object],
+) -> None:
     messages: list[tuple[Any, ...]] = []
     unreadable: list[tuple[str, int, str]] = []
     problems: list[str] = []
 
     def keep(message: Message) -> None:
+        kept(message)
         messages.append((message.folder, message.uid, tuple(message.flags), rows.row(message)))
         if len(messages) >= _RECORD:
             flush()
@@ -328,9 +487,20 @@ def _send_piece(source: ImapSource, piece: Piece, index: int, fd: int, counts: m
 
 def _write(fd: int, record: tuple[str, Any]) -> None:
     data = marshal.dumps(record)
-    view = memoryview(_LENGTH.pack(len(data)) + data)
-    while view:  # os.write may write less than asked
+    _put(fd, _LENGTH.pack(len(data)) + data)
+
+
+def _put(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:  # os.write may write less than asked (a pipe holds 64 KiB)
         view = view[os.write(fd, view) :]
+
+
+# Each verdict travels as one byte: its index here.
+_VERDICTS: tuple[classify.Verdict, ...] = tuple(
+    (reason, auto) for reason in (None, *Reason) for auto in (False, True)
+)
+_VERDICT_CODES = {verdict: code for code, verdict in enumerate(_VERDICTS)}
 
 
 class _Shown:
