@@ -16,7 +16,7 @@ import pytest
 
 from inbox_audit import parallel, rows
 from inbox_audit.audit import Collected, audit, collect
-from inbox_audit.classify import classify_all
+from inbox_audit.classify import ClassifyAll, classify_all
 from inbox_audit.errors import ConnectionFailed, FolderNotFound
 from inbox_audit.headers import parse_message
 from inbox_audit.imap_source import ImapSource
@@ -204,8 +204,10 @@ def _collect_both(
     user: MailUser,
     monkeypatch: pytest.MonkeyPatch,
     progress: Callable[[str, int, int], None] | None = None,
-) -> tuple[Collected, Collected]:
-    """(one reader's Collected, two readers' Collected) of the same mailbox."""
+    connect: Callable[[], ImapSource] | None = None,
+) -> tuple[Collected, Collected, ClassifyAll]:
+    """(one reader's Collected, two readers' Collected, their way to classify) of the same
+    mailbox; the helper logs in with `connect` when given."""
     target, options = dovecot.target(user), dovecot.options(user)
     settings = Settings()
     with ImapSource.connect(target, options) as source:
@@ -214,10 +216,14 @@ def _collect_both(
     with (
         ImapSource.connect(target, options) as source,
         parallel.reading(
-            source, lambda: ImapSource.connect(target, options), "box", settings, progress
-        ) as (split, _),
+            source,
+            connect or (lambda: ImapSource.connect(target, options)),
+            "box",
+            settings,
+            progress,
+        ) as (split, classify),
     ):
-        return alone, split
+        return alone, split, classify
 
 
 def _shown(message: Message) -> tuple[str, list[str]]:
@@ -245,7 +251,7 @@ def test_two_readers_collect_what_one_does(
         return start(connect, pieces)
 
     monkeypatch.setattr(parallel._Helper, "start", spied)
-    alone, split = _collect_both(dovecot, user, monkeypatch)
+    alone, split, _ = _collect_both(dovecot, user, monkeypatch)
     _same(alone, split)
     assert forks, "the helper process was not used"
     # Read-only on both connections: flags (\Recent too), UIDVALIDITY, HIGHESTMODSEQ as before.
@@ -262,7 +268,7 @@ def test_progress_adds_up_both_halves(
         assert 0 <= done <= total
         shown[folder] = (done, total)
 
-    alone, split = _collect_both(dovecot, user, monkeypatch, progress)
+    alone, split, _ = _collect_both(dovecot, user, monkeypatch, progress)
     _same(alone, split)
     counts = {f.name: f.messages for f in split.folders if f.scanned}
     assert shown == {name: (count, count) for name, count in counts.items()}
@@ -272,20 +278,12 @@ def test_a_helper_that_cannot_log_in_leaves_its_half_to_us(
     dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user = _mailbox(dovecot)
-    target, options = dovecot.target(user), dovecot.options(user)
 
     def refused() -> ImapSource:
         raise ConnectionFailed("too many connections (simulated)")
 
-    settings = Settings()
-    with ImapSource.connect(target, options) as source:
-        alone = collect(source, "box", settings)
-    monkeypatch.setattr(parallel, "SPLIT_AT", 1)
-    with (
-        ImapSource.connect(target, options) as source,
-        parallel.reading(source, refused, "box", settings) as (split, classify),
-    ):
-        assert classify is classify_all  # no helper to ask
+    alone, split, classify = _collect_both(dovecot, user, monkeypatch, connect=refused)
+    assert classify is classify_all  # no helper to ask
     _same(alone, split)
 
 
@@ -312,7 +310,7 @@ def test_a_helper_that_dies_half_way_leaves_its_half_to_us(
 
     monkeypatch.setattr(parallel, "_send_piece", dying)
     monkeypatch.setattr(parallel._Helper, "finish", spied)
-    alone, split = _collect_both(dovecot, user, monkeypatch)
+    alone, split, _ = _collect_both(dovecot, user, monkeypatch)
     _same(alone, split)
     assert finished == [None]  # its records were thrown away, its half read here
 

@@ -50,7 +50,7 @@ def classify_with_automation(
 
 #: What classify_with_automation says of one message.
 Verdict = tuple[Reason | None, bool]
-#: classify_all, or another way of working out the same verdicts (parallel.classify_all).
+#: classify_all, or another way of working out the same verdicts (parallel.reading's).
 ClassifyAll = Callable[[Sequence[Message], frozenset[str], frozenset[str]], list[Verdict]]
 
 

@@ -293,9 +293,7 @@ class _Helper:
             stolen.append(classify.classify_all(read[start:end], me, sent_folders))
             end = start
             _WORD.pack_into(self._shared, self._meeting + _WORD.size, end + 1)
-        if self._pid is not None:  # it stops before its next chunk, or has stopped
-            _, status = os.waitpid(self._pid, 0)
-            self._pid, self._status = None, os.waitstatus_to_exitcode(status)
+        self._exited(wait=True)  # it stops before its next chunk, or has stopped
         # The helper writes its verdicts in order, from the first: whatever is in the file
         # once it has ended was written in full, and is the helper's verdict on that message.
         codes = os.pread(self._verdicts.fileno(), end, 0)
@@ -322,10 +320,11 @@ class _Helper:
         self._verdicts.close()
         self._shared.close()
 
-    def _exited(self) -> bool:
+    def _exited(self, wait: bool = False) -> bool:
+        """Whether the helper has ended (reaped, its status kept); `wait`: until it has."""
         if self._pid is None:
             return True
-        pid, status = os.waitpid(self._pid, os.WNOHANG)
+        pid, status = os.waitpid(self._pid, 0 if wait else os.WNOHANG)
         if pid == 0:
             return False
         self._pid, self._status = None, os.waitstatus_to_exitcode(status)
