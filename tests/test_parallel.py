@@ -6,14 +6,19 @@ from __future__ import annotations
 import dataclasses
 import io
 import marshal
+import mmap
 import os
 import signal
+import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, cast
 
 import pytest
 
+from inbox_audit import classify as classify_module
 from inbox_audit import parallel, rows
 from inbox_audit.audit import Collected, audit, collect
 from inbox_audit.classify import ClassifyAll, classify_all
@@ -31,6 +36,7 @@ from inbox_audit.model import (
 )
 from inbox_audit.render import json_halves, render_json
 from inbox_audit.settings import Settings
+from tests.builders import make_message
 from tests.dovecot import Appended, DovecotServer, MailUser
 from tests.mailgen import generate
 from tests.test_dovecot_audit import load, run_cli
@@ -421,10 +427,12 @@ def test_a_helper_that_fails_to_classify_leaves_it_to_us(
     answer = parallel._answer
 
     # In the helper only: it classifies a few messages, then fails in its way.
-    def failing(read: list[Message], question: int, verdicts: int, shared: Any) -> None:
+    def failing(
+        read: list[Message], question: int, answered: int, verdicts: int, shared: Any
+    ) -> None:
         if how == "dies":
             os.kill(os.getpid(), signal.SIGKILL)
-        answer(read[:5], question, verdicts, shared)
+        answer(read[:5], question, answered, verdicts, shared)
         if how == "garbles":
             os.pwrite(verdicts, b"\xff" * len(read), 0)
         raise ConnectionFailed("simulated")
@@ -433,6 +441,75 @@ def test_a_helper_that_fails_to_classify_leaves_it_to_us(
     verdicts, alone, split, one = _classify_both(dovecot, monkeypatch, helper_first=True)
     assert verdicts == alone
     assert split == one
+
+
+def _mixed_messages() -> list[Message]:
+    """A customer's mail, mine (Sent and elsewhere), a newsletter, a bounce, a stranger in
+    Sent: every kind of verdict."""
+    return [
+        make_message(),
+        make_message(from_="Shop <shop@example.com>", folder="Sent", to=("marie@example.fr",)),
+        make_message(from_="Shop <shop@example.com>", subject="Absent until Monday",
+                     auto_headers=(("auto-submitted", "auto-replied"),)),
+        make_message(from_="News <news@brand.example>", auto_headers=(("list-id", "<n.x>"),)),
+        make_message(from_="MAILER-DAEMON@mx.example", subject="Undelivered Mail"),
+        make_message(from_="Paul <paul@example.org>", folder="Sent"),
+    ] * 3  # fmt: skip
+
+
+@pytest.mark.parametrize("prepared", ["all", "part", "none"])
+def test_the_helper_prepares_what_it_can_before_it_is_asked(
+    monkeypatch: pytest.MonkeyPatch, prepared: str
+) -> None:
+    """_answer, run here in a thread: until the question comes it works out which messages
+    are surely plain; the verdicts are classify_all's however far it came, and it closes
+    its end of the answer pipe after the last one."""
+    read = _mixed_messages()
+    me, sent = frozenset({"shop@example.com"}), frozenset({"Sent"})
+    monkeypatch.setattr(parallel, "_CHUNK", 4)
+    done: list[int] = []  # messages prepared
+    first_chunk = threading.Event()
+    asked = threading.Event()
+    surely_plain = classify_module.surely_plain
+
+    def watched(messages: Sequence[Message]) -> list[bool]:
+        if prepared == "part" and done:
+            first_chunk.set()
+            assert asked.wait(10)  # the question comes while it prepares
+        found = surely_plain(messages)
+        done.append(len(messages))
+        return found
+
+    monkeypatch.setattr(classify_module, "surely_plain", watched)
+    question, ask = os.pipe()
+    answer, answered = os.pipe()
+    shared = mmap.mmap(-1, parallel._MEETING)
+    with tempfile.TemporaryFile() as verdicts:
+        if prepared == "none":
+            parallel._put(ask, marshal.dumps((tuple(me), tuple(sent))))
+            os.close(ask)
+        helper = threading.Thread(
+            target=parallel._answer, args=(read, question, answered, verdicts.fileno(), shared)
+        )
+        helper.start()
+        if prepared != "none":
+            if prepared == "part":
+                assert first_chunk.wait(10)
+            else:
+                while sum(done) < len(read):
+                    time.sleep(0.001)
+            parallel._put(ask, marshal.dumps((tuple(me), tuple(sent))))
+            os.close(ask)
+            asked.set()
+        assert os.read(answer, 1) == b""  # closed: every verdict is written
+        helper.join(10)
+        codes = os.pread(verdicts.fileno(), len(read) + 1, 0)
+    for fd in (question, answer):
+        os.close(fd)
+    # "part": asked during its second chunk, which it finishes, then no more.
+    expected = {"all": len(read), "part": 2 * parallel._CHUNK, "none": 0}[prepared]
+    assert sum(done) == expected
+    assert [parallel._VERDICTS[code] for code in codes] == classify_all(read, me, sent)
 
 
 def test_cli_cold_audit_through_two_readers_matches_the_cache(

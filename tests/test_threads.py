@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
 
 from inbox_audit.model import Message
 from inbox_audit.threads import base_subject, build_threads, message_time
-from tests.builders import make_message
+from tests.builders import at, make_message
 
 ME = frozenset({"shop@example.com"})
 WINDOW = timedelta(days=21)
@@ -180,6 +181,20 @@ def test_automated_mail_is_never_linked_by_subject() -> None:
     threads = build_threads([first, second], ME, WINDOW, frozenset({first.key, second.key}))
     assert len(threads) == 2
     assert len(build_threads([first, second], ME, WINDOW)) == 1
+
+
+def test_keys_and_times_given_are_the_ones_used() -> None:
+    # The audit hands over the keys and times it has worked out: they are what the threads
+    # carry and what they are ordered by, not worked out again.
+    a = make_message(from_="c@x.fr", subject="Devis", hours=0)
+    b = make_message(from_="shop@example.com", subject="Re: Devis", hours=1, in_reply_to=("m-a@x",))
+    a = dataclasses.replace(a, message_id="m-a@x")
+    keys = [m.key for m in (a, b)]
+    [worked_out] = build_threads([a, b], ME, WINDOW)
+    [given] = build_threads([a, b], ME, WINDOW, keys=keys, times=[at(2), at(0)])
+    assert worked_out.messages == (a, b) and worked_out.times == (at(0), at(1))
+    assert given.messages == (b, a) and given.times == (at(0), at(2))
+    assert given.keys == (b.key, a.key)
 
 
 def test_customer_reply_without_headers_continues_my_reply_not_their_new_request() -> None:

@@ -312,10 +312,15 @@ def examine(
     unique, duplicates = _dedupe(usable, roles)
     # An audit "as of" a past moment sees the mailbox as it was then.
     present: list[Message] = []
+    times: list[datetime] = []  # of the present messages, for the threading
     after: list[Message] = []
     for m in unique:
         t = message_time(m, me)
-        (present if t is not None and t <= as_of else after).append(m)
+        if t is not None and t <= as_of:
+            present.append(m)
+            times.append(t)
+        else:
+            after.append(m)
 
     sent = frozenset(name for name, role in roles.items() if role is FolderRole.SENT)
     reasons: dict[str, Reason | None] = {}
@@ -325,8 +330,10 @@ def examine(
     not_conversation: list[str] = []
     # An enum member, looked up once: on Python 3.11 each look-up costs ~0.2 µs.
     from_me = Reason.FROM_ME
+    keys: list[str] = []  # of the present messages, for the threading
     for m, (reason, auto) in zip(present, classify(present, me, sent), strict=True):
         key = m.key  # a property: computed once
+        keys.append(key)
         reasons[key] = reason
         if auto:
             mine_automatic.append(key)
@@ -343,7 +350,9 @@ def examine(
     verdicts: list[ThreadResult] = []
     hints: dict[str, tuple[str, ...]] = {}
     sla = settings.sla
-    threads = build_threads(present, me, settings.subject_window, frozenset(not_conversation))
+    threads = build_threads(
+        present, me, settings.subject_window, frozenset(not_conversation), keys, times
+    )
     for thread in threads:
         thread_id = thread.thread_id
         answered = answers(thread, reasons, me, automated)

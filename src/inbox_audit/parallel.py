@@ -8,6 +8,7 @@ import contextlib
 import marshal
 import mmap
 import os
+import select
 import shutil
 import signal
 import struct
@@ -195,14 +196,17 @@ class _Helper:
         files: tuple[IO[bytes], IO[bytes]],
         shared: mmap.mmap,
         pieces: list[Piece],
-        question: int,
+        pipes: tuple[int, int],
     ):
         self.pieces = pieces
         self._pid: int | None = pid
         self._status: int | None = None
         self._file, self._verdicts = files
         self._shared = shared
-        self._question: int | None = question  # a pipe's end: written here, read by the helper
+        # Pipes' ends: the question, written here; the answer's end, read here, which the
+        # helper closes once it writes no more verdicts (or dies).
+        self._question: int | None = pipes[0]
+        self._answer: int | None = pipes[1]
 
     @classmethod
     def start(cls, connect: Callable[[], ImapSource], pieces: list[Piece]) -> _Helper | None:
@@ -214,13 +218,16 @@ class _Helper:
             for _ in range(2):  # the records, the verdicts
                 files.append(tempfile.TemporaryFile())  # noqa: SIM115 - closed in stop()
             shared = mmap.mmap(-1, _COUNTS.size * len(pieces) + _MEETING)
-            fds.extend(os.pipe())
-            (records, verdicts), memory, (asked, ask) = [f.fileno() for f in files], shared, fds
+            fds.extend(os.pipe())  # the question
+            fds.extend(os.pipe())  # the answer
+            (records, verdicts), memory = [f.fileno() for f in files], shared
+            asked, ask, answer, answered = fds
 
             def work() -> None:
-                os.close(ask)  # this process's end: the helper must not hold it open
+                for end in (ask, answer):  # this process's ends: the helper must not hold them
+                    os.close(end)
                 read = _read_pieces(connect, pieces, records, memory)
-                _answer(read, asked, verdicts, memory)
+                _answer(read, asked, answered, verdicts, memory)
 
             pid = _fork(work)
         except OSError:  # no temporary space, memory, descriptor or process left: one reader
@@ -231,8 +238,9 @@ class _Helper:
             for file in files:
                 file.close()
             return None
-        os.close(asked)  # the helper's end
-        return cls(pid, (files[0], files[1]), shared, pieces, ask)
+        for end in (asked, answered):  # the helper's ends
+            os.close(end)
+        return cls(pid, (files[0], files[1]), shared, pieces, (ask, answer))
 
     def progress(self) -> Iterator[tuple[Piece, int, int]]:
         """(piece, done, total) of each piece the helper has started."""
@@ -293,9 +301,9 @@ class _Helper:
             stolen.append(classify.classify_all(read[start:end], me, sent_folders))
             end = start
             _WORD.pack_into(self._shared, self._meeting + _WORD.size, end + 1)
-        self._exited(wait=True)  # it stops before its next chunk, or has stopped
+        self._answered()  # it stops before its next chunk, or has stopped
         # The helper writes its verdicts in order, from the first: whatever is in the file
-        # once it has ended was written in full, and is the helper's verdict on that message.
+        # once it has stopped was written in full, and is the helper's verdict on that message.
         codes = os.pread(self._verdicts.fileno(), end, 0)
         if max(codes, default=0) >= len(_VERDICTS):
             codes = b""  # not what the helper writes: not to be trusted
@@ -308,14 +316,24 @@ class _Helper:
     def _meeting(self) -> int:
         return _COUNTS.size * len(self.pieces)
 
+    def _answered(self) -> None:
+        """Return once the helper writes no more verdicts: it closed its end of the answer
+        pipe, done or dead. Not waiting for it to end: a process of 100s of MB takes tens of
+        milliseconds to go."""
+        if self._answer is not None:
+            answer, self._answer = self._answer, None
+            _read_to_end(answer)  # it writes nothing there: the end of the pipe is the answer
+            os.close(answer)
+
     def stop(self) -> None:
         """End the helper if it still runs (done, or this process failed or was interrupted)."""
         if self._pid is not None and not self._exited():
             _end(self._pid)
             self._pid = None
-        if self._question is not None:
-            os.close(self._question)
-            self._question = None
+        for end in (self._question, self._answer):
+            if end is not None:
+                os.close(end)
+        self._question = self._answer = None
         self._file.close()
         self._verdicts.close()
         self._shared.close()
@@ -418,10 +436,18 @@ def _read_pieces(
     return read
 
 
-def _answer(read: list[Message], question: int, verdicts: int, shared: mmap.mmap) -> None:
-    """The classifying helper's work, once asked (see _Helper.meet): the verdict of each
-    message read, from the first on, as one byte (its index in _VERDICTS) each, until it
-    meets this process's work. No question (the pipe closed unwritten): nothing."""
+def _answer(
+    read: list[Message], question: int, answered: int, verdicts: int, shared: mmap.mmap
+) -> None:
+    """The classifying helper's work (see _Helper.meet). Until asked, it works out what it
+    can without the owner's addresses (classify.surely_plain). Once asked: the verdict of
+    each message read, from the first on, as one byte (its index in _VERDICTS) each, until it
+    meets this process's work; then it closes `answered`. No question (the pipe closed
+    unwritten): nothing."""
+    plain: list[bool | None] = []
+    while len(plain) < len(read) and not select.select([question], [], [], 0)[0]:
+        plain += classify.surely_plain(read[len(plain) : len(plain) + _CHUNK])
+    plain += [None] * (len(read) - len(plain))  # asked before the end: classify_all does it
     asked = _read_to_end(question)
     if not asked:
         return
@@ -432,11 +458,12 @@ def _answer(read: list[Message], question: int, verdicts: int, shared: mmap.mmap
         (stop,) = _WORD.unpack_from(shared, meeting + _WORD.size)
         end = min(start + _CHUNK, stop - 1 if stop else len(read))
         if end <= start:
-            return
-        found = classify.classify_all(read[start:end], me, sent_folders)
+            break
+        found = classify.classify_all(read[start:end], me, sent_folders, plain[start:end])
         os.pwrite(verdicts, bytes([_VERDICT_CODES[verdict] for verdict in found]), start)
         start = end
         _WORD.pack_into(shared, meeting, start)
+    os.close(answered)  # after the last verdict written: meet() reads the file now
 
 
 def _read_to_end(fd: int) -> bytes:

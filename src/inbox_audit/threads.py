@@ -197,6 +197,8 @@ def build_threads(
     me: frozenset[str],
     subject_window: timedelta,
     automated: frozenset[str] = frozenset(),
+    keys: Sequence[str] | None = None,
+    times: Sequence[datetime | None] | None = None,
 ) -> list[Thread]:
     """Group messages into threads.
 
@@ -209,11 +211,16 @@ def build_threads(
        message: see _subject_link). The correspondent rule is what keeps two customers who
        both wrote "Devis" apart. Automated mail (`automated`: message keys) is never linked by
        subject: a weekly newsletter is not one long conversation.
+
+    `keys` and `times`: each message's Message.key and message_time(), when the caller has
+    them already (the audit works them out before threading).
     """
     # Messages are worked on by index, each key and time computed once: at 100,000 messages
     # recomputing them (Message.key is a property) was a good part of the audit's time.
-    keys = [m.key for m in messages]
-    times = [message_time(m, me) for m in messages]
+    if keys is None:
+        keys = [m.key for m in messages]
+    if times is None:
+        times = [message_time(m, me) for m in messages]
     uf = _UnionFind(len(messages))
     union = uf.union
     own_ids = [norm_id(m.message_id) if m.message_id else None for m in messages]
