@@ -197,6 +197,23 @@ def test_keys_and_times_given_are_the_ones_used() -> None:
     assert given.keys == (b.key, a.key)
 
 
+def test_ranks_place_every_message_in_thread_order() -> None:
+    # Each message's rank is its place among all of them: oldest first, keys breaking ties,
+    # undated last (the audit lists its results in that order without sorting them).
+    messages = [
+        make_message(from_="a@x.fr", subject="Devis", hours=5),
+        make_message(from_="b@x.fr", subject="Devis", hours=1),
+        make_message(from_="a@x.fr", subject="Re: Devis", hours=3),
+        make_message(from_="c@x.fr", subject="Autre", hours=None),
+        make_message(from_="b@x.fr", subject="Question", hours=1),
+    ]
+    threads = build_threads(messages, ME, WINDOW)
+    placed = {rank: m for t in threads for m, rank in zip(t.messages, t.ranks, strict=True)}
+    assert sorted(placed) == list(range(len(messages)))
+    dated = sorted((m for m in messages if m.arrived_at), key=lambda m: (m.arrived_at, m.key))
+    assert [placed[rank] for rank in sorted(placed)] == [*dated, messages[3]]
+
+
 def test_customer_reply_without_headers_continues_my_reply_not_their_new_request() -> None:
     first = make_message(from_="a@x.fr", subject="Groupe", hours=0, message_id="one@x")
     answer = make_message(

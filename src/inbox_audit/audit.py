@@ -7,7 +7,6 @@ from collections import Counter
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from operator import itemgetter
 
 from inbox_audit.classify import ClassifyAll, classify_all
 from inbox_audit.errors import FolderNotFound
@@ -341,8 +340,9 @@ def examine(
         elif reason is not None and reason is not from_me:
             not_conversation.append(key)
     automated = frozenset(mine_automatic)
-    # Each result with its sort key: (message time, key), oldest first.
-    ranked: list[tuple[datetime, str, MessageResult]] = []
+    # Each result with its sort key (message time, key), at its message's place in thread
+    # order (Thread.ranks), which is that key's: oldest first, no sort needed.
+    placed: list[tuple[datetime, str, MessageResult] | None] = [None] * len(present)
     outbound: list[Message] = []
     # Each customer thread's verdict and language hints, worked out as its messages are, rather
     # than by regrouping `ranked` by thread id afterwards: a thread's messages come in time
@@ -357,20 +357,22 @@ def examine(
         thread_id = thread.thread_id
         answered = answers(thread, reasons, me, automated)
         customer: list[MessageResult] = []
-        for message, key, when in zip(thread.messages, thread.keys, thread.times, strict=True):
+        for message, key, when, rank in zip(
+            thread.messages, thread.keys, thread.times, thread.ranks, strict=True
+        ):
             reason = reasons[key]
             # My own mail in the Sent folder is outgoing, not inbound: counted, not listed.
             if reason is from_me and message.folder in sent:
                 outbound.append(message)
                 continue
             result = result_of(message, reason, thread_id, answered.get(key), as_of, sla)
-            ranked.append((when or as_of, key, result))
+            placed[rank] = (when or as_of, key, result)
             if reason is None:  # a customer's: answered, pending or overdue
                 customer.append(result)
         if customer:
             verdicts.append(thread_result(thread_id, customer, as_of, sla))
             hints[thread_id] = tuple([h for r in customer for h in r.message.language_hints])
-    ranked.sort(key=itemgetter(0, 1))
+    ranked = [item for item in placed if item is not None]
     verdicts.sort(key=thread_order)
 
     names = Counter(

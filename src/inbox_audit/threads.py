@@ -72,13 +72,17 @@ class Thread:
 
     `keys` and `times` hold Message.key and message_time() of each message, in the same order
     (times for the identities the thread was built with): build_threads works them out anyway
-    and pairing needs them again. Left empty, pairing works them out itself.
+    and pairing needs them again. Left empty, pairing works them out itself. `ranks` holds
+    each message's place among all the messages build_threads was given, in thread order
+    (oldest first, undated last, keys breaking ties): the audit lists its results in that
+    order without sorting them again.
     """
 
     thread_id: str
     messages: tuple[Message, ...]
     keys: tuple[str, ...] = field(default=(), compare=False, repr=False)
     times: tuple[datetime | None, ...] = field(default=(), compare=False, repr=False)
+    ranks: tuple[int, ...] = field(default=(), compare=False, repr=False)
 
 
 def message_time(message: Message, me: frozenset[str]) -> datetime | None:
@@ -290,11 +294,13 @@ def build_threads(
     # thread order.
     roots = [uf.find(index) for index in range(len(messages))]
     groups: dict[int, list[int]] = {root: [] for root in roots}
-    for _, _, index in dated:
+    ranks = [0] * len(messages)
+    order = [index for _, _, index in dated]
+    order += [index for _, index in undated]
+    for rank, index in enumerate(order):
         groups[roots[index]].append(index)
-    for _, index in undated:
-        groups[roots[index]].append(index)
-    return [_make_thread(group, messages, keys, times) for group in groups.values()]
+        ranks[index] = rank
+    return [_make_thread(group, messages, keys, times, ranks) for group in groups.values()]
 
 
 def _merged(
@@ -351,6 +357,7 @@ def _make_thread(
     messages: Sequence[Message],
     keys: Sequence[str],
     times: Sequence[datetime | None],
+    ranks: Sequence[int],
 ) -> Thread:
     """The thread of the messages at these indexes, given in thread order."""
     first = messages[ordered[0]]
@@ -362,4 +369,5 @@ def _make_thread(
         tuple([messages[i] for i in ordered]),
         tuple([keys[i] for i in ordered]),
         tuple([times[i] for i in ordered]),
+        tuple([ranks[i] for i in ordered]),
     )
