@@ -310,8 +310,8 @@ def test_a_helper_that_dies_half_way_leaves_its_half_to_us(
     finished: list[object] = []
     finish = parallel._Helper.finish
 
-    def spied(helper: parallel._Helper, report: Callable[[], None]) -> Any:
-        finished.append(result := finish(helper, report))
+    def spied(helper: parallel._Helper, *args: Any) -> Any:
+        finished.append(result := finish(helper, *args))
         return result
 
     monkeypatch.setattr(parallel, "_send_piece", dying)
@@ -418,6 +418,40 @@ def test_the_helper_classifies_what_it_read_as_this_process_would(
     assert {reason for reason, _ in alone} >= {None, Reason.FROM_ME, Reason.IN_SENT_FOLDER}
     assert split == one
     assert split.summary.customer_messages and split.summary.outbound
+
+
+def test_while_the_helper_reads_this_process_works_out_what_it_can(
+    dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A helper slow to start its read: meanwhile this process has worked out which of its
+    # own messages are surely plain, and its classifying is told so, to the same verdicts.
+    read_pieces = parallel._read_pieces
+
+    def slow(*args: Any) -> list[Message]:
+        time.sleep(1)
+        return read_pieces(*args)
+
+    told: list[list[bool | None]] = []
+    classify_all_ = classify_module.classify_all
+
+    def spied(
+        messages: Sequence[Message],
+        me: frozenset[str],
+        sent: frozenset[str],
+        plain: Sequence[bool | None] | None = None,
+    ) -> list[Any]:
+        if plain is not None and os.getpid() == parent:
+            told.append(list(plain))
+        return classify_all_(messages, me, sent, plain)
+
+    parent = os.getpid()
+    monkeypatch.setattr(parallel, "_read_pieces", slow)
+    monkeypatch.setattr(classify_module, "classify_all", spied)
+    verdicts, alone, split, one = _classify_both(dovecot, monkeypatch, helper_first=True)
+    assert verdicts == alone
+    assert split == one
+    # This process's own messages, and the copy made after the read (not worked out ahead).
+    assert told[0].count(None) == 1 and True in told[0] and len(told[0]) > 2
 
 
 @pytest.mark.parametrize("how", ["dies", "stops early", "garbles"])

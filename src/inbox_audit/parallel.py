@@ -71,7 +71,9 @@ def reading(
     When the mailbox is big and the OS can fork, a helper process logs in with `connect`,
     reads the later half, and stays until the audit classifies: it classifies the messages
     it read (hundreds of milliseconds at 100k messages), meanwhile this process classifies
-    the others. If the helper fails in any way, this process does its work itself.
+    the others. Both work out what they can of it ahead, while they wait for each other
+    (classify.surely_plain). If the helper fails in any way, this process does its work
+    itself.
     """
     helper: _Helper | None = None
     try:
@@ -83,7 +85,10 @@ def reading(
             helper = _Helper.start(connect, theirs) if theirs else None
             for piece in ours:
                 gathered.read(source, piece, shown.ours(helper))
-            helped = helper.finish(shown.theirs(helper)) if helper is not None else None
+            # The helper reads for a while yet (it hands each message over too): this
+            # process's wait is when it works out which of its own are surely plain.
+            ahead = _Ahead(gathered.messages[:])
+            helped = helper.finish(shown.theirs(helper), ahead.step) if helper else None
             if helper is not None and helped is None:  # the helper failed: its half is read here
                 helper.stop()
                 helper = None
@@ -103,7 +108,7 @@ def reading(
             yield collected, classify.classify_all
         else:
             theirs_read = collected.messages[len(collected.messages) - len(helped.messages) :]
-            yield collected, _Classifier(helper, theirs_read)
+            yield collected, _Classifier(helper, theirs_read, ahead.plain())
     finally:
         if helper is not None:
             helper.stop()
@@ -249,9 +254,10 @@ class _Helper:
             if begun:
                 yield piece, done, begun - 1
 
-    def finish(self, report: Callable[[], None]) -> _Gathered | None:
+    def finish(self, report: Callable[[], None], meanwhile: Callable[[], bool]) -> _Gathered | None:
         """Everything the helper read, read back as it writes, once it has written its last
-        record; None if it failed (exited before that, or not with success)."""
+        record; None if it failed (exited before that, or not with success). While no record
+        is there, `meanwhile` does a bit of other work (False: none left)."""
         gathered = _Gathered()
         addresses: dict[tuple[str, str], Address] = {}
         flags: dict[tuple[str, ...], frozenset[str]] = {}
@@ -273,7 +279,8 @@ class _Helper:
             if exited:
                 return gathered if ended and self._status == 0 else None
             report()
-            time.sleep(0.002)  # the helper is still reading: its next record comes soon
+            if not meanwhile():
+                time.sleep(0.002)  # the helper is still reading: its next record comes soon
 
     def ask(self, me: frozenset[str], sent_folders: frozenset[str]) -> None:
         """Have the helper classify what it read, by these addresses and Sent folders, from
@@ -349,14 +356,37 @@ class _Helper:
         return True
 
 
+class _Ahead:
+    """Which of `messages` are surely plain (classify.surely_plain), worked out a chunk at a
+    time while this process waits."""
+
+    def __init__(self, messages: list[Message]) -> None:
+        self._messages = messages
+        self._plain: list[bool] = []
+
+    def step(self) -> bool:
+        """Work out one more chunk; False once all are known."""
+        done = len(self._plain)
+        if done >= len(self._messages):
+            return False
+        self._plain += classify.surely_plain(self._messages[done : done + _CHUNK])
+        return True
+
+    def plain(self) -> dict[int, bool]:
+        """What is known so far, by message identity."""
+        return {id(m): known for m, known in zip(self._messages, self._plain, strict=False)}
+
+
 class _Classifier:
     """classify.classify_all's verdicts, where the helper classifies the messages it read
     (`theirs`: this process's copies, in the helper's order) while this process classifies
-    the others, then meets it in the rest (see _Helper.meet)."""
+    the others, then meets it in the rest (see _Helper.meet). `plain`: what surely_plain
+    said of some of the others, by identity."""
 
-    def __init__(self, helper: _Helper, theirs: Sequence[Message]) -> None:
+    def __init__(self, helper: _Helper, theirs: Sequence[Message], plain: dict[int, bool]) -> None:
         self._helper: _Helper | None = helper
         self._theirs = theirs
+        self._plain = plain
 
     def __call__(
         self, messages: Sequence[Message], me: frozenset[str], sent_folders: frozenset[str]
@@ -368,9 +398,9 @@ class _Classifier:
         # de-duplication is classified here, as any message the helper did not read).
         position = {id(m): index for index, m in enumerate(self._theirs)}
         helper.ask(me, sent_folders)
-        ours = iter(
-            classify.classify_all([m for m in messages if id(m) not in position], me, sent_folders)
-        )
+        mine = [m for m in messages if id(m) not in position]
+        plain = self._plain
+        ours = iter(classify.classify_all(mine, me, sent_folders, [plain.get(id(m)) for m in mine]))
         theirs = helper.meet(self._theirs, me, sent_folders)
         return [
             next(ours) if (index := position.get(id(m))) is None else theirs[index]
