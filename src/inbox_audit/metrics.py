@@ -23,6 +23,8 @@ _STATUS_RANK = {Status.OVERDUE: 0, Status.PENDING: 1, Status.ANSWERED: 2, Status
 # Named once: on Python 3.11 each lookup of an enum member (Status.PENDING) costs ~0.2 µs, and
 # the loops below run once per message.
 _WAITING = (Status.PENDING, Status.OVERDUE)
+_NOT_CUSTOMER, _ANSWERED = Status.NOT_CUSTOMER, Status.ANSWERED
+_PENDING, _OVERDUE = Status.PENDING, Status.OVERDUE
 
 
 def message_result(response: Response, as_of: datetime, sla: timedelta) -> MessageResult:
@@ -57,17 +59,18 @@ def result_of(
     """message_result(response_for(message, reason, thread_id, answer), as_of, sla), without
     the Response in between: the audit makes one per inbound message, 100,000s of them."""
     if reason is not None:
-        return MessageResult(message, Status.NOT_CUSTOMER, reason, thread_id, None)
+        return MessageResult(message, _NOT_CUSTOMER, reason, thread_id, None)
     arrived = message.arrived_at
     if answer is not None:
         reply, sent_at = answer
         start = arrived or sent_at
         latency = max(0, int((sent_at - start).total_seconds()))
         ref = ReplyRef(reply.message_id, sent_at, latency)
-        return MessageResult(message, Status.ANSWERED, None, thread_id, ref)
+        return MessageResult(message, _ANSWERED, None, thread_id, ref)
     if has_flag(message.flags, ANSWERED_FLAG):
-        return MessageResult(message, Status.ANSWERED, None, thread_id, None, answered_by_flag=True)
-    status = Status.OVERDUE if overdue(arrived, as_of, sla) else Status.PENDING
+        return MessageResult(message, _ANSWERED, None, thread_id, None, True)  # answered_by_flag
+    # overdue(), inlined
+    status = _OVERDUE if arrived is not None and as_of - arrived >= sla else _PENDING
     return MessageResult(message, status, None, thread_id, None)
 
 
