@@ -10,11 +10,12 @@ import ssl
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
 from inbox_audit import imap_source
-from inbox_audit.errors import ConnectionFailed, FolderNotFound, LoginFailed, TLSFailed
+from inbox_audit.errors import ConfigError, ConnectionFailed, FolderNotFound, LoginFailed, TLSFailed
 from inbox_audit.folders import assign_roles
 from inbox_audit.imap_source import ImapSource
 from inbox_audit.model import FolderRole, RawMessage, Unreadable
@@ -62,6 +63,22 @@ def test_imaps_without_ca_file_is_refused(dovecot: DovecotServer, mail_user: Mai
     assert "not trusted" in str(caught.value)
     assert "--ca-file" in (caught.value.hint or "")
     assert isinstance(caught.value.__cause__, ssl.SSLCertVerificationError)
+
+
+def test_connections_share_one_tls_context(
+    dovecot: DovecotServer, mail_user: MailUser, tmp_path: Path
+) -> None:
+    # The system's CAs and the CA file are loaded once a run, whatever the connections.
+    with connect(dovecot, mail_user) as first, connect(dovecot, mail_user) as second:
+        contexts = [s._client._imap.sock.context for s in (first, second)]
+    assert contexts[0] is contexts[1]
+    assert contexts[0].get_ca_certs()  # the CA file's, beside the system's
+    # A CA file that cannot be read is said so at each attempt, never remembered as good.
+    broken = tmp_path / "ca.pem"
+    broken.write_text("not a certificate")
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="cannot use CA file"):
+            connect(dovecot, mail_user, ca_file=broken)
 
 
 def test_starttls_on_imap_url(dovecot: DovecotServer, mail_user: MailUser) -> None:

@@ -13,6 +13,7 @@ import socket
 import ssl
 from collections.abc import Generator, Iterator, Sequence
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, NoReturn, cast
 
@@ -406,13 +407,20 @@ def _next_tag() -> int:
 
 
 def _tls_context(options: ConnectOptions) -> ssl.SSLContext:
+    return _tls_context_for(options.ca_file)
+
+
+# One context for every connection of a run (SSLContext is made to be shared): loading the
+# system's CAs takes ~30 ms, and a big mailbox is read over two connections (parallel.py).
+@functools.lru_cache(maxsize=4)
+def _tls_context_for(ca_file: Path | None) -> ssl.SSLContext:
     context = ssl.create_default_context()
-    if options.ca_file is not None:
+    if ca_file is not None:
         try:
-            context.load_verify_locations(cafile=str(options.ca_file))
+            context.load_verify_locations(cafile=str(ca_file))
         except (OSError, ssl.SSLError) as exc:
             raise ConfigError(
-                f"cannot use CA file {options.ca_file}: {_one_line(exc)}",
+                f"cannot use CA file {ca_file}: {_one_line(exc)}",
                 hint="give a PEM file holding the CA (or the server's own certificate)",
             ) from exc
     return context
