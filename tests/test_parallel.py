@@ -34,11 +34,11 @@ from inbox_audit.model import (
     RawMessage,
     Reason,
 )
-from inbox_audit.render import json_halves, render_json
+from inbox_audit.render import json_around, json_halves, json_message_list, render_json
 from inbox_audit.settings import Settings
 from tests.builders import make_message
 from tests.dovecot import Appended, DovecotServer, MailUser
-from tests.mailgen import generate
+from tests.mailgen import DEFAULT_AS_OF, generate
 from tests.test_dovecot_audit import load, run_cli
 from tests.test_render import make_report
 
@@ -376,7 +376,7 @@ def _classify_both(
     def waiting(helper: parallel._Helper, *args: Any) -> Any:
         if helper_first and helper._pid is not None:
             os.waitpid(helper._pid, 0)
-            helper._pid, helper._status = None, 0
+            helper._pid = None
         return meet(helper, *args)
 
     monkeypatch.setattr(parallel._Helper, "meet", waiting)
@@ -551,10 +551,20 @@ def test_cli_cold_audit_through_two_readers_matches_the_cache(
 ) -> None:
     user = _mailbox(dovecot)
     monkeypatch.setattr(parallel, "SPLIT_AT", 1)
-    _, cold, _ = run_cli(dovecot, user, "--as-of", AS_OF, "--no-cache")
-    _, cached, _ = run_cli(dovecot, user, "--as-of", AS_OF)  # through the cache, one reader
+    started: list[parallel.Ahead | None] = []
+    write_ahead = parallel.write_ahead
+
+    def spied(part: Any, out: Any) -> parallel.Ahead | None:
+        started.append(ahead := write_ahead(part, out))
+        return ahead
+
+    monkeypatch.setattr(parallel, "write_ahead", spied)
+    as_of = DEFAULT_AS_OF.isoformat()  # the generated mail's: every message there
+    _, cold, _ = run_cli(dovecot, user, "--as-of", as_of, "--no-cache")
+    assert len(started) == 1 and started[0] is not None  # its list of messages, written ahead
+    _, cached, _ = run_cli(dovecot, user, "--as-of", as_of)  # through the cache, one reader
     assert cold == cached
-    assert cold["unreadable"]
+    assert cold["unreadable"] and cold["messages"] and cold["threads"]
 
 
 # ------------------------------------------------------------------------ writing in halves
@@ -628,3 +638,65 @@ def test_a_killed_writer_leaves_its_half_to_us(monkeypatch: pytest.MonkeyPatch) 
     out.flush()
     assert raw.getvalue() == b"abcd"
     assert len(forks) == 1
+
+
+# ------------------------------------------------------------------------ writing ahead
+
+
+def test_a_part_written_ahead_lands_in_its_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The message list of a JSON report, started before the rest of it is known (as the CLI
+    # does once the audit has its messages), then written around: the whole document.
+    report = make_report()
+    big = dataclasses.replace(report, messages=report.messages * 1500, threads=report.threads * 700)
+    forks = _spy_forks(monkeypatch)
+    out, raw = _text_out()
+    ahead = parallel.write_ahead(json_message_list(big.messages), out)
+    assert ahead is not None and len(forks) == 1
+    before, after = json_around(big)
+    parallel.write_around(before, ahead, json_message_list(big.messages), after, out)
+    out.flush()
+    assert raw.getvalue().decode("utf-8") == render_json(big)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forks[0], os.WNOHANG)  # reaped
+
+
+@pytest.mark.parametrize("how", ["killed", "cannot encode"])
+def test_a_part_the_helper_fails_to_write_ahead_is_written_here(
+    monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    parent = os.getpid()
+
+    def part() -> Iterator[str]:
+        yield "c"
+        if os.getpid() != parent:
+            if how == "killed":
+                os.kill(os.getpid(), signal.SIGKILL)
+            yield "\ud800"  # a lone surrogate: the helper cannot encode it in UTF-8
+        yield "d"
+
+    out, raw = _text_out()
+    ahead = parallel.write_ahead(part(), out)
+    assert ahead is not None
+    parallel.write_around(["a", "b"], ahead, part(), ["e"], out)
+    out.flush()
+    assert raw.getvalue() == b"abcde"
+
+
+def test_a_list_started_for_other_messages_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What the CLI starts ahead is used only for the very messages of the report it prints.
+    from inbox_audit.cli import _ListedAhead
+
+    monkeypatch.setattr(parallel, "SPLIT_AT", 1)
+    forks = _spy_forks(monkeypatch)
+    report = make_report()
+    listed = _ListedAhead()
+    listed(list(report.messages))
+    assert len(forks) == 1
+    assert listed.take([dataclasses.replace(m) for m in report.messages]) is None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forks[0], os.WNOHANG)  # ended and reaped
+    listed(list(report.messages))
+    taken = listed.take(report.messages)
+    assert taken is not None
+    taken.stop()
+    listed.stop()  # nothing left to end

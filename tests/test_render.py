@@ -39,7 +39,9 @@ from inbox_audit.model import (
 from inbox_audit.render import (
     CSV_COLUMNS,
     format_duration,
+    json_around,
     json_halves,
+    json_message_list,
     md_escape,
     render_csv,
     render_json,
@@ -713,6 +715,20 @@ def test_threads_in_order_is_stable() -> None:
 )
 def test_format_duration(seconds: float, expected: str) -> None:
     assert format_duration(seconds) == expected
+
+
+@pytest.mark.parametrize(("messages", "threads"), [(0, 0), (1, 0), (0, 2), (2500, 40)])
+def test_json_around_its_message_list_is_the_whole_document(messages: int, threads: int) -> None:
+    base = make_report()
+    report = dataclasses.replace(
+        base,
+        messages=tuple(itertools.islice(itertools.cycle(base.messages), messages)),
+        threads=tuple(itertools.islice(itertools.cycle(base.threads), threads)),
+    )
+    before, after = json_around(report)
+    listed = "".join(json_message_list(report.messages))
+    assert "".join(before) + listed + "".join(after) == render_json(report)
+    assert listed.startswith('  "messages": [')
 
 
 @pytest.mark.parametrize(

@@ -197,18 +197,24 @@ def dated(message: Message) -> bool:
     return message.arrived_at is not None and not has_flag(message.flags, "\\draft")
 
 
+#: Told the report's messages (AuditReport.messages) as soon as they are known.
+Listed = Callable[[Sequence[MessageResult]], object]
+
+
 def audit(
     collected: Collected,
     settings: Settings,
     as_of: datetime,
     classify: ClassifyAll = classify_all,
+    listed: Listed | None = None,
 ) -> AuditReport:
     """The pure core: statuses, pairs, figures and holding replies as of `as_of`.
 
     `classify` works out what classify.classify_all would (the CLI shares it between two
-    processes on a big mailbox).
+    processes on a big mailbox). `listed` is told the report's messages before the rest of
+    the report is worked out (the CLI starts writing them meanwhile).
     """
-    return audit_examined(collected, settings, as_of, classify)[0]
+    return audit_examined(collected, settings, as_of, classify, listed)[0]
 
 
 def audit_examined(
@@ -216,6 +222,7 @@ def audit_examined(
     settings: Settings,
     as_of: datetime,
     classify: ClassifyAll = classify_all,
+    listed: Listed | None = None,
 ) -> tuple[AuditReport, Examined]:
     """`audit`, with what became of each message (the incremental audit books it)."""
     with no_gc_pauses():
@@ -223,7 +230,10 @@ def audit_examined(
         detected = detect_identities([m for m in collected.messages if dated(m)], roles)
         me = frozenset(settings.me) | frozenset(detected)
         found = examine(collected.messages, roles, me, settings, as_of, classify)
-        return _report(collected, settings, as_of, me, detected, found), found
+        results = [result for _, _, result in found.ranked]
+        if listed is not None:
+            listed(results)
+        return _report(collected, settings, as_of, me, detected, found, results), found
 
 
 def _report(
@@ -233,8 +243,8 @@ def _report(
     me: frozenset[str],
     detected: list[str],
     found: Examined,
+    results: list[MessageResult],
 ) -> AuditReport:
-    results = [result for _, _, result in found.ranked]
     unreadable = collected.unreadable + tuple(
         Unreadable(m.folder, m.uid, "no usable date") for m in found.undated
     )

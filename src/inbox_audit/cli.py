@@ -10,7 +10,7 @@ import os
 import re
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
@@ -35,11 +35,14 @@ from inbox_audit.config import (
 from inbox_audit.credentials import PASSWORD_ENV, AuthMethod, Prompt, keyring_delete, keyring_set
 from inbox_audit.credentials import resolve as resolve_secret
 from inbox_audit.errors import AlreadyRunning, ConfigError, ExitCode, InboxAuditError, UsageError
+from inbox_audit.gcpause import no_gc_pauses
 from inbox_audit.imap_source import ImapSource
-from inbox_audit.model import AuditReport, FolderRole, Unreadable
+from inbox_audit.model import AuditReport, FolderRole, MessageResult, Unreadable
 from inbox_audit.notify import NotifyError, SmtpTarget, save_undelivered, send_email
 from inbox_audit.render import (
+    json_around,
     json_halves,
+    json_message_list,
     render_markdown,
     render_table,
     write_csv,
@@ -53,6 +56,7 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
+    from inbox_audit.parallel import Ahead
     from inbox_audit.snapshot import Outline
 
 # Modules only some runs need are imported where they are used: the nightly run that finds
@@ -168,7 +172,12 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]
 
 
 def _report(
-    run: RunConfig, moment: datetime, show_progress: bool, no_cache: bool, shown: Shown
+    run: RunConfig,
+    moment: datetime,
+    show_progress: bool,
+    no_cache: bool,
+    shown: Shown,
+    listed: _ListedAhead | None = None,
 ) -> AuditReport | Outline:
     """Read the source and audit it as of `moment`.
 
@@ -185,7 +194,8 @@ def _report(
             from inbox_audit.local_source import LocalSource
 
             with LocalSource.open(target.path) as local:
-                return audit(collect(local, target.display(), settings, progress), settings, moment)
+                collected = collect(local, target.display(), settings, progress)
+                return audit(collected, settings, moment, listed=listed)
         cache_path = None if no_cache else _cache_path(run)
         with ImapSource.connect(target, options) as source:
             cache = _open_cache(cache_path) if cache_path is not None else None
@@ -198,7 +208,7 @@ def _report(
 
                 reading = parallel.reading(source, connect, target.display(), settings, progress)
                 with reading as (collected, classify):
-                    return audit(collected, settings, moment, classify)
+                    return audit(collected, settings, moment, classify, listed)
             try:
                 return _report_cached(
                     source, target.display(), settings, cache, moment, shown, progress
@@ -299,9 +309,10 @@ def _render(
     fmt: OutputFormat,
     show_replies: bool,
     zone: tzinfo,
+    started: _ListedAhead | None = None,
 ) -> None:
     """Print `report`; `outline`: what it shows of its threads and messages when it holds none
-    itself (a re-dated snapshot)."""
+    itself (a re-dated snapshot); `started`: its JSON list of messages, if started ahead."""
     listed = None if outline is None else outline.listing
     if fmt is OutputFormat.TABLE:
         from rich.console import Console
@@ -318,8 +329,16 @@ def _render(
         assert outline is None, "JSON and CSV list every message: never from a snapshot"
         from inbox_audit import parallel
 
+        ahead = started.take(report.messages) if started is not None else None
         if fmt is OutputFormat.CSV:
             write_csv(report, sys.stdout)
+        elif ahead is not None:
+            # Its list of messages is on its way from the other core: the rest goes around it.
+            before, after = json_around(report)
+            with no_gc_pauses():
+                parallel.write_around(
+                    before, ahead, json_message_list(report.messages), after, sys.stdout
+                )
         elif len(report.messages) + len(report.threads) >= parallel.SPLIT_AT:
             # Half a second of formatting at 100,000 messages: half of it on the other core.
             parallel.write_halves(*json_halves(report), sys.stdout)
@@ -335,6 +354,41 @@ def _render(
     else:
         assert_never(fmt)
     sys.stdout.flush()
+
+
+class _ListedAhead:
+    """A JSON report's list of messages, written on the other core (parallel.write_ahead)
+    from the moment the audit has them, while it works out the rest of the report: its
+    holding replies and figures (~0.2 s at 100,000 messages)."""
+
+    def __init__(self) -> None:
+        self._ahead: Ahead | None = None
+        self._messages: Sequence[MessageResult] = ()
+
+    def __call__(self, messages: Sequence[MessageResult]) -> None:
+        from inbox_audit import parallel
+
+        if self._ahead is None and len(messages) >= parallel.SPLIT_AT:
+            self._ahead = parallel.write_ahead(json_message_list(messages), sys.stdout)
+            self._messages = messages
+
+    def take(self, messages: Sequence[MessageResult]) -> Ahead | None:
+        """The list started ahead, if it was started for these very messages."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and not _same_objects(self._messages, messages):
+            ahead.stop()
+            return None
+        return ahead
+
+    def stop(self) -> None:
+        """End the writing if it was not taken (the audit or this process failed first)."""
+        if self._ahead is not None:
+            self._ahead.stop()
+            self._ahead = None
+
+
+def _same_objects(first: Sequence[object], second: Sequence[object]) -> bool:
+    return len(first) == len(second) and all(a is b for a, b in zip(first, second, strict=True))
 
 
 def _prompt() -> Prompt | None:
@@ -674,14 +728,24 @@ def _run(
     try:
         fmt = output_format or (None if run.notify else OutputFormat.TABLE)
         shown = _shown(fmt, show_replies, emailed=run.notify is not None and smtp is not None)
-        result = _report(run, moment, not quiet, no_cache, shown)
+        listed = _ListedAhead() if fmt is OutputFormat.JSON else None
+        try:
+            result = _report(run, moment, not quiet, no_cache, shown, listed)
+        except BaseException:
+            if listed is not None:
+                listed.stop()
+            raise
     except InboxAuditError as error:
         _fail_and_notify(error, run, smtp)
     outline = None if isinstance(result, AuditReport) else result
     report = result if isinstance(result, AuditReport) else result.report
     _leave_to_exit(result)
-    if fmt is not None:
-        _render(report, outline, fmt, show_replies, run.zone)
+    try:
+        if fmt is not None:
+            _render(report, outline, fmt, show_replies, run.zone, listed)
+    finally:
+        if listed is not None:
+            listed.stop()
     if report.unreadable and not quiet:
         _stderr().print(
             f"inbox-audit: {len(report.unreadable)} message(s) could not be read and were "

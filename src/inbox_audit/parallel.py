@@ -87,8 +87,8 @@ def reading(
                 gathered.read(source, piece, shown.ours(helper))
             # The helper reads for a while yet (it hands each message over too): this
             # process's wait is when it works out which of its own are surely plain.
-            ahead = _Ahead(gathered.messages[:])
-            helped = helper.finish(shown.theirs(helper), ahead.step) if helper else None
+            plain = _SurelyPlain(gathered.messages[:])
+            helped = helper.finish(shown.theirs(helper), plain.step) if helper else None
             if helper is not None and helped is None:  # the helper failed: its half is read here
                 helper.stop()
                 helper = None
@@ -108,7 +108,7 @@ def reading(
             yield collected, classify.classify_all
         else:
             theirs_read = collected.messages[len(collected.messages) - len(helped.messages) :]
-            yield collected, _Classifier(helper, theirs_read, ahead.plain())
+            yield collected, _Classifier(helper, theirs_read, plain.known())
     finally:
         if helper is not None:
             helper.stop()
@@ -205,7 +205,6 @@ class _Helper:
     ):
         self.pieces = pieces
         self._pid: int | None = pid
-        self._status: int | None = None
         self._file, self._verdicts = files
         self._shared = shared
         # Pipes' ends: the question, written here; the answer's end, read here, which the
@@ -256,8 +255,8 @@ class _Helper:
 
     def finish(self, report: Callable[[], None], meanwhile: Callable[[], bool]) -> _Gathered | None:
         """Everything the helper read, read back as it writes, once it has written its last
-        record; None if it failed (exited before that, or not with success). While no record
-        is there, `meanwhile` does a bit of other work (False: none left)."""
+        record; None if it failed before that (exited without it). While no record is there,
+        `meanwhile` does a bit of other work (False: none left)."""
         gathered = _Gathered()
         addresses: dict[tuple[str, str], Address] = {}
         flags: dict[tuple[str, ...], frozenset[str]] = {}
@@ -277,7 +276,9 @@ class _Helper:
                 report()  # its counts as they ended
                 return gathered  # it waits for its question now
             if exited:
-                return gathered if ended and self._status == 0 else None
+                # Its last record written, what it read is whole, whatever became of it after
+                # (failing to classify leaves that to meet()).
+                return gathered if ended else None
             report()
             if not meanwhile():
                 time.sleep(0.002)  # the helper is still reading: its next record comes soon
@@ -345,18 +346,18 @@ class _Helper:
         self._verdicts.close()
         self._shared.close()
 
-    def _exited(self, wait: bool = False) -> bool:
-        """Whether the helper has ended (reaped, its status kept); `wait`: until it has."""
+    def _exited(self) -> bool:
+        """Whether the helper has ended (and is reaped)."""
         if self._pid is None:
             return True
-        pid, status = os.waitpid(self._pid, 0 if wait else os.WNOHANG)
+        pid, _ = os.waitpid(self._pid, os.WNOHANG)
         if pid == 0:
             return False
-        self._pid, self._status = None, os.waitstatus_to_exitcode(status)
+        self._pid = None
         return True
 
 
-class _Ahead:
+class _SurelyPlain:
     """Which of `messages` are surely plain (classify.surely_plain), worked out a chunk at a
     time while this process waits."""
 
@@ -372,7 +373,7 @@ class _Ahead:
         self._plain += classify.surely_plain(self._messages[done : done + _CHUNK])
         return True
 
-    def plain(self) -> dict[int, bool]:
+    def known(self) -> dict[int, bool]:
         """What is known so far, by message identity."""
         return {id(m): known for m, known in zip(self._messages, self._plain, strict=False)}
 
@@ -602,38 +603,82 @@ class _Shown:
 
 def write_halves(first: Iterable[str], second: Iterable[str], out: TextIO) -> None:
     """Write the text of `first`, then of `second`, to `out`. A forked helper produces
-    `second` meanwhile and hands it back as bytes in `out`'s encoding; if it fails, `second`
-    is produced here (its iterator was only run in the helper's copy of this process)."""
-    buffer: IO[bytes] | None = getattr(out, "buffer", None)
+    `second` meanwhile (write_ahead); if it fails, `second` is produced here."""
     with no_gc_pauses():
-        file: IO[bytes] | None = None
-        if _can_fork() and buffer is not None:
-            with contextlib.suppress(OSError):  # no temporary space: one writer
-                file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the `with` below
-        if file is None or buffer is None:
-            _write_all(out, first, second)
-            return
-        with file:
-            encoding, errors = out.encoding, out.errors or "strict"
-            try:
-                pid: int | None = _fork(lambda: _encode(second, file, encoding, errors))
-            except OSError:
-                pid = None
-            try:
-                _write_all(out, first)
-                if pid is not None:
-                    _, status = os.waitpid(pid, 0)
-                    done, pid = os.waitstatus_to_exitcode(status) == 0, None
-                    if done:
-                        out.flush()
-                        file.seek(0)
-                        shutil.copyfileobj(file, buffer)
-                        buffer.flush()
-                        return
-                _write_all(out, second)
-            finally:
-                if pid is not None:
-                    _end(pid)
+        write_around(first, write_ahead(second, out), second, (), out)
+
+
+def write_around(
+    before: Iterable[str],
+    ahead: Ahead | None,
+    part: Iterable[str],
+    after: Iterable[str],
+    out: TextIO,
+) -> None:
+    """Write `before`, `part` and `after` to `out`: `part` as `ahead` produced it (see
+    write_ahead), or produced here if that failed or there is no `ahead`. `ahead` is
+    ended after this."""
+    try:
+        _write_all(out, before)
+        # Produced while the helper works on `part`, rather than after waiting for it.
+        rest = list(after) if ahead is not None else after
+        if ahead is None or not ahead.write_into(out):
+            _write_all(out, part)
+        _write_all(out, rest)
+    finally:
+        if ahead is not None:
+            ahead.stop()
+
+
+def write_ahead(part: Iterable[str], out: TextIO) -> Ahead | None:
+    """Start producing the text of `part` in a forked helper, as bytes in `out`'s encoding,
+    while this process goes on with other work; None when no helper can be started (`part`
+    is to be written here). `part`'s iterator runs only in the helper's copy of this
+    process: here it is still whole, for the case the helper fails."""
+    if not _can_fork() or getattr(out, "buffer", None) is None:
+        return None
+    try:
+        file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by Ahead.stop()
+    except OSError:  # no temporary space: one writer
+        return None
+    encoding, errors = out.encoding, out.errors or "strict"
+    try:
+        pid = _fork(lambda: _encode(part, file, encoding, errors))
+    except OSError:
+        file.close()
+        return None
+    return Ahead(pid, file)
+
+
+class Ahead:
+    """A part of the output that a forked helper produces (write_ahead)."""
+
+    def __init__(self, pid: int, file: IO[bytes]) -> None:
+        self._pid: int | None = pid
+        self._file = file
+
+    def write_into(self, out: TextIO) -> bool:
+        """Wait for the helper and copy what it produced to `out`; False, with nothing
+        written, if it failed."""
+        pid, self._pid = self._pid, None
+        if pid is None:
+            return False
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            return False
+        buffer: IO[bytes] = getattr(out, "buffer")  # noqa: B009 - write_ahead checked it
+        out.flush()
+        self._file.seek(0)
+        shutil.copyfileobj(self._file, buffer)
+        buffer.flush()
+        return True
+
+    def stop(self) -> None:
+        """End the helper if it still runs (this process failed or was interrupted first)."""
+        if self._pid is not None:
+            _end(self._pid)
+            self._pid = None
+        self._file.close()
 
 
 def _write_all(out: TextIO, *parts: Iterable[str]) -> None:

@@ -167,6 +167,17 @@ def json_halves(report: AuditReport) -> tuple[Iterator[str], Iterator[str]]:
     return first, second
 
 
+def json_around(report: AuditReport) -> tuple[Iterator[str], Iterator[str]]:
+    """render_json's text before and after its list of messages (json_message_list)."""
+    return _json_start(report), _json_end(report)
+
+
+def json_message_list(messages: Sequence[MessageResult]) -> Iterator[str]:
+    """The list of messages of render_json's text, for a report whose messages these are: it
+    needs nothing else of the report (the CLI writes it ahead, while the rest is worked out)."""
+    return _json_lines("messages", messages, _message_line, 0, None)
+
+
 #: List items per piece written: few write calls, small pieces.
 _CHUNK = 1000
 
@@ -178,7 +189,7 @@ def _json_pieces(report: AuditReport) -> Iterator[str]:
     100,000 messages took seconds. Items on one line each stay readable and grep-able.
     """
     yield from _json_start(report)
-    yield from _json_lines("messages", report.messages, _message_line, 0, None)
+    yield from json_message_list(report.messages)
     yield from _json_end(report)
 
 
