@@ -1,6 +1,6 @@
-"""The second core's work, in a forked helper: reading the later half of a big IMAP mailbox
-over its own connection and classifying what it read, and writing the later half of a big
-JSON report."""
+"""The second core's work, in forked helpers: reading the later half of a big IMAP mailbox
+over its own connection and classifying what it read, and writing part of a big JSON
+report."""
 
 from __future__ import annotations
 
@@ -476,7 +476,9 @@ def _answer(
     meets this process's work; then it closes `answered`. No question (the pipe closed
     unwritten): nothing."""
     plain: list[bool | None] = []
-    while len(plain) < len(read) and not select.select([question], [], [], 0)[0]:
+    asking = select.poll()  # the question pipe: readable once written (or closed)
+    asking.register(question, select.POLLIN)
+    while len(plain) < len(read) and not asking.poll(0):
         plain += classify.surely_plain(read[len(plain) : len(plain) + _CHUNK])
     plain += [None] * (len(read) - len(plain))  # asked before the end: classify_all does it
     asked = _read_to_end(question)
