@@ -717,14 +717,19 @@ def test_format_duration(seconds: float, expected: str) -> None:
     assert format_duration(seconds) == expected
 
 
-@pytest.mark.parametrize(("messages", "threads"), [(0, 0), (1, 0), (0, 2), (2500, 40)])
-def test_json_around_its_message_list_is_the_whole_document(messages: int, threads: int) -> None:
+def _sized_report(messages: int, threads: int) -> AuditReport:
+    """make_report()'s messages and threads, repeated or cut to these counts."""
     base = make_report()
-    report = dataclasses.replace(
+    return dataclasses.replace(
         base,
         messages=tuple(itertools.islice(itertools.cycle(base.messages), messages)),
         threads=tuple(itertools.islice(itertools.cycle(base.threads), threads)),
     )
+
+
+@pytest.mark.parametrize(("messages", "threads"), [(0, 0), (1, 0), (0, 2), (2500, 40)])
+def test_json_around_its_message_list_is_the_whole_document(messages: int, threads: int) -> None:
+    report = _sized_report(messages, threads)
     before, after = json_around(report)
     listed = "".join(json_message_list(report.messages))
     assert "".join(before) + listed + "".join(after) == render_json(report)
@@ -735,12 +740,7 @@ def test_json_around_its_message_list_is_the_whole_document(messages: int, threa
     ("messages", "threads"), [(0, 0), (1, 0), (0, 2), (3, 1), (2500, 40), (5, 2400)]
 )
 def test_json_halves_make_the_whole_document(messages: int, threads: int) -> None:
-    base = make_report()
-    report = dataclasses.replace(
-        base,
-        messages=tuple(itertools.islice(itertools.cycle(base.messages), messages)),
-        threads=tuple(itertools.islice(itertools.cycle(base.threads), threads)),
-    )
+    report = _sized_report(messages, threads)
     first, second = json_halves(report)
     head = "".join(first)
     assert head + "".join(second) == render_json(report)
