@@ -73,12 +73,30 @@ def test_connections_share_one_tls_context(
         contexts = [s._client._imap.sock.context for s in (first, second)]
     assert contexts[0] is contexts[1]
     assert contexts[0].get_ca_certs()  # the CA file's, beside the system's
-    # A CA file that cannot be read is said so at each attempt, never remembered as good.
-    broken = tmp_path / "ca.pem"
-    broken.write_text("not a certificate")
-    for _ in range(2):
-        with pytest.raises(ConfigError, match="cannot use CA file"):
-            connect(dovecot, mail_user, ca_file=broken)
+    # A CA file that cannot be read is said so at each attempt, never remembered as good,
+    # whether its context was being made on another thread (prepare_tls) or not.
+    for name, prepared in (("ca.pem", False), ("other.pem", True)):
+        broken = tmp_path / name
+        broken.write_text("not a certificate")
+        if prepared:
+            imap_source.prepare_tls(broken)
+        for _ in range(2):
+            with pytest.raises(ConfigError, match="cannot use CA file"):
+                connect(dovecot, mail_user, ca_file=broken)
+
+
+def test_a_context_prepared_ahead_is_the_one_connections_use(
+    dovecot: DovecotServer, mail_user: MailUser, tmp_path: Path
+) -> None:
+    ca_file = tmp_path / "ca.crt"  # a path of its own: no context made for it yet
+    ca_file.write_bytes(dovecot.ca_file.read_bytes())
+    threads = threading.active_count()
+    imap_source.prepare_tls(ca_file)
+    imap_source.prepare_tls(ca_file)  # once is enough: no second thread
+    assert threading.active_count() <= threads + 1
+    made = imap_source._CONTEXTS[ca_file].result(timeout=10)
+    with connect(dovecot, mail_user, ca_file=ca_file) as source:
+        assert source._client._imap.sock.context is made
 
 
 def test_starttls_on_imap_url(dovecot: DovecotServer, mail_user: MailUser) -> None:

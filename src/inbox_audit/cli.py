@@ -36,7 +36,7 @@ from inbox_audit.credentials import PASSWORD_ENV, AuthMethod, Prompt, keyring_de
 from inbox_audit.credentials import resolve as resolve_secret
 from inbox_audit.errors import AlreadyRunning, ConfigError, ExitCode, InboxAuditError, UsageError
 from inbox_audit.gcpause import no_gc_pauses
-from inbox_audit.imap_source import ImapSource
+from inbox_audit.imap_source import ImapSource, prepare_tls
 from inbox_audit.model import AuditReport, FolderRole, MessageResult, Unreadable
 from inbox_audit.notify import NotifyError, SmtpTarget, save_undelivered, send_email
 from inbox_audit.render import (
@@ -187,6 +187,11 @@ def _report(
     only what the outputs show is built (an Outline).
     """
     target, settings = run.target, run.settings
+    if isinstance(target, ImapTarget):
+        prepare_tls(run.ca_file)
+        if no_cache:
+            # Imported while the TLS context is made on another thread (~30 ms each).
+            from inbox_audit import parallel
     options = _connect_options(run)
     with _progress(show_progress) as progress:
         if isinstance(target, LocalTarget):

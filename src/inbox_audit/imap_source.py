@@ -11,7 +11,9 @@ import itertools
 import re
 import socket
 import ssl
+import threading
 from collections.abc import Generator, Iterator, Sequence
+from concurrent.futures import Future
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -406,14 +408,52 @@ def _next_tag() -> int:
 # --- connection helpers -------------------------------------------------------------------
 
 
+def prepare_tls(ca_file: Path | None) -> None:
+    """Start making the TLS context that connections trusting `ca_file` will use, on another
+    thread: loading the system's CAs takes ~30 ms, during which OpenSSL lets Python go on
+    (the CLI imports the audit meanwhile)."""
+    with _CONTEXTS_LOCK:
+        if ca_file in _CONTEXTS:
+            return
+        made = _remember(ca_file)
+    threading.Thread(target=_make_tls_context, args=(ca_file, made), daemon=True).start()
+
+
 def _tls_context(options: ConnectOptions) -> ssl.SSLContext:
-    return _tls_context_for(options.ca_file)
+    with _CONTEXTS_LOCK:
+        made = _CONTEXTS.get(options.ca_file)
+        if made is None:
+            made = _remember(options.ca_file)
+            here = True
+        else:
+            here = False
+    if here:
+        _make_tls_context(options.ca_file, made)
+    return made.result()  # a CA file that cannot be used fails every connection alike
 
 
 # One context for every connection of a run (SSLContext is made to be shared): loading the
 # system's CAs takes ~30 ms, and a big mailbox is read over two connections (parallel.py).
-@functools.lru_cache(maxsize=4)
-def _tls_context_for(ca_file: Path | None) -> ssl.SSLContext:
+_CONTEXTS: dict[Path | None, Future[ssl.SSLContext]] = {}
+_CONTEXTS_LOCK = threading.Lock()
+
+
+def _remember(ca_file: Path | None) -> Future[ssl.SSLContext]:
+    """A new entry of _CONTEXTS (held lock): the last few CA files only (tests use many)."""
+    made = _CONTEXTS[ca_file] = Future()
+    while len(_CONTEXTS) > 4:
+        del _CONTEXTS[next(iter(_CONTEXTS))]
+    return made
+
+
+def _make_tls_context(ca_file: Path | None, made: Future[ssl.SSLContext]) -> None:
+    try:
+        made.set_result(_new_tls_context(ca_file))
+    except BaseException as exc:  # handed to whoever waits for the context
+        made.set_exception(exc)
+
+
+def _new_tls_context(ca_file: Path | None) -> ssl.SSLContext:
     context = ssl.create_default_context()
     if ca_file is not None:
         try:
