@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from inbox_audit.model import Message
-from inbox_audit.threads import base_subject, build_threads, message_time
+from inbox_audit.threads import base_subject, build_threads, correspondents, message_time, senders
 from tests.builders import at, make_message
 
 ME = frozenset({"shop@example.com"})
@@ -212,6 +212,31 @@ def test_ranks_place_every_message_in_thread_order() -> None:
     assert sorted(placed) == list(range(len(messages)))
     dated = sorted((m for m in messages if m.arrived_at), key=lambda m: (m.arrived_at, m.key))
     assert [placed[rank] for rank in sorted(placed)] == [*dated, messages[3]]
+
+
+@pytest.mark.parametrize(
+    ("from_", "to", "cc", "reply_to", "parties"),
+    [
+        ("shop@example.com", ("c@x.fr",), (), (), {"c@x.fr"}),
+        ("shop@example.com", ("shop@example.com",), (), ("c@x.fr",), {"c@x.fr"}),
+        ("shop@example.com", ("c@x.fr",), ("d@x.fr",), (), {"c@x.fr", "d@x.fr"}),
+        ("c@x.fr", ("shop@example.com",), (), (), {"c@x.fr"}),
+        ("noreply@site.fr", ("shop@example.com",), (), ("c@x.fr",), {"c@x.fr"}),
+        (None, ("shop@example.com",), (), (), set()),
+    ],
+)
+def test_parties_and_senders_with_and_without_their_shortcuts(
+    from_: str | None,
+    to: tuple[str, ...],
+    cc: tuple[str, ...],
+    reply_to: tuple[str, ...],
+    parties: set[str],
+) -> None:
+    # The usual messages skip the sets (mine to one person, a customer's without Reply-To):
+    # the same addresses as the general way.
+    message = make_message(from_=from_, to=to, cc=cc, reply_to=reply_to)
+    assert correspondents(message, ME) == frozenset(parties)
+    assert set(senders(message)) == set(reply_to) | ({from_} if from_ else set())
 
 
 def test_customer_reply_without_headers_continues_my_reply_not_their_new_request() -> None:

@@ -69,8 +69,7 @@ def result_of(
         return MessageResult(message, _ANSWERED, None, thread_id, ref)
     if has_flag(message.flags, ANSWERED_FLAG):
         return MessageResult(message, _ANSWERED, None, thread_id, None, True)  # answered_by_flag
-    # overdue(), inlined
-    status = _OVERDUE if arrived is not None and as_of - arrived >= sla else _PENDING
+    status = _OVERDUE if overdue(arrived, as_of, sla) else _PENDING
     return MessageResult(message, status, None, thread_id, None)
 
 

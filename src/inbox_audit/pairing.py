@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -108,13 +108,7 @@ def answers(
 
     answered: dict[str, tuple[Message, datetime]] = {}
     for message, key, arrived in customers:
-        # senders(), without its set for a message with no Reply-To (most of them).
-        sender = message.from_
-        customer: Collection[str] = (
-            senders(message)
-            if message.reply_to
-            else ((sender.email,) if sender is not None and sender.email else ())
-        )
+        customer = senders(message)
         for when, _, candidate, to in replies:
             if to and to.isdisjoint(customer):
                 continue

@@ -109,8 +109,13 @@ def _is_mine(message: Message, me: frozenset[str]) -> bool:
     return sender is not None and sender.email in me
 
 
-def senders(message: Message) -> frozenset[str]:
-    """The addresses an answer to this message goes to: From and Reply-To."""
+def senders(message: Message) -> Collection[str]:
+    """The addresses an answer to this message goes to: From and Reply-To (without Reply-To,
+    as most messages are, the From address alone, with no set built: pairing asks this of
+    every customer message)."""
+    sender = message.from_
+    if not message.reply_to:
+        return (sender.email,) if sender is not None and sender.email else ()
     found = {a.email for a in message.reply_to if a.email}
     if message.from_ is not None and message.from_.email:
         found.add(message.from_.email)
@@ -128,13 +133,21 @@ def correspondents(message: Message, me: frozenset[str]) -> frozenset[str]:
     A site's contact form may send "from" the owner to the owner with the customer in
     Reply-To: then the other party is the Reply-To.
     """
-    return _parties(message, _is_mine(message, me), me)
+    return frozenset(_parties(message, _is_mine(message, me), me))
 
 
-def _parties(message: Message, mine: bool, me: frozenset[str]) -> frozenset[str]:
-    """correspondents(), told whether I sent the message (build_threads knows already)."""
+def _parties(message: Message, mine: bool, me: frozenset[str]) -> Collection[str]:
+    """correspondents(), told whether I sent the message (build_threads knows already).
+    Without sets for the usual messages (build_threads asks this of every one): mine to one
+    person, and a customer's without Reply-To."""
     if mine:
+        to = message.to
+        if len(to) == 1 and not message.cc and (email := to[0].email) and email not in me:
+            return (email,)
         return (recipients(message) - me) or (_answer_to(message) - me)
+    if not message.reply_to:  # _answer_to is the From, which is not mine
+        sender = message.from_
+        return (sender.email,) if sender is not None and sender.email else ()
     return _answer_to(message) - me
 
 
@@ -268,19 +281,7 @@ def build_threads(
             continue
         sender = message.from_
         mine = sender is not None and sender.email in me  # _is_mine, inlined
-        # _parties' answer, without its sets for the usual messages: mine to one person, a
-        # customer's without Reply-To.
-        parties: Collection[str]
-        if mine:
-            to = message.to
-            if len(to) == 1 and not message.cc and (email := to[0].email) and email not in me:
-                parties = (email,)
-            else:
-                parties = _parties(message, True, me)
-        elif message.reply_to:
-            parties = _parties(message, False, me)
-        else:
-            parties = (sender.email,) if sender is not None and sender.email else ()
+        parties = _parties(message, mine, me)
         if not parties:
             continue
         if cited[index].isdisjoint(known_ids):
