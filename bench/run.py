@@ -45,7 +45,6 @@ import inbox_audit
 from bench import floor, generate
 from bench.floor import fetch_floor
 from bench.latency import LatencyProxy
-from inbox_audit import parallel
 from inbox_audit.audit import audit, collect
 from inbox_audit.folders import assign_roles
 from inbox_audit.imap_source import ImapSource
@@ -348,9 +347,6 @@ def cli_audit(
     return Run(seconds, usage.ru_maxrss / 1024, stdout)  # ru_maxrss is in KiB on Linux
 
 
-TWO_PROCESSES = "fetch + parse, two processes"
-
-
 def breakdown(server: DovecotServer, user: MailUser, as_of: datetime) -> dict[str, float]:
     """Where a cold audit's time goes, each stage timed on its own in this process."""
     times: dict[str, float] = {}
@@ -371,20 +367,6 @@ def breakdown(server: DovecotServer, user: MailUser, as_of: datetime) -> dict[st
                 counts[folder.name] = source.message_count(folder.name)
                 items[folder.name] = list(source.fetch(folder.name))
         times["fetch"] = time.perf_counter() - started
-    started = time.perf_counter()
-    with (
-        ImapSource.connect(server.target(user), server.options(user)) as source,
-        parallel.reading(
-            source,
-            lambda: ImapSource.connect(server.target(user), server.options(user)),
-            "bench",
-            Settings(),
-        ),
-    ):
-        pass
-    # What the CLI does instead of the two stages above: a helper process fetches and
-    # parses half of the mail on a second connection (parallel.py); login included.
-    times[TWO_PROCESSES] = time.perf_counter() - started
     replay = _Replay(listed, counts, items)
     settings = Settings()
     started = time.perf_counter()
@@ -486,13 +468,7 @@ def breakdown_table(rows: Sequence[Row]) -> str:
     lines = [("stage (in-process)", *(f"{row.size:,} msgs s" for row in rows))]
     for stage in stages:
         lines.append((stage, *(f"{row.breakdown[stage]:.2f}" for row in rows)))
-    replaced = ("fetch", "parse")  # what TWO_PROCESSES does instead
-    lines.append(
-        ("sum, one process", *(f"{_sum(row.breakdown, (TWO_PROCESSES,)):.2f}" for row in rows))
-    )
-    lines.append(
-        ("sum, two (as the CLI)", *(f"{_sum(row.breakdown, replaced):.2f}" for row in rows))
-    )
+    lines.append(("sum", *(f"{_sum(row.breakdown, ()):.2f}" for row in rows)))
     return _format(lines)
 
 

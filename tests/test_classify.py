@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
 import pytest
 
 from inbox_audit import classify as classify_module
-from inbox_audit.classify import classify, classify_all, classify_with_automation, surely_plain
+from inbox_audit.classify import classify, classify_with_automation
 from inbox_audit.model import Address, Message, Reason
 
 ME = frozenset({"contact@jolis-pots.example", "marie@jolis-pots.example"})
@@ -501,25 +500,6 @@ def test_classify_with_automation_is_classify_twice(case: Case, me: frozenset[st
     reason = classify(message, me, case.in_sent_folder)
     automated = reason is Reason.FROM_ME and classify(message, frozenset(), False) is not None
     assert classify_with_automation(message, me, case.in_sent_folder) == (reason, automated)
-
-
-@pytest.mark.parametrize(
-    "me", [ME, frozenset({CUSTOMER}), frozenset()], ids=["me", "customer", "none"]
-)
-def test_classify_all_told_what_is_surely_plain_says_the_same(me: frozenset[str]) -> None:
-    # What surely_plain() works out before the owner's addresses are known, handed to
-    # classify_all whole or in part (None: not worked out), changes no verdict.
-    messages = [
-        dataclasses.replace(case.message(), folder="Sent" if case.in_sent_folder else "INBOX")
-        for case in CASES
-    ]
-    sent = frozenset({"Sent"})
-    plain = surely_plain(messages)
-    assert 10 <= sum(plain) < len(messages)
-    expected = classify_all(messages, me, sent)
-    assert classify_all(messages, me, sent, plain) == expected
-    half: list[bool | None] = [p if i % 2 else None for i, p in enumerate(plain)]
-    assert classify_all(messages, me, sent, half) == expected
 
 
 def test_the_shortcut_only_passes_messages_every_rule_passes() -> None:

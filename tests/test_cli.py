@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from inbox_audit import cli
 from inbox_audit.cli import app
 
 REPO = Path(__file__).resolve().parents[1]
@@ -168,20 +167,6 @@ def test_the_entry_point_writes_what_the_app_does(fmt: str) -> None:
     code, stdout, _ = invoke(*args)
     assert (done.returncode, done.stdout) == (code, stdout)
     assert code == 1 and stdout.strip()
-
-
-def test_reports_are_left_to_the_exit_of_main_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    kept: list[object] = []
-    monkeypatch.setattr(cli, "_LEFT_TO_EXIT", kept)
-    cli._leave_to_exit("a report")
-    assert kept == ["a report"]
-    monkeypatch.setattr(cli, "_LEFT_TO_EXIT", None)  # the app called otherwise: freed
-    cli._leave_to_exit("another")
-    assert kept == ["a report"]
-    monkeypatch.setattr(sys, "argv", ["inbox-audit", "version"])
-    with pytest.raises(SystemExit):
-        cli.main()
-    assert cli._LEFT_TO_EXIT is None  # reset once main() is done
 
 
 def test_installed_entry_point_never_prints_a_traceback(tmp_path: Path) -> None:

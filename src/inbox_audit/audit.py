@@ -8,10 +8,9 @@ from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from inbox_audit.classify import ClassifyAll, classify_all
+from inbox_audit.classify import classify_all
 from inbox_audit.errors import FolderNotFound
 from inbox_audit.folders import assign_roles
-from inbox_audit.gcpause import no_gc_pauses
 from inbox_audit.headers import UnparsableMessage, parse_message
 from inbox_audit.holding import holding_reply
 from inbox_audit.metrics import result_of, summarize, thread_order, thread_result
@@ -60,23 +59,20 @@ def collect(
     source: MailSource, display: str, settings: Settings, progress: Progress | None = None
 ) -> Collected:
     """Read every scanned folder of a source. Parsing happens as messages stream in."""
-    with no_gc_pauses():
-        folders = counted_folders(source, settings)
-        messages: list[Message] = []
-        unreadable: list[Unreadable] = []
-        problems: list[str] = []
-        for folder in folders:
-            if folder.scanned:
-                read_folder(
-                    folder.name,
-                    source.fetch(folder.name, progress),
-                    messages.append,
-                    unreadable.append,
-                    problems,
-                )
-        return Collected(
-            display, tuple(folders), tuple(messages), tuple(unreadable), tuple(problems)
-        )
+    folders = counted_folders(source, settings)
+    messages: list[Message] = []
+    unreadable: list[Unreadable] = []
+    problems: list[str] = []
+    for folder in folders:
+        if folder.scanned:
+            read_folder(
+                folder.name,
+                source.fetch(folder.name, progress),
+                messages.append,
+                unreadable.append,
+                problems,
+            )
+    return Collected(display, tuple(folders), tuple(messages), tuple(unreadable), tuple(problems))
 
 
 def counted_folders(source: MailSource, settings: Settings) -> list[Folder]:
@@ -197,43 +193,21 @@ def dated(message: Message) -> bool:
     return message.arrived_at is not None and not has_flag(message.flags, "\\draft")
 
 
-#: Told the report's messages (AuditReport.messages) as soon as they are known.
-Listed = Callable[[Sequence[MessageResult]], object]
-
-
-def audit(
-    collected: Collected,
-    settings: Settings,
-    as_of: datetime,
-    classify: ClassifyAll = classify_all,
-    listed: Listed | None = None,
-) -> AuditReport:
-    """The pure core: statuses, pairs, figures and holding replies as of `as_of`.
-
-    `classify` works out what classify.classify_all would (the CLI shares it between two
-    processes on a big mailbox). `listed` is told the report's messages before the rest of
-    the report is worked out (the CLI starts writing them meanwhile).
-    """
-    return audit_examined(collected, settings, as_of, classify, listed)[0]
+def audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditReport:
+    """The pure core: statuses, pairs, figures and holding replies as of `as_of`."""
+    return audit_examined(collected, settings, as_of)[0]
 
 
 def audit_examined(
-    collected: Collected,
-    settings: Settings,
-    as_of: datetime,
-    classify: ClassifyAll = classify_all,
-    listed: Listed | None = None,
+    collected: Collected, settings: Settings, as_of: datetime
 ) -> tuple[AuditReport, Examined]:
     """`audit`, with what became of each message (the incremental audit books it)."""
-    with no_gc_pauses():
-        roles = {folder.name: folder.role for folder in collected.folders}
-        detected = detect_identities([m for m in collected.messages if dated(m)], roles)
-        me = frozenset(settings.me) | frozenset(detected)
-        found = examine(collected.messages, roles, me, settings, as_of, classify)
-        results = [result for _, _, result in found.ranked]
-        if listed is not None:
-            listed(results)
-        return _report(collected, settings, as_of, me, detected, found, results), found
+    roles = {folder.name: folder.role for folder in collected.folders}
+    detected = detect_identities([m for m in collected.messages if dated(m)], roles)
+    me = frozenset(settings.me) | frozenset(detected)
+    found = examine(collected.messages, roles, me, settings, as_of)
+    results = [result for _, _, result in found.ranked]
+    return _report(collected, settings, as_of, me, detected, found, results), found
 
 
 def _report(
@@ -303,10 +277,8 @@ def examine(
     me: frozenset[str],
     settings: Settings,
     as_of: datetime,
-    classify: ClassifyAll = classify_all,
 ) -> Examined:
-    """Statuses, pairs and thread verdicts of `messages`, for the identities `me`
-    (`classify`: as for audit())."""
+    """Statuses, pairs and thread verdicts of `messages`, for the identities `me`."""
     usable: list[Message] = []
     drafts: list[Message] = []
     undated: list[Message] = []
@@ -337,17 +309,15 @@ def examine(
     mine_automatic: list[str] = []
     # Neither is any mail that needs no answer (newsletters, bounces...) part of a conversation.
     not_conversation: list[str] = []
-    # An enum member, looked up once: on Python 3.11 each look-up costs ~0.2 µs.
-    from_me = Reason.FROM_ME
     keys: list[str] = []  # of the present messages, for the threading
-    for m, (reason, auto) in zip(present, classify(present, me, sent), strict=True):
+    for m, (reason, auto) in zip(present, classify_all(present, me, sent), strict=True):
         key = m.key  # a property: computed once
         keys.append(key)
         reasons[key] = reason
         if auto:
             mine_automatic.append(key)
             not_conversation.append(key)
-        elif reason is not None and reason is not from_me:
+        elif reason is not None and reason is not Reason.FROM_ME:
             not_conversation.append(key)
     automated = frozenset(mine_automatic)
     # Each result with its sort key (message time, key), at its message's place in thread
@@ -372,7 +342,7 @@ def examine(
         ):
             reason = reasons[key]
             # My own mail in the Sent folder is outgoing, not inbound: counted, not listed.
-            if reason is from_me and message.folder in sent:
+            if reason is Reason.FROM_ME and message.folder in sent:
                 outbound.append(message)
                 continue
             result = result_of(message, reason, thread_id, answered.get(key), as_of, sla)

@@ -31,55 +31,33 @@ def classify(message: Message, me: frozenset[str], in_sent_folder: bool) -> Reas
 
 
 def classify_with_automation(
-    message: Message, me: frozenset[str], in_sent_folder: bool, plain: bool | None = None
+    message: Message, me: frozenset[str], in_sent_folder: bool
 ) -> tuple[Reason | None, bool]:
     """classify()'s verdict, and whether the message is my own automated mail: FROM_ME, and
     not a person's message by the rules (what classify() says of it with no identities), as
     an out-of-office reply or a read receipt I sent. Such mail answers nobody.
 
     One call does both: the audit asks both of each of the owner's messages, and each call
-    repeats the per-message set-up. `plain`: what surely_plain() said of the message, if
-    it was asked.
+    repeats the per-message set-up.
     """
     mine = _lower(me)
     if _from_me(message, mine, in_sent_folder):
-        return Reason.FROM_ME, _automated(message, _NOBODY, plain) is not None
+        return Reason.FROM_ME, _automated(message, _NOBODY) is not None
     if in_sent_folder:
         return Reason.IN_SENT_FOLDER, False
-    return _automated(message, mine, plain), False
+    return _automated(message, mine), False
 
 
 #: What classify_with_automation says of one message.
 Verdict = tuple[Reason | None, bool]
-#: classify_all, or another way of working out the same verdicts (parallel.reading's).
-ClassifyAll = Callable[[Sequence[Message], frozenset[str], frozenset[str]], list[Verdict]]
 
 
 def classify_all(
-    messages: Sequence[Message],
-    me: frozenset[str],
-    sent_folders: frozenset[str],
-    plain: Sequence[bool | None] | None = None,
+    messages: Sequence[Message], me: frozenset[str], sent_folders: frozenset[str]
 ) -> list[Verdict]:
     """classify_with_automation of each message, in order: a message is in a Sent folder when
-    its folder is one of `sent_folders`. `plain`: what surely_plain() said of each message,
-    None for one it was not asked about."""
-    if plain is None:
-        return [classify_with_automation(m, me, m.folder in sent_folders) for m in messages]
-    return [
-        classify_with_automation(m, me, m.folder in sent_folders, known)
-        for m, known in zip(messages, plain, strict=True)
-    ]
-
-
-def surely_plain(messages: Sequence[Message]) -> list[bool]:
-    """Whether no rule can say that each message needs no answer, whoever the owner is: its
-    verdict then depends on the owner's addresses alone (None, FROM_ME, IN_SENT_FOLDER).
-
-    Most messages are: worked out before the owner's addresses are known (they come from
-    the whole mailbox), it leaves classify_all a few lookups a message (see parallel.py).
-    """
-    return [_looks_plain(m) for m in messages]
+    its folder is one of `sent_folders`."""
+    return [classify_with_automation(m, me, m.folder in sent_folders) for m in messages]
 
 
 def _from_me(message: Message, mine: frozenset[str], in_sent_folder: bool) -> bool:
@@ -121,12 +99,9 @@ def _looks_plain(message: Message) -> bool:
     return _plain_subject(message.subject) and _plain_sender(sender.email, sender.name)
 
 
-def _automated(message: Message, mine: frozenset[str], plain: bool | None = None) -> Reason | None:
-    """Why the message needs no answer by the rules, or None (`plain`: _looks_plain(message),
-    if known)."""
-    if plain is None:
-        plain = _looks_plain(message)
-    return None if plain else _rules(message, mine)
+def _automated(message: Message, mine: frozenset[str]) -> Reason | None:
+    """Why the message needs no answer by the rules, or None."""
+    return None if _looks_plain(message) else _rules(message, mine)
 
 
 def _rules(message: Message, mine: frozenset[str]) -> Reason | None:

@@ -10,7 +10,7 @@ import os
 import re
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
@@ -35,19 +35,10 @@ from inbox_audit.config import (
 from inbox_audit.credentials import PASSWORD_ENV, AuthMethod, Prompt, keyring_delete, keyring_set
 from inbox_audit.credentials import resolve as resolve_secret
 from inbox_audit.errors import AlreadyRunning, ConfigError, ExitCode, InboxAuditError, UsageError
-from inbox_audit.gcpause import no_gc_pauses
 from inbox_audit.imap_source import ImapSource, prepare_tls
-from inbox_audit.model import AuditReport, FolderRole, MessageResult, Unreadable
+from inbox_audit.model import AuditReport, FolderRole, Unreadable
 from inbox_audit.notify import NotifyError, SmtpTarget, save_undelivered, send_email
-from inbox_audit.render import (
-    json_around,
-    json_halves,
-    json_message_list,
-    render_markdown,
-    render_table,
-    write_csv,
-    write_json,
-)
+from inbox_audit.render import render_markdown, render_table, write_csv, write_json
 from inbox_audit.settings import Settings, parse_duration
 from inbox_audit.source import ConnectOptions, ImapTarget, LocalTarget, parse_source
 
@@ -56,7 +47,6 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
-    from inbox_audit.parallel import Ahead
     from inbox_audit.snapshot import Outline
 
 # Modules only some runs need are imported where they are used: the nightly run that finds
@@ -177,7 +167,6 @@ def _report(
     show_progress: bool,
     no_cache: bool,
     shown: Shown,
-    listed: _ListedAhead | None = None,
 ) -> AuditReport | Outline:
     """Read the source and audit it as of `moment`.
 
@@ -189,9 +178,6 @@ def _report(
     target, settings = run.target, run.settings
     if isinstance(target, ImapTarget):
         prepare_tls(run.ca_file)
-        if no_cache:
-            # Imported while the TLS context is made on another thread (~30 ms each).
-            from inbox_audit import parallel
     options = _connect_options(run)
     with _progress(show_progress) as progress:
         if isinstance(target, LocalTarget):
@@ -200,20 +186,15 @@ def _report(
 
             with LocalSource.open(target.path) as local:
                 collected = collect(local, target.display(), settings, progress)
-                return audit(collected, settings, moment, listed=listed)
+                return audit(collected, settings, moment)
         cache_path = None if no_cache else _cache_path(run)
         with ImapSource.connect(target, options) as source:
             cache = _open_cache(cache_path) if cache_path is not None else None
             if cache is None:
-                from inbox_audit import parallel
-                from inbox_audit.audit import audit
+                from inbox_audit.audit import audit, collect
 
-                def connect() -> ImapSource:
-                    return ImapSource.connect(target, options)
-
-                reading = parallel.reading(source, connect, target.display(), settings, progress)
-                with reading as (collected, classify):
-                    return audit(collected, settings, moment, classify, listed)
+                collected = collect(source, target.display(), settings, progress)
+                return audit(collected, settings, moment)
             try:
                 return _report_cached(
                     source, target.display(), settings, cache, moment, shown, progress
@@ -314,10 +295,9 @@ def _render(
     fmt: OutputFormat,
     show_replies: bool,
     zone: tzinfo,
-    started: _ListedAhead | None = None,
 ) -> None:
     """Print `report`; `outline`: what it shows of its threads and messages when it holds none
-    itself (a re-dated snapshot); `started`: its JSON list of messages, if started ahead."""
+    itself (a re-dated snapshot)."""
     listed = None if outline is None else outline.listing
     if fmt is OutputFormat.TABLE:
         from rich.console import Console
@@ -332,21 +312,8 @@ def _render(
     # would take 150 MB more.
     if fmt is OutputFormat.JSON or fmt is OutputFormat.CSV:
         assert outline is None, "JSON and CSV list every message: never from a snapshot"
-        from inbox_audit import parallel
-
-        ahead = started.take(report.messages) if started is not None else None
         if fmt is OutputFormat.CSV:
             write_csv(report, sys.stdout)
-        elif ahead is not None:
-            # Its list of messages is on its way from the other core: the rest goes around it.
-            before, after = json_around(report)
-            with no_gc_pauses():
-                parallel.write_around(
-                    before, ahead, json_message_list(report.messages), after, sys.stdout
-                )
-        elif len(report.messages) + len(report.threads) >= parallel.SPLIT_AT:
-            # Half a second of formatting at 100,000 messages: half of it on the other core.
-            parallel.write_halves(*json_halves(report), sys.stdout)
         else:
             write_json(report, sys.stdout)
     elif fmt is OutputFormat.MARKDOWN:
@@ -359,41 +326,6 @@ def _render(
     else:
         assert_never(fmt)
     sys.stdout.flush()
-
-
-class _ListedAhead:
-    """A JSON report's list of messages, written on the other core (parallel.write_ahead)
-    from the moment the audit has them, while it works out the rest of the report: its
-    holding replies and figures (~0.2 s at 100,000 messages)."""
-
-    def __init__(self) -> None:
-        self._ahead: Ahead | None = None
-        self._messages: Sequence[MessageResult] = ()
-
-    def __call__(self, messages: Sequence[MessageResult]) -> None:
-        from inbox_audit import parallel
-
-        if self._ahead is None and len(messages) >= parallel.SPLIT_AT:
-            self._ahead = parallel.write_ahead(json_message_list(messages), sys.stdout)
-            self._messages = messages
-
-    def take(self, messages: Sequence[MessageResult]) -> Ahead | None:
-        """The list started ahead, if it was started for these very messages."""
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None and not _same_objects(self._messages, messages):
-            ahead.stop()
-            return None
-        return ahead
-
-    def stop(self) -> None:
-        """End the writing if it was not taken (the audit or this process failed first)."""
-        if self._ahead is not None:
-            self._ahead.stop()
-            self._ahead = None
-
-
-def _same_objects(first: Sequence[object], second: Sequence[object]) -> bool:
-    return len(first) == len(second) and all(a is b for a, b in zip(first, second, strict=True))
 
 
 def _prompt() -> Prompt | None:
@@ -733,24 +665,13 @@ def _run(
     try:
         fmt = output_format or (None if run.notify else OutputFormat.TABLE)
         shown = _shown(fmt, show_replies, emailed=run.notify is not None and smtp is not None)
-        listed = _ListedAhead() if fmt is OutputFormat.JSON else None
-        try:
-            result = _report(run, moment, not quiet, no_cache, shown, listed)
-        except BaseException:
-            if listed is not None:
-                listed.stop()
-            raise
+        result = _report(run, moment, not quiet, no_cache, shown)
     except InboxAuditError as error:
         _fail_and_notify(error, run, smtp)
     outline = None if isinstance(result, AuditReport) else result
     report = result if isinstance(result, AuditReport) else result.report
-    _leave_to_exit(result)
-    try:
-        if fmt is not None:
-            _render(report, outline, fmt, show_replies, run.zone, listed)
-    finally:
-        if listed is not None:
-            listed.stop()
+    if fmt is not None:
+        _render(report, outline, fmt, show_replies, run.zone)
     if report.unreadable and not quiet:
         _stderr().print(
             f"inbox-audit: {len(report.unreadable)} message(s) could not be read and were "
@@ -1066,23 +987,9 @@ def version_command() -> None:
     typer.echo(__version__)
 
 
-# Reports the console entry point leaves to the end of the process rather than freeing them:
-# at 100,000 messages, freeing a report's million objects one by one took 0.1 s after the
-# output was out, and the OS takes the memory back at once. None when the app is called
-# otherwise (tests, in-process): reports are freed as usual there.
-_LEFT_TO_EXIT: list[object] | None = None
-
-
-def _leave_to_exit(report: object) -> None:
-    if _LEFT_TO_EXIT is not None:
-        _LEFT_TO_EXIT.append(report)
-
-
 def main() -> None:
     """Console entry point: no traceback ever reaches the user."""
-    global _LEFT_TO_EXIT
-    left: list[object] = []
-    _LEFT_TO_EXIT = left
+    _gc_policy()
     try:
         app()
     except KeyboardInterrupt:
@@ -1096,10 +1003,13 @@ def main() -> None:
         )
         _stderr().print("  hint: please report this with the command you ran (no password)")
         sys.exit(int(ExitCode.INTERNAL))
-    finally:
-        _LEFT_TO_EXIT = None
-        if left:
-            # A cycle that only the cyclic collector could free, frozen: it never looks at
-            # it again, and the interpreter's exit does not free it either.
-            left.append(left)
-            gc.freeze()
+
+
+def _gc_policy() -> None:
+    """The run's one garbage-collection policy, set once here rather than around each step."""
+    # An audit builds 100,000s of acyclic objects (messages, results, rows) and keeps them to
+    # the end: with the default thresholds, a young-generation pass every 700 allocations and
+    # the older passes rescan them all (a fifth of the parse time at 100,000 messages). Rarer
+    # passes keep the collector for the few real cycles (rich, typer) at a fraction of the cost.
+    gc.freeze()  # what the imports built is never garbage
+    gc.set_threshold(100_000, 50, 100)

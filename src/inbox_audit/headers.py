@@ -99,7 +99,6 @@ def parse_message(raw: RawMessage) -> Message:
         raise UnparsableMessage(f"no header found in message {raw.uid} of {raw.folder!r}")
     get = by_name.get
     internal_date = raw.internal_date
-    # Positional: a class called with keywords costs a dict per message (model.quick_init).
     # Absent fields (most of them, in most messages) cost no call.
     return Message(
         raw.folder,
@@ -472,7 +471,7 @@ def _address(name: str, address: str) -> Address | None:
     # A decoded encoded word can carry the quotes RFC 5322 would have put around it.
     if len(display) >= 2 and display[0] == display[-1] and display[0] in "\"'":
         display = display[1:-1].strip()
-    return Address(email, display)  # positional: see model.quick_init
+    return Address(email, display)
 
 
 def _addresses(values: Sequence[str]) -> tuple[Address, ...]:

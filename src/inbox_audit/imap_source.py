@@ -753,7 +753,6 @@ class _Wire:
         self._pos = end + 3
         uid, flags, day, time, zone = match.groups()
         internal_date = _date(day, time, zone)
-        # Positional: a class called with keywords costs a dict per message (model.quick_init).
         return RawMessage(folder, int(uid), internal_date, _flag_set(flags), data[start:end])
 
     def readline(self) -> bytes:

@@ -2,42 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypeVar
-
-_T = TypeVar("_T")
-
-
-def quick_init(cls: type[_T]) -> type[_T]:
-    """Give a frozen slots dataclass an __init__ that fills each slot through its descriptor.
-
-    The generated one calls object.__setattr__ per field (frozen classes refuse plain
-    assignment): for the 100,000s of RawMessage and Message objects of a cold audit that is
-    2-3x the cost of the slot descriptors' own __set__, which bypass __setattr__ the same
-    way. Same signature, defaults and result; the class stays frozen. (Calling a class
-    with keywords costs more again, a dict per call: the hottest callers pass positions.)
-    """
-    plain = fields(cls)  # type: ignore[arg-type]
-    namespace: dict[str, Any] = {}
-    params: list[str] = []
-    for field in plain:
-        if not field.init or field.default_factory is not MISSING:
-            raise TypeError(f"{cls.__name__}.{field.name}: only plain fields are supported")
-        if field.default is MISSING:
-            params.append(field.name)
-        else:
-            namespace[f"_default_{field.name}"] = field.default
-            params.append(f"{field.name}=_default_{field.name}")
-        namespace[f"_set_{field.name}"] = cls.__dict__[field.name].__set__
-    body = "".join(f"    _set_{field.name}(self, {field.name})\n" for field in plain)
-    exec(f"def __init__(self, {', '.join(params)}):\n{body}", namespace)
-    init = namespace["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__annotations__ = dict(cls.__init__.__annotations__)
-    setattr(cls, "__init__", init)  # noqa: B010
-    return cls
 
 
 class FolderRole(StrEnum):
@@ -87,7 +54,6 @@ class FolderStatus:
     highestmodseq: int | None = None  # None when the server has no CONDSTORE
 
 
-@quick_init
 @dataclass(frozen=True, slots=True)
 class RawMessage:
     """One message as fetched: header bytes plus the server's metadata. Never a body."""
@@ -113,7 +79,6 @@ class Unreadable:
     reason: str
 
 
-@quick_init
 @dataclass(frozen=True, slots=True)
 class Address:
     """A mailbox address: lower-cased addr-spec plus decoded display name."""
@@ -125,7 +90,6 @@ class Address:
         return f"{self.name} <{self.email}>" if self.name else self.email
 
 
-@quick_init
 @dataclass(frozen=True, slots=True)
 class Message:
     """A parsed message: decoded text and aware UTC datetimes, no bytes."""
@@ -188,7 +152,6 @@ class Status(StrEnum):
     NOT_CUSTOMER = "not_customer"
 
 
-@quick_init
 @dataclass(frozen=True, slots=True)
 class ReplyRef:
     """The reply that answered an inbound message."""
@@ -198,7 +161,6 @@ class ReplyRef:
     latency_seconds: int
 
 
-@quick_init
 @dataclass(frozen=True, slots=True)
 class MessageResult:
     """The audit's verdict on one inbound message."""
@@ -211,7 +173,6 @@ class MessageResult:
     answered_by_flag: bool = False  # \\Answered set, no reply copy found: latency unknown
 
 
-@quick_init
 @dataclass(frozen=True, slots=True)
 class HoldingReply:
     """A ready-to-paste message telling the customer when they will get an answer."""
@@ -223,7 +184,6 @@ class HoldingReply:
     promised_by: datetime
 
 
-@quick_init
 @dataclass(frozen=True, slots=True)
 class ThreadResult:
     """One conversation with a customer, as the report shows it."""

@@ -13,7 +13,6 @@ from inbox_audit.threads import Thread, cited_ids, message_time, norm_id, recipi
 
 ANSWERED_FLAG = "\\answered"
 # An enum member, looked up once: on Python 3.11 each lookup costs ~0.2 µs.
-_FROM_ME = Reason.FROM_ME
 
 
 @lru_cache(maxsize=1024)
@@ -87,14 +86,13 @@ def answers(
     times = thread.times or tuple(message_time(m, me) for m in thread.messages)
     customers: list[tuple[Message, str, datetime]] = []
     mine: list[tuple[datetime, str, Message]] = []
-    from_me = _FROM_ME
     for message, key, when in zip(thread.messages, keys, times, strict=True):
         if when is None:
             continue
         reason = reasons.get(key)
         if reason is None:
             customers.append((message, key, when))
-        elif reason is from_me and key not in automated:
+        elif reason is Reason.FROM_ME and key not in automated:
             mine.append((when, key, message))
     if not customers or not mine:
         return {}

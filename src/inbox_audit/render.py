@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,7 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from inbox_audit.gcpause import no_gc_pauses
 from inbox_audit.holding import clean_text
 from inbox_audit.model import (
     Address,
@@ -147,35 +145,8 @@ def render_json(report: AuditReport) -> str:
 def write_json(report: AuditReport, out: TextIO) -> None:
     """render_json's text written to `out` piece by piece: a report of 100,000 messages is
     never held whole (as one string it took 150 MB more)."""
-    # The audit built its objects with the collector paused: its first passes would come
-    # due here and walk every one of them (about 0.3 s for 100,000 messages).
-    with no_gc_pauses():
-        for piece in _json_pieces(report):
-            out.write(piece)
-
-
-def json_halves(report: AuditReport) -> tuple[Iterator[str], Iterator[str]]:
-    """render_json's text as two lazy halves of about equal work: the first ends after
-    some message, the second holds the rest (the other messages, the threads, the end)."""
-    cut = min(len(report.messages), (len(report.messages) + len(report.threads)) // 2)
-    first = itertools.chain(
-        _json_start(report), _json_lines("messages", report.messages, _message_line, 0, cut)
-    )
-    second = itertools.chain(
-        _json_lines("messages", report.messages, _message_line, cut, None), _json_end(report)
-    )
-    return first, second
-
-
-def json_around(report: AuditReport) -> tuple[Iterator[str], Iterator[str]]:
-    """render_json's text before and after its list of messages (json_message_list)."""
-    return _json_start(report), _json_end(report)
-
-
-def json_message_list(messages: Sequence[MessageResult]) -> Iterator[str]:
-    """The list of messages of render_json's text, for a report whose messages these are: it
-    needs nothing else of the report (the CLI writes it ahead, while the rest is worked out)."""
-    return _json_lines("messages", messages, _message_line, 0, None)
+    for piece in _json_pieces(report):
+        out.write(piece)
 
 
 #: List items per piece written: few write calls, small pieces.
@@ -189,7 +160,7 @@ def _json_pieces(report: AuditReport) -> Iterator[str]:
     100,000 messages took seconds. Items on one line each stay readable and grep-able.
     """
     yield from _json_start(report)
-    yield from json_message_list(report.messages)
+    yield from _json_lines("messages", report.messages, _message_line)
     yield from _json_end(report)
 
 
@@ -232,7 +203,7 @@ def _json_start(report: AuditReport) -> Iterator[str]:
 def _json_end(report: AuditReport) -> Iterator[str]:
     """What follows the messages: the threads, the unreadable items and problems."""
     threads = threads_in_order(report.threads)
-    yield from _json_lines("threads", threads, _thread_line, 0, None)
+    yield from _json_lines("threads", threads, _thread_line)
     yield from _json_entries(
         {
             "unreadable": [
@@ -265,24 +236,16 @@ def _compact(value: Any) -> str:
 _T = TypeVar("_T")
 
 
-def _json_lines(
-    key: str, items: Sequence[_T], line: Callable[[_T], str], start: int, stop: int | None
-) -> Iterator[str]:
-    """The list `key` of the document, each item the line `line` writes, `_CHUNK` lines a
-    piece: of items[start:stop] only, with the list's opening when start is 0 and its end
-    when stop is None, so that two parts written one after the other make the whole."""
+def _json_lines(key: str, items: Sequence[_T], line: Callable[[_T], str]) -> Iterator[str]:
+    """The list `key` of the document, each item the line `line` writes, `_CHUNK` lines a piece."""
     if not items:
-        if stop is None:
-            yield f'  "{key}": [],\n'
+        yield f'  "{key}": [],\n'
         return
-    if start == 0 and stop != 0:
-        yield f'  "{key}": [\n'
-    end = len(items) if stop is None else stop
-    for first in range(start, end, _CHUNK):
-        lines = ",\n".join([line(item) for item in items[first : min(first + _CHUNK, end)]])
+    yield f'  "{key}": [\n'
+    for first in range(0, len(items), _CHUNK):
+        lines = ",\n".join([line(item) for item in items[first : first + _CHUNK]])
         yield lines if first == 0 else ",\n" + lines
-    if stop is None:
-        yield "\n  ],\n"
+    yield "\n  ],\n"
 
 
 # Messages and threads are formatted here rather than built as dicts for json.dumps: at
@@ -399,9 +362,8 @@ def render_csv(report: AuditReport) -> str:
 
 def write_csv(report: AuditReport, out: TextIO) -> None:
     """render_csv's text written to `out` piece by piece."""
-    with no_gc_pauses():  # as write_json
-        for piece in _csv_pieces(report):
-            out.write(piece)
+    for piece in _csv_pieces(report):
+        out.write(piece)
 
 
 def _csv_pieces(report: AuditReport) -> Iterator[str]:

@@ -30,7 +30,6 @@ from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import TYPE_CHECKING, Final
 
-from inbox_audit.gcpause import no_gc_pauses
 from inbox_audit.metrics import overdue, thread_order, within_sla_ratio
 from inbox_audit.model import (
     Address,
@@ -463,8 +462,7 @@ def loads(data: bytes) -> Snapshot | None:
     written by the same code (the key includes cache.code_digest()); anything else is ignored.
     """
     try:
-        with no_gc_pauses():  # tens of thousands of tuples
-            snapshot = pickle.loads(data)
+        snapshot = pickle.loads(data)
     except Exception:
         return None
     return snapshot if isinstance(snapshot, Snapshot) else None

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from inbox_audit.cache import CachedItem, CacheUnusable, MailCache
 from inbox_audit.errors import FolderNotFound
 from inbox_audit.folders import assign_roles
-from inbox_audit.gcpause import no_gc_pauses
 from inbox_audit.model import Folder, FolderStatus, Message, Unreadable
 from inbox_audit.settings import Settings
 from inbox_audit.source import IncrementalSource, Progress
@@ -95,8 +94,7 @@ def _sync_guarded(
     warn: Warn,
     progress: Progress | None,
 ) -> Synced:
-    with no_gc_pauses():
-        return _sync(source, display, settings, cache, warn, progress)
+    return _sync(source, display, settings, cache, warn, progress)
 
 
 def load(cache: MailCache, synced: Synced) -> Collected:
@@ -105,16 +103,15 @@ def load(cache: MailCache, synced: Synced) -> Collected:
 
     messages: list[Message] = []
     unreadable: list[Unreadable] = []
-    with no_gc_pauses():
-        for folder in synced.folders:
-            if not folder.scanned or folder.name in synced.unread:
-                continue
-            items = synced.fresh.get(folder.name)
-            for item in cache.items(folder.name) if items is None else items:
-                if item.message is not None:
-                    messages.append(item.message)
-                else:
-                    unreadable.append(Unreadable(folder.name, item.uid, item.unreadable or ""))
+    for folder in synced.folders:
+        if not folder.scanned or folder.name in synced.unread:
+            continue
+        items = synced.fresh.get(folder.name)
+        for item in cache.items(folder.name) if items is None else items:
+            if item.message is not None:
+                messages.append(item.message)
+            else:
+                unreadable.append(Unreadable(folder.name, item.uid, item.unreadable or ""))
     return Collected(
         synced.source, synced.folders, tuple(messages), tuple(unreadable), synced.problems
     )

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from operator import itemgetter
 
-from inbox_audit.model import Message, quick_init
+from inbox_audit.model import Message
 
 # Reply and forward prefixes of the clients our users meet, beyond RFC 5256's re/fw/fwd:
 # French Outlook writes "RE :" and "TR :", others "Réf. :" or "Rép :", German "AW:"/"WG:"/
@@ -66,7 +66,6 @@ def base_subject(subject: str) -> str:
     return unicodedata.normalize("NFC", strip_subject(subject)).casefold()
 
 
-@quick_init
 @dataclass(frozen=True, slots=True)
 class Thread:
     """One conversation: its messages in time order.
@@ -93,8 +92,7 @@ def message_time(message: Message, me: frozenset[str]) -> datetime | None:
     INTERNALDATE can be later (APPEND after sending, imports). A Date more than an hour after
     the INTERNALDATE is a wrong clock, so the INTERNALDATE wins then.
     """
-    sender = message.from_
-    if sender is not None and sender.email in me:  # _is_mine, inlined: called 100,000s of times
+    if _is_mine(message, me):
         date, internal = message.date, message.internal_date
         if date is None:
             return message.arrived_at
@@ -197,7 +195,7 @@ def cited_ids(message: Message) -> frozenset[str]:
     cited = message.references + message.in_reply_to
     if not cited:
         return _NONE
-    return frozenset(map(str.lower, map(str.strip, cited)))  # norm_id, mapped without a call
+    return frozenset(map(norm_id, cited))
 
 
 @lru_cache(maxsize=_SUBJECT_CACHE)
@@ -241,9 +239,8 @@ def build_threads(
         times = [message_time(m, me) for m in messages]
     uf = _UnionFind(len(messages))
     union = uf.union
-    # norm_id inlined, and cited_ids called only for messages that cite: 100,000s of calls.
-    own_ids = [m.message_id.strip().lower() if m.message_id else None for m in messages]
-    cited = [cited_ids(m) if m.references or m.in_reply_to else _NONE for m in messages]
+    own_ids = [norm_id(m.message_id) if m.message_id else None for m in messages]
+    cited = [cited_ids(m) for m in messages]
     known_ids = {own for own in own_ids if own is not None}
     # Each Message-ID (own or cited) and conversation id joins the first message that named it.
     by_id: dict[str, int] = {}
@@ -279,8 +276,7 @@ def build_threads(
         subject = base_subject(message.subject)
         if not subject:
             continue
-        sender = message.from_
-        mine = sender is not None and sender.email in me  # _is_mine, inlined
+        mine = _is_mine(message, me)
         parties = _parties(message, mine, me)
         if not parties:
             continue
