@@ -14,7 +14,7 @@ from pathlib import Path
 
 from imapclient import imap_utf7
 
-from inbox_audit.headers import HEADER_FIELDS
+from inbox_audit.core.fields import HEADER_FIELDS
 
 BATCH = 2000  # ImapSource.BATCH_SIZE
 ITEMS = (

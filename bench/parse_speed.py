@@ -26,11 +26,11 @@ if __package__ in (None, ""):  # run as a script: make `bench`, `tests` and `inb
     sys.path[:0] = [str(Path(__file__).resolve().parents[1] / d) for d in ("", "src")]
 
 from bench import generate
-from inbox_audit import headers
+from inbox_audit.core import fields, headers
 from inbox_audit.model import RawMessage
 
 ROOT = Path(__file__).resolve().parents[1]
-_WANTED = frozenset(name.lower().encode("ascii") for name in headers.HEADER_FIELDS)
+_WANTED = frozenset(name.lower().encode("ascii") for name in fields.HEADER_FIELDS)
 
 
 def imap_shaped(data: bytes) -> bytes:

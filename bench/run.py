@@ -45,13 +45,14 @@ import inbox_audit
 from bench import floor, generate
 from bench.floor import fetch_floor
 from bench.latency import LatencyProxy
-from inbox_audit.audit import audit, collect
-from inbox_audit.folders import assign_roles
-from inbox_audit.imap_source import ImapSource
+from inbox_audit.core.audit import audit
+from inbox_audit.core.folders import assign_roles
 from inbox_audit.model import ListedFolder, RawMessage, Unreadable
-from inbox_audit.render import render_json
+from inbox_audit.outputs.render import render_json
 from inbox_audit.settings import Settings
-from inbox_audit.source import Progress
+from inbox_audit.sources.imap import ImapSource
+from inbox_audit.sources.read import collect
+from inbox_audit.sources.spec import Progress
 
 PASSWORD = "bench-Zx9!"
 
@@ -350,7 +351,7 @@ def cli_audit(
 def breakdown(server: DovecotServer, user: MailUser, as_of: datetime) -> dict[str, float]:
     """Where a cold audit's time goes, each stage timed on its own in this process."""
     times: dict[str, float] = {}
-    command = [sys.executable, "-c", "import inbox_audit.cli"]
+    command = [sys.executable, "-c", "import inbox_audit.app.cli"]
     times["start + imports"] = min(
         _timed(lambda: subprocess.run(command, check=True)) for _ in range(3)
     )

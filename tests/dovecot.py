@@ -43,7 +43,7 @@ from pathlib import Path
 
 from imapclient import imap_utf7
 
-from inbox_audit.source import ConnectOptions, ImapTarget
+from inbox_audit.sources.spec import ConnectOptions, ImapTarget
 
 DOVECOT = shutil.which("dovecot") or (
     "/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None

@@ -31,7 +31,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from inbox_audit.notify import SmtpTarget
+from inbox_audit.outputs.notify import SmtpTarget
 
 HOST = "127.0.0.1"
 

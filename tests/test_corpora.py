@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from inbox_audit import classify as classify_module
-from inbox_audit.classify import classify
-from inbox_audit.headers import UnparsableMessage, parse_message
+from inbox_audit.core import classify as classify_module
+from inbox_audit.core.classify import classify
+from inbox_audit.core.headers import UnparsableMessage, parse_message
 from inbox_audit.model import Message, RawMessage, Reason
 
 CORPORA = Path(__file__).parents[2] / "shared" / "corpora"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from inbox_audit.cli import app
+from inbox_audit.app.cli import app
 from tests.dovecot import Appended, DovecotServer, MailUser
 from tests.evaluate import score
 from tests.mailgen import GeneratedMailbox, generate

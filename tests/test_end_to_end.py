@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from inbox_audit.cli import app
+from inbox_audit.app.cli import app
 from tests.evaluate import score
 from tests.mailgen import GeneratedMailbox, Truth, generate, write_maildir
 

@@ -237,3 +237,14 @@ class AuditReport:
     unreadable: tuple[Unreadable, ...]
     problems: tuple[str, ...] = ()  # e.g. a folder that vanished while it was being read
     owner: str | None = None  # the owner's name found in their mail: the replies' signature
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What was read from a source: folders with roles, parsed messages, and failures."""
+
+    source: str
+    folders: tuple[Folder, ...]
+    messages: tuple[Message, ...]
+    unreadable: tuple[Unreadable, ...]
+    problems: tuple[str, ...] = ()

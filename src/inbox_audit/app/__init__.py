@@ -1,0 +1,1 @@
+"""The application on top: typer commands, one run, config, credentials, schedule."""

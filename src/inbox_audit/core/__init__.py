@@ -1,0 +1,1 @@
+"""The pure core: headers → classify → threads → pairing → metrics → holding. No I/O."""

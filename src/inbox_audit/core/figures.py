@@ -1,0 +1,180 @@
+"""What the owner is shown of a report: the threads listed, in order, and the period figures.
+
+One definition for every output (table, Markdown, summary, email) and for the nightly
+snapshot, which re-dates the same figures without the messages.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from operator import itemgetter
+
+from inbox_audit.core.metrics import STATUS_RANK, percentile, within_sla_ratio
+from inbox_audit.model import AuditReport, Status, ThreadResult
+
+#: The periods the figures cover, in days, each compared with the period of equal length before.
+PERIOD_DAYS: tuple[int, ...] = (1, 7, 28)
+
+
+def threads_in_order(threads: Iterable[ThreadResult]) -> list[ThreadResult]:
+    """Overdue first, then pending, each longest wait first; ties keep the report's order."""
+    return sorted(threads, key=lambda t: (STATUS_RANK[t.status], -(t.waiting_seconds or 0)))
+
+
+def _waiting(report: AuditReport) -> list[ThreadResult]:
+    return [
+        t for t in threads_in_order(report.threads) if t.status in (Status.OVERDUE, Status.PENDING)
+    ]
+
+
+def _answered_late(report: AuditReport) -> list[ThreadResult]:
+    late = [t for t in report.threads if t.answered_late]
+    return sorted(late, key=lambda t: -(t.max_latency_seconds or 0))
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The threads the formats for people (table, Markdown, summary, email) list, and the
+    counts they give.
+
+    `listing` gives all of a report's. A snapshot re-dated for the nightly run lists only the
+    first of each kind (snapshot.outline), which is all the table, summary and email show:
+    its counts are still whole.
+    """
+
+    waiting: tuple[ThreadResult, ...]  # overdue, then pending, each longest wait first
+    waiting_count: int
+    overdue_count: int
+    oldest_overdue: datetime | None  # the earliest waiting_since of an overdue thread
+    late: tuple[ThreadResult, ...]  # answered late, longest response first
+    late_count: int
+
+    @property
+    def whole(self) -> bool:
+        """Whether every thread counted is listed."""
+        return len(self.waiting) == self.waiting_count and len(self.late) == self.late_count
+
+
+def listing(report: AuditReport) -> Listing:
+    """Every waiting and answered-late thread of `report`, in the order they are shown."""
+    waiting = _waiting(report)
+    overdue = [t for t in waiting if t.status is Status.OVERDUE]
+    late = _answered_late(report)
+    return Listing(
+        waiting=tuple(waiting),
+        waiting_count=len(waiting),
+        overdue_count=len(overdue),
+        oldest_overdue=min(
+            (t.waiting_since for t in overdue if t.waiting_since is not None), default=None
+        ),
+        late=tuple(late),
+        late_count=len(late),
+    )
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Response-time figures for the customer messages that arrived in (start, end].
+
+    Each message's fate is taken as of the audit: a message received last week and answered
+    yesterday counts as answered, and "still waiting" means waiting at the audit's moment.
+    """
+
+    start: datetime  # exclusive, UTC
+    end: datetime  # inclusive, UTC
+    received: int  # customer messages that arrived in the period
+    answered: int  # of those, answered by the audit's moment
+    median_response_seconds: float | None  # over those answered with a known reply time
+    # Answered within the SLA, out of those whose fate against it is known (answered with a
+    # known reply time, or overdue); pending ones may still make it. metrics.summarize's rule.
+    within_sla_ratio: float | None
+    still_waiting: int  # of those, pending or overdue at the audit's moment
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    """The last `days` days before the audit beside the `days` days before that."""
+
+    days: int
+    current: Figures
+    previous: Figures
+
+    @property
+    def label(self) -> str:
+        """'last 24 h', 'last 7 days'."""
+        return f"last {_span(self.days)}"
+
+    @property
+    def previous_label(self) -> str:
+        """'the 24 h before', 'the 7 days before'."""
+        return f"the {_span(self.days)} before"
+
+
+def _span(days: int) -> str:
+    return "24 h" if days == 1 else f"{days} days"
+
+
+#: A customer message as the figures read it: when it arrived, its status (answered, pending or
+#: overdue) and its reply's latency in seconds (None: no reply found).
+Arrival = tuple[datetime, Status, int | None]
+
+
+def arrivals(report: AuditReport) -> list[Arrival]:
+    """The report's customer messages that have an arrival time, in order of arrival."""
+    rows: list[Arrival] = [
+        (arrived, r.status, None if r.reply is None else r.reply.latency_seconds)
+        for r in report.messages
+        if r.status is not Status.NOT_CUSTOMER and (arrived := r.message.arrived_at) is not None
+    ]
+    rows.sort(key=itemgetter(0))
+    return rows
+
+
+def _figures(rows: Sequence[Arrival], sla_seconds: int, start: datetime, end: datetime) -> Figures:
+    # `rows` are in order of arrival: those of (start, end] are one slice.
+    first = bisect.bisect_right(rows, start, key=itemgetter(0))
+    results = rows[first : bisect.bisect_right(rows, end, lo=first, key=itemgetter(0))]
+    latencies = [float(latency) for _, _, latency in results if latency is not None]
+    # Answered exactly at the SLA is late, as in metrics.summarize.
+    late = sum(1 for latency in latencies if latency >= sla_seconds)
+    statuses = [status for _, status, _ in results]
+    return Figures(
+        start=start,
+        end=end,
+        received=len(results),
+        answered=statuses.count(Status.ANSWERED),
+        median_response_seconds=percentile(latencies, 0.5),
+        within_sla_ratio=within_sla_ratio(len(latencies), late, statuses.count(Status.OVERDUE)),
+        still_waiting=statuses.count(Status.PENDING) + statuses.count(Status.OVERDUE),
+    )
+
+
+def period_figures(
+    report: AuditReport, tz: tzinfo, rows: Sequence[Arrival] | None = None
+) -> list[PeriodFigures]:
+    """Figures for the last 1, 7 and 28 days before `report.as_of`, each with the period before.
+
+    Days are counted on the owner's wall clock in `tz`, so "the last 7 days" of a nightly run
+    at 07:00 starts at 07:00 a week ago even across a daylight-saving change. `rows`: the
+    report's `arrivals` when it holds no messages itself (a re-dated snapshot), at least
+    those of the last 56 days.
+    """
+    if rows is None:
+        rows = arrivals(report)
+    end = report.as_of.astimezone(tz)
+    figures = []
+    for days in PERIOD_DAYS:
+        # Aware arithmetic within one tzinfo is wall-clock arithmetic; compare in UTC.
+        middle = (end - timedelta(days=days)).astimezone(UTC)
+        start = (end - timedelta(days=2 * days)).astimezone(UTC)
+        figures.append(
+            PeriodFigures(
+                days=days,
+                current=_figures(rows, report.sla_seconds, middle, end.astimezone(UTC)),
+                previous=_figures(rows, report.sla_seconds, start, middle),
+            )
+        )
+    return figures

@@ -1,0 +1,209 @@
+"""[Response] + SLA + now → statuses, thread verdicts and the summary figures."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from inbox_audit.core.pairing import ANSWERED_FLAG, Response, has_flag
+from inbox_audit.model import (
+    Address,
+    Message,
+    MessageResult,
+    Reason,
+    ReplyRef,
+    Status,
+    Summary,
+    ThreadResult,
+)
+
+#: Threads and messages in the order shown: overdue, pending, answered, no answer needed.
+STATUS_RANK = {Status.OVERDUE: 0, Status.PENDING: 1, Status.ANSWERED: 2, Status.NOT_CUSTOMER: 3}
+_WAITING = (Status.PENDING, Status.OVERDUE)
+
+
+def message_result(response: Response, as_of: datetime, sla: timedelta) -> MessageResult:
+    """The status of one inbound message as of a moment."""
+    message = response.inbound
+    if response.reason is not None:
+        return MessageResult(
+            message, Status.NOT_CUSTOMER, response.reason, response.thread_id, None
+        )
+    if response.reply is not None and response.reply_sent_at is not None:
+        start = response.arrived_at or response.reply_sent_at
+        # A reply that cites the message may carry a clock a few minutes behind the server's.
+        latency = max(0, int((response.reply_sent_at - start).total_seconds()))
+        ref = ReplyRef(response.reply.message_id, response.reply_sent_at, latency)
+        return MessageResult(message, Status.ANSWERED, None, response.thread_id, ref)
+    if response.answered_by_flag:
+        return MessageResult(
+            message, Status.ANSWERED, None, response.thread_id, None, answered_by_flag=True
+        )
+    status = Status.OVERDUE if overdue(response.arrived_at, as_of, sla) else Status.PENDING
+    return MessageResult(message, status, None, response.thread_id, None)
+
+
+def result_of(
+    message: Message,
+    reason: Reason | None,
+    thread_id: str,
+    answer: tuple[Message, datetime] | None,
+    as_of: datetime,
+    sla: timedelta,
+) -> MessageResult:
+    """message_result(response_for(message, reason, thread_id, answer), as_of, sla), without
+    the Response in between: the audit makes one per inbound message, 100,000s of them."""
+    if reason is not None:
+        return MessageResult(message, Status.NOT_CUSTOMER, reason, thread_id, None)
+    arrived = message.arrived_at
+    if answer is not None:
+        reply, sent_at = answer
+        start = arrived or sent_at
+        latency = max(0, int((sent_at - start).total_seconds()))
+        ref = ReplyRef(reply.message_id, sent_at, latency)
+        return MessageResult(message, Status.ANSWERED, None, thread_id, ref)
+    if has_flag(message.flags, ANSWERED_FLAG):
+        return MessageResult(
+            message, Status.ANSWERED, None, thread_id, None, True
+        )  # answered_by_flag
+    status = Status.OVERDUE if overdue(arrived, as_of, sla) else Status.PENDING
+    return MessageResult(message, status, None, thread_id, None)
+
+
+def overdue(arrived: datetime | None, as_of: datetime, sla: timedelta) -> bool:
+    """Whether an unanswered message has waited the SLA (exactly the SLA is overdue)."""
+    return arrived is not None and as_of - arrived >= sla
+
+
+def within_sla_ratio(known: int, late: int, past_sla: int) -> float | None:
+    """The share answered in time among the messages whose fate is known: `known` answered
+    with a known latency, `late` of them after the SLA, and `past_sla` unanswered past it.
+    """
+    decided = known + past_sla
+    return (known - late) / decided if decided else None
+
+
+def percentile(values: Sequence[float], fraction: float) -> float | None:
+    """Linear-interpolated percentile (the 'inclusive' method); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * fraction
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def summarize(
+    results: Sequence[MessageResult],
+    sla: timedelta,
+    unreadable: int,
+    duplicates: int,
+    drafts: int = 0,
+    after_as_of: int = 0,
+    outbound: int = 0,
+) -> Summary:
+    """Headline figures.
+
+    The within-SLA share counts every customer message whose fate against the SLA is known:
+    answered with a known latency (in time or late) and unanswered past the SLA. Pending ones
+    may still be answered in time, and \\Answered-flag ones have no latency: both are left out.
+    """
+    customers = [r for r in results if r.status is not Status.NOT_CUSTOMER]
+    statuses = Counter(r.status for r in customers)
+    # Sorted once here, so that each percentile's own sort has nothing left to do.
+    latencies = sorted(r.reply.latency_seconds for r in customers if r.reply is not None)
+    sla_seconds = sla.total_seconds()
+    # Answered exactly at the SLA is late: the message had just become overdue.
+    late = sum(1 for latency in latencies if latency >= sla_seconds)
+    return Summary(
+        customer_messages=len(customers),
+        answered=statuses[Status.ANSWERED],
+        answered_late=late,
+        answered_unknown_latency=sum(1 for r in customers if r.answered_by_flag),
+        pending=statuses[Status.PENDING],
+        overdue=statuses[Status.OVERDUE],
+        not_customer=len(results) - len(customers),
+        median_response_seconds=percentile(latencies, 0.5),
+        p90_response_seconds=percentile(latencies, 0.9),
+        within_sla_ratio=within_sla_ratio(len(latencies), late, statuses[Status.OVERDUE]),
+        unreadable=unreadable,
+        duplicates=duplicates,
+        drafts=drafts,
+        after_as_of=after_as_of,
+        outbound=outbound,
+    )
+
+
+def thread_results(
+    results: Sequence[MessageResult], as_of: datetime, sla: timedelta
+) -> list[ThreadResult]:
+    """One verdict per customer thread, worst first: overdue, pending (longest wait first),
+    then answered (answered late first)."""
+    by_thread: dict[str, list[MessageResult]] = defaultdict(list)
+    for result in results:
+        if result.status is not Status.NOT_CUSTOMER:
+            by_thread[result.thread_id].append(result)
+    threads = [thread_result(thread, items, as_of, sla) for thread, items in by_thread.items()]
+    return sorted(threads, key=thread_order)
+
+
+def thread_order(thread: ThreadResult) -> tuple[int, int, int, str]:
+    return (
+        STATUS_RANK[thread.status],
+        -(thread.waiting_seconds or 0),
+        -(thread.max_latency_seconds or 0) if thread.answered_late else 1,
+        thread.thread_id,
+    )
+
+
+_END = datetime.max.replace(tzinfo=UTC)
+
+
+def _arrival(result: MessageResult) -> datetime:
+    return result.message.arrived_at or _END
+
+
+def thread_result(
+    thread_id: str, items: list[MessageResult], as_of: datetime, sla: timedelta
+) -> ThreadResult:
+    """The verdict on one thread, from the results of its customer messages in time order."""
+    # One pass over the items (a thread verdict per customer thread, 10,000s of them): the
+    # worst status, the longest-waiting item and the last one, the longest reply latency.
+    rank = STATUS_RANK
+    status = items[0].status
+    longest: MessageResult | None = None  # of the waiting items, the first to arrive
+    arrived = _END
+    last_waiting: MessageResult | None = None
+    max_latency: int | None = None
+    for item in items:
+        if rank[item.status] < rank[status]:
+            status = item.status
+        if item.status in _WAITING:
+            # The thread is named after the customer who has waited longest, else the latest
+            # one. Longest by arrival (what the wait and overdue are measured from), not
+            # message order: a contact form relayed from my own address is ordered by its
+            # Date, which may be earlier. The first of equal arrivals.
+            when = _arrival(item)
+            if longest is None or when < arrived:
+                longest, arrived = item, when
+            last_waiting = item
+        reply = item.reply
+        if reply is not None and (max_latency is None or reply.latency_seconds > max_latency):
+            max_latency = reply.latency_seconds
+    focus = items[-1] if longest is None else longest
+    since = None if longest is None else longest.message.arrived_at
+    sender = focus.message.from_ or Address("")
+    return ThreadResult(
+        thread_id,
+        focus.message.subject,  # subject
+        sender,  # correspondent
+        (items[-1] if last_waiting is None else last_waiting).message.folder,  # folder
+        status,
+        since,  # waiting_since
+        int((as_of - since).total_seconds()) if since else None,  # waiting_seconds
+        max_latency is not None and max_latency >= sla.total_seconds(),  # answered_late
+        max_latency,  # max_latency_seconds
+        None,  # holding_reply
+    )

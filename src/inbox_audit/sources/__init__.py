@@ -1,0 +1,1 @@
+"""Where mail comes from: the SOURCE spec, IMAP (read-only), local mbox/Maildir."""

@@ -1,0 +1,70 @@
+"""The one fetch → parse loop every reader shares: a source's items into Messages or failures."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from inbox_audit.core.folders import assign_roles
+from inbox_audit.core.headers import UnparsableMessage, parse_message
+from inbox_audit.errors import FolderNotFound
+from inbox_audit.model import Collected, Folder, Message, RawMessage, Unreadable
+from inbox_audit.settings import Settings
+from inbox_audit.sources.spec import MailSource, Progress
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A fetched item that gave no Message: why, the flags it had, and whether to try again."""
+
+    unreadable: Unreadable
+    flags: frozenset[str]
+    # A fetch that failed (the server sent no usable header) may work next time; a header
+    # that does not parse will not parse better tomorrow.
+    retry: bool
+
+
+def parsed(items: Iterable[RawMessage | Unreadable]) -> Iterator[Message | Failed]:
+    """Each fetched item parsed, in order: one broken message never stops the others."""
+    for item in items:
+        if isinstance(item, Unreadable):
+            yield Failed(item, frozenset(), retry=True)
+            continue
+        try:
+            yield parse_message(item)
+        except UnparsableMessage as exc:
+            reason = str(exc) or "unparsable"
+            yield Failed(Unreadable(item.folder, item.uid, reason), item.flags, retry=False)
+
+
+def collect(
+    source: MailSource, display: str, settings: Settings, progress: Progress | None = None
+) -> Collected:
+    """Read every scanned folder of a source. Parsing happens as messages stream in."""
+    folders = counted_folders(source, settings)
+    messages: list[Message] = []
+    unreadable: list[Unreadable] = []
+    problems: list[str] = []
+    for folder in folders:
+        if not folder.scanned:
+            continue
+        try:
+            for item in parsed(source.fetch(folder.name, progress)):
+                if isinstance(item, Failed):
+                    unreadable.append(item.unreadable)
+                else:
+                    messages.append(item)
+        except FolderNotFound as exc:
+            # Deleted or renamed by another client while we read: say so, audit the rest.
+            problems.append(f"folder {folder.name!r} could not be read: {exc}")
+    return Collected(display, tuple(folders), tuple(messages), tuple(unreadable), tuple(problems))
+
+
+def counted_folders(source: MailSource, settings: Settings) -> list[Folder]:
+    """The source's folders with their roles, and the message count of each scanned one."""
+    folders = []
+    for folder in assign_roles(source.list_folders(), settings.sent_folder, settings.skip_folders):
+        count = source.message_count(folder.name) if folder.scanned else None
+        folders.append(dataclasses.replace(folder, messages=count))
+    return folders

@@ -1,0 +1,181 @@
+"""Where mail comes from: parse a SOURCE argument and open the matching mailbox reader."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote
+
+from inbox_audit.errors import UsageError
+from inbox_audit.model import FolderStatus, ListedFolder, RawMessage, Unreadable
+
+#: progress(folder, done, total) — called by sources during long fetches.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ImapTarget:
+    """A parsed imaps:// or imap:// SOURCE."""
+
+    user: str
+    host: str
+    port: int
+    implicit_tls: bool  # imaps:// (RFC 8314) vs imap:// + STARTTLS
+
+    def display(self) -> str:
+        scheme = "imaps" if self.implicit_tls else "imap"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # IPv6 literal (RFC 3986)
+        return f"{scheme}://{self.user}@{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class LocalTarget:
+    """A local mbox file, Maildir folder, or directory of mbox files."""
+
+    path: Path
+
+    def display(self) -> str:
+        return str(self.path)
+
+
+@dataclass(frozen=True)
+class ConnectOptions:
+    """How to reach an IMAP server. Secrets never appear in a repr.
+
+    With `oauth2_token` set, the login is AUTHENTICATE XOAUTH2 (or OAUTHBEARER) with that
+    access token, and `password` is not used.
+    """
+
+    password: str = field(default="", repr=False)
+    oauth2_token: str = field(default="", repr=False)
+    ca_file: Path | None = None
+    allow_plaintext: bool = False
+    timeout: float = 30.0
+
+
+class MailSource(Protocol):
+    """A mailbox opened read-only. Sources convert every foreign error to MailboxError."""
+
+    def list_folders(self) -> list[ListedFolder]:
+        """Every folder, with its attributes; selectable or not."""
+        ...
+
+    def message_count(self, folder: str) -> int | None:
+        """How many messages the folder holds, when cheaply known."""
+        ...
+
+    def fetch(
+        self, folder: str, progress: Progress | None = None
+    ) -> Iterator[RawMessage | Unreadable]:
+        """Every message of one folder: header fields, flags and internal date. Read-only."""
+        ...
+
+    def close(self) -> None:
+        """Log out / release files. Safe to call twice."""
+        ...
+
+
+class IncrementalSource(MailSource, Protocol):
+    """A server mailbox that can tell what changed since a previous read (sync.py)."""
+
+    @property
+    def condstore(self) -> bool:
+        """Whether `status` reports HIGHESTMODSEQ and `flags` takes `changed_since`."""
+        ...
+
+    def status(self, folder: str) -> FolderStatus:
+        """The folder's counters, without opening it."""
+        ...
+
+    def examine(self, folder: str) -> tuple[int, list[int]]:
+        """Open the folder read-only: its UIDVALIDITY and all its UIDs, sorted."""
+        ...
+
+    def flags(self, folder: str, changed_since: int | None = None) -> dict[int, frozenset[str]]:
+        """UID -> flags in the examined folder (only those changed after a modseq, if given)."""
+        ...
+
+    def fetch_uids(
+        self, folder: str, uids: Sequence[int], progress: Progress | None = None
+    ) -> Iterator[RawMessage | Unreadable]:
+        """Like `fetch`, for these UIDs of the examined folder."""
+        ...
+
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+# A typo such as "imaps:user@host" (no "//") is a URL attempt, not a file name.
+_URL_LIKE = re.compile(r"^(?:imaps?|pop3?s?|https?|mailto|file):", re.IGNORECASE)
+_HOST_PORT = re.compile(
+    r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^\[\]:/\s]+))(?::(?P<port>\d*))?$"
+)
+_DEFAULT_PORTS = {"imaps": 993, "imap": 143}
+_SOURCE_HINT = "use imaps://USER@HOST[:PORT], imap://USER@HOST[:PORT] or a path to mail on disk"
+
+
+def parse_source(spec: str) -> ImapTarget | LocalTarget:
+    """Parse SOURCE: an imaps:// or imap:// URL (RFC 5092, user only) or an existing path.
+
+    The user may contain a literal or percent-encoded "@" (the host follows the last "@").
+    A password in the URL is refused, and never repeated in the message.
+    """
+    if not spec.strip():
+        raise UsageError("SOURCE is empty", hint=_SOURCE_HINT)
+    match = _SCHEME.match(spec)
+    if match is None:
+        path = Path(spec).expanduser()
+        if path.exists():
+            return LocalTarget(path)
+        if _URL_LIKE.match(spec):
+            raise UsageError("SOURCE looks like a URL but has no '//'", hint=_SOURCE_HINT)
+        if "@" in spec:
+            # Not echoed: "user:secret@host" typed without a scheme would show the secret.
+            raise UsageError(
+                "SOURCE is neither an imaps:// URL nor an existing path",
+                hint="for IMAP use imaps://USER@HOST",
+            )
+        raise UsageError(f"no such file or directory: {spec}", hint=_SOURCE_HINT)
+    scheme = match.group(1).lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise UsageError(f"unsupported SOURCE scheme {scheme}://", hint=_SOURCE_HINT)
+    rest = spec[match.end() :]
+    if rest.endswith("/"):
+        rest = rest[:-1]
+    userinfo, at, hostport = rest.rpartition("@")
+    if not at or not userinfo:
+        raise UsageError(f"SOURCE has no user: {scheme}://USER@HOST expected", hint=_SOURCE_HINT)
+    if ":" in userinfo:
+        # Checked before anything else is echoed: the part after ":" is a password.
+        raise UsageError(
+            "SOURCE must not contain a password (user:password@host)",
+            hint="remove it from the URL; give it through the environment or the prompt",
+        )
+    if any(c in hostport or c in userinfo for c in "/?#"):
+        raise UsageError(
+            f"SOURCE must be {scheme}://USER@HOST[:PORT], without path, query or fragment",
+            hint=_SOURCE_HINT,
+        )
+    where = _HOST_PORT.match(hostport)
+    if where is None:
+        raise UsageError(f"invalid host in SOURCE: {hostport!r}", hint=_SOURCE_HINT)
+    port_text = where.group("port")
+    if port_text is None:
+        port = _DEFAULT_PORTS[scheme]
+    elif port_text.isdigit() and 0 < int(port_text) < 65536:
+        port = int(port_text)
+    else:
+        raise UsageError(f"invalid port in SOURCE: {port_text!r}", hint="a number from 1 to 65535")
+    try:
+        user = unquote(userinfo, errors="strict")
+    except UnicodeDecodeError:
+        raise UsageError("SOURCE user is not valid percent-encoded UTF-8") from None
+    if not user.strip():
+        raise UsageError("SOURCE has an empty user name", hint=_SOURCE_HINT)
+    return ImapTarget(
+        user=user,
+        host=where.group("v6") or where.group("host"),
+        port=port,
+        implicit_tls=scheme == "imaps",
+    )

@@ -1,0 +1,419 @@
+"""The audit kept per message between runs, so that new mail re-audits only what it touches.
+
+An audit's verdict on a message depends on other messages only through shared *links*:
+Message-IDs (its own and those it cites), the provider's conversation id, a base subject
+with a correspondent (subject threading), and the key that makes copies of one message
+duplicates (audit.copy_key). Everything else is per message (classification, the moment it
+happened) or global and watched here (the owner's identities, the figures' totals).
+
+So when some copies change (new, deleted, re-flagged), the messages whose verdicts can move
+are those reachable from the changed ones through links: the *closure*. Auditing the closure
+alone, with the same identities, gives exactly the verdicts a full audit gives it, and every
+other message keeps its own. Each cached copy's share of the report (a `Part`) is kept, so
+the totals are updated by taking the closure's old parts out and its new ones in.
+
+Three things a change can move for everyone send the caller back to a full audit: the
+owner's identities (identity detection counts all Sent mail), a message crossing the audit
+moment (`Totals.horizon`), and the moment going backwards.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import zlib
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple, TypeVar
+
+from inbox_audit.core.audit import Examined, copy_key, dated, identities_from, owner_name
+from inbox_audit.core.metrics import percentile, within_sla_ratio
+from inbox_audit.core.threads import base_subject, cited_ids, correspondents, norm_id
+from inbox_audit.model import (
+    AuditReport,
+    Folder,
+    FolderRole,
+    Message,
+    Status,
+    Summary,
+    Unreadable,
+)
+from inbox_audit.settings import Settings
+from inbox_audit.store.snapshot import (
+    KEPT_DAYS,
+    MessageRow,
+    Snapshot,
+    ThreadRow,
+    assemble,
+    message_row,
+)
+from inbox_audit.store.snapshot import thread_row as make_thread_row
+
+#: A cached copy of a message: (folder, uid).
+Copy = tuple[str, int]
+
+_WAITING = (Status.PENDING, Status.OVERDUE)
+# Unreadable items are listed as the full audit lists them: what could not be fetched or
+# parsed first (audit.collect), then what had no usable date, each in folder and UID order.
+_FAILED, _UNDATED = 0, 1
+
+
+def links(message: Message, me: frozenset[str]) -> tuple[int, ...]:
+    """Everything through which `message` can change another message's verdict.
+
+    Stored as 64-bit checksums: two links that collide only make a closure larger.
+    """
+    texts = []
+    if message.message_id:
+        # Copies of a message (audit.copy_key) share its Message-ID: that link ties them.
+        texts.append("i\0" + norm_id(message.message_id))
+    elif message.date is not None:
+        texts.append("d\0" + "\0".join(copy_key(message)))
+    texts.extend("i\0" + cited for cited in cited_ids(message))
+    if message.conversation_id:
+        texts.append("c\0" + message.conversation_id)
+    subject = base_subject(message.subject)
+    if subject:
+        texts.extend(f"s\0{subject}\0{party}" for party in correspondents(message, me))
+    return tuple(sorted({_checksum(text) for text in texts}))
+
+
+def _checksum(text: str) -> int:
+    data = text.encode("utf-8", "surrogatepass")
+    # Two fast checksums side by side; SQLite integers are signed 64-bit.
+    return ((zlib.crc32(data) << 32) | zlib.adler32(data)) - (1 << 63)
+
+
+class Part(NamedTuple):
+    """One cached copy's share of the report.
+
+    `kind` says where the audit put it: "draft", "undated", "duplicate", "after" (after the
+    audit moment), "outbound" (my mail in Sent), "result" (listed), "failed" (not fetched or
+    parsed). Identity detection counts every dated copy (`sent_from`, `addressed`).
+    A plain tuple: 100,000 of them are stored by a full audit.
+    """
+
+    kind: str
+    sent_from: str | None = None
+    addressed: tuple[str, ...] = ()
+    later: datetime | None = None  # its earliest time after the audit moment
+    owner_name: str | None = None  # the name on my mail, for the replies' signature
+    thread_id: str | None = None
+    status: Status | None = None
+    latency: int | None = None
+    by_flag: bool = False
+    arrived: datetime | None = None  # a waiting customer message's arrival
+    row: tuple[datetime, MessageRow] | None = None  # (arrival, row): the last KEPT_DAYS
+    unreadable: Unreadable | None = None
+
+
+def failed(item: Unreadable) -> Part:
+    """The part of a copy that could not be fetched or parsed."""
+    return Part("failed", unreadable=item)
+
+
+def book(
+    messages: Sequence[Message],
+    found: Examined,
+    roles: Mapping[str, FolderRole],
+    me: frozenset[str],
+    as_of: datetime,
+) -> dict[Copy, Part]:
+    """Each message's part of the audit `found` of exactly `messages`."""
+    # What every copy adds whatever became of it: identity detection, the horizon.
+    common: dict[Copy, tuple[str | None, tuple[str, ...], datetime | None]] = {}
+    for m in messages:
+        later = None
+        for t in (m.date, m.received_at, m.internal_date):
+            if t is not None and t > as_of and (later is None or t < later):
+                later = t
+        sent_from: str | None = None
+        addressed: tuple[str, ...] = ()
+        if dated(m):  # audit.detect_identities
+            if roles.get(m.folder) is FolderRole.SENT:
+                sent_from = m.from_.email if m.from_ is not None and m.from_.email else None
+            else:
+                addressed = tuple(a.email for a in m.to + m.cc)
+        common[(m.folder, m.uid)] = (sent_from, addressed, later)
+
+    parts: dict[Copy, Part] = {}
+    for kind, group in (
+        ("draft", found.drafts),
+        ("duplicate", found.duplicates),
+        ("after", found.after_as_of),
+    ):
+        for m in group:
+            copy = (m.folder, m.uid)
+            parts[copy] = Part(kind, *common[copy])
+    for m in found.undated:
+        copy = (m.folder, m.uid)
+        unreadable = Unreadable(m.folder, m.uid, "no usable date")
+        parts[copy] = Part("undated", *common[copy], unreadable=unreadable)
+    for m in found.outbound:
+        copy = (m.folder, m.uid)
+        parts[copy] = Part("outbound", *common[copy], owner_name=_my_name(m, me))
+    since = as_of - timedelta(days=KEPT_DAYS)
+    for _, _, r in found.ranked:
+        m = r.message
+        copy = (m.folder, m.uid)
+        arrived = m.arrived_at
+        customer = r.status is not Status.NOT_CUSTOMER
+        parts[copy] = Part(
+            "result",
+            *common[copy],
+            owner_name=_my_name(m, me),
+            thread_id=r.thread_id,
+            status=r.status,
+            latency=None if r.reply is None else r.reply.latency_seconds,
+            by_flag=r.answered_by_flag,
+            arrived=arrived if r.status in _WAITING else None,
+            row=(arrived, message_row(r))
+            if customer and arrived is not None and arrived > since
+            else None,
+        )
+    return parts
+
+
+def _my_name(message: Message, me: frozenset[str]) -> str | None:
+    sender = message.from_
+    return sender.name if sender is not None and sender.email in me and sender.name else None
+
+
+def thread_rows(found: Examined) -> dict[str, ThreadRow]:
+    """What the snapshot keeps of the audit's waiting and answered-late threads."""
+    return {
+        t.thread_id: make_thread_row(t, found.hints.get(t.thread_id, ()))
+        for t in found.threads
+        if t.status in _WAITING or t.answered_late
+    }
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The sum of every cached copy's part, as of the moment of the last update."""
+
+    as_of: datetime
+    me: frozenset[str]  # the identities the parts were booked with
+    detected: tuple[str, ...]
+    counts: Counter[str]  # parts by kind, and results: customer, answered, by_flag
+    sent: Counter[str]
+    addressed: Counter[str]
+    owner_names: Counter[str]
+    latencies: tuple[int, ...]  # sorted
+    waiting: tuple[datetime, ...]  # sorted
+    rows: dict[Copy, tuple[datetime, MessageRow]]  # (arrival, row), pruned to KEPT_DAYS
+    unreadable: dict[Copy, tuple[int, Unreadable]]
+    threads: dict[str, ThreadRow]
+    # Each copy's earliest time after as_of, sorted: a deleted message may have been the
+    # earliest, and the snapshot's horizon is then the next one (or none).
+    laters: tuple[datetime, ...]
+
+    @property
+    def horizon(self) -> datetime | None:
+        """The earliest message time after as_of, if any."""
+        return self.laters[0] if self.laters else None
+
+
+def empty(as_of: datetime, me: frozenset[str], detected: Sequence[str]) -> Totals:
+    """Totals of no message, for identities `me` (`detected` of them found in Sent)."""
+    return Totals(
+        as_of, me, tuple(detected), Counter(), Counter(), Counter(), Counter(), (), (), {}, {},
+        {}, (),
+    )  # fmt: skip
+
+
+def apply(
+    totals: Totals,
+    removed: Iterable[tuple[Copy, Part]],
+    added: Iterable[tuple[Copy, Part]],
+    threads: Mapping[str, ThreadRow],
+    as_of: datetime,
+) -> Totals:
+    """`totals` with the `removed` parts taken out and the `added` ones put in, as of `as_of`.
+
+    The threads of removed parts are dropped: the caller re-audited each of them whole, and
+    `threads` holds what they became.
+    """
+    counts, sent, addressed, names = (
+        Counter(totals.counts),
+        Counter(totals.sent),
+        Counter(totals.addressed),
+        Counter(totals.owner_names),
+    )
+    rows = dict(totals.rows)
+    unreadable = dict(totals.unreadable)
+    kept_threads = dict(totals.threads)
+    latencies_out: Counter[int] = Counter()
+    waiting_out: Counter[datetime] = Counter()
+    laters_out: Counter[datetime] = Counter()
+    for copy, part in removed:
+        _count(part, counts, sent, addressed, names, -1)
+        if part.latency is not None:
+            latencies_out[part.latency] += 1
+        if part.arrived is not None:
+            waiting_out[part.arrived] += 1
+        if part.later is not None:
+            laters_out[part.later] += 1
+        if part.thread_id is not None:
+            kept_threads.pop(part.thread_id, None)
+        rows.pop(copy, None)
+        unreadable.pop(copy, None)
+    latencies_in: list[int] = []
+    waiting_in: list[datetime] = []
+    laters_in: list[datetime] = []
+    for copy, part in added:
+        _count(part, counts, sent, addressed, names, 1)
+        if part.latency is not None:
+            latencies_in.append(part.latency)
+        if part.arrived is not None:
+            waiting_in.append(part.arrived)
+        if part.row is not None:
+            rows[copy] = part.row
+        if part.unreadable is not None:
+            kind = _FAILED if part.kind == "failed" else _UNDATED
+            unreadable[copy] = (kind, part.unreadable)
+        if part.later is not None:
+            laters_in.append(part.later)
+    kept_threads.update(threads)
+    since = as_of - timedelta(days=KEPT_DAYS)
+    return dataclasses.replace(
+        totals,
+        as_of=as_of,
+        counts=+counts,
+        sent=+sent,
+        addressed=+addressed,
+        owner_names=+names,
+        latencies=_replaced(totals.latencies, latencies_out, latencies_in),
+        waiting=_replaced(totals.waiting, waiting_out, waiting_in),
+        rows={copy: row for copy, row in rows.items() if row[0] > since},
+        unreadable=unreadable,
+        threads=kept_threads,
+        # A part's `later` holds at `as_of`: its message has no time in between, as `as_of`
+        # is before the horizon (see `current`).
+        laters=_replaced(totals.laters, laters_out, laters_in),
+    )
+
+
+def _count(
+    part: Part,
+    counts: Counter[str],
+    sent: Counter[str],
+    addressed: Counter[str],
+    names: Counter[str],
+    sign: int,
+) -> None:
+    counts[part.kind] += sign
+    if part.status is not None:
+        if part.status is Status.NOT_CUSTOMER:
+            counts["not_customer"] += sign
+        else:
+            counts["customer"] += sign
+            if part.status is Status.ANSWERED:
+                counts["answered"] += sign
+            if part.by_flag:
+                counts["by_flag"] += sign
+    if part.sent_from is not None:
+        sent[part.sent_from] += sign
+    for address in part.addressed:
+        addressed[address] += sign
+    if part.owner_name is not None and part.kind in ("result", "outbound"):
+        names[part.owner_name] += sign
+
+
+_T = TypeVar("_T", int, datetime)
+
+
+def _replaced(values: tuple[_T, ...], out: Counter[_T], added: list[_T]) -> tuple[_T, ...]:
+    """Sorted `values` less the multiset `out`, plus `added`."""
+    if not out and not added:
+        return values
+    left = Counter(out)
+    kept = []
+    for value in values:
+        if left[value] > 0:
+            left[value] -= 1
+        else:
+            kept.append(value)
+    if +left:
+        raise ValueError("the kept audit lost track of a figure")
+    kept.extend(added)
+    kept.sort()  # timsort: two sorted runs are merged in one pass
+    return tuple(kept)
+
+
+def identities_hold(totals: Totals) -> bool:
+    """Whether the identities detected from the totals are still those the parts used."""
+    return tuple(identities_from(totals.sent, totals.addressed)) == totals.detected
+
+
+def current(totals: Totals, as_of: datetime) -> bool:
+    """Whether the parts still hold at `as_of`: not earlier than they were booked, and no
+    message has come to be before the audit moment since."""
+    # In absolute time: two moments in one zone compare on the wall clock, which the hour
+    # repeated when summer time ends puts out of order.
+    # The kept days too: 60 days before on the wall clock goes back in that hour.
+    kept = timedelta(days=KEPT_DAYS)
+    earlier = totals.as_of.astimezone(UTC) <= as_of.astimezone(UTC)
+    kept_earlier = (totals.as_of - kept).astimezone(UTC) <= (as_of - kept).astimezone(UTC)
+    return earlier and kept_earlier and (totals.horizon is None or as_of < totals.horizon)
+
+
+def snapshot(
+    totals: Totals,
+    source: str,
+    folders: Sequence[Folder],
+    settings: Settings,
+) -> Snapshot:
+    """The snapshot a full audit of the same mail would have left, as of `totals.as_of`."""
+    as_of = totals.as_of
+    sla = settings.sla
+    latencies = totals.latencies
+    counts = totals.counts
+    late = len(latencies) - bisect.bisect_left(latencies, sla.total_seconds())
+    # metrics.overdue: absolute time (`as_of - sla` in a zone with summer time is wall-clock
+    # arithmetic, an hour off across a change; see snapshot.outline).
+    overdue = bisect.bisect_right(totals.waiting, as_of.astimezone(UTC) - sla)
+    order = {folder.name: index for index, folder in enumerate(folders)}
+    unreadable = sorted(
+        totals.unreadable.items(),
+        key=lambda item: (item[1][0], order.get(item[0][0], len(order)), item[0][1]),
+    )
+    report = AuditReport(
+        source=source,
+        as_of=as_of,
+        sla_seconds=int(sla.total_seconds()),
+        identities=tuple(sorted(totals.me)),
+        identities_detected=totals.detected,
+        folders=tuple(folders),
+        summary=Summary(
+            customer_messages=counts["customer"],
+            answered=counts["answered"],
+            answered_late=late,
+            answered_unknown_latency=counts["by_flag"],
+            pending=len(totals.waiting) - overdue,
+            overdue=overdue,
+            not_customer=counts["not_customer"],
+            median_response_seconds=percentile(latencies, 0.5),
+            p90_response_seconds=percentile(latencies, 0.9),
+            within_sla_ratio=within_sla_ratio(len(latencies), late, overdue),
+            unreadable=len(unreadable),
+            duplicates=counts["duplicate"],
+            drafts=counts["draft"],
+            after_as_of=counts["after"],
+            outbound=counts["outbound"],
+        ),
+        messages=(),
+        threads=(),
+        unreadable=tuple(item for _, (_, item) in unreadable),
+        problems=(),
+        owner=owner_name(totals.owner_names),
+    )
+    rows = [row for _, row in totals.rows.values()]  # assemble keeps KEPT_DAYS, in order
+    return assemble(report, totals.threads.values(), rows, totals.waiting, totals.horizon)
+
+
+def closure_size_ok(closure: Collection[Copy], total: int) -> bool:
+    """Whether re-auditing `closure` beats a full audit of `total` copies."""
+    return len(closure) * 4 <= max(total, 1)

@@ -1,0 +1,468 @@
+"""An audit's moment-independent part, kept between runs: re-dated without reading the mail.
+
+Between two nightly runs of an unchanged mailbox only time moves. Threading, pairing and
+classification stay as they were; what changes is which waiting message has passed the SLA,
+how long each customer has waited, the holding replies' promises and the digest's moving
+windows. A `Snapshot` keeps exactly what those need, in plain tuples that load in
+milliseconds, so a run that finds the mailbox unchanged re-dates the last audit instead of
+loading and auditing 100,000 messages again.
+
+A snapshot is built from rows (`thread_row`, `message_row`) by `assemble`: `take` does it
+from a full audit's report, and an audit that reads only what changed may do it without one.
+
+The people-facing formats list only the MAX_LISTED most urgent threads of each kind, with
+counts: `outline` re-dates just those (the nightly run's path), their order kept exact by
+storing the rows in an order that re-dating cannot upset (`_first`). `redate` gives a report
+with every kept thread instead (Markdown lists them all). Either renders the table, Markdown,
+summary and email exactly as a full audit would, but not JSON or CSV, which list every
+message and thread (the CLI never re-dates for them).
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import hashlib
+import pickle
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from operator import itemgetter
+from typing import TYPE_CHECKING, Final
+
+from inbox_audit.core.figures import Listing
+from inbox_audit.core.metrics import overdue, thread_order, within_sla_ratio
+from inbox_audit.model import (
+    Address,
+    AuditReport,
+    Folder,
+    Message,
+    MessageResult,
+    ReplyRef,
+    Status,
+    ThreadResult,
+)
+from inbox_audit.settings import Settings
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsRichComparison
+
+    from inbox_audit.core.figures import Arrival
+
+#: How long after its audit a snapshot may be re-dated. The digest compares the last 28 days
+#: with the 28 before, on the owner's wall clock (an hour more across a DST change): the
+#: snapshot keeps the customer messages of KEPT_DAYS, enough for a re-dating this much later.
+MAX_AGE = timedelta(days=3)
+KEPT_DAYS = 60
+
+_WAITING = (Status.PENDING, Status.OVERDUE)
+_RANK = {Status.OVERDUE: 0, Status.PENDING: 1, Status.ANSWERED: 2, Status.NOT_CUSTOMER: 3}
+
+# A ThreadResult without its holding reply, plus the language hints of its customer messages.
+ThreadRow = tuple[
+    str, str, str, str, str, Status, datetime | None, int | None, bool, int | None, tuple[str, ...]
+]
+_ID: Final = 0
+_STATUS: Final = 5
+_SINCE: Final = 6
+_LATE: Final = 8
+_LATENCY: Final = 9
+_HINTS: Final = 10
+# A customer MessageResult: what the digest's figures read (digest.Arrival: arrived_at,
+# status, the reply's latency), then the rest.
+_Details = tuple[
+    str,  # folder
+    int,  # uid
+    str | None,  # from_ email (None: no From)
+    str,  # from_ name
+    str,  # subject
+    datetime | None,  # date
+    datetime | None,  # received_at
+    datetime | None,  # internal_date
+    str,  # thread_id
+    tuple[str | None, datetime] | None,  # the reply's Message-ID and sending time
+    bool,  # answered_by_flag
+]
+MessageRow = tuple[datetime, Status, int | None, _Details]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A report as of `report.as_of` (without messages or threads) and what re-dating needs."""
+
+    report: AuditReport
+    # Waiting threads by waiting_since (none last), then ID: the order of their urgency at any
+    # later moment, but for ties within a second (`_first`).
+    waiting_threads: tuple[ThreadRow, ...]
+    # Threads answered late (some of them waiting too), longest response first, then ID.
+    late_threads: tuple[ThreadRow, ...]
+    # The customer messages of the last KEPT_DAYS, by arrival: what the digest reads of them,
+    # then the rest of their rows, pickled apart, as only `redate` reads it (a third of the
+    # nightly run's loading time otherwise).
+    messages: tuple[Arrival, ...]
+    details: bytes
+    waiting: tuple[datetime, ...]  # arrival of every waiting customer message, sorted
+    # The earliest message left out as "after as_of": re-dated at or past it, it would count.
+    horizon: datetime | None
+
+
+@dataclass(frozen=True)
+class Outline:
+    """A snapshot re-dated for the people-facing formats: what they read, and nothing more."""
+
+    report: AuditReport  # without messages or threads: render it only with the two below
+    listing: Listing  # the first `limit` threads of each kind, whole counts
+    arrivals: tuple[Arrival, ...]  # for digest.period_figures
+
+
+def horizon(messages: Iterable[Message], as_of: datetime) -> datetime | None:
+    """A moment no later than the first message time after `as_of`, or None if there is none.
+
+    A message's time in the audit is its Date, arrival or server date (threads.message_time):
+    the earliest of those past `as_of` bounds it from below, whoever sent it.
+    """
+    later = [
+        t
+        for m in messages
+        for t in (m.date, m.received_at, m.internal_date)
+        if t is not None and t > as_of
+    ]
+    return min(later, default=None)
+
+
+def thread_row(thread: ThreadResult, hints: tuple[str, ...]) -> ThreadRow:
+    """A waiting or answered-late thread as `assemble` takes it; `hints`: the language hints of
+    its customer messages (for the holding reply), in message order."""
+    t = thread
+    return (
+        t.thread_id,
+        t.subject,
+        t.correspondent.email,
+        t.correspondent.name,
+        t.folder,
+        t.status,
+        t.waiting_since,
+        t.waiting_seconds,
+        t.answered_late,
+        t.max_latency_seconds,
+        hints,
+    )
+
+
+def message_row(result: MessageResult) -> MessageRow:
+    """A customer message (not NOT_CUSTOMER, arrival time known) as `assemble` takes it."""
+    m = result.message
+    arrived = m.arrived_at
+    if arrived is None or result.status is Status.NOT_CUSTOMER:
+        raise ValueError("a snapshot keeps customer messages that have an arrival time")
+    reply = result.reply
+    return (
+        arrived,
+        result.status,
+        None if reply is None else reply.latency_seconds,
+        (
+            m.folder,
+            m.uid,
+            None if m.from_ is None else m.from_.email,
+            "" if m.from_ is None else m.from_.name,
+            m.subject,
+            m.date,
+            m.received_at,
+            m.internal_date,
+            result.thread_id,
+            None if reply is None else (reply.message_id, reply.sent_at),
+            result.answered_by_flag,
+        ),
+    )
+
+
+def assemble(
+    report: AuditReport,
+    threads: Iterable[ThreadRow],
+    messages: Iterable[MessageRow],
+    waiting: Iterable[datetime],
+    horizon: datetime | None,
+) -> Snapshot:
+    """The snapshot of an audit as of `report.as_of`, from rows in any order.
+
+    `report`: the audit's report; its messages and threads are not read (give them empty).
+    `threads`: `thread_row` of every thread that is waiting or was answered late (others are
+    left out). `messages`: `message_row` of the customer messages that arrived within
+    KEPT_DAYS before `report.as_of` (older ones are left out). `waiting`: the arrival of every
+    pending or overdue customer message, whatever its age. `horizon`: see `horizon`.
+    """
+    rows = list(threads)
+    dated = [r for r in rows if r[_STATUS] in _WAITING and r[_SINCE] is not None]
+    undated = [r for r in rows if r[_STATUS] in _WAITING and r[_SINCE] is None]
+    dated.sort(key=itemgetter(_SINCE, _ID))
+    undated.sort(key=itemgetter(_ID))
+    late = sorted((r for r in rows if r[_LATE]), key=lambda r: (-(r[_LATENCY] or 0), r[_ID]))
+    since = report.as_of - timedelta(days=KEPT_DAYS)
+    kept = sorted((m for m in messages if m[0] > since), key=lambda m: (m[0], m[3][0], m[3][1]))
+    details = tuple(m[3] for m in kept)
+    return Snapshot(
+        report=dataclasses.replace(report, messages=(), threads=()),
+        waiting_threads=(*dated, *undated),
+        late_threads=tuple(late),
+        messages=tuple((arrived, status, latency) for arrived, status, latency, _ in kept),
+        details=pickle.dumps(details, protocol=pickle.HIGHEST_PROTOCOL),
+        waiting=tuple(sorted(waiting)),
+        horizon=horizon,
+    )
+
+
+def take(report: AuditReport, horizon: datetime | None) -> Snapshot:
+    """The snapshot of a full audit's report; `horizon` from the messages it audited."""
+    kept = [t for t in report.threads if t.status in _WAITING or t.answered_late]
+    ids = {t.thread_id for t in kept}
+    hints: dict[str, list[str]] = {}
+    since = report.as_of - timedelta(days=KEPT_DAYS)
+    rows = []
+    waiting = []
+    for r in report.messages:
+        if r.status is Status.NOT_CUSTOMER:
+            continue
+        if r.thread_id in ids:
+            hints.setdefault(r.thread_id, []).extend(r.message.language_hints)
+        arrived = r.message.arrived_at
+        if arrived is not None:
+            if r.status in _WAITING:
+                waiting.append(arrived)
+            if arrived > since:
+                rows.append(message_row(r))
+    threads = (thread_row(t, tuple(hints.get(t.thread_id, ()))) for t in kept)
+    return assemble(report, threads, rows, waiting, horizon)
+
+
+def usable(snapshot: Snapshot, as_of: datetime) -> bool:
+    """Whether re-dating to `as_of` gives what a full audit would: not earlier than the
+    snapshot, not too late for its kept window, and before any message it left out."""
+    # In UTC: two moments of one zone compare on the wall clock, and the hour that repeats
+    # when summer time ends would let a moment before the snapshot pass for one after it.
+    taken = snapshot.report.as_of.astimezone(UTC)
+    moment = as_of.astimezone(UTC)
+    if not taken <= moment <= taken + MAX_AGE:
+        return False
+    return snapshot.horizon is None or moment < snapshot.horizon
+
+
+def outline(
+    snapshot: Snapshot,
+    settings: Settings,
+    as_of: datetime,
+    replies: int | None = None,
+    limit: int | None = None,
+) -> Outline:
+    """What the people-facing formats read of the report of the same mailbox as of a later
+    moment (see `usable`): the first `limit` threads of each kind (None: all), the first
+    `replies` waiting ones with their holding reply (None: all listed), whole counts.
+
+    Building only the threads listed is what makes the nightly run fast: a mailbox may hold
+    thousands of waiting threads, the summary shows fifty.
+    """
+    sla = settings.sla
+    old = snapshot.report
+
+    def redated(row: ThreadRow) -> ThreadResult:
+        return _thread_result(row, as_of, sla)
+
+    waiting = _first(snapshot.waiting_threads, limit, redated, thread_order, _urgency)
+    if replies != 0:
+        # The replies' code needs the audit module, which a summary-only run never loads.
+        from inbox_audit.core.audit import with_holding_reply
+
+        hints = {row[_ID]: row[_HINTS] for row in snapshot.waiting_threads}
+        waiting[:replies] = [
+            with_holding_reply(t, hints[t.thread_id], settings, as_of, old.owner)
+            for t in waiting[:replies]
+        ]
+    late = _first(snapshot.late_threads, limit, redated, _late_order, _latency)
+    # A thread both waiting and answered late is one thread, with its reply if it has one.
+    same = {t.thread_id: t for t in waiting}
+    late = [same.get(t.thread_id, t) for t in late]
+    # Absolute time: `as_of - sla` in a zone with summer time is wall-clock arithmetic.
+    cut = as_of.astimezone(UTC) - sla
+    # Dated rows come first, by waiting_since: the overdue ones are those up to `cut`.
+    overdue_threads = bisect.bisect_right(snapshot.waiting_threads, cut, key=_since)
+    listing = Listing(
+        waiting=tuple(waiting),
+        waiting_count=len(snapshot.waiting_threads),
+        overdue_count=overdue_threads,
+        oldest_overdue=snapshot.waiting_threads[0][_SINCE] if overdue_threads else None,
+        late=tuple(late),
+        late_count=len(snapshot.late_threads),
+    )
+    arrivals = tuple(
+        (arrived, _message_status(status, arrived, cut), latency)
+        for arrived, status, latency in snapshot.messages
+    )
+    # metrics.overdue, counted at once: arrived at or before `cut` (sorted arrivals).
+    late_messages = bisect.bisect_right(snapshot.waiting, cut)
+    s = old.summary
+    summary = dataclasses.replace(
+        s,
+        pending=len(snapshot.waiting) - late_messages,
+        overdue=late_messages,
+        within_sla_ratio=within_sla_ratio(
+            s.answered - s.answered_unknown_latency, s.answered_late, late_messages
+        ),
+    )
+    return Outline(dataclasses.replace(old, as_of=as_of, summary=summary), listing, arrivals)
+
+
+def redate(
+    snapshot: Snapshot, settings: Settings, as_of: datetime, replies: int | None = None
+) -> AuditReport:
+    """The report of the same mailbox as of a later moment (see `usable`), with every kept
+    thread and message.
+
+    Only the first `replies` waiting threads get a holding reply (None: all), as writing
+    thousands of replies nobody reads would cost more than the rest of the run.
+    """
+    shown = outline(snapshot, settings, as_of, replies)
+    waiting = {t.thread_id for t in shown.listing.waiting}
+    threads = [
+        *shown.listing.waiting,
+        *(t for t in shown.listing.late if t.thread_id not in waiting),
+    ]
+    threads.sort(key=thread_order)
+    details: tuple[_Details, ...] = pickle.loads(snapshot.details)
+    messages = tuple(
+        _message_result(arrival, rest)
+        for arrival, rest in zip(shown.arrivals, details, strict=True)
+    )
+    return dataclasses.replace(shown.report, messages=messages, threads=tuple(threads))
+
+
+def _message_status(status: Status, arrived: datetime, cut: datetime) -> Status:
+    # metrics.message_result as of a later moment: a waiting message is overdue once it has
+    # waited the SLA, that is when it arrived at or before `cut` (as_of - sla, absolute).
+    if status not in _WAITING:
+        return status
+    return Status.OVERDUE if arrived <= cut else Status.PENDING
+
+
+_END = datetime.max.replace(tzinfo=UTC)
+
+
+def _since(row: ThreadRow) -> datetime:
+    return row[_SINCE] or _END
+
+
+def _urgency(thread: ThreadResult) -> tuple[int, int]:
+    # thread_order's first two terms: what re-dating changes, and in the rows' order.
+    return _RANK[thread.status], -(thread.waiting_seconds or 0)
+
+
+def _latency(thread: ThreadResult) -> int:
+    return -(thread.max_latency_seconds or 0)
+
+
+def _late_order(thread: ThreadResult) -> tuple[int, tuple[int, int, int, str]]:
+    # render and digest list late threads longest response first, ties in report order.
+    return _latency(thread), thread_order(thread)
+
+
+def _first(
+    rows: Sequence[ThreadRow],
+    limit: int | None,
+    make: Callable[[ThreadRow], ThreadResult],
+    order: Callable[[ThreadResult], SupportsRichComparison],
+    coarse: Callable[[ThreadResult], object],
+) -> list[ThreadResult]:
+    """The first `limit` (None: all) of `rows` made into threads, in `order`.
+
+    `rows` must be in non-decreasing order of `coarse`, which `order` refines (sorts first
+    on). Only rows up to the end of the `limit`-th's `coarse` group can be among the first:
+    any later one is greater by `coarse`, hence by `order`. Waiting rows sorted by
+    waiting_since are in order of (status rank, -waiting_seconds) at any moment; a group of
+    equal waiting_seconds may hold several times within one second, which `order` sorts.
+    """
+    if limit is None or limit >= len(rows):
+        return sorted(map(make, rows), key=order)
+    if limit <= 0:
+        return []
+    made = [make(row) for row in rows[:limit]]
+    edge = coarse(made[-1])
+    for row in rows[limit:]:
+        thread = make(row)
+        if coarse(thread) != edge:
+            break
+        made.append(thread)
+    made.sort(key=order)
+    return made[:limit]
+
+
+def _thread_result(row: ThreadRow, as_of: datetime, sla: timedelta) -> ThreadResult:
+    thread_id, subject, email, name, folder, status, since, waited, late, latency, _ = row
+    if status in _WAITING and since is not None:
+        # metrics._thread: the thread waits since its oldest waiting message, and is overdue
+        # when that one is.
+        status = Status.OVERDUE if overdue(since, as_of, sla) else Status.PENDING
+        waited = int((as_of - since).total_seconds())
+    return ThreadResult(
+        thread_id=thread_id,
+        subject=subject,
+        correspondent=Address(email, name),
+        folder=folder,
+        status=status,
+        waiting_since=since,
+        waiting_seconds=waited,
+        answered_late=late,
+        max_latency_seconds=latency,
+        holding_reply=None,
+    )
+
+
+def _message_result(arrival: Arrival, rest: _Details) -> MessageResult:
+    _, status, latency = arrival
+    folder, uid, email, name, subject, date, received, internal, thread, reply, flag = rest
+    message = Message(
+        folder=folder,
+        uid=uid,
+        message_id=None,
+        in_reply_to=(),
+        references=(),
+        from_=None if email is None else Address(email, name),
+        reply_to=(),
+        to=(),
+        cc=(),
+        subject=subject,
+        date=date,
+        received_at=received,
+        internal_date=internal,
+        flags=frozenset(),
+        conversation_id=None,
+    )
+    ref = None if reply is None or latency is None else ReplyRef(*reply, latency)
+    return MessageResult(message, status, None, thread, ref, flag)
+
+
+def key(folders: Sequence[Folder], settings: Settings, code: str) -> str:
+    """What a snapshot is valid for: the folders as listed (names, roles, counts), the
+    settings that shape the audit, and the code (`code`: cache.code_digest()) that made it.
+
+    The zone and the replies' language are left out: re-dating applies the current ones.
+    """
+    shaping = dataclasses.replace(settings, tz=UTC, lang=None)
+    text = repr((code, tuple(folders), shaping))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def dumps(snapshot: Snapshot) -> bytes:
+    """Bytes for the cache."""
+    return pickle.dumps(snapshot, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def loads(data: bytes) -> Snapshot | None:
+    """The snapshot stored by `dumps`, or None when the bytes are not one.
+
+    The cache file is its owner's alone (mode 0600, in their own cache directory): whoever
+    can rewrite it can already run code as them, so unpickling it opens no new door. It was
+    written by the same code (the key includes cache.code_digest()); anything else is ignored.
+    """
+    try:
+        snapshot = pickle.loads(data)
+    except Exception:
+        return None
+    return snapshot if isinstance(snapshot, Snapshot) else None

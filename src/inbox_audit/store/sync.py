@@ -1,0 +1,229 @@
+"""Read an IMAP mailbox through the local cache: fetch only what changed since the last run.
+
+Given the same mailbox, `sync` then `load` give the same `Collected` as `sources.read.collect`.
+Per folder, STATUS tells whether anything changed (with CONDSTORE, HIGHESTMODSEQ moves on any
+flag change; without it the flags are swept every run). A changed folder is examined
+read-only: UIDs that disappeared were expunged (or moved elsewhere, where they are new), UIDs
+not cached are fetched and parsed, flags changed since the cached modseq are updated, and a
+new UIDVALIDITY (RFC 3501 §2.3.1.1) means the folder's cached UIDs mean nothing any more.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from inbox_audit.core.folders import assign_roles
+from inbox_audit.errors import FolderNotFound
+from inbox_audit.model import Collected, Folder, FolderStatus, Message, Unreadable
+from inbox_audit.settings import Settings
+from inbox_audit.sources.spec import IncrementalSource, Progress
+from inbox_audit.store.cache import CachedItem, CacheUnusable, MailCache
+
+Warn = Callable[[str], None]
+
+# The audit module (and the parser it imports) is only loaded when mail is read: a nightly
+# run that finds nothing new re-dates the last audit's snapshot and never needs them.
+
+
+@dataclass(frozen=True)
+class Synced:
+    """The scanned mailbox as the cache now holds it: folders with roles and counts."""
+
+    source: str
+    folders: tuple[Folder, ...]
+    problems: tuple[str, ...]  # folders that vanished while being read
+    unread: frozenset[str] = frozenset()  # those folders: their cached mail is left out
+    # Folders read whole in this run (the first one, a new UIDVALIDITY): their messages as
+    # parsed, so that loading them does not read back what was just written.
+    fresh: Mapping[str, tuple[CachedItem, ...]] = dataclasses.field(default_factory=dict)
+
+
+def load_or_rebuild(
+    source: IncrementalSource,
+    synced: Synced,
+    settings: Settings,
+    cache: MailCache,
+    warn: Warn,
+    progress: Progress | None = None,
+) -> tuple[Collected, MailCache]:
+    """`load`, or when the cache turns out corrupt, set it aside and read the mailbox again."""
+    try:
+        return load(cache, synced), cache
+    except CacheUnusable as exc:
+        cache = _rebuild(cache, exc, warn)
+        synced = _sync_guarded(source, synced.source, settings, cache, warn, progress)
+        return load(cache, synced), cache
+
+
+def sync(
+    source: IncrementalSource,
+    display: str,
+    settings: Settings,
+    cache: MailCache,
+    warn: Warn,
+    progress: Progress | None = None,
+) -> tuple[Synced, MailCache]:
+    """Bring the cache up to date with the mailbox.
+
+    A cache found corrupt on the way is set aside with a warning and rebuilt from the server;
+    the cache in use at the end is returned with the result.
+    """
+    try:
+        return _sync_guarded(source, display, settings, cache, warn, progress), cache
+    except CacheUnusable as exc:
+        cache = _rebuild(cache, exc, warn)
+        return _sync_guarded(source, display, settings, cache, warn, progress), cache
+
+
+def _rebuild(cache: MailCache, exc: CacheUnusable, warn: Warn) -> MailCache:
+    cache.close()
+    return MailCache.rebuild(cache.path, exc, warn)
+
+
+def _sync_guarded(
+    source: IncrementalSource,
+    display: str,
+    settings: Settings,
+    cache: MailCache,
+    warn: Warn,
+    progress: Progress | None,
+) -> Synced:
+    return _sync(source, display, settings, cache, warn, progress)
+
+
+def load(cache: MailCache, synced: Synced) -> Collected:
+    """Every cached message of the scanned folders, as `sources.read.collect` would read them."""
+
+    messages: list[Message] = []
+    unreadable: list[Unreadable] = []
+    for folder in synced.folders:
+        if not folder.scanned or folder.name in synced.unread:
+            continue
+        items = synced.fresh.get(folder.name)
+        for item in cache.items(folder.name) if items is None else items:
+            if item.message is not None:
+                messages.append(item.message)
+            else:
+                unreadable.append(Unreadable(folder.name, item.uid, item.unreadable or ""))
+    return Collected(
+        synced.source, synced.folders, tuple(messages), tuple(unreadable), synced.problems
+    )
+
+
+def _sync(
+    source: IncrementalSource,
+    display: str,
+    settings: Settings,
+    cache: MailCache,
+    warn: Warn,
+    progress: Progress | None,
+) -> Synced:
+    folders: list[Folder] = []
+    statuses: dict[str, FolderStatus] = {}
+    for folder in assign_roles(source.list_folders(), settings.sent_folder, settings.skip_folders):
+        count = None
+        if folder.scanned:
+            statuses[folder.name] = status = source.status(folder.name)
+            count = status.messages
+        folders.append(dataclasses.replace(folder, messages=count))
+    cache.forget_others(set(statuses))
+    known = cache.folders()
+    problems: list[str] = []
+    unread: set[str] = set()
+    fresh: dict[str, tuple[CachedItem, ...]] = {}
+    for folder in folders:
+        if not folder.scanned:
+            continue
+        try:
+            items = _sync_folder(
+                source, cache, folder.name, statuses[folder.name], known, warn, progress
+            )
+            if items is not None:
+                fresh[folder.name] = items
+        except FolderNotFound as exc:
+            # Deleted or renamed by another client while we read: say so, audit the rest.
+            problems.append(f"folder {folder.name!r} could not be read: {exc}")
+            unread.add(folder.name)
+    return Synced(display, tuple(folders), tuple(problems), frozenset(unread), fresh)
+
+
+def _sync_folder(
+    source: IncrementalSource,
+    cache: MailCache,
+    name: str,
+    status: FolderStatus,
+    known: dict[str, FolderStatus],
+    warn: Warn,
+    progress: Progress | None,
+) -> tuple[CachedItem, ...] | None:
+    """One folder, in one cache transaction: nothing of it is kept unless all of it is done.
+
+    Returns the folder's items when it was read whole (nothing of it was cached).
+    """
+    before = known.get(name)
+    if before is not None and status.highestmodseq is not None and before == status:
+        return None  # RFC 7162 §3.1.2.1: any change (new, expunged, flag) moves HIGHESTMODSEQ
+    uidvalidity, uids = source.examine(name)
+    with cache.folder_update(name) as writer:
+        cached = cache.uids(name)
+        if before is None or before.uidvalidity != uidvalidity:
+            if before is not None:
+                warn(
+                    f"folder {name!r} has a new UIDVALIDITY (it was recreated or rebuilt on "
+                    "the server): reading it again"
+                )
+            writer.clear()
+            cached = {}
+        present = set(uids)
+        writer.remove([uid for uid in cached if uid not in present])
+        if cached:
+            since = before.highestmodseq if before is not None else None
+            if not (source.condstore and status.highestmodseq is not None):
+                since = None
+            changed = {
+                uid: flags
+                for uid, flags in source.flags(name, since).items()
+                if uid in cached and uid in present and _lasting(cached[uid]) != _lasting(flags)
+            }
+            writer.set_flags(changed)
+        from inbox_audit.sources.read import Failed, parsed  # the parser: only for new mail
+
+        complete = True
+        whole = not cached
+        read: list[CachedItem] = []
+        new = [uid for uid in uids if uid not in cached]
+        for item in parsed(source.fetch_uids(name, new, progress)):
+            if isinstance(item, Failed):
+                failed = item.unreadable
+                writer.add_unreadable(failed, item.flags, retry=item.retry)
+                complete = complete and not item.retry
+                if whole:
+                    read.append(CachedItem(failed.uid, item.flags, None, failed.reason))
+                continue
+            writer.add(item)
+            if whole:
+                read.append(CachedItem(item.uid, item.flags, item, None))
+        # The STATUS taken before examining: anything that changed since then makes the next
+        # STATUS differ, so it is looked at again. A folder with messages to fetch again is
+        # never skipped (no modseq kept).
+        writer.set_state(
+            FolderStatus(
+                messages=status.messages,
+                uidnext=status.uidnext,
+                uidvalidity=uidvalidity,
+                highestmodseq=status.highestmodseq if complete else None,
+            )
+        )
+    # In UID order, as the cache gives them.
+    return tuple(sorted(read, key=lambda item: item.uid)) if whole else None
+
+
+def _lasting(flags: frozenset[str]) -> frozenset[str]:
+    """The flags less \\Recent: a session flag (RFC 3501 §2.3.2) that the first session to
+    see a message gets, and that vanishes when any client selects the folder. Its going is
+    no change to the mail (and without CONDSTORE it would mark a whole folder changed)."""
+    if not any(flag.lower() == "\\recent" for flag in flags):
+        return flags
+    return frozenset(flag for flag in flags if flag.lower() != "\\recent")

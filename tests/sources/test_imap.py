@@ -1,0 +1,731 @@
+"""ImapSource against a real Dovecot (TLS, login, folders, fetch, read-only) and its parser."""
+
+from __future__ import annotations
+
+import imaplib
+import io
+import itertools
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from inbox_audit.core.folders import assign_roles
+from inbox_audit.errors import ConfigError, ConnectionFailed, FolderNotFound, LoginFailed, TLSFailed
+from inbox_audit.model import FolderRole, RawMessage, Unreadable
+from inbox_audit.sources import imap as imap_source
+from inbox_audit.sources.imap import ImapSource
+from inbox_audit.sources.spec import ConnectOptions, ImapTarget
+from tests.dovecot import Appended, DovecotServer, MailUser
+
+PARIS = timezone(timedelta(hours=2))
+
+
+def message(n: int, extra: str = "") -> bytes:
+    return (
+        f"From: Client {n} <client{n}@example.com>\r\n"
+        f"To: shop@example.org\r\n"
+        f"Subject: Question {n}\r\n"
+        f"Message-ID: <q{n}@example.com>\r\n"
+        f"Received: from mx by shop; Mon, 2 Nov 2026 09:00:00 +0000\r\n"
+        f"X-Not-Fetched: secret-{n}\r\n"
+        f"{extra}"
+        f"\r\n"
+        f"Body {n} must never be fetched.\r\n"
+    ).encode()
+
+
+def connect(dovecot: DovecotServer, user: MailUser, **overrides: object) -> ImapSource:
+    return ImapSource.connect(dovecot.target(user), dovecot.options(user, **overrides))
+
+
+# --- TLS, login, connection errors -----------------------------------------------------------
+
+
+def test_imaps_with_own_ca_lists_plain_layout(dovecot: DovecotServer, mail_user: MailUser) -> None:
+    with connect(dovecot, mail_user) as source:
+        listed = {f.name: f for f in source.list_folders()}
+    assert set(listed) == {"INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive"}
+    assert "\\sent" in listed["Sent"].attributes
+    assert listed["Sent"].delimiter == "/"
+    folders = {f.name: (f.role, f.scanned) for f in assign_roles(list(listed.values()))}
+    assert folders["Sent"] == (FolderRole.SENT, True)
+    assert folders["Trash"] == (FolderRole.TRASH, False)
+
+
+def test_imaps_without_ca_file_is_refused(dovecot: DovecotServer, mail_user: MailUser) -> None:
+    with pytest.raises(TLSFailed) as caught:
+        connect(dovecot, mail_user, ca_file=None)
+    assert "not trusted" in str(caught.value)
+    assert "--ca-file" in (caught.value.hint or "")
+    assert isinstance(caught.value.__cause__, ssl.SSLCertVerificationError)
+
+
+def test_connections_share_one_tls_context(
+    dovecot: DovecotServer, mail_user: MailUser, tmp_path: Path
+) -> None:
+    # The system's CAs and the CA file are loaded once a run, whatever the connections.
+    with connect(dovecot, mail_user) as first, connect(dovecot, mail_user) as second:
+        contexts = [s._client._imap.sock.context for s in (first, second)]
+    assert contexts[0] is contexts[1]
+    assert contexts[0].get_ca_certs()  # the CA file's, beside the system's
+    # A CA file that cannot be read is said so at each attempt, never remembered as good,
+    # whether its context was being made on another thread (prepare_tls) or not.
+    for name, prepared in (("ca.pem", False), ("other.pem", True)):
+        broken = tmp_path / name
+        broken.write_text("not a certificate")
+        if prepared:
+            imap_source.prepare_tls(broken)
+        for _ in range(2):
+            with pytest.raises(ConfigError, match="cannot use CA file"):
+                connect(dovecot, mail_user, ca_file=broken)
+
+
+def test_a_context_prepared_ahead_is_the_one_connections_use(
+    dovecot: DovecotServer, mail_user: MailUser, tmp_path: Path
+) -> None:
+    ca_file = tmp_path / "ca.crt"  # a path of its own: no context made for it yet
+    ca_file.write_bytes(dovecot.ca_file.read_bytes())
+    threads = threading.active_count()
+    imap_source.prepare_tls(ca_file)
+    imap_source.prepare_tls(ca_file)  # once is enough: no second thread
+    assert threading.active_count() <= threads + 1
+    made = imap_source._CONTEXTS[ca_file].result(timeout=10)
+    with connect(dovecot, mail_user, ca_file=ca_file) as source:
+        assert source._client._imap.sock.context is made
+
+
+def test_starttls_on_imap_url(dovecot: DovecotServer, mail_user: MailUser) -> None:
+    target = dovecot.target(mail_user, implicit_tls=False)
+    assert target.port == dovecot.imap_port
+    with ImapSource.connect(target, dovecot.options(mail_user)) as source:
+        assert isinstance(source._client._imap.sock, ssl.SSLSocket)
+        assert "INBOX" in {f.name for f in source.list_folders()}
+
+
+def test_starttls_certificate_is_verified(dovecot: DovecotServer, mail_user: MailUser) -> None:
+    target = dovecot.target(mail_user, implicit_tls=False)
+    with pytest.raises(TLSFailed):
+        ImapSource.connect(target, dovecot.options(mail_user, ca_file=None))
+
+
+def test_id_is_sent(dovecot: DovecotServer, mail_user: MailUser) -> None:
+    with connect(dovecot, mail_user):
+        pass
+    assert f"imap({mail_user.name})" in dovecot.log_tail(400)
+    assert "ID sent: name=inbox-audit" in dovecot.log_tail(400)
+
+
+def test_bad_password_is_login_failed_without_password(
+    dovecot: DovecotServer, mail_user: MailUser
+) -> None:
+    secret = "Wrong-Secret-4711"
+    with pytest.raises(LoginFailed) as caught:
+        connect(dovecot, mail_user, password=secret)
+    error = caught.value
+    assert mail_user.name in str(error)
+    assert "AUTHENTICATIONFAILED" in str(error)
+    chain: list[BaseException] = []
+    link: BaseException | None = error
+    while link is not None:
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    for link in chain:
+        assert secret not in str(link)
+        assert secret not in repr(link)
+    assert secret not in (error.hint or "")
+
+
+def test_non_ascii_password_goes_through_authenticate_plain(dovecot: DovecotServer) -> None:
+    user = dovecot.add_user(dovecot.unique_name("utf8"), "pässwörd-ÿ", layout=["INBOX"])
+    with connect(dovecot, user) as source:
+        assert [f.name for f in source.list_folders()] == ["INBOX"]
+
+
+def test_closed_port_is_connection_failed(dovecot: DovecotServer) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    target = ImapTarget("me", "127.0.0.1", port, implicit_tls=True)
+    with pytest.raises(ConnectionFailed) as caught:
+        ImapSource.connect(target, ConnectOptions(password="pw", timeout=5))
+    assert "refused" in str(caught.value)
+
+
+def test_unknown_host_is_connection_failed() -> None:
+    target = ImapTarget("me", "no-such-host.invalid", 993, implicit_tls=True)
+    with pytest.raises(ConnectionFailed) as caught:
+        ImapSource.connect(target, ConnectOptions(password="pw", timeout=5))
+    assert "no-such-host.invalid" in str(caught.value)
+
+
+@pytest.fixture
+def fake_server() -> Iterator[tuple[int, list[bytes]]]:
+    """A plain-text IMAP server without STARTTLS that refuses every LOGIN."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    received: list[bytes] = []
+
+    def serve() -> None:
+        with listener:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn, conn.makefile("rb") as lines:
+                conn.sendall(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] fake ready\r\n")
+                for line in lines:
+                    received.append(line)
+                    tag = line.split(b" ", 1)[0]
+                    if b"CAPABILITY" in line.upper():
+                        conn.sendall(
+                            b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n" + tag + b" OK done\r\n"
+                        )
+                    elif b"LOGOUT" in line.upper():
+                        conn.sendall(b"* BYE\r\n" + tag + b" OK done\r\n")
+                        return
+                    else:
+                        conn.sendall(tag + b" NO [AUTHENTICATIONFAILED] nope\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1], received
+    listener.close()
+    thread.join(timeout=5)
+
+
+def test_imap_without_starttls_is_refused(fake_server: tuple[int, list[bytes]]) -> None:
+    port, received = fake_server
+    target = ImapTarget("me", "127.0.0.1", port, implicit_tls=False)
+    with pytest.raises(TLSFailed) as caught:
+        ImapSource.connect(target, ConnectOptions(password="Plain-Secret-1", timeout=5))
+    assert "STARTTLS" in str(caught.value)
+    assert "--allow-plaintext" in (caught.value.hint or "")
+    assert not any(b"Plain-Secret-1" in line for line in received)
+
+
+def test_allow_plaintext_goes_on_to_login(fake_server: tuple[int, list[bytes]]) -> None:
+    port, received = fake_server
+    target = ImapTarget("me", "127.0.0.1", port, implicit_tls=False)
+    options = ConnectOptions(password="Plain-Secret-1", timeout=5, allow_plaintext=True)
+    with pytest.raises(LoginFailed) as caught:
+        ImapSource.connect(target, options)
+    assert "Plain-Secret-1" not in str(caught.value)
+    assert any(b"LOGIN" in line.upper() for line in received)
+
+
+def test_silent_server_times_out() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        target = ImapTarget("me", "127.0.0.1", listener.getsockname()[1], implicit_tls=False)
+        with pytest.raises(ConnectionFailed) as caught:
+            ImapSource.connect(target, ConnectOptions(password="pw", timeout=0.5))
+    assert "did not answer within 0.5s" in str(caught.value)
+
+
+# --- folders -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mail_user", ["french"], indirect=True)
+def test_french_names_decoded_without_special_use(
+    dovecot: DovecotServer, mail_user: MailUser
+) -> None:
+    with connect(dovecot, mail_user) as source:
+        listed = source.list_folders()
+    names = {f.name for f in listed}
+    assert names == {
+        "INBOX",
+        "Envoyés",
+        "Brouillons",
+        "Corbeille",
+        "Indésirables",
+        "Archives",
+        "Archives/Clients",
+    }
+    special = {"\\sent", "\\drafts", "\\trash", "\\junk", "\\all", "\\archive", "\\flagged"}
+    assert all(not (f.attributes & special) for f in listed)
+    roles = {f.name: (f.role, f.scanned) for f in assign_roles(listed)}
+    assert roles["Envoyés"] == (FolderRole.SENT, True)
+    assert roles["Corbeille"] == (FolderRole.TRASH, False)
+    assert roles["Indésirables"] == (FolderRole.JUNK, False)
+    assert roles["Archives/Clients"] == (FolderRole.OTHER, True)
+
+
+@pytest.mark.parametrize("mail_user", ["french"], indirect=True)
+def test_fetch_from_non_ascii_folder(dovecot: DovecotServer, mail_user: MailUser) -> None:
+    uid = dovecot.append(mail_user, "Envoyés", message(1))
+    with connect(dovecot, mail_user) as source:
+        assert source.message_count("Envoyés") == 1
+        [fetched] = list(source.fetch("Envoyés"))
+    assert isinstance(fetched, RawMessage)
+    assert (fetched.folder, fetched.uid) == ("Envoyés", uid)
+
+
+@pytest.mark.parametrize("mail_user", ["gmail"], indirect=True)
+def test_gmail_layout_listed_with_roles(dovecot: DovecotServer, mail_user: MailUser) -> None:
+    with connect(dovecot, mail_user) as source:
+        listed = source.list_folders()
+    gmail = next(f for f in listed if f.name == "[Gmail]")
+    assert not gmail.selectable
+    roles = {f.name: (f.role, f.scanned) for f in assign_roles(listed)}
+    assert roles == {
+        "INBOX": (FolderRole.INBOX, True),
+        "[Gmail]": (FolderRole.OTHER, False),
+        "[Gmail]/All Mail": (FolderRole.ALL, True),
+        "[Gmail]/Sent Mail": (FolderRole.SENT, True),
+        "[Gmail]/Drafts": (FolderRole.DRAFTS, False),
+        "[Gmail]/Spam": (FolderRole.JUNK, False),
+        "[Gmail]/Trash": (FolderRole.TRASH, False),
+        "[Gmail]/Starred": (FolderRole.OTHER, True),
+        "Clients": (FolderRole.OTHER, True),
+        "Clients/Acme": (FolderRole.OTHER, True),
+        "Invoices": (FolderRole.OTHER, True),
+    }
+
+
+def test_vanished_folder_is_folder_not_found(dovecot: DovecotServer) -> None:
+    user = dovecot.add_user(dovecot.unique_name("gone"), "pw", layout=["INBOX", "Old"])
+    with connect(dovecot, user) as source:
+        assert "Old" in {f.name for f in source.list_folders()}
+        dovecot.delete_folder(user, "Old")
+        with pytest.raises(FolderNotFound) as counting:
+            source.message_count("Old")
+        with pytest.raises(FolderNotFound) as fetching:
+            list(source.fetch("Old"))
+        assert list(source.fetch("INBOX")) == []  # the session is still usable
+    assert "'Old'" in str(counting.value)
+    assert "'Old'" in str(fetching.value)
+
+
+# --- fetch -------------------------------------------------------------------------------------
+
+
+def test_fetch_headers_flags_and_dates(dovecot: DovecotServer, mail_user: MailUser) -> None:
+    dates = [datetime(2026, 11, 2, 9, 30, 15, tzinfo=PARIS) + timedelta(hours=i) for i in range(3)]
+    flags = [("\\Seen",), ("\\Answered", "\\Seen", "$Important"), ()]
+    uids = dovecot.append_many(
+        mail_user,
+        "INBOX",
+        [Appended(message(i), flags[i], dates[i]) for i in range(3)],
+    )
+    seen: list[tuple[str, int, int]] = []
+    with connect(dovecot, mail_user) as source:
+        assert source.message_count("INBOX") == 3
+        fetched = list(source.fetch("INBOX", lambda f, done, total: seen.append((f, done, total))))
+    assert [m.uid for m in fetched] == uids
+    for i, raw in enumerate(fetched):
+        assert isinstance(raw, RawMessage)
+        assert raw.folder == "INBOX"
+        assert raw.internal_date == dates[i]
+        assert raw.internal_date is not None and raw.internal_date.utcoffset() is not None
+        assert raw.flags == {*flags[i], "\\Recent"}
+        assert raw.header_bytes.startswith(f"From: Client {i} <client{i}@".encode())
+        assert f"Message-ID: <q{i}@example.com>".encode() in raw.header_bytes
+        assert b"secret" not in raw.header_bytes  # only headers.HEADER_FIELDS are fetched
+        assert b"Received" not in raw.header_bytes
+        assert b"Body" not in raw.header_bytes
+        assert raw.conversation_id is None  # Dovecot has no X-GM-EXT-1
+    assert seen[0] == ("INBOX", 0, 3)
+    assert seen[-1] == ("INBOX", 3, 3)
+
+
+ODD_MESSAGES = [
+    # 8-bit Latin-1 in a header, as old mailers send it
+    b"From: Ren\xe9 <rene@example.fr>\r\nSubject: Caf\xe9 cr\xe8me\r\n\r\nx\r\n",
+    # IMAP syntax inside header values: literal markers, parens, quotes, backslashes
+    b'From: a@b.example\r\nSubject: {5} ) ( "quoted" \\ FLAGS (\\Seen) UID 999\r\n\r\nx\r\n',
+    # bare LF line endings
+    b"From: lf@example.com\nSubject: bare LF\n\nbody\n",
+    # none of the fetched fields at all
+    b"X-Only: this\r\n\r\nbody\r\n",
+    # a 20 kB folded header
+    b"From: long@example.com\r\nReferences:" + b"\r\n <r@example.com>" * 1000 + b"\r\n\r\nx\r\n",
+    # raw UTF-8 and an encoded-word
+    "From: Zoë <zoe@example.com>\r\nSubject: =?utf-8?q?=C3=A9t=C3=A9?= 日本\r\n\r\nx\r\n".encode(),
+]
+
+
+def test_odd_header_bytes_do_not_break_fetch(dovecot: DovecotServer, mail_user: MailUser) -> None:
+    uids = dovecot.append_many(mail_user, "INBOX", ODD_MESSAGES)
+    with connect(dovecot, mail_user) as source:
+        fetched = list(source.fetch("INBOX"))
+    assert [m.uid for m in fetched] == uids
+    assert all(isinstance(m, RawMessage) for m in fetched)
+    headers = [m.header_bytes for m in fetched if isinstance(m, RawMessage)]
+    assert b"Ren\xe9" in headers[0]
+    assert b'Subject: {5} ) ( "quoted" \\ FLAGS (\\Seen) UID 999' in headers[1]
+    assert b"bare LF" in headers[2]
+    assert headers[3].strip() == b""
+    assert headers[4].count(b"<r@example.com>") == 1000
+    assert "日本".encode() in headers[5]
+
+
+def test_many_batches_pipelined(
+    dovecot: DovecotServer, mail_user: MailUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imap_source, "BATCH_SIZE", 97)
+    uids = dovecot.append_many(mail_user, "Archive", (message(i) for i in range(1000)))
+    with connect(dovecot, mail_user) as source:
+        fetched = list(source.fetch("Archive"))
+        assert [m.uid for m in fetched] == uids
+        assert all(isinstance(m, RawMessage) for m in fetched)
+        # Abandon a fetch halfway: the commands still in flight are drained, and the
+        # session stays in step for what follows.
+        partial = source.fetch("Archive")
+        first = [next(partial) for _ in range(150)]
+        partial.close()
+        assert [m.uid for m in first] == uids[:150]
+        assert source.message_count("Archive") == 1000
+        assert len(list(source.fetch("Archive"))) == 1000
+
+
+# --- read-only proof ---------------------------------------------------------------------------
+
+
+def test_listing_and_fetching_change_nothing(dovecot: DovecotServer) -> None:
+    user = dovecot.add_user(dovecot.unique_name("ro"), "pw", layout="plain")
+    when = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
+    for folder, count in [("INBOX", 40), ("Sent", 10), ("Archive", 5), ("Trash", 3)]:
+        mixes = [(), ("\\Seen",), ("\\Seen", "\\Answered"), ("\\Flagged",), ("$Label1",)]
+        dovecot.append_many(
+            user, folder, [Appended(message(i), mixes[i % 5], when) for i in range(count)]
+        )
+    # Take \Recent away from Sent only, as a mail client opening it would.
+    with dovecot.session(user) as wire:
+        wire.command(b'SELECT "Sent"')
+        wire.command(b"CLOSE")
+    before = dovecot.snapshot_state(user)
+    assert all("\\Recent" in f for f in before["INBOX"].flags.values())
+    assert not any("\\Recent" in f for f in before["Sent"].flags.values())
+    assert any("\\Seen" not in f for f in before["INBOX"].flags.values())
+
+    with connect(dovecot, user) as source:
+        for listed in source.list_folders():
+            source.message_count(listed.name)
+            items = list(source.fetch(listed.name))
+            assert not any(isinstance(item, Unreadable) for item in items)
+
+    after = dovecot.snapshot_state(user)
+    assert after == before
+
+    # The snapshot does see a change: a read-write SELECT takes \Recent away.
+    with dovecot.session(user) as wire:
+        wire.command(b'SELECT "INBOX"')
+    assert dovecot.snapshot_state(user)["INBOX"] != before["INBOX"]
+
+
+# --- response parsing (no server) --------------------------------------------------------------
+
+
+class FakeImap:
+    """Just what imap_source uses of imaplib: its buffered reader (over canned bytes), send()."""
+
+    def __init__(self, data: bytes, buffer_size: int = io.DEFAULT_BUFFER_SIZE) -> None:
+        self.file = io.BufferedReader(io.BytesIO(data), buffer_size)
+        self.sent: list[bytes] = []
+
+    def send(self, data: bytes) -> None:
+        self.sent.append(data)
+
+
+def wire(data: bytes, buffer_size: int = io.DEFAULT_BUFFER_SIZE) -> imap_source._Wire:
+    return imap_source._Wire(FakeImap(data, buffer_size))  # type: ignore[arg-type]
+
+
+def parse(data: bytes) -> RawMessage | Unreadable | None:
+    """What the pipeline makes of one response: the plain fast path, else the general one."""
+    fast = wire(data).plain_fetch("INBOX")
+    text, literals = imap_source._read_response(wire(data))
+    match = imap_source._FETCH_RESPONSE.match(text)
+    assert match is not None
+    general = imap_source._parse_fetch("INBOX", text[match.end() :], literals)
+    if fast is not None:
+        assert fast == general
+    return general
+
+
+HEADER = b"From: a@b.example\r\n\r\n"
+FIELDS = b"BODY[HEADER.FIELDS (FROM SUBJECT)]"
+# What every response shape below parses to.
+SEVEN = RawMessage(
+    folder="INBOX",
+    uid=7,
+    internal_date=datetime(2026, 11, 2, 9, 30, 15, tzinfo=PARIS),
+    flags=frozenset({"\\Seen"}),
+    header_bytes=HEADER,
+)
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        b'* 1 FETCH (UID 7 FLAGS (\\Seen) INTERNALDATE " 2-Nov-2026 09:30:15 +0200" '
+        + FIELDS
+        + b" {21}\r\n"
+        + HEADER
+        + b")\r\n",
+        # items in another order, FLAGS after the literal
+        b"* 1 FETCH (" + FIELDS + b" {21}\r\n" + HEADER + b' INTERNALDATE "02-Nov-2026 '
+        b'09:30:15 +0200" UID 7 FLAGS (\\Seen))\r\n',
+        # extra items, lower case names, MODSEQ in parentheses
+        b'* 1 fetch (modseq (12) uid 7 INTERNALDATE "02-Nov-2026 09:30:15 +0200" flags '
+        b"(\\Seen) RFC822.SIZE 1234 " + FIELDS + b" {21}\r\n" + HEADER + b")\r\n",
+        # a nested list (Gmail labels) sends the parser down its slow path
+        b'* 1 FETCH (X-GM-LABELS ("\\\\Important" "Clients (VIP)") UID 7 FLAGS (\\Seen) '
+        b'INTERNALDATE "02-Nov-2026 09:30:15 +0200" ' + FIELDS + b" {21}\r\n" + HEADER + b")\r\n",
+    ],
+)
+def test_parse_fetch_response_shapes(response: bytes) -> None:
+    raw = parse(response)
+    assert raw == SEVEN
+
+
+def test_parse_gmail_thread_id() -> None:
+    raw = parse(
+        b"* 3 FETCH (X-GM-THRID 1278455344230334865 UID 9 FLAGS () "
+        + FIELDS
+        + b' "" INTERNALDATE "17-Jul-1996 02:44:25 -0700")\r\n'
+    )
+    assert isinstance(raw, RawMessage)
+    assert raw.conversation_id == "gm:1278455344230334865"
+    assert raw.header_bytes == b""
+    assert raw.internal_date == datetime(1996, 7, 17, 9, 44, 25, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("response", "reason"),
+    [
+        (b"* 1 FETCH (UID 7 FLAGS (\\Seen) " + FIELDS + b" NIL)\r\n", "no header section"),
+        (b"* 1 FETCH (UID 7 FLAGS (\\Seen))\r\n", "no header section"),
+        (b"* 1 FETCH (UID 7 FLAGS (\\Seen) ?garbage? " + FIELDS + b" NIL)\r\n", "unreadable"),
+        (b'* 1 FETCH (UID 7 INTERNALDATE "never)\r\n', "unreadable"),
+    ],
+)
+def test_unreadable_responses(response: bytes, reason: str) -> None:
+    item = parse(response)
+    assert isinstance(item, Unreadable)
+    assert (item.folder, item.uid) == ("INBOX", 7)
+    assert reason in item.reason
+
+
+def test_response_without_uid_is_ignored() -> None:
+    assert parse(b"* 4 FETCH (FLAGS (\\Seen))\r\n") is None
+
+
+def test_bad_internal_date_leaves_it_unknown() -> None:
+    raw = parse(
+        b'* 1 FETCH (UID 7 INTERNALDATE "31-Feb-2026 09:30:15 +0200" ' + FIELDS + b' "")\r\n'
+    )
+    assert isinstance(raw, RawMessage)
+    assert raw.internal_date is None
+
+
+def reference_internal_date(
+    day: str, month: str, year: str, time: str, zone: str
+) -> datetime | None:
+    """INTERNALDATE as RFC 3501 §9 date-time means it, built field by field."""
+    months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    hours, minutes = int(zone[1:3]), int(zone[3:5])
+    if month.lower() not in months or hours > 23 or minutes > 59:
+        return None
+    offset = timedelta(hours=hours, minutes=minutes)
+    hour, minute, second = (int(part) for part in time.split(":"))
+    try:
+        return datetime(
+            int(year),
+            months.index(month.lower()) + 1,
+            int(day),
+            hour,
+            minute,
+            second,
+            tzinfo=timezone(-offset if zone[0] == "-" else offset),
+        )
+    except ValueError:
+        return None
+
+
+def test_internal_dates_odd_and_impossible() -> None:
+    # _date reads the date through an ISO 8601 string: it must mean what the fields say,
+    # and refuse what the constructor refuses.
+    for day, month, year, time, zone in itertools.product(
+        ["0", "1", "01", "29", "30", "31", "32"],
+        ["Jan", "feb", "FEB", "Jul", "Dec", "Xyz"],
+        ["0000", "0001", "1996", "2000", "2100", "9999"],
+        ["00:00:00", "23:59:59", "24:00:00", "12:60:00", "12:00:60"],
+        ["+0000", "-0000", "+0530", "-0700", "+2359", "+2400", "-0060"],
+    ):
+        text = f"{day}-{month}-{year} {time} {zone}"
+        parsed = imap_source._internal_date(text.encode())
+        expected = reference_internal_date(day, month, year, time, zone)
+        assert parsed == expected, text
+        assert parsed is None or parsed.utcoffset() == expected.utcoffset(), text  # type: ignore[union-attr]
+
+
+# --- the wire reader: the plain fast path, buffer edges, what is left to imaplib ---------------
+
+
+def plain(uid: int, header: bytes, flags: bytes = b"\\Seen", date: bytes = b"02-Nov-2026") -> bytes:
+    """A FETCH response shaped as Dovecot sends it for our items."""
+    return b'* %d FETCH (UID %d FLAGS (%s) INTERNALDATE "%s 09:30:15 +0200" %s%d}\r\n%s)\r\n' % (
+        uid,
+        uid,
+        flags,
+        date,
+        imap_source._HEADER_ECHO,
+        len(header),
+        header,
+    )
+
+
+def test_plain_response_takes_the_fast_path() -> None:
+    reader = wire(plain(7, HEADER) + b"IA1 OK done\r\n")
+    fast = reader.plain_fetch("INBOX")
+    assert fast == parse(plain(7, HEADER))
+    assert fast == SEVEN
+    assert reader.plain_fetch("INBOX") is None  # the tagged reply is left for the caller
+    assert reader.readline() == b"IA1 OK done\r\n"
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        plain(7, HEADER, flags=b""),
+        plain(7, HEADER, date=b" 2-Nov-2026"),
+        plain(7, b""),
+        plain(7, b"Subject: {5}\r\n)\r\n* 8 FETCH (UID 8)\r\n\r\n"),  # IMAP inside the literal
+        plain(7, HEADER, date=b"31-Feb-2026"),  # a date that does not exist: None
+        plain(7, HEADER, date=b"02-nov-2026"),
+        # not the plain shape: the fast path declines and the general one reads it
+        plain(7, HEADER, date=b"02-Nov-2026 ").replace(b"+0200", b"+0200 x"),
+        plain(7, HEADER, flags=b'"\\Seen"'),
+        plain(7, HEADER).replace(b")\r\n", b" RFC822.SIZE 44)\r\n"),
+        plain(7, HEADER).replace(b"FROM SENDER", b"FROM  SENDER"),
+        plain(7, HEADER).replace(b"FETCH", b"fetch"),
+    ],
+)
+def test_fast_and_general_paths_agree(response: bytes) -> None:
+    raw = parse(response)  # asserts that both agree when the fast path reads it
+    assert isinstance(raw, RawMessage)
+    assert raw.uid == 7
+
+
+def test_fast_path_declines_without_consuming() -> None:
+    response = plain(7, HEADER).replace(b")\r\n", b" RFC822.SIZE 44)\r\n")
+    reader = wire(response)
+    assert reader.plain_fetch("INBOX") is None
+    text, literals = imap_source._read_response(reader)
+    assert text.startswith(b"* 7 FETCH (UID 7 ")
+    assert literals == [HEADER]
+
+
+def fetch_all(
+    server: bytes, uids: list[int], monkeypatch: pytest.MonkeyPatch, buffer_size: int
+) -> tuple[list[RawMessage | Unreadable], FakeImap]:
+    """Run the pipeline against canned server output; tags are IA1, IA2..."""
+    monkeypatch.setattr(imap_source, "_tag_counter", itertools.count(1))
+    imap = FakeImap(server, buffer_size)
+    pipeline = imap_source._Pipeline(
+        imap,  # type: ignore[arg-type]
+        "INBOX",
+        False,
+        imap_source._batches(uids),
+    )
+    items: list[RawMessage | Unreadable] = []
+    while (batch := pipeline.next_batch()) is not None:
+        items.extend(batch)
+    return items, imap
+
+
+@pytest.mark.parametrize("buffer_size", [1, 7, 100, io.DEFAULT_BUFFER_SIZE])
+def test_pipeline_across_buffer_edges_leaves_the_rest_to_imaplib(
+    monkeypatch: pytest.MonkeyPatch, buffer_size: int
+) -> None:
+    monkeypatch.setattr(imap_source, "BATCH_SIZE", 4)
+    headers = [b"Subject: %d\r\n" % n * (n * 37 % 700) + b"\r\n" for n in range(1, 11)]
+    server = b""
+    for tag, start in enumerate(range(0, 10, 4), 1):
+        for n in range(start + 1, min(start + 5, 11)):
+            response = plain(n, headers[n - 1])
+            if n == 3:  # a response only the general parser reads, in the middle
+                response = response.replace(b")\r\n", b" RFC822.SIZE 12)\r\n")
+            server += response
+        server += b"* 11 EXISTS\r\nIA%d OK done\r\n" % tag
+    unsolicited = b"* 12 EXISTS\r\n* BYE going away\r\n"
+    items, imap = fetch_all(server + unsolicited, list(range(1, 11)), monkeypatch, buffer_size)
+    assert [item.uid for item in items] == list(range(1, 11))
+    assert [item.header_bytes for item in items if isinstance(item, RawMessage)] == headers
+    assert all(item == parse(plain(item.uid, headers[item.uid - 1])) for item in items)
+    assert len(imap.sent) == 3
+    # Whatever the server sent after our last reply is still there for imaplib to read.
+    assert imap.file.read() == unsolicited
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        plain(1, HEADER)[:-20],  # cut inside the literal
+        plain(1, HEADER)[:60],  # cut inside the first line
+        b"",
+    ],
+)
+def test_connection_closed_midway_is_an_abort(
+    server: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(imaplib.IMAP4.abort, match="closed the connection"):
+        fetch_all(server, [1], monkeypatch, io.DEFAULT_BUFFER_SIZE)
+
+
+def test_overlong_line_is_refused_as_imaplib_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    server = b"* 1 FETCH (UID 1 X " + b"x" * 1_000_001 + b")\r\nIA1 OK done\r\n"
+    with pytest.raises(imaplib.IMAP4.error, match="got more than 1000000 bytes"):
+        fetch_all(server, [1], monkeypatch, io.DEFAULT_BUFFER_SIZE)
+
+
+def test_flag_sets_are_shared() -> None:
+    first, second = parse(plain(1, HEADER)), parse(plain(2, HEADER))
+    fast = [wire(plain(n, HEADER)).plain_fetch("INBOX") for n in (1, 2)]
+    assert first == fast[0] and second == fast[1]
+    assert fast[0] is not None and fast[1] is not None
+    assert fast[0].flags is fast[1].flags
+
+
+@pytest.mark.parametrize(
+    ("uids", "text"),
+    [([1], "1"), ([1, 2, 3, 7], "1:3,7"), ([4, 6, 7, 8, 10], "4,6:8,10"), ([5, 6], "5:6")],
+)
+def test_sequence_set(uids: list[int], text: str) -> None:
+    assert imap_source._sequence_set(uids) == text
+
+
+def test_batches_keep_command_lines_short(monkeypatch: pytest.MonkeyPatch) -> None:
+    scattered = list(range(1, 200_000, 2))  # no two UIDs adjacent: the longest sets
+    batches = list(imap_source._batches(scattered))
+    assert [uid for batch in batches for uid in batch] == scattered
+    assert all(len(imap_source._sequence_set(b)) <= 7000 for b in batches)
+    assert all(len(b) <= imap_source.BATCH_SIZE for b in batches)
+    assert len(list(imap_source._batches(list(range(1, 10_001))))) == 5
+
+
+def test_server_text_never_shows_the_password() -> None:
+    error = imaplib.IMAP4.error("LOGIN failed: b'bad password Hunter2 for me'")
+    text = imap_source._server_text(error, ConnectOptions(password="Hunter2"))
+    assert text == "LOGIN failed: bad password *** for me"
+    assert "Hunter2" not in str(error)
+
+
+def test_uid_search_without_esearch(
+    dovecot: DovecotServer, mail_user: MailUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uids = dovecot.append_many(mail_user, "Archive", (message(i) for i in range(30)))
+    with connect(dovecot, mail_user) as source:
+        real = source._client.has_capability
+        monkeypatch.setattr(
+            source._client, "has_capability", lambda name: name != "ESEARCH" and real(name)
+        )
+        assert [m.uid for m in source.fetch("Archive")] == uids

@@ -1,0 +1,298 @@
+"""The incremental audit (ledger.py, incremental.py): after any change to the cached mail, the
+snapshot it updates is the one a full audit of the same mail takes, field for field."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inbox_audit.core.audit import audit_examined
+from inbox_audit.model import Address, Collected, Folder, FolderRole, FolderStatus, Message
+from inbox_audit.settings import Settings
+from inbox_audit.store import incremental, ledger, snapshot
+from inbox_audit.store.cache import MailCache
+from inbox_audit.store.sync import Synced
+from tests.store.test_snapshot import PARIS, read, rendered
+
+_Mail = dict[tuple[str, int], Message]
+
+
+class Mirror:
+    """A mailbox held twice: as Messages (for full audits) and in a cache file, changed
+    alike, the cache through the same writer a sync uses."""
+
+    def __init__(self, tmp_path: Path, collected: Collected) -> None:
+        self.folders = [f for f in collected.folders if f.scanned]
+        self.mail: _Mail = {(m.folder, m.uid): m for m in collected.messages}
+        self.cache = MailCache.open(tmp_path / "cache.sqlite", pytest.fail)
+        self.next_uid = max(uid for _, uid in self.mail) + 1
+        for folder in self.folders:
+            with self.cache.folder_update(folder.name) as writer:
+                for m in sorted(self._in(folder.name), key=lambda m: m.uid):
+                    writer.add(m)
+                writer.set_state(FolderStatus(0, 0, 1, 1))
+
+    def _in(self, folder: str) -> list[Message]:
+        return [m for (f, _), m in self.mail.items() if f == folder]
+
+    def synced(self) -> Synced:
+        folders = tuple(
+            dataclasses.replace(f, messages=len(self._in(f.name))) for f in self.folders
+        )
+        return Synced("test", folders, ())
+
+    def collected(self) -> Collected:
+        order = {f.name: i for i, f in enumerate(self.folders)}
+        messages = sorted(self.mail.values(), key=lambda m: (order[m.folder], m.uid))
+        return Collected("test", self.synced().folders, tuple(messages), ())
+
+    def add(self, message: Message, folder: str | None = None) -> Message:
+        message = dataclasses.replace(message, folder=folder or message.folder, uid=self.next_uid)
+        self.next_uid += 1
+        self.mail[(message.folder, message.uid)] = message
+        with self.cache.folder_update(message.folder) as writer:
+            writer.add(message)
+        return message
+
+    def copy(self, message: Message, folder: str) -> None:
+        self.add(message, folder)
+
+    def move(self, message: Message, folder: str) -> None:
+        self.add(message, folder)
+        self.remove(message)
+
+    def remove(self, message: Message) -> None:
+        del self.mail[(message.folder, message.uid)]
+        with self.cache.folder_update(message.folder) as writer:
+            writer.remove([message.uid])
+
+    def flag(self, message: Message, flag: str) -> None:
+        self.set_flags(message, message.flags | {flag})
+
+    def set_flags(self, message: Message, flags: frozenset[str]) -> None:
+        self.mail[(message.folder, message.uid)] = dataclasses.replace(message, flags=flags)
+        with self.cache.folder_update(message.folder) as writer:
+            writer.set_flags({message.uid: flags})
+
+
+def _role(mirror: Mirror, role: FolderRole) -> Folder:
+    return next(f for f in mirror.folders if f.role is role)
+
+
+def _changes(mirror: Mirror, rng: random.Random, as_of: datetime) -> list[Callable[[], None]]:
+    """Realistic changes between two runs; each picks its messages when it runs."""
+    inbox = _role(mirror, FolderRole.INBOX).name
+    sent = _role(mirror, FolderRole.SENT).name
+    archive = next((f.name for f in mirror.folders if f.role is FolderRole.ARCHIVE), inbox)
+
+    def pick(folder: str, test: Callable[[Message], bool] = lambda m: True) -> Message:
+        found = sorted((m for m in mirror.mail.values() if m.folder == folder and test(m)),
+                       key=lambda m: m.uid)  # fmt: skip
+        return rng.choice(found)
+
+    def customer_follow_up() -> None:  # a customer answers the owner (threaded by headers)
+        mine = pick(sent, lambda m: bool(m.to) and m.message_id is not None)
+        when = as_of - timedelta(minutes=rng.randint(5, 600))
+        follow_up = f"follow-{rng.random()}@customer.example"
+        mirror.add(_answer(mine, inbox, mine.to[0], follow_up, when, flags=frozenset()))
+
+    def owner_reply() -> None:  # the owner answers a customer (in Sent)
+        theirs = pick(inbox, lambda m: m.from_ is not None and m.message_id is not None)
+        arrived = theirs.arrived_at or as_of
+        when = min(as_of, arrived + timedelta(hours=rng.choice((1, 20, 30, 70))))
+        owner = next(iter(m.from_ for m in mirror.mail.values() if m.folder == sent and m.from_))
+        reply = f"reply-{rng.random()}@shop.example"
+        mirror.add(
+            _answer(theirs, sent, owner, reply, when, flags=frozenset({"\\Seen"}),
+                    reply_to=(), auto_headers=())
+        )  # fmt: skip
+
+    def reminder_without_headers() -> None:  # same subject again, no threading headers
+        theirs = pick(inbox, lambda m: m.from_ is not None)
+        when = as_of - timedelta(minutes=rng.randint(5, 300))
+        mirror.add(
+            dataclasses.replace(
+                theirs,
+                message_id=f"again-{rng.random()}@customer.example",
+                in_reply_to=(),
+                references=(),
+                date=when,
+                internal_date=when,
+                received_at=None,
+                flags=frozenset(),
+            )
+        )
+
+    def new_customer() -> None:
+        theirs = pick(inbox, lambda m: m.from_ is not None)
+        when = as_of - timedelta(minutes=rng.randint(5, 3000))
+        assert theirs.from_ is not None
+        mirror.add(
+            dataclasses.replace(
+                theirs,
+                from_=dataclasses.replace(theirs.from_, email=f"new{rng.random()}@example.org"),
+                subject=f"Question {rng.randint(1, 99)}",
+                message_id=f"new-{rng.random()}@example.org",
+                in_reply_to=(),
+                references=(),
+                conversation_id=None,
+                date=when,
+                internal_date=when,
+                received_at=None,
+                flags=frozenset(),
+            )
+        )
+
+    return [
+        customer_follow_up,
+        owner_reply,
+        reminder_without_headers,
+        new_customer,
+        lambda: mirror.remove(pick(inbox)),  # deleted
+        lambda: mirror.remove(pick(sent)),  # a reply deleted: its customer waits again
+        lambda: mirror.flag(pick(inbox), "\\Answered"),
+        lambda: mirror.flag(pick(sent), "\\Draft"),  # now a draft: answers nobody
+        lambda: mirror.copy(pick(inbox), archive),  # copied: a duplicate
+        lambda: mirror.move(pick(inbox), archive),
+    ]
+
+
+def _answer(
+    original: Message,
+    folder: str,
+    sender: Address,
+    message_id: str,
+    when: datetime,
+    **fields: Any,
+) -> Message:
+    """A message from `sender` answering `original`: to its sender, citing it, sent `when`."""
+    return dataclasses.replace(
+        original,
+        folder=folder,
+        from_=sender,
+        to=(original.from_,) if original.from_ else (),
+        cc=(),
+        subject="Re: " + original.subject,
+        message_id=message_id,
+        in_reply_to=(original.message_id or "",),
+        references=(original.message_id or "",),
+        date=when,
+        internal_date=when,
+        received_at=None,
+        **fields,
+    )
+
+
+def assert_same_snapshot(
+    got: snapshot.Snapshot, want: snapshot.Snapshot, settings: Settings
+) -> None:
+    """Same report, and the same rows once re-dated (rows booked on earlier nights hold
+    their own moment's pending/overdue; re-dating recomputes those)."""
+    assert got.report == want.report
+    moment = want.report.as_of
+    assert snapshot.redate(got, settings, moment) == snapshot.redate(want, settings, moment)
+    assert got.waiting == want.waiting
+    assert got.horizon == want.horizon
+
+
+@pytest.mark.parametrize(
+    ("seed", "layout", "sla_hours"),
+    [(21, "plain", 24), (22, "gmail", 4), (23, "french", 48), (24, "gmail", 24)],
+)
+def test_each_change_updates_the_snapshot_a_full_audit_takes(
+    tmp_path: Path, seed: int, layout: str, sla_hours: int
+) -> None:
+    collected, as_of = read(tmp_path, seed, layout, customers=50)
+    settings = Settings(me=(), sla=timedelta(hours=sla_hours), tz=PARIS)
+    mirror = Mirror(tmp_path, collected)
+    report, found = audit_examined(mirror.collected(), settings, as_of)
+    incremental.rebuild(mirror.cache, mirror.collected(), report, found, settings)
+
+    rng = random.Random(seed)
+    changes = _changes(mirror, rng, as_of)
+    used = 0
+    for step in range(30):
+        batch = rng.choice((1, 1, 1, 3))
+        for _ in range(batch):
+            rng.choice(changes)()
+        moment = as_of + timedelta(minutes=37 * step)
+        got = incremental.update(mirror.cache, mirror.synced(), settings, moment)
+        full, found = audit_examined(mirror.collected(), settings, moment)
+        if got is None:  # a full audit is needed: it stores the ledger again
+            incremental.rebuild(mirror.cache, mirror.collected(), full, found, settings)
+            continue
+        used += 1
+        want = snapshot.take(full, snapshot.horizon(mirror.collected().messages, moment))
+        assert_same_snapshot(got, want, settings)
+        later = moment + timedelta(hours=step % 30)
+        if snapshot.usable(got, later):
+            redated = snapshot.redate(got, settings, later, None)
+            expected, _ = audit_examined(mirror.collected(), settings, later)
+            assert rendered(redated, settings, None) == rendered(expected, settings, None)
+        # Nothing changed since: the snapshot is current, and an update is a no-op.
+        assert mirror.cache.dirty() == []
+    assert used >= 22  # the incremental path served most nights
+
+
+def test_new_owner_address_in_sent_sends_back_to_a_full_audit(tmp_path: Path) -> None:
+    """The owner's identities come from all Sent mail: when a change moves them, every
+    verdict may move, so the update declines (the caller audits everything)."""
+    collected, as_of = read(tmp_path, 25, "plain", customers=20)
+    settings = Settings(me=(), tz=PARIS)
+    mirror = Mirror(tmp_path, collected)
+    report, found = audit_examined(mirror.collected(), settings, as_of)
+    incremental.rebuild(mirror.cache, mirror.collected(), report, found, settings)
+    sent = _role(mirror, FolderRole.SENT).name
+    mine = next(m for m in mirror.mail.values() if m.folder == sent and m.from_)
+    assert mine.from_ is not None
+    other = dataclasses.replace(mine.from_, email="second-address@shop.example")
+    for n in range(3):  # three messages from a new address in Sent: detected as mine
+        mirror.add(dataclasses.replace(mine, from_=other, message_id=f"x{n}@shop.example"))
+    assert incremental.update(mirror.cache, mirror.synced(), settings, as_of) is None
+
+
+def test_a_moment_before_the_ledger_or_past_its_horizon_declines(tmp_path: Path) -> None:
+    collected, as_of = read(tmp_path, 26, "plain", customers=10)
+    settings = Settings(me=(), tz=PARIS)
+    mirror = Mirror(tmp_path, collected)
+    report, found = audit_examined(mirror.collected(), settings, as_of)
+    incremental.rebuild(mirror.cache, mirror.collected(), report, found, settings)
+    synced = mirror.synced()
+    assert incremental.update(mirror.cache, synced, settings, as_of - timedelta(hours=1)) is None
+    later = incremental.update(mirror.cache, synced, settings, as_of + timedelta(hours=1))
+    assert later is not None
+    # Another SLA: another ledger.
+    assert incremental.update(mirror.cache, synced, Settings(sla=timedelta(hours=2)), as_of) is None
+    # A message dated after the moment: once the moment passes it, only a full audit knows.
+    theirs = next(m for m in mirror.mail.values() if m.folder == "INBOX" and m.from_)
+    future = as_of + timedelta(days=1)
+    mirror.add(
+        dataclasses.replace(theirs, message_id="future@x", date=future, internal_date=future)
+    )
+    assert incremental.update(mirror.cache, mirror.synced(), settings, as_of + timedelta(hours=2))
+    beyond = as_of + timedelta(days=2)
+    assert incremental.update(mirror.cache, mirror.synced(), settings, beyond) is None
+
+
+def test_links_tie_what_the_audit_ties() -> None:
+    """Copies, Message-IDs cited or own, conversation ids, and subject + correspondent."""
+    from tests.builders import make_message
+
+    me = frozenset({"shop@example.com"})
+    question = make_message(subject="Devis", message_id="q@x")
+    reply = make_message(
+        from_="shop@example.com", to=("marie@example.fr",), subject="RE: Devis",
+        in_reply_to=("Q@X",), message_id="r@x",
+    )  # fmt: skip
+    unrelated = make_message(from_="paul@example.fr", subject="Devis", message_id="p@x")
+    assert set(ledger.links(question, me)) & set(ledger.links(reply, me))
+    assert not set(ledger.links(question, me)) & set(ledger.links(unrelated, me))
+    copy = dataclasses.replace(question, folder="Archive", uid=999)
+    assert set(ledger.links(question, me)) & set(ledger.links(copy, me))
+    assert all(isinstance(link, int) for link in ledger.links(question, me))

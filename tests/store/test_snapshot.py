@@ -1,0 +1,322 @@
+"""A snapshot re-dated to a later moment gives every short format exactly what a full audit of
+the same mail gives at that moment (the nightly run's shortcut, snapshot.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from rich.console import Console
+
+from inbox_audit.core.audit import audit
+from inbox_audit.core.figures import Listing, listing, period_figures
+from inbox_audit.model import AuditReport, Collected, Folder, FolderRole, Status
+from inbox_audit.outputs.digest import build_email, build_plain_summary
+from inbox_audit.outputs.render import MAX_LISTED, render_markdown, render_table
+from inbox_audit.settings import Settings
+from inbox_audit.sources.local import LocalSource
+from inbox_audit.sources.read import collect
+from inbox_audit.store import snapshot
+from inbox_audit.store.cache import code_digest
+from tests.builders import at, make_message
+from tests.mailgen import generate, write_maildir
+
+PARIS = ZoneInfo("Europe/Paris")
+# From the audit's own moment to past MAX_AGE: across the SLA of many waiting messages, past
+# midnight and a weekend for the holding replies' promises.
+LATER = (
+    timedelta(0),
+    timedelta(minutes=1),
+    timedelta(hours=5),
+    timedelta(hours=23, minutes=59),
+    timedelta(days=1, hours=1),
+    timedelta(days=2, hours=7),
+    snapshot.MAX_AGE,
+)
+
+
+def rendered(
+    report: AuditReport,
+    settings: Settings,
+    replies: int | None,
+    outline: snapshot.Outline | None = None,
+) -> dict[str, object]:
+    """The outputs a snapshot re-dated with `replies` holding replies serves, as text (the
+    email's parts without Date/ID); from `outline` when given (`report` is its report)."""
+    listed = None if outline is None else outline.listing
+    rows = None if outline is None else outline.arrivals
+    outputs: dict[str, object] = {
+        "summary": build_plain_summary(report, PARIS, listed=listed, rows=rows),
+        "table": table(report, settings, show_replies=False, listed=listed),
+        "figures": period_figures(report, PARIS, rows),
+        "summary figures": report.summary,
+        "exit": report.summary.overdue > 0,
+    }
+    if replies is None or replies >= MAX_LISTED:
+        mail = build_email(
+            report,
+            to="owner@example.com",
+            sender="audit@example.com",
+            tz=PARIS,
+            listed=listed,
+            rows=rows,
+        )
+        outputs["email subject"] = mail["Subject"]
+        outputs["email parts"] = [
+            part.get_content() for part in mail.walk() if not part.is_multipart()
+        ]
+        outputs["table with replies"] = table(report, settings, show_replies=True, listed=listed)
+    if replies is None:
+        outputs["markdown"] = render_markdown(report, tz=PARIS, listed=listed)
+        # All of a full report's threads are in JSON only; the other outputs show these.
+        shown = listing(report) if listed is None else listed
+        outputs["waiting"] = shown.waiting
+        outputs["late"] = shown.late
+    return outputs
+
+
+def outlined(
+    taken: snapshot.Snapshot, settings: Settings, moment: datetime, replies: int | None
+) -> dict[str, object]:
+    """`rendered` from the outline the CLI asks for: MAX_LISTED threads of each kind, all
+    for Markdown (`replies` None)."""
+    limit = None if replies is None else MAX_LISTED
+    shown = snapshot.outline(taken, settings, moment, replies, limit)
+    return rendered(shown.report, settings, replies, shown)
+
+
+def table(
+    report: AuditReport, settings: Settings, show_replies: bool, listed: Listing | None = None
+) -> str:
+    console = Console(file=io.StringIO(), width=120, highlight=False, color_system=None)
+    console.print(render_table(report, show_replies=show_replies, tz=settings.tz, listed=listed))
+    return console.file.getvalue()  # type: ignore[attr-defined,no-any-return]
+
+
+def read(tmp_path: Path, seed: int, layout: str, customers: int) -> tuple[Collected, datetime]:
+    box = generate(seed, layout, customers=customers)
+    root = tmp_path / f"{seed}-{layout}"
+    write_maildir(box, root)
+    with LocalSource.open(root) as source:
+        return collect(source, "test", Settings(me=box.owner)), box.as_of
+
+
+@pytest.mark.parametrize(
+    ("seed", "layout", "sla_hours", "lang"),
+    [
+        (1, "plain", 24, None),
+        (2, "gmail", 24, "en"),
+        (3, "french", 4, None),
+        (4, "plain", 48, "fr"),
+        (5, "gmail", 4, None),
+        (6, "french", 24, None),
+    ],
+)
+def test_redated_snapshot_renders_as_a_full_audit(
+    tmp_path: Path, seed: int, layout: str, sla_hours: int, lang: str | None
+) -> None:
+    collected, as_of = read(tmp_path, seed, layout, customers=40)
+    settings = Settings(
+        me=(), sla=timedelta(hours=sla_hours), lang=lang, tz=PARIS
+    )  # owner detected from Sent
+    first = audit(collected, settings, as_of)
+    taken = snapshot.loads(
+        snapshot.dumps(snapshot.take(first, snapshot.horizon(collected.messages, as_of)))
+    )
+    assert taken is not None
+    assert not taken.report.messages  # a trimmed copy: the rest is in plain rows
+    statuses = set()
+    for later in LATER:
+        moment = as_of + later
+        assert snapshot.usable(taken, moment) == (taken.horizon is None or moment < taken.horizon)
+        if not snapshot.usable(taken, moment):
+            continue
+        full = audit(collected, settings, moment)
+        for replies in (None, 0, MAX_LISTED, 3):
+            redated = snapshot.redate(taken, settings, moment, replies)
+            expected = rendered(full, settings, replies)
+            assert rendered(redated, settings, replies) == expected, (later, replies)
+            assert outlined(taken, settings, moment, replies) == expected, (later, replies)
+        whole = listing(full)
+        for limit in (0, 1, 2, 5, 17):
+            head = snapshot.outline(taken, settings, moment, None, limit).listing
+            assert head.waiting == whole.waiting[:limit]
+            assert [t.thread_id for t in head.late] == [t.thread_id for t in whole.late[:limit]]
+            assert dataclasses.replace(head, waiting=(), late=()) == dataclasses.replace(
+                whole, waiting=(), late=()
+            )
+        statuses |= {t.status for t in full.threads}
+    # The moments chosen do exercise waiting threads (pending ones need the longer SLAs).
+    assert Status.OVERDUE in statuses
+    assert Status.PENDING in statuses or sla_hours < 24
+
+
+def test_a_snapshot_is_not_used_before_its_moment_or_too_late() -> None:
+    report = audit(Collected("t", (), (), ()), Settings(), at(10))
+    taken = snapshot.take(report, horizon=None)
+    assert snapshot.usable(taken, at(10))
+    assert not snapshot.usable(taken, at(9.9))
+    assert snapshot.usable(taken, at(10) + snapshot.MAX_AGE)
+    assert not snapshot.usable(taken, at(10.1) + snapshot.MAX_AGE)
+
+
+def test_a_message_dated_after_the_audit_ends_the_snapshot_before_it_counts() -> None:
+    """A message from the future (a wrong clock) was left out; once its time comes, the audit
+    counts it, so the snapshot must not answer any more."""
+    folders = (Folder("INBOX", FolderRole.INBOX, True),)
+    early = make_message(subject="Devis", hours=0)
+    future = make_message(from_="paul@example.org", subject="Commande", hours=30)
+    collected = Collected("t", folders, (early, future), ())
+    report = audit(collected, Settings(), at(10))
+    assert report.summary.after_as_of == 1
+    taken = snapshot.take(report, snapshot.horizon(collected.messages, at(10)))
+    assert taken.horizon == at(30)
+    assert snapshot.usable(taken, at(29.9))
+    assert not snapshot.usable(taken, at(30))
+    # Just before that moment, the re-dated report is the full one.
+    settings = Settings()
+    assert rendered(snapshot.redate(taken, settings, at(29.9)), settings, None) == rendered(
+        audit(collected, settings, at(29.9)), settings, None
+    )
+
+
+def test_the_key_changes_with_what_shapes_the_audit() -> None:
+    code = code_digest()
+    folders = (
+        Folder("INBOX", FolderRole.INBOX, True, 10),
+        Folder("Sent", FolderRole.SENT, True, 4),
+    )
+    base = snapshot.key(folders, Settings(tz=PARIS), code)
+    # The zone and language are applied when re-dating: the same snapshot serves them.
+    assert snapshot.key(folders, Settings(tz=ZoneInfo("UTC"), lang="en"), code) == base
+    assert snapshot.key(folders, Settings(sla=timedelta(hours=4)), code) != base
+    assert snapshot.key(folders, Settings(me=("a@b.c",)), code) != base
+    assert snapshot.key(folders[:1], Settings(), code) != base
+    assert (
+        snapshot.key((folders[0], Folder("Sent", FolderRole.SENT, True, 5)), Settings(), code)
+        != base
+    )
+    assert snapshot.key(folders, Settings(), "other code") != base
+
+
+def test_damaged_bytes_are_no_snapshot() -> None:
+    report = audit(Collected("t", (), (), ()), Settings(), at(10))
+    data = snapshot.dumps(snapshot.take(report, horizon=None))
+    assert snapshot.loads(data) is not None
+    assert snapshot.loads(data[: len(data) // 2]) is None
+    assert snapshot.loads(b"not a pickle") is None
+    assert snapshot.loads(snapshot.dumps(report)) is None  # type: ignore[arg-type]
+
+
+def test_long_lists_stop_at_the_most_urgent_threads() -> None:
+    """The table and the summary list the MAX_LISTED longest waits, then count the rest: a
+    mailbox with thousands of unanswered customers still prints in a blink."""
+    folders = (Folder("INBOX", FolderRole.INBOX, True),)
+    messages = tuple(
+        make_message(from_=f"client{n}@example.org", subject=f"Question {n}", hours=n / 10)
+        for n in range(MAX_LISTED + 7)
+    )
+    report = audit(Collected("t", folders, messages, ()), Settings(tz=PARIS), at(100))
+    assert report.summary.overdue == MAX_LISTED + 7
+    text = table(report, Settings(tz=PARIS), show_replies=True)
+    assert "client0@example.org" in text  # the longest wait is listed
+    assert f"client{MAX_LISTED + 6}@example.org" not in text  # the shortest is counted
+    assert "… and 7 more" in text
+    assert text.count("Holding reply to") == MAX_LISTED
+    summary = build_plain_summary(report, PARIS)
+    assert "client0@example.org" in summary
+    assert f"client{MAX_LISTED + 6}@example.org" not in summary
+    assert "… and 7 more" in summary
+
+
+def crowded() -> tuple[Collected, datetime]:
+    """More waiting and answered-late threads than are listed, with ties: three customers
+    wrote within each second, and every late answer took exactly 30 h."""
+    me = "shop@example.com"
+    messages = []
+    for n in range(90):
+        who = f"Client {n} <client{n}@example.org>"
+        group, place = divmod(n, 3)
+        # 150 h to 199 h: past the SLA or not at the moments re-dated to, some crossing it.
+        hours = 150 + group * 1.7 + place * 0.3 / 3600
+        if n < 60:
+            first = make_message(from_=who, subject=f"Commande {n}", hours=10 + n * 0.01)
+            reply = make_message(
+                from_=me,
+                to=(who,),
+                subject=f"Re: Commande {n}",
+                hours=40 + n * 0.01,
+                in_reply_to=(first.message_id or "",),
+                folder="Sent",
+            )
+            messages += [first, reply]
+            if n < 30:  # writes again in the same thread: waiting and answered late
+                messages.append(
+                    make_message(
+                        from_=who,
+                        subject=f"Re: Commande {n}",
+                        hours=hours,
+                        in_reply_to=(reply.message_id or "",),
+                    )
+                )
+                continue
+        messages.append(make_message(from_=who, subject=f"Question {n}", hours=hours))
+    folders = (Folder("INBOX", FolderRole.INBOX, True), Folder("Sent", FolderRole.SENT, True))
+    return Collected("t", folders, tuple(messages), ()), at(200)
+
+
+def test_an_outline_lists_the_most_urgent_threads_as_a_full_audit_does() -> None:
+    collected, as_of = crowded()
+    settings = Settings(me=("shop@example.com",), tz=PARIS)
+    first = audit(collected, settings, as_of)
+    assert sum(t.answered_late for t in first.threads) == 60
+    assert sum(t.status is not Status.ANSWERED for t in first.threads) == 90
+    taken = snapshot.take(first, snapshot.horizon(collected.messages, as_of))
+    # Fractions of a second: waits that differ by less than one are counted the same.
+    for later in (
+        timedelta(0),
+        timedelta(seconds=0.4),
+        timedelta(hours=5, seconds=0.9),
+        timedelta(hours=23, minutes=59, seconds=59.5),
+        timedelta(days=2, hours=7, seconds=0.1),
+    ):
+        moment = as_of + later
+        full = audit(collected, settings, moment)
+        for replies in (None, 0, MAX_LISTED):
+            expected = rendered(full, settings, replies)
+            assert outlined(taken, settings, moment, replies) == expected, (later, replies)
+
+
+def test_re_dating_counts_waits_in_absolute_time_across_a_clock_change() -> None:
+    """On the night summer time starts, 24 h before 12:00 on the wall clock is 25 h ago: a
+    message that has waited 23.5 h is not overdue yet, whatever the zone of `as_of`."""
+    folders = (Folder("INBOX", FolderRole.INBOX, True),)
+    arrived = datetime(2026, 3, 28, 10, 30, tzinfo=UTC)
+    message = dataclasses.replace(
+        make_message(subject="Devis"), internal_date=arrived, date=arrived
+    )
+    collected = Collected("t", folders, (message,), ())
+    settings = Settings(tz=PARIS)
+    moment = datetime(2026, 3, 29, 12, 0, tzinfo=PARIS)  # 23.5 h after it arrived
+    taken = snapshot.take(audit(collected, settings, moment - timedelta(hours=1)), None)
+    full = audit(collected, settings, moment)
+    assert (full.summary.pending, full.summary.overdue) == (1, 0)
+    assert rendered(snapshot.redate(taken, settings, moment), settings, None) == rendered(
+        full, settings, None
+    )
+    assert outlined(taken, settings, moment, 0) == rendered(full, settings, 0)
+
+
+def test_a_moment_in_the_repeated_hour_before_the_snapshot_is_not_usable(tmp_path: Path) -> None:
+    """When summer time ends, 02:00–03:00 happens twice: the first 02:40 comes 50 minutes
+    before the second 02:30, though its wall clock reads later."""
+    collected, _ = read(tmp_path, 7, "plain", customers=5)
+    second = datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=PARIS)
+    first = datetime(2026, 10, 25, 2, 40, fold=0, tzinfo=PARIS)
+    taken = snapshot.take(audit(collected, Settings(me=(), tz=PARIS), second), None)
+    assert not snapshot.usable(taken, first)
+    assert snapshot.usable(taken, second.astimezone(UTC) + timedelta(minutes=5))

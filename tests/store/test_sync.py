@@ -1,0 +1,378 @@
+"""The incremental cache against a real Dovecot: after every change to the mailbox, an audit
+through the cache prints exactly the report of a cold (--no-cache) audit."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from inbox_audit.app.cli import app
+from inbox_audit.errors import ConnectionFailed
+from inbox_audit.model import RawMessage, Unreadable
+from inbox_audit.sources.imap import ImapSource
+from inbox_audit.sources.spec import Progress
+from tests.dovecot import DovecotServer, MailUser
+from tests.mailgen import GeneratedMailbox, generate
+from tests.test_dovecot_audit import load
+
+
+class Spy:
+    """Counts what the audits ask the server for."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.fetched: list[tuple[str, int]] = []
+        self.examined: list[str] = []
+        self.fail_after: int | None = None  # raise once that many messages were fetched
+        original_fetch = ImapSource.fetch_uids
+        original_examine = ImapSource.examine
+        spy = self
+
+        def fetch_uids(
+            source: ImapSource, folder: str, uids: Sequence[int], progress: Progress | None = None
+        ) -> Iterator[RawMessage | Unreadable]:
+            for item in original_fetch(source, folder, uids, progress):
+                if spy.fail_after is not None and len(spy.fetched) >= spy.fail_after:
+                    spy.fail_after = None
+                    raise ConnectionFailed("connection lost (simulated)")
+                spy.fetched.append((folder, item.uid))
+                yield item
+
+        def examine(source: ImapSource, folder: str) -> tuple[int, list[int]]:
+            spy.examined.append(folder)
+            return original_examine(source, folder)
+
+        monkeypatch.setattr(ImapSource, "fetch_uids", fetch_uids)
+        monkeypatch.setattr(ImapSource, "examine", examine)
+
+    def reset(self) -> None:
+        self.fetched.clear()
+        self.examined.clear()
+
+
+def invoke(
+    dovecot: DovecotServer, user: MailUser, box: GeneratedMailbox, fmt: str, *args: str
+) -> Result:
+    """`inbox-audit audit` of the user's mailbox in `fmt`, with the box's owner as --me, as of
+    `box.as_of` unless another --as-of is given."""
+    owner = [arg for address in box.owner for arg in ("--me", address)]
+    moment = [] if "--as-of" in args else ["--as-of", box.as_of.isoformat()]
+    return CliRunner().invoke(
+        app,
+        [
+            "audit",
+            dovecot.url(user),
+            "--ca-file",
+            str(dovecot.ca_file),
+            "--format",
+            fmt,
+            *moment,
+            *owner,
+            *args,
+        ],
+        env={"INBOX_AUDIT_PASSWORD": user.password},
+    )
+
+
+def audit(
+    dovecot: DovecotServer, user: MailUser, box: GeneratedMailbox, *args: str, code: int = 0
+) -> tuple[dict[str, Any], str]:
+    result = invoke(dovecot, user, box, "json", *args)
+    if code == 0:
+        assert result.exit_code in (0, 1), result.stderr + repr(result.exception)
+        return json.loads(result.stdout), result.stderr
+    assert result.exit_code == code, result.stderr + repr(result.exception)
+    return {}, result.stderr
+
+
+def assert_same_as_cold(
+    dovecot: DovecotServer, user: MailUser, box: GeneratedMailbox
+) -> tuple[dict[str, Any], str]:
+    incremental, stderr = audit(dovecot, user, box)
+    cold, _ = audit(dovecot, user, box, "--no-cache")
+    assert incremental == cold
+    return incremental, stderr
+
+
+def cache_files() -> list[Path]:
+    return sorted((Path(os.environ["XDG_CACHE_HOME"]) / "inbox-audit").glob("*"))
+
+
+def add_mail(
+    dovecot: DovecotServer,
+    user: MailUser,
+    folder: str,
+    box: GeneratedMailbox,
+    n: int,
+    subject: str,
+    **headers: str,
+) -> int:
+    """Append a customer message (or, with From given, a reply) sent 2 hours before as_of;
+    returns its UID."""
+    when = box.as_of - timedelta(hours=2, minutes=-n)
+    return dovecot.append(user, folder, mail(box, when, n, subject, **headers), [], when)
+
+
+def mail(box: GeneratedMailbox, sent: datetime, n: int, subject: str, **headers: str) -> bytes:
+    when = sent.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    fields = {
+        "From": f"Client {n} <client{n}@customer.example>",
+        "To": box.owner[0],
+        "Subject": subject,
+        "Date": when,
+        "Message-ID": f"<sync-{n}@customer.example>",
+        **headers,
+    }
+    head = "".join(f"{name}: {value}\r\n" for name, value in fields.items())
+    return (head + "\r\nHello, a question about my order.\r\n").encode()
+
+
+@pytest.fixture(params=[True, False], ids=["condstore", "no-condstore"])
+def condstore(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    if not request.param:
+        # A server without CONDSTORE: no HIGHESTMODSEQ, so flags are swept every run.
+        monkeypatch.setattr(ImapSource, "condstore", property(lambda self: False))
+    return bool(request.param)
+
+
+def test_incremental_report_equals_cold_after_each_change(
+    dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch, condstore: bool
+) -> None:
+    box = generate(11, "plain", customers=15)
+    user = load(dovecot, box)
+    spy = Spy(monkeypatch)
+
+    # First run: everything is fetched and cached.
+    report, stderr = assert_same_as_cold(dovecot, user, box)
+    assert "warning" not in stderr
+    assert report["messages"]
+    assert len(cache_files()) == 1
+
+    # Nothing changed: nothing is fetched (with CONDSTORE, no folder is even opened).
+    assert len(spy.fetched) == sum(f["messages"] or 0 for f in report["folders"] if f["scanned"])
+    spy.reset()
+    assert_same_as_cold(dovecot, user, box)
+    assert spy.fetched == []
+    if condstore:
+        assert spy.examined == []
+
+    def step() -> list[tuple[str, int]]:
+        """Cached then cold audits, same reports; what the cached run fetched. The cached
+        Markdown run re-audits only what changed (ledger.py); JSON lists every message, so
+        its run audits everything from the cache."""
+        spy.reset()
+        short = text_audit(dovecot, user, box, "markdown")
+        fetched = list(spy.fetched)
+        assert short == text_audit(dovecot, user, box, "markdown", "--no-cache")
+        incremental, _ = audit(dovecot, user, box)
+        cold, _ = audit(dovecot, user, box, "--no-cache")
+        assert incremental == cold
+        return fetched
+
+    # New mail from a customer.
+    new_uid = add_mail(dovecot, user, "INBOX", box, 1, "Devis pour 40 bols")
+    assert step() == [("INBOX", new_uid)]
+
+    # My reply to it, in Sent.
+    reply_uid = add_mail(
+        dovecot,
+        user,
+        "Sent",
+        box,
+        30,
+        "Re: Devis pour 40 bols",
+        From=box.owner[0],
+        To="client1@customer.example",
+        **{"In-Reply-To": "<sync-1@customer.example>", "Message-ID": "<sync-reply@shop.example>"},
+    )
+    assert step() == [("Sent", reply_uid)]
+
+    # \Answered set on a customer message whose reply copy is not in the mailbox.
+    unanswered = add_mail(dovecot, user, "INBOX", box, 2, "Livraison en retard ?")
+    before, _ = audit(dovecot, user, box)
+    waiting = [m for m in before["messages"] if m["uid"] == unanswered and m["folder"] == "INBOX"]
+    assert waiting and waiting[0]["status"] != "answered"
+    dovecot.store_flags(user, "INBOX", unanswered, ["\\Answered"])
+    assert step() == []
+    after, _ = audit(dovecot, user, box)
+    flagged = [m for m in after["messages"] if m["uid"] == unanswered and m["folder"] == "INBOX"]
+    assert flagged[0]["status"] == "answered"
+
+    # A message moved to Archive: expunged from INBOX, new in Archive.
+    dovecot.move(user, "INBOX", new_uid, "Archive")
+    archived = dovecot.uids(user, "Archive")[-1]
+    assert step() == [("Archive", archived)]
+
+    # A message deleted for good.
+    dovecot.expunge(user, "INBOX", dovecot.uids(user, "INBOX")[0])
+    assert step() == []
+
+    # Sent deleted and recreated: a new UIDVALIDITY, the folder is read again with a warning.
+    sent = len(dovecot.uids(user, "Sent"))
+    dovecot.recreate_folder(user, "Sent")
+    spy.reset()
+    result = invoke(dovecot, user, box, "markdown", "--timezone", "Europe/Paris")
+    assert "UIDVALIDITY" in result.stderr and "'Sent'" in result.stderr
+    assert [folder for folder, _ in spy.fetched] == ["Sent"] * sent
+    assert f"exit {result.exit_code}\n{result.stdout}" == text_audit(
+        dovecot, user, box, "markdown", "--no-cache"
+    )
+    incremental, _ = audit(dovecot, user, box)
+    cold, _ = audit(dovecot, user, box, "--no-cache")
+    assert incremental == cold
+
+    # Read-only all along: the audits changed no flag, UIDVALIDITY or modseq.
+    state = dovecot.snapshot_state(user)
+    audit(dovecot, user, box)
+    assert dovecot.snapshot_state(user) == state
+
+
+def test_a_killed_run_leaves_a_cache_the_next_run_completes(
+    dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    box = generate(12, "plain", customers=15)
+    user = load(dovecot, box)
+    spy = Spy(monkeypatch)
+
+    # Killed in the middle of the first run's second folder.
+    inbox = len(dovecot.uids(user, "INBOX"))
+    spy.fail_after = inbox + 3
+    _, stderr = audit(dovecot, user, box, code=4)
+    assert "simulated" in stderr
+    assert_same_as_cold(dovecot, user, box)
+
+    # Killed while fetching new mail of an already cached folder.
+    for n in range(10):
+        add_mail(dovecot, user, "INBOX", box, 10 + n, f"Commande {n}")
+    spy.reset()
+    spy.fail_after = 4
+    audit(dovecot, user, box, code=4)
+    spy.reset()
+    assert_same_as_cold(dovecot, user, box)
+    assert len([f for f in spy.fetched if f[0] == "INBOX"]) >= 10
+
+
+def test_a_corrupt_cache_is_set_aside_and_rebuilt(dovecot: DovecotServer) -> None:
+    box = generate(13, "plain", customers=8)
+    user = load(dovecot, box)
+    assert_same_as_cold(dovecot, user, box)
+    [path] = cache_files()
+    # One cache per user, host AND port: test servers on random ports must not share one.
+    assert path.name == f"{user.name}@{dovecot.host}_{dovecot.imaps_port}.sqlite"
+
+    path.write_bytes(b"this is not a database" * 100)
+    report, stderr = assert_same_as_cold(dovecot, user, box)
+    assert "unusable" in stderr
+    names = [p.name for p in cache_files()]
+    assert path.name in names
+    assert any(n.startswith(path.name + ".unusable-") for n in names)
+
+    # One damaged row (a disk error, a foreign tool): found while loading, set aside too.
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "UPDATE messages SET data = x'00ff17' WHERE uid = (SELECT MIN(uid) FROM messages)"
+        )
+    db.close()
+    again, stderr = audit(dovecot, user, box)
+    assert "unusable" in stderr
+    assert again == report
+
+    # Written by a future version: set aside too.
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    db.close()
+    again, stderr = audit(dovecot, user, box)
+    assert "schema version 99" in stderr
+    assert again == report
+
+
+def test_no_cache_writes_nothing(dovecot: DovecotServer) -> None:
+    box = generate(14, "plain", customers=5)
+    user = load(dovecot, box)
+    audit(dovecot, user, box, "--no-cache")
+    assert not (Path(os.environ["XDG_CACHE_HOME"]) / "inbox-audit").exists()
+
+
+def text_audit(
+    dovecot: DovecotServer, user: MailUser, box: GeneratedMailbox, fmt: str, *args: str
+) -> str:
+    """The CLI's output in a short format (table, markdown, summary), with its exit code."""
+    result = invoke(dovecot, user, box, fmt, "--timezone", "Europe/Paris", *args)
+    assert result.exit_code in (0, 1), result.stderr + repr(result.exception)
+    return f"exit {result.exit_code}\n{result.stdout}"
+
+
+def test_an_unchanged_mailbox_is_redated_not_audited_again(
+    dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch, condstore: bool
+) -> None:
+    """The nightly shortcut: no new mail, no flag changed, so the last audit's snapshot is
+    re-dated, and the output is the full audit's, in every short format, at later moments too.
+    Any change to the mail drops the snapshot: the conversations it touches are audited
+    again (ledger.py), and the output is still the full audit's."""
+    import inbox_audit.core.audit
+    import inbox_audit.store.incremental
+
+    box = generate(15, "gmail", customers=20)
+    user = load(dovecot, box)
+    paths: list[str] = []
+    real_audit = inbox_audit.core.audit.audit_examined
+    real_update = inbox_audit.store.incremental.update
+
+    def full(*args: Any, **kwargs: Any) -> Any:
+        paths.append("full")
+        return real_audit(*args, **kwargs)
+
+    def update(*args: Any, **kwargs: Any) -> Any:
+        found = real_update(*args, **kwargs)
+        if found is not None:
+            paths.append("incremental")
+        return found
+
+    monkeypatch.setattr(inbox_audit.core.audit, "audit_examined", full)
+    monkeypatch.setattr(inbox_audit.store.incremental, "update", update)
+
+    def cached_path(fmt: str, *args: str) -> str:
+        """How a cached run got its report ("full", "incremental" or "redated"), checked
+        identical to a cold audit's."""
+        paths.clear()
+        cached = text_audit(dovecot, user, box, fmt, *args)
+        path = paths[0] if paths else "redated"
+        assert cached == text_audit(dovecot, user, box, fmt, "--no-cache", *args)
+        return path
+
+    assert cached_path("markdown") == "full"  # builds the cache, the ledger and the snapshot
+    assert cached_path("markdown") == "redated"
+    assert cached_path("table", "--show-replies") == "redated"
+    assert cached_path("summary") == "redated"
+    # Later moments (the next nights), across the SLA of waiting messages.
+    for hours in (3, 20, 26, 49):
+        moment = (box.as_of + timedelta(hours=hours)).isoformat()
+        assert cached_path("markdown", "--as-of", moment) == "redated"
+    # Another SLA shapes the audit: a full audit, whose snapshot then serves.
+    assert cached_path("summary", "--sla", "4h") == "full"
+    assert cached_path("summary", "--sla", "4h") == "redated"
+    # JSON lists every message: always a full audit.
+    paths.clear()
+    audit(dovecot, user, box)
+    assert paths == ["full"]
+
+    # A flag changed: the mail changed, the snapshot is gone; the thread is audited again.
+    inbox = dovecot.uids(user, "INBOX")
+    dovecot.store_flags(user, "INBOX", inbox[-1], ["\\Answered"])
+    assert cached_path("markdown") == "incremental"
+    assert cached_path("markdown") == "redated"
+    # New mail.
+    add_mail(dovecot, user, "INBOX", box, 40, "Une question sur ma commande")
+    assert cached_path("markdown") == "incremental"
+    assert cached_path("markdown") == "redated"
+    # Mail deleted.
+    dovecot.expunge(user, "INBOX", inbox[0])
+    assert cached_path("summary") == "incremental"
+    assert cached_path("markdown") == "redated"
