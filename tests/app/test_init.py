@@ -1,41 +1,16 @@
-"""`inbox-audit init` (stdin fed through CliRunner, real Dovecot) and `inbox-audit schedule`."""
+"""`inbox-audit init` (stdin fed through CliRunner, real Dovecot): a private config that works."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
-import pytest
-from typer.testing import CliRunner
-
-from inbox_audit.app.cli import app
 from inbox_audit.app.config import load_config
 from inbox_audit.app.credentials import KEYRING_SERVICE
-from inbox_audit.app.schedule import Job, crontab_entry, parse_time, systemd_units
-from tests.app.test_credentials import MemoryKeyring
+from tests.app.builders import MemoryKeyring, invoke
 from tests.dovecot import DovecotServer, MailUser
 
 OWNER = "owner@shop.example"
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
-
-
-def invoke(tmp_path: Path, *args: str, input: str | None = None) -> tuple[int, str, str]:
-    env = {"XDG_CONFIG_HOME": str(tmp_path / "xdg"), "XDG_STATE_HOME": str(tmp_path / "state")}
-    result = CliRunner().invoke(app, list(args), input=input, env=env)
-    assert "Traceback" not in result.stderr, result.stderr
-    return result.exit_code, result.stdout, result.stderr
 
 
 def sent_mail(n: int, sender: str) -> bytes:
@@ -108,80 +83,3 @@ def test_init_does_not_replace_a_file_without_asking(tmp_path: Path) -> None:
     assert code == 2
     assert "nothing written" in stderr
     assert path.read_text(encoding="utf-8") == "# mine\n"
-
-
-# --- schedule ---------------------------------------------------------------------------------
-
-
-def test_crontab_and_units_quote_and_escape() -> None:
-    job = Job(
-        command=("/opt/my tools/inbox-audit", "audit", "--config", "/home/me/100%.toml"),
-        hour=7,
-        minute=5,
-        path="/opt/my tools:/usr/bin:/bin",
-    )
-    line = crontab_entry(job).splitlines()[-1]
-    assert line.startswith("5 7 * * * PATH='/opt/my tools:/usr/bin:/bin' '/opt/my tools/")
-    assert "100\\%.toml" in line  # a bare % is a newline to cron
-    units = systemd_units(job)
-    service = units["inbox-audit.service"]
-    assert 'ExecStart="/opt/my tools/inbox-audit" audit --config /home/me/100%%.toml' in service
-    assert "SuccessExitStatus=1" in service
-    assert "OnCalendar=*-*-* 07:05:00" in units["inbox-audit.timer"]
-
-
-@pytest.mark.parametrize("text", ["7", "24:00", "07:60", "noon"])
-def test_bad_times(text: str) -> None:
-    from inbox_audit.errors import UsageError
-
-    with pytest.raises(UsageError):
-        parse_time(text)
-
-
-def write_config(tmp_path: Path, extra: str = "") -> Path:
-    path = tmp_path / "xdg" / "inbox-audit" / "config.toml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text('[accounts.shop]\nsource = "imaps://shop@mail.example.com"\n' + extra, "utf-8")
-    return path
-
-
-def test_schedule_prints_cron_and_systemd_and_installs_nothing(tmp_path: Path) -> None:
-    path = write_config(tmp_path)
-    code, stdout, stderr = invoke(tmp_path, "schedule", "--at", "06:30")
-    assert code == 0, stderr
-    cron = next(line for line in stdout.splitlines() if line.startswith("30 6 * * * PATH="))
-    assert f"audit --config {path} --quiet --format summary" in cron
-    assert "MAILTO" in stdout
-    assert "[Timer]" in stdout and "OnCalendar=*-*-* 06:30:00" in stdout
-    assert not (tmp_path / "xdg" / "systemd").exists()
-
-
-def test_schedule_with_notify_section_needs_no_summary(tmp_path: Path) -> None:
-    write_config(tmp_path, '[notify]\nemail_to = "a@b.example"\nsmtp = "smtp://localhost"\n')
-    code, stdout, _ = invoke(tmp_path, "schedule")
-    assert code == 0
-    assert "--format summary" not in stdout
-    assert "0 7 * * *" in stdout
-
-
-def test_schedule_install_after_confirmation(tmp_path: Path) -> None:
-    write_config(tmp_path)
-    units = tmp_path / "xdg" / "systemd" / "user"
-    code, _, stderr = invoke(tmp_path, "schedule", "--install", input="n\n")
-    assert code == 0
-    assert "nothing installed" in stderr
-    assert not units.exists()
-    code, _, stderr = invoke(tmp_path, "schedule", "--install", input="y\n")
-    assert code == 0, stderr
-    assert sorted(p.name for p in units.iterdir()) == [
-        "inbox-audit-shop.service",
-        "inbox-audit-shop.timer",
-    ]
-    assert "systemctl --user enable --now inbox-audit-shop.timer" in stderr
-
-
-def test_schedule_without_config(tmp_path: Path) -> None:
-    code, stdout, stderr = invoke(tmp_path, "schedule")
-    assert code == 2
-    assert stdout == ""
-    assert "inbox-audit init" in stderr
