@@ -13,7 +13,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from inbox_audit.app.cli import app
+from inbox_audit import __version__
+from inbox_audit.app.cli import Language, app
+from inbox_audit.core.holding import SUPPORTED_LANGUAGES
+from inbox_audit.errors import ExitCode
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "demo" / "mailbox"
@@ -29,6 +32,11 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str
         result.exception, SystemExit
     ), result.exception
     return result.exit_code, result.stdout, result.stderr
+
+
+def run_process(*command: str) -> subprocess.CompletedProcess[str]:
+    """A new Python process (or the installed script): what a user's shell would start."""
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
 
 
 def assert_one_line_error(stderr: str, *needles: str) -> None:
@@ -154,16 +162,10 @@ def test_demo_other_formats(fmt: str, marker: str) -> None:
 @pytest.mark.skipif(not DEMO.is_dir(), reason="demo mailbox not generated")
 @pytest.mark.parametrize("fmt", ["json", "summary"])
 def test_the_entry_point_writes_what_the_app_does(fmt: str) -> None:
-    # main() leaves its report to the end of the process instead of freeing it: nothing
-    # written may be lost on the way out, and the exit code stays the audit's.
+    # main() (the GC policy, the guard against tracebacks) around the app: the same output
+    # and the same exit code as the app run in this process.
     args = ["audit", str(DEMO), "--as-of", DEMO_AS_OF, "--format", fmt]
-    done = subprocess.run(
-        [sys.executable, "-c", "from inbox_audit.app.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_process(sys.executable, "-c", "from inbox_audit.app.cli import main; main()", *args)
     code, stdout, _ = invoke(*args)
     assert (done.returncode, done.stdout) == (code, stdout)
     assert code == 1 and stdout.strip()
@@ -175,25 +177,74 @@ def test_installed_entry_point_never_prints_a_traceback(tmp_path: Path) -> None:
         pytest.skip("console script not installed")
     junk = tmp_path / "junk.mbox"
     junk.write_bytes(b"\x00\xff not a mailbox \x00" * 100)
-    done = subprocess.run(
-        [str(exe), "audit", str(junk), "--format", "json", "--as-of", DEMO_AS_OF],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_process(str(exe), "audit", str(junk), "--format", "json", "--as-of", DEMO_AS_OF)
     assert "Traceback" not in done.stderr
     assert done.returncode in (0, 1, 4)
 
 
-def test_readme_documents_every_option_and_exit_code() -> None:
+def readme_audit_options() -> set[str]:
+    """The options named in the first column of the README's table of `audit` options."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    help_text = runner.invoke(app, ["audit", "--help"], terminal_width=200).stdout
-    options = set(re.findall(r"(--[a-z][a-z-]+)", help_text)) - {"--help"}
-    assert options, help_text
-    missing = sorted(option for option in options if option not in readme)
-    assert not missing, f"options in --help but not in README.md: {missing}"
-    from inbox_audit.errors import ExitCode
+    section = readme.split("### Options of `inbox-audit audit`", 1)[1].split("\n#", 1)[0]
+    rows = [line.split(" | ")[0] for line in section.splitlines() if line.startswith("| `-")]
+    return set(re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", " ".join(rows)))
 
+
+def test_readme_options_table_matches_audit_help() -> None:
+    import typer.main
+
+    audit = typer.main.get_command(app).commands["audit"]  # type: ignore[attr-defined]
+    options = {
+        name
+        for param in audit.params
+        if param.param_type_name == "option" and not param.hidden
+        for name in (*param.opts, *param.secondary_opts)
+    }
+    help_text = runner.invoke(app, ["audit", "--help"], terminal_width=200).stdout
+    assert options and all(option in help_text for option in options), help_text
+    listed = readme_audit_options()
+    assert sorted(options - listed) == [], "in `audit --help` but not in README.md's table"
+    assert sorted(listed - options) == [], "in README.md's table but not in `audit --help`"
+
+
+def test_readme_documents_every_exit_code() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
     for code in ExitCode:
         assert f"| {int(code)} |" in readme, f"exit code {int(code)} not documented"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [(["--help"], "Usage: python -m inbox_audit"), (["version"], __version__)],
+)
+def test_python_dash_m_runs_the_command_line(args: list[str], expected: str) -> None:
+    done = run_process(sys.executable, "-m", "inbox_audit", *args)
+    assert done.returncode == 0, done.stderr
+    assert expected in done.stdout
+    assert done.stderr == ""
+
+
+def test_starting_leaves_out_what_only_some_runs_need() -> None:
+    # The nightly run must start fast (issue #3): each of these costs tens of ms to import,
+    # and is imported by the runs that use it (see the comments atop app/cli.py and run.py).
+    later = {
+        "rich",
+        "inbox_audit.core.audit",
+        "inbox_audit.sources.local",
+        "inbox_audit.sources.read",
+        "inbox_audit.outputs.digest",
+        "inbox_audit.store.sync",
+        "inbox_audit.store.snapshot",
+        "inbox_audit.app.init",
+        "inbox_audit.app.schedule",
+    }
+    code = "import sys, inbox_audit.app.cli; print(*sys.modules)"
+    done = run_process(sys.executable, "-c", code)
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.split())
+    assert "inbox_audit.app.run" in loaded
+    assert sorted(later & loaded) == []
+
+
+def test_the_languages_offered_are_those_of_the_holding_replies() -> None:
+    assert {language.value for language in Language} == set(SUPPORTED_LANGUAGES)

@@ -7,7 +7,6 @@ set with keyring.set_keyring; the end-to-end tests log in to the real Dovecot.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
@@ -15,9 +14,7 @@ import keyring.backend
 import keyring.backends.fail
 import keyring.errors
 import pytest
-from typer.testing import CliRunner
 
-from inbox_audit.app.cli import app
 from inbox_audit.app.credentials import (
     KEYRING_SERVICE,
     AuthMethod,
@@ -29,40 +26,10 @@ from inbox_audit.app.credentials import (
     run_command,
 )
 from inbox_audit.errors import ConfigError
+from tests.app.builders import MemoryKeyring, default_config, invoke
 from tests.dovecot import DovecotServer, MailUser
 
 SECRET = "pw-from-somewhere-7Q"
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring that lives in a dict, for tests."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]  # keyring is untyped here
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.store.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError("not found")
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
 
 
 def spec(**overrides: object) -> CredentialSpec:
@@ -199,26 +166,19 @@ def test_keyring_helpers(memory_keyring: MemoryKeyring) -> None:
     assert keyring_get("shop") is None
 
 
-def invoke(*args: str, input: str | None = None, tmp_path: Path) -> tuple[int, str, str]:
-    env = {"XDG_CONFIG_HOME": str(tmp_path / "xdg"), "XDG_STATE_HOME": str(tmp_path / "state")}
-    result = CliRunner().invoke(app, list(args), input=input, env=env)
-    assert "Traceback" not in result.stderr
-    return result.exit_code, result.stdout, result.stderr
-
-
 def test_password_set_and_delete(memory_keyring: MemoryKeyring, tmp_path: Path) -> None:
     code, stdout, stderr = invoke(
-        "password", "set", "me@mail.example.com", input=f"{SECRET}\n{SECRET}\n", tmp_path=tmp_path
+        tmp_path, "password", "set", "me@mail.example.com", input=f"{SECRET}\n{SECRET}\n"
     )
     assert code == 0, stderr
     assert memory_keyring.store == {(KEYRING_SERVICE, "me@mail.example.com"): SECRET}
     assert SECRET not in stdout + stderr  # hidden input: not echoed
     assert "stored in" in stderr and "MemoryKeyring" in stderr
 
-    code, _, stderr = invoke("password", "delete", "me@mail.example.com", tmp_path=tmp_path)
+    code, _, stderr = invoke(tmp_path, "password", "delete", "me@mail.example.com")
     assert code == 0
     assert memory_keyring.store == {}
-    code, _, stderr = invoke("password", "delete", "me@mail.example.com", tmp_path=tmp_path)
+    code, _, stderr = invoke(tmp_path, "password", "delete", "me@mail.example.com")
     assert code == 2
     assert "no password stored" in stderr
 
@@ -226,14 +186,12 @@ def test_password_set_and_delete(memory_keyring: MemoryKeyring, tmp_path: Path) 
 def test_password_set_checks_the_account_name(
     memory_keyring: MemoryKeyring, tmp_path: Path
 ) -> None:
-    config = tmp_path / "xdg" / "inbox-audit" / "config.toml"
-    config.parent.mkdir(parents=True)
-    config.write_text('[accounts.shop]\nsource = "imaps://a@b.c"\n', encoding="utf-8")
-    code, _, stderr = invoke("password", "set", "shpo", input="x\nx\n", tmp_path=tmp_path)
+    default_config(tmp_path, '[accounts.shop]\nsource = "imaps://a@b.c"\n')
+    code, _, stderr = invoke(tmp_path, "password", "set", "shpo", input="x\nx\n")
     assert code == 2
     assert "did you mean 'shop'?" in stderr
     assert memory_keyring.store == {}
-    code, _, _ = invoke("password", "set", "shop", input="p1\np1\n", tmp_path=tmp_path)
+    code, _, _ = invoke(tmp_path, "password", "set", "shop", input="p1\np1\n")
     assert code == 0
     assert memory_keyring.store == {(KEYRING_SERVICE, "shop"): "p1"}
 
@@ -242,13 +200,10 @@ def test_password_set_checks_the_account_name(
 
 
 def account_file(tmp_path: Path, dovecot: DovecotServer, user: MailUser, extra: str) -> Path:
-    path = tmp_path / "xdg" / "inbox-audit" / "config.toml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
+    return default_config(
+        tmp_path,
         f'[accounts.shop]\nsource = "{dovecot.url(user)}"\nca_file = "{dovecot.ca_file}"\n' + extra,
-        encoding="utf-8",
     )
-    return path
 
 
 def test_keyring_password_logs_in_to_dovecot(
@@ -256,14 +211,10 @@ def test_keyring_password_logs_in_to_dovecot(
 ) -> None:
     account_file(tmp_path, dovecot, mail_user, "")
     code, _, _ = invoke(
-        "password",
-        "set",
-        "shop",
-        input=f"{mail_user.password}\n{mail_user.password}\n",
-        tmp_path=tmp_path,
+        tmp_path, "password", "set", "shop", input=f"{mail_user.password}\n{mail_user.password}\n"
     )
     assert code == 0
-    code, stdout, stderr = invoke("audit", "--format", "json", "--quiet", tmp_path=tmp_path)
+    code, stdout, stderr = invoke(tmp_path, "audit", "--format", "json", "--quiet")
     assert code == 0, stderr
     assert '"overdue": 0' in stdout
     assert mail_user.password not in stdout + stderr
@@ -275,7 +226,7 @@ def test_password_command_logs_in_to_dovecot(
     secret_file = tmp_path / "secret"
     secret_file.write_text(mail_user.password + "\n", encoding="utf-8")
     account_file(tmp_path, dovecot, mail_user, f'password_command = "cat {secret_file}"\n')
-    code, stdout, stderr = invoke("audit", "--format", "json", "--quiet", tmp_path=tmp_path)
+    code, stdout, stderr = invoke(tmp_path, "audit", "--format", "json", "--quiet")
     assert code == 0, stderr
     assert mail_user.password not in stdout + stderr
 
@@ -289,7 +240,7 @@ def test_failing_password_command_exits_3_without_its_output(
         mail_user,
         "password_command = 'sh -c \"printf %s%s leak ed-7; exit 2\"'\n",
     )
-    code, stdout, stderr = invoke("audit", "--quiet", tmp_path=tmp_path)
+    code, stdout, stderr = invoke(tmp_path, "audit", "--quiet")
     assert code == 3
     assert "password_command" in stderr and "exit status 2" in stderr
     assert "leaked-7" not in stdout + stderr

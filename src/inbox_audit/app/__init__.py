@@ -1,1 +1,1 @@
-"""The application on top: typer commands, one run, config, credentials, schedule."""
+"""The application: typer commands, one run, the console, init, config, credentials, schedule."""

@@ -1,12 +1,19 @@
-"""The text of a daily job: a crontab entry, or a systemd user service and timer. Pure: no I/O."""
+"""The daily job: the command it runs, and its text as a crontab entry or systemd user units."""
 
 from __future__ import annotations
 
 import re
 import shlex
+import sys
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from inbox_audit.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from inbox_audit.app.config import ConfigFile
+    from inbox_audit.app.resolve import RunConfig
 
 _TIME = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
 
@@ -81,3 +88,52 @@ Persistent=true
 WantedBy=timers.target
 """
     return {f"{job.name}.service": service, f"{job.name}.timer": timer}
+
+
+def daily_job(config: ConfigFile, run: RunConfig, account: str | None, at: str) -> Job:
+    """The job that audits `run`'s account of `config` every day at `at` (HH:MM); `account`:
+    the --account given, if any."""
+    hour, minute = parse_time(at)
+    # The file's absolute path: cron and systemd do not see this shell's XDG_CONFIG_HOME.
+    command = [executable(), "audit", "--config", str(config.path.resolve())]
+    if account is not None or len(config.accounts) > 1:
+        command += ["--account", str(run.account)]
+    command.append("--quiet")
+    if run.notify is None:
+        command += ["--format", "summary"]
+    directories = [str(Path(command[0]).parent), "/usr/local/bin", "/usr/bin", "/bin"]
+    return Job(
+        command=tuple(command),
+        hour=hour,
+        minute=minute,
+        path=":".join(dict.fromkeys(directories)),
+        name=f"inbox-audit-{run.account}" if run.account else "inbox-audit",
+        mailto_hint=run.notify is None,
+    )
+
+
+def executable() -> str:
+    """This program's absolute path: cron's PATH would not find a virtualenv's script."""
+    beside = Path(sys.executable).parent / "inbox-audit"
+    if beside.exists():
+        return str(beside)
+    import shutil
+
+    return shutil.which("inbox-audit") or "inbox-audit"
+
+
+def instructions(job: Job, unit_dir: Path) -> str:
+    """What `inbox-audit schedule` prints: the crontab entry, the units and how to start them."""
+    out = [crontab_entry(job)]
+    for name, text in systemd_units(job).items():
+        out.append(f"# systemd user unit: {unit_dir / name}\n{text}")
+    timer = f"{job.name}.timer"
+    out.append(f"# then: systemctl --user daemon-reload && systemctl --user enable --now {timer}\n")
+    return "\n".join(out)
+
+
+def install(job: Job, unit_dir: Path) -> None:
+    """Write the job's systemd user units in `unit_dir` (OSError when that cannot be done)."""
+    unit_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in systemd_units(job).items():
+        (unit_dir / name).write_text(text, encoding="utf-8")

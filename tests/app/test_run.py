@@ -1,4 +1,4 @@
-"""`audit --email-to`: the report, the failure notice and the undelivered copy, end to end.
+"""One audit run end to end: the report emailed, the failure notice, the undelivered copy, the lock.
 
 A real Dovecot (tests/dovecot.py) holds a generated mailbox; a real aiosmtpd server
 (tests/smtpd.py) receives what the CLI sends.

@@ -1,0 +1,347 @@
+"""One run's settings: flags > config file > defaults merged and checked into a frozen RunConfig.
+
+Values from the file that are wrong are configuration errors (exit 3); the same values given
+as flags are usage errors (exit 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import tzinfo
+from pathlib import Path
+from typing import TypeVar
+
+from dateutil import tz
+
+from inbox_audit.app.config import (
+    AccountConfig,
+    ConfigFile,
+    NotifyConfig,
+    default_config_path,
+    default_state_dir,
+    did_you_mean,
+    file_path,
+)
+from inbox_audit.app.credentials import PASSWORD_ENV, AuthMethod, CredentialSpec
+from inbox_audit.core.holding import SUPPORTED_LANGUAGES
+from inbox_audit.errors import ConfigError, UsageError
+from inbox_audit.outputs.notify import SMTP_PASSWORD_ENV, SmtpTarget, parse_smtp_url
+from inbox_audit.settings import Settings, parse_duration
+from inbox_audit.sources.spec import ImapTarget, LocalTarget, parse_source
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+DEFAULT_SLA = "24h"
+DEFAULT_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class Flags:
+    """What the command line said; None means "not given" (then the file, then the default)."""
+
+    source: str | None = None
+    account: str | None = None
+    me: tuple[str, ...] | None = None
+    sla: str | None = None
+    sent_folder: str | None = None
+    skip_folders: tuple[str, ...] | None = None
+    timezone: str | None = None
+    ca_file: Path | None = None
+    lang: str | None = None
+    allow_plaintext: bool | None = None
+    timeout: float | None = None
+    email_to: str | None = None
+    email_from: str | None = None
+    smtp: str | None = None
+    smtp_ca_file: Path | None = None
+    only_if_late: bool | None = None
+    state_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class NotifyPlan:
+    """Where the report goes, resolved."""
+
+    email_to: str
+    email_from: str | None  # None: the first identity of the report, else the IMAP user
+    smtp: SmtpTarget
+    smtp_ca_file: Path | None
+    only_if_late: bool
+    credentials: CredentialSpec | None  # None: the SMTP server takes no login
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything one `audit` run needs, built once, frozen."""
+
+    target: ImapTarget | LocalTarget
+    account: str | None
+    settings: Settings
+    ca_file: Path | None
+    allow_plaintext: bool
+    timeout: float
+    credentials: CredentialSpec | None  # None for a local source
+    notify: NotifyPlan | None
+    state_dir: Path
+    config_path: Path | None
+
+    @property
+    def zone(self) -> tzinfo:
+        return self.settings.tz
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where a value came from, to blame the right thing: a flag (exit 2) or the file (3)."""
+
+    flag: str
+    key: str | None = None  # set when the value came from the file
+    config: ConfigFile | None = None
+    section: str = ""
+
+    def describe(self) -> str:
+        """'--ca-file', or "'ca_file' in [accounts.shop] of /home/me/.config/...": for errors."""
+        if self.config is None or self.key is None:
+            return self.flag
+        where = f"[{self.section}] of {self.config.path}" if self.section else str(self.config.path)
+        return f"'{self.key}' in {where}"
+
+    def parse(self, parse: Callable[[T], R], value: T) -> R:
+        try:
+            return parse(value)
+        except UsageError as exc:
+            if self.config is None or self.key is None:
+                raise
+            raise ConfigError(f"{exc} ({self.describe()})", hint=exc.hint) from None
+
+
+def _pick(
+    flag_value: T | None,
+    flag: str,
+    file_value: T | None,
+    key: str,
+    config: ConfigFile | None,
+    section: str,
+) -> tuple[T | None, _Origin]:
+    if flag_value is not None:
+        return flag_value, _Origin(flag)
+    if file_value is not None:
+        return file_value, _Origin(flag, key, config, section)
+    return None, _Origin(flag)
+
+
+def choose_account(
+    config: ConfigFile | None, name: str | None, source: str | None
+) -> AccountConfig | None:
+    """--account NAME; else, without SOURCE, the default or only account; else none."""
+    if name is not None:
+        if config is None:
+            raise UsageError(
+                f"--account {name}: there is no config file",
+                hint=f"create {default_config_path()} with an [accounts.{name}] section",
+            )
+        if name not in config.accounts:
+            raise UsageError(
+                f"no account {name!r} in {config.path}" + did_you_mean(name, config.accounts),
+                hint="accounts: " + (", ".join(config.accounts) or "none"),
+            )
+        return config.accounts[name]
+    if source is not None:
+        return None  # an ad-hoc SOURCE: the accounts' settings are not mixed in
+    if config is None or not config.accounts:
+        where = config.path if config is not None else default_config_path()
+        raise UsageError(
+            "no SOURCE given and no account configured",
+            hint=f"give SOURCE (imaps://USER@HOST), or add an [accounts.NAME] section to {where}",
+        )
+    if config.default_account is not None:
+        return config.accounts[config.default_account]
+    if len(config.accounts) == 1:
+        return next(iter(config.accounts.values()))
+    raise UsageError(
+        f"{config.path} has several accounts: choose one with --account",
+        hint="accounts: " + ", ".join(config.accounts) + " (or set default_account)",
+    )
+
+
+def resolve(
+    flags: Flags, config: ConfigFile | None, *, env: Mapping[str, str] | None = None
+) -> RunConfig:
+    """Merge flags > config file > defaults into a RunConfig; every value checked here."""
+    account = choose_account(config, flags.account, flags.source)
+    acc = account or AccountConfig(name="")
+    section = f"accounts.{acc.name}" if account else ""
+
+    def pick(
+        flag_value: T | None, flag: str, file_value: T | None, key: str
+    ) -> tuple[T | None, _Origin]:
+        return _pick(flag_value, flag, file_value, key, config, section)
+
+    source, origin = pick(flags.source, "SOURCE", acc.source, "source")
+    if source is None:
+        raise ConfigError(
+            f"account {acc.name!r} has no 'source' in {config.path if config else 'the config'}",
+            hint='add source = "imaps://USER@HOST"',
+        )
+    target = origin.parse(parse_source, _local_relative(source, origin))
+
+    zone_name, origin = pick(flags.timezone, "--timezone", acc.timezone, "timezone")
+    zone = origin.parse(parse_zone, zone_name)
+    sla_text, origin = pick(flags.sla, "--sla", acc.sla, "sla")
+    sla = origin.parse(parse_duration, sla_text or DEFAULT_SLA)
+    lang, origin = pick(flags.lang, "--lang", acc.lang, "lang")
+    if lang is not None:
+        origin.parse(_check_lang, lang)
+    me, _ = pick(flags.me, "--me", acc.me, "me")
+    skip, _ = pick(flags.skip_folders, "--skip-folder", acc.skip_folders, "skip_folders")
+    sent, _ = pick(flags.sent_folder, "--sent-folder", acc.sent_folder, "sent_folder")
+    settings = Settings(
+        sla=sla,
+        me=tuple(address.strip().lower() for address in me or ()),
+        sent_folder=sent,
+        skip_folders=tuple(skip or ()),
+        lang=lang,
+        tz=zone,
+    )
+    ca_file, origin = pick(flags.ca_file, "--ca-file", acc.ca_file, "ca_file")
+    if ca_file is not None:
+        _check_file(ca_file, origin)
+    allow_plaintext, _ = pick(
+        flags.allow_plaintext, "--allow-plaintext", acc.allow_plaintext, "allow_plaintext"
+    )
+    timeout, origin = pick(flags.timeout, "--timeout", acc.timeout, "timeout")
+    if timeout is not None:
+        origin.parse(_check_timeout, timeout)
+
+    credentials = None
+    if isinstance(target, ImapTarget):
+        auth_text, origin = pick(None, "auth", acc.auth, "auth")
+        auth = origin.parse(_auth_method, auth_text or AuthMethod.PASSWORD.value)
+        use_keyring = acc.keyring if acc.keyring is not None else True
+        credentials = CredentialSpec(
+            label=f"{target.user}@{target.host}",
+            env_var=PASSWORD_ENV,
+            auth=auth,
+            password=acc.password,
+            password_command=acc.password_command,
+            token_command=acc.token_command,
+            keyring_key=(acc.name or f"{target.user}@{target.host}") if use_keyring else None,
+        )
+
+    state_dir = flags.state_dir or (config.state_dir if config else None) or default_state_dir(env)
+    return RunConfig(
+        target=target,
+        account=account.name if account else None,
+        settings=settings,
+        ca_file=ca_file,
+        allow_plaintext=bool(allow_plaintext),
+        timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
+        credentials=credentials,
+        notify=_notify_plan(flags, config),
+        state_dir=state_dir.expanduser(),
+        config_path=config.path if config else None,
+    )
+
+
+def _notify_plan(flags: Flags, config: ConfigFile | None) -> NotifyPlan | None:
+    file = config.notify if config else NotifyConfig()
+
+    def pick(
+        flag_value: T | None, flag: str, file_value: T | None, key: str
+    ) -> tuple[T | None, _Origin]:
+        return _pick(flag_value, flag, file_value, key, config, "notify")
+
+    email_to, to_origin = pick(flags.email_to, "--email-to", file.email_to, "email_to")
+    if email_to is None:
+        return None
+    to_origin.parse(lambda v: _check_addresses(v, "recipient", single=False), email_to)
+    email_from, origin = pick(flags.email_from, "--email-from", file.email_from, "email_from")
+    if email_from is not None:
+        origin.parse(lambda v: _check_addresses(v, "sender", single=True), email_from)
+    smtp_url, origin = pick(flags.smtp, "--smtp", file.smtp, "smtp")
+    if smtp_url is None:
+        raise UsageError(
+            "--email-to needs an SMTP server",
+            hint="add --smtp smtp://HOST:PORT (or smtps://USER@HOST), or smtp in [notify]",
+        )
+    smtp = origin.parse(parse_smtp_url, smtp_url)
+    ca_file, origin = pick(flags.smtp_ca_file, "--smtp-ca-file", file.smtp_ca_file, "smtp_ca_file")
+    if ca_file is not None:
+        _check_file(ca_file, origin)
+    only, _ = pick(flags.only_if_late, "--only-if-late", file.only_if_late, "only_if_late")
+    credentials = None
+    if smtp.user:
+        use_keyring = file.keyring if file.keyring is not None else True
+        credentials = CredentialSpec(
+            label=f"{smtp.user} on {smtp.host}",
+            env_var=SMTP_PASSWORD_ENV,
+            password=file.smtp_password,
+            password_command=file.smtp_password_command,
+            keyring_key=f"smtp:{smtp.user}@{smtp.host}" if use_keyring else None,
+            setting_prefix="smtp_",
+        )
+    return NotifyPlan(
+        email_to=email_to,
+        email_from=email_from,
+        smtp=smtp,
+        smtp_ca_file=ca_file,
+        only_if_late=bool(only),
+        credentials=credentials,
+    )
+
+
+# --- Value parsers (UsageError; _Origin turns them into ConfigError for file values) ---------
+
+
+def parse_zone(name: str | None) -> tzinfo:
+    """An IANA zone name; None is the system's zone."""
+    if name is None:
+        return tz.tzlocal()
+    zone = tz.gettz(name)
+    if zone is None:
+        raise UsageError(f"unknown time zone {name!r}", hint="use an IANA name like Europe/Paris")
+    return zone
+
+
+def _local_relative(source: str, origin: _Origin) -> str:
+    """A relative mail path in the file is relative to the file, like every path there."""
+    if origin.config is None or "://" in source or ":" in source.split("/")[0]:
+        return source
+    return str(file_path(source, origin.config.path))
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in SUPPORTED_LANGUAGES:
+        raise UsageError(f"unknown language {lang!r}", hint="use fr or en")
+
+
+def _check_file(path: Path, origin: _Origin) -> None:
+    # A configuration error whichever way it was given (the file named does not exist).
+    if not path.is_file():
+        raise ConfigError(f"{origin.describe()} {path} is not a readable file")
+
+
+def _check_timeout(value: float) -> None:
+    if value < 1:
+        raise UsageError(f"timeout must be at least 1 second, not {value:g}")
+
+
+def _auth_method(text: str) -> AuthMethod:
+    try:
+        return AuthMethod(text)
+    except ValueError:
+        raise UsageError(f"unknown auth method {text!r}", hint="use password or oauth2") from None
+
+
+def _check_addresses(value: str, what: str, *, single: bool) -> None:
+    """Same rules as digest's headers, checked before the audit runs rather than after."""
+    if any(ch in value for ch in "\r\n\0"):
+        raise UsageError(f"invalid {what} address: it contains a line break")
+    from email.utils import getaddresses  # the email package: only runs that send mail
+
+    pairs = getaddresses([value])
+    if not pairs or any("@" not in a for _, a in pairs) or (single and len(pairs) != 1):
+        expected = "one address" if single else "addresses separated by commas"
+        raise UsageError(f"invalid {what} address {value!r}", hint=f"give {expected}")

@@ -1,0 +1,368 @@
+"""One audit run: read the source (through the cache), audit, print, email the report or failure."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, tzinfo
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, assert_never
+
+from inbox_audit.app.config import default_cache_dir
+from inbox_audit.app.console import (
+    escape,
+    print_error,
+    progress_bar,
+    stderr_console,
+    table_console,
+    warn,
+)
+from inbox_audit.app.credentials import AuthMethod, Prompt
+from inbox_audit.app.credentials import resolve as resolve_secret
+from inbox_audit.app.resolve import RunConfig
+from inbox_audit.errors import ExitCode, InboxAuditError
+from inbox_audit.model import AuditReport
+from inbox_audit.outputs.notify import NotifyError, SmtpTarget, save_undelivered, send_email
+from inbox_audit.outputs.render import render_markdown, render_table, write_csv, write_json
+from inbox_audit.settings import Settings
+from inbox_audit.sources.imap import ImapSource, prepare_tls
+from inbox_audit.sources.spec import ConnectOptions, ImapTarget, LocalTarget
+from inbox_audit.store.cache import CacheUnusable, MailCache, code_digest, default_cache_path
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+    from inbox_audit.sources.spec import Progress
+    from inbox_audit.store.snapshot import Outline
+
+# Modules only some runs need are imported where they are used: the nightly run that finds
+# nothing new must start fast (issue #3: 0.5 s in all), and the audit core, the local-store
+# reader, the email package and rich each cost tens of ms to import.
+
+
+class OutputFormat(StrEnum):
+    """How the report is printed."""
+
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+    MARKDOWN = "markdown"
+    SUMMARY = "summary"  # digest.build_plain_summary: a few lines for cron's MAILTO
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What this run's outputs show of a report: what a re-dated snapshot must provide."""
+
+    every_message: bool  # JSON and CSV list every message and thread: no snapshot has them
+    replies: int | None  # holding replies of the first N waiting threads (None: all)
+    threads: int | None  # threads listed of each kind, waiting and answered late (None: all)
+
+
+def _shown(fmt: OutputFormat | None, show_replies: bool, emailed: bool) -> Shown:
+    from inbox_audit.outputs.render import MAX_LISTED
+
+    if fmt in (OutputFormat.MARKDOWN, OutputFormat.JSON, OutputFormat.CSV):
+        replies = None  # every waiting thread's reply
+    elif (fmt is OutputFormat.TABLE and show_replies) or emailed:
+        replies = MAX_LISTED  # those of the threads listed
+    else:
+        replies = 0  # the summary, a table without --show-replies
+    threads = None if replies is None else MAX_LISTED  # the table, summary and email list these
+    return Shown(fmt in (OutputFormat.JSON, OutputFormat.CSV), replies, threads)
+
+
+def _report(
+    run: RunConfig,
+    moment: datetime,
+    show_progress: bool,
+    no_cache: bool,
+    shown: Shown,
+) -> AuditReport | Outline:
+    """Read the source and audit it as of `moment`.
+
+    Over IMAP the mailbox is read through the cache unless `no_cache`. When the cache shows
+    the mailbox unchanged since the last audit, that audit's snapshot is re-dated instead of
+    auditing every message again, unless the output lists every message (`shown`): then
+    only what the outputs show is built (an Outline).
+    """
+    target, settings = run.target, run.settings
+    if isinstance(target, ImapTarget):
+        prepare_tls(run.ca_file)
+    options = _connect_options(run)
+    with progress_bar(show_progress) as progress:
+        if isinstance(target, LocalTarget):
+            from inbox_audit.core.audit import audit
+            from inbox_audit.sources.local import LocalSource
+            from inbox_audit.sources.read import collect
+
+            with LocalSource.open(target.path) as local:
+                collected = collect(local, target.display(), settings, progress)
+                return audit(collected, settings, moment)
+        cache_path = None if no_cache else _cache_path(run)
+        with open_imap(target, options) as source:
+            cache = _open_cache(cache_path) if cache_path is not None else None
+            if cache is None:
+                from inbox_audit.core.audit import audit
+                from inbox_audit.sources.read import collect
+
+                collected = collect(source, target.display(), settings, progress)
+                return audit(collected, settings, moment)
+            try:
+                return _report_cached(
+                    source, target.display(), settings, cache, moment, shown, progress
+                )
+            finally:
+                cache.close()
+
+
+def _report_cached(
+    source: ImapSource,
+    display: str,
+    settings: Settings,
+    cache: MailCache,
+    moment: datetime,
+    shown: Shown,
+    progress: Progress | None,
+) -> AuditReport | Outline:
+    from inbox_audit.store import snapshot
+    from inbox_audit.store.sync import load_or_rebuild, sync
+
+    synced, cache = sync(source, display, settings, cache, warn, progress)
+    key = snapshot.key(synced.folders, settings, code_digest())
+    if not shown.every_message and not synced.problems:
+        with contextlib.suppress(CacheUnusable):  # then the full read below rebuilds it
+            data = cache.snapshot(key)
+            kept = snapshot.loads(data) if data is not None else None
+            if kept is not None and snapshot.usable(kept, moment):
+                return snapshot.outline(kept, settings, moment, shown.replies, shown.threads)
+            # Some mail changed: audit again only the conversations it touches.
+            from inbox_audit.store import incremental
+
+            kept = incremental.update(cache, synced, settings, moment)
+            if kept is not None:
+                return snapshot.outline(kept, settings, moment, shown.replies, shown.threads)
+    collected, cache = load_or_rebuild(source, synced, settings, cache, warn, progress)
+    from inbox_audit.core.audit import audit_examined
+
+    report, found = audit_examined(collected, settings, moment)
+    if not synced.problems:
+        taken = snapshot.take(report, snapshot.horizon(collected.messages, moment))
+        try:
+            cache.save_snapshot(key, snapshot.dumps(taken))
+            from inbox_audit.store import incremental
+
+            if incremental.stale(cache, collected.folders, settings, moment):
+                incremental.rebuild(cache, collected, report, found, settings)
+        except CacheUnusable as exc:
+            warn(f"could not save the audit in the cache {cache.path} ({exc})")
+    return report
+
+
+def _cache_path(run: RunConfig) -> Path | None:
+    """The account's cache file: $XDG_CACHE_HOME/inbox-audit/<account or user@host:port>.sqlite."""
+    if not isinstance(run.target, ImapTarget):
+        return None  # local files are read whole: nothing to save
+    # The port too: two servers on one host (test servers on random ports, a provider's
+    # second IMAP endpoint) are two mailboxes, and one's cache must never answer for the other.
+    target = run.target
+    name = run.account or f"{target.user}@{target.host}:{target.port}"
+    return default_cache_path(default_cache_dir(), name)
+
+
+def _open_cache(path: Path) -> MailCache | None:
+    try:
+        return MailCache.open(path, warn)
+    except (OSError, CacheUnusable) as exc:
+        # A cache that cannot be written must not stop the audit: read everything instead.
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        warn(f"cannot use the cache {path} ({reason}); reading the whole mailbox")
+        return None
+
+
+def open_imap(target: ImapTarget, options: ConnectOptions) -> ImapSource:
+    """Log in to the IMAP server (a context manager): the one place the app connects, for the
+    audit and for init's login test."""
+    return ImapSource.connect(target, options)
+
+
+def _prompt() -> Prompt | None:
+    """A hidden prompt when someone is at the keyboard; None under cron."""
+    if not sys.stdin.isatty():
+        return None
+    import getpass
+
+    return getpass.getpass
+
+
+def _connect_options(run: RunConfig) -> ConnectOptions:
+    """The IMAP login's secret (env, command, keyring, prompt) and how to connect."""
+    password = token = ""
+    if run.credentials is not None:
+        secret = resolve_secret(run.credentials, prompt=_prompt())
+        if secret.auth is AuthMethod.OAUTH2:
+            token = secret.value
+        else:
+            password = secret.value
+    return ConnectOptions(
+        password=password,
+        oauth2_token=token,
+        ca_file=run.ca_file,
+        allow_plaintext=run.allow_plaintext,
+        timeout=run.timeout,
+    )
+
+
+def _render(
+    report: AuditReport,
+    outline: Outline | None,
+    fmt: OutputFormat,
+    show_replies: bool,
+    zone: tzinfo,
+) -> None:
+    """Print `report`; `outline`: what it shows of its threads and messages when it holds none
+    itself (a re-dated snapshot)."""
+    listed = None if outline is None else outline.listing
+    if fmt is OutputFormat.TABLE:
+        table = render_table(report, show_replies=show_replies, tz=zone, listed=listed)
+        table_console().print(table)
+        return
+    # JSON and CSV are written as they are produced: at 100,000 messages the whole text
+    # would take 150 MB more.
+    if fmt is OutputFormat.JSON or fmt is OutputFormat.CSV:
+        assert outline is None, "JSON and CSV list every message: never from a snapshot"
+        if fmt is OutputFormat.CSV:
+            write_csv(report, sys.stdout)
+        else:
+            write_json(report, sys.stdout)
+    elif fmt is OutputFormat.MARKDOWN:
+        sys.stdout.write(render_markdown(report, tz=zone, listed=listed))
+    elif fmt is OutputFormat.SUMMARY:
+        from inbox_audit.outputs.digest import build_plain_summary
+
+        rows = None if outline is None else outline.arrivals
+        sys.stdout.write(build_plain_summary(report, zone, listed=listed, rows=rows))
+    else:
+        assert_never(fmt)
+    sys.stdout.flush()
+
+
+def smtp_target(run: RunConfig) -> SmtpTarget | None:
+    """The SMTP server with its password, resolved before the audit so a missing one is told
+    at once rather than after minutes of reading mail."""
+    if run.notify is None:
+        return None
+    target = run.notify.smtp
+    if run.notify.credentials is None:
+        return target
+    secret = resolve_secret(run.notify.credentials, prompt=_prompt())
+    return replace(target, password=secret.value)
+
+
+def _sender(run: RunConfig, report: AuditReport | None) -> str:
+    """--email-from, else the first --me / detected identity, else the IMAP user, else To."""
+    assert run.notify is not None
+    if run.notify.email_from:
+        return run.notify.email_from
+    candidates = [*run.settings.me, *(report.identities if report else ())]
+    if isinstance(run.target, ImapTarget):
+        candidates.append(run.target.user)
+    for candidate in candidates:
+        if "@" in candidate and not any(c in candidate for c in "\r\n,"):
+            return candidate
+    from email.utils import getaddresses
+
+    return getaddresses([run.notify.email_to])[0][1]
+
+
+def _deliver(message: EmailMessage, run: RunConfig, smtp: SmtpTarget) -> bool:
+    """Send; when that fails, say why on stderr and keep the message in the state dir."""
+    assert run.notify is not None
+    try:
+        send_email(message, smtp, ca_file=run.notify.smtp_ca_file, timeout=run.timeout)
+    except InboxAuditError as error:
+        print_error(error)
+        try:
+            saved = save_undelivered(message, run.state_dir, datetime.now(UTC))
+        except NotifyError as save_error:
+            print_error(save_error)
+        else:
+            stderr_console().print(
+                f"inbox-audit: the undelivered email was saved to {escape(str(saved))}"
+            )
+        return False
+    return True
+
+
+def _notify_failure(error: InboxAuditError, run: RunConfig, smtp: SmtpTarget | None) -> ExitCode:
+    """The audit could not run: say why, tell the owner by email too; the error's exit code."""
+    from inbox_audit.outputs.digest import build_failure_email
+
+    print_error(error)
+    if run.notify is not None and smtp is not None:
+        message = build_failure_email(
+            error=str(error),
+            hint=error.hint,
+            source=run.target.display(),
+            to=run.notify.email_to,
+            sender=_sender(run, None),
+            now=datetime.now(run.zone),
+        )
+        if _deliver(message, run, smtp):
+            stderr_console().print(
+                f"inbox-audit: the owner was told by email ({run.notify.email_to})"
+            )
+    # The original error's code: it is the cause; an undelivered notice is reported above.
+    return error.exit_code
+
+
+def run_audit(
+    run: RunConfig,
+    moment: datetime,
+    smtp: SmtpTarget | None,
+    output_format: OutputFormat | None,
+    show_replies: bool,
+    quiet: bool,
+    no_cache: bool = False,
+) -> ExitCode:
+    """Read, audit, print, email; the exit code. A failure to audit is told on stderr and
+    emailed too (when SMTP is set)."""
+    try:
+        fmt = output_format or (None if run.notify else OutputFormat.TABLE)
+        shown = _shown(fmt, show_replies, emailed=run.notify is not None and smtp is not None)
+        result = _report(run, moment, not quiet, no_cache, shown)
+    except InboxAuditError as error:
+        return _notify_failure(error, run, smtp)
+    outline = None if isinstance(result, AuditReport) else result
+    report = result if isinstance(result, AuditReport) else result.report
+    if fmt is not None:
+        _render(report, outline, fmt, show_replies, run.zone)
+    if report.unreadable and not quiet:
+        stderr_console().print(
+            f"inbox-audit: {len(report.unreadable)} message(s) could not be read and were "
+            "skipped (listed under 'unreadable' in --format json)"
+        )
+    code = ExitCode.OVERDUE_FOUND if report.summary.overdue else ExitCode.OK
+    if run.notify is None or smtp is None:
+        return code
+    if run.notify.only_if_late and not report.summary.overdue:
+        if not quiet:
+            stderr_console().print("inbox-audit: nothing overdue: no email sent (--only-if-late)")
+        return code
+    from inbox_audit.outputs.digest import build_email
+
+    try:
+        message = build_email(
+            report,
+            to=run.notify.email_to,
+            sender=_sender(run, report),
+            tz=run.zone,
+            listed=None if outline is None else outline.listing,
+            rows=None if outline is None else outline.arrivals,
+        )
+    except InboxAuditError as error:
+        print_error(error)
+        return error.exit_code
+    return code if _deliver(message, run, smtp) else ExitCode.NOT_DELIVERED
