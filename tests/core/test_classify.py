@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
+import textwrap
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pytest
 
 from inbox_audit.core import classify as classify_module
+from inbox_audit.core import classify_rules, headers
 from inbox_audit.core.classify import classify, classify_with_automation
+from inbox_audit.core.classify_rules import Headers, Rule
+from inbox_audit.core.fields import HEADER_FIELDS
+from inbox_audit.core.phrases import AUTO_REPLY_SUBJECT, Phrases, normalise_subject
 from inbox_audit.model import Address, Message, Reason
 
 ME = frozenset({"contact@jolis-pots.example", "marie@jolis-pots.example"})
@@ -512,6 +520,147 @@ def test_the_shortcut_only_passes_messages_every_rule_passes() -> None:
             for me in (ME, frozenset({CUSTOMER}), frozenset()):
                 assert classify_module._rules(message, me) is None, case.id
     assert plain >= 10  # and it is taken
+
+
+# The prefilter looks only for the signs the rules declare (classify_rules.Rule). A rule that
+# reads more than it declares would let the prefilter pass messages it fires on: the code of
+# each rule is checked against its declaration, and the prefilter against every rule on
+# messages that show one sign each.
+
+FETCHED = frozenset(name.lower() for name in HEADER_FIELDS)
+
+
+def named_in(test: Callable[..., object]) -> tuple[set[str], set[Phrases]]:
+    """The fetched header names and the phrase lists the code of `test` names, through the
+    constants it uses and the core's functions it calls (decorators left out)."""
+    names: set[str] = set()
+    lists: set[Phrases] = set()
+    seen: set[object] = set()
+
+    def walk(function: Callable[..., object]) -> None:
+        function = inspect.unwrap(function)
+        if function in seen:
+            return
+        seen.add(function)
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+        for definition in ast.walk(tree):
+            if isinstance(definition, ast.FunctionDef):
+                definition.decorator_list = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and node.value in FETCHED:
+                names.add(node.value)
+            elif isinstance(node, ast.Name):
+                value = getattr(function, "__globals__", {}).get(node.id)
+                if isinstance(value, Phrases):
+                    lists.add(value)
+                elif isinstance(value, frozenset | tuple):
+                    names.update(item for item in value if item in FETCHED)
+                elif (
+                    callable(value)
+                    and inspect.isfunction(inspect.unwrap(value))
+                    and value.__module__.startswith("inbox_audit.core")
+                ):
+                    walk(value)
+
+    walk(test)
+    return names, lists
+
+
+@pytest.mark.parametrize("rule", classify_module.RULES, ids=lambda rule: rule.reason.value)
+def test_each_rule_declares_the_headers_and_phrases_its_code_reads(rule: Rule) -> None:
+    names, lists = named_in(rule.test)
+    assert names <= rule.headers | rule.values.keys()
+    assert lists <= set(rule.subjects)
+    # And reads only what parse_message hands over in Message.auto_headers.
+    assert rule.headers | rule.values.keys() <= headers.AUTO_HEADERS
+
+
+# Values that make some rule fire, or would make a new one: header values automata write,
+# senders they send from.
+TELLING_VALUES = (
+    "yes",
+    "YES",
+    "Yes, score=12.3",
+    "true",
+    "1",
+    "Spam",
+    "Inbox,Spam",
+    "auto-replied",
+    "auto-generated",
+    "auto_reply",
+    "bulk",
+    "list",
+    "junk",
+    "<>",
+    "<MAILER-DAEMON@mx.example>",
+    DSN[1],
+    "multipart/report; report-type=disposition-notification",
+    "text/calendar; method=REQUEST",
+    "Mailchimp Mailer - **CID1234**",
+    "<news.shop.example>",
+    "<mailto:news@shop.example>",
+    "1:campaign:ses",
+)
+TELLING_SENDERS = (
+    None,
+    "",
+    "nobody",
+    "mailer-daemon@mx.example",
+    "postmaster@shop.example",
+    "noreply@shop.example",
+    "bounces+123=x@lists.example",
+    "newsletter@shop.example",
+)
+
+
+def one_sign_messages() -> list[Message]:
+    """A customer's message with one telling header value, or one telling sender."""
+    messages = [
+        make_message(headers=((name, value),)) for name in FETCHED for value in TELLING_VALUES
+    ]
+    messages += [make_message(from_=sender) for sender in TELLING_SENDERS]
+    messages.append(make_message(from_="orders@shop.example", name="Do Not Reply"))
+    return messages
+
+
+def escapes(rules: Sequence[Rule]) -> list[str]:
+    """The one-sign messages the prefilter passes as plain but one of `rules` fires on."""
+    found: list[str] = []
+    for message in one_sign_messages():
+        if not classify_module._looks_plain(message):
+            continue
+        headers_read = Headers(message.auto_headers)
+        subject = normalise_subject(message.subject)
+        for me in (ME, frozenset({CUSTOMER}), frozenset()):
+            for candidate in rules:
+                if candidate.test(message, headers_read, subject, me):
+                    found.append(f"{candidate.reason}: {message.from_} {message.auto_headers}")
+    return found
+
+
+def test_the_prefilter_passes_no_sign_of_any_rule() -> None:
+    assert escapes(classify_module.RULES) == []
+    # And it passes the headers no rule reads, whatever their value.
+    plain = [m for m in one_sign_messages() if classify_module._looks_plain(m)]
+    assert {name for m in plain for name, _ in m.auto_headers} >= {
+        "sender",
+        "x-auto-response-suppress",
+    }
+
+
+def test_a_rule_that_does_not_declare_what_it_reads_is_caught() -> None:
+    # The checks above against a rule added without its declaration.
+    @classify_rules.rule(Reason.AUTO_REPLY)
+    def suppressing(message: Message, headers: Headers, subject: str, mine: frozenset[str]) -> bool:
+        return "x-auto-response-suppress" in headers
+
+    @classify_rules.rule(Reason.AUTO_REPLY)
+    def mute(message: Message, headers: Headers, subject: str, mine: frozenset[str]) -> bool:
+        return bool(AUTO_REPLY_SUBJECT.search(subject))
+
+    assert named_in(suppressing.test) == ({"x-auto-response-suppress"}, set())
+    assert named_in(mute.test) == (set(), {AUTO_REPLY_SUBJECT})
+    assert escapes([suppressing])
 
 
 def test_case_ids_unique() -> None:

@@ -12,15 +12,11 @@ from typing import Any
 
 import pytest
 
-from inbox_audit.core import headers
+from inbox_audit.core import addresses, headers
 from inbox_audit.core.fields import HEADER_FIELDS
-from inbox_audit.core.headers import (
-    UnparsableMessage,
-    decode_words,
-    parse_date,
-    parse_message,
-)
+from inbox_audit.core.headers import UnparsableMessage, parse_message
 from inbox_audit.model import Address, Message, RawMessage
+from tests.core.test_dates import utc
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "headers"
 
@@ -157,38 +153,7 @@ def test_mbox_from_line_is_not_a_header() -> None:
     assert message.from_ is None
 
 
-# ------------------------------------------------------------------------------ encoded words
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("=?utf-8?q?caf=C3=A9?=", "café"),
-        ("=?UTF-8?B?Y2Fmw6k=?=", "café"),
-        ("=?utf-8?b?Y2Fmw6k?=", "café"),  # missing padding
-        ("=?ISO-8859-1?Q?Andr=E9?= Pirard", "André Pirard"),
-        ("=?utf-8?q?a?= =?utf-8?q?b?=", "ab"),  # RFC 2047 §6.2: space between words dropped
-        ("=?utf-8?q?a?=\r\n =?utf-8?q?b?=", "ab"),
-        ("=?utf-8?q?a_?= b", "a  b"),
-        ("=?UTF-8?Q?=C3?= =?UTF-8?Q?=A9?=", "é"),  # one character split across two words
-        ("=?utf-8?b?w6k=?= =?iso-8859-1?q?=E9?=", "éé"),  # charset change, still joined
-        ("=?utf-8*fr?q?=C3=A9t=C3=A9?=", "été"),  # RFC 2231 language tag
-        ("=?windows-1252?q?=93quoted=94?=", "“quoted”"),
-        ("=?iso-8859-1?q?=80?=", "€"),  # labelled latin-1, written by cp1252
-        ("=?gb2312?B?1tDOxA==?=", "中文"),
-        ("=?koi8-r?b?8MHXxcw=?=", "Павел"),
-        ("=?iso-2022-jp?B?GyRCJUYlOSVIGyhC?=", "テスト"),
-        ("=?x-unknown?q?d=C3=A9j=C3=A0?=", "déjà"),  # unknown charset: utf-8 guess
-        ("=?no-such-charset?q?d=E9j=E0?=", "déjà"),  # not utf-8: cp1252 guess
-        ("=?utf-8?q?unterminated", "=?utf-8?q?unterminated"),
-        ("=?utf-8?b?!!!?=", "=?utf-8?b?!!!?="),  # not base64: left as written
-        ("=?utf-8?x?abc?=", "=?utf-8?x?abc?="),  # unknown encoding
-        ("plain = text ?= here", "plain = text ?= here"),
-        ("Re: =?utf-8?q?=C3=A9?=!", "Re: é!"),
-    ],
-)
-def test_decode_words(text: str, expected: str) -> None:
-    assert decode_words(text) == expected
+# ------------------------------------------------------------------------------- header text
 
 
 def test_subject_unfolded_and_whitespace_collapsed() -> None:
@@ -278,7 +243,7 @@ def test_hostile_group_nesting_does_not_recurse_forever() -> None:
 
 def test_regex_fallback_when_parser_finds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     # Python 3.11.10+ strict mode returns [("", "")] for input it finds ambiguous.
-    monkeypatch.setattr(headers, "getaddresses", lambda values, **_: [("", "")])
+    monkeypatch.setattr(addresses, "getaddresses", lambda values, **_: [("", "")])
     message = parse('From: "weird (name" <odd@example.com>\nTo: x@a.example y@b.example\n\n')
     assert message.from_ == Address("odd@example.com")
     assert [a.email for a in message.to] == ["x@a.example", "y@b.example"]
@@ -316,59 +281,6 @@ def test_no_threading_headers() -> None:
 
 
 # ----------------------------------------------------------------------------------- dates
-
-
-def utc(
-    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
-) -> datetime:
-    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("Tue, 14 May 2024 09:12:44 +0000", utc(2024, 5, 14, 9, 12, 44)),
-        ("Tue, 14 May 2024 11:12:44 +0200", utc(2024, 5, 14, 9, 12, 44)),
-        ("Tue, 14 May 2024 09:12:44 -0000", utc(2024, 5, 14, 9, 12, 44)),
-        ("Tue, 14 May 2024 09:12:44", utc(2024, 5, 14, 9, 12, 44)),  # naive → UTC
-        ("Sat, 23 Sep 2000 21:20:00 -0700 (PDT)", utc(2000, 9, 24, 4, 20)),
-        ("Sat, 23 Sep 2000 21:20:00 (PST)", utc(2000, 9, 24, 5, 20)),
-        ("Sat 23 Sep 2000 21:20:00 PST", utc(2000, 9, 24, 5, 20)),  # no comma
-        ("Fri, 12 Mar 99 16:05:00 EST", utc(1999, 3, 12, 21, 5)),  # two-digit year
-        ("Mon, 1 Jan 01 00:00:00 +0000", utc(2001, 1, 1)),
-        ("Mon, 10 Jun 2024 10:00:00 CEST", utc(2024, 6, 10, 8, 0)),
-        ("Mon, 10 Jun 2024 10:00:00 +0200 (CEST)", utc(2024, 6, 10, 8, 0)),
-        ("Di, 11 Jun 2024 10:00:00 MESZ", utc(2024, 6, 11, 8, 0)),
-        ("mar. 11 juin 2024 10:00:00 +0200", utc(2024, 6, 11, 8, 0)),
-        ("2024-06-11 10:00:00 +02:00", utc(2024, 6, 11, 8, 0)),
-        ("11 Jun 2024 10:00 GMT", utc(2024, 6, 11, 10, 0)),
-        ("  Tue,\n 14 May 2024\n 09:12:44 +0000 ", utc(2024, 5, 14, 9, 12, 44)),
-        ("Tue,  14 May 2024 09:12:44 +0000", utc(2024, 5, 14, 9, 12, 44)),
-        ("Tue, 14 May 2024 09:12:44 +0000 (GMT  \t)", utc(2024, 5, 14, 9, 12, 44)),
-        ("Tue, 14 May 2024\t09:12:44 +0000", utc(2024, 5, 14, 9, 12, 44)),
-    ],
-)
-def test_parse_date(text: str, expected: datetime) -> None:
-    parsed = parse_date(text)
-    assert parsed == expected
-    assert parsed is not None and parsed.tzinfo is UTC
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "",
-        "not a date",
-        "Thu, 1 Jan 1970 00:00:00 +0000",  # epoch: a clock accident
-        "Mon, 1 Jan 2999 00:00:00 +0000",
-        "Tue, 31 Feb 2024 09:00:00 +0000",
-        "Tue, 1 May 99999 09:00:00 +0000",
-        "Monday",  # no year: never "today"
-        "Tue, 14 May 2024 99:99:99 +0000",
-    ],
-)
-def test_parse_date_rejects(text: str) -> None:
-    assert parse_date(text) is None
 
 
 def test_unparsable_date_header_gives_none() -> None:
@@ -530,32 +442,3 @@ def test_splitter_reads_plain_blocks_as_the_email_package(data: bytes) -> None:
 )
 def test_splitter_leaves_other_blocks_to_the_email_package(data: bytes) -> None:
     assert headers._split_fields(data) is None
-
-
-@pytest.mark.parametrize(
-    "value",
-    ["<a@b>", " <a@b> ", "\t<a@b>\x1c", "<a b@c>", "<é@x>", "<>", "<a@b><c@d>", "x <a@b>"],
-)
-def test_single_id_shortcut_agrees_with_the_general_way(value: str) -> None:
-    single = headers._SINGLE_ID.fullmatch(value)
-    general = [i for i in headers._ANGLE_TOKEN.findall("".join(value.split())) if i]
-    if single is not None:
-        assert general == [single[1]]
-    assert headers._message_ids([value]) == tuple(dict.fromkeys(general))
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        "Tue, 1 May 2001 09:00:00 +0200",
-        "1 May 2001 09:00 -0000",
-        "Tue, 1 May 1979 09:00:00 +0200",  # common form, out of range: the next value
-        "Tue, 31 Feb 2001 09:00:00 +0200",
-        "Tue, 1 May 2001 09:00:00 +0200 (=?utf-8?q?CEST=28x=29?=)",
-        "Tue, 1 May 2001 24:00:00 +0099",
-    ],
-)
-def test_first_date_shortcut_agrees_with_parse_date(value: str) -> None:
-    later = "Wed, 2 May 2001 10:00:00 +0000"
-    expected = parse_date(headers._unstructured(value) if "=?" in value else value)
-    assert headers._first_date([value, later]) == (expected or parse_date(later))

@@ -1,27 +1,20 @@
-"""RawMessage → Message: parse header bytes into decoded text and aware UTC datetimes."""
+"""RawMessage → Message: split the header block into fields and hand each to its parser."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import codecs
-import functools
-import inspect
 import re
-import sys
-import warnings
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
 from email.errors import MissingHeaderBodySeparatorDefect
 from email.parser import BytesHeaderParser
 from email.policy import compat32
-from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
-from dateutil import parser as dateutil_parser
-
+from inbox_audit.core.addresses import addresses, first_sender
+from inbox_audit.core.dates import first_date, received_date, to_utc
 from inbox_audit.core.fields import HEADER_FIELDS
-from inbox_audit.model import Address, Message, RawMessage
+from inbox_audit.core.ids import first_message_id, message_ids, thread_index_root
+from inbox_audit.core.words import decode_8bit, unstructured
+from inbox_audit.model import Message, RawMessage
 
 #: Headers copied into Message.auto_headers: every field that can reveal automated mail.
 AUTO_HEADERS: frozenset[str] = frozenset(
@@ -72,10 +65,6 @@ _KEYS: dict[str, str] = {
 }
 _KEYS.update({name: _KEYS[name.lower()] for name in HEADER_FIELDS})  # "Message-ID"...
 
-# Dates outside this range are clock or parser accidents (epoch 0, year 2036 typos...).
-_MIN_YEAR = 1980
-_MAX_YEAR = 2100
-
 # Re-parsing after a broken header line is bounded so hostile input stays linear.
 _MAX_RECOVERIES = 20
 
@@ -98,28 +87,24 @@ def parse_message(raw: RawMessage) -> Message:
     if not by_name:
         raise UnparsableMessage(f"no header found in message {raw.uid} of {raw.folder!r}")
     get = by_name.get
-    internal_date = raw.internal_date
     # Absent fields (most of them, in most messages) cost no call.
     return Message(
         raw.folder,
         raw.uid,
-        _first_message_id(ids) if (ids := get("message-id")) else None,  # message_id
-        _message_ids(ids) if (ids := get("in-reply-to")) else (),  # in_reply_to
-        _message_ids(ids) if (ids := get("references")) else (),  # references
-        _first_sender(found) if (found := get("from")) else None,  # from_
-        _addresses(found) if (found := get("reply-to")) else (),  # reply_to
-        _addresses(found) if (found := get("to")) else (),  # to
-        _addresses(found) if (found := get("cc")) else (),  # cc
-        _unstructured(found[0]) if (found := get("subject")) else "",  # subject
-        _first_date(found) if (found := get("date")) else None,  # date
-        _received_date(found) if (found := get("received")) else None,  # received_at
-        # Already UTC (a server keeping UTC): astimezone would hand back the same object.
-        internal_date
-        if internal_date is None or internal_date.tzinfo is UTC
-        else _to_utc(internal_date),
+        first_message_id(ids) if (ids := get("message-id")) else None,  # message_id
+        message_ids(ids) if (ids := get("in-reply-to")) else (),  # in_reply_to
+        message_ids(ids) if (ids := get("references")) else (),  # references
+        first_sender(found) if (found := get("from")) else None,  # from_
+        addresses(found) if (found := get("reply-to")) else (),  # reply_to
+        addresses(found) if (found := get("to")) else (),  # to
+        addresses(found) if (found := get("cc")) else (),  # cc
+        unstructured(found[0]) if (found := get("subject")) else "",  # subject
+        first_date(found) if (found := get("date")) else None,  # date
+        received_date(found) if (found := get("received")) else None,  # received_at
+        None if raw.internal_date is None else to_utc(raw.internal_date),
         raw.flags,
         raw.conversation_id
-        or (_thread_index_root(found) if (found := get("thread-index")) else None),
+        or (thread_index_root(found) if (found := get("thread-index")) else None),
         tuple(auto_headers),
         tuple(language_hints),
     )
@@ -141,8 +126,8 @@ def _grouped(fields: Iterable[tuple[str, str]]) -> _Grouped:
         else:
             by_name[name] = [value]
         if name in AUTO_HEADERS:
-            auto_headers.append((name, _unstructured(value)))
-        elif name in _LANGUAGE_HEADERS and (hint := _unstructured(value)):
+            auto_headers.append((name, unstructured(value)))
+        elif name in _LANGUAGE_HEADERS and (hint := unstructured(value)):
             language_hints.append(hint)
     return by_name, auto_headers, language_hints
 
@@ -221,8 +206,8 @@ def _split_fields(data: bytes) -> _Grouped | None:
             by_name[key] = [value]
         if key in _NOTED:
             if key in AUTO_HEADERS:
-                auto_headers.append((key, _unstructured(value)))
-            elif hint := _unstructured(value):
+                auto_headers.append((key, unstructured(value)))
+            elif hint := unstructured(value):
                 language_hints.append(hint)
     return by_name, auto_headers, language_hints
 
@@ -281,465 +266,9 @@ def _text(value: object) -> str:
         raw = text.encode("ascii", "surrogateescape")
     except UnicodeEncodeError:
         return text  # already real text (not from the byte parser)
-    return _decode_8bit(raw)
-
-
-def _decode_8bit(raw: bytes) -> str:
-    # RFC 6532 allows raw UTF-8 in headers; older clients wrote their locale's charset,
-    # most often cp1252 (a superset of latin-1 in practice). latin-1 never fails.
-    for charset in ("utf-8", "cp1252"):
-        try:
-            return raw.decode(charset)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1")
+    return decode_8bit(raw)
 
 
 def _unfold(value: str) -> str:
     # RFC 5322 §2.2.3: unfolding removes the CRLF; the whitespace that follows stays.
     return _LINE_BREAK.sub("", value)
-
-
-# Subjects, Content-Type, Return-Path and display names repeat across a mailbox (a thread
-# shares its subject), and decoding encoded words is the costly part: keep recent results.
-@functools.lru_cache(maxsize=16384)
-def _unstructured(value: str) -> str:
-    """Decoded encoded words, whitespace runs collapsed to one space, stripped."""
-    return " ".join((decode_words(value) if "=?" in value else value).split())
-
-
-# --------------------------------------------------------------------- RFC 2047 encoded words
-
-_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([QqBb])\?([^?]*)\?=")
-_Q_ESCAPE = re.compile(rb"=([0-9A-Fa-f]{2})")
-
-# Labels that lie: mailers label GBK text gb2312 and cp1252 text iso-8859-1 (WHATWG
-# Encoding Standard maps both the same way); unknown-8bit is Python's own marker.
-_CHARSET_ALIASES = {
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-    "iso-8859-1": "cp1252",
-    "iso8859-1": "cp1252",
-    "latin1": "cp1252",
-    "latin-1": "cp1252",
-    "us-ascii": "utf-8",
-    "ascii": "utf-8",
-    "ks_c_5601-1987": "cp949",
-    "euc-kr": "cp949",
-    "shift_jis": "cp932",
-    "x-sjis": "cp932",
-}
-_UNKNOWN_CHARSETS = frozenset({"unknown-8bit", "x-unknown", "unknown", "8bit", "x-user-defined"})
-
-
-def decode_words(text: str) -> str:
-    """Decode RFC 2047 encoded words; leave malformed ones as written.
-
-    Whitespace between two encoded words is dropped (RFC 2047 §6.2), and adjacent words in
-    one charset are joined before decoding, so a character split across words survives.
-    """
-    if "=?" not in text:
-        return text
-    out: list[str] = []
-    pending: bytes | None = None  # bytes of adjacent same-charset words, not yet decoded
-    pending_charset = ""
-    after_word = False
-    position = 0
-    for match in _ENCODED_WORD.finditer(text):
-        gap = text[position : match.start()]
-        position = match.end()
-        data = _decode_payload(match.group(2), match.group(3))
-        if data is None:  # malformed: keep the text as it was
-            if pending is not None:
-                out.append(_decode_bytes(pending, pending_charset))
-                pending = None
-            out.append(gap + match.group(0))
-            after_word = False
-            continue
-        charset = _charset_name(match.group(1))
-        if after_word and not gap.strip():
-            gap = ""
-        if pending is not None and not gap and charset == pending_charset:
-            pending += data
-        else:
-            if pending is not None:
-                out.append(_decode_bytes(pending, pending_charset))
-            out.append(gap)
-            pending, pending_charset = data, charset
-        after_word = True
-    if pending is not None:
-        out.append(_decode_bytes(pending, pending_charset))
-    out.append(text[position:])
-    return "".join(out)
-
-
-def _charset_name(label: str) -> str:
-    # RFC 2231 §5 allows a language after "*": =?utf-8*fr?Q?...?=
-    return label.split("*", 1)[0].strip("\"'").lower()
-
-
-def _decode_payload(encoding: str, encoded: str) -> bytes | None:
-    if encoding in "Bb":
-        compact = "".join(encoded.split())
-        if len(compact) % 4 == 1:
-            return None
-        try:
-            return base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
-        except (binascii.Error, ValueError):
-            return None
-    # Q encoding (RFC 2047 §4.2): "_" is a space, =XX a byte; a stray "=" stays literal.
-    raw = encoded.replace("_", " ").encode("utf-8", "surrogateescape")
-    return _Q_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
-
-
-def _decode_bytes(data: bytes, charset: str) -> str:
-    if charset in _UNKNOWN_CHARSETS:
-        return _decode_8bit(data)
-    name = _CHARSET_ALIASES.get(charset, charset)
-    try:
-        codecs.lookup(name)
-        return data.decode(name)
-    except (LookupError, UnicodeDecodeError, ValueError):
-        return _decode_8bit(data)
-
-
-# ------------------------------------------------------------------------------- addresses
-
-# Python 3.11.10+ (CVE-2023-27043) parses addresses strictly by default and returns
-# [("", "")] for input it finds ambiguous; older 3.11 patch releases have no `strict`.
-_HAS_STRICT = "strict" in inspect.signature(getaddresses).parameters
-_ANGLE_ADDRESS = re.compile(r"<\s*([^<>\s@]+@[^<>\s@]+)\s*>")
-_BARE_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
-#: Sender names without a domain that still identify someone (bounces come from them).
-_SYSTEM_LOCAL_PARTS = frozenset({"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"})
-
-
-# The common shapes, "a@b.c", "Name <a@b.c>" and lists of them, without the full parser
-# (which is most of the parse time). Anything with quotes, comments, groups or route syntax
-# goes to getaddresses.
-_SIMPLE_ADDRESS = re.compile(
-    r"\s*(?:([^\"<>,;:()\\@]*?)\s*<([^<>\s\"(),;:\\@]+@[^<>\s\"(),;:\\@]+)>"
-    r"|([^<>\s\"(),;:\\@]+@[^<>\s\"(),;:\\@]+))\s*(?:,|$)"
-)
-
-
-def _simple_addresses(value: str) -> list[tuple[str, str]] | None:
-    pairs: list[tuple[str, str]] = []
-    position = 0
-    while position < len(value):
-        match = _SIMPLE_ADDRESS.match(value, position)
-        if match is None or match.end() == position:
-            return None
-        name, bracketed, bare = match.groups()
-        pairs.append((name or "", bracketed or bare))
-        position = match.end()
-    return pairs
-
-
-def _getaddresses(value: str) -> list[tuple[str, str]]:
-    if not value.strip():
-        return []
-    simple = _simple_addresses(value)
-    if simple is not None:
-        return simple
-    attempts: list[dict[str, bool]] = [{}, {"strict": False}] if _HAS_STRICT else [{}]
-    parse: Any = getaddresses  # typeshed for 3.11 lacks `strict`
-    for options in attempts:
-        try:
-            pairs: list[tuple[str, str]] = list(parse([value], **options))
-        # The legacy parser recurses once per ":" (group syntax): hostile headers with
-        # thousands of colons exhaust the stack.
-        except (RecursionError, ValueError, IndexError, TypeError):
-            continue
-        if any(address for _, address in pairs):
-            return pairs
-    return _regex_addresses(value)
-
-
-def _regex_addresses(value: str) -> list[tuple[str, str]]:
-    """Last resort: addr-specs found by pattern, in angle brackets first."""
-    found = _ANGLE_ADDRESS.findall(value) or _BARE_ADDRESS.findall(value)
-    return [("", address) for address in found]
-
-
-def _address(name: str, address: str) -> Address | None:
-    email = "".join(address.split()).lower().strip("<>")
-    local, at, domain = email.rpartition("@")
-    if not (at and local and domain) and email not in _SYSTEM_LOCAL_PARTS:
-        return None
-    display = _unstructured(name)
-    # A decoded encoded word can carry the quotes RFC 5322 would have put around it.
-    if len(display) >= 2 and display[0] == display[-1] and display[0] in "\"'":
-        display = display[1:-1].strip()
-    return Address(email, display)
-
-
-def _addresses(values: Sequence[str]) -> tuple[Address, ...]:
-    if len(values) == 1:
-        return _address_list(values[0])
-    return tuple(address for value in values for address in _address_list(value))
-
-
-# A mailbox repeats the same few From/To values (the owner's, each customer's) thousands of
-# times; Address is frozen, so one parse can be shared by every message that carries it.
-# Room for every distinct value of a big mailbox: 100,000 messages hold ~60,000, and a
-# smaller cache lost a third of them to eviction before they came back.
-@functools.lru_cache(maxsize=1 << 17)
-def _address_list(value: str) -> tuple[Address, ...]:
-    found: list[Address] = []
-    for name, address in _getaddresses(value):
-        parsed = _address(name, address)
-        if parsed is not None:
-            found.append(parsed)
-    return tuple(found)
-
-
-def _first_sender(values: Sequence[str]) -> Address | None:
-    # Several addresses in From (RFC 5322 §3.6.2 allows it with a Sender): keep the first.
-    addresses = _address_list(values[0]) if len(values) == 1 else _addresses(values)
-    return addresses[0] if addresses else None
-
-
-# ----------------------------------------------------------------------------- message ids
-
-_ANGLE_TOKEN = re.compile(r"<([^<>]*)>")
-# One id of printable ASCII, maybe on a continuation line ("Message-ID:" + CRLF + " <id>"):
-# what the general way below finds too (\s is what str.split() splits on). A class of ranges
-# is matched through a bitmap, twice as fast as one that holds \s.
-_SINGLE_ID = re.compile(r"\s*<([!-;=?-~]+)>\s*")
-
-
-def _ids_in(value: str) -> list[str]:
-    single = _SINGLE_ID.fullmatch(value)  # the usual value: what the general way finds too
-    if single is not None:
-        return [sys.intern(single[1])]
-    # Folded ids can contain whitespace where the line was broken: remove it. Removing all
-    # of it first leaves the same <...> tokens, in one pass instead of one per token.
-    ids: list[str] = _ANGLE_TOKEN.findall("".join(value.split()))
-    # A reply's In-Reply-To and References repeat the Message-IDs of earlier messages: one
-    # string each for the whole mailbox, not one per mention (interned strings are freed
-    # like others once unused).
-    return [sys.intern(ident) for ident in ids if ident]
-
-
-def _first_message_id(values: Sequence[str]) -> str | None:
-    """The first id of the first Message-ID value that has one; `values` holds one or more."""
-    if single := _SINGLE_ID.fullmatch(values[0]):  # the usual value: no list, no loop
-        return sys.intern(single[1])
-    for value in values:
-        ids = _ids_in(value)
-        if ids:
-            return ids[0]
-        # Some mailers omit the brackets: accept the bare token.
-        tokens = value.split()
-        if tokens and (bare := tokens[0].strip("<>")):
-            return bare
-    return None
-
-
-def _message_ids(values: Sequence[str]) -> tuple[str, ...]:
-    """Every <id> in order, duplicates dropped. In-Reply-To may carry junk around the id."""
-    if len(values) == 1:
-        if single := _SINGLE_ID.fullmatch(values[0]):  # the usual value: no list
-            return (sys.intern(single[1]),)
-        ids = _ids_in(values[0])
-        return (ids[0],) if len(ids) == 1 else tuple(dict.fromkeys(ids))
-    return tuple(dict.fromkeys(ident for value in values for ident in _ids_in(value)))
-
-
-# ----------------------------------------------------------------------------------- dates
-
-#: Zone names seen in Date headers, in minutes east of UTC. Python's parser knows only the
-#: US ones of RFC 822 §5; the rest would silently become UTC.
-_ZONES = {
-    "ut": 0, "utc": 0, "gmt": 0, "z": 0, "wet": 0, "west": 60, "bst": 60,
-    "cet": 60, "cest": 120, "met": 60, "mest": 120, "mez": 60, "mesz": 120,
-    "eet": 120, "eest": 180, "msk": 180, "ist": 330, "sgt": 480, "hkt": 480,
-    "jst": 540, "kst": 540, "aest": 600, "aedt": 660, "nzst": 720, "nzdt": 780,
-    "ast": -240, "adt": -180, "est": -300, "edt": -240, "cst": -360, "cdt": -300,
-    "mst": -420, "mdt": -360, "pst": -480, "pdt": -420, "akst": -540, "akdt": -480,
-    "hst": -600, "brt": -180, "art": -180,
-}  # fmt: skip
-_NUMERIC_ZONE = re.compile(r"(?<![\d:])[+-]\d{4}\b")
-_COMMENT = re.compile(r"\(([^()]*)\)")
-_ZONE_NAME = re.compile(r"\b([A-Za-z]{1,4})\b\s*$")
-#: Localised weekday and month names dateutil does not know (fr, de, es, it, nl).
-_LOCAL_MONTHS = {
-    "janv": "jan", "févr": "feb", "fevr": "feb", "mars": "mar", "avr": "apr", "mai": "may",
-    "juin": "jun", "juil": "jul", "août": "aug", "aout": "aug", "déc": "dec", "dez": "dec",
-    "mär": "mar", "mrz": "mar", "okt": "oct", "ene": "jan", "abr": "apr", "ago": "aug",
-    "dic": "dec", "gen": "jan", "mag": "may", "giu": "jun", "lug": "jul", "set": "sep",
-    "ott": "oct", "mrt": "mar", "mei": "may",
-}  # fmt: skip
-_WORD = re.compile(r"[^\W\d_]+")
-_LEADING_WEEKDAY = re.compile(r"^[^\W\d_]{2,}\.?,?\s+(?=\d)")
-_DATEUTIL_DEFAULT = datetime(1900, 1, 1, tzinfo=UTC)  # a missing year fails the range check
-_DATEUTIL_ZONES = {name.upper(): minutes * 60 for name, minutes in _ZONES.items()}
-
-
-def parse_date(text: str) -> datetime | None:
-    """An RFC 5322 date (or a common deviation from it) as an aware UTC datetime."""
-    # The common form, as most mailers write it, needs no clean-up of its whitespace first.
-    value = _common_date(text)
-    if value is None:
-        text = " ".join(text.split())
-        if not text:
-            return None
-        value = _common_date(text) or _rfc5322_date(text) or _lenient_date(text)
-    if value is None or not _MIN_YEAR <= value.year <= _MAX_YEAR:
-        return None
-    return value
-
-
-# Nearly every Date is RFC 5322 §3.3's own form, "Tue, 1 May 2001 09:00:00 +0200", maybe
-# with a zone comment. For exactly that form the result is what parsedate_to_datetime gives,
-# without its generic tokenising; anything else goes the long way.
-_COMMON_DATE = re.compile(
-    r"(?:[A-Za-z]{3}, )?(\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [12]\d{3}) "
-    r"(\d\d:\d\d(?::\d\d)?) ([+-]\d{4})(?: \([^()]*\))?",
-    re.ASCII,  # other scripts' digits go the long way
-)
-_MONTH_NUMBERS = {
-    name: number
-    for number, name in enumerate(
-        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
-    )
-}
-
-
-def _common_date(text: str) -> datetime | None:
-    match = _COMMON_DATE.fullmatch(text)
-    if match is None:
-        return None
-    day, time, zone = match.groups()
-    to_utc = _zone_to_utc(zone)
-    if to_utc is None:
-        return None
-    # The local time read as UTC through one ISO 8601 string (C code, a third of the cost of
-    # int() on each part and the constructor), then shifted to UTC; "HH:MM" has no seconds.
-    try:
-        value = datetime.fromisoformat(_iso_day(day) + time + "+00:00")
-    except ValueError:  # 31 Feb, 25:00...
-        return None
-    return value + to_utc
-
-
-# A mailbox spans a few thousand days: each is spelled out once.
-@functools.lru_cache(maxsize=8192)
-def _iso_day(day: str) -> str:
-    """ "1 May 2001" as "2001-05-01T"."""
-    number, month, year = day.split(" ")
-    return f"{year}-{_MONTH_NUMBERS[month]:02d}-{int(number):02d}T"
-
-
-@functools.cache  # at most 2 x 10,000 zone texts
-def _zone_to_utc(zone: str) -> timedelta | None:
-    """What to add to a local time in `zone` ("+0200") to get UTC; None if no valid offset."""
-    minutes = int(zone[1:3]) * 60 + int(zone[3:5])
-    if minutes >= 24 * 60:
-        return None  # timezone() refuses it; the long way decides what the date means
-    # -0000 means "UTC, zone unknown" (RFC 5322 §3.3): no shift either way.
-    return timedelta(minutes=-minutes if zone[0] == "+" else minutes)
-
-
-def _normalise_zone(text: str) -> str:
-    """Drop comments; turn a named zone (in a comment or not) into a numeric offset."""
-    comments = _COMMENT.findall(text)
-    text = " ".join(_COMMENT.sub(" ", text).split())
-    if _NUMERIC_ZONE.search(text):
-        return text
-    named = _ZONE_NAME.search(text)
-    if named and named.group(1).lower() in _ZONES:
-        return text[: named.start()] + _offset(_ZONES[named.group(1).lower()])
-    for comment in comments:  # "Tue, 1 May 2001 09:00:00 (PST)"
-        zone = comment.strip().lower()
-        if zone in _ZONES:
-            return f"{text} {_offset(_ZONES[zone])}"
-    return text
-
-
-def _offset(minutes: int) -> str:
-    sign = "-" if minutes < 0 else "+"
-    hours, rest = divmod(abs(minutes), 60)
-    return f"{sign}{hours:02d}{rest:02d}"
-
-
-def _rfc5322_date(text: str) -> datetime | None:
-    try:
-        # A date without zone, or with -0000 (RFC 5322 §3.3: "no information"), is UTC.
-        return _to_utc(parsedate_to_datetime(_normalise_zone(text)))
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-
-
-def _lenient_date(text: str) -> datetime | None:
-    # A localised weekday ("mar.", "Di,") can read as a month: drop it.
-    cleaned = _LEADING_WEEKDAY.sub("", _normalise_zone(text))
-    cleaned = _WORD.sub(lambda m: _LOCAL_MONTHS.get(m.group(0).lower(), m.group(0)), cleaned)
-    with warnings.catch_warnings():
-        # dateutil warns about zone names it cannot resolve; the result is then naive
-        # (treated as UTC), which is the best we can do.
-        warnings.simplefilter("ignore")
-        try:
-            value = dateutil_parser.parse(
-                cleaned, default=_DATEUTIL_DEFAULT, tzinfos=_DATEUTIL_ZONES, fuzzy=True
-            )
-        except (ValueError, OverflowError, TypeError, LookupError):
-            return None
-    try:
-        return _to_utc(value)
-    except (ValueError, OverflowError):
-        return None
-
-
-def _to_utc(value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def _first_date(values: Sequence[str]) -> datetime | None:
-    """The first Date value that parses; `values` holds one or more."""
-    # The usual value, straight to the common form (what parse_date tries first).
-    first = values[0]
-    if (
-        "=?" not in first
-        and (parsed := _common_date(first))
-        and _MIN_YEAR <= parsed.year <= _MAX_YEAR
-    ):
-        return parsed
-    for value in values:
-        # parse_date collapses whitespace itself; unique dates would only churn the cache.
-        parsed = parse_date(_unstructured(value) if "=?" in value else value)
-        if parsed is not None:
-            return parsed
-    return None
-
-
-def _received_date(values: Sequence[str]) -> datetime | None:
-    # RFC 5321 §4.4: each relay prepends its Received line, so the topmost one is the
-    # delivery into this mailbox; its date follows the last ";".
-    if not values or ";" not in values[0]:
-        return None
-    return parse_date(values[0].rpartition(";")[2])
-
-
-# -------------------------------------------------------------------------- conversations
-
-# [MS-OXOMSG] §2.2.1.3 PidTagConversationIndex: a 22-byte header (reserved byte, FILETIME,
-# GUID) shared by the whole conversation, then one 5-byte block per reply.
-_THREAD_INDEX_ROOT = 22
-
-
-def _thread_index_root(values: Sequence[str]) -> str | None:
-    if not values:
-        return None
-    compact = "".join(values[0].split())
-    try:
-        data = base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    if len(data) < _THREAD_INDEX_ROOT:
-        return None
-    # A conversation's messages share the root: one string for all of them.
-    return sys.intern("ti:" + data[:_THREAD_INDEX_ROOT].hex())

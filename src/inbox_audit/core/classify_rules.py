@@ -1,0 +1,335 @@
+"""The rules that say a message needs no answer, each declaring what of a message it reads.
+
+Every rule here can hide a real customer from the owner, so each one needs a strong sign:
+a header an automaton sets (RFC 3834, RFC 2369, RFC 3464, RFC 8098) or a subject that only
+machines write. Subjects are matched at their start, case- and accent-insensitively, against
+known phrases, never against loose single words that a customer could also write.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from inbox_audit.core.phrases import (
+    AUTO_REPLY_SUBJECT,
+    AUTO_REPLY_WHOLE_SUBJECT,
+    BOUNCE_SUBJECT_STRONG,
+    BOUNCE_SUBJECT_WEAK,
+    CACHE_SIZE,
+    CALENDAR_SUBJECT,
+    INVITATION_SUBJECT,
+    RECEIPT_SUBJECT,
+    Phrases,
+    leading_tag,
+)
+from inbox_audit.core.senders import is_automated_sender, is_bounce_sender, relayed_person
+from inbox_audit.model import Address, Message, Reason
+
+
+class Headers(dict[str, str]):
+    """The first value of each of Message.auto_headers, by lower-cased name: `name in headers`
+    asks for one. A dict itself, so that the dozens of presence tests per message cost no
+    method call."""
+
+    __slots__ = ("_pairs",)
+
+    def __init__(self, pairs: Sequence[tuple[str, str]]) -> None:
+        for name, value in reversed(pairs):  # so that the first of repeated names is kept
+            self[name.lower()] = value
+        self._pairs = pairs
+
+    def first(self, name: str) -> str:
+        return self.get(name, "").strip()
+
+    def all(self, name: str) -> list[str]:
+        return [value for key, value in self._pairs if key.lower() == name]
+
+
+#: A rule's test: the message, its Headers, its subject as normalise_subject gives it and the
+#: owner's addresses (lower-cased) → whether the rule fires.
+Test = Callable[[Message, Headers, str, frozenset[str]], bool]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Rule:
+    """A rule: the reason it gives, its test, and the signs without which the test never fires.
+
+    The test fires only on a message that shows one of its signs at least: a header named in
+    `headers`; a value of a header named in `values` that its predicate holds for; a phrase
+    of `subjects` at the start of the normalised subject or of its leading tag; a sender
+    that `sender` holds for. classify's prefilter passes the messages that show no sign of
+    any rule, so a rule may declare more than it needs (the prefilter is then stricter),
+    never less: tests/core/test_classify.py checks each declaration against its test's code.
+    """
+
+    reason: Reason
+    test: Test
+    #: Names of Message.auto_headers the test reads, any value of which may count.
+    headers: frozenset[str] = frozenset()
+    #: Names it reads of which only a value the predicate holds for may count.
+    values: Mapping[str, Callable[[str], bool]] = field(default_factory=dict)
+    #: The phrase lists it matches against the normalised subject or its leading tag.
+    subjects: tuple[Phrases, ...] = ()
+    #: Which senders (From, None when there is none) may count; None: no sender counts.
+    sender: Callable[[Address | None], bool] | None = None
+
+
+def rule(
+    reason: Reason,
+    *,
+    headers: Iterable[str] = (),
+    values: Mapping[str, Callable[[str], bool]] | None = None,
+    subjects: Iterable[Phrases] = (),
+    sender: Callable[[Address | None], bool] | None = None,
+) -> Callable[[Test], Rule]:
+    """The decorated test as a Rule that gives `reason` and declares what the arguments say."""
+
+    def declare(test: Test) -> Rule:
+        return Rule(reason, test, frozenset(headers), dict(values or {}), tuple(subjects), sender)
+
+    return declare
+
+
+# ------------------------------------------------------------------------------- signs
+
+_REPORT = "multipart/report"  # RFC 6522: delivery status (RFC 3464), MDNs (RFC 8098)...
+_CALENDAR = "text/calendar"  # iTIP (RFC 5546): invitations, replies, cancellations
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _mime_type(content_type: str) -> str:
+    """type/subtype of a Content-Type value, lower-cased."""
+    return content_type.lower().partition(";")[0].strip()
+
+
+def _mime(headers: Headers) -> str:
+    return _mime_type(headers.first("content-type"))
+
+
+def _is_report(content_type: str) -> bool:
+    return _mime_type(content_type) == _REPORT
+
+
+def _is_calendar(content_type: str) -> bool:
+    return _mime_type(content_type) == _CALENDAR
+
+
+def _report_type(headers: Headers) -> str | None:
+    """The report-type parameter of the Content-Type (RFC 6522), lower-cased."""
+    rest = headers.first("content-type").lower().partition(";")[2]
+    params = {key: val.strip().strip('"').strip() for key, val in _PARAMETER.findall(rest)}
+    return params.get("report-type")
+
+
+_PARAMETER = re.compile(r"([\w*-]+)\s*=\s*(\"[^\"]*\"|[^;\s]*)")
+
+
+def _null_return_path(return_path: str) -> bool:
+    # RFC 5321 §4.5.5: notifications are sent with a null reverse-path, which delivery
+    # records as "Return-Path: <>".
+    path = "".join(return_path.split()).lower()
+    return path == "<>" or (bool(path) and is_bounce_sender(path.strip("<>")))
+
+
+def _bounce_from(sender: Address | None) -> bool:
+    return sender is not None and is_bounce_sender(sender.email)
+
+
+def _automated_from(sender: Address | None) -> bool:
+    return sender is not None and is_automated_sender(sender)
+
+
+def _no_address(sender: Address | None) -> bool:
+    return sender is None or "@" not in sender.email
+
+
+def _auto_submitted_value(headers: Headers) -> str:
+    # RFC 3834 §5: Auto-Submitted: auto-generated / auto-replied / auto-notified (RFC
+    # 5436), optionally followed by parameters after ";"; "no" marks a person's message.
+    if "auto-submitted" not in headers:
+        return ""
+    return headers.first("auto-submitted").partition(";")[0].strip().lower()
+
+
+def _is_auto_submitted(headers: Headers) -> bool:
+    value = _auto_submitted_value(headers)
+    return bool(value) and value != "no"
+
+
+def _precedence(headers: Headers) -> str:
+    return headers.first("precedence").lower().split(" ", 1)[0] if "precedence" in headers else ""
+
+
+# ----------------------------------------------------------------------------------- rules
+
+_SPAM_HEADERS = frozenset({"x-spam-flag", "x-spam-status", "x-spam", "x-gmail-labels"})
+
+
+@rule(Reason.SPAM, headers=_SPAM_HEADERS)
+def spam(message: Message, headers: Headers, subject: str, mine: frozenset[str]) -> bool:
+    # SpamAssassin's X-Spam-Flag: YES and X-Spam-Status: Yes, score=… (a "No, score=…"
+    # message is ham); Gmail Takeout's X-Gmail-Labels includes "Spam".
+    if _SPAM_HEADERS.isdisjoint(headers):
+        return False
+    if headers.first("x-spam-flag").lower().startswith("yes"):
+        return True
+    if headers.first("x-spam-status").lower().startswith("yes"):
+        return True
+    if headers.first("x-spam").lower().startswith("yes"):  # rspamd's add_header
+        return True
+    return any(
+        label.strip().lower() == "spam"
+        for value in headers.all("x-gmail-labels")
+        for label in value.split(",")
+    )
+
+
+@rule(
+    Reason.BOUNCE,
+    headers={"x-failed-recipients", "auto-submitted"},
+    values={"content-type": _is_report, "return-path": _null_return_path},
+    subjects=(BOUNCE_SUBJECT_STRONG, BOUNCE_SUBJECT_WEAK),
+    sender=_bounce_from,
+)
+def bounce(message: Message, headers: Headers, subject: str, mine: frozenset[str]) -> bool:
+    mime = _mime(headers)
+    # RFC 6522 reports are machine-written: RFC 3464 delivery status, RFC 5965 abuse
+    # feedback (a complaint about mail we sent), others; MDNs are receipts, below.
+    if mime == _REPORT and _report_type(headers) != "disposition-notification":
+        return True
+    if "x-failed-recipients" in headers:  # Exim
+        return True
+    if _bounce_from(message.from_):
+        return True
+    if BOUNCE_SUBJECT_STRONG.search(subject):
+        return True
+    if BOUNCE_SUBJECT_WEAK.search(subject):
+        return (
+            _null_return_path(headers.first("return-path"))
+            or mime == _REPORT
+            or _automated_from(message.from_)
+            or _is_auto_submitted(headers)
+        )
+    return False
+
+
+@rule(Reason.RECEIPT, values={"content-type": _is_report}, subjects=(RECEIPT_SUBJECT,))
+def receipt(message: Message, headers: Headers, subject: str, mine: frozenset[str]) -> bool:
+    if _mime(headers) == _REPORT and _report_type(headers) == "disposition-notification":
+        return True  # RFC 8098 message disposition notification
+    return bool(RECEIPT_SUBJECT.search(subject))
+
+
+_AUTO_REPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-autogenerated", "x-autoreply-from")
+_AUTO_REPLY_HEADERS_ALL = frozenset({*_AUTO_REPLY_HEADERS, "x-mail-autoreply"})
+_FALSE_VALUES = frozenset({"no", "false", "0", "off"})
+
+
+@rule(
+    Reason.AUTO_REPLY,
+    headers={*_AUTO_REPLY_HEADERS_ALL, "auto-submitted", "precedence"},
+    subjects=(AUTO_REPLY_SUBJECT, AUTO_REPLY_WHOLE_SUBJECT),
+)
+def auto_reply(message: Message, headers: Headers, subject: str, mine: frozenset[str]) -> bool:
+    for name in _AUTO_REPLY_HEADERS_ALL.intersection(headers):
+        if headers.first(name).lower() not in _FALSE_VALUES:
+            return True
+    if _auto_submitted_value(headers) == "auto-replied":  # RFC 3834 §5.2
+        return True
+    if _precedence(headers) == "auto_reply":  # older autoresponders
+        return True
+    if AUTO_REPLY_SUBJECT.search(subject) or AUTO_REPLY_WHOLE_SUBJECT.search(subject):
+        return True
+    return _auto_reply_tag(message.subject)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _auto_reply_tag(subject: str) -> bool:
+    # "[Auto-Reply] Re: …", "[Réponse automatique] …": the tag that normalise_subject strips
+    # as a gateway's is itself the auto-reply marker.
+    tag = leading_tag(subject)
+    return tag is not None and bool(
+        AUTO_REPLY_SUBJECT.search(tag) or AUTO_REPLY_WHOLE_SUBJECT.search(tag)
+    )
+
+
+@rule(
+    Reason.CALENDAR,
+    values={"content-type": _is_calendar},
+    subjects=(INVITATION_SUBJECT, CALENDAR_SUBJECT),
+)
+def calendar(message: Message, headers: Headers, subject: str, mine: frozenset[str]) -> bool:
+    if _mime(headers) == _CALENDAR:
+        return True
+    if INVITATION_SUBJECT.search(subject) and " @ " in subject:
+        return True
+    return bool(CALENDAR_SUBJECT.search(subject))
+
+
+@rule(Reason.AUTO_SUBMITTED, headers={"auto-submitted"})
+def auto_submitted(message: Message, headers: Headers, subject: str, mine: frozenset[str]) -> bool:
+    return _is_auto_submitted(headers)
+
+
+def _own_list(headers: Headers, mine: frozenset[str]) -> bool:
+    # The owner's own group address (a Google Group or Mailman list behind contact@) adds
+    # list headers to every customer message it relays: those still need an answer.
+    if not mine:
+        return False
+    post = headers.first("list-post").lower()
+    list_id = headers.first("list-id").lower()
+    return any(
+        f"mailto:{address}" in post or f"<{address.replace('@', '.')}>" in list_id
+        for address in mine
+    )
+
+
+@rule(Reason.BULK, headers={"precedence", "list-post", "list-id"})
+def bulk(message: Message, headers: Headers, subject: str, mine: frozenset[str]) -> bool:
+    # Precedence is not standard (RFC 3834 §2 notes its use) but every list manager sets it.
+    return _precedence(headers) in {"bulk", "list", "junk"} and not _own_list(headers, mine)
+
+
+# Campaign headers of newsletter tools. Not the relay ids (X-Mailgun-Sid, X-SG-EID...):
+# companies route all their mail, people's included, through Mailgun or SendGrid.
+_LIST_HEADERS = frozenset({"list-id", "list-unsubscribe", "list-post"})
+_ESP_HEADERS = frozenset({"x-mailjet-campaign", "x-campaign", "x-campaignid"})
+_ESP_MAILERS = ("mailchimp", "sendinblue", "brevo", "mailjet", "mailpoet", "sarbacane")
+
+
+def _esp_mailer(x_mailer: str) -> bool:
+    return x_mailer.strip().lower().startswith(_ESP_MAILERS)
+
+
+@rule(
+    Reason.MAILING_LIST,
+    headers={*_LIST_HEADERS, "feedback-id", *_ESP_HEADERS},
+    values={"x-mailer": _esp_mailer},
+)
+def mailing_list(message: Message, headers: Headers, subject: str, mine: frozenset[str]) -> bool:
+    # RFC 2369 List-* and RFC 2919 List-Id: a list or newsletter (RFC 8058 one-click
+    # unsubscribe is mandatory for bulk senders to Gmail and Yahoo since 2024).
+    if not _LIST_HEADERS.isdisjoint(headers):
+        return not _own_list(headers, mine)
+    # Feedback-ID is set by bulk email providers (Amazon SES, Mailchimp, SendGrid) for
+    # Gmail's feedback loop; transactional mail has it too, so a contact-form relay that
+    # names a person in Reply-To is let through.
+    esp = "feedback-id" in headers or not _ESP_HEADERS.isdisjoint(headers)
+    esp = esp or _esp_mailer(headers.first("x-mailer"))
+    return esp and relayed_person(message, mine) is None
+
+
+@rule(Reason.NOREPLY_SENDER, sender=_automated_from)
+def noreply_sender(message: Message, headers: Headers, subject: str, mine: frozenset[str]) -> bool:
+    if not _automated_from(message.from_):
+        return False
+    # "mailer@shopify.com" with Reply-To: the customer is a contact form: answer it.
+    return relayed_person(message, mine) is None
+
+
+@rule(Reason.NO_SENDER, sender=_no_address)
+def no_sender(message: Message, headers: Headers, subject: str, mine: frozenset[str]) -> bool:
+    return _no_address(message.from_)

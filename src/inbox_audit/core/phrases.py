@@ -1,0 +1,240 @@
+"""Subject phrases only automata write, and subjects folded to be matched against them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from functools import lru_cache
+
+# Subjects, names and addresses repeat (threads, newsletters, one sender): the pure text helpers
+# of the classify rules marked with lru_cache remember this many recent values.
+CACHE_SIZE = 65536
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def fold(text: str) -> str:
+    """Case-folded, without diacritics, whitespace runs as one space."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+# Tags that gateways and filters put in front of a subject: "[EXTERNAL]", "[SPAM?]",
+# "*** SPAM ***". Reply and forward prefixes are NOT stripped: "RE: Automatic reply: …"
+# is a person answering an auto-reply (often the customer answering the owner's own
+# out-of-office), not an auto-reply; RFC 3834 §3.1.5 has auto-replies put their marker
+# first ("Auto:", "Automatic reply:").
+_GATEWAY_TAGS = re.compile(r"^(?:\[[^\]]{0,40}\]\s*|\*{2,}[^*]{0,30}\*{2,}\s*)+")
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def normalise_subject(subject: str) -> str:
+    """The subject folded, without the tags gateways put in front of it."""
+    return _GATEWAY_TAGS.sub("", fold(subject))
+
+
+_LEADING_TAG = re.compile(r"^\[([^\]]{1,40})\]")
+
+
+def leading_tag(subject: str) -> str | None:
+    """The text of a "[...]" tag the subject starts with, folded; None if it has none."""
+    tag = _LEADING_TAG.match(fold(subject))
+    return None if tag is None else tag.group(1)
+
+
+class Phrases:
+    """A compiled phrase list whose verdict on each subject is remembered: subjects repeat
+    (threads, newsletters), and trying a dozen long lists on every message took seconds at
+    100,000 messages."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = re.compile(pattern)
+        self.search: Callable[[str], bool] = lru_cache(maxsize=CACHE_SIZE)(self._search)
+
+    def _search(self, subject: str) -> bool:
+        return self.pattern.search(subject) is not None
+
+
+def _at_start(*patterns: str) -> Phrases:
+    """Known phrases at the subject start, ending at a word boundary."""
+    return Phrases(r"^(?:" + "|".join(patterns) + r")(?![^\W_])")
+
+
+def _whole(*patterns: str) -> Phrases:
+    """Words that only count as the whole subject (trailing punctuation allowed)."""
+    return Phrases(r"^(?:" + "|".join(patterns) + r")[\s.!:,;-]*$")
+
+
+# -------------------------------------------------------------- phrases only automata write
+
+# Subjects no person writes: whole MTA templates (Postfix, Exim, Sendmail, Gmail, Exchange).
+BOUNCE_SUBJECT_STRONG = _at_start(
+    r"undelivered mail returned to sender",
+    r"undeliverable mail returned to sender",
+    r"mail delivery failed: returning message to sender",
+    r"returned mail: see transcript for details",
+    r"delivery status notification \((?:failure|delay)\)",
+    r"mail system error - returned mail",
+    r"delivery notification: delivery has failed",
+    r"warning: could not send message for past",
+)
+
+# Localised NDR subjects a customer might also write ("Delivery failure on my order!",
+# "Non remis : colis 123"): they only count next to another sign of a notification.
+BOUNCE_SUBJECT_WEAK = _at_start(
+    r"undeliverable",
+    r"undelivered",
+    r"delivery status notification",
+    r"non-delivery (?:report|notification)",
+    r"delivery failure",
+    r"delivery failed",
+    r"delivery has failed",
+    r"delivery delayed",
+    r"delayed mail",
+    r"mail delivery failed",
+    r"mail delivery failure",
+    r"message delivery failure",
+    r"returned mail",
+    r"failure notice",
+    r"non remis",
+    r"message non remis",
+    r"non distribuable",
+    r"rapport de non-remise",
+    r"echec de (?:la )?remise",
+    r"unzustellbar",
+    r"nicht zustellbar",
+    r"benachrichtigung zum (?:zustell|ubermittlungs)status",
+    r"non recapitabile",
+    r"impossibile recapitare",
+    r"no se puede entregar",
+    r"no entregado",
+    r"notificacion de estado de entrega",
+    r"onbestelbaar",
+    r"kan niet worden bezorgd",
+)
+
+# Read receipts (RFC 8098 MDNs) as mail clients title them.
+RECEIPT_SUBJECT = _at_start(
+    r"read ?:",
+    r"not read ?:",
+    r"lu ?:",
+    r"non lu ?:",
+    r"gelesen ?:",
+    r"ungelesen ?:",
+    r"letto ?:",
+    r"leido ?:",
+    r"gelezen ?:",
+    r"lido ?:",
+    r"read receipt",
+    r"accuse de reception \(affiche\)",  # Thunderbird's French MDN without multipart/report
+    r"return receipt",
+    r"read notification",
+    r"accuse de lecture",
+    r"confirmation de lecture",
+    r"lesebestatigung",
+    r"ricevuta di lettura",
+    r"confirmacion de lectura",
+    r"leesbevestiging",
+)
+
+# Out-of-office replies and autoresponders, as they title themselves (RFC 3834 §3.1.5).
+AUTO_REPLY_SUBJECT = _at_start(
+    r"out of (?:the )?office",
+    r"i am (?:currently )?(?:out of (?:the )?office|away from (?:the )?office)",
+    r"i am (?:currently )?on (?:leave|holiday)",
+    r"i'?m (?:currently )?out of (?:the )?office",
+    r"absente?(?:\(e\))? jusqu'?(?:au|a)\b",
+    r"je suis (?:actuellement )?en conges",
+    r"en conges jusqu'?(?:au|a)\b",
+    r"abwesend bis\b",
+    r"ausente ?:",
+    r"ich bin (?:nicht im buro|abwesend|im urlaub)",
+    r"absence ?[-:–] ?retour",
+    # Acknowledgements sent by ticketing tools and autoresponders, not by people.
+    r"accuse de reception de votre (?:demande|message|mail|courriel)",
+    r"nous avons bien recu votre (?:demande|message|mail|courriel)",
+    r"votre (?:demande|message|mail|courriel) a bien ete (?:recue?|prise? en compte|transmise?)",
+    r"we (?:have )?received your (?:message|request|e-?mail|enquiry|inquiry)",
+    r"automatic reply",
+    r"automatic response",
+    r"automated reply",
+    r"automated response",
+    r"auto[- ]?reply",
+    r"auto[- ]?response",
+    r"auto[- ]?responder",
+    r"auto ?:",
+    r"ooo\b",
+    r"vacation (?:reply|notice|response|message|auto[- ]?reply)",
+    r"reponse automatique",
+    r"message d'absence",
+    r"notification d'absence",
+    r"absen(?:ce|t|te|t\(e\)) du bureau",
+    r"je suis (?:actuellement )?absente?(?:\(e\))? du bureau",
+    r"abwesenheitsnotiz",
+    r"abwesenheitsnachricht",
+    r"automatische antwort",
+    r"automatische abwesenheitsnachricht",
+    r"risposta automatica",
+    r"fuori sede",
+    r"fuori ufficio",
+    r"respuesta automatica",
+    r"fuera de la oficina",
+    r"fuera de oficina",
+    r"automatisch antwoord",
+    r"afwezigheidsbericht",
+    r"afwezig ?:",
+    r"autosvar",
+    r"automatisk svar",
+    r"automatiskt svar",
+    r"resposta automatica",
+    r"odpowiedz automatyczna",
+)
+
+# Words an out-of-office uses as its whole subject, and a customer would not.
+# ("Vacances", "Urlaub" are not here: tourists write them to a holiday rental.)
+AUTO_REPLY_WHOLE_SUBJECT = _whole(
+    r"conges",
+    r"en conges",
+    r"conges annuels",
+    r"absence",
+    r"absente?(?:\(e\))?",
+    r"je suis (?:actuellement )?absente?(?:\(e\))?",
+    r"afwezig",
+    r"abwesend",
+    r"abwesenheit",
+    r"away",
+    r"away from (?:the )?office",
+)
+
+# Meeting responses (Outlook, Exchange, Google Calendar), as "Accepted: <meeting title>".
+CALENDAR_SUBJECT = _at_start(
+    r"(?:tentatively )?accepted ?:",
+    r"declined ?:",
+    r"tentative ?:",
+    r"accepte ?:",
+    r"refuse ?:",
+    r"provisoire ?:",
+    r"accepte provisoirement ?:",
+    r"invitation acceptee ?:",
+    r"invitation refusee ?:",
+    r"(?:mit vorbehalt |vorlaufig )?angenommen ?:",
+    r"abgelehnt ?:",
+    r"(?:provvisoriamente )?accettato ?:",
+    r"rifiutato ?:",
+    r"(?:aceptado|rechazado)(?: provisionalmente)? ?:",
+    r"provisional ?:",
+    r"(?:voorlopig )?geaccepteerd ?:",
+    r"geweigerd ?:",
+    r"zugesagt ?:",
+    r"abgesagt ?:",
+    r"invitacion (?:aceptada|rechazada) ?:",
+)
+
+# Invitations from calendar services: "Invitation: Visite @ ven. 13 juin 2025 10:00 - 11:00".
+INVITATION_SUBJECT = _at_start(
+    r"(?:updated |new )?invitation ?:",
+    r"invitation (?:mise a jour|modifiee) ?:",
+    r"nouvel evenement ?:",
+    r"(?:aktualisierte )?einladung ?:",
+    r"invitacion ?:",
+)
