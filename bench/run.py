@@ -48,7 +48,7 @@ from bench.latency import LatencyProxy
 from inbox_audit.core.audit import audit
 from inbox_audit.core.folders import assign_roles
 from inbox_audit.model import ListedFolder, RawMessage, Unreadable
-from inbox_audit.outputs.render import render_json
+from inbox_audit.outputs.data import render_json
 from inbox_audit.settings import Settings
 from inbox_audit.sources.imap import ImapSource
 from inbox_audit.sources.read import collect

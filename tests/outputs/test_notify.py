@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from inbox_audit.errors import ConfigError, ExitCode, UsageError
-from inbox_audit.outputs.digest import build_email, headline
+from inbox_audit.outputs.digest import build_email
+from inbox_audit.outputs.digest_text import headline
 from inbox_audit.outputs.notify import (
     NotifyError,
     SmtpTarget,
@@ -21,7 +22,7 @@ from inbox_audit.outputs.notify import (
     save_undelivered,
     send_email,
 )
-from tests.outputs.test_digest import PARIS, full_report
+from tests.outputs.digest_reports import PARIS, full_report
 from tests.smtpd import SmtpServer, free_port, make_smtp_server, smtp_server
 
 # Fixtures used by name in this module's tests.

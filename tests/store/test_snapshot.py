@@ -15,8 +15,11 @@ from rich.console import Console
 from inbox_audit.core.audit import audit
 from inbox_audit.core.figures import Listing, listing, period_figures
 from inbox_audit.model import AuditReport, Collected, Folder, FolderRole, Status
-from inbox_audit.outputs.digest import build_email, build_plain_summary
-from inbox_audit.outputs.render import MAX_LISTED, render_markdown, render_table
+from inbox_audit.outputs.digest import build_email
+from inbox_audit.outputs.digest_text import build_plain_summary
+from inbox_audit.outputs.markdown import render_markdown
+from inbox_audit.outputs.table import render_table
+from inbox_audit.outputs.text import MAX_LISTED
 from inbox_audit.settings import Settings
 from inbox_audit.sources.local import LocalSource
 from inbox_audit.sources.read import collect

@@ -24,8 +24,10 @@ from inbox_audit.app.credentials import resolve as resolve_secret
 from inbox_audit.app.resolve import RunConfig
 from inbox_audit.errors import ExitCode, InboxAuditError
 from inbox_audit.model import AuditReport
+from inbox_audit.outputs.data import write_csv, write_json
+from inbox_audit.outputs.markdown import render_markdown
 from inbox_audit.outputs.notify import NotifyError, SmtpTarget, save_undelivered, send_email
-from inbox_audit.outputs.render import render_markdown, render_table, write_csv, write_json
+from inbox_audit.outputs.table import render_table
 from inbox_audit.settings import Settings
 from inbox_audit.sources.imap import ImapSource, prepare_tls
 from inbox_audit.sources.spec import ConnectOptions, ImapTarget, LocalTarget
@@ -62,7 +64,7 @@ class Shown:
 
 
 def _shown(fmt: OutputFormat | None, show_replies: bool, emailed: bool) -> Shown:
-    from inbox_audit.outputs.render import MAX_LISTED
+    from inbox_audit.outputs.text import MAX_LISTED
 
     if fmt in (OutputFormat.MARKDOWN, OutputFormat.JSON, OutputFormat.CSV):
         replies = None  # every waiting thread's reply
@@ -263,7 +265,7 @@ def _render(
     elif fmt is OutputFormat.MARKDOWN:
         sys.stdout.write(render_markdown(report, tz=zone, listed=listed))
     elif fmt is OutputFormat.SUMMARY:
-        from inbox_audit.outputs.digest import build_plain_summary
+        from inbox_audit.outputs.digest_text import build_plain_summary
 
         rows = None if outline is None else outline.arrivals
         sys.stdout.write(build_plain_summary(report, zone, listed=listed, rows=rows))

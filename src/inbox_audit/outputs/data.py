@@ -1,0 +1,301 @@
+"""AuditReport → JSON and CSV, the scripting contract: stable keys and columns, UTC datetimes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, TextIO, TypeVar
+
+from inbox_audit.core.figures import threads_in_order
+from inbox_audit.model import AuditReport, MessageResult, Reason, Status, ThreadResult
+
+# Every datetime is written in UTC as ISO 8601 with an explicit "+00:00" offset, to the second:
+# one unambiguous, sortable form for scripts (the table and Markdown show local times). Text
+# from mail is kept exactly as decoded in JSON, and guarded against spreadsheet formulas in
+# CSV. Threads are listed overdue first, then pending, each longest wait first, then answered.
+
+#: Bumped when a key of the JSON output changes meaning or disappears (adding keys is not).
+JSON_SCHEMA_VERSION = 1
+
+
+# --- JSON -----------------------------------------------------------------------------------
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is not UTC:  # headers hand over UTC; holding replies promise local times
+        if moment.tzinfo is None:  # the model promises aware datetimes; read naive ones as UTC
+            moment = moment.replace(tzinfo=UTC)
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="seconds")
+
+
+def render_json(report: AuditReport) -> str:
+    """The scripting contract: stable keys in a stable order, UTC datetimes, UTF-8 text."""
+    return "".join(_json_pieces(report))
+
+
+def write_json(report: AuditReport, out: TextIO) -> None:
+    """render_json's text written to `out` piece by piece: a report of 100,000 messages is
+    never held whole (as one string it took 150 MB more)."""
+    for piece in _json_pieces(report):
+        out.write(piece)
+
+
+#: List items per piece written: few write calls, small pieces.
+_CHUNK = 1000
+
+
+def _json_pieces(report: AuditReport) -> Iterator[str]:
+    """Indented JSON with one compact line per list item (message, thread, folder...).
+
+    json.dumps with `indent` falls back to the pure-Python encoder, about five times slower:
+    100,000 messages took seconds. Items on one line each stay readable and grep-able.
+    """
+    yield from _json_start(report)
+    yield from _json_lines("messages", report.messages, _message_line)
+    yield from _json_end(report)
+
+
+def _json_start(report: AuditReport) -> Iterator[str]:
+    s = report.summary
+    yield "{\n"
+    yield from _json_entries(
+        {
+            "schema_version": JSON_SCHEMA_VERSION,
+            "as_of": _iso(report.as_of),
+            "sla_seconds": report.sla_seconds,
+            "identities": list(report.identities),
+            "identities_detected": list(report.identities_detected),
+            "source": report.source,
+            "folders": [
+                {"name": f.name, "role": f.role.value, "scanned": f.scanned, "messages": f.messages}
+                for f in report.folders
+            ],
+            "summary": {
+                "customer_messages": s.customer_messages,
+                "answered": s.answered,
+                "answered_late": s.answered_late,
+                "answered_unknown_latency": s.answered_unknown_latency,
+                "pending": s.pending,
+                "overdue": s.overdue,
+                "not_customer": s.not_customer,
+                "median_response_seconds": s.median_response_seconds,
+                "p90_response_seconds": s.p90_response_seconds,
+                "within_sla_ratio": s.within_sla_ratio,
+                "unreadable": s.unreadable,
+                "duplicates": s.duplicates,
+                "drafts": s.drafts,
+                "after_as_of": s.after_as_of,
+                "outbound": s.outbound,
+            },
+        }
+    )
+
+
+def _json_end(report: AuditReport) -> Iterator[str]:
+    """What follows the messages: the threads, the unreadable items and problems."""
+    threads = threads_in_order(report.threads)
+    yield from _json_lines("threads", threads, _thread_line)
+    yield from _json_entries(
+        {
+            "unreadable": [
+                {"folder": u.folder, "uid": u.uid, "reason": u.reason} for u in report.unreadable
+            ],
+            "problems": list(report.problems),
+        },
+        last=True,
+    )
+    yield "}\n"
+
+
+def _json_entries(entries: dict[str, Any], *, last: bool = False) -> Iterator[str]:
+    """`  "key": value` lines: lists one compact item a line, other values indented."""
+    for index, (key, value) in enumerate(entries.items()):
+        comma = "" if last and index == len(entries) - 1 else ","
+        name = json.dumps(key)
+        if isinstance(value, list) and value:
+            items = ",\n".join("    " + _compact(item) for item in value)
+            yield f"  {name}: [\n{items}\n  ]{comma}\n"
+        else:
+            body = json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+            yield f"  {name}: {body}{comma}\n"
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+_T = TypeVar("_T")
+
+
+def _json_lines(key: str, items: Sequence[_T], line: Callable[[_T], str]) -> Iterator[str]:
+    """The list `key` of the document, each item the line `line` writes, `_CHUNK` lines a piece."""
+    if not items:
+        yield f'  "{key}": [],\n'
+        return
+    yield f'  "{key}": [\n'
+    for first in range(0, len(items), _CHUNK):
+        lines = ",\n".join([line(item) for item in items[first : first + _CHUNK]])
+        yield lines if first == 0 else ",\n" + lines
+    yield "\n  ],\n"
+
+
+# Messages and threads are formatted here rather than built as dicts for json.dumps: at
+# 100,000 messages the dicts and one json.dumps call each took most of the rendering. The
+# text is what `_compact` gives for the same dict, strings escaped by json's own C function
+# for ensure_ascii=False (tests/outputs/test_data.py compares the two).
+_string = json.encoder.encode_basestring
+
+
+def _text(value: str | None) -> str:
+    return "null" if value is None else _string(value)
+
+
+def _number(value: int | None) -> str:
+    return "null" if value is None else int.__repr__(value)
+
+
+# Enum members as JSON strings, looked up once: ~100,000 lines each name a status.
+_STATUS_JSON = {status: _string(status.value) for status in Status}
+_REASON_JSON: dict[Reason | None, str] = {reason: _string(reason.value) for reason in Reason}
+_REASON_JSON[None] = "null"
+
+
+def _message_line(result: MessageResult) -> str:
+    message, reply, sender = result.message, result.reply, result.message.from_
+    reply_json = (
+        "null"
+        if reply is None
+        else f'{{"message_id": {_text(reply.message_id)}, "sent_at": {_text(_iso(reply.sent_at))}'
+        f', "latency_seconds": {_number(reply.latency_seconds)}}}'
+    )
+    return (
+        f'    {{"message_id": {_text(message.message_id)}, "folder": {_string(message.folder)}'
+        f', "uid": {int.__repr__(message.uid)}'
+        f', "from": {_string(sender.email) if sender else "null"}'
+        f', "from_name": {_string(sender.name if sender else "")}'
+        f', "subject": {_string(message.subject)}'
+        # When the message reached the mailbox: INTERNALDATE, else Received, else Date.
+        f', "received_at": {_text(_iso(message.arrived_at))}'
+        f', "status": {_STATUS_JSON[result.status]}'
+        f', "reason": {_REASON_JSON[result.reason]}'
+        f', "thread_id": {_text(result.thread_id)}, "reply": {reply_json}'
+        f', "answered_by_flag": {"true" if result.answered_by_flag else "false"}}}'
+    )
+
+
+def _thread_line(thread: ThreadResult) -> str:
+    reply = thread.holding_reply
+    holding = (
+        "null"
+        if reply is None
+        else f'{{"to": {_string(reply.to)}, "subject": {_string(reply.subject)}'
+        f', "body": {_string(reply.body)}, "language": {_string(reply.language)}'
+        f', "promised_by": {_text(_iso(reply.promised_by))}}}'
+    )
+    correspondent = thread.correspondent
+    return (
+        f'    {{"thread_id": {_string(thread.thread_id)}, "subject": {_string(thread.subject)}'
+        f', "correspondent": {_string(correspondent.email)}'
+        f', "correspondent_name": {_string(correspondent.name)}'
+        f', "folder": {_string(thread.folder)}, "status": {_STATUS_JSON[thread.status]}'
+        f', "waiting_since": {_text(_iso(thread.waiting_since))}'
+        f', "waiting_seconds": {_number(thread.waiting_seconds)}'
+        f', "answered_late": {"true" if thread.answered_late else "false"}'
+        f', "max_latency_seconds": {_number(thread.max_latency_seconds)}'
+        f', "holding_reply": {holding}}}'
+    )
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "message_id",
+    "folder",
+    "uid",
+    "from",
+    "from_name",
+    "subject",
+    "received_at",
+    "status",
+    "reason",
+    "thread_id",
+    "reply_message_id",
+    "reply_sent_at",
+    "latency_seconds",
+    "answered_by_flag",
+)
+# Spreadsheets run a cell starting with one of these as a formula: a subject such as
+# '=HYPERLINK("http://evil", "invoice")' would become a live link or worse when the CSV is
+# opened in Excel or LibreOffice (OWASP "CSV Injection"). A leading apostrophe makes the cell
+# text and is not shown by spreadsheets; scripts see it, which is the price of safety.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return "'" + value if value.startswith(_FORMULA_STARTS) else value
+    return str(value)
+
+
+def render_csv(report: AuditReport) -> str:
+    """One row per inbound message with a header row; RFC 4180 quoting, "\\n" line ends.
+
+    Lines end with "\\n", not RFC 4180's CRLF: the CLI writes text, and on Windows a text
+    stream turns "\\r\\n" into "\\r\\r\\n" (blank rows in Excel). Fields holding commas, quotes
+    or line breaks are quoted, quotes doubled.
+    """
+    return "".join(_csv_pieces(report))
+
+
+def write_csv(report: AuditReport, out: TextIO) -> None:
+    """render_csv's text written to `out` piece by piece."""
+    for piece in _csv_pieces(report):
+        out.write(piece)
+
+
+def _csv_pieces(report: AuditReport) -> Iterator[str]:
+    # The csv module quotes a field holding "\r" only when "\r" is in the line terminator,
+    # so each row is written with CRLF, then ended with "\n" (fields keep their own CR/LF).
+    row = io.StringIO()
+    writer = csv.writer(row, lineterminator="\r\n")
+
+    def line(cells: Sequence[object]) -> str:
+        row.seek(0)
+        row.truncate()
+        writer.writerow([_csv_cell(cell) for cell in cells])
+        return row.getvalue()[:-2] + "\n"
+
+    yield line(CSV_COLUMNS)
+    for start in range(0, len(report.messages), _CHUNK):
+        yield "".join([line(_csv_row(m)) for m in report.messages[start : start + _CHUNK]])
+
+
+def _csv_row(result: MessageResult) -> tuple[object, ...]:
+    """The cells of CSV_COLUMNS: the JSON item, its reply flattened."""
+    message, reply, sender = result.message, result.reply, result.message.from_
+    return (
+        message.message_id,
+        message.folder,
+        message.uid,
+        sender.email if sender else None,
+        sender.name if sender else "",
+        message.subject,
+        _iso(message.arrived_at),
+        result.status.value,
+        result.reason.value if result.reason else None,
+        result.thread_id,
+        reply.message_id if reply else None,
+        _iso(reply.sent_at) if reply else None,
+        reply.latency_seconds if reply else None,
+        result.answered_by_flag,
+    )

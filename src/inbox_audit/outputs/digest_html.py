@@ -1,0 +1,279 @@
+"""The summary and failure emails as HTML that mail clients show alike: tables, inline styles."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import tzinfo
+
+from inbox_audit.core.figures import Listing, PeriodFigures
+from inbox_audit.core.holding import clean_text
+from inbox_audit.model import AuditReport, Status, ThreadResult
+from inbox_audit.outputs.digest_text import (
+    FOOTER,
+    as_of_line,
+    audited_lines,
+    headline,
+    late_line,
+    more,
+    sla_text,
+)
+from inbox_audit.outputs.mailto import reply_link
+from inbox_audit.outputs.text import MAX_LISTED, duration_or_dash, local_time, subject_text
+
+# Every mail-derived string goes through `html.escape` after `clean_text` (control characters
+# and bidi overrides removed); only our own markup is raw. No script, no style sheet, no remote
+# image: Gmail strips <style> in many views and Outlook ignores most CSS, so layout is tables
+# with inline styles, `bgcolor` and `width` attributes. The "send the holding reply" link is a
+# mailto: URI in which everything outside the unreserved set is percent-encoded (mailto.py).
+
+_FONT = "font-family:Arial,Helvetica,sans-serif;"
+_RED = "#c62828"
+_AMBER = "#ef6c00"
+_GREEN = "#2e7d32"
+_GREY = "#e0e0e0"
+_MUTED = "#666666"
+_BLUE = "#1a56c4"
+_BAR_WIDTH = 160  # pixels for 100 %
+
+
+def _h(text: str) -> str:
+    """Mail-derived text as one line of HTML text: cleaned, then escaped (quotes included)."""
+    return html.escape(clean_text(text), quote=True)
+
+
+def _heading(text: str) -> str:
+    return (
+        f'<tr><td style="{_FONT}padding:20px 24px 6px 24px;font-size:13px;font-weight:bold;'
+        f'letter-spacing:1px;color:{_MUTED};text-transform:uppercase;">{text}</td></tr>'
+    )
+
+
+def _row(inner: str, padding: str = "4px 24px") -> str:
+    style = f"{_FONT}padding:{padding};font-size:14px;line-height:20px;"
+    return f'<tr><td style="{style}">{inner}</td></tr>'
+
+
+def _button(href: str, label: str) -> str:
+    # A coloured table cell, not a padded <a>: Outlook ignores padding on inline elements.
+    return (
+        '<table role="presentation" cellpadding="0" cellspacing="0" border="0"><tr>'
+        f'<td bgcolor="{_BLUE}" style="background-color:{_BLUE};border-radius:4px;'
+        f'padding:8px 14px;">'
+        f'<a href="{html.escape(href, quote=True)}" style="{_FONT}color:#ffffff;'
+        f'font-size:14px;font-weight:bold;text-decoration:none;">{label}</a>'
+        "</td></tr></table>"
+    )
+
+
+def _html_thread(thread: ThreadResult, report: AuditReport, tz: tzinfo) -> str:
+    overdue = thread.status is Status.OVERDUE
+    colour = _RED if overdue else _AMBER
+    waited = duration_or_dash(thread.waiting_seconds)
+    name = _h(thread.correspondent.name)
+    email = _h(thread.correspondent.email) or "(no address)"
+    who = f"<b>{name}</b> &lt;{email}&gt;" if name else f"<b>{email}</b>"
+    details = (
+        f'<span style="color:{colour};font-weight:bold;">'
+        f"{'Overdue' if overdue else 'Waiting'}: {html.escape(waited)}</span>"
+        f'<span style="color:{_MUTED};"> — since '
+        f"{html.escape(local_time(thread.waiting_since, tz, report.as_of))}"
+        f" · folder {_h(thread.folder)}</span>"
+    )
+    reply_html = ""
+    reply = thread.holding_reply
+    if reply is not None:
+        body = "<br>".join(html.escape(line, quote=True) for line in reply.body.splitlines())
+        reply_html = (
+            f'<div style="{_FONT}margin-top:10px;font-size:13px;color:{_MUTED};">'
+            f"Suggested holding reply — <i>{_h(reply.subject)}</i></div>"
+            '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0">'
+            f'<tr><td bgcolor="#f5f5f5" style="{_FONT}background-color:#f5f5f5;padding:10px;'
+            f'font-size:14px;line-height:20px;">{body}</td></tr></table>'
+            '<div style="height:8px;line-height:8px;font-size:8px;">&nbsp;</div>'
+            + _button(reply_link(reply), "Send this holding reply")
+        )
+    return (
+        '<tr><td style="padding:6px 24px;">'
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0">'
+        f'<tr><td width="4" bgcolor="{colour}" style="background-color:{colour};width:4px;">'
+        "&nbsp;</td>"
+        f'<td style="{_FONT}padding:8px 12px;font-size:14px;line-height:20px;">'
+        f"{who}<br>"
+        f'<span style="font-size:15px;">{_h(subject_text(thread.subject))}</span><br>'
+        f"{details}{reply_html}</td></tr></table></td></tr>"
+    )
+
+
+def _bar(ratio: float | None, colour: str) -> str:
+    """A horizontal bar as a fixed-width table of two coloured cells (no CSS needed)."""
+    if ratio is None:
+        return f'<span style="{_FONT}font-size:12px;color:{_MUTED};">no answers yet</span>'
+    filled = round(max(0.0, min(1.0, ratio)) * _BAR_WIDTH)
+    cells = ""
+    for width, fill in ((filled, colour), (_BAR_WIDTH - filled, _GREY)):
+        if width > 0:  # a zero-width cell still shows in some clients
+            cells += (
+                f'<td width="{width}" height="12" bgcolor="{fill}" '
+                f'style="width:{width}px;height:12px;background-color:{fill};'
+                'font-size:0;line-height:0;">&nbsp;</td>'
+            )
+    return (
+        f'<table role="presentation" width="{_BAR_WIDTH}" cellpadding="0" cellspacing="0" '
+        f'border="0" style="width:{_BAR_WIDTH}px;"><tr>{cells}</tr></table>'
+    )
+
+
+def _percent(ratio: float | None) -> str:
+    return "—" if ratio is None else f"{ratio:.0%}"
+
+
+def _html_figures(figures: list[PeriodFigures], sla: str) -> str:
+    cell = f"{_FONT}padding:4px 6px;font-size:13px;border-bottom:1px solid {_GREY};"
+    head = f'style="{_FONT}padding:4px 6px;font-size:12px;color:{_MUTED};text-align:left;"'
+    header = "".join(
+        f"<th {head}>{label}</th>"
+        for label in (
+            "",
+            "Received",
+            "Answered",
+            "Median response",
+            f"Within {html.escape(sla)}",
+            "Still waiting",
+        )
+    )
+    rows = []
+    for period in figures:
+        for label, f, strong in (
+            (period.label.capitalize(), period.current, True),
+            (period.previous_label.capitalize(), period.previous, False),
+        ):
+            median = duration_or_dash(f.median_response_seconds)
+            style = "" if strong else f"color:{_MUTED};"
+            values = (
+                label,
+                str(f.received),
+                str(f.answered),
+                median,
+                _percent(f.within_sla_ratio),
+                str(f.still_waiting),
+            )
+            rows.append(
+                "<tr>"
+                + "".join(
+                    f'<td style="{cell}{style}">{html.escape(value)}</td>' for value in values
+                )
+                + "</tr>"
+            )
+    table = (
+        '<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%">'
+        f"<tr>{header}</tr>{''.join(rows)}</table>"
+    )
+    chart_rows = []
+    for period in figures:
+        for label, f, colour in (
+            (period.label.capitalize(), period.current, _GREEN),
+            (period.previous_label.capitalize(), period.previous, "#9e9e9e"),
+        ):
+            chart_rows.append(
+                f'<tr><td style="{_FONT}padding:3px 8px 3px 0;font-size:12px;'
+                f'white-space:nowrap;">{html.escape(label)}</td>'
+                f'<td style="padding:3px 0;">{_bar(f.within_sla_ratio, colour)}</td>'
+                f'<td style="{_FONT}padding:3px 0 3px 8px;font-size:12px;">'
+                f"{_percent(f.within_sla_ratio)}</td></tr>"
+            )
+    chart = (
+        f'<div style="{_FONT}margin-top:14px;font-size:13px;font-weight:bold;">'
+        f"Answered within {html.escape(sla)}</div>"
+        '<table role="presentation" cellpadding="0" cellspacing="0" border="0">'
+        f"{''.join(chart_rows)}</table>"
+    )
+    return _row(table + chart)
+
+
+def html_body(
+    report: AuditReport,
+    tz: tzinfo,
+    problems: Sequence[str],
+    figures: list[PeriodFigures],
+    listed: Listing,
+) -> str:
+    """The summary email's HTML part: the plain-text part's content, laid out."""
+    sla = sla_text(report.sla_seconds)
+    title = headline(report, tz, listed)
+    colour = _RED if listed.overdue_count else (_AMBER if listed.waiting_count else _GREEN)
+    rows = [
+        f'<tr><td style="{_FONT}padding:20px 24px 4px 24px;font-size:20px;line-height:26px;'
+        f'font-weight:bold;color:{colour};">{html.escape(title)}</td></tr>',
+        _row(
+            f'<span style="color:{_MUTED};font-size:13px;">'
+            f"{html.escape(as_of_line(report, tz))}</span>"
+        ),
+    ]
+    waiting = listed.waiting_count
+    if waiting:
+        rows.append(_heading(f"Waiting for an answer ({waiting})"))
+        rows += [_html_thread(t, report, tz) for t in listed.waiting[:MAX_LISTED]]
+        if waiting > MAX_LISTED:
+            rows.append(_row(html.escape(more(waiting - MAX_LISTED))))
+    late = listed.late_count
+    if late:
+        rows.append(_heading(f"Answered late ({late})"))
+        items = "".join(f"<li>{html.escape(late_line(t))}</li>" for t in listed.late[:MAX_LISTED])
+        if late > MAX_LISTED:
+            items += f"<li>{html.escape(more(late - MAX_LISTED))}</li>"
+        rows.append(_row(f'<ul style="margin:0;padding-left:20px;">{items}</ul>'))
+    rows.append(_heading("Response times"))
+    rows.append(_html_figures(figures, sla))
+    rows.append(_heading("What was audited"))
+    rows.append(
+        _row(
+            f'<span style="font-size:13px;color:{_MUTED};">'
+            + "<br>".join(html.escape(line) for line in audited_lines(report, problems))
+            + "</span>"
+        )
+    )
+    rows.append(_footer_row())
+    return _page(title, "".join(rows))
+
+
+def _page(title: str, rows: str) -> str:
+    """The page around the content: a centred 640-pixel column, inline styles only."""
+    return (
+        "<!DOCTYPE html>\n"
+        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title></head>\n"
+        '<body style="margin:0;padding:0;background-color:#f4f4f4;">\n'
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
+        'bgcolor="#f4f4f4"><tr><td align="center" style="padding:16px 8px;">\n'
+        '<table role="presentation" width="640" cellpadding="0" cellspacing="0" border="0" '
+        'bgcolor="#ffffff" style="width:640px;max-width:100%;background-color:#ffffff;">\n'
+        + rows.replace("</tr><tr>", "</tr>\n<tr>")
+        + "\n</table>\n</td></tr></table>\n</body></html>\n"
+    )
+
+
+def _footer_row() -> str:
+    return _row(
+        f'<span style="font-size:12px;color:{_MUTED};">{html.escape(FOOTER)}</span>',
+        "16px 24px 20px 24px",
+    )
+
+
+def failure_page(source_text: str, error_text: str, when: str, todo: Sequence[str]) -> str:
+    """The failure email's HTML part: what failed, when, and what to do (texts cleaned)."""
+    items = "".join(f"<li>{html.escape(step)}</li>" for step in todo)
+    rows = "".join(
+        [
+            f'<tr><td style="{_FONT}padding:20px 24px 4px 24px;font-size:18px;line-height:24px;'
+            f'font-weight:bold;color:{_RED};">inbox-audit could not audit '
+            f"{html.escape(source_text)}</td></tr>",
+            _row(f"<b>Error:</b> {html.escape(error_text)}"),
+            _row(f'<span style="color:{_MUTED};">When: {html.escape(when)}</span>'),
+            _heading("What to do"),
+            _row(f'<ul style="margin:0;padding-left:20px;">{items}</ul>'),
+            _footer_row(),
+        ]
+    )
+    return _page("inbox-audit could not audit", rows)

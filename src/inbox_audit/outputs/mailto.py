@@ -1,0 +1,35 @@
+"""The one-click 'send the holding reply' link: a mailto: URI (RFC 6068) that stays one URI."""
+
+from __future__ import annotations
+
+import re
+
+from inbox_audit.core.holding import clean_text
+from inbox_audit.model import HoldingReply
+
+# An address a mail client will take as one recipient. Anything else (a comma, a quoted local
+# part, spaces) is left out of the link: the owner fills in To rather than risk a wrong one.
+_NOT_IN_ADDRESS = r"\s\x00-\x1f\x7f@,;:<>()\[\]\"\\"
+_PLAIN_ADDRESS = re.compile(rf"[^{_NOT_IN_ADDRESS}]+@[^{_NOT_IN_ADDRESS}]+")
+
+
+def mailto_link(to: str, subject: str, body: str) -> str:
+    """A `mailto:` URI pre-filled with To, Subject and body (RFC 6068).
+
+    Everything but unreserved characters is percent-encoded as UTF-8 (RFC 6068 §2): spaces
+    become %20 (never "+", which mail clients keep as a plus), line breaks %0D%0A (§5), and
+    "&", "?", "#" or "%" in a subject cannot start another field.
+    """
+    from urllib.parse import quote
+
+    address = to if _PLAIN_ADDRESS.fullmatch(to) else ""
+    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    query = "subject={}&body={}".format(
+        quote(clean_text(subject), safe=""), quote("\r\n".join(lines), safe="")
+    )
+    return f"mailto:{quote(address, safe='@')}?{query}"
+
+
+def reply_link(reply: HoldingReply) -> str:
+    """mailto_link for a holding reply."""
+    return mailto_link(reply.to, reply.subject, reply.body)

@@ -1,0 +1,130 @@
+"""AuditReport → Markdown to paste into notes or an issue: every thread, mail text escaped."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, tzinfo
+
+from inbox_audit.core.figures import Listing, listing
+from inbox_audit.core.holding import clean_text
+from inbox_audit.model import AuditReport
+from inbox_audit.outputs.text import (
+    duration_or_dash,
+    format_duration,
+    identities_line,
+    local_time,
+    subject_text,
+    summary_line,
+    waiting_headline,
+    who,
+    zoned_time,
+)
+
+# Backslash-escape what CommonMark/GFM could act on inline: emphasis (*, _), code (`), links
+# and images ([ ]; "(" and "!" only act next to them), autolinks and HTML (<, >), entities (&),
+# table pipes, strikethrough (~), GitHub math ($), headings (#).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&$])")
+
+
+def md_escape(text: str) -> str:
+    """Mail-derived text as one literal line of Markdown, safe inside a table cell."""
+    text = _MD_SPECIAL.sub(r"\\\1", clean_text(text))
+    # A leading "+", "-" or "1." would start a list outside a table.
+    text = re.sub(r"^([+\-])(?=\s|$)", r"\\\1", text)
+    return re.sub(r"^(\d+)\.(?=\s|$)", r"\1\\.", text)
+
+
+def _md_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _fence(body: str) -> str:
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def render_markdown(report: AuditReport, *, tz: tzinfo = UTC, listed: Listing | None = None) -> str:
+    """A report to paste into notes or an issue; local times in `tz` (UTC by default).
+
+    `listed`: the report's threads when it holds none itself (a re-dated snapshot): they
+    must all be there, as Markdown lists every one.
+    """
+    listed = listed or listing(report)
+    if not listed.whole:
+        raise ValueError("Markdown lists every thread: a partial listing would hide some")
+    lines = [
+        "# Inbox audit",
+        "",
+        f"**{waiting_headline(report, listed)}**",
+        "",
+        f"As of {zoned_time(report.as_of, tz)} · "
+        f"source {md_escape(report.source)} · "
+        f"answer within {format_duration(report.sla_seconds)}",
+        "",
+    ]
+    waiting = listed.waiting
+    if waiting:
+        lines += ["## Waiting for an answer", ""]
+        lines += _md_table(
+            ("Status", "Who", "Subject", "Waiting for", "Since", "Folder"),
+            (
+                (
+                    t.status.value,
+                    md_escape(who(t.correspondent)),
+                    md_escape(subject_text(t.subject)),
+                    duration_or_dash(t.waiting_seconds),
+                    local_time(t.waiting_since, tz, report.as_of),
+                    md_escape(t.folder),
+                )
+                for t in waiting
+            ),
+        )
+        lines.append("")
+    late = listed.late
+    if late:
+        lines += ["## Answered late", ""]
+        lines += _md_table(
+            ("Who", "Subject", "Longest response", "Status now", "Folder"),
+            (
+                (
+                    md_escape(who(t.correspondent)),
+                    md_escape(subject_text(t.subject)),
+                    duration_or_dash(t.max_latency_seconds),
+                    t.status.value,
+                    md_escape(t.folder),
+                )
+                for t in late
+            ),
+        )
+        lines.append("")
+    lines += ["## Summary", "", summary_line(report), "", identities_line(report, md_escape), ""]
+    replies = [t for t in waiting if t.holding_reply]
+    if replies:
+        lines += ["## Holding replies", ""]
+        for thread in replies:
+            reply = thread.holding_reply
+            assert reply is not None  # filtered above; for mypy
+            fence = _fence(reply.body)
+            lines += [
+                f"### {md_escape(who(thread.correspondent))}",
+                "",
+                f"To: {md_escape(reply.to)}  ",
+                f"Subject: {md_escape(reply.subject)}  ",
+                f"Promised by: {local_time(reply.promised_by, tz, report.as_of)}",
+                "",
+                f"{fence}text",
+                reply.body,
+                fence,
+                "",
+            ]
+    if report.unreadable:
+        lines += ["## Unreadable messages", ""]
+        lines += _md_table(
+            ("Folder", "UID", "Why"),
+            ((md_escape(u.folder), str(u.uid), md_escape(u.reason)) for u in report.unreadable),
+        )
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
