@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,7 +25,6 @@ from inbox_audit.settings import Settings
 from inbox_audit.sources.local import LocalSource
 from inbox_audit.sources.read import collect
 from inbox_audit.store import snapshot
-from inbox_audit.store.cache import code_digest
 from tests.builders import at, make_message
 from tests.mailgen import generate, write_maildir
 
@@ -187,23 +187,54 @@ def test_a_message_dated_after_the_audit_ends_the_snapshot_before_it_counts() ->
     )
 
 
-def test_the_key_changes_with_what_shapes_the_audit() -> None:
-    code = code_digest()
+def test_the_key_changes_with_what_shapes_the_audit(monkeypatch: pytest.MonkeyPatch) -> None:
     folders = (
         Folder("INBOX", FolderRole.INBOX, True, 10),
         Folder("Sent", FolderRole.SENT, True, 4),
     )
-    base = snapshot.key(folders, Settings(tz=PARIS), code)
+    base = snapshot.key(folders, Settings(tz=PARIS))
     # The zone and language are applied when re-dating: the same snapshot serves them.
-    assert snapshot.key(folders, Settings(tz=ZoneInfo("UTC"), lang="en"), code) == base
-    assert snapshot.key(folders, Settings(sla=timedelta(hours=4)), code) != base
-    assert snapshot.key(folders, Settings(me=("a@b.c",)), code) != base
-    assert snapshot.key(folders[:1], Settings(), code) != base
-    assert (
-        snapshot.key((folders[0], Folder("Sent", FolderRole.SENT, True, 5)), Settings(), code)
-        != base
-    )
-    assert snapshot.key(folders, Settings(), "other code") != base
+    assert snapshot.key(folders, Settings(tz=ZoneInfo("UTC"), lang="en")) == base
+    assert snapshot.key(folders, Settings(sla=timedelta(hours=4))) != base
+    assert snapshot.key(folders, Settings(me=("a@b.c",))) != base
+    assert snapshot.key(folders[:1], Settings()) != base
+    assert snapshot.key((folders[0], Folder("Sent", FolderRole.SENT, True, 5)), Settings()) != base
+    monkeypatch.setattr(snapshot, "audit_code", lambda: "other code")
+    assert snapshot.key(folders, Settings()) != base
+
+
+PACKAGE = Path(snapshot.__file__).parents[1]
+
+
+@pytest.mark.parametrize(
+    ("changed", "kept"),
+    [
+        ("outputs/render.py", True),
+        ("outputs/digest.py", True),
+        ("app/cli.py", True),
+        ("sources/imap.py", True),
+        ("store/cache.py", True),  # what it stores is versioned apart (cache.CACHE_FORMAT)
+        ("core/metrics.py", False),
+        ("core/threads.py", False),
+        ("model.py", False),
+        ("settings.py", False),
+        ("store/snapshot.py", False),
+        ("store/ledger.py", False),
+        ("store/incremental.py", False),
+    ],
+)
+def test_the_audit_code_is_the_core_s_and_the_kept_rows(
+    tmp_path: Path, changed: str, kept: bool
+) -> None:
+    """A change to the outputs, the sources or the app keeps the snapshot and the ledger; one
+    to the rules of the audit, or to the rows they keep, drops them."""
+    copy = tmp_path / "inbox_audit"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert snapshot.code_digest(copy, snapshot.AUDIT_CODE) == snapshot.audit_code()
+    with (copy / changed).open("a", encoding="utf-8") as file:
+        file.write("\n# changed\n")
+    same = snapshot.code_digest(copy, snapshot.AUDIT_CODE) == snapshot.audit_code()
+    assert same == kept
 
 
 def test_damaged_bytes_are_no_snapshot() -> None:

@@ -289,7 +289,7 @@ def test_a_corrupt_cache_is_set_aside_and_rebuilt(dovecot: DovecotServer) -> Non
         db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     db.close()
     again, stderr = audit(dovecot, user, box)
-    assert "schema version 99" in stderr
+    assert "cache format 99" in stderr
     assert again == report
 
 

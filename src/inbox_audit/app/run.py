@@ -31,7 +31,7 @@ from inbox_audit.outputs.table import render_table
 from inbox_audit.settings import Settings
 from inbox_audit.sources.imap import ImapSource, prepare_tls
 from inbox_audit.sources.spec import ConnectOptions, ImapTarget, LocalTarget
-from inbox_audit.store.cache import CacheUnusable, MailCache, code_digest, default_cache_path
+from inbox_audit.store.cache import CacheUnusable, MailCache, default_cache_path
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -155,7 +155,7 @@ def _through_cache(
 
     synced, cache = sync(source, display, settings, cache, warn, progress)
     opened.append(cache)
-    key = snapshot.key(synced.folders, settings, code_digest())
+    key = snapshot.key(synced.folders, settings)
     if not shown.every_message and not synced.problems:
         with contextlib.suppress(CacheUnusable):  # then the full read below rebuilds it
             data = cache.snapshot(key)

@@ -12,27 +12,42 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from operator import itemgetter
 
-from inbox_audit.core.metrics import STATUS_RANK, percentile, within_sla_ratio
-from inbox_audit.model import AuditReport, Status, ThreadResult
+from inbox_audit.core.metrics import (
+    STATUS_RANK,
+    WAITING,
+    late_count,
+    percentile,
+    within_sla_ratio,
+)
+from inbox_audit.model import AuditReport, MessageResult, Status, ThreadResult
 
 #: The periods the figures cover, in days, each compared with the period of equal length before.
 PERIOD_DAYS: tuple[int, ...] = (1, 7, 28)
 
 
+def urgency(thread: ThreadResult) -> tuple[int, int]:
+    """The order threads are listed in: overdue first, then pending, each longest wait first
+    (ties keep the report's order, metrics.thread_order)."""
+    return STATUS_RANK[thread.status], -(thread.waiting_seconds or 0)
+
+
+def lateness(thread: ThreadResult) -> int:
+    """The order threads answered late are listed in: longest response first (ties keep the
+    report's order)."""
+    return -(thread.max_latency_seconds or 0)
+
+
 def threads_in_order(threads: Iterable[ThreadResult]) -> list[ThreadResult]:
     """Overdue first, then pending, each longest wait first; ties keep the report's order."""
-    return sorted(threads, key=lambda t: (STATUS_RANK[t.status], -(t.waiting_seconds or 0)))
+    return sorted(threads, key=urgency)
 
 
 def _waiting(report: AuditReport) -> list[ThreadResult]:
-    return [
-        t for t in threads_in_order(report.threads) if t.status in (Status.OVERDUE, Status.PENDING)
-    ]
+    return [t for t in threads_in_order(report.threads) if t.status in WAITING]
 
 
 def _answered_late(report: AuditReport) -> list[ThreadResult]:
-    late = [t for t in report.threads if t.answered_late]
-    return sorted(late, key=lambda t: -(t.max_latency_seconds or 0))
+    return sorted((t for t in report.threads if t.answered_late), key=lateness)
 
 
 @dataclass(frozen=True)
@@ -122,13 +137,19 @@ def _span(days: int) -> str:
 Arrival = tuple[datetime, Status, int | None]
 
 
+def arrival(result: MessageResult) -> Arrival | None:
+    """What the figures read of a message: None for one that is not a customer's or has no
+    arrival time, which they leave out."""
+    arrived = result.message.arrived_at
+    if arrived is None or result.status is Status.NOT_CUSTOMER:
+        return None
+    reply = result.reply
+    return arrived, result.status, None if reply is None else reply.latency_seconds
+
+
 def arrivals(report: AuditReport) -> list[Arrival]:
     """The report's customer messages that have an arrival time, in order of arrival."""
-    rows: list[Arrival] = [
-        (arrived, r.status, None if r.reply is None else r.reply.latency_seconds)
-        for r in report.messages
-        if r.status is not Status.NOT_CUSTOMER and (arrived := r.message.arrived_at) is not None
-    ]
+    rows = [row for r in report.messages if (row := arrival(r)) is not None]
     rows.sort(key=itemgetter(0))
     return rows
 
@@ -137,9 +158,8 @@ def _figures(rows: Sequence[Arrival], sla_seconds: int, start: datetime, end: da
     # `rows` are in order of arrival: those of (start, end] are one slice.
     first = bisect.bisect_right(rows, start, key=itemgetter(0))
     results = rows[first : bisect.bisect_right(rows, end, lo=first, key=itemgetter(0))]
-    latencies = [float(latency) for _, _, latency in results if latency is not None]
-    # Answered exactly at the SLA is late, as in metrics.summarize.
-    late = sum(1 for latency in latencies if latency >= sla_seconds)
+    latencies = sorted(float(latency) for _, _, latency in results if latency is not None)
+    late = late_count(latencies, sla_seconds)
     statuses = [status for _, status, _ in results]
     return Figures(
         start=start,

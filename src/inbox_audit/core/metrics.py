@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -21,7 +23,8 @@ from inbox_audit.model import (
 
 #: Threads and messages in the order shown: overdue, pending, answered, no answer needed.
 STATUS_RANK = {Status.OVERDUE: 0, Status.PENDING: 1, Status.ANSWERED: 2, Status.NOT_CUSTOMER: 3}
-_WAITING = (Status.PENDING, Status.OVERDUE)
+#: The statuses of a customer message (and a thread) still waiting for an answer.
+WAITING = (Status.PENDING, Status.OVERDUE)
 
 
 def message_result(response: Response, as_of: datetime, sla: timedelta) -> MessageResult:
@@ -41,7 +44,7 @@ def message_result(response: Response, as_of: datetime, sla: timedelta) -> Messa
         return MessageResult(
             message, Status.ANSWERED, None, response.thread_id, None, answered_by_flag=True
         )
-    status = Status.OVERDUE if overdue(response.arrived_at, as_of, sla) else Status.PENDING
+    status = waiting_status(response.arrived_at, deadline(as_of, sla))
     return MessageResult(message, status, None, response.thread_id, None)
 
 
@@ -68,13 +71,47 @@ def result_of(
         return MessageResult(
             message, Status.ANSWERED, None, thread_id, None, True
         )  # answered_by_flag
-    status = Status.OVERDUE if overdue(arrived, as_of, sla) else Status.PENDING
+    status = waiting_status(arrived, deadline(as_of, sla))
     return MessageResult(message, status, None, thread_id, None)
 
 
-def overdue(arrived: datetime | None, as_of: datetime, sla: timedelta) -> bool:
-    """Whether an unanswered message has waited the SLA (exactly the SLA is overdue)."""
-    return arrived is not None and as_of - arrived >= sla
+def deadline(as_of: datetime, sla: timedelta) -> datetime:
+    """The latest arrival that has waited the SLA at `as_of` (exactly the SLA is overdue).
+
+    In absolute time: `as_of - sla` in a zone with summer time is wall-clock arithmetic, an
+    hour off across a change.
+    """
+    return as_of.astimezone(UTC) - sla
+
+
+def waiting_status(arrived: datetime | None, cut: datetime) -> Status:
+    """The status of an unanswered customer message: overdue when it arrived by the deadline
+    `cut` (`deadline`), else pending (an unknown arrival too)."""
+    return Status.OVERDUE if arrived is not None and arrived <= cut else Status.PENDING
+
+
+def waiting_verdict(
+    since: datetime | None, as_of: datetime, cut: datetime
+) -> tuple[Status, int | None]:
+    """A waiting thread's status and wait in seconds at `as_of` (whose deadline is `cut`),
+    from the arrival of its customer message that has waited longest (`since`; None: unknown).
+
+    The thread is overdue when that message is: any other waiting one arrived later.
+    """
+    waited = None if since is None else int((as_of - since).total_seconds())
+    return waiting_status(since, cut), waited
+
+
+def is_late(latency: float, sla_seconds: float) -> bool:
+    """Whether a reply came after the SLA: exactly at the SLA is late, as the message had
+    just become overdue."""
+    return latency >= sla_seconds
+
+
+def late_count(latencies: Sequence[float], sla_seconds: float) -> int:
+    """How many of `latencies` (sorted) are late (`is_late`): all from the first late one."""
+    first = bisect.bisect_left(latencies, True, key=lambda latency: is_late(latency, sla_seconds))
+    return len(latencies) - first
 
 
 def within_sla_ratio(known: int, late: int, past_sla: int) -> float | None:
@@ -104,35 +141,80 @@ def summarize(
     after_as_of: int = 0,
     outbound: int = 0,
 ) -> Summary:
-    """Headline figures.
-
-    The within-SLA share counts every customer message whose fate against the SLA is known:
-    answered with a known latency (in time or late) and unanswered past the SLA. Pending ones
-    may still be answered in time, and \\Answered-flag ones have no latency: both are left out.
-    """
+    """Headline figures of an audit's results (see `summary_of`)."""
     customers = [r for r in results if r.status is not Status.NOT_CUSTOMER]
     statuses = Counter(r.status for r in customers)
-    # Sorted once here, so that each percentile's own sort has nothing left to do.
-    latencies = sorted(r.reply.latency_seconds for r in customers if r.reply is not None)
-    sla_seconds = sla.total_seconds()
-    # Answered exactly at the SLA is late: the message had just become overdue.
-    late = sum(1 for latency in latencies if latency >= sla_seconds)
-    return Summary(
+    return summary_of(
+        sorted(r.reply.latency_seconds for r in customers if r.reply is not None),
+        sla,
         customer_messages=len(customers),
         answered=statuses[Status.ANSWERED],
-        answered_late=late,
         answered_unknown_latency=sum(1 for r in customers if r.answered_by_flag),
         pending=statuses[Status.PENDING],
         overdue=statuses[Status.OVERDUE],
         not_customer=len(results) - len(customers),
-        median_response_seconds=percentile(latencies, 0.5),
-        p90_response_seconds=percentile(latencies, 0.9),
-        within_sla_ratio=within_sla_ratio(len(latencies), late, statuses[Status.OVERDUE]),
         unreadable=unreadable,
         duplicates=duplicates,
         drafts=drafts,
         after_as_of=after_as_of,
         outbound=outbound,
+    )
+
+
+def summary_of(
+    latencies: Sequence[int],
+    sla: timedelta,
+    *,
+    customer_messages: int,
+    answered: int,
+    answered_unknown_latency: int,
+    pending: int,
+    overdue: int,
+    not_customer: int,
+    unreadable: int,
+    duplicates: int,
+    drafts: int,
+    after_as_of: int,
+    outbound: int,
+) -> Summary:
+    """Headline figures from the replies' latencies (sorted) and the counts of messages:
+    `summarize`'s, and the incremental audit's (ledger.py), which keeps those, not results."""
+    late = late_count(latencies, sla.total_seconds())
+    summary = Summary(
+        customer_messages=customer_messages,
+        answered=answered,
+        answered_late=late,
+        answered_unknown_latency=answered_unknown_latency,
+        pending=0,
+        overdue=0,
+        not_customer=not_customer,
+        median_response_seconds=percentile(latencies, 0.5),
+        p90_response_seconds=percentile(latencies, 0.9),
+        within_sla_ratio=None,
+        unreadable=unreadable,
+        duplicates=duplicates,
+        drafts=drafts,
+        after_as_of=after_as_of,
+        outbound=outbound,
+    )
+    return with_waiting(summary, pending, overdue)
+
+
+def with_waiting(summary: Summary, pending: int, overdue: int) -> Summary:
+    """`summary` with `pending` and `overdue` customer messages waiting: what moves when only
+    time does (a snapshot re-dated, snapshot.py), with the within-SLA share.
+
+    The within-SLA share counts every customer message whose fate against the SLA is known:
+    answered with a known latency (in time or late) and unanswered past the SLA. Pending ones
+    may still be answered in time, and \\Answered-flag ones have no latency: both are left out
+    (every answered message has either a reply, with its latency, or the flag alone).
+    """
+    known = summary.answered - summary.answered_unknown_latency
+    return dataclasses.replace(
+        summary,
+        pending=pending,
+        overdue=overdue,
+        within_sla_ratio=within_sla_ratio(known, summary.answered_late, overdue),
     )
 
 
@@ -170,17 +252,13 @@ def thread_result(
 ) -> ThreadResult:
     """The verdict on one thread, from the results of its customer messages in time order."""
     # One pass over the items (a thread verdict per customer thread, 10,000s of them): the
-    # worst status, the longest-waiting item and the last one, the longest reply latency.
-    rank = STATUS_RANK
-    status = items[0].status
+    # longest-waiting item and the last one, the longest reply latency.
     longest: MessageResult | None = None  # of the waiting items, the first to arrive
     arrived = _END
     last_waiting: MessageResult | None = None
     max_latency: int | None = None
     for item in items:
-        if rank[item.status] < rank[status]:
-            status = item.status
-        if item.status in _WAITING:
+        if item.status in WAITING:
             # The thread is named after the customer who has waited longest, else the latest
             # one. Longest by arrival (what the wait and overdue are measured from), not
             # message order: a contact form relayed from my own address is ordered by its
@@ -194,6 +272,12 @@ def thread_result(
             max_latency = reply.latency_seconds
     focus = items[-1] if longest is None else longest
     since = None if longest is None else longest.message.arrived_at
+    # Waiting while any of its messages waits (overdue, then pending, rank above answered).
+    status, waited = (
+        (Status.ANSWERED, None)
+        if longest is None
+        else waiting_verdict(since, as_of, deadline(as_of, sla))
+    )
     sender = focus.message.from_ or Address("")
     return ThreadResult(
         thread_id,
@@ -202,8 +286,8 @@ def thread_result(
         (items[-1] if last_waiting is None else last_waiting).message.folder,  # folder
         status,
         since,  # waiting_since
-        int((as_of - since).total_seconds()) if since else None,  # waiting_seconds
-        max_latency is not None and max_latency >= sla.total_seconds(),  # answered_late
+        waited,  # waiting_seconds
+        max_latency is not None and is_late(max_latency, sla.total_seconds()),  # answered_late
         max_latency,  # max_latency_seconds
         None,  # holding_reply
     )

@@ -14,16 +14,16 @@ from inbox_audit.core.audit import Examined, examine
 from inbox_audit.model import AuditReport, Collected, Folder, Message, Status, Unreadable
 from inbox_audit.settings import Settings
 from inbox_audit.store import ledger, snapshot
-from inbox_audit.store.cache import CachedItem, MailCache, code_digest
+from inbox_audit.store.cache import CachedItem, MailCache
 from inbox_audit.store.ledger import Copy, Part, Totals
 from inbox_audit.store.sync import Synced
 
 
 def key(folders: Sequence[Folder], settings: Settings) -> str:
     """What a ledger is valid for: the folders (names and roles; their counts move with every
-    message), the settings that shape the audit, and the code."""
+    message), the settings that shape the audit, and the code (see snapshot.key)."""
     shape = [dataclasses.replace(folder, messages=None) for folder in folders]
-    return snapshot.key(shape, settings, code_digest())
+    return snapshot.key(shape, settings)
 
 
 def update(
@@ -93,7 +93,7 @@ def update(
         _dumps(updated),
         {copy: stored[copy][1] for copy in members & stored.keys()},
         [(copy, _part_bytes(part), links[copy]) for copy, part in parts.items()],
-        (snapshot.key(synced.folders, settings, code_digest()), snapshot.dumps(taken)),
+        (snapshot.key(synced.folders, settings), snapshot.dumps(taken)),
     )
     return taken
 

@@ -25,11 +25,11 @@ import zlib
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import NamedTuple, TypeVar
 
 from inbox_audit.core.audit import Examined, copy_key, dated, identities_from, owner_name
-from inbox_audit.core.metrics import percentile, within_sla_ratio
+from inbox_audit.core.metrics import deadline, summary_of
 from inbox_audit.core.threads import base_subject, cited_ids, correspondents, norm_id
 from inbox_audit.model import (
     AuditReport,
@@ -37,24 +37,23 @@ from inbox_audit.model import (
     FolderRole,
     Message,
     Status,
-    Summary,
     Unreadable,
 )
 from inbox_audit.settings import Settings
 from inbox_audit.store.snapshot import (
-    KEPT_DAYS,
     MessageRow,
     Snapshot,
     ThreadRow,
     assemble,
-    message_row,
+    kept,
+    listable,
+    window,
 )
 from inbox_audit.store.snapshot import thread_row as make_thread_row
 
 #: A cached copy of a message: (folder, uid).
 Copy = tuple[str, int]
 
-_WAITING = (Status.PENDING, Status.OVERDUE)
 # Unreadable items are listed as the full audit lists them: what could not be fetched or
 # parsed first (audit.collect), then what had no usable date, each in folder and UID order.
 _FAILED, _UNDATED = 0, 1
@@ -105,7 +104,7 @@ class Part(NamedTuple):
     latency: int | None = None
     by_flag: bool = False
     arrived: datetime | None = None  # a waiting customer message's arrival
-    row: tuple[datetime, MessageRow] | None = None  # (arrival, row): the last KEPT_DAYS
+    row: tuple[datetime, MessageRow] | None = None  # (arrival, row): snapshot.kept
     unreadable: Unreadable | None = None
 
 
@@ -121,7 +120,13 @@ def book(
     me: frozenset[str],
     as_of: datetime,
 ) -> dict[Copy, Part]:
-    """Each message's part of the audit `found` of exactly `messages`."""
+    """Each message's part of the audit `found` of exactly `messages`.
+
+    The figures a part adds are the core's (metrics.summary_of sums them, snapshot.kept keeps
+    its row); what it adds to identity detection and the owner's name follows audit's rules
+    (detect_identities, examine), which tests/store/test_ledger.py holds it to: the totals
+    give the full audit's report, field for field, after every change.
+    """
     # What every copy adds whatever became of it: identity detection, the horizon.
     common: dict[Copy, tuple[str | None, tuple[str, ...], datetime | None]] = {}
     for m in messages:
@@ -154,12 +159,11 @@ def book(
     for m in found.outbound:
         copy = (m.folder, m.uid)
         parts[copy] = Part("outbound", *common[copy], owner_name=_my_name(m, me))
-    since = as_of - timedelta(days=KEPT_DAYS)
+    since = window(as_of)
     for _, _, r in found.ranked:
         m = r.message
         copy = (m.folder, m.uid)
-        arrived = m.arrived_at
-        customer = r.status is not Status.NOT_CUSTOMER
+        waiting, row = kept(r, since)
         parts[copy] = Part(
             "result",
             *common[copy],
@@ -168,10 +172,8 @@ def book(
             status=r.status,
             latency=None if r.reply is None else r.reply.latency_seconds,
             by_flag=r.answered_by_flag,
-            arrived=arrived if r.status in _WAITING else None,
-            row=(arrived, message_row(r))
-            if customer and arrived is not None and arrived > since
-            else None,
+            arrived=waiting,
+            row=None if row is None else (row[0], row),
         )
     return parts
 
@@ -186,7 +188,7 @@ def thread_rows(found: Examined) -> dict[str, ThreadRow]:
     return {
         t.thread_id: make_thread_row(t, found.hints.get(t.thread_id, ()))
         for t in found.threads
-        if t.status in _WAITING or t.answered_late
+        if listable(t)
     }
 
 
@@ -277,7 +279,7 @@ def apply(
         if part.later is not None:
             laters_in.append(part.later)
     kept_threads.update(threads)
-    since = as_of - timedelta(days=KEPT_DAYS)
+    since = window(as_of)
     return dataclasses.replace(
         totals,
         as_of=as_of,
@@ -354,9 +356,8 @@ def current(totals: Totals, as_of: datetime) -> bool:
     # In absolute time: two moments in one zone compare on the wall clock, which the hour
     # repeated when summer time ends puts out of order.
     # The kept days too: 60 days before on the wall clock goes back in that hour.
-    kept = timedelta(days=KEPT_DAYS)
     earlier = totals.as_of.astimezone(UTC) <= as_of.astimezone(UTC)
-    kept_earlier = (totals.as_of - kept).astimezone(UTC) <= (as_of - kept).astimezone(UTC)
+    kept_earlier = window(totals.as_of).astimezone(UTC) <= window(as_of).astimezone(UTC)
     return earlier and kept_earlier and (totals.horizon is None or as_of < totals.horizon)
 
 
@@ -369,12 +370,9 @@ def snapshot(
     """The snapshot a full audit of the same mail would have left, as of `totals.as_of`."""
     as_of = totals.as_of
     sla = settings.sla
-    latencies = totals.latencies
     counts = totals.counts
-    late = len(latencies) - bisect.bisect_left(latencies, sla.total_seconds())
-    # metrics.overdue: absolute time (`as_of - sla` in a zone with summer time is wall-clock
-    # arithmetic, an hour off across a change; see snapshot.outline).
-    overdue = bisect.bisect_right(totals.waiting, as_of.astimezone(UTC) - sla)
+    # metrics.waiting_status, counted at once: arrived by the deadline (sorted arrivals).
+    overdue = bisect.bisect_right(totals.waiting, deadline(as_of, sla))
     order = {folder.name: index for index, folder in enumerate(folders)}
     unreadable = sorted(
         totals.unreadable.items(),
@@ -387,17 +385,15 @@ def snapshot(
         identities=tuple(sorted(totals.me)),
         identities_detected=totals.detected,
         folders=tuple(folders),
-        summary=Summary(
+        summary=summary_of(
+            totals.latencies,
+            sla,
             customer_messages=counts["customer"],
             answered=counts["answered"],
-            answered_late=late,
             answered_unknown_latency=counts["by_flag"],
             pending=len(totals.waiting) - overdue,
             overdue=overdue,
             not_customer=counts["not_customer"],
-            median_response_seconds=percentile(latencies, 0.5),
-            p90_response_seconds=percentile(latencies, 0.9),
-            within_sla_ratio=within_sla_ratio(len(latencies), late, overdue),
             unreadable=len(unreadable),
             duplicates=counts["duplicate"],
             drafts=counts["draft"],

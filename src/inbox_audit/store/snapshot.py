@@ -7,7 +7,7 @@ windows. A `Snapshot` keeps exactly what those need, in plain tuples that load i
 milliseconds, so a run that finds the mailbox unchanged re-dates the last audit instead of
 loading and auditing 100,000 messages again.
 
-A snapshot is built from rows (`thread_row`, `message_row`) by `assemble`: `take` does it
+A snapshot is built from rows (`thread_row`, `kept`) by `assemble`: `take` does it
 from a full audit's report, and an audit that reads only what changed may do it without one.
 
 The people-facing formats list only the MAX_LISTED most urgent threads of each kind, with
@@ -22,16 +22,25 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import hashlib
 import pickle
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
+from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from inbox_audit.core.figures import Listing
-from inbox_audit.core.metrics import overdue, thread_order, within_sla_ratio
+from inbox_audit.core.figures import Listing, arrival, lateness, urgency
+from inbox_audit.core.metrics import (
+    WAITING,
+    deadline,
+    thread_order,
+    waiting_status,
+    waiting_verdict,
+    with_waiting,
+)
 from inbox_audit.model import (
     Address,
     AuditReport,
@@ -45,8 +54,6 @@ from inbox_audit.model import (
 from inbox_audit.settings import Settings
 
 if TYPE_CHECKING:
-    from _typeshed import SupportsRichComparison
-
     from inbox_audit.core.figures import Arrival
 
 #: How long after its audit a snapshot may be re-dated. The digest compares the last 28 days
@@ -54,9 +61,6 @@ if TYPE_CHECKING:
 #: snapshot keeps the customer messages of KEPT_DAYS, enough for a re-dating this much later.
 MAX_AGE = timedelta(days=3)
 KEPT_DAYS = 60
-
-_WAITING = (Status.PENDING, Status.OVERDUE)
-_RANK = {Status.OVERDUE: 0, Status.PENDING: 1, Status.ANSWERED: 2, Status.NOT_CUSTOMER: 3}
 
 # A ThreadResult without its holding reply, plus the language hints of its customer messages.
 ThreadRow = tuple[
@@ -68,8 +72,7 @@ _SINCE: Final = 6
 _LATE: Final = 8
 _LATENCY: Final = 9
 _HINTS: Final = 10
-# A customer MessageResult: what the digest's figures read (digest.Arrival: arrived_at,
-# status, the reply's latency), then the rest.
+# A customer MessageResult: what the figures read (figures.arrival), then the rest.
 _Details = tuple[
     str,  # folder
     int,  # uid
@@ -84,6 +87,18 @@ _Details = tuple[
     bool,  # answered_by_flag
 ]
 MessageRow = tuple[datetime, Status, int | None, _Details]
+
+#: The code whose results a snapshot and a ledger hold: the audit's rules (the core), the
+#: shared types and the rows kept here. A change to it drops both (`key`, `audit_code`); one
+#: to the outputs, the sources or the app keeps them.
+AUDIT_CODE: tuple[str, ...] = (
+    "core/*.py",
+    "model.py",
+    "settings.py",
+    "store/snapshot.py",
+    "store/ledger.py",
+    "store/incremental.py",
+)
 
 
 @dataclass(frozen=True)
@@ -130,9 +145,15 @@ def horizon(messages: Iterable[Message], as_of: datetime) -> datetime | None:
     return min(later, default=None)
 
 
+def listable(thread: ThreadResult) -> bool:
+    """Whether a thread can be listed at a later moment, so the snapshot keeps it: waiting
+    (as it stays until mail changes), or answered late."""
+    return thread.status in WAITING or thread.answered_late
+
+
 def thread_row(thread: ThreadResult, hints: tuple[str, ...]) -> ThreadRow:
-    """A waiting or answered-late thread as `assemble` takes it; `hints`: the language hints of
-    its customer messages (for the holding reply), in message order."""
+    """A `listable` thread as `assemble` takes it; `hints`: the language hints of its
+    customer messages (for the holding reply), in message order."""
     t = thread
     return (
         t.thread_id,
@@ -149,31 +170,38 @@ def thread_row(thread: ThreadResult, hints: tuple[str, ...]) -> ThreadRow:
     )
 
 
-def message_row(result: MessageResult) -> MessageRow:
-    """A customer message (not NOT_CUSTOMER, arrival time known) as `assemble` takes it."""
+def window(as_of: datetime) -> datetime:
+    """The customer messages a snapshot as of `as_of` keeps are those that arrived after this."""
+    return as_of - timedelta(days=KEPT_DAYS)
+
+
+def kept(result: MessageResult, since: datetime) -> tuple[datetime | None, MessageRow | None]:
+    """What a snapshot keeps of a message: its arrival when it waits (`assemble`'s `waiting`,
+    whatever its age), and its row when it is a customer's that arrived after `since` (its
+    `window`): what the figures read (figures.arrival), then what `redate` lists."""
+    read = arrival(result)
+    if read is None:
+        return None, None
+    arrived, status, _ = read
+    waiting = arrived if status in WAITING else None
+    if arrived <= since:
+        return waiting, None
     m = result.message
-    arrived = m.arrived_at
-    if arrived is None or result.status is Status.NOT_CUSTOMER:
-        raise ValueError("a snapshot keeps customer messages that have an arrival time")
     reply = result.reply
-    return (
-        arrived,
-        result.status,
-        None if reply is None else reply.latency_seconds,
-        (
-            m.folder,
-            m.uid,
-            None if m.from_ is None else m.from_.email,
-            "" if m.from_ is None else m.from_.name,
-            m.subject,
-            m.date,
-            m.received_at,
-            m.internal_date,
-            result.thread_id,
-            None if reply is None else (reply.message_id, reply.sent_at),
-            result.answered_by_flag,
-        ),
+    details: _Details = (
+        m.folder,
+        m.uid,
+        None if m.from_ is None else m.from_.email,
+        "" if m.from_ is None else m.from_.name,
+        m.subject,
+        m.date,
+        m.received_at,
+        m.internal_date,
+        result.thread_id,
+        None if reply is None else (reply.message_id, reply.sent_at),
+        result.answered_by_flag,
     )
+    return waiting, (*read, details)
 
 
 def assemble(
@@ -186,25 +214,27 @@ def assemble(
     """The snapshot of an audit as of `report.as_of`, from rows in any order.
 
     `report`: the audit's report; its messages and threads are not read (give them empty).
-    `threads`: `thread_row` of every thread that is waiting or was answered late (others are
-    left out). `messages`: `message_row` of the customer messages that arrived within
-    KEPT_DAYS before `report.as_of` (older ones are left out). `waiting`: the arrival of every
-    pending or overdue customer message, whatever its age. `horizon`: see `horizon`.
+    `threads`: `thread_row` of every `listable` thread (others are left out). `messages`: the
+    rows `kept` gives of the customer messages (those past its `window` are left out).
+    `waiting`: the arrival of every pending or overdue customer message, whatever its age.
+    `horizon`: see `horizon`.
     """
     rows = list(threads)
-    dated = [r for r in rows if r[_STATUS] in _WAITING and r[_SINCE] is not None]
-    undated = [r for r in rows if r[_STATUS] in _WAITING and r[_SINCE] is None]
+    dated = [r for r in rows if r[_STATUS] in WAITING and r[_SINCE] is not None]
+    undated = [r for r in rows if r[_STATUS] in WAITING and r[_SINCE] is None]
     dated.sort(key=itemgetter(_SINCE, _ID))
     undated.sort(key=itemgetter(_ID))
     late = sorted((r for r in rows if r[_LATE]), key=lambda r: (-(r[_LATENCY] or 0), r[_ID]))
-    since = report.as_of - timedelta(days=KEPT_DAYS)
-    kept = sorted((m for m in messages if m[0] > since), key=lambda m: (m[0], m[3][0], m[3][1]))
-    details = tuple(m[3] for m in kept)
+    since = window(report.as_of)
+    rows_kept = sorted(
+        (m for m in messages if m[0] > since), key=lambda m: (m[0], m[3][0], m[3][1])
+    )
+    details = tuple(m[3] for m in rows_kept)
     return Snapshot(
         report=dataclasses.replace(report, messages=(), threads=()),
         waiting_threads=(*dated, *undated),
         late_threads=tuple(late),
-        messages=tuple((arrived, status, latency) for arrived, status, latency, _ in kept),
+        messages=tuple((arrived, status, latency) for arrived, status, latency, _ in rows_kept),
         details=pickle.dumps(details, protocol=pickle.HIGHEST_PROTOCOL),
         waiting=tuple(sorted(waiting)),
         horizon=horizon,
@@ -213,10 +243,10 @@ def assemble(
 
 def take(report: AuditReport, horizon: datetime | None) -> Snapshot:
     """The snapshot of a full audit's report; `horizon` from the messages it audited."""
-    kept = [t for t in report.threads if t.status in _WAITING or t.answered_late]
-    ids = {t.thread_id for t in kept}
+    listed = [t for t in report.threads if listable(t)]
+    ids = {t.thread_id for t in listed}
     hints: dict[str, list[str]] = {}
-    since = report.as_of - timedelta(days=KEPT_DAYS)
+    since = window(report.as_of)
     rows = []
     waiting = []
     for r in report.messages:
@@ -224,13 +254,12 @@ def take(report: AuditReport, horizon: datetime | None) -> Snapshot:
             continue
         if r.thread_id in ids:
             hints.setdefault(r.thread_id, []).extend(r.message.language_hints)
-        arrived = r.message.arrived_at
+        arrived, row = kept(r, since)
         if arrived is not None:
-            if r.status in _WAITING:
-                waiting.append(arrived)
-            if arrived > since:
-                rows.append(message_row(r))
-    threads = (thread_row(t, tuple(hints.get(t.thread_id, ()))) for t in kept)
+            waiting.append(arrived)
+        if row is not None:
+            rows.append(row)
+    threads = (thread_row(t, tuple(hints.get(t.thread_id, ()))) for t in listed)
     return assemble(report, threads, rows, waiting, horizon)
 
 
@@ -260,13 +289,13 @@ def outline(
     Building only the threads listed is what makes the nightly run fast: a mailbox may hold
     thousands of waiting threads, the summary shows fifty.
     """
-    sla = settings.sla
     old = snapshot.report
+    cut = deadline(as_of, settings.sla)
 
     def redated(row: ThreadRow) -> ThreadResult:
-        return _thread_result(row, as_of, sla)
+        return _thread_result(row, as_of, cut)
 
-    waiting = _first(snapshot.waiting_threads, limit, redated, thread_order, _urgency)
+    waiting = _first(snapshot.waiting_threads, limit, redated, urgency)
     if replies != 0:
         # The replies' code needs the audit module, which a summary-only run never loads.
         from inbox_audit.core.audit import with_holding_reply
@@ -276,13 +305,12 @@ def outline(
             with_holding_reply(t, hints[t.thread_id], settings, as_of, old.owner)
             for t in waiting[:replies]
         ]
-    late = _first(snapshot.late_threads, limit, redated, _late_order, _latency)
+    late = _first(snapshot.late_threads, limit, redated, lateness)
     # A thread both waiting and answered late is one thread, with its reply if it has one.
     same = {t.thread_id: t for t in waiting}
     late = [same.get(t.thread_id, t) for t in late]
-    # Absolute time: `as_of - sla` in a zone with summer time is wall-clock arithmetic.
-    cut = as_of.astimezone(UTC) - sla
-    # Dated rows come first, by waiting_since: the overdue ones are those up to `cut`.
+    # metrics.waiting_verdict, counted at once: a thread is overdue when the message it waits
+    # since arrived by the deadline. Dated rows come first, by waiting_since.
     overdue_threads = bisect.bisect_right(snapshot.waiting_threads, cut, key=_since)
     listing = Listing(
         waiting=tuple(waiting),
@@ -293,20 +321,13 @@ def outline(
         late_count=len(snapshot.late_threads),
     )
     arrivals = tuple(
-        (arrived, _message_status(status, arrived, cut), latency)
+        (arrived, waiting_status(arrived, cut) if status in WAITING else status, latency)
         for arrived, status, latency in snapshot.messages
     )
-    # metrics.overdue, counted at once: arrived at or before `cut` (sorted arrivals).
+    # metrics.waiting_status, counted at once: arrived by the deadline (sorted arrivals).
     late_messages = bisect.bisect_right(snapshot.waiting, cut)
-    s = old.summary
-    summary = dataclasses.replace(
-        s,
-        pending=len(snapshot.waiting) - late_messages,
-        overdue=late_messages,
-        within_sla_ratio=within_sla_ratio(
-            s.answered - s.answered_unknown_latency, s.answered_late, late_messages
-        ),
-    )
+    pending = len(snapshot.waiting) - late_messages
+    summary = with_waiting(old.summary, pending, late_messages)
     return Outline(dataclasses.replace(old, as_of=as_of, summary=summary), listing, arrivals)
 
 
@@ -328,18 +349,9 @@ def redate(
     threads.sort(key=thread_order)
     details: tuple[_Details, ...] = pickle.loads(snapshot.details)
     messages = tuple(
-        _message_result(arrival, rest)
-        for arrival, rest in zip(shown.arrivals, details, strict=True)
+        _message_result(read, rest) for read, rest in zip(shown.arrivals, details, strict=True)
     )
     return dataclasses.replace(shown.report, messages=messages, threads=tuple(threads))
-
-
-def _message_status(status: Status, arrived: datetime, cut: datetime) -> Status:
-    # metrics.message_result as of a later moment: a waiting message is overdue once it has
-    # waited the SLA, that is when it arrived at or before `cut` (as_of - sla, absolute).
-    if status not in _WAITING:
-        return status
-    return Status.OVERDUE if arrived <= cut else Status.PENDING
 
 
 _END = datetime.max.replace(tzinfo=UTC)
@@ -349,57 +361,42 @@ def _since(row: ThreadRow) -> datetime:
     return row[_SINCE] or _END
 
 
-def _urgency(thread: ThreadResult) -> tuple[int, int]:
-    # thread_order's first two terms: what re-dating changes, and in the rows' order.
-    return _RANK[thread.status], -(thread.waiting_seconds or 0)
-
-
-def _latency(thread: ThreadResult) -> int:
-    return -(thread.max_latency_seconds or 0)
-
-
-def _late_order(thread: ThreadResult) -> tuple[int, tuple[int, int, int, str]]:
-    # render and digest list late threads longest response first, ties in report order.
-    return _latency(thread), thread_order(thread)
-
-
 def _first(
     rows: Sequence[ThreadRow],
     limit: int | None,
     make: Callable[[ThreadRow], ThreadResult],
-    order: Callable[[ThreadResult], SupportsRichComparison],
-    coarse: Callable[[ThreadResult], object],
+    listed: Callable[[ThreadResult], tuple[int, int] | int],
 ) -> list[ThreadResult]:
-    """The first `limit` (None: all) of `rows` made into threads, in `order`.
+    """The first `limit` (None: all) of `rows` made into threads, in the order figures.listing
+    lists them: by `listed` (figures.urgency or figures.lateness), ties in the report's order
+    (metrics.thread_order).
 
-    `rows` must be in non-decreasing order of `coarse`, which `order` refines (sorts first
-    on). Only rows up to the end of the `limit`-th's `coarse` group can be among the first:
-    any later one is greater by `coarse`, hence by `order`. Waiting rows sorted by
-    waiting_since are in order of (status rank, -waiting_seconds) at any moment; a group of
-    equal waiting_seconds may hold several times within one second, which `order` sorts.
+    `rows` must be in non-decreasing order of `listed`. Only rows up to the end of the
+    `limit`-th's group of equal `listed` can be among the first: any later one lists after
+    it. Waiting rows sorted by waiting_since are in order of urgency at any moment; a group of
+    equal waiting_seconds may hold several times within one second, which the ties sort.
     """
-    if limit is None or limit >= len(rows):
-        return sorted(map(make, rows), key=order)
-    if limit <= 0:
+    if limit is not None and limit <= 0:
         return []
-    made = [make(row) for row in rows[:limit]]
-    edge = coarse(made[-1])
-    for row in rows[limit:]:
-        thread = make(row)
-        if coarse(thread) != edge:
-            break
-        made.append(thread)
-    made.sort(key=order)
+    if limit is None or limit >= len(rows):
+        made = list(map(make, rows))
+    else:
+        made = [make(row) for row in rows[:limit]]
+        edge = listed(made[-1])
+        for row in rows[limit:]:
+            thread = make(row)
+            if listed(thread) != edge:
+                break
+            made.append(thread)
+    made.sort(key=thread_order)  # the report's order (audit.examine) ...
+    made.sort(key=listed)  # ... which the listing's sort keeps among ties
     return made[:limit]
 
 
-def _thread_result(row: ThreadRow, as_of: datetime, sla: timedelta) -> ThreadResult:
+def _thread_result(row: ThreadRow, as_of: datetime, cut: datetime) -> ThreadResult:
     thread_id, subject, email, name, folder, status, since, waited, late, latency, _ = row
-    if status in _WAITING and since is not None:
-        # metrics._thread: the thread waits since its oldest waiting message, and is overdue
-        # when that one is.
-        status = Status.OVERDUE if overdue(since, as_of, sla) else Status.PENDING
-        waited = int((as_of - since).total_seconds())
+    if status in WAITING:
+        status, waited = waiting_verdict(since, as_of, cut)
     return ThreadResult(
         thread_id=thread_id,
         subject=subject,
@@ -414,8 +411,8 @@ def _thread_result(row: ThreadRow, as_of: datetime, sla: timedelta) -> ThreadRes
     )
 
 
-def _message_result(arrival: Arrival, rest: _Details) -> MessageResult:
-    _, status, latency = arrival
+def _message_result(read: Arrival, rest: _Details) -> MessageResult:
+    _, status, latency = read
     folder, uid, email, name, subject, date, received, internal, thread, reply, flag = rest
     message = Message(
         folder=folder,
@@ -438,15 +435,38 @@ def _message_result(arrival: Arrival, rest: _Details) -> MessageResult:
     return MessageResult(message, status, None, thread, ref, flag)
 
 
-def key(folders: Sequence[Folder], settings: Settings, code: str) -> str:
+def key(folders: Sequence[Folder], settings: Settings) -> str:
     """What a snapshot is valid for: the folders as listed (names, roles, counts), the
-    settings that shape the audit, and the code (`code`: cache.code_digest()) that made it.
+    settings that shape the audit, and the code that made it (`audit_code`).
 
     The zone and the replies' language are left out: re-dating applies the current ones.
     """
     shaping = dataclasses.replace(settings, tz=UTC, lang=None)
-    text = repr((code, tuple(folders), shaping))
+    text = repr((audit_code(), tuple(folders), shaping))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@functools.cache
+def audit_code() -> str:
+    """A digest of this installation's AUDIT_CODE: it identifies the code whose results a
+    snapshot or a ledger holds, as those of other code are not trusted.
+
+    Not a version number, which a checkout between two releases (or a patched install) keeps
+    while its rules change, nor a number bumped by hand, which a change could forget: any
+    change to those files drops the snapshot and the ledger, which one full audit of the
+    cached headers rebuilds (no mail is fetched again; that is cache.PARSER_VERSION's).
+    """
+    return code_digest(Path(__file__).parents[1], AUDIT_CODE)
+
+
+def code_digest(package: Path, patterns: Iterable[str]) -> str:
+    """A digest of the files of `package` that match `patterns`, by name and content."""
+    digest = hashlib.sha256()
+    paths = sorted({path for pattern in patterns for path in package.glob(pattern)})
+    for path in paths:
+        name = path.relative_to(package).as_posix()
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def dumps(snapshot: Snapshot) -> bytes:
@@ -459,7 +479,7 @@ def loads(data: bytes) -> Snapshot | None:
 
     The cache file is its owner's alone (mode 0600, in their own cache directory): whoever
     can rewrite it can already run code as them, so unpickling it opens no new door. It was
-    written by the same code (the key includes cache.code_digest()); anything else is ignored.
+    written by the same code (the key includes `audit_code`); anything else is ignored.
     """
     try:
         snapshot = pickle.loads(data)

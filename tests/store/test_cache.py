@@ -1,0 +1,239 @@
+"""The cache's versions: an upgrade keeps the cached headers unless the parser or the stored
+format changed, and a test notices when they change without a bump."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import hashlib
+import inspect
+import io
+import re
+import shutil
+import tokenize
+from pathlib import Path
+
+import pytest
+
+from inbox_audit.core.fields import HEADER_FIELDS
+from inbox_audit.model import Address, FolderStatus, Message
+from inbox_audit.store import cache, snapshot
+from inbox_audit.store.cache import MailCache
+from tests.builders import make_message
+from tests.dovecot import DovecotServer
+from tests.mailgen import generate
+from tests.store.test_sync import Spy, text_audit
+from tests.test_dovecot_audit import load
+
+PACKAGE = Path(cache.__file__).parents[1]
+
+# The fingerprint of what decides the cached rows, and the (CACHE_FORMAT, PARSER_VERSION) it
+# was computed for. When `fingerprint()` changes, the parser or the row format may have
+# changed: bump PARSER_VERSION (what parse_message makes of the same bytes changed) or
+# CACHE_FORMAT (the tables or the row layout changed), then write the new fingerprint here
+# with the new versions. A change that stores nothing new (a faster equivalent) needs the
+# fingerprint only.
+FINGERPRINT = (1, 1, "5784712ecf12bbd599a9")
+
+
+def normalised(source: str) -> str:
+    """Python source without comments, docstrings, blank lines or trailing spaces: the same for
+    an edit that changes no code, on every Python version the project supports."""
+    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    significant = [t for t in tokens if t.type not in (tokenize.NL, tokenize.COMMENT)]
+    cuts = [(t.start, t.end) for t in tokens if t.type == tokenize.COMMENT]
+    statement_start = (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING)
+    for i, t in enumerate(significant):
+        alone = i + 1 < len(significant) and significant[i + 1].type == tokenize.NEWLINE
+        first = i == 0 or significant[i - 1].type in statement_start
+        if t.type == tokenize.STRING and first and alone:
+            cuts.append((t.start, t.end))
+    lines = source.splitlines()
+    for (row, col), (end_row, end_col) in sorted(cuts, reverse=True):
+        lines[row - 1 : end_row] = [lines[row - 1][:col] + lines[end_row - 1][end_col:]]
+    return "\n".join(line.rstrip() for line in lines if line.strip())
+
+
+def _fields(kind: type) -> str:
+    def default(field: dataclasses.Field[object]) -> str | None:
+        return None if field.default is dataclasses.MISSING else repr(field.default)
+
+    return repr([(f.name, f.type, default(f)) for f in dataclasses.fields(kind)])
+
+
+def parser_modules() -> list[str]:
+    """core/headers.py and every core module it imports, directly or not: the parser."""
+    found: list[str] = []
+    todo = ["core/headers.py"]
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.append(name)
+        tree = ast.parse((PACKAGE / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            module = node.module if isinstance(node, ast.ImportFrom) else None
+            if module is not None and module.startswith("inbox_audit.core."):
+                todo.append(module.removeprefix("inbox_audit.").replace(".", "/") + ".py")
+    return sorted(found)
+
+
+def fingerprint() -> str:
+    """A digest of what the cached rows depend on: the parser (core/headers.py and the core
+    modules it imports), the row format (store/rows.py, the tables and the cache's own row
+    helpers) and the fields of Message."""
+    helpers = (cache._dump, cache._flags, cache._parse_flags, cache._Shared)
+    sql = re.sub(r"--[^\n]*", "", cache._TABLES)  # SQL comments
+    parts = {
+        **{
+            name: normalised((PACKAGE / name).read_text(encoding="utf-8"))
+            for name in parser_modules()
+        },
+        "store/rows.py": normalised((PACKAGE / "store/rows.py").read_text(encoding="utf-8")),
+        "tables": " ".join(sql.split()),
+        "cache rows": "\n".join(normalised(inspect.getsource(h)) for h in helpers),
+        "Message": _fields(Message),
+        "Address": _fields(Address),
+    }
+    digest = hashlib.sha256()
+    for name, text in parts.items():
+        digest.update(f"{name}\0{text}\0".encode())
+    return digest.hexdigest()[:20]
+
+
+def test_the_parser_and_the_row_format_change_only_with_a_bump() -> None:
+    versions = (cache.CACHE_FORMAT, cache.PARSER_VERSION)
+    now = fingerprint()
+    assert FINGERPRINT[:2] == versions, (
+        f"CACHE_FORMAT/PARSER_VERSION bumped: set FINGERPRINT = {(*versions, now)!r}"
+    )
+    assert FINGERPRINT[2] == now, (
+        "parser/row format changed: bump PARSER_VERSION/CACHE_FORMAT and update the "
+        f"fingerprint (FINGERPRINT = {(cache.CACHE_FORMAT + 1, cache.PARSER_VERSION, now)!r} "
+        f"or {(cache.CACHE_FORMAT, cache.PARSER_VERSION + 1, now)!r}; the fingerprint alone "
+        "if what is stored did not change)"
+    )
+
+
+def test_the_fingerprint_ignores_comments_and_docstrings() -> None:
+    source = '''"""A module."""
+
+import re  # why
+
+
+def f(x: int) -> str:
+    """Doc
+    string."""
+
+    # a comment
+    return f"{x:>3}" + "text"
+'''
+    edited = source.replace("# why", "# why not").replace("Doc\n", "Documented\n")
+    assert normalised(edited) == normalised(source)
+    assert normalised(source) == 'import re\ndef f(x: int) -> str:\n    return f"{x:>3}" + "text"'
+    assert normalised(source.replace('"text"', '"other"')) != normalised(source)
+
+
+def cached(path: Path) -> dict[tuple[str, int], Message]:
+    opened = MailCache.open(path, pytest.fail)
+    try:
+        return {(f, m.uid): m for f in opened.folders() for m in messages(opened, f)}
+    finally:
+        opened.close()
+
+
+def messages(opened: MailCache, folder: str) -> list[Message]:
+    return [item.message for item in opened.items(folder) if item.message is not None]
+
+
+def test_the_cached_messages_stay_while_the_versions_and_the_fields_agree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "cache.sqlite"
+    opened = MailCache.open(path, pytest.fail)
+    message = make_message(subject="Devis")
+    with opened.folder_update("INBOX") as writer:
+        writer.add(message)
+        writer.set_state(FolderStatus(1, 2, 3))
+    opened.close()
+    assert cached(path) == {("INBOX", message.uid): message}
+    # Another fetched header field: the messages parsed without it are dropped.
+    monkeypatch.setattr(cache, "HEADER_FIELDS", (*HEADER_FIELDS, "X-New-Field"))
+    assert cached(path) == {}
+    opened = MailCache.open(path, pytest.fail)
+    with opened.folder_update("INBOX") as writer:
+        writer.add(message)
+        writer.set_state(FolderStatus(1, 2, 3))
+    opened.close()
+    assert cached(path) == {("INBOX", message.uid): message}
+    # Another parser: dropped too.
+    monkeypatch.setattr(cache, "PARSER_VERSION", cache.PARSER_VERSION + 1)
+    assert cached(path) == {}
+    # Another format: the file is set aside, with a warning.
+    monkeypatch.setattr(cache, "CACHE_FORMAT", cache.CACHE_FORMAT + 1)
+    warnings: list[str] = []
+    MailCache.open(path, warnings.append).close()
+    assert "cache format 1, not 2" in warnings[0]
+
+
+def test_an_upgrade_keeps_what_it_did_not_change(
+    dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A change to how reports are written keeps the cached headers and the snapshot; one to
+    the audit's rules keeps the headers only; a new parser fetches every message again."""
+    import inbox_audit.core.audit
+
+    box = generate(16, "gmail", customers=12)
+    user = load(dovecot, box)
+    spy = Spy(monkeypatch)
+    audits: list[str] = []
+    real_audit = inbox_audit.core.audit.audit_examined
+
+    def full(*args: object, **kwargs: object) -> object:
+        audits.append("full")
+        return real_audit(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(inbox_audit.core.audit, "audit_examined", full)
+
+    def run() -> tuple[int, bool]:
+        """Messages fetched by a cached run, and whether it audited (else re-dated); its
+        output is a cold run's."""
+        spy.reset()
+        audits.clear()
+        text = text_audit(dovecot, user, box, "markdown")
+        done = (len(spy.fetched), bool(audits))
+        assert text == text_audit(dovecot, user, box, "markdown", "--no-cache")
+        return done
+
+    everything, audited = run()
+    assert everything > 0 and audited
+    assert run() == (0, False)
+
+    # Another version of the package, whose outputs and app changed.
+    upgrade = tmp_path / "inbox_audit"
+    shutil.copytree(PACKAGE, upgrade, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(
+        snapshot, "audit_code", lambda: snapshot.code_digest(upgrade, snapshot.AUDIT_CODE)
+    )
+    assert run() == (0, False)
+    for changed in ("outputs/render.py", "outputs/digest.py", "app/cli.py"):
+        with (upgrade / changed).open("a", encoding="utf-8") as file:
+            file.write("\n# report-only change\n")
+    assert run() == (0, False)  # nothing fetched, the snapshot re-dated
+
+    # A change to the audit's rules: audited again, from the cached headers.
+    with (upgrade / "core/metrics.py").open("a", encoding="utf-8") as file:
+        file.write("\n# a rule changed\n")
+    assert run() == (0, True)
+    assert run() == (0, False)
+
+    # A new parser: every message is fetched again, once.
+    monkeypatch.setattr(cache, "PARSER_VERSION", cache.PARSER_VERSION + 1)
+    assert run() == (everything, True)
+    assert run() == (0, False)
+
+
+def test_the_fingerprint_covers_the_whole_parser() -> None:
+    modules = parser_modules()
+    assert "core/headers.py" in modules and "core/dates.py" in modules
+    assert "core/classify.py" not in modules  # the audit's rules do not shape what is cached
