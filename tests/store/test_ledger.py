@@ -21,6 +21,8 @@ from inbox_audit.store.sync import Synced
 from tests.store.test_snapshot import PARIS, read, rendered
 
 _Mail = dict[tuple[str, int], Message]
+#: Caches the mirrors of the running test opened.
+OPEN: list[MailCache] = []
 
 
 class Mirror:
@@ -31,6 +33,7 @@ class Mirror:
         self.folders = [f for f in collected.folders if f.scanned]
         self.mail: _Mail = {(m.folder, m.uid): m for m in collected.messages}
         self.cache = MailCache.open(tmp_path / "cache.sqlite", pytest.fail)
+        OPEN.append(self.cache)  # closed after the test (tests/store/conftest.py)
         self.next_uid = max(uid for _, uid in self.mail) + 1
         for folder in self.folders:
             with self.cache.folder_update(folder.name) as writer:
