@@ -6,6 +6,7 @@ Not timed tests of the product: the times checked are the proxy's own, with wide
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -280,6 +281,41 @@ def test_the_tap_reads_commands_behind_the_clients_own_tls(tmp_path: Path) -> No
     assert all(e.waited for e in connection.exchanges)
     assert "secret" not in " ".join(connection.texts)
     assert connection.texts[0] == "t1 CAPABILITY"
+
+
+ORPHAN = """
+import os, sys, time
+if os.fork() == 0:  # a helper its parent does not wait for
+    block = bytearray(200 << 20)
+    for i in range(0, len(block), 4096):
+        block[i] = 1
+    time.sleep(1.0)
+    os._exit(0)
+sys.exit(3)
+"""
+
+
+def test_the_peak_rss_counts_a_helper_left_behind() -> None:
+    probe = (
+        "import json, sys\n"
+        "from bench.processes import adopt_orphans, run\n"
+        "assert adopt_orphans()\n"
+        f"r = run([sys.executable, '-c', {ORPHAN!r}], {{}}, ok_codes=(3,))\n"
+        "print(json.dumps([r.seconds, r.peak_rss_mb, r.processes, r.code]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
+    )
+    seconds, peak, processes, code = json.loads(result.stdout)
+    assert code == 3
+    assert processes == 2
+    assert peak >= 200
+    assert seconds < 0.9  # the run ends with its own process, not with the helper's
 
 
 @pytest.mark.dovecot
