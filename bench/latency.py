@@ -406,12 +406,15 @@ class CommandReader:
 
 
 def command_name(text: str) -> str:
-    """The command's name ("UID FETCH", "EXAMINE"...); "(continuation)" for a line that is
-    no command (the answer to a server's "+", DONE)."""
+    """The command's name ("UID FETCH", "EXAMINE"...; "UID FETCH (FLAGS)" for a fetch of no
+    message data); "(continuation)" for a line that is no command (the answer to a server's
+    "+", DONE)."""
     words = text.split(" ", 3)
     if len(words) < 2 or not words[1].isalpha():
         return "(continuation)"
     name = words[1].upper()
     if name == "UID" and len(words) > 2:
         name += " " + words[2].upper()
+    if name.endswith("FETCH") and "BODY" not in text.upper():
+        name += " (FLAGS)"  # no message data: the flags a cache brings up to date
     return name
