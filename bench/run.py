@@ -54,8 +54,7 @@ from bench import generate, report
 from bench.floor import fetch_floor, items_for, items_of
 from bench.latency import Connection, LatencyProxy, Tap
 from bench.processes import Run, adopt_orphans, run
-from bench.report import Path as Measured
-from bench.report import Traffic
+from bench.report import Measured, Traffic
 
 PASSWORD = "bench-Zx9!"
 NEW_MAIL = 100  # messages, over NEW_FOLDERS folders, before each run of (e)
@@ -168,12 +167,12 @@ class Bench:
 
     def _measure(self) -> dict[str, Measured]:
         paths = {
-            "a": Measured("a", "floor, loopback", proxied=False),
-            "b": Measured("b", "floor, +RTT", proxied=True),
-            "c": Measured("c", "first run, empty cache, +RTT", proxied=True),
-            "d": Measured("d", "nightly, nothing new, +RTT", proxied=True),
-            "e": Measured("e", f"nightly, {NEW_MAIL} new in {NEW_FOLDERS} folders, +RTT", True),
-            "f": Measured("f", "--no-cache json, loopback", proxied=False),
+            "a": Measured("a", "floor, loopback"),
+            "b": Measured("b", "floor, +RTT"),
+            "c": Measured("c", "first run, empty cache, +RTT"),
+            "d": Measured("d", "nightly, nothing new, +RTT"),
+            "e": Measured("e", f"nightly, {NEW_MAIL} new in {NEW_FOLDERS} folders, +RTT"),
+            "f": Measured("f", "--no-cache json, loopback"),
         }
         a, b, c, d, e, f = paths.values()
         # Untimed first: the CLI's own first run through the tap tells the FETCH items and

@@ -22,7 +22,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
-from bench.latency import CommandReader, Connection, LatencyProxy, Tap, command_name
+from bench.latency import CommandReader, Connection, Exchange, LatencyProxy, Tap, command_name
+from bench.report import DRAINED, Traffic
 
 from tests.dovecot import DOVECOT, _make_certificates
 
@@ -285,6 +286,35 @@ def test_the_tap_reads_commands_behind_the_clients_own_tls(tmp_path: Path) -> No
     assert connection.texts[0] == "t1 CAPABILITY"
 
 
+def test_a_fetch_pipelined_behind_another_is_counted_apart() -> None:
+    def exchange(*commands: str, waited: bool = True) -> Exchange:
+        return Exchange(1, list(commands), waited)
+
+    connection = Connection(0, tapped=True)
+    connection.exchanges = [
+        exchange(),  # ClientHello
+        exchange(),  # Finished, then the greeting
+        exchange("EXAMINE"),
+        exchange("UID SEARCH"),
+        exchange("UID FETCH", "UID FETCH"),  # the folder's first batches: a real wait
+        exchange("UID FETCH"),  # drained
+        exchange("UID FETCH", waited=False),
+        exchange("UID FETCH"),  # drained
+        exchange("EXAMINE"),
+        exchange("UID FETCH (FLAGS)"),
+        exchange("UID FETCH"),  # after a fetch of flags: a real wait
+        exchange("LOGOUT"),
+    ]
+    traffic = Traffic.of([connection])
+    assert traffic.total == 11
+    assert traffic.drained == 2
+    assert traffic.waits[DRAINED] == 2
+    assert traffic.waits["UID FETCHx2"] == 1
+    assert traffic.waits["UID FETCH"] == 1
+    assert traffic.waits["(TLS handshake)"] == 2
+    assert traffic.commands["UID FETCH"] == 6
+
+
 ORPHAN = """
 import os, sys, time
 if os.fork() == 0:  # a helper its parent does not wait for
@@ -349,6 +379,7 @@ def test_the_bench_runs_on_a_tiny_mailbox(tmp_path: Path) -> None:
     assert examined >= 8 and 0 < fetched <= examined
     assert b["round_trips"] == [2 + 1 + 1 + examined + fetched + 1]
     assert sum(b["tap"]["round_trips"]) == b["round_trips"][0]
+    assert b["tap"]["drained"] == 0  # one UID FETCH 1:* per folder: nothing pipelined
     # Every run through the proxy waited at least for TLS, LOGIN and LOGOUT.
     assert all(trips >= 4 for path in (b, c, d, e) for trips in path["round_trips"])
     assert c["tap"]["commands"].get("UID FETCH", 0) > 0  # the first run reads the mail
