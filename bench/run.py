@@ -75,8 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"proxy RTT {args.rtt_ms:g} ms",
         flush=True,
     )
+    load = _load_average()
     with _server() as server, tempfile.TemporaryDirectory(prefix="inbox-audit-bench-") as home:
         paths = Bench(server, Path(home), args).measure()
+    print(f"\nload average (1 min) at the start {load}, at the end {_load_average()}")
     print()
     print(report.table(paths))
     print()
@@ -122,6 +124,11 @@ def machine() -> str:
         f"machine: {os.cpu_count()} CPU ({cpu}), Python {platform.python_version()}, "
         f"Dovecot {dovecot}, {platform.system()} {platform.release()}"
     )
+
+
+def _load_average() -> str:
+    """Other work on the machine: the bench's own share is at most ~2 (CLI, helper, proxy)."""
+    return f"{os.getloadavg()[0]:.1f}"
 
 
 def _compile() -> None:
