@@ -1,27 +1,32 @@
-"""The floor: plain imaplib fetching what the audit fetches, with the bytes thrown away.
+"""The floor: plain imaplib reading what the audit reads, with the bytes thrown away.
 
-Same TLS, same items (FLAGS, INTERNALDATE and BODY.PEEK[HEADER.FIELDS (...)] of
-headers.HEADER_FIELDS), same batches of UIDs per UID FETCH as ImapSource; one command at a
-time, as imaplib does it. No parsing, no audit: what any client has to pay to read the data.
+Same TLS, same FETCH items (given: run.py takes them from the client's own UID FETCH, as the
+proxy's tap saw it), same folders; per folder one EXAMINE and one `UID FETCH 1:*`, one
+command at a time as imaplib does it, then LOGOUT. No parsing, no audit: what any client has
+to pay to read the data.
 """
 
 from __future__ import annotations
 
 import imaplib
+import re
 import ssl
 from collections.abc import Sequence
 from pathlib import Path
 
 from imapclient import imap_utf7
 
-from inbox_audit.core.fields import HEADER_FIELDS
 
-BATCH = 2000  # ImapSource.BATCH_SIZE
-ITEMS = (
-    "(UID FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS ("
-    + " ".join(name.upper() for name in HEADER_FIELDS)
-    + ")])"
-)
+def items_for(fields: Sequence[str]) -> str:
+    """FETCH items for these header fields, as the audit asks for them."""
+    names = " ".join(name.upper() for name in fields)
+    return f"(UID FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS ({names})])"
+
+
+def items_of(command: str) -> str | None:
+    """The items of a `tag UID FETCH <set> <items>` command that reads header fields."""
+    found = re.match(r"\S+ UID FETCH \S+ (\(.*BODY\.PEEK\[HEADER\.FIELDS .*\))$", command, re.I)
+    return found.group(1) if found else None
 
 
 def fetch_floor(
@@ -31,27 +36,25 @@ def fetch_floor(
     password: str,
     ca_file: Path,
     folders: Sequence[str],
+    items: str,
 ) -> tuple[int, int]:
-    """(messages, header bytes) read from `folders` over implicit TLS."""
+    """(messages, bytes of FETCH data) read from `folders` over implicit TLS."""
     context = ssl.create_default_context(cafile=str(ca_file))
     messages = size = 0
     imap = imaplib.IMAP4_SSL(host, port, ssl_context=context)
     try:
         imap.login(user, password)
         for folder in folders:
-            typ, _ = imap.select(_mailbox(folder), readonly=True)
+            typ, data = imap.select(_mailbox(folder), readonly=True)
             _check(typ, f"EXAMINE {folder}")
-            typ, data = imap.uid("SEARCH", "ALL")
-            _check(typ, "UID SEARCH")
-            uids = [int(uid) for uid in (data[0] or b"").split()]
-            for start in range(0, len(uids), BATCH):
-                typ, data = imap.uid("FETCH", _sequence_set(uids[start : start + BATCH]), ITEMS)
-                _check(typ, "UID FETCH")
-                for item in data:
-                    if isinstance(item, tuple):
-                        messages += 1
-                        size += len(item[1])
-            imap.close()
+            if int(data[0] or 0) == 0:
+                continue
+            typ, data = imap.uid("FETCH", "1:*", items)
+            _check(typ, f"UID FETCH in {folder}")
+            for item in data:
+                if isinstance(item, tuple):
+                    messages += 1
+                    size += len(item[0]) + len(item[1])
     finally:
         imap.logout()
     return messages, size
@@ -65,16 +68,3 @@ def _check(typ: str, what: str) -> None:
 def _mailbox(name: str) -> str:
     encoded: str = imap_utf7.encode(name).decode("ascii")  # imapclient has no type hints
     return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _sequence_set(uids: Sequence[int]) -> str:
-    """Compact ranges ("1:2000"), as ImapSource sends them."""
-    parts: list[str] = []
-    start = previous = uids[0]
-    for uid in uids[1:]:
-        if uid != previous + 1:
-            parts.append(f"{start}:{previous}" if previous != start else str(start))
-            start = uid
-        previous = uid
-    parts.append(f"{start}:{previous}" if previous != start else str(start))
-    return ",".join(parts)

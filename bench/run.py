@@ -1,21 +1,26 @@
-"""Issue #3 benchmark: cold audits of big mailboxes on a throwaway Dovecot, against the floor.
+"""Issue #12 network bench: the paths users take, through a latency proxy, in one run.
 
-    .venv/bin/python bench/run.py [--sizes 10000,100000] [--repeat 3] [--rtt-ms 50]
+    .venv/bin/python bench/run.py [--size 100000] [--repeat 3] [--rtt-ms 50] [--folders 30]
 
-For each size it builds a realistic mailbox (bench/generate.py), loads it with MULTIAPPEND,
-then times, each the best of --repeat runs:
-- floor: plain imaplib UID FETCH of the same items over TLS, bytes discarded (bench/floor.py);
-- cold audit: the real CLI in a fresh process (`inbox-audit audit URL --format json
-  --quiet`, output to /dev/null), wall time and its peak RSS;
-- the same audit through a loopback proxy adding --rtt-ms of round trip (bench/latency.py);
-- the nightly run through the cache (`--format summary`, what cron mails): the first run,
-  which builds the cache, then incremental runs with no new mail, after 100 new messages in
-  INBOX and after 1,000 more (half from new customers, half follow-ups in existing
-  conversations); each incremental report is checked identical to a cold audit's;
-- with --breakdown (the default), where the cold audit's time goes: interpreter start and
-  imports, connect + fetch, parse, the audit core, JSON rendering, each timed in-process.
-Dovecot's own caches are warmed by one untimed floor run first, so both sides read the same
-warm server. Everything runs on 127.0.0.1; the server and its files are removed at the end.
+It builds a realistic mailbox of --size messages over ~--folders folders (bench/generate.py),
+loads it into a throwaway Dovecot (tests/dovecot.py) and measures, each the best of
+--repeat runs, the installed CLI run as a user runs it (a fresh process, INBOX_AUDIT_PASSWORD,
+XDG dirs of its own, `--format summary --quiet`), against a raw imaplib floor (bench/floor.py):
+
+  (a) the floor on loopback: EXAMINE and one `UID FETCH 1:*` per folder;
+  (b) the floor through the proxy (bench/latency.py: --rtt-ms of round trip, no bandwidth cap);
+  (c) the first run through the proxy: default options, empty cache; ratio to (b);
+  (d) the nightly run through the proxy, nothing new;
+  (e) the nightly run through the proxy after 100 new messages in 3 folders (fresh each time);
+  (f) `--no-cache --format json`, cold, on loopback; ratio to (a);
+  (g) the peak RSS of every process of each CLI run (bench/processes.py);
+  (h) the round trips the client waited for, counted by the proxy in each proxied run, and,
+      in one more untimed run of each path through the proxy's tap (which reads the IMAP
+      commands), the commands and what each round trip waited for.
+
+Each nightly report is compared with a cold audit's (`--no-cache`, same --as-of); a mismatch
+is printed loudly. The targets are checked (✓/✗), never asserted: this is a bench, not a test.
+Everything runs on 127.0.0.1; the server and its files are removed at the end.
 """
 
 from __future__ import annotations
@@ -23,7 +28,10 @@ from __future__ import annotations
 import argparse
 import compileall
 import contextlib
-import dataclasses
+import difflib
+import importlib
+import importlib.util
+import json
 import os
 import platform
 import re
@@ -32,56 +40,25 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timedelta
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make `bench`, `tests` and `inbox_audit` importable
+if __package__ in (None, ""):  # run as a script: make `bench` and `tests` importable
     sys.path[:0] = [str(Path(__file__).resolve().parents[1] / d) for d in ("", "src")]
 
+from imapclient import imap_utf7
 from tests.dovecot import DOVECOT, Appended, DovecotServer, MailUser, start_server
 
-import inbox_audit
-from bench import floor, generate
-from bench.floor import fetch_floor
-from bench.latency import LatencyProxy
-from inbox_audit.core.audit import audit
-from inbox_audit.core.folders import assign_roles
-from inbox_audit.model import ListedFolder, RawMessage, Unreadable
-from inbox_audit.outputs.data import render_json
-from inbox_audit.settings import Settings
-from inbox_audit.sources.imap import ImapSource
-from inbox_audit.sources.read import collect
-from inbox_audit.sources.spec import Progress
+from bench import generate, report
+from bench.floor import fetch_floor, items_for, items_of
+from bench.latency import Connection, LatencyProxy, Tap
+from bench.processes import Run, adopt_orphans, run
+from bench.report import Measured, Traffic
 
 PASSWORD = "bench-Zx9!"
-
-
-@dataclasses.dataclass(frozen=True)
-class Run:
-    """One timed run of the CLI."""
-
-    seconds: float
-    peak_rss_mb: float
-    stdout: bytes = b""
-
-
-@dataclasses.dataclass
-class Row:
-    """The figures of one mailbox size."""
-
-    size: int
-    fetched: int = 0  # messages in scanned folders, as the floor read them
-    load_seconds: float = 0.0
-    floor: float = 0.0
-    cold: Run | None = None
-    cold_rtt: Run | None = None
-    first_cached: Run | None = None  # the run that builds the cache
-    incremental_0: Run | None = None  # cache up to date, no new mail
-    incremental_100: Run | None = None  # 100 new messages in INBOX since the last run
-    incremental_1000: Run | None = None  # then 1,000 more
-    identical: bool | None = None  # every incremental report equal to the cold one
-    breakdown: dict[str, float] = dataclasses.field(default_factory=dict)
+NEW_MAIL = 100  # messages, over NEW_FOLDERS folders, before each run of (e)
+NEW_FOLDERS = 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,45 +66,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     if DOVECOT is None:
         print("bench: dovecot is not installed", file=sys.stderr)
         return 2
-    # An installed package has its bytecode compiled (pip does it); a checkout run with
-    # PYTHONDONTWRITEBYTECODE=1 would recompile every module in every timed CLI run instead.
-    compileall.compile_dir(Path(inbox_audit.__file__).parent, quiet=1)
+    if not adopt_orphans():
+        print("bench: cannot adopt orphans: helpers the CLI leaves are not measured")
+    _compile()
     print(machine())
     print(
-        f"repeat {args.repeat} (best run kept), added RTT {args.rtt_ms:g} ms, "
-        f"floor: imaplib UID FETCH in batches of {floor.BATCH}",
+        f"size {args.size:,}, ~{args.folders} folders, best of {args.repeat}, "
+        f"proxy RTT {args.rtt_ms:g} ms",
         flush=True,
     )
-    rows: list[Row] = []
+    load = _load_average()
     with _server() as server, tempfile.TemporaryDirectory(prefix="inbox-audit-bench-") as home:
-        env = _cli_env(Path(home))
-        for size in args.sizes:
-            rows.append(_measure(server, size, args, env))
+        paths = Bench(server, Path(home), args).measure()
+    print(f"\nload average (1 min) at the start {load}, at the end {_load_average()}")
     print()
-    print(table(rows, args.rtt_ms))
-    if args.breakdown:
-        print()
-        print(breakdown_table(rows))
+    print(report.table(paths))
+    print()
+    print("\n".join(report.where_trips_go(paths)))
+    print()
+    print("\n".join(report.targets(paths)))
+    mismatches = [m for path in paths.values() for m in path.mismatches]
+    if mismatches:
+        print(f"\n!!! {len(mismatches)} NIGHTLY REPORT(S) DIFFER FROM A COLD AUDIT'S !!!")
+    print("\nFor docs/performance.md:\n")
+    print(report.markdown(paths, _heading(args)))
+    if args.json:
+        args.json.write_text(json.dumps(report.figures(paths), indent=1), encoding="utf-8")
     return 0
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument(
-        "--sizes",
-        type=lambda text: [int(size) for size in text.split(",")],
-        default=[10_000, 100_000],
-        help="mailbox sizes, comma-separated (default 10000,100000)",
-    )
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=100_000, help="messages (default 100000)")
+    parser.add_argument("--folders", type=int, default=30, help="about this many folders")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the best is kept")
     parser.add_argument("--rtt-ms", type=float, default=50.0, help="round trip the proxy adds")
-    parser.add_argument(
-        "--no-breakdown",
-        dest="breakdown",
-        action="store_false",
-        help="skip the in-process breakdown of the audit's time",
-    )
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     return parser.parse_args(argv)
+
+
+def _heading(args: argparse.Namespace) -> str:
+    return (
+        f"`bench/run.py --size {args.size} --repeat {args.repeat} --rtt-ms {args.rtt_ms:g}`"
+        f" ({time.strftime('%Y-%m-%d')}; {machine()})"
+    )
 
 
 def machine() -> str:
@@ -144,6 +126,19 @@ def machine() -> str:
     )
 
 
+def _load_average() -> str:
+    """Other work on the machine: the bench's own share is at most ~2 (CLI, helper, proxy)."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+def _compile() -> None:
+    """An installed package has its bytecode compiled (pip does it); an editable checkout run
+    with PYTHONDONTWRITEBYTECODE=1 would compile every module in every timed run instead."""
+    spec = importlib.util.find_spec("inbox_audit")  # found, not imported
+    if spec is not None and spec.origin is not None:
+        compileall.compile_dir(Path(spec.origin).parent, quiet=1)
+
+
 @contextlib.contextmanager
 def _server() -> Iterator[DovecotServer]:
     server = start_server()
@@ -154,92 +149,224 @@ def _server() -> Iterator[DovecotServer]:
         shutil.rmtree(server.root, ignore_errors=True)
 
 
-def _cli_env(home: Path) -> dict[str, str]:
-    """The CLI's environment: the password, and config/state dirs of its own (no user config)."""
-    env = dict(os.environ)
-    env["INBOX_AUDIT_PASSWORD"] = PASSWORD
-    for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
-        env[name] = str(home / name.lower())
-    return env
+class Bench:
+    """One mailbox on one server, one proxy for every proxied run (the cache file is named
+    after host and port: the nightly runs must reach the same port as the first)."""
 
+    def __init__(self, server: DovecotServer, home: Path, args: argparse.Namespace) -> None:
+        self.server, self.home, self.args = server, home, args
+        self.repeat = max(1, args.repeat)
+        self.tap = Tap(server.root / "server.crt", server.root / "server.key",
+                       (server.host, server.imap_port))  # fmt: skip
+        self.proxy = LatencyProxy((server.host, server.imaps_port), args.rtt_ms / 2000)
+        self.envs = 0
 
-def _measure(
-    server: DovecotServer, size: int, args: argparse.Namespace, env: dict[str, str]
-) -> Row:
-    row = Row(size)
-    print(f"\n{size:,} messages: generating and loading...", flush=True)
-    started = time.perf_counter()
-    box = generate.build(size)
-    user = _load(server, box, f"bench{size}")
-    row.load_seconds = time.perf_counter() - started
-    print(f"  built and loaded in {row.load_seconds:.1f} s", flush=True)
-    folders = box.scanned_folders
+    def measure(self) -> dict[str, Measured]:
+        print(f"\ngenerating and loading {self.args.size:,} messages...", flush=True)
+        started = time.perf_counter()
+        self.box = generate.build(self.args.size, folders=self.args.folders)
+        self.user = _load(self.server, self.box)
+        print(f"  {len(self.box.folders)} folders, {self.box.scanned_messages:,} messages in the "
+              f"{len(self.box.scanned_folders)} scanned, loaded in "
+              f"{time.perf_counter() - started:.1f} s", flush=True)  # fmt: skip
+        with self.proxy:
+            return self._measure()
 
-    def read_floor() -> int:
-        fetched, _ = fetch_floor(
-            server.host, server.imaps_port, user.name, PASSWORD, server.ca_file, folders
+    def _measure(self) -> dict[str, Measured]:
+        paths = {
+            "a": Measured("a", "floor, loopback"),
+            "b": Measured("b", "floor, +RTT"),
+            "c": Measured("c", "first run, empty cache, +RTT"),
+            "d": Measured("d", "nightly, nothing new, +RTT"),
+            "e": Measured("e", f"nightly, {NEW_MAIL} new in {NEW_FOLDERS} folders, +RTT"),
+            "f": Measured("f", "--no-cache json, loopback"),
+        }
+        a, b, c, d, e, f = paths.values()
+        # Untimed first: the CLI's own first run through the tap tells the FETCH items and
+        # folders the floor must read (and warms Dovecot's caches and the bytecode). The
+        # other untimed runs through the tap follow their path's timed runs.
+        c.tapped, items = self._tapped_first_run()
+        reference = self._cold_summary()
+        for _ in range(self.repeat + 1):  # the first floor is untimed: a warm-up
+            a.runs.append(self._floor(self.server.imaps_port, items))
+        del a.runs[0]
+        self._show(a)
+        for _ in range(self.repeat):
+            b.runs.append(self._floor(self.proxy.port, items))
+            b.seen.append(self._traffic())
+        self._show(b)
+        a.tapped = b.tapped = self._tapped(lambda: self._floor(self.proxy.port, items))
+        for _ in range(self.repeat):
+            f.runs.append(self._cli(self.server.imaps_port, self._env(), "json", no_cache=True))
+        self._show(f)
+        for _ in range(self.repeat):  # each with an empty cache and state of its own
+            env = self._env()
+            c.runs.append(self._cli(self.proxy.port, env, output=False))
+            c.seen.append(self._traffic())
+        self._show(c)
+        for _ in range(self.repeat):  # the cache the last first run left
+            d.runs.append(self._cli(self.proxy.port, env))
+            d.seen.append(self._traffic())
+            self._compare(d, d.runs[-1], reference)
+        self._show(d)
+        d.tapped = self._tapped(lambda: self._cli(self.proxy.port, env))
+        for _ in range(self.repeat):
+            self._new_mail()
+            e.runs.append(self._cli(self.proxy.port, env))
+            e.seen.append(self._traffic())
+            self._compare(e, e.runs[-1], self._cold_summary())
+        self._show(e)
+        self._new_mail()
+        e.tapped = self._tapped(lambda: self._cli(self.proxy.port, env))
+        f.tapped = self._tapped(
+            lambda: self._cli(self.proxy.port, self._env(), "json", no_cache=True)
         )
-        return fetched
+        return paths
 
-    row.fetched = read_floor()  # untimed: warms Dovecot's index cache for everyone
-    if row.fetched != box.scanned_messages:
-        raise RuntimeError(f"floor read {row.fetched} messages, expected {box.scanned_messages}")
-    row.floor = _best(args.repeat, lambda: _timed(read_floor))
-    print(f"  floor      {row.floor:6.2f} s ({row.fetched:,} messages)", flush=True)
+    # --- the runs ----------------------------------------------------------------------
 
-    as_of = box.as_of.isoformat()
-    row.cold = _best_run(
-        args.repeat, lambda: cli_audit(server.url(user), server.ca_file, as_of, env)
-    )
-    print(
-        f"  cold audit {row.cold.seconds:6.2f} s, peak RSS {row.cold.peak_rss_mb:.0f} MB",
-        flush=True,
-    )
-    one_way = args.rtt_ms / 2000
-    with LatencyProxy((server.host, server.imaps_port), one_way) as proxy:
-        url = f"imaps://{user.name}@{server.host}:{proxy.port}"
-        row.cold_rtt = _best_run(args.repeat, lambda: cli_audit(url, server.ca_file, as_of, env))
-    print(f"  +{args.rtt_ms:g} ms RTT  {row.cold_rtt.seconds:6.2f} s", flush=True)
+    def _floor(self, port: int, items: str) -> Run:
+        started = time.perf_counter()
+        fetched, _ = fetch_floor(self.server.host, port, self.user.name, PASSWORD,
+                                 self.server.ca_file, self.box.scanned_folders, items)  # fmt: skip
+        seconds = time.perf_counter() - started
+        if fetched < self.box.scanned_messages:
+            raise RuntimeError(f"the floor read {fetched} messages of {self.box.scanned_messages}")
+        return Run(seconds, 0.0, 0, 0)
 
-    reports: list[tuple[str, bytes, bytes]] = []  # (what, incremental, cold)
+    def _cli(
+        self,
+        port: int,
+        env: dict[str, str],
+        fmt: str = "summary",
+        *,
+        no_cache: bool = False,
+        output: bool = True,
+    ) -> Run:
+        command = [
+            str(Path(sys.executable).with_name("inbox-audit")),
+            "audit",
+            f"imaps://{self.user.name}@{self.server.host}:{port}",
+            "--ca-file",
+            str(self.server.ca_file),
+            *(arg for address in self.box.owner for arg in ("--me", address)),
+            # Fixed, so that reports can be compared and the generated mail stays as recent.
+            "--as-of",
+            self.box.as_of.isoformat(),
+            "--format",
+            fmt,
+            "--quiet",
+            *(["--no-cache"] if no_cache else []),
+        ]
+        keep = output and fmt != "json"  # JSON goes to /dev/null: it is large
+        return run(command, env, keep_output=keep, ok_codes=(0, 1))  # 1: overdue found
 
-    def nightly(what: str) -> Run:
-        """A cached run in the nightly format, then (untimed) a cold one to compare with."""
-        run = cli_audit(server.url(user), server.ca_file, as_of, env, cache=True, fmt=NIGHTLY)
-        cold = cli_audit(server.url(user), server.ca_file, as_of, env, fmt=NIGHTLY)
-        reports.append((what, run.stdout, cold.stdout))
-        return run
+    def _env(self) -> dict[str, str]:
+        """The password, and config, state and cache dirs of their own, empty."""
+        self.envs += 1
+        env = dict(os.environ)
+        env["INBOX_AUDIT_PASSWORD"] = PASSWORD
+        for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+            env[name] = str(self.home / str(self.envs) / name.lower())
+        return env
 
-    row.first_cached = nightly("first cached run")
-    row.incremental_0 = _best_run(args.repeat, lambda: nightly("incremental, 0 new"))
+    def _traffic(self) -> Traffic:
+        return Traffic.of(self.proxy.take())
 
-    def after_new_mail(count: int) -> Run:
-        _add_new_mail(server, user, box, count)
-        return nightly(f"incremental, {count} new")
+    def _tapped(self, action: Callable[[], object]) -> Traffic:
+        self.proxy.take()
+        self.proxy.tap = self.tap
+        try:
+            action()
+        finally:
+            self.proxy.tap = None
+        return self._traffic()
 
-    row.incremental_100 = _best_run(args.repeat, lambda: after_new_mail(100))
-    row.incremental_1000 = _best_run(args.repeat, lambda: after_new_mail(1000))
-    different = [what for what, incremental, cold in reports if incremental != cold]
-    row.identical = not different
-    print(
-        f"  cache      {row.first_cached.seconds:6.2f} s to build, incremental "
-        f"{row.incremental_0.seconds:.2f} s (0 new), "
-        f"{row.incremental_100.seconds:.2f} s (100 new), "
-        f"{row.incremental_1000.seconds:.2f} s (1,000 new); "
-        + (
-            f"all {len(reports)} reports identical to cold audits"
-            if row.identical
-            else f"DIFFERENT from cold audits: {', '.join(different)}"
-        ),
-        flush=True,
-    )
-    if args.breakdown:
-        row.breakdown = breakdown(server, user, box.as_of)
-    return row
+    def _tapped_first_run(self) -> tuple[Traffic, str]:
+        self.proxy.take()
+        self.proxy.tap = self.tap
+        try:
+            self._cli(self.proxy.port, self._env(), output=False)
+        finally:
+            self.proxy.tap = None
+        connections = self.proxy.take()
+        return Traffic.of(connections), self._fetch_items(connections)
+
+    def _fetch_items(self, connections: Sequence[Connection]) -> str:
+        """The items of the client's own header FETCH, else those of the known fields."""
+        texts = [text for connection in connections for text in connection.texts]
+        found = {items for text in texts if (items := items_of(text))}
+        examined = {
+            _unquoted(text.split(" ", 2)[2]) for text in texts if command_is(text, "EXAMINE")
+        }
+        missing = {_encoded(f) for f in self.box.scanned_folders} - examined
+        if missing:
+            print(f"  note: the CLI examined none of {sorted(missing)} (the floor reads them)")
+        if len(found) == 1:
+            items = found.pop()
+            print(f"  FETCH items, as the CLI sent them: {items}", flush=True)
+            return items
+        print(f"  !!! the CLI's FETCH items were not seen ({len(found)} kinds): using "
+              "HEADER_FIELDS", flush=True)  # fmt: skip
+        fields = importlib.import_module("inbox_audit.core.fields")
+        return items_for(fields.HEADER_FIELDS)
+
+    def _cold_summary(self) -> bytes:
+        """The reference: a cold audit's summary (untimed, loopback, no cache)."""
+        return self._cli(self.server.imaps_port, self._env(), no_cache=True).stdout
+
+    def _new_mail(self) -> None:
+        """NEW_MAIL messages in INBOX and the biggest folders it files into."""
+        sizes = Counter(mail.folder for mail in self.box.messages)
+        filed = [f for f, _ in sizes.most_common() if f not in ("INBOX", "Sent")]
+        folders = ["INBOX", *filed[: NEW_FOLDERS - 1]]
+        for folder, mails in generate.new_mail(self.box, folders, NEW_MAIL).items():
+            self.server.append_many(
+                self.user, folder, [Appended(m.data, m.flags, m.internal_date) for m in mails]
+            )
+
+    def _compare(self, path: Measured, got: Run, reference: bytes) -> None:
+        if got.stdout == reference:
+            return
+        diff = "\n".join(
+            difflib.unified_diff(
+                reference.decode(errors="replace").splitlines(),
+                got.stdout.decode(errors="replace").splitlines(),
+                "cold audit",
+                f"({path.key}) run {len(path.runs)}",
+                lineterm="",
+            )
+        )
+        path.mismatches.append(diff)
+        print(f"\n!!! ({path.key}) run {len(path.runs)}: REPORT DIFFERS FROM A COLD AUDIT'S !!!")
+        print(diff[:3000], flush=True)
+
+    def _show(self, path: Measured) -> None:
+        runs = " ".join(f"{run.seconds:.2f}" for run in path.runs)
+        trips = f", round trips {path.trips_text()}" if path.seen else ""
+        rss = f", peak RSS {path.peak_rss_mb:.0f} MB" if path.runs[0].processes else ""
+        print(f"  ({path.key}) {path.what}: best {path.best:.2f} s (runs {runs}){trips}{rss}",
+              flush=True)  # fmt: skip
 
 
-def _load(server: DovecotServer, box: generate.Mailbox, name: str) -> MailUser:
-    user = server.add_user(name, PASSWORD, generate.LAYOUT)
+def command_is(text: str, name: str) -> bool:
+    words = text.split(" ", 2)
+    return len(words) == 3 and words[1].upper() == name
+
+
+def _encoded(name: str) -> str:
+    encoded: str = imap_utf7.encode(name).decode("ascii")  # imapclient has no type hints
+    return encoded
+
+
+def _unquoted(name: str) -> str:
+    if name.startswith('"') and name.endswith('"'):
+        return re.sub(r"\\(.)", r"\1", name[1:-1])
+    return name
+
+
+def _load(server: DovecotServer, box: generate.Mailbox) -> MailUser:
+    user = server.add_user(f"bench{len(box.messages)}", PASSWORD, generate.LAYOUT)
     for folder in box.folders:
         if folder not in user.folders:
             server.create_folder(user, folder)
@@ -251,245 +378,6 @@ def _load(server: DovecotServer, box: generate.Mailbox, name: str) -> MailUser:
     for folder, messages in by_folder.items():
         server.append_many(user, folder, messages)
     return user
-
-
-_new_mail = 0
-_HEADER = re.compile(rb"^(Message-ID|From|Subject):[ \t]*(.*)$", re.IGNORECASE | re.MULTILINE)
-
-
-def _add_new_mail(server: DovecotServer, user: MailUser, box: generate.Mailbox, count: int) -> None:
-    """`count` new messages in INBOX, arrived within the hour before as_of (untimed): half
-    from new customers, half follow-ups of earlier INBOX messages (In-Reply-To their
-    Message-ID, same sender and subject), which join existing conversations."""
-    global _new_mail
-    earlier = [m for m in box.messages if m.folder == "INBOX"][::97]
-    items = []
-    for k in range(count):
-        _new_mail += 1
-        n = _new_mail
-        when = box.as_of - timedelta(minutes=59, seconds=n % 3000)
-        date = when.strftime("%a, %d %b %Y %H:%M:%S %z")
-        fields = {
-            "From": f"New Customer {n} <new{n}@customer.example>",
-            "Subject": f"Question {n}",
-        }
-        if k % 2:
-            found = {
-                name.lower(): value.strip()
-                for name, value in _HEADER.findall(earlier[n % len(earlier)].data.split(
-                    b"\r\n\r\n", 1)[0])
-            }  # fmt: skip
-            if {b"message-id", b"from", b"subject"} <= found.keys():
-                fields = {
-                    "From": found[b"from"].decode("ascii", "replace"),
-                    "Subject": "Re: " + found[b"subject"].decode("ascii", "replace"),
-                    "In-Reply-To": found[b"message-id"].decode("ascii", "replace"),
-                }
-        head = "".join(f"{name}: {value}\r\n" for name, value in fields.items())
-        head += (
-            f"To: {box.owner[0]}\r\nDate: {date}\r\n"
-            f"Message-ID: <bench-new-{n}@customer.example>\r\n\r\nHello?\r\n"
-        )
-        items.append(Appended(head.encode(), (), when))
-    server.append_many(user, "INBOX", items)
-
-
-#: The nightly run's format: what cron mails (MAILTO). JSON lists every message, so a run
-#: that asks for it always audits every message, cache or not (snapshot.py).
-NIGHTLY = "summary"
-
-
-def cli_audit(
-    url: str,
-    ca_file: Path,
-    as_of: str,
-    env: dict[str, str],
-    *,
-    cache: bool = False,
-    fmt: str = "json",
-) -> Run:
-    """One audit by the installed CLI, cold (--no-cache) unless `cache`: wall time, the
-    child's own peak RSS, and its output unless it is JSON (discarded, as it is large)."""
-    command = [
-        str(Path(sys.executable).with_name("inbox-audit")),
-        "audit",
-        url,
-        "--ca-file",
-        str(ca_file),
-        "--format",
-        fmt,
-        "--as-of",
-        as_of,
-        "--quiet",
-        *(() if cache else ("--no-cache",)),
-    ]
-    started = time.perf_counter()
-    with tempfile.TemporaryFile() as output:
-        process = subprocess.Popen(
-            command,
-            env=env,
-            stdout=subprocess.DEVNULL if fmt == "json" else output,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-        )
-        assert process.stderr is not None
-        errors = process.stderr.read()
-        # wait4 gives this child's own rusage; RUSAGE_CHILDREN would be the max over all.
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-        output.seek(0)
-        stdout = output.read()
-    process.returncode = os.waitstatus_to_exitcode(status)
-    process.stderr.close()
-    if process.returncode not in (0, 1):  # 1: overdue threads found, which is expected
-        raise RuntimeError(
-            f"inbox-audit exited {process.returncode}: {errors.decode(errors='replace')[-2000:]}"
-        )
-    return Run(seconds, usage.ru_maxrss / 1024, stdout)  # ru_maxrss is in KiB on Linux
-
-
-def breakdown(server: DovecotServer, user: MailUser, as_of: datetime) -> dict[str, float]:
-    """Where a cold audit's time goes, each stage timed on its own in this process."""
-    times: dict[str, float] = {}
-    command = [sys.executable, "-c", "import inbox_audit.app.cli"]
-    times["start + imports"] = min(
-        _timed(lambda: subprocess.run(command, check=True)) for _ in range(3)
-    )
-    started = time.perf_counter()
-    source = ImapSource.connect(server.target(user), server.options(user))
-    with source:
-        listed = source.list_folders()
-        counts: dict[str, int | None] = {}
-        items: dict[str, list[RawMessage | Unreadable]] = {}
-        times["connect + login"] = time.perf_counter() - started
-        started = time.perf_counter()
-        for folder in assign_roles(listed):
-            if folder.scanned:
-                counts[folder.name] = source.message_count(folder.name)
-                items[folder.name] = list(source.fetch(folder.name))
-        times["fetch"] = time.perf_counter() - started
-    replay = _Replay(listed, counts, items)
-    settings = Settings()
-    started = time.perf_counter()
-    collected = collect(replay, "bench", settings)
-    times["parse"] = time.perf_counter() - started
-    started = time.perf_counter()
-    report = audit(collected, settings, as_of)
-    times["audit core"] = time.perf_counter() - started
-    started = time.perf_counter()
-    render_json(report)
-    times["render json"] = time.perf_counter() - started
-    return times
-
-
-class _Replay:
-    """A MailSource that hands back what a real one fetched, so parsing is timed alone."""
-
-    def __init__(
-        self,
-        listed: list[ListedFolder],
-        counts: dict[str, int | None],
-        items: dict[str, list[RawMessage | Unreadable]],
-    ) -> None:
-        self._listed, self._counts, self._items = listed, counts, items
-
-    def list_folders(self) -> list[ListedFolder]:
-        return self._listed
-
-    def message_count(self, folder: str) -> int | None:
-        return self._counts.get(folder)
-
-    def fetch(
-        self, folder: str, progress: Progress | None = None
-    ) -> Iterator[RawMessage | Unreadable]:
-        return iter(self._items.get(folder, []))
-
-    def close(self) -> None:
-        pass
-
-
-def _timed(action: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
-
-
-def _best(repeat: int, measure: Callable[[], float]) -> float:
-    return min(measure() for _ in range(max(1, repeat)))
-
-
-def _best_run(repeat: int, measure: Callable[[], Run]) -> Run:
-    runs = [measure() for _ in range(max(1, repeat))]
-    return min(runs, key=lambda run: run.seconds)
-
-
-def table(rows: Sequence[Row], rtt_ms: float) -> str:
-    header = (
-        "messages",
-        "floor s",
-        "cold audit s",
-        "x floor",
-        "peak RSS MB",
-        f"+{rtt_ms:g}ms RTT s",
-        "x cold",
-        "nightly: 1st cached",
-        "incr. 0 new",
-        "incr. 100 new",
-        "incr. 1000 new",
-        "same as cold",
-    )
-    lines = [header]
-    for row in rows:
-        assert row.cold is not None and row.cold_rtt is not None
-        lines.append(
-            (
-                f"{row.size:,}",
-                f"{row.floor:.2f}",
-                f"{row.cold.seconds:.2f}",
-                f"{row.cold.seconds / row.floor:.2f}",
-                f"{row.cold.peak_rss_mb:.0f}",
-                f"{row.cold_rtt.seconds:.2f}",
-                f"{row.cold_rtt.seconds / row.cold.seconds:.2f}",
-                _seconds(row.first_cached),
-                _seconds(row.incremental_0),
-                _seconds(row.incremental_100),
-                _seconds(row.incremental_1000),
-                "n/a" if row.identical is None else "yes" if row.identical else "NO",
-            )
-        )
-    return _format(lines)
-
-
-def _seconds(run: Run | None) -> str:
-    return "n/a" if run is None else f"{run.seconds:.2f}"
-
-
-def breakdown_table(rows: Sequence[Row]) -> str:
-    stages = list(rows[0].breakdown) if rows else []
-    lines = [("stage (in-process)", *(f"{row.size:,} msgs s" for row in rows))]
-    for stage in stages:
-        lines.append((stage, *(f"{row.breakdown[stage]:.2f}" for row in rows)))
-    lines.append(("sum", *(f"{_sum(row.breakdown, ()):.2f}" for row in rows)))
-    return _format(lines)
-
-
-def _sum(times: dict[str, float], leaving: Sequence[str]) -> float:
-    return sum(seconds for stage, seconds in times.items() if stage not in leaving)
-
-
-def _format(lines: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
-    out = []
-    for number, line in enumerate(lines):
-        out.append(
-            "  ".join(
-                cell.rjust(width) if i else cell.ljust(width)
-                for i, (cell, width) in enumerate(zip(line, widths, strict=True))
-            )
-        )
-        if number == 0:
-            out.append("  ".join("-" * width for width in widths))
-    return "\n".join(out)
 
 
 if __name__ == "__main__":
