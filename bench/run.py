@@ -99,7 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush=True,
     )
     rows: list[Row] = []
-    with _server() as server, tempfile.TemporaryDirectory(prefix="inbox-audit-bench-") as home:
+    with (
+        running_server() as server,
+        tempfile.TemporaryDirectory(prefix="inbox-audit-bench-") as home,
+    ):
         env = _cli_env(Path(home))
         for size in args.sizes:
             rows.append(_measure(server, size, args, env))
@@ -145,7 +148,8 @@ def machine() -> str:
 
 
 @contextlib.contextmanager
-def _server() -> Iterator[DovecotServer]:
+def running_server() -> Iterator[DovecotServer]:
+    """A throwaway Dovecot (tests/dovecot.py), stopped and its files removed on exit."""
     server = start_server()
     try:
         yield server
