@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush=True,
     )
     load = _load_average()
-    with _server() as server, tempfile.TemporaryDirectory(prefix="inbox-audit-bench-") as home:
+    with running_server() as server, tempfile.TemporaryDirectory(prefix="inbox-audit-bench-") as home:
         paths = Bench(server, Path(home), args).measure()
     print(f"\nload average (1 min) at the start {load}, at the end {_load_average()}")
     print()
@@ -140,7 +140,8 @@ def _compile() -> None:
 
 
 @contextlib.contextmanager
-def _server() -> Iterator[DovecotServer]:
+def running_server() -> Iterator[DovecotServer]:
+    """A throwaway Dovecot, stopped and removed at the end."""
     server = start_server()
     try:
         yield server
