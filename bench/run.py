@@ -76,7 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush=True,
     )
     load = _load_average()
-    with running_server() as server, tempfile.TemporaryDirectory(prefix="inbox-audit-bench-") as home:
+    with (
+        running_server() as server,
+        tempfile.TemporaryDirectory(prefix="inbox-audit-bench-") as home,
+    ):
         paths = Bench(server, Path(home), args).measure()
     print(f"\nload average (1 min) at the start {load}, at the end {_load_average()}")
     print()
