@@ -325,18 +325,4 @@ def with_holding_reply(
         signature=owner,
         apologize=thread.status is Status.OVERDUE,
     )
-    # Not dataclasses.replace: it reads the class's fields anew on each of the thousands of
-    # waiting threads of a big mailbox, and took twice as long as the copy itself.
-    t = thread
-    return ThreadResult(
-        t.thread_id,
-        t.subject,
-        t.correspondent,
-        t.folder,
-        t.status,
-        t.waiting_since,
-        t.waiting_seconds,
-        t.answered_late,
-        t.max_latency_seconds,
-        reply,
-    )
+    return dataclasses.replace(thread, holding_reply=reply)
