@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import imaplib
-import io
-import itertools
 import socket
 import ssl
 import threading
@@ -17,7 +15,7 @@ import pytest
 from inbox_audit.core.folders import assign_roles
 from inbox_audit.errors import ConfigError, ConnectionFailed, FolderNotFound, LoginFailed, TLSFailed
 from inbox_audit.model import FolderRole, RawMessage, Unreadable
-from inbox_audit.sources import imap as imap_source
+from inbox_audit.sources import failures, fetch, tls
 from inbox_audit.sources.imap import ImapSource
 from inbox_audit.sources.spec import ConnectOptions, ImapTarget
 from tests.dovecot import Appended, DovecotServer, MailUser
@@ -70,7 +68,7 @@ def test_connections_share_one_tls_context(
 ) -> None:
     # The system's CAs and the CA file are loaded once a run, whatever the connections.
     with connect(dovecot, mail_user) as first, connect(dovecot, mail_user) as second:
-        contexts = [s._client._imap.sock.context for s in (first, second)]
+        contexts = [context_of(s) for s in (first, second)]
     assert contexts[0] is contexts[1]
     assert contexts[0].get_ca_certs()  # the CA file's, beside the system's
     # A CA file that cannot be read is said so at each attempt, never remembered as good,
@@ -79,10 +77,16 @@ def test_connections_share_one_tls_context(
         broken = tmp_path / name
         broken.write_text("not a certificate")
         if prepared:
-            imap_source.prepare_tls(broken)
+            tls.prepare_tls(broken)
         for _ in range(2):
             with pytest.raises(ConfigError, match="cannot use CA file"):
                 connect(dovecot, mail_user, ca_file=broken)
+
+
+def context_of(source: ImapSource) -> ssl.SSLContext:
+    sock = source._client.connection.sock
+    assert isinstance(sock, ssl.SSLSocket)
+    return sock.context
 
 
 def test_a_context_prepared_ahead_is_the_one_connections_use(
@@ -91,19 +95,19 @@ def test_a_context_prepared_ahead_is_the_one_connections_use(
     ca_file = tmp_path / "ca.crt"  # a path of its own: no context made for it yet
     ca_file.write_bytes(dovecot.ca_file.read_bytes())
     threads = threading.active_count()
-    imap_source.prepare_tls(ca_file)
-    imap_source.prepare_tls(ca_file)  # once is enough: no second thread
+    tls.prepare_tls(ca_file)
+    tls.prepare_tls(ca_file)  # once is enough: no second thread
     assert threading.active_count() <= threads + 1
-    made = imap_source._CONTEXTS[ca_file].result(timeout=10)
+    made = tls._CONTEXTS[ca_file].result(timeout=10)
     with connect(dovecot, mail_user, ca_file=ca_file) as source:
-        assert source._client._imap.sock.context is made
+        assert context_of(source) is made
 
 
 def test_starttls_on_imap_url(dovecot: DovecotServer, mail_user: MailUser) -> None:
     target = dovecot.target(mail_user, implicit_tls=False)
     assert target.port == dovecot.imap_port
     with ImapSource.connect(target, dovecot.options(mail_user)) as source:
-        assert isinstance(source._client._imap.sock, ssl.SSLSocket)
+        assert isinstance(source._client.connection.sock, ssl.SSLSocket)
         assert "INBOX" in {f.name for f in source.list_folders()}
 
 
@@ -289,18 +293,51 @@ def test_gmail_layout_listed_with_roles(dovecot: DovecotServer, mail_user: MailU
     }
 
 
-def test_vanished_folder_is_folder_not_found(dovecot: DovecotServer) -> None:
+@pytest.mark.parametrize("list_status", [True, False])
+def test_vanished_folder_is_folder_not_found(
+    dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch, list_status: bool
+) -> None:
     user = dovecot.add_user(dovecot.unique_name("gone"), "pw", layout=["INBOX", "Old"])
     with connect(dovecot, user) as source:
+        if not list_status:
+            without(monkeypatch, source, "LIST-STATUS")
         assert "Old" in {f.name for f in source.list_folders()}
         dovecot.delete_folder(user, "Old")
-        with pytest.raises(FolderNotFound) as counting:
-            source.message_count("Old")
+        if list_status:
+            # Counted with the listing (RFC 5819), before it went.
+            assert source.message_count("Old") == 0
+        else:
+            with pytest.raises(FolderNotFound) as counting:
+                source.message_count("Old")
+            assert "'Old'" in str(counting.value)
         with pytest.raises(FolderNotFound) as fetching:
             list(source.fetch("Old"))
         assert list(source.fetch("INBOX")) == []  # the session is still usable
-    assert "'Old'" in str(counting.value)
+        with pytest.raises(FolderNotFound) as asking:
+            source.statuses(["INBOX", "Old"])
     assert "'Old'" in str(fetching.value)
+    assert "'Old'" in str(asking.value)
+
+
+def without(monkeypatch: pytest.MonkeyPatch, source: ImapSource, capability: str) -> None:
+    """Make the source believe the server does not offer `capability`."""
+    monkeypatch.setattr(source, "_capabilities", source._capabilities - {capability})
+
+
+@pytest.mark.parametrize("mail_user", ["plain", "gmail", "french"], indirect=True)
+def test_list_status_lists_the_same_folders_as_a_plain_list(
+    dovecot: DovecotServer, mail_user: MailUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dovecot.append(mail_user, "INBOX", message(1))
+    with connect(dovecot, mail_user) as source:
+        assert "LIST-STATUS" in source._capabilities
+        extended = source.list_folders()
+        counts = {f.name: source.message_count(f.name) for f in extended if f.selectable}
+        without(monkeypatch, source, "LIST-STATUS")
+        plain = source.list_folders()
+        assert {f.name: source.message_count(f.name) for f in plain if f.selectable} == counts
+    assert extended == plain
+    assert counts["INBOX"] == 1
 
 
 # --- fetch -------------------------------------------------------------------------------------
@@ -369,7 +406,7 @@ def test_odd_header_bytes_do_not_break_fetch(dovecot: DovecotServer, mail_user: 
 def test_many_batches_pipelined(
     dovecot: DovecotServer, mail_user: MailUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(imap_source, "BATCH_SIZE", 97)
+    monkeypatch.setattr(fetch, "BATCH_SIZE", 97)
     uids = dovecot.append_many(mail_user, "Archive", (message(i) for i in range(1000)))
     with connect(dovecot, mail_user) as source:
         fetched = list(source.fetch("Archive"))
@@ -420,301 +457,9 @@ def test_listing_and_fetching_change_nothing(dovecot: DovecotServer) -> None:
     assert dovecot.snapshot_state(user)["INBOX"] != before["INBOX"]
 
 
-# --- response parsing (no server) --------------------------------------------------------------
-
-
-class FakeImap:
-    """Just what imap_source uses of imaplib: its buffered reader (over canned bytes), send()."""
-
-    def __init__(self, data: bytes, buffer_size: int = io.DEFAULT_BUFFER_SIZE) -> None:
-        self.file = io.BufferedReader(io.BytesIO(data), buffer_size)
-        self.sent: list[bytes] = []
-
-    def send(self, data: bytes) -> None:
-        self.sent.append(data)
-
-
-def wire(data: bytes, buffer_size: int = io.DEFAULT_BUFFER_SIZE) -> imap_source._Wire:
-    return imap_source._Wire(FakeImap(data, buffer_size))  # type: ignore[arg-type]
-
-
-def parse(data: bytes) -> RawMessage | Unreadable | None:
-    """What the pipeline makes of one response: the plain fast path, else the general one."""
-    fast = wire(data).plain_fetch("INBOX")
-    text, literals = imap_source._read_response(wire(data))
-    match = imap_source._FETCH_RESPONSE.match(text)
-    assert match is not None
-    general = imap_source._parse_fetch("INBOX", text[match.end() :], literals)
-    if fast is not None:
-        assert fast == general
-    return general
-
-
-HEADER = b"From: a@b.example\r\n\r\n"
-FIELDS = b"BODY[HEADER.FIELDS (FROM SUBJECT)]"
-# What every response shape below parses to.
-SEVEN = RawMessage(
-    folder="INBOX",
-    uid=7,
-    internal_date=datetime(2026, 11, 2, 9, 30, 15, tzinfo=PARIS),
-    flags=frozenset({"\\Seen"}),
-    header_bytes=HEADER,
-)
-
-
-@pytest.mark.parametrize(
-    "response",
-    [
-        b'* 1 FETCH (UID 7 FLAGS (\\Seen) INTERNALDATE " 2-Nov-2026 09:30:15 +0200" '
-        + FIELDS
-        + b" {21}\r\n"
-        + HEADER
-        + b")\r\n",
-        # items in another order, FLAGS after the literal
-        b"* 1 FETCH (" + FIELDS + b" {21}\r\n" + HEADER + b' INTERNALDATE "02-Nov-2026 '
-        b'09:30:15 +0200" UID 7 FLAGS (\\Seen))\r\n',
-        # extra items, lower case names, MODSEQ in parentheses
-        b'* 1 fetch (modseq (12) uid 7 INTERNALDATE "02-Nov-2026 09:30:15 +0200" flags '
-        b"(\\Seen) RFC822.SIZE 1234 " + FIELDS + b" {21}\r\n" + HEADER + b")\r\n",
-        # a nested list (Gmail labels) sends the parser down its slow path
-        b'* 1 FETCH (X-GM-LABELS ("\\\\Important" "Clients (VIP)") UID 7 FLAGS (\\Seen) '
-        b'INTERNALDATE "02-Nov-2026 09:30:15 +0200" ' + FIELDS + b" {21}\r\n" + HEADER + b")\r\n",
-    ],
-)
-def test_parse_fetch_response_shapes(response: bytes) -> None:
-    raw = parse(response)
-    assert raw == SEVEN
-
-
-def test_parse_gmail_thread_id() -> None:
-    raw = parse(
-        b"* 3 FETCH (X-GM-THRID 1278455344230334865 UID 9 FLAGS () "
-        + FIELDS
-        + b' "" INTERNALDATE "17-Jul-1996 02:44:25 -0700")\r\n'
-    )
-    assert isinstance(raw, RawMessage)
-    assert raw.conversation_id == "gm:1278455344230334865"
-    assert raw.header_bytes == b""
-    assert raw.internal_date == datetime(1996, 7, 17, 9, 44, 25, tzinfo=UTC)
-
-
-@pytest.mark.parametrize(
-    ("response", "reason"),
-    [
-        (b"* 1 FETCH (UID 7 FLAGS (\\Seen) " + FIELDS + b" NIL)\r\n", "no header section"),
-        (b"* 1 FETCH (UID 7 FLAGS (\\Seen))\r\n", "no header section"),
-        (b"* 1 FETCH (UID 7 FLAGS (\\Seen) ?garbage? " + FIELDS + b" NIL)\r\n", "unreadable"),
-        (b'* 1 FETCH (UID 7 INTERNALDATE "never)\r\n', "unreadable"),
-    ],
-)
-def test_unreadable_responses(response: bytes, reason: str) -> None:
-    item = parse(response)
-    assert isinstance(item, Unreadable)
-    assert (item.folder, item.uid) == ("INBOX", 7)
-    assert reason in item.reason
-
-
-def test_response_without_uid_is_ignored() -> None:
-    assert parse(b"* 4 FETCH (FLAGS (\\Seen))\r\n") is None
-
-
-def test_bad_internal_date_leaves_it_unknown() -> None:
-    raw = parse(
-        b'* 1 FETCH (UID 7 INTERNALDATE "31-Feb-2026 09:30:15 +0200" ' + FIELDS + b' "")\r\n'
-    )
-    assert isinstance(raw, RawMessage)
-    assert raw.internal_date is None
-
-
-def reference_internal_date(
-    day: str, month: str, year: str, time: str, zone: str
-) -> datetime | None:
-    """INTERNALDATE as RFC 3501 §9 date-time means it, built field by field."""
-    months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-    hours, minutes = int(zone[1:3]), int(zone[3:5])
-    if month.lower() not in months or hours > 23 or minutes > 59:
-        return None
-    offset = timedelta(hours=hours, minutes=minutes)
-    hour, minute, second = (int(part) for part in time.split(":"))
-    try:
-        return datetime(
-            int(year),
-            months.index(month.lower()) + 1,
-            int(day),
-            hour,
-            minute,
-            second,
-            tzinfo=timezone(-offset if zone[0] == "-" else offset),
-        )
-    except ValueError:
-        return None
-
-
-def test_internal_dates_odd_and_impossible() -> None:
-    # _date reads the date through an ISO 8601 string: it must mean what the fields say,
-    # and refuse what the constructor refuses.
-    for day, month, year, time, zone in itertools.product(
-        ["0", "1", "01", "29", "30", "31", "32"],
-        ["Jan", "feb", "FEB", "Jul", "Dec", "Xyz"],
-        ["0000", "0001", "1996", "2000", "2100", "9999"],
-        ["00:00:00", "23:59:59", "24:00:00", "12:60:00", "12:00:60"],
-        ["+0000", "-0000", "+0530", "-0700", "+2359", "+2400", "-0060"],
-    ):
-        text = f"{day}-{month}-{year} {time} {zone}"
-        parsed = imap_source._internal_date(text.encode())
-        expected = reference_internal_date(day, month, year, time, zone)
-        assert parsed == expected, text
-        assert parsed is None or parsed.utcoffset() == expected.utcoffset(), text  # type: ignore[union-attr]
-
-
-# --- the wire reader: the plain fast path, buffer edges, what is left to imaplib ---------------
-
-
-def plain(uid: int, header: bytes, flags: bytes = b"\\Seen", date: bytes = b"02-Nov-2026") -> bytes:
-    """A FETCH response shaped as Dovecot sends it for our items."""
-    return b'* %d FETCH (UID %d FLAGS (%s) INTERNALDATE "%s 09:30:15 +0200" %s%d}\r\n%s)\r\n' % (
-        uid,
-        uid,
-        flags,
-        date,
-        imap_source._HEADER_ECHO,
-        len(header),
-        header,
-    )
-
-
-def test_plain_response_takes_the_fast_path() -> None:
-    reader = wire(plain(7, HEADER) + b"IA1 OK done\r\n")
-    fast = reader.plain_fetch("INBOX")
-    assert fast == parse(plain(7, HEADER))
-    assert fast == SEVEN
-    assert reader.plain_fetch("INBOX") is None  # the tagged reply is left for the caller
-    assert reader.readline() == b"IA1 OK done\r\n"
-
-
-@pytest.mark.parametrize(
-    "response",
-    [
-        plain(7, HEADER, flags=b""),
-        plain(7, HEADER, date=b" 2-Nov-2026"),
-        plain(7, b""),
-        plain(7, b"Subject: {5}\r\n)\r\n* 8 FETCH (UID 8)\r\n\r\n"),  # IMAP inside the literal
-        plain(7, HEADER, date=b"31-Feb-2026"),  # a date that does not exist: None
-        plain(7, HEADER, date=b"02-nov-2026"),
-        # not the plain shape: the fast path declines and the general one reads it
-        plain(7, HEADER, date=b"02-Nov-2026 ").replace(b"+0200", b"+0200 x"),
-        plain(7, HEADER, flags=b'"\\Seen"'),
-        plain(7, HEADER).replace(b")\r\n", b" RFC822.SIZE 44)\r\n"),
-        plain(7, HEADER).replace(b"FROM SENDER", b"FROM  SENDER"),
-        plain(7, HEADER).replace(b"FETCH", b"fetch"),
-    ],
-)
-def test_fast_and_general_paths_agree(response: bytes) -> None:
-    raw = parse(response)  # asserts that both agree when the fast path reads it
-    assert isinstance(raw, RawMessage)
-    assert raw.uid == 7
-
-
-def test_fast_path_declines_without_consuming() -> None:
-    response = plain(7, HEADER).replace(b")\r\n", b" RFC822.SIZE 44)\r\n")
-    reader = wire(response)
-    assert reader.plain_fetch("INBOX") is None
-    text, literals = imap_source._read_response(reader)
-    assert text.startswith(b"* 7 FETCH (UID 7 ")
-    assert literals == [HEADER]
-
-
-def fetch_all(
-    server: bytes, uids: list[int], monkeypatch: pytest.MonkeyPatch, buffer_size: int
-) -> tuple[list[RawMessage | Unreadable], FakeImap]:
-    """Run the pipeline against canned server output; tags are IA1, IA2..."""
-    monkeypatch.setattr(imap_source, "_tag_counter", itertools.count(1))
-    imap = FakeImap(server, buffer_size)
-    pipeline = imap_source._Pipeline(
-        imap,  # type: ignore[arg-type]
-        "INBOX",
-        False,
-        imap_source._batches(uids),
-    )
-    items: list[RawMessage | Unreadable] = []
-    while (batch := pipeline.next_batch()) is not None:
-        items.extend(batch)
-    return items, imap
-
-
-@pytest.mark.parametrize("buffer_size", [1, 7, 100, io.DEFAULT_BUFFER_SIZE])
-def test_pipeline_across_buffer_edges_leaves_the_rest_to_imaplib(
-    monkeypatch: pytest.MonkeyPatch, buffer_size: int
-) -> None:
-    monkeypatch.setattr(imap_source, "BATCH_SIZE", 4)
-    headers = [b"Subject: %d\r\n" % n * (n * 37 % 700) + b"\r\n" for n in range(1, 11)]
-    server = b""
-    for tag, start in enumerate(range(0, 10, 4), 1):
-        for n in range(start + 1, min(start + 5, 11)):
-            response = plain(n, headers[n - 1])
-            if n == 3:  # a response only the general parser reads, in the middle
-                response = response.replace(b")\r\n", b" RFC822.SIZE 12)\r\n")
-            server += response
-        server += b"* 11 EXISTS\r\nIA%d OK done\r\n" % tag
-    unsolicited = b"* 12 EXISTS\r\n* BYE going away\r\n"
-    items, imap = fetch_all(server + unsolicited, list(range(1, 11)), monkeypatch, buffer_size)
-    assert [item.uid for item in items] == list(range(1, 11))
-    assert [item.header_bytes for item in items if isinstance(item, RawMessage)] == headers
-    assert all(item == parse(plain(item.uid, headers[item.uid - 1])) for item in items)
-    assert len(imap.sent) == 3
-    # Whatever the server sent after our last reply is still there for imaplib to read.
-    assert imap.file.read() == unsolicited
-
-
-@pytest.mark.parametrize(
-    "server",
-    [
-        plain(1, HEADER)[:-20],  # cut inside the literal
-        plain(1, HEADER)[:60],  # cut inside the first line
-        b"",
-    ],
-)
-def test_connection_closed_midway_is_an_abort(
-    server: bytes, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    with pytest.raises(imaplib.IMAP4.abort, match="closed the connection"):
-        fetch_all(server, [1], monkeypatch, io.DEFAULT_BUFFER_SIZE)
-
-
-def test_overlong_line_is_refused_as_imaplib_does(monkeypatch: pytest.MonkeyPatch) -> None:
-    server = b"* 1 FETCH (UID 1 X " + b"x" * 1_000_001 + b")\r\nIA1 OK done\r\n"
-    with pytest.raises(imaplib.IMAP4.error, match="got more than 1000000 bytes"):
-        fetch_all(server, [1], monkeypatch, io.DEFAULT_BUFFER_SIZE)
-
-
-def test_flag_sets_are_shared() -> None:
-    first, second = parse(plain(1, HEADER)), parse(plain(2, HEADER))
-    fast = [wire(plain(n, HEADER)).plain_fetch("INBOX") for n in (1, 2)]
-    assert first == fast[0] and second == fast[1]
-    assert fast[0] is not None and fast[1] is not None
-    assert fast[0].flags is fast[1].flags
-
-
-@pytest.mark.parametrize(
-    ("uids", "text"),
-    [([1], "1"), ([1, 2, 3, 7], "1:3,7"), ([4, 6, 7, 8, 10], "4,6:8,10"), ([5, 6], "5:6")],
-)
-def test_sequence_set(uids: list[int], text: str) -> None:
-    assert imap_source._sequence_set(uids) == text
-
-
-def test_batches_keep_command_lines_short(monkeypatch: pytest.MonkeyPatch) -> None:
-    scattered = list(range(1, 200_000, 2))  # no two UIDs adjacent: the longest sets
-    batches = list(imap_source._batches(scattered))
-    assert [uid for batch in batches for uid in batch] == scattered
-    assert all(len(imap_source._sequence_set(b)) <= 7000 for b in batches)
-    assert all(len(b) <= imap_source.BATCH_SIZE for b in batches)
-    assert len(list(imap_source._batches(list(range(1, 10_001))))) == 5
-
-
 def test_server_text_never_shows_the_password() -> None:
     error = imaplib.IMAP4.error("LOGIN failed: b'bad password Hunter2 for me'")
-    text = imap_source._server_text(error, ConnectOptions(password="Hunter2"))
+    text = failures.server_text(error, ConnectOptions(password="Hunter2"))
     assert text == "LOGIN failed: bad password *** for me"
     assert "Hunter2" not in str(error)
 
@@ -724,8 +469,5 @@ def test_uid_search_without_esearch(
 ) -> None:
     uids = dovecot.append_many(mail_user, "Archive", (message(i) for i in range(30)))
     with connect(dovecot, mail_user) as source:
-        real = source._client.has_capability
-        monkeypatch.setattr(
-            source._client, "has_capability", lambda name: name != "ESEARCH" and real(name)
-        )
+        without(monkeypatch, source, "ESEARCH")
         assert [m.uid for m in source.fetch("Archive")] == uids

@@ -18,7 +18,7 @@ from inbox_audit.app.cli import app
 from inbox_audit.errors import ConnectionFailed
 from inbox_audit.model import RawMessage, Unreadable
 from inbox_audit.sources.imap import ImapSource
-from inbox_audit.sources.spec import Progress
+from inbox_audit.sources.spec import Opened, Progress
 from tests.dovecot import DovecotServer, MailUser
 from tests.mailgen import GeneratedMailbox, generate
 from tests.test_dovecot_audit import load
@@ -45,9 +45,9 @@ class Spy:
                 spy.fetched.append((folder, item.uid))
                 yield item
 
-        def examine(source: ImapSource, folder: str) -> tuple[int, list[int]]:
+        def examine(source: ImapSource, folder: str, *args: Any) -> Opened:
             spy.examined.append(folder)
-            return original_examine(source, folder)
+            return original_examine(source, folder, *args)
 
         monkeypatch.setattr(ImapSource, "fetch_uids", fetch_uids)
         monkeypatch.setattr(ImapSource, "examine", examine)

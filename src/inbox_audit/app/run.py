@@ -29,7 +29,8 @@ from inbox_audit.outputs.markdown import render_markdown
 from inbox_audit.outputs.notify import NotifyError, SmtpTarget, save_undelivered, send_email
 from inbox_audit.outputs.table import render_table
 from inbox_audit.settings import Settings
-from inbox_audit.sources.imap import ImapSource, prepare_tls
+from inbox_audit.sources.imap import ImapSource
+from inbox_audit.sources.tls import prepare_tls
 from inbox_audit.sources.spec import ConnectOptions, ImapTarget, LocalTarget
 from inbox_audit.store.cache import CacheUnusable, MailCache, default_cache_path
 

@@ -78,24 +78,37 @@ class MailSource(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Opened:
+    """A folder opened read-only (EXAMINE): what sync compares with the cache."""
+
+    uidvalidity: int
+    uids: list[int]  # every UID it holds, sorted
+    flags: dict[int, frozenset[str]]  # UID -> FLAGS, when asked for (all, or those changed)
+
+
 class IncrementalSource(MailSource, Protocol):
     """A server mailbox that can tell what changed since a previous read (sync.py)."""
 
     @property
     def condstore(self) -> bool:
-        """Whether `status` reports HIGHESTMODSEQ and `flags` takes `changed_since`."""
+        """Whether `statuses` report HIGHESTMODSEQ and `examine` takes `changed_since`."""
         ...
 
-    def status(self, folder: str) -> FolderStatus:
-        """The folder's counters, without opening it."""
+    def statuses(self, folders: Sequence[str]) -> dict[str, FolderStatus]:
+        """The folders' counters, without opening them (all asked at once)."""
         ...
 
-    def examine(self, folder: str) -> tuple[int, list[int]]:
-        """Open the folder read-only: its UIDVALIDITY and all its UIDs, sorted."""
-        ...
-
-    def flags(self, folder: str, changed_since: int | None = None) -> dict[int, frozenset[str]]:
-        """UID -> flags in the examined folder (only those changed after a modseq, if given)."""
+    def examine(
+        self,
+        folder: str,
+        flags: bool = False,
+        changed_since: int | None = None,
+        likely_new: range | None = None,
+    ) -> Opened:
+        """Open the folder read-only: its UIDVALIDITY and all its UIDs, sorted; with `flags`,
+        UID -> flags (only of those changed after modseq `changed_since`, if given). Fetching
+        the first of the UIDs `likely_new` may start meanwhile (for `fetch_uids`)."""
         ...
 
     def fetch_uids(

@@ -120,14 +120,15 @@ def _sync(
     warn: Warn,
     progress: Progress | None,
 ) -> Synced:
-    folders: list[Folder] = []
-    statuses: dict[str, FolderStatus] = {}
-    for folder in assign_roles(source.list_folders(), settings.sent_folder, settings.skip_folders):
-        count = None
-        if folder.scanned:
-            statuses[folder.name] = status = source.status(folder.name)
-            count = status.messages
-        folders.append(dataclasses.replace(folder, messages=count))
+    listed = assign_roles(source.list_folders(), settings.sent_folder, settings.skip_folders)
+    # All at once: one round trip, or none when the listing brought them (RFC 5819).
+    statuses = source.statuses([folder.name for folder in listed if folder.scanned])
+    folders = [
+        dataclasses.replace(
+            folder, messages=statuses[folder.name].messages if folder.scanned else None
+        )
+        for folder in listed
+    ]
     cache.forget_others(set(statuses))
     known = cache.folders()
     problems: list[str] = []
@@ -165,9 +166,16 @@ def _sync_folder(
     before = known.get(name)
     if before is not None and status.highestmodseq is not None and before == status:
         return None  # RFC 7162 §3.1.2.1: any change (new, expunged, flag) moves HIGHESTMODSEQ
-    uidvalidity, uids = source.examine(name)
+    cached = cache.uids(name) if before is not None else {}
+    since = before.highestmodseq if before is not None else None
+    if not (source.condstore and status.highestmodseq is not None):
+        since = None
+    # New mail has UIDs from the last UIDNEXT on (RFC 3501 §2.3.1.1): its first batch is
+    # asked for with EXAMINE, in the same round trip, as are the flags of the cached mail.
+    likely_new = range(before.uidnext if before is not None else 1, status.uidnext)
+    opened = source.examine(name, bool(cached), since, likely_new)
+    uidvalidity, uids = opened.uidvalidity, opened.uids
     with cache.folder_update(name) as writer:
-        cached = cache.uids(name)
         if before is None or before.uidvalidity != uidvalidity:
             if before is not None:
                 warn(
@@ -179,12 +187,9 @@ def _sync_folder(
         present = set(uids)
         writer.remove([uid for uid in cached if uid not in present])
         if cached:
-            since = before.highestmodseq if before is not None else None
-            if not (source.condstore and status.highestmodseq is not None):
-                since = None
             changed = {
                 uid: flags
-                for uid, flags in source.flags(name, since).items()
+                for uid, flags in opened.flags.items()
                 if uid in cached and uid in present and _lasting(cached[uid]) != _lasting(flags)
             }
             writer.set_flags(changed)

@@ -1,0 +1,101 @@
+"""Socket, TLS and imaplib errors as our MailboxError subclasses, with any secret cut out."""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import re
+import socket
+import ssl
+from collections.abc import Iterator
+from typing import NoReturn
+
+from inbox_audit.errors import ConnectionFailed, FolderNotFound, MailboxError, TLSFailed
+from inbox_audit.sources.spec import ConnectOptions, ImapTarget
+
+_MISSING_FOLDER = re.compile(
+    r"NONEXISTENT|doesn't exist|does not exist|not exist|no such|unknown mailbox|not found",
+    re.IGNORECASE,
+)
+
+
+@contextlib.contextmanager
+def translated(
+    target: ImapTarget, options: ConnectOptions | None, doing: str, folder: str | None = None
+) -> Iterator[None]:
+    """Turn socket, TLS and imaplib errors into MailboxError subclasses."""
+    where = f"{target.host}:{target.port}"
+    try:
+        yield
+    except socket.gaierror as exc:
+        _raise(ConnectionFailed(f"cannot resolve host {target.host}: {one_line(exc)}"), exc)
+    except ssl.SSLCertVerificationError as exc:
+        _raise(
+            TLSFailed(
+                f"TLS certificate of {where} not trusted: {exc.verify_message or exc.reason}",
+                hint="if the server uses its own CA or a self-signed certificate, "
+                "pass it with --ca-file",
+            ),
+            exc,
+        )
+    except ssl.SSLError as exc:
+        _raise(TLSFailed(f"TLS with {where} failed while {doing}: {exc.reason or exc}"), exc)
+    except TimeoutError as exc:
+        timeout = f" within {options.timeout:g}s" if options else ""
+        _raise(ConnectionFailed(f"{where} did not answer{timeout} while {doing}"), exc)
+    except ConnectionRefusedError as exc:
+        _raise(ConnectionFailed(f"connection refused by {where}"), exc)
+    except OSError as exc:
+        _raise(ConnectionFailed(f"cannot talk to {where} while {doing}: {one_line(exc)}"), exc)
+    except imaplib.IMAP4.abort as exc:
+        _raise(ConnectionFailed(f"connection to {where} lost while {doing}: {one_line(exc)}"), exc)
+    except imaplib.IMAP4.error as exc:
+        text = server_text(exc, options)
+        if folder is not None and _MISSING_FOLDER.search(text):
+            _raise(
+                FolderNotFound(
+                    f"folder {folder!r} not found on {target.host}",
+                    hint="it may have been deleted or renamed meanwhile; run again",
+                ),
+                exc,
+            )
+        _raise(MailboxError(f"{target.host} refused {doing}: {text}"), exc)
+
+
+def _raise(error: MailboxError, cause: BaseException) -> NoReturn:
+    raise error from cause
+
+
+def scrubbed(exc: BaseException, options: ConnectOptions | None) -> BaseException:
+    """The exception, with the secrets cut out of its args should a server have echoed them."""
+    for secret in _secrets(options):
+        exc.args = tuple(_cut(arg, secret) for arg in exc.args)
+    return exc
+
+
+def _secrets(options: ConnectOptions | None) -> list[str]:
+    if options is None:
+        return []
+    return [secret for secret in (options.password, options.oauth2_token) if secret]
+
+
+def _cut(arg: object, password: str) -> object:
+    if isinstance(arg, str):
+        return arg.replace(password, "***")
+    if isinstance(arg, bytes):
+        return arg.replace(password.encode("utf-8", "replace"), b"***")
+    return arg
+
+
+def server_text(exc: BaseException, options: ConnectOptions | None) -> str:
+    """The server's words from an imaplib/imapclient error, on one line, password-free."""
+    scrubbed(exc, options)
+    text = one_line(exc)
+    # imapclient formats bytes with str(): "login failed: b'[AUTH...] failed.'"
+    text = re.sub(r"""\bb(['"])(.*?)\1""", r"\2", text)
+    return text or "no reason given"
+
+
+def one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:300]
