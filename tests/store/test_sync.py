@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,10 @@ from typer.testing import CliRunner, Result
 
 from inbox_audit.app.cli import app
 from inbox_audit.errors import ConnectionFailed
-from inbox_audit.model import RawMessage, Unreadable
+from inbox_audit.model import ListedFolder, RawMessage, Unreadable
 from inbox_audit.sources.imap import ImapSource
 from inbox_audit.sources.spec import Opened, Progress
+from inbox_audit.sources.wire import BufferedIMAP4, Inbound
 from tests.dovecot import DovecotServer, MailUser
 from tests.mailgen import GeneratedMailbox, generate
 from tests.test_dovecot_audit import load
@@ -376,3 +378,71 @@ def test_an_unchanged_mailbox_is_redated_not_audited_again(
     dovecot.expunge(user, "INBOX", inbox[0])
     assert cached_path("summary") == "incremental"
     assert cached_path("markdown") == "redated"
+
+
+class RoundTrips:
+    """Counts a run's round trips: a write that follows a read waited for the server; writes
+    in a row (pipelined commands) count once. The LOGOUT written last counts too."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        self.read = False
+        real_send, real_check = BufferedIMAP4.send, Inbound.check
+        trips = self
+
+        def send(imap: BufferedIMAP4, data: bytes) -> None:
+            if trips.read:
+                trips.count += 1
+                trips.read = False
+            real_send(imap, data)
+
+        def check(inbound: Inbound) -> socket.socket:
+            trips.read = True
+            return real_check(inbound)
+
+        monkeypatch.setattr(BufferedIMAP4, "send", send)
+        monkeypatch.setattr(Inbound, "check", check)
+
+    def of(self, run: Callable[[], object]) -> int:
+        self.count, self.read = 0, False
+        run()
+        return self.count
+
+
+def test_round_trips_grow_with_the_changed_folders_only(
+    dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    box = generate(16, "plain", customers=10)
+    user = load(dovecot, box)
+    extra = [f"Clients/C{n:02d}" for n in range(22)]
+    for n, folder in enumerate(extra):
+        dovecot.create_folder(user, folder)
+        add_mail(dovecot, user, folder, box, 100 + n, f"Question {n}")
+    assert len(dovecot.list_folders(user)) == 30
+    scanned = 30 - 4  # less Drafts, Trash, Junk and Clients (\Noselect)
+    trips = RoundTrips(monkeypatch)
+
+    def run(*args: str) -> Callable[[], object]:
+        return lambda: text_audit(dovecot, user, box, "markdown", *args)
+
+    # Login, the folders with their STATUS (LIST-STATUS), each folder opened with its first
+    # batch fetched (EXAMINE, SEARCH and FETCH in one write), LOGOUT.
+    cold = trips.of(run("--no-cache"))
+    assert cold <= scanned + 3
+    assert trips.of(run()) == cold  # the first run, building the cache
+    # Nothing new: login, the folders with their STATUS, LOGOUT (not waited for).
+    assert trips.of(run()) <= 3
+    # New mail in 3 folders: one round trip more for each.
+    for n, folder in enumerate(["INBOX", extra[0], extra[1]]):
+        add_mail(dovecot, user, folder, box, 200 + n, f"Order {n}")
+    assert trips.of(run()) <= 3 + 3
+    # Without LIST-STATUS, every STATUS goes in one write: one round trip more.
+    real_list = ImapSource.list_folders
+
+    def plain_list(source: ImapSource) -> list[ListedFolder]:
+        source._capabilities -= {"LIST-STATUS"}
+        return real_list(source)
+
+    monkeypatch.setattr(ImapSource, "list_folders", plain_list)
+    assert trips.of(run()) <= 4
+    assert trips.of(run("--no-cache")) <= scanned + 4
