@@ -62,7 +62,9 @@ class _Client(IMAPClient):  # type: ignore[misc]  # imapclient has no type hints
     def _create_IMAP4(self) -> BufferedIMAP4:
         # The one private name of imapclient we touch: the method that makes its imaplib object,
         # the same from imapclient 3.0 to 4.1, and the seam its own TestableIMAPClient
-        # overrides. Only public attributes are read here.
+        # overrides. Only public attributes are read here. (imapclient before 4.0, and before
+        # 4.1 for STARTTLS, assigned IMAP4.file, a read-only property since Python 3.14:
+        # its issues #638 and #662; hence imapclient>=4.1.0.)
         if self.ssl:
             imap: BufferedIMAP4 = BufferedIMAP4_SSL(
                 self.host, self.port, self.ssl_context, self.connect_timeout
@@ -89,6 +91,7 @@ class ImapSource:
         self._listing: list[str] = []  # the selectable folders listed
         self._statuses: dict[str, FolderStatus | Reply] = {}  # known, not yet handed out
         self._hints: dict[str, FolderStatus] = {}  # the last STATUS seen of each folder
+        self._counted = False  # message_count asked for every listed folder's already
         self._closed = False
 
     def __repr__(self) -> str:
@@ -167,15 +170,20 @@ class ImapSource:
             reply = self._wire.wait(self._wire.send(command)[0], untagged)
             _check(reply, "LIST")
         self._listing = [folder.name for folder in folders if folder.selectable]
+        self._counted = False
         self._statuses = dict(statuses)
         self._hints = statuses
         return folders
 
     def message_count(self, folder: str) -> int | None:
         if folder not in self._statuses:
-            # No LIST-STATUS: the counts of all the listed folders are asked at once, as
-            # the counts of all are wanted (reading one folder's would cost a round trip).
-            self._ask([name for name in self._listing if name not in self._statuses] or [folder])
+            names = [folder]
+            if not self._counted:
+                # No LIST-STATUS: the first count asks for every listed folder's at once (a
+                # reader wants them all, and each asked alone costs a round trip).
+                self._counted = True
+                names += [n for n in self._listing if n != folder and n not in self._statuses]
+            self._ask(names)
         return self._handed(folder).messages
 
     def fetch(
@@ -289,8 +297,10 @@ class ImapSource:
             replies = [fetcher.wait(tag, examined.untagged) for tag in tags]
             failed = [r for r in replies[1:] if not r.ok]
             if not replies[0].ok or (failed and examined.exists):
-                fetcher.drain()  # the first batch's answer too: the session stays in step
                 self._first = None
+                if not fetcher.drain():  # the first batch's answer too: stay in step
+                    self._closed = True
+                    _shutdown(self._client)
                 _check(replies[0], "EXAMINE")
                 _check(failed[0], "UID SEARCH or FETCH")
         got, fetcher.flags = fetcher.flags, None
