@@ -1,10 +1,9 @@
-"""Read a mailbox over IMAP, strictly read-only, turning foreign errors into ours.
+"""Read a mailbox over IMAP, strictly read-only, turning foreign errors into ours."""
 
-Round trips are what a distant server costs, so commands go out together wherever the
-protocol allows (RFC 3501 §5.5): the folders with their STATUS (RFC 5819 LIST-STATUS, else
-every STATUS in one write), EXAMINE with its SEARCH, the FLAGS sweep and a first FETCH batch,
-ID beside the next command, LOGOUT without waiting for its answer.
-"""
+# Round trips are what a distant server costs, so commands go out together wherever the
+# protocol allows (RFC 3501 §5.5): the folders with their STATUS (RFC 5819 LIST-STATUS, else
+# every STATUS in one write), EXAMINE with its SEARCH, the FLAGS sweep and a first FETCH batch,
+# ID beside the next command, LOGOUT without waiting for its answer.
 
 from __future__ import annotations
 

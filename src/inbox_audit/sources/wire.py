@@ -1,11 +1,10 @@
-"""The IMAP connection's one receive buffer, shared by imaplib and our pipelined commands.
+"""The IMAP connection's one receive buffer, shared by imaplib and our pipelined commands."""
 
-imaplib documents `read`, `readline`, `send`, `open` and `shutdown` as the methods a subclass
-may override; everything else of it is private. So imaplib's objects here read through an
-`Inbound` buffer of ours, which the pipelined commands (`Wire`) and the fast FETCH reader read
-too: no byte is ever in two places, and nothing depends on how imaplib buffers (Python 3.14
-changed it, and made `IMAP4.file` a property that 3.19 removes).
-"""
+# imaplib documents `read`, `readline`, `send`, `open` and `shutdown` as the methods a subclass
+# may override; everything else of it is private. So imaplib's objects here read through an
+# `Inbound` buffer of ours, which the pipelined commands (`Wire`) and the fast FETCH reader read
+# too: no byte is ever in two places, and nothing depends on how imaplib buffers (Python 3.14
+# changed it, and made `IMAP4.file` a property that 3.19 removes).
 
 from __future__ import annotations
 
