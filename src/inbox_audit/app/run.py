@@ -30,8 +30,8 @@ from inbox_audit.outputs.notify import NotifyError, SmtpTarget, save_undelivered
 from inbox_audit.outputs.table import render_table
 from inbox_audit.settings import Settings
 from inbox_audit.sources.imap import ImapSource
-from inbox_audit.sources.tls import prepare_tls
 from inbox_audit.sources.spec import ConnectOptions, ImapTarget, LocalTarget
+from inbox_audit.sources.tls import prepare_tls
 from inbox_audit.store.cache import CacheUnusable, MailCache, default_cache_path
 
 if TYPE_CHECKING:
