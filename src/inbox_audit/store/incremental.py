@@ -6,16 +6,18 @@ from __future__ import annotations
 import dataclasses
 import marshal
 import pickle
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from inbox_audit.core.audit import Examined, examine
-from inbox_audit.model import AuditReport, Collected, Folder, Message, Status, Unreadable
+from inbox_audit.model import AuditReport, Collected, Folder, Status, Unreadable
 from inbox_audit.settings import Settings
 from inbox_audit.store import ledger, snapshot
 from inbox_audit.store.cache import CachedItem, MailCache
 from inbox_audit.store.ledger import Copy, Part, Totals
+from inbox_audit.store.rows import dump_time, load_time
+from inbox_audit.store.snapshot import MessageRow
 from inbox_audit.store.sync import Synced
 
 
@@ -120,12 +122,21 @@ def rebuild(
     parts.update(((item.folder, item.uid), ledger.failed(item)) for item in collected.unreadable)
     start = ledger.empty(report.as_of, me, report.identities_detected)
     totals = ledger.apply(start, (), parts.items(), ledger.thread_rows(found), report.as_of)
-    messages: dict[Copy, Message] = {(m.folder, m.uid): m for m in collected.messages}
-    rows = [
-        (copy, _part_bytes(part), ledger.links(messages[copy], me) if copy in messages else ())
-        for copy, part in parts.items()
-    ]
+    rows = _rows(collected, parts, me)
     cache.save_ledger(key(collected.folders, settings), _dumps(totals), {}, rows, whole=True)
+
+
+def _rows(
+    collected: Collected, parts: dict[Copy, Part], me: frozenset[str]
+) -> Iterator[tuple[Copy, bytes, tuple[int, ...]]]:
+    """What the cache stores of each copy (`save_ledger`), made as it is stored; each part
+    is taken out of `parts` once stored, as nothing reads it after."""
+    for message in collected.messages:
+        copy = (message.folder, message.uid)
+        yield copy, _part_bytes(parts.pop(copy)), ledger.links(message, me)
+    for item in collected.unreadable:
+        copy = (item.folder, item.uid)
+        yield copy, _part_bytes(parts.pop(copy)), ()
 
 
 def _totals(cache: MailCache, ledger_key: str) -> Totals | None:
@@ -142,9 +153,9 @@ def _failed(items: dict[Copy, CachedItem]) -> dict[Copy, Part]:
 
 
 def _part_bytes(part: Part) -> bytes:
-    # marshal, with moments as microseconds since the epoch and the enum by its value: a
-    # fifth of the time and half the bytes of a pickle (a full audit stores 100,000 parts).
-    # Only a customer message's snapshot row, whose shape is snapshot.py's, is pickled.
+    # marshal, with moments as microseconds since the epoch (or rows.dump_time where the
+    # report shows them) and enums by their value: a fifth of the time and half the bytes of
+    # a pickle (a full audit stores 100,000 parts).
     unreadable = part.unreadable
     return marshal.dumps(
         (
@@ -158,7 +169,7 @@ def _part_bytes(part: Part) -> bytes:
             part.latency,
             part.by_flag,
             _microseconds(part.arrived),
-            None if part.row is None else pickle.dumps(part.row, pickle.HIGHEST_PROTOCOL),
+            None if part.row is None else _row_values(part.row[1]),
             None if unreadable is None else (unreadable.folder, unreadable.uid, unreadable.reason),
         )
     )
@@ -170,6 +181,7 @@ def _part(data: bytes) -> Part | None:
         fields = marshal.loads(data)
         (kind, sent_from, addressed, later, name, thread, status, latency, flag, arrived, row,
          unreadable) = fields  # fmt: skip
+        kept = None if row is None else _row(row)
         return Part(
             kind,
             sent_from,
@@ -181,11 +193,61 @@ def _part(data: bytes) -> Part | None:
             latency,
             flag,
             _moment(arrived),
-            None if row is None else pickle.loads(row),
+            None if kept is None else (kept[0], kept),
             None if unreadable is None else Unreadable(*unreadable),
         )
     except Exception:  # foreign bytes: the caller audits everything instead
         return None
+
+
+# A customer message's snapshot row (snapshot.MessageRow): its moments as rows.dump_time
+# writes them, exact to the zone, as the snapshot lists them.
+def _row_values(row: MessageRow) -> tuple[Any, ...]:
+    arrived, status, latency, details = row
+    folder, uid, email, name, subject, date, received, internal, thread, reply, flag = details
+    return (
+        dump_time(arrived),
+        status.value,
+        latency,
+        folder,
+        uid,
+        email,
+        name,
+        subject,
+        dump_time(date),
+        dump_time(received),
+        dump_time(internal),
+        thread,
+        None if reply is None else (reply[0], dump_time(reply[1])),
+        flag,
+    )
+
+
+def _row(values: tuple[Any, ...]) -> MessageRow:
+    (arrived, status, latency, folder, uid, email, name, subject, date, received, internal,
+     thread, reply, flag) = values  # fmt: skip
+    moment = load_time(arrived)
+    sent = None if reply is None else load_time(reply[1])
+    if moment is None or (reply is not None and sent is None):
+        raise ValueError("a kept row without its moment")
+    return (
+        moment,
+        Status(status),
+        latency,
+        (
+            folder,
+            uid,
+            email,
+            name,
+            subject,
+            load_time(date),
+            load_time(received),
+            load_time(internal),
+            thread,
+            None if sent is None else (reply[0], sent),
+            flag,
+        ),
+    )
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -28,9 +28,9 @@ def row(m: Message) -> Row:
         tuple([(a.email, a.name) for a in m.to]),
         tuple([(a.email, a.name) for a in m.cc]),
         m.subject,
-        _time(m.date),
-        _time(m.received_at),
-        _time(m.internal_date),
+        dump_time(m.date),
+        dump_time(m.received_at),
+        dump_time(m.internal_date),
         m.conversation_id,
         m.auto_headers,
         m.language_hints,
@@ -80,9 +80,9 @@ def message(
         tuple(map(address, to)),
         tuple(map(address, cc)),
         subject,
-        _parse_time(date),
-        _parse_time(received_at),
-        _parse_time(internal_date),
+        load_time(date),
+        load_time(received_at),
+        load_time(internal_date),
         flags,
         conversation_id,
         auto_headers,
@@ -92,7 +92,8 @@ def message(
 
 # Headers give whole seconds and headers.py hands them over in UTC: those travel as an int
 # (fromtimestamp is about three times faster than fromisoformat); anything else as ISO text.
-def _time(value: datetime | None) -> int | str | None:
+def dump_time(value: datetime | None) -> int | str | None:
+    """`value` as marshal can write it, for `load_time`."""
     if value is None:
         return None
     if value.tzinfo is UTC and not value.microsecond:
@@ -100,7 +101,8 @@ def _time(value: datetime | None) -> int | str | None:
     return value.isoformat()
 
 
-def _parse_time(value: int | str | None) -> datetime | None:
+def load_time(value: int | str | None) -> datetime | None:
+    """The moment `dump_time` wrote."""
     if value is None:
         return None
     if isinstance(value, int):
