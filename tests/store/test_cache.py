@@ -11,6 +11,7 @@ import io
 import re
 import shutil
 import tokenize
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -237,3 +238,41 @@ def test_the_fingerprint_covers_the_whole_parser() -> None:
     modules = parser_modules()
     assert "core/headers.py" in modules and "core/dates.py" in modules
     assert "core/classify.py" not in modules  # the audit's rules do not shape what is cached
+
+
+def test_the_ledger_rows_are_stored_as_they_come_with_their_links(tmp_path: Path) -> None:
+    opened = MailCache.open(tmp_path / "cache.sqlite", pytest.fail)
+    low, high = -(2**63), 2**63 - 1  # SQLite's integers, which links are
+    rows = [
+        (("INBOX", 1), b"a", (low, 5)),
+        (("Sent", 2), b"b", (5, high)),
+        (("INBOX", 3), b"c", ()),
+    ]
+    try:
+        opened.save_ledger("key", b"totals", {}, iter(rows), whole=True)
+        assert opened.ledger_state("key") == b"totals"
+        assert opened.ledger_rows(copy for copy, _, _ in rows) == {
+            copy: (part, links) for copy, part, links in rows
+        }
+        assert opened.linked([5]) == {("INBOX", 1), ("Sent", 2)}
+        assert opened.linked([low]) == {("INBOX", 1)} and opened.linked([high]) == {("Sent", 2)}
+    finally:
+        opened.close()
+
+
+def test_an_error_of_the_ledger_rows_is_theirs_and_stores_nothing(tmp_path: Path) -> None:
+    """The caller's error, not a corrupt cache (which would set the file aside), and the
+    transaction is rolled back."""
+    opened = MailCache.open(tmp_path / "cache.sqlite", pytest.fail)
+
+    def rows() -> Iterator[tuple[tuple[str, int], bytes, tuple[int, ...]]]:
+        yield ("INBOX", 1), b"a", (7,)
+        raise KeyError("a bug of the caller")
+
+    try:
+        with pytest.raises(KeyError, match="a bug of the caller"):
+            opened.save_ledger("key", b"totals", {}, rows(), whole=True)
+        assert opened.ledger_state("key") is None
+        assert opened.ledger_rows([("INBOX", 1)]) == {} and opened.linked([7]) == set()
+    finally:
+        opened.close()

@@ -6,14 +6,23 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from inbox_audit.core.audit import audit_examined
-from inbox_audit.model import Address, Collected, Folder, FolderRole, FolderStatus, Message
+from inbox_audit.model import (
+    Address,
+    Collected,
+    Folder,
+    FolderRole,
+    FolderStatus,
+    Message,
+    Status,
+    Unreadable,
+)
 from inbox_audit.settings import Settings
 from inbox_audit.store import incremental, ledger, snapshot
 from inbox_audit.store.cache import MailCache
@@ -299,3 +308,40 @@ def test_links_tie_what_the_audit_ties() -> None:
     copy = dataclasses.replace(question, folder="Archive", uid=999)
     assert set(ledger.links(question, me)) & set(ledger.links(copy, me))
     assert all(isinstance(link, int) for link in ledger.links(question, me))
+
+
+def test_a_stored_part_gives_the_same_part_back() -> None:
+    """Every field, and the moments of a kept row to their zone and microsecond, as the
+    snapshot lists them."""
+    utc = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    precise = datetime(2026, 3, 2, 9, 30, 5, 123456, tzinfo=UTC)
+    offset = datetime(2026, 3, 1, 22, 0, tzinfo=timezone(timedelta(hours=-5)))
+    reply = ("<r@shop>", utc)
+    details = ("INBOX", 7, "ana@x.fr", "Ana", "Devis", offset, None, precise, "t1", reply, False)
+    answered = (offset, Status.ANSWERED, 3600, details)
+    waiting = (utc, Status.OVERDUE, None, (*details[:9], None, True))
+    parts = [
+        ledger.Part(
+            "result",
+            addressed=("shop@x.fr",),
+            later=precise,
+            thread_id="t1",
+            status=Status.ANSWERED,
+            latency=3600,
+            row=(offset, answered),
+        ),
+        ledger.Part("result", thread_id="t2", status=Status.OVERDUE, row=(utc, waiting)),
+        ledger.Part("outbound", "shop@x.fr", owner_name="Shop"),
+        ledger.failed(Unreadable("Sent", 3, "no header")),
+    ]
+    for part in parts:
+        assert incremental._part(incremental._part_bytes(part)) == part
+    # Equal moments may lie in other zones: the row's keep theirs.
+    back = incremental._part(incremental._part_bytes(parts[0]))
+    assert back is not None and back.row is not None
+    arrived, _, _, (*_, date, received, internal, _, replied, _) = back.row[1]
+    assert [arrived.utcoffset(), date and date.utcoffset(), received] == [
+        timedelta(hours=-5), timedelta(hours=-5), None,
+    ]  # fmt: skip
+    assert internal == precise and replied is not None and replied[1].tzinfo is UTC
+    assert incremental._part(b"not marshal") is None

@@ -311,6 +311,42 @@ def text_audit(
     return f"exit {result.exit_code}\n{result.stdout}"
 
 
+class Paths:
+    """How each cached run got its report: "full" (audit_examined), "incremental"
+    (incremental.update) or "redated" (neither: the snapshot)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import inbox_audit.core.audit
+        import inbox_audit.store.incremental
+
+        self.taken: list[str] = []
+        real_audit = inbox_audit.core.audit.audit_examined
+        real_update = inbox_audit.store.incremental.update
+
+        def full(*args: Any, **kwargs: Any) -> Any:
+            self.taken.append("full")
+            return real_audit(*args, **kwargs)
+
+        def update(*args: Any, **kwargs: Any) -> Any:
+            found = real_update(*args, **kwargs)
+            if found is not None:
+                self.taken.append("incremental")
+            return found
+
+        monkeypatch.setattr(inbox_audit.core.audit, "audit_examined", full)
+        monkeypatch.setattr(inbox_audit.store.incremental, "update", update)
+
+    def cached(
+        self, dovecot: DovecotServer, user: MailUser, box: GeneratedMailbox, fmt: str, *args: str
+    ) -> str:
+        """How a cached run got its report, checked identical to a cold audit's."""
+        self.taken.clear()
+        cached = text_audit(dovecot, user, box, fmt, *args)
+        path = self.taken[0] if self.taken else "redated"
+        assert cached == text_audit(dovecot, user, box, fmt, "--no-cache", *args)
+        return path
+
+
 def test_an_unchanged_mailbox_is_redated_not_audited_again(
     dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch, condstore: bool
 ) -> None:
@@ -318,38 +354,14 @@ def test_an_unchanged_mailbox_is_redated_not_audited_again(
     re-dated, and the output is the full audit's, in every short format, at later moments too.
     Any change to the mail drops the snapshot: the conversations it touches are audited
     again (ledger.py), and the output is still the full audit's."""
-    import inbox_audit.core.audit
-    import inbox_audit.store.incremental
-
     box = generate(15, "gmail", customers=20)
     user = load(dovecot, box)
-    paths: list[str] = []
-    real_audit = inbox_audit.core.audit.audit_examined
-    real_update = inbox_audit.store.incremental.update
-
-    def full(*args: Any, **kwargs: Any) -> Any:
-        paths.append("full")
-        return real_audit(*args, **kwargs)
-
-    def update(*args: Any, **kwargs: Any) -> Any:
-        found = real_update(*args, **kwargs)
-        if found is not None:
-            paths.append("incremental")
-        return found
-
-    monkeypatch.setattr(inbox_audit.core.audit, "audit_examined", full)
-    monkeypatch.setattr(inbox_audit.store.incremental, "update", update)
+    paths = Paths(monkeypatch)
 
     def cached_path(fmt: str, *args: str) -> str:
-        """How a cached run got its report ("full", "incremental" or "redated"), checked
-        identical to a cold audit's."""
-        paths.clear()
-        cached = text_audit(dovecot, user, box, fmt, *args)
-        path = paths[0] if paths else "redated"
-        assert cached == text_audit(dovecot, user, box, fmt, "--no-cache", *args)
-        return path
+        return paths.cached(dovecot, user, box, fmt, *args)
 
-    assert cached_path("markdown") == "full"  # builds the cache, the ledger and the snapshot
+    assert cached_path("markdown") == "full"  # builds the cache and the snapshot
     assert cached_path("markdown") == "redated"
     assert cached_path("table", "--show-replies") == "redated"
     assert cached_path("summary") == "redated"
@@ -361,9 +373,9 @@ def test_an_unchanged_mailbox_is_redated_not_audited_again(
     assert cached_path("summary", "--sla", "4h") == "full"
     assert cached_path("summary", "--sla", "4h") == "redated"
     # JSON lists every message: always a full audit.
-    paths.clear()
+    paths.taken.clear()
     audit(dovecot, user, box)
-    assert paths == ["full"]
+    assert paths.taken == ["full"]
 
     # A flag changed: the mail changed, the snapshot is gone; the thread is audited again.
     inbox = dovecot.uids(user, "INBOX")
@@ -446,3 +458,44 @@ def test_round_trips_grow_with_the_changed_folders_only(
     monkeypatch.setattr(ImapSource, "list_folders", plain_list)
     assert trips.of(run()) <= 4
     assert trips.of(run("--no-cache")) <= scanned + 4
+
+
+def test_the_first_run_leaves_the_ledger_to_the_first_that_finds_mail_changed(
+    dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first run fetches everything and keeps no ledger: the snapshot serves until mail
+    changes. The run that then finds mail changed audits everything from the cache (fetching
+    only what is new) and keeps the ledger; the runs after it audit only what changed."""
+    box = generate(17, "plain", customers=20)
+    user = load(dovecot, box)
+    paths = Paths(monkeypatch)
+    spy = Spy(monkeypatch)
+
+    def kept() -> tuple[int, int, int]:
+        """The ledgers (totals), the copies booked and the copies cached in the cache file."""
+        [path] = cache_files()
+        with sqlite3.connect(path) as db:
+            counts = [
+                db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                for table in ("ledger_state", "ledger", "messages")
+            ]
+        db.close()
+        return counts[0], counts[1], counts[2]
+
+    assert paths.cached(dovecot, user, box, "summary") == "full"
+    ledgers, booked, cached = kept()
+    assert (ledgers, booked) == (0, 0) and cached > 0
+    assert paths.cached(dovecot, user, box, "summary") == "redated"
+    assert kept()[:2] == (0, 0)
+
+    new_uid = add_mail(dovecot, user, "INBOX", box, 50, "Une question sur ma commande")
+    spy.reset()
+    assert paths.cached(dovecot, user, box, "summary") == "full"
+    assert spy.fetched == [("INBOX", new_uid)]  # the ledger is built from the cached mail
+    assert kept() == (1, cached + 1, cached + 1)
+
+    add_mail(dovecot, user, "INBOX", box, 51, "Re: Une question sur ma commande")
+    assert paths.cached(dovecot, user, box, "summary") == "incremental"
+    assert paths.cached(dovecot, user, box, "markdown") == "redated"
+    dovecot.store_flags(user, "INBOX", new_uid, ["\\Answered"])
+    assert paths.cached(dovecot, user, box, "markdown") == "incremental"

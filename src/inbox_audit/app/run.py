@@ -159,26 +159,20 @@ def _through_cache(
     opened.append(cache)
     key = snapshot.key(synced.folders, settings)
     if not shown.every_message and not synced.problems:
-        with contextlib.suppress(CacheUnusable):  # then the full read below rebuilds it
-            data = cache.snapshot(key)
-            kept = snapshot.loads(data) if data is not None else None
-            if kept is not None and snapshot.usable(kept, moment):
-                return snapshot.outline(kept, settings, moment, shown.replies, shown.threads)
-            # Some mail changed: audit again only the conversations it touches.
-            from inbox_audit.store import incremental
-
-            kept = incremental.update(cache, synced, settings, moment)
-            if kept is not None:
-                return snapshot.outline(kept, settings, moment, shown.replies, shown.threads)
+        kept = _kept_report(synced, settings, cache, key, moment, shown)
+        if kept is not None:
+            return kept
     collected, cache = load_or_rebuild(source, synced, settings, cache, warn, progress)
     opened.append(cache)
     from inbox_audit.core.audit import audit_examined
 
     report, found = audit_examined(collected, settings, moment)
     if not synced.problems:
-        taken = snapshot.take(report, snapshot.horizon(collected.messages, moment))
+        horizon = snapshot.horizon(collected.messages, moment)
         try:
-            cache.save_snapshot(key, snapshot.dumps(taken))
+            # One expression: neither the snapshot nor its bytes outlive their saving (the
+            # ledger's rebuild below is the peak of the runs that make one).
+            cache.save_snapshot(key, snapshot.dumps(snapshot.take(report, horizon)))
             from inbox_audit.store import incremental
 
             # The ledger serves the first run that finds mail changed (a nightly run, under
@@ -193,6 +187,33 @@ def _through_cache(
         except CacheUnusable as exc:
             warn(f"could not save the audit in the cache {cache.path} ({exc})")
     return report
+
+
+def _kept_report(
+    synced: Synced,
+    settings: Settings,
+    cache: MailCache,
+    key: str,
+    moment: datetime,
+    shown: Shown,
+) -> Outline | None:
+    """The report from what the cache kept of the last audits, without auditing every
+    message: the snapshot re-dated, or the ledger brought up to date. None when a full audit
+    is needed (then what was read here is freed before it)."""
+    from inbox_audit.store import snapshot
+
+    with contextlib.suppress(CacheUnusable):  # then the full read rebuilds it
+        data = cache.snapshot(key)
+        kept = snapshot.loads(data) if data is not None else None
+        if kept is not None and snapshot.usable(kept, moment):
+            return snapshot.outline(kept, settings, moment, shown.replies, shown.threads)
+        # Some mail changed: audit again only the conversations it touches.
+        from inbox_audit.store import incremental
+
+        kept = incremental.update(cache, synced, settings, moment)
+        if kept is not None:
+            return snapshot.outline(kept, settings, moment, shown.replies, shown.threads)
+    return None
 
 
 def _fetched_whole(synced: Synced) -> bool:
