@@ -175,14 +175,7 @@ def _through_cache(
             cache.save_snapshot(key, snapshot.dumps(snapshot.take(report, horizon)))
             from inbox_audit.store import incremental
 
-            # The ledger serves the first run that finds mail changed (a nightly run, under
-            # cron); until then the snapshot serves. A run that fetched the whole mailbox (the
-            # first one) leaves it to that run, which builds it from the cached messages
-            # (no mail fetched again): the user who watches a first run does not wait for it
-            # (a fifth of that run at 100,000 messages, and its peak memory).
-            if not _fetched_whole(synced) and incremental.stale(
-                cache, collected.folders, settings, moment
-            ):
+            if incremental.stale(cache, collected.folders, settings, moment):
                 incremental.rebuild(cache, collected, report, found, settings)
         except CacheUnusable as exc:
             warn(f"could not save the audit in the cache {cache.path} ({exc})")
@@ -214,11 +207,6 @@ def _kept_report(
         if kept is not None:
             return snapshot.outline(kept, settings, moment, shown.replies, shown.threads)
     return None
-
-
-def _fetched_whole(synced: Synced) -> bool:
-    """Whether this run fetched every scanned folder whole: nothing of the mail was cached."""
-    return all(folder.name in synced.fresh for folder in synced.folders if folder.scanned)
 
 
 def _cache_path(run: RunConfig) -> Path | None:
