@@ -14,10 +14,13 @@ import pytest
 
 from inbox_audit.core.folders import assign_roles
 from inbox_audit.errors import ConfigError, ConnectionFailed, FolderNotFound, LoginFailed, TLSFailed
-from inbox_audit.model import FolderRole, RawMessage, Unreadable
+from inbox_audit.model import Collected, FolderRole, RawMessage, Unreadable
+from inbox_audit.settings import Settings
 from inbox_audit.sources import failures, fetch, tls
 from inbox_audit.sources.imap import ImapSource
-from inbox_audit.sources.spec import ConnectOptions, ImapTarget
+from inbox_audit.sources.read import collect
+from inbox_audit.sources.spec import ConnectOptions, Examine, ImapTarget
+from inbox_audit.sources.wire import BufferedIMAP4
 from tests.dovecot import Appended, DovecotServer, MailUser
 
 PARIS = timezone(timedelta(hours=2))
@@ -420,6 +423,58 @@ def test_many_batches_pipelined(
         assert [m.uid for m in first] == uids[:150]
         assert source.message_count("Archive") == 1000
         assert len(list(source.fetch("Archive"))) == 1000
+
+
+def test_folders_read_ahead_as_read_one_by_one(
+    dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next folders' EXAMINE sent while one is still read (`plan`) reads the same messages
+    as one folder at a time; folders deleted between LIST and their EXAMINE, one sent in a
+    chain behind folders read whole, one sent behind a folder's last batch, are reported
+    alone and the others read."""
+    monkeypatch.setattr(fetch, "BATCH_SIZE", 5)  # F00-F02 come whole, the others in batches
+    folders = [f"F{n:02d}" for n in range(10)]
+    user = dovecot.add_user(dovecot.unique_name("ahead"), "pw", layout=["INBOX", *folders])
+    for n, folder in enumerate(folders):
+        dovecot.append_many(user, folder, [message(100 * n + i) for i in range(2 * n)])
+    writes: list[bytes] = []
+    real_send = BufferedIMAP4.send
+
+    def send(imap: BufferedIMAP4, data: bytes) -> None:
+        writes.append(data)
+        real_send(imap, data)
+
+    monkeypatch.setattr(BufferedIMAP4, "send", send)
+
+    def read(ahead: bool, gone: tuple[str, ...] = ()) -> tuple[Collected, int]:
+        writes.clear()
+        with connect(dovecot, user) as source:
+            real_plan = source.plan
+
+            def plan(steps: list[str | Examine]) -> None:
+                for folder in gone:  # after LIST and STATUS, before any EXAMINE
+                    dovecot.delete_folder(user, folder)
+                if ahead:
+                    real_plan(steps)
+
+            monkeypatch.setattr(source, "plan", plan)
+            collected = collect(source, "test", Settings(me=("shop@example.org",)))
+        return collected, len(writes)
+
+    one_by_one, writes_one_by_one = read(ahead=False)
+    assert len(one_by_one.messages) == sum(2 * n for n in range(10))
+    assert one_by_one.problems == ()
+    together, writes_together = read(ahead=True)
+    assert together == one_by_one
+    assert writes_together < writes_one_by_one
+    gone = ("F02", "F07")
+    without_gone, _ = read(ahead=True, gone=gone)
+    assert without_gone.messages == tuple(m for m in one_by_one.messages if m.folder not in gone)
+    assert without_gone.folders == one_by_one.folders
+    assert sorted(problem.split(":")[0] for problem in without_gone.problems) == [
+        "folder 'F02' could not be read",
+        "folder 'F07' could not be read",
+    ]
 
 
 # --- read-only proof ---------------------------------------------------------------------------

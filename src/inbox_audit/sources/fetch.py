@@ -6,7 +6,7 @@ import collections
 import functools
 import imaplib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 
 from inbox_audit.core.fields import HEADER_FIELDS
@@ -17,6 +17,9 @@ from inbox_audit.sources.wire import LITERAL, MAXLINE, Inbound, Reply, Untagged,
 BATCH_SIZE = 2000
 # RFC 7162 §4: clients should keep command lines under 8192 octets.
 _MAX_SET_CHARS = 7000
+#: Past the highest UID there can be (a 32-bit number, RFC 3501 §2.3.1.1): `range(n, UID_END)`
+#: asks for every message from UID n on, whatever arrived since the folder's STATUS.
+UID_END = 1 << 32
 
 # BODY.PEEK never sets \Seen (RFC 3501 §6.4.5); ENVELOPE lacks References (§7.4.2), hence
 # the header fields.
@@ -42,6 +45,7 @@ class Fetcher:
         self.folder = folder
         self._items = _GMAIL_ITEMS if gmail else _ITEMS
         self._wanted: set[int] = set()
+        self._wanted_from = UID_END  # and every UID from this one on (a `range(n, UID_END)`)
         self._received: dict[int, Item] = {}
         self._garbled = 0
         self._sent: dict[bytes, Sequence[int]] = {}  # tag -> UIDs, for commands not waited for
@@ -55,7 +59,10 @@ class Fetcher:
     def expect(self, tag: bytes, uids: Sequence[int]) -> None:
         """Keep the responses to a command sent (with `command`) under this tag."""
         self._sent[tag] = uids
-        self._wanted.update(uids)
+        if isinstance(uids, range) and uids.stop == UID_END:
+            self._wanted_from = min(self._wanted_from, uids.start)
+        else:
+            self._wanted.update(uids)
 
     def wait(self, tag: bytes, other: Untagged = nothing) -> Reply:
         """Read up to `tag`'s reply: FETCH responses kept, the others handed to `other`."""
@@ -70,12 +77,16 @@ class Fetcher:
         return self._wire.wait(tag, untagged, self._fast)
 
     def batches(
-        self, uids: Sequence[int], sent: tuple[bytes, range] | None = None
+        self,
+        uids: Sequence[int],
+        sent: tuple[bytes, range] | None = None,
+        last_sent: Callable[[], None] | None = None,
     ) -> Iterator[list[Item]]:
         """The messages of these sorted UIDs, a batch at a time, in UID order.
 
         `sent`: a command already in flight for a range of UIDs (sent with EXAMINE): those of
-        `uids` in it are taken from its responses.
+        `uids` in it are taken from its responses. `last_sent` is called once this folder's
+        last command is sent (in the same write): nothing more of it will be asked.
         """
         slots: list[Sequence[int] | tuple[bytes, Sequence[int]]] = []
         if sent is None:
@@ -85,17 +96,23 @@ class Fetcher:
             slots.extend(_batches([uid for uid in uids if uid < window.start]))
             slots.append((tag, [uid for uid in uids if uid in window]))
             slots.extend(_batches([uid for uid in uids if uid >= window.stop]))
-        todo = iter(slots)
+        todo = collections.deque(slots)
         flight: collections.deque[tuple[bytes, Sequence[int]]] = collections.deque()
 
         def launch() -> None:
-            while len(flight) < 2 and (slot := next(todo, None)) is not None:
-                if isinstance(slot, tuple):
-                    flight.append(slot)
-                else:
-                    [tag] = self._wire.send(self.command(slot))
-                    self.expect(tag, slot)
-                    flight.append((tag, slot))
+            nonlocal last_sent
+            with self._wire.together():
+                while len(flight) < 2 and todo:
+                    slot = todo.popleft()
+                    if isinstance(slot, tuple):
+                        flight.append(slot)
+                    else:
+                        [tag] = self._wire.send(self.command(slot))
+                        self.expect(tag, slot)
+                        flight.append((tag, slot))
+                if not todo and last_sent is not None:
+                    last_sent()
+                    last_sent = None
 
         launch()
         while flight:
@@ -121,7 +138,7 @@ class Fetcher:
         plain = plain_fetch(self._inbound, self.folder)
         if plain is None:
             return False
-        if plain.uid in self._wanted:
+        if plain.uid in self._wanted or plain.uid >= self._wanted_from:
             self._received[plain.uid] = plain
         if self.flags is not None:
             self.flags[plain.uid] = plain.flags
@@ -137,7 +154,7 @@ class Fetcher:
         self._keep(item)
 
     def _keep(self, item: Item) -> None:
-        if item.uid not in self._wanted or (
+        if (item.uid not in self._wanted and item.uid < self._wanted_from) or (
             # An unsolicited FLAGS update for a message already read adds nothing.
             isinstance(item, Unreadable) and isinstance(self._received.get(item.uid), RawMessage)
         ):
@@ -166,6 +183,9 @@ class Fetcher:
     def _forget(self, tag: bytes) -> None:
         sent = self._sent.pop(tag)
         pop = self._received.pop
+        if isinstance(sent, range) and sent.stop == UID_END:
+            self._wanted_from = UID_END
+            sent = [uid for uid in self._received if uid >= sent.start]
         for uid in sent:
             self._wanted.discard(uid)
             pop(uid, None)
@@ -199,9 +219,16 @@ def sequence_set(uids: Sequence[int]) -> str:
     return ",".join(parts)
 
 
-def first_batch(likely: range) -> range | None:
+def first_batch(likely: range, messages: int | None = None) -> range | None:
     """The first UIDs of a range likely to hold messages: a batch that can be asked for before
-    the folder's UIDs are known (with EXAMINE), since a UID FETCH of absent UIDs is no error."""
+    the folder's UIDs are known (with EXAMINE), since a UID FETCH of absent UIDs is no error.
+
+    When every UID is wanted (`likely` from 1) and the folder's `messages` fit in one batch:
+    every UID, mail come since that count included, so that nothing of the folder is left to
+    ask afterwards.
+    """
+    if likely.start == 1 and messages is not None and messages <= BATCH_SIZE:
+        return range(1, UID_END)
     return range(max(likely.start, 1), min(likely.stop, likely.start + BATCH_SIZE)) or None
 
 

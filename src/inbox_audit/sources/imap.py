@@ -4,9 +4,21 @@
 # protocol allows (RFC 3501 §5.5): the folders with their STATUS (RFC 5819 LIST-STATUS, else
 # every STATUS in one write), EXAMINE with its SEARCH, the FLAGS sweep and a first FETCH batch,
 # ID beside the next command, LOGOUT without waiting for its answer.
+#
+# Across folders too: once the caller has said which folders it reads next (`plan`), the next
+# folder's EXAMINE (with its SEARCH and first batch) goes out as soon as the current folder's
+# last FETCH is sent, and a folder small enough to come whole in its first batch lets the one
+# after it go out in the same write. This is safe because EXAMINE changes the selected
+# mailbox, on which the earlier UID FETCHes depend: RFC 3501 §5.5 has the server then run the
+# commands to completion in the order given (Dovecot's EXAMINE waits for every command before
+# it), so all of a folder's responses come before the next EXAMINE's; and a failed EXAMINE
+# leaves no mailbox selected (RFC 3501 §6.3.1, §6.3.2), so the SEARCH and FETCH sent behind
+# it fail instead of reading the folder before. No command of a folder is ever sent after
+# the next folder's EXAMINE (`_send_ahead` is only called once it has none left to send).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import imaplib
 import re
@@ -27,8 +39,16 @@ from inbox_audit.errors import (
 )
 from inbox_audit.model import FolderStatus, ListedFolder, RawMessage, Unreadable
 from inbox_audit.sources.failures import scrubbed, server_text, translated
-from inbox_audit.sources.fetch import Fetcher, Value, expand_set, first_batch, values
-from inbox_audit.sources.spec import ConnectOptions, ImapTarget, Opened, Progress
+from inbox_audit.sources.fetch import (
+    BATCH_SIZE,
+    UID_END,
+    Fetcher,
+    Value,
+    expand_set,
+    first_batch,
+    values,
+)
+from inbox_audit.sources.spec import ConnectOptions, Examine, ImapTarget, Opened, Progress
 from inbox_audit.sources.tls import tls_context
 from inbox_audit.sources.wire import (
     BufferedIMAP4,
@@ -91,6 +111,8 @@ class ImapSource:
         self._statuses: dict[str, FolderStatus | Reply] = {}  # known, not yet handed out
         self._hints: dict[str, FolderStatus] = {}  # the last STATUS seen of each folder
         self._counted = False  # message_count asked for every listed folder's already
+        self._plan: collections.deque[str | Examine] = collections.deque()  # not yet sent
+        self._ahead: collections.deque[_Opening] = collections.deque()  # sent, not yet read
         self._closed = False
 
     def __repr__(self) -> str:
@@ -189,10 +211,14 @@ class ImapSource:
         self, folder: str, progress: Progress | None = None
     ) -> Generator[RawMessage | Unreadable, None, None]:
         """Every message of the folder in UID order; closing the generator early is fine."""
-        hint = self._hints.get(folder)
-        likely = range(1, hint.uidnext if hint is not None and hint.messages else 1)
-        opened = self._open(folder, likely if hint is not None else range(1, 1 << 31))
+        opened = self._open(folder, self._all_likely(folder))
         yield from self._fetch_selected(folder, opened.uids, progress)
+
+    def plan(self, steps: Sequence[str | Examine]) -> None:
+        """The folders about to be read, in this order: a name for `fetch`, an `Examine` for
+        `examine`. Each one's opening is then sent ahead (see the top of this module)."""
+        self._discard_ahead()
+        self._plan = collections.deque(steps)
 
     # --- incremental sync (see sync.py) --------------------------------------------------
 
@@ -226,8 +252,10 @@ class ImapSource:
         self, folder: str, uids: Sequence[int], progress: Progress | None = None
     ) -> Generator[RawMessage | Unreadable, None, None]:
         """Like `fetch`, for these UIDs (sorted) of the examined folder only."""
-        if self._selected != folder:
-            raise RuntimeError(f"examine({folder!r}) first")  # a bug in the caller
+        if self._selected != folder or (self._ahead and self._first is None):
+            # A bug in the caller; once the next folder's EXAMINE is sent, this one's can
+            # only be read from the first batch, asked for with its own EXAMINE.
+            raise RuntimeError(f"examine({folder!r}) first")
         yield from self._fetch_selected(folder, uids, progress)
 
     # --- internals -------------------------------------------------------------------------
@@ -269,6 +297,92 @@ class ImapSource:
                 raise imaplib.IMAP4.error("STATUS failed: the server sent no STATUS")
         return status
 
+    def _all_likely(self, folder: str) -> range:
+        """The UIDs likely to hold the folder's messages, by its last STATUS (`fetch`)."""
+        hint = self._hints.get(folder)
+        if hint is None:
+            return range(1, 1 << 31)
+        return range(1, hint.uidnext if hint.messages else 1)
+
+    def _opening(
+        self,
+        folder: str,
+        likely: range,
+        flags: bool = False,
+        changed_since: int | None = None,
+    ) -> _Opening:
+        """EXAMINE, UID SEARCH, maybe the FLAGS sweep and a first FETCH batch, unsent."""
+        fetcher = Fetcher(self._wire, folder, self._gmail)
+        commands = [b"EXAMINE " + _mailbox(folder), *self._searches(folder)]
+        if flags:
+            since = b"" if changed_since is None else b" (CHANGEDSINCE %d)" % changed_since
+            commands.append(b"UID FETCH 1:* (UID FLAGS)" + since)
+            fetcher.flags = {}
+        hint = self._hints.get(folder)
+        first = first_batch(likely, hint.messages if hint is not None else None)
+        messages = hint.messages if hint is not None else BATCH_SIZE
+        if first is not None:
+            commands.append(fetcher.command(first))
+        return _Opening(folder, commands, fetcher, first, messages)
+
+    def _send(self, opening: _Opening) -> None:
+        opening.tags = self._wire.send(*opening.commands)
+        if opening.first is not None:
+            opening.fetcher.expect(opening.tags[-1], opening.first)
+
+    def _send_ahead(self) -> None:
+        """Send the planned openings that come next; called once the current folder has no
+        command left to send. Each one after the first only when the one before comes whole
+        in its first batch, and up to two batches' worth of messages in flight."""
+        in_flight = sum(opening.messages for opening in self._ahead)
+        with self._wire.together():
+            while self._plan and not self._closed:
+                if self._ahead and not (self._ahead[-1].whole and in_flight < 2 * BATCH_SIZE):
+                    return
+                step = self._plan[0]
+                try:
+                    if isinstance(step, str):
+                        opening = self._opening(step, self._all_likely(step))
+                    else:
+                        likely = step.likely_new
+                        opening = self._opening(step.folder, likely, step.flags, step.changed_since)
+                except imaplib.IMAP4.error:  # a name no command can carry: `_open` says so
+                    return
+                self._plan.popleft()
+                self._send(opening)
+                self._ahead.append(opening)
+                in_flight += opening.messages
+
+    def _discard_ahead(self) -> None:
+        """Read and drop the answers to openings sent ahead that are not wanted now."""
+        ahead, self._ahead = self._ahead, collections.deque()
+        if self._closed:
+            return
+        read = True
+        try:
+            for opening in ahead:
+                # The first batch's reply is read by `drain`, the others' here.
+                for tag in opening.tags[:-1] if opening.first is not None else opening.tags:
+                    opening.fetcher.wait(tag)
+                read = read and opening.fetcher.drain()
+        except (OSError, imaplib.IMAP4.error):
+            read = False
+        if not read:
+            raise self._lost()
+
+    def _skip_plan(self, folder: str) -> None:
+        """Past the planned steps up to this folder's, when the plan names it."""
+        names = [step if isinstance(step, str) else step.folder for step in self._plan]
+        if folder in names:
+            for _ in range(names.index(folder) + 1):
+                self._plan.popleft()
+
+    def _lost(self) -> ConnectionFailed:
+        """Drop a connection whose answers could not be read, rather than misread it later."""
+        self._closed = True
+        _shutdown(self._client)
+        return ConnectionFailed(f"connection to {self._target.host} lost")
+
     def _open(
         self,
         folder: str,
@@ -276,30 +390,33 @@ class ImapSource:
         flags: bool = False,
         changed_since: int | None = None,
     ) -> Opened:
-        """EXAMINE, UID SEARCH, maybe the FLAGS sweep and a first FETCH batch: one write."""
+        """EXAMINE, UID SEARCH, maybe the FLAGS sweep and a first FETCH batch: one write,
+        or none when it was sent ahead."""
         self._release()
-        fetcher = Fetcher(self._wire, folder, self._gmail)
-        commands = [b"EXAMINE " + _mailbox(folder), *self._searches(folder)]
-        if flags:
-            since = b"" if changed_since is None else b" (CHANGEDSINCE %d)" % changed_since
-            commands.append(b"UID FETCH 1:* (UID FLAGS)" + since)
-            fetcher.flags = {}
-        first = first_batch(likely)
-        if first is not None:
-            commands.append(fetcher.command(first))
+        opening = self._opening(folder, likely, flags, changed_since)
+        ahead = self._ahead[0] if self._ahead else None
+        if ahead is not None and not self._closed and ahead.commands == opening.commands:
+            opening = self._ahead.popleft()
+        else:
+            self._discard_ahead()  # not the folder planned: its answers are read, unused
+            self._skip_plan(folder)
+        fetcher, first = opening.fetcher, opening.first
         examined = _Examined()
         with self._translated(f"opening folder {folder!r}", folder):
-            tags = self._wire.send(*commands)
+            with self._wire.together():
+                if not opening.tags:
+                    self._send(opening)
+                if opening.whole:
+                    self._send_ahead()
+            tags = list(opening.tags)
             if first is not None:
-                self._first = (tags[-1], first)
-                fetcher.expect(tags.pop(), first)
+                self._first = (tags.pop(), first)
             replies = [fetcher.wait(tag, examined.untagged) for tag in tags]
             failed = [r for r in replies[1:] if not r.ok]
             if not replies[0].ok or (failed and examined.exists):
                 self._first = None
                 if not fetcher.drain():  # the first batch's answer too: stay in step
-                    self._closed = True
-                    _shutdown(self._client)
+                    self._lost()
                 _check(replies[0], "EXAMINE")
                 _check(failed[0], "UID SEARCH or FETCH")
         got, fetcher.flags = fetcher.flags, None
@@ -328,7 +445,7 @@ class ImapSource:
         total = len(uids)
         if progress is not None:
             progress(folder, 0, total)
-        batches = fetcher.batches(uids, first)
+        batches = fetcher.batches(uids, first, self._send_ahead)
         done = 0
         broken = False
         try:
@@ -359,14 +476,29 @@ class ImapSource:
         """Read what is still owed for the folder examined before (a first batch unread)."""
         fetcher, self._fetcher, self._first, self._selected = self._fetcher, None, None, None
         if fetcher is not None and not fetcher.drain():
-            self._closed = True
-            _shutdown(self._client)
-            raise ConnectionFailed(f"connection to {self._target.host} lost")
+            raise self._lost()
 
     @contextlib.contextmanager
     def _translated(self, doing: str, folder: str | None = None) -> Iterator[None]:
         with translated(self._target, None, doing, folder):
             yield
+
+
+@dataclass
+class _Opening:
+    """A folder's opening commands, sent (`tags`) or not yet, and the fetcher of its answers."""
+
+    folder: str
+    commands: list[bytes]
+    fetcher: Fetcher
+    first: range | None  # the UIDs its first FETCH batch asks for
+    messages: int  # about as many as that batch brings (by the folder's STATUS)
+    tags: list[bytes] = field(default_factory=list)
+
+    @property
+    def whole(self) -> bool:
+        """Its first batch asks for every message: no command of the folder follows it."""
+        return self.first is not None and self.first.stop == UID_END
 
 
 @dataclass

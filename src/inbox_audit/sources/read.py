@@ -11,7 +11,7 @@ from inbox_audit.core.headers import UnparsableMessage, parse_message
 from inbox_audit.errors import FolderNotFound
 from inbox_audit.model import Collected, Folder, Message, RawMessage, Unreadable
 from inbox_audit.settings import Settings
-from inbox_audit.sources.spec import MailSource, Progress
+from inbox_audit.sources.spec import MailSource, Progress, ReadsAhead
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,8 @@ def collect(
 ) -> Collected:
     """Read every scanned folder of a source. Parsing happens as messages stream in."""
     folders = counted_folders(source, settings)
+    if isinstance(source, ReadsAhead):
+        source.plan([folder.name for folder in folders if folder.scanned])
     messages: list[Message] = []
     unreadable: list[Unreadable] = []
     problems: list[str] = []

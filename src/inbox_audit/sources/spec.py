@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from urllib.parse import unquote
 
 from inbox_audit.errors import UsageError
@@ -87,7 +87,27 @@ class Opened:
     flags: dict[int, frozenset[str]]  # UID -> FLAGS, when asked for (all, or those changed)
 
 
-class IncrementalSource(MailSource, Protocol):
+@dataclass(frozen=True)
+class Examine:
+    """A call of `IncrementalSource.examine` to come, announced by `ReadsAhead.plan`."""
+
+    folder: str
+    flags: bool = False
+    changed_since: int | None = None
+    likely_new: range = range(0)
+
+
+@runtime_checkable
+class ReadsAhead(Protocol):
+    """A source that can open the next folder while the caller still reads the one before."""
+
+    def plan(self, steps: Sequence[str | Examine]) -> None:
+        """The folders about to be read, in this order: a name for `fetch`, an `Examine` for
+        `examine`. Other calls still work; they only cost the opening sent ahead."""
+        ...
+
+
+class IncrementalSource(MailSource, ReadsAhead, Protocol):
     """A server mailbox that can tell what changed since a previous read (sync.py)."""
 
     @property

@@ -8,12 +8,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import itertools
 import re
 import socket
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -190,14 +191,33 @@ class Wire:
         self.inbound = connection.inbound
         self._replies: dict[bytes, Reply] = {}
         self._ignored: set[bytes] = set()
+        self._held: list[bytes] | None = None
 
     def send(self, *commands: bytes) -> list[bytes]:
         """Write the commands at once (one round trip for all); their tags, in order."""
         tags = [b"IA%d" % next(_tags) for _ in commands]
-        self.connection.send(
-            b"".join(t + b" " + c + b"\r\n" for t, c in zip(tags, commands, strict=True))
-        )
+        data = b"".join(t + b" " + c + b"\r\n" for t, c in zip(tags, commands, strict=True))
+        if self._held is not None:
+            self._held.append(data)
+        else:
+            self.connection.send(data)
         return tags
+
+    @contextlib.contextmanager
+    def together(self) -> Iterator[None]:
+        """Commands sent meanwhile go out in one write at the end (a second small write
+        could wait for the first one's ACK: Nagle's algorithm, RFC 896)."""
+        if self._held is not None:  # already inside: the outer one writes
+            yield
+            return
+        held: list[bytes] = []
+        self._held = held
+        try:
+            yield
+        finally:
+            self._held = None
+            if held:
+                self.connection.send(b"".join(held))
 
     def ignore(self, tag: bytes) -> None:
         """Nobody waits for this command: its reply is dropped whenever it comes."""

@@ -18,7 +18,7 @@ from inbox_audit.core.folders import assign_roles
 from inbox_audit.errors import FolderNotFound
 from inbox_audit.model import Collected, Folder, FolderStatus, Message, Unreadable
 from inbox_audit.settings import Settings
-from inbox_audit.sources.spec import IncrementalSource, Progress
+from inbox_audit.sources.spec import Examine, IncrementalSource, Progress
 from inbox_audit.store.cache import CachedItem, CacheUnusable, MailCache
 
 Warn = Callable[[str], None]
@@ -134,12 +134,22 @@ def _sync(
     problems: list[str] = []
     unread: set[str] = set()
     fresh: dict[str, tuple[CachedItem, ...]] = {}
+    # Every changed folder's opening is known before the first is sent, so the source can
+    # send each one while the folder before is still being read.
+    planned: dict[str, tuple[Examine, dict[int, frozenset[str]]]] = {}
     for folder in folders:
-        if not folder.scanned:
+        if folder.scanned:
+            opening = _opening(cache, folder.name, statuses[folder.name], known, source.condstore)
+            if opening is not None:
+                planned[folder.name] = opening
+    source.plan([examine for examine, _ in planned.values()])
+    for folder in folders:
+        if folder.name not in planned:
             continue
+        examine, cached = planned.pop(folder.name)
         try:
             items = _sync_folder(
-                source, cache, folder.name, statuses[folder.name], known, warn, progress
+                source, cache, examine, cached, statuses[folder.name], known, warn, progress
             )
             if items is not None:
                 fresh[folder.name] = items
@@ -150,10 +160,32 @@ def _sync(
     return Synced(display, tuple(folders), tuple(problems), frozenset(unread), fresh)
 
 
+def _opening(
+    cache: MailCache,
+    name: str,
+    status: FolderStatus,
+    known: dict[str, FolderStatus],
+    condstore: bool,
+) -> tuple[Examine, dict[int, frozenset[str]]] | None:
+    """How a folder is to be examined, and its cached UIDs; None when it has not changed."""
+    before = known.get(name)
+    if before is not None and status.highestmodseq is not None and before == status:
+        return None  # RFC 7162 §3.1.2.1: any change (new, expunged, flag) moves HIGHESTMODSEQ
+    cached = cache.uids(name) if before is not None else {}
+    since = before.highestmodseq if before is not None else None
+    if not (condstore and status.highestmodseq is not None):
+        since = None
+    # New mail has UIDs from the last UIDNEXT on (RFC 3501 §2.3.1.1): its first batch is
+    # asked for with EXAMINE, in the same round trip, as are the flags of the cached mail.
+    likely_new = range(before.uidnext if before is not None else 1, status.uidnext)
+    return Examine(name, bool(cached), since, likely_new), cached
+
+
 def _sync_folder(
     source: IncrementalSource,
     cache: MailCache,
-    name: str,
+    examine: Examine,
+    cached: dict[int, frozenset[str]],
     status: FolderStatus,
     known: dict[str, FolderStatus],
     warn: Warn,
@@ -163,17 +195,8 @@ def _sync_folder(
 
     Returns the folder's items when it was read whole (nothing of it was cached).
     """
-    before = known.get(name)
-    if before is not None and status.highestmodseq is not None and before == status:
-        return None  # RFC 7162 §3.1.2.1: any change (new, expunged, flag) moves HIGHESTMODSEQ
-    cached = cache.uids(name) if before is not None else {}
-    since = before.highestmodseq if before is not None else None
-    if not (source.condstore and status.highestmodseq is not None):
-        since = None
-    # New mail has UIDs from the last UIDNEXT on (RFC 3501 §2.3.1.1): its first batch is
-    # asked for with EXAMINE, in the same round trip, as are the flags of the cached mail.
-    likely_new = range(before.uidnext if before is not None else 1, status.uidnext)
-    opened = source.examine(name, bool(cached), since, likely_new)
+    name, before = examine.folder, known.get(examine.folder)
+    opened = source.examine(name, examine.flags, examine.changed_since, examine.likely_new)
     uidvalidity, uids = opened.uidvalidity, opened.uids
     with cache.folder_update(name) as writer:
         if before is None or before.uidvalidity != uidvalidity:
