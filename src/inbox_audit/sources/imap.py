@@ -8,13 +8,15 @@
 # Across folders too: once the caller has said which folders it reads next (`plan`), the next
 # folder's EXAMINE (with its SEARCH and first batch) goes out as soon as the current folder's
 # last FETCH is sent, and a folder small enough to come whole in its first batch lets the one
-# after it go out in the same write. This is safe because EXAMINE changes the selected
-# mailbox, on which the earlier UID FETCHes depend: RFC 3501 §5.5 has the server then run the
-# commands to completion in the order given (Dovecot's EXAMINE waits for every command before
-# it), so all of a folder's responses come before the next EXAMINE's; and a failed EXAMINE
-# leaves no mailbox selected (RFC 3501 §6.3.1, §6.3.2), so the SEARCH and FETCH sent behind
-# it fail instead of reading the folder before. No command of a folder is ever sent after
-# the next folder's EXAMINE (`_send_ahead` is only called once it has none left to send).
+# after it go out in the same write. EXAMINE changes the selected mailbox, on which the
+# UID FETCHes before it depend: a server that sees such a dependency "MUST execute commands
+# to completion in the order given by the client" (RFC 3501 §5.5), and Dovecot runs EXAMINE
+# only once every command before it has finished, so all of a folder's responses come before
+# the next EXAMINE's (the same order EXAMINE, SEARCH and FETCH of one folder in one write
+# already rely on; the tests check it against Dovecot). A failed EXAMINE leaves no mailbox
+# selected (RFC 3501 §6.3.1, §6.3.2), so the SEARCH and FETCH sent behind it fail instead of
+# reading the folder before. No command of a folder is ever sent after the next folder's
+# EXAMINE: `_send_ahead` is only called once the folder has none left to send.
 
 from __future__ import annotations
 
