@@ -421,15 +421,23 @@ class RoundTrips:
         return self.count
 
 
-def test_round_trips_grow_with_the_changed_folders_only(
-    dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def with_client_folders(
+    dovecot: DovecotServer, count: int
+) -> tuple[GeneratedMailbox, MailUser, list[str]]:
+    """A small generated mailbox plus `count` folders "Clients/Cnn", one question in each."""
     box = generate(16, "plain", customers=10)
     user = load(dovecot, box)
-    extra = [f"Clients/C{n:02d}" for n in range(22)]
+    extra = [f"Clients/C{n:02d}" for n in range(count)]
     for n, folder in enumerate(extra):
         dovecot.create_folder(user, folder)
         add_mail(dovecot, user, folder, box, 100 + n, f"Question {n}")
+    return box, user, extra
+
+
+def test_round_trips_grow_with_the_changed_folders_only(
+    dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    box, user, extra = with_client_folders(dovecot, 22)
     assert len(dovecot.list_folders(user)) == 30
     trips = RoundTrips(monkeypatch)
 
@@ -507,12 +515,7 @@ def test_a_folder_deleted_before_its_examine_sent_ahead_is_reported_alone(
     """A folder deleted between LIST and its EXAMINE, sent ahead in the middle of the
     folders' pipelined openings: the first run reports it and reads the rest, as a cold
     audit that opens one folder at a time does."""
-    box = generate(16, "plain", customers=10)
-    user = load(dovecot, box)
-    extra = [f"Clients/C{n:02d}" for n in range(6)]
-    for n, folder in enumerate(extra):
-        dovecot.create_folder(user, folder)
-        add_mail(dovecot, user, folder, box, 100 + n, f"Question {n}")
+    box, user, extra = with_client_folders(dovecot, 6)
     gone = extra[3]
     real_plan = ImapSource.plan
 
