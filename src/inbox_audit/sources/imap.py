@@ -27,7 +27,6 @@ import re
 import ssl
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
 
 from imapclient import IMAPClient, imap_utf7
 from imapclient.exceptions import LoginError
@@ -50,7 +49,14 @@ from inbox_audit.sources.fetch import (
     first_batch,
     values,
 )
-from inbox_audit.sources.spec import ConnectOptions, Examine, ImapTarget, Opened, Progress
+from inbox_audit.sources.spec import (
+    Closing,
+    ConnectOptions,
+    Examine,
+    ImapTarget,
+    Opened,
+    Progress,
+)
 from inbox_audit.sources.tls import tls_context
 from inbox_audit.sources.wire import (
     BufferedIMAP4,
@@ -96,7 +102,7 @@ class _Client(IMAPClient):  # type: ignore[misc]  # imapclient has no type hints
         return imap
 
 
-class ImapSource:
+class ImapSource(Closing):
     """A mailbox on an IMAP server, opened read-only (EXAMINE, BODY.PEEK)."""
 
     def __init__(self, client: _Client, target: ImapTarget, capabilities: frozenset[str]) -> None:
@@ -146,17 +152,6 @@ class ImapSource:
         except BaseException:
             _shutdown(client)
             raise
-
-    def __enter__(self) -> ImapSource:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """LOGOUT, without waiting for the answer (RFC 3501 §6.1.3: only BYE and OK)."""

@@ -7,7 +7,6 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 from inbox_audit.errors import FolderNotFound, MailboxError
 from inbox_audit.model import ListedFolder, RawMessage, Unreadable
@@ -28,7 +27,7 @@ from inbox_audit.sources.mbox import (
     to_raw,
     why,
 )
-from inbox_audit.sources.spec import Progress
+from inbox_audit.sources.spec import Closing, Progress
 from inbox_audit.sources.takeout import (
     Located,
     folder_attributes,
@@ -66,7 +65,7 @@ class _TakeoutLabel:
 _Store = _MboxFile | _MaildirDir | _TakeoutLabel
 
 
-class LocalSource:
+class LocalSource(Closing):
     """A local mail store opened read-only; implements source.MailSource.
 
     Nothing is ever written: files are opened "rb" and read by hand, because the stdlib
@@ -142,17 +141,6 @@ class LocalSource:
     def close(self) -> None:
         # Every file is opened and closed within one fetch; there is nothing else to release.
         self._closed = True
-
-    def __enter__(self) -> LocalSource:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- internals ----------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol, Self, runtime_checkable
 from urllib.parse import unquote
 
 from inbox_audit.errors import UsageError
@@ -54,6 +54,19 @@ class ConnectOptions:
     ca_file: Path | None = None
     allow_plaintext: bool = False
     timeout: float = 30.0
+
+
+class Closing:
+    """A source used in a `with` block: leaving the block closes it."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 class MailSource(Protocol):

@@ -53,7 +53,7 @@ def load_or_rebuild(
         return load(cache, synced), cache
     except CacheUnusable as exc:
         cache = _rebuild(cache, exc, warn)
-        synced = _sync_guarded(source, synced.source, settings, cache, warn, progress)
+        synced = _sync(source, synced.source, settings, cache, warn, progress)
         return load(cache, synced), cache
 
 
@@ -71,26 +71,15 @@ def sync(
     the cache in use at the end is returned with the result.
     """
     try:
-        return _sync_guarded(source, display, settings, cache, warn, progress), cache
+        return _sync(source, display, settings, cache, warn, progress), cache
     except CacheUnusable as exc:
         cache = _rebuild(cache, exc, warn)
-        return _sync_guarded(source, display, settings, cache, warn, progress), cache
+        return _sync(source, display, settings, cache, warn, progress), cache
 
 
 def _rebuild(cache: MailCache, exc: CacheUnusable, warn: Warn) -> MailCache:
     cache.close()
     return MailCache.rebuild(cache.path, exc, warn)
-
-
-def _sync_guarded(
-    source: IncrementalSource,
-    display: str,
-    settings: Settings,
-    cache: MailCache,
-    warn: Warn,
-    progress: Progress | None,
-) -> Synced:
-    return _sync(source, display, settings, cache, warn, progress)
 
 
 def load(cache: MailCache, synced: Synced) -> Collected:
