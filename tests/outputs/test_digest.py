@@ -134,3 +134,17 @@ def test_holding_reply_with_line_breaks_in_its_subject() -> None:
         "Re: a Bcc: victim@example.com",
         "Bonjour,\r\n\r\n<b>Merci</b>",
     )
+
+
+def test_undecodable_bytes_in_mail_never_stop_the_email() -> None:
+    # A header's bytes that no charset decodes arrive as lone surrogates: the email is still
+    # built, each one shown as U+FFFD in both parts.
+    from tests.outputs.reports import awkward_report
+
+    message = build_email(awkward_report(), to=TO, sender=SENDER, tz=PARIS)
+    parsed = message_from_bytes(message.as_bytes(), policy=default)
+    parts = [part.get_content() for part in parsed.walk() if not part.is_multipart()]
+    assert len(parts) == 2
+    for body in parts:
+        assert "\ufffd" in body
+        assert "\udc80" not in body

@@ -16,7 +16,7 @@ from inbox_audit.errors import ConfigError
 from inbox_audit.model import AuditReport
 from inbox_audit.outputs.digest_html import failure_page, html_body
 from inbox_audit.outputs.digest_text import FOOTER, headline, text_body
-from inbox_audit.outputs.text import zoned_time
+from inbox_audit.outputs.text import utf8_safe, zoned_time
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -67,8 +67,8 @@ def _new_message(*, subject: str, to: str, sender: str, date: datetime) -> Email
 
 
 def _with_parts(message: EmailMessage, text: str, html_text: str) -> EmailMessage:
-    message.set_content(text, subtype="plain", charset="utf-8")
-    message.add_alternative(html_text, subtype="html", charset="utf-8")
+    message.set_content(utf8_safe(text), subtype="plain", charset="utf-8")
+    message.add_alternative(utf8_safe(html_text), subtype="html", charset="utf-8")
     return message
 
 

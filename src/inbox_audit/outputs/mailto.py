@@ -6,6 +6,7 @@ import re
 
 from inbox_audit.core.holding import clean_text
 from inbox_audit.model import HoldingReply
+from inbox_audit.outputs.text import utf8_safe
 
 # An address a mail client will take as one recipient. Anything else (a comma, a quoted local
 # part, spaces) is left out of the link: the owner fills in To rather than risk a wrong one.
@@ -23,9 +24,9 @@ def mailto_link(to: str, subject: str, body: str) -> str:
     from urllib.parse import quote
 
     address = to if _PLAIN_ADDRESS.fullmatch(to) else ""
-    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = utf8_safe(body).replace("\r\n", "\n").replace("\r", "\n").split("\n")
     query = "subject={}&body={}".format(
-        quote(clean_text(subject), safe=""), quote("\r\n".join(lines), safe="")
+        quote(utf8_safe(clean_text(subject)), safe=""), quote("\r\n".join(lines), safe="")
     )
     return f"mailto:{quote(address, safe='@')}?{query}"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 
@@ -137,3 +138,14 @@ def waiting_headline(report: AuditReport, listed: Listing) -> str:
     people = plural(count, "conversation", "conversations") + " waiting for an answer"
     sla = format_duration(report.sla_seconds)
     return f"{people}, {listed.overdue_count} overdue (no answer within {sla})."
+
+
+# A lone surrogate: what a header's undecodable bytes become once decoded (surrogateescape).
+# UTF-8 cannot carry one: left in, an email or a link could not be encoded and the night's
+# report would be lost.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def utf8_safe(text: str) -> str:
+    """`text` with each lone surrogate shown as U+FFFD, so that UTF-8 can carry it."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
