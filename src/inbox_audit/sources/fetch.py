@@ -225,8 +225,11 @@ def first_batch(likely: range, messages: int | None = None) -> range | None:
 
     When every UID is wanted (`likely` from 1) and the folder's `messages` fit in one batch:
     every UID, mail come since that count included, so that nothing of the folder is left to
-    ask afterwards.
+    ask afterwards. An open-ended `likely` (to UID_END) is asked for as it is: its caller knows
+    it holds every wanted message and no more than a batch's worth.
     """
+    if likely.stop == UID_END:
+        return likely or None
     if likely.start == 1 and messages is not None and messages <= BATCH_SIZE:
         return range(1, UID_END)
     return range(max(likely.start, 1), min(likely.stop, likely.start + BATCH_SIZE)) or None

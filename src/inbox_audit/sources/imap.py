@@ -16,7 +16,11 @@
 # already rely on; the tests check it against Dovecot). A failed EXAMINE leaves no mailbox
 # selected (RFC 3501 §6.3.1, §6.3.2), so the SEARCH and FETCH sent behind it fail instead of
 # reading the folder before. No command of a folder is ever sent after the next folder's
-# EXAMINE: `_send_ahead` is only called once the folder has none left to send.
+# EXAMINE: `_send_ahead` is only called once the folder has none left to send. A changed
+# folder whose new mail all lies in its first batch (an open-ended `likely_new`, sync.py)
+# comes whole too; should its caller then want a UID outside that batch after all (a message
+# to fetch again), the openings sent ahead are read and dropped, planned again, and the
+# folder is examined anew (`_reopen`).
 
 from __future__ import annotations
 
@@ -114,6 +118,7 @@ class ImapSource(Closing):
         self._condstore = "CONDSTORE" in capabilities
         self._selected: str | None = None
         self._fetcher: Fetcher | None = None  # the examined folder's, maybe a batch in flight
+        self._uidvalidity = 0  # the examined folder's
         self._first: tuple[bytes, range] | None = None  # that batch: its tag and UIDs
         self._listing: list[str] = []  # the selectable folders listed
         self._statuses: dict[str, FolderStatus | Reply] = {}  # known, not yet handed out
@@ -318,6 +323,9 @@ class ImapSource(Closing):
         hint = self._hints.get(folder)
         first = first_batch(likely, hint.messages if hint is not None else None)
         messages = hint.messages if hint is not None else BATCH_SIZE
+        if first is not None and first.start > 1 and hint is not None:
+            # Only mail from the first batch's UID on comes: by STATUS, no more than this.
+            messages = min(messages, max(hint.uidnext - first.start, 0))
         if first is not None:
             commands.append(fetcher.command(first))
         return _Opening(folder, commands, fetcher, first, messages)
@@ -346,13 +354,17 @@ class ImapSource(Closing):
                 except imaplib.IMAP4.error:  # a name no command can carry: `_open` says so
                     return
                 self._plan.popleft()
+                opening.step = step
                 self._send(opening)
                 self._ahead.append(opening)
                 in_flight += opening.messages
 
-    def _discard_ahead(self) -> None:
-        """Read and drop the answers to openings sent ahead that are not wanted now."""
+    def _discard_ahead(self, replan: bool = False) -> None:
+        """Read and drop the answers to openings sent ahead that are not wanted now; with
+        `replan`, they are to be sent again later."""
         ahead, self._ahead = self._ahead, collections.deque()
+        if replan:
+            self._plan.extendleft(reversed([o.step for o in ahead if o.step is not None]))
         if self._closed:
             return
         read = True
@@ -417,7 +429,7 @@ class ImapSource(Closing):
                 _check(replies[0], "EXAMINE")
                 _check(failed[0], "UID SEARCH or FETCH")
         got, fetcher.flags = fetcher.flags, None
-        self._selected, self._fetcher = folder, fetcher
+        self._selected, self._fetcher, self._uidvalidity = folder, fetcher, examined.uidvalidity
         return Opened(examined.uidvalidity, sorted(set(examined.uids)), got or {})
 
     def _searches(self, folder: str) -> list[bytes]:
@@ -439,6 +451,10 @@ class ImapSource(Closing):
         fetcher = self._fetcher
         assert fetcher is not None  # set with _selected
         first, self._first = self._first, None
+        if first is not None and self._ahead and any(uid not in first[1] for uid in uids):
+            with self._translated(f"reading folder {folder!r}", folder):
+                self._reopen(folder, fetcher)
+            first = None
         total = len(uids)
         if progress is not None:
             progress(folder, 0, total)
@@ -469,6 +485,20 @@ class ImapSource(Closing):
                 self._closed = True
                 _shutdown(self._client)
 
+    def _reopen(self, folder: str, fetcher: Fetcher) -> None:
+        """Examine the folder again, its first batch dropped, when UIDs outside that batch
+        are wanted after the next folder's EXAMINE went out behind it (see the top)."""
+        if not fetcher.drain():
+            raise self._lost()
+        self._discard_ahead(replan=True)
+        examined = _Examined()
+        reply = self._wire.wait(
+            self._wire.send(b"EXAMINE " + _mailbox(folder))[0], examined.untagged
+        )
+        _check(reply, "EXAMINE")
+        if examined.uidvalidity != self._uidvalidity:  # recreated meanwhile: other messages
+            raise imaplib.IMAP4.error(f"EXAMINE failed: {folder} has a new UIDVALIDITY")
+
     def _release(self) -> None:
         """Read what is still owed for the folder examined before (a first batch unread)."""
         fetcher, self._fetcher, self._first, self._selected = self._fetcher, None, None, None
@@ -491,6 +521,7 @@ class _Opening:
     first: range | None  # the UIDs its first FETCH batch asks for
     messages: int  # about as many as that batch brings (by the folder's STATUS)
     tags: list[bytes] = field(default_factory=list)
+    step: str | Examine | None = None  # the planned step it was sent ahead for
 
     @property
     def whole(self) -> bool:

@@ -18,6 +18,7 @@ from inbox_audit.core.folders import assign_roles
 from inbox_audit.errors import FolderNotFound
 from inbox_audit.model import Collected, Folder, FolderStatus, Message, Unreadable
 from inbox_audit.settings import Settings
+from inbox_audit.sources.fetch import BATCH_SIZE, UID_END
 from inbox_audit.sources.spec import Examine, IncrementalSource, Progress
 from inbox_audit.store.cache import CachedItem, CacheUnusable, MailCache
 
@@ -166,7 +167,18 @@ def _opening(
         since = None
     # New mail has UIDs from the last UIDNEXT on (RFC 3501 §2.3.1.1): its first batch is
     # asked for with EXAMINE, in the same round trip, as are the flags of the cached mail.
-    likely_new = range(before.uidnext if before is not None else 1, status.uidnext)
+    # UIDs only grow within one UIDVALIDITY, so when STATUS finds no more than a batch of them
+    # new, a batch open to the end takes all the new mail (and any come since): nothing of the
+    # folder is left to ask, and the next folder's opening goes in the same write (imap.py).
+    start = before.uidnext if before is not None else 1
+    stop = status.uidnext
+    if (
+        before is not None
+        and before.uidvalidity == status.uidvalidity
+        and 0 <= status.uidnext - start <= BATCH_SIZE
+    ):
+        stop = UID_END
+    likely_new = range(start, stop)
     return Examine(name, bool(cached), since, likely_new), cached
 
 
