@@ -164,10 +164,10 @@ def test_token_of_another_user_is_refused(
 def test_oauthbearer_when_xoauth2_is_not_offered(
     oauth_dovecot: OAuthDovecot, oauth_user: MailUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from inbox_audit.sources import imap
+    from inbox_audit.sources import session
 
-    real = imap._offered  # what the server offers before login
-    monkeypatch.setattr(imap, "_offered", lambda client: real(client) - {"AUTH=XOAUTH2"})
+    real = session.offered  # what the server offers before login
+    monkeypatch.setattr(session, "offered", lambda client: real(client) - {"AUTH=XOAUTH2"})
     good = ConnectOptions(oauth2_token=GOOD_TOKEN, ca_file=oauth_dovecot.ca_file)
     with ImapSource.connect(oauth_dovecot.target(oauth_user), good) as source:
         assert source.list_folders()

@@ -28,27 +28,21 @@ import collections
 import contextlib
 import imaplib
 import re
-import ssl
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
-
-from imapclient import IMAPClient, imap_utf7
-from imapclient.exceptions import LoginError
 
 from inbox_audit import __version__
 from inbox_audit.errors import (
     ConnectionFailed,
-    LoginFailed,
     MailboxError,
-    TLSFailed,
 )
 from inbox_audit.model import FolderStatus, ListedFolder, RawMessage, Unreadable
-from inbox_audit.sources.failures import scrubbed, server_text, translated
+from inbox_audit.sources import listing, session
+from inbox_audit.sources.failures import translated
 from inbox_audit.sources.fetch import (
     BATCH_SIZE,
     UID_END,
     Fetcher,
-    Value,
     expand_set,
     first_batch,
     values,
@@ -63,53 +57,21 @@ from inbox_audit.sources.spec import (
 )
 from inbox_audit.sources.tls import tls_context
 from inbox_audit.sources.wire import (
-    BufferedIMAP4,
-    BufferedIMAP4_SSL,
     Reply,
     Wire,
     capabilities_in,
-    quoted,
 )
 
-_UNSELECTABLE = frozenset({"\\noselect", "\\nonexistent"})
-# An IMAP atom: anything but atom-specials (RFC 3501 §9), ASCII only.
-_ATOM = re.compile(r"[!#$&\'+-\[^-z|}~]+")
 # imaplib refuses response lines over 1 MB: a plain SEARCH asks for UIDs in windows this wide.
 _SEARCH_WINDOW = 100_000
-
-
-class _Client(IMAPClient):  # type: ignore[misc]  # imapclient has no type hints
-    """IMAPClient over an imaplib object that reads through our buffer (wire.py)."""
-
-    def __init__(
-        self, host: str, port: int, implicit_tls: bool, context: ssl.SSLContext, timeout: float
-    ) -> None:
-        self.connect_timeout = timeout
-        self.connection: BufferedIMAP4
-        super().__init__(host, port=port, ssl=implicit_tls, ssl_context=context, timeout=timeout)
-        # imapclient turns on imaplib's per-line debug log; it would format every line.
-        self.connection.debug = 0
-
-    def _create_IMAP4(self) -> BufferedIMAP4:
-        # The one private name of imapclient we touch: the method that makes its imaplib object,
-        # the same from imapclient 3.0 to 4.1, and the seam its own TestableIMAPClient
-        # overrides. Only public attributes are read here. (imapclient before 4.0, and before
-        # 4.1 for STARTTLS, assigned IMAP4.file, a read-only property since Python 3.14:
-        # its issues #638 and #662; hence imapclient>=4.1.0.)
-        if self.ssl:
-            imap: BufferedIMAP4 = BufferedIMAP4_SSL(
-                self.host, self.port, self.ssl_context, self.connect_timeout
-            )
-        else:
-            imap = BufferedIMAP4(self.host, self.port, self.connect_timeout)
-        self.connection = imap
-        return imap
 
 
 class ImapSource(Closing):
     """A mailbox on an IMAP server, opened read-only (EXAMINE, BODY.PEEK)."""
 
-    def __init__(self, client: _Client, target: ImapTarget, capabilities: frozenset[str]) -> None:
+    def __init__(
+        self, client: session.Client, target: ImapTarget, capabilities: frozenset[str]
+    ) -> None:
         self._client = client
         self._wire = Wire(client.connection)
         self._target = target
@@ -136,17 +98,19 @@ class ImapSource(Closing):
         """Connect (implicit TLS or STARTTLS), log in, and identify (RFC 2971)."""
         context = tls_context(options)
         with translated(target, options, "connecting"):
-            client = _Client(
+            client = session.Client(
                 target.host, target.port, target.implicit_tls, context, options.timeout
             )
         try:
             with translated(target, options, "connecting"):
                 if not target.implicit_tls:
-                    _starttls(client, target, options, context)
-                said = _login(client, target, options)
+                    session.starttls(client, target, options, context)
+                said = session.login(client, target, options)
                 listed = capabilities_in(said) if isinstance(said, bytes | str) else None
                 if listed is None:  # not in the login's answer: ask
-                    listed = frozenset(_text(name).upper() for name in client.capabilities())
+                    listed = frozenset(
+                        listing.as_text(name).upper() for name in client.capabilities()
+                    )
                 source = cls(client, target, listed)
                 if "ID" in listed:
                     # Courtesy only (some providers want it): sent with the next command, its
@@ -155,7 +119,7 @@ class ImapSource(Closing):
                     source._wire.ignore(source._wire.send(b"ID " + args.encode("ascii"))[0])
                 return source
         except BaseException:
-            _shutdown(client)
+            session.shutdown(client)
             raise
 
     def close(self) -> None:
@@ -165,7 +129,7 @@ class ImapSource(Closing):
         self._closed = True
         with contextlib.suppress(Exception):  # the connection may already be gone
             self._wire.send(b"LOGOUT")
-        _shutdown(self._client)
+        session.shutdown(self._client)
 
     # --- MailSource ----------------------------------------------------------------------
 
@@ -184,9 +148,9 @@ class ImapSource(Closing):
         def untagged(text: bytes, literals: list[bytes]) -> None:
             kind = text[2:8].upper()
             if kind == b"LIST (" or kind.startswith(b"LIST "):
-                folders.append(_listed_folder(values(text[7:], literals)))
+                folders.append(listing.listed_folder(values(text[7:], literals)))
             elif kind.startswith(b"STATUS"):
-                name, status = _status(values(text[9:], literals))
+                name, status = listing.status_of(values(text[9:], literals))
                 statuses[name] = status
 
         with self._translated("listing folders"):
@@ -275,14 +239,16 @@ class ImapSource(Closing):
 
         def untagged(text: bytes, literals: list[bytes]) -> None:
             if text[2:9].upper() == b"STATUS ":
-                name, status = _status(values(text[9:], literals))
+                name, status = listing.status_of(values(text[9:], literals))
                 if name in named or name not in folders:
                     unnamed.append(status)  # a name spelled otherwise: matched by order
                 else:
                     named[name] = status
 
         with self._translated("reading folder statuses"):
-            tags = self._wire.send(*(b"STATUS " + _mailbox(name) + items for name in folders))
+            tags = self._wire.send(
+                *(b"STATUS " + listing.mailbox(name) + items for name in folders)
+            )
             replies = self._wire.wait_all(tags, untagged)
         for name, reply in zip(folders, replies, strict=True):
             status = named.get(name) or (unnamed.pop(0) if unnamed and reply.ok else None)
@@ -315,7 +281,7 @@ class ImapSource(Closing):
     ) -> _Opening:
         """EXAMINE, UID SEARCH, maybe the FLAGS sweep and a first FETCH batch, unsent."""
         fetcher = Fetcher(self._wire, folder, self._gmail)
-        commands = [b"EXAMINE " + _mailbox(folder), *self._searches(folder)]
+        commands = [b"EXAMINE " + listing.mailbox(folder), *self._searches(folder)]
         if flags:
             since = b"" if changed_since is None else b" (CHANGEDSINCE %d)" % changed_since
             commands.append(b"UID FETCH 1:* (UID FLAGS)" + since)
@@ -389,7 +355,7 @@ class ImapSource(Closing):
     def _lost(self) -> ConnectionFailed:
         """Drop a connection whose answers could not be read, rather than misread it later."""
         self._closed = True
-        _shutdown(self._client)
+        session.shutdown(self._client)
         return ConnectionFailed(f"connection to {self._target.host} lost")
 
     def _open(
@@ -483,7 +449,7 @@ class ImapSource(Closing):
             # fails, drop the connection rather than misread it later.
             if broken or not fetcher.drain():
                 self._closed = True
-                _shutdown(self._client)
+                session.shutdown(self._client)
 
     def _reopen(self, folder: str, fetcher: Fetcher) -> None:
         """Examine the folder again, its first batch dropped, when UIDs outside that batch
@@ -493,7 +459,7 @@ class ImapSource(Closing):
         self._discard_ahead(replan=True)
         examined = _Examined()
         reply = self._wire.wait(
-            self._wire.send(b"EXAMINE " + _mailbox(folder))[0], examined.untagged
+            self._wire.send(b"EXAMINE " + listing.mailbox(folder))[0], examined.untagged
         )
         _check(reply, "EXAMINE")
         if examined.uidvalidity != self._uidvalidity:  # recreated meanwhile: other messages
@@ -554,160 +520,6 @@ _UIDVALIDITY = re.compile(rb"\* OK \[UIDVALIDITY (\d+)\]", re.IGNORECASE)
 _ESEARCH_ALL = re.compile(rb" ALL ([0-9:,]+)", re.IGNORECASE)
 
 
-def _listed_folder(found: list[Value]) -> ListedFolder:
-    """A LIST response's "(attributes) delimiter name" (RFC 3501 §7.2.2)."""
-    flags = found[0] if found else None
-    if len(found) < 3 or not isinstance(flags, list):
-        raise imaplib.IMAP4.error(f"unexpected LIST response: {found!r:.100}")
-    delimiter, name = found[1:3]
-    attributes = frozenset(_text(flag).lower() for flag in flags)
-    return ListedFolder(
-        name=_folder_name(name),
-        attributes=attributes,
-        delimiter=_text(delimiter) if delimiter else None,
-        selectable=not (attributes & _UNSELECTABLE),
-    )
-
-
-def _status(found: list[Value]) -> tuple[str, FolderStatus]:
-    """A STATUS response's "name (ITEM number ...)" (RFC 3501 §7.2.4)."""
-    if len(found) < 2 or not isinstance(found[1], list):
-        raise imaplib.IMAP4.error(f"unexpected STATUS response: {found!r:.100}")
-    pairs = found[1]
-    items = {_text(k).upper(): v for k, v in zip(pairs[::2], pairs[1::2], strict=False)}
-    modseq = items.get("HIGHESTMODSEQ")
-    return _folder_name(found[0]), FolderStatus(
-        messages=_int(items.get("MESSAGES")),
-        uidnext=_int(items.get("UIDNEXT")),
-        uidvalidity=_int(items.get("UIDVALIDITY")),
-        # RFC 7162 §3.1.2.1: 0 means the mailbox does not support persistent modseqs.
-        highestmodseq=modseq if isinstance(modseq, int) and modseq > 0 else None,
-    )
-
-
-def _folder_name(raw: object) -> str:
-    """Folder names travel in modified UTF-7 (RFC 3501 §5.1.3); some servers send bare
-    numbers, which read as numbers."""
-    if isinstance(raw, bytes):
-        return str(imap_utf7.decode(raw))
-    return str(raw)
-
-
-def _mailbox(name: str) -> bytes:
-    return quoted(imap_utf7.encode(name))
-
-
 def _check(reply: Reply, command: str) -> None:
     if not reply.ok:
         raise imaplib.IMAP4.error(f"{command} failed: {reply.text.strip() or 'no reason given'}")
-
-
-# --- connection helpers -------------------------------------------------------------------
-
-
-def _starttls(
-    client: _Client, target: ImapTarget, options: ConnectOptions, context: ssl.SSLContext
-) -> None:
-    if "STARTTLS" in _offered(client):
-        try:
-            client.starttls(context)
-        except imaplib.IMAP4.abort:
-            raise
-        except imaplib.IMAP4.error as exc:  # imaplib: "Couldn't establish TLS session"
-            raise TLSFailed(
-                f"{target.host}:{target.port} refused STARTTLS: {server_text(exc, options)}"
-            ) from exc
-        return
-    if not options.allow_plaintext:
-        raise TLSFailed(
-            f"{target.host}:{target.port} does not offer STARTTLS; refusing to send the "
-            "password in clear text",
-            hint="use imaps:// (port 993), or --allow-plaintext on a trusted network",
-        )
-
-
-def _login(client: _Client, target: ImapTarget, options: ConnectOptions) -> object:
-    """Log in; the server's words (whose CAPABILITY response code, if any, lists what it
-    offers once logged in: RFC 3501 §6.2.3)."""
-    if options.oauth2_token:
-        return _oauth2_login(client, target, options)
-    user, password = target.user, options.password
-    ascii_only = user.isascii() and password.isascii()
-    offered = _offered(client)
-    try:
-        if "AUTH=PLAIN" in offered and (not ascii_only or "LOGINDISABLED" in offered):
-            # AUTHENTICATE PLAIN (RFC 4616) carries UTF-8; LOGIN only ASCII.
-            return client.plain_login(user, password)
-        if not ascii_only:
-            raise LoginFailed(
-                f"{target.host} cannot take a non-ASCII user name or password",
-                hint="the server offers no AUTHENTICATE PLAIN",
-            )
-        # imaplib quotes the password itself but sends the user name as is.
-        return client.login(user if _ATOM.fullmatch(user) else _quote(user), password)
-    except LoginError as exc:
-        raise LoginFailed(
-            f"login refused for {user} on {target.host}: {server_text(exc, options)}",
-            hint="check the user name and password (some providers need an app password)",
-        ) from scrubbed(exc, options)
-
-
-def _oauth2_login(client: _Client, target: ImapTarget, options: ConnectOptions) -> object:
-    """AUTHENTICATE XOAUTH2 (Google's, also Microsoft's and Dovecot's), or OAUTHBEARER
-    (RFC 7628) when only that one is offered."""
-    user, token = target.user, options.oauth2_token
-    offered = _offered(client)
-    if "AUTH=XOAUTH2" in offered:
-        mechanism = "XOAUTH2"
-        initial = f"user={user}\x01auth=Bearer {token}\x01\x01"
-        # On failure the server sends a JSON error as a challenge; the client answers with an
-        # empty line and then gets the tagged NO (Google's XOAUTH2 protocol notes).
-        after_error = b""
-    elif "AUTH=OAUTHBEARER" in offered:
-        mechanism = "OAUTHBEARER"
-        # RFC 7628 §3.1: GS2 header with the authorization identity, "=" and "," escaped.
-        authzid = user.replace("=", "=3D").replace(",", "=2C")
-        initial = f"n,a={authzid},\x01auth=Bearer {token}\x01\x01"
-        after_error = b"\x01"  # RFC 7628 §3.2.3: a lone %x01 ends a failed exchange
-    else:
-        raise LoginFailed(
-            f"{target.host} offers no OAuth2 login (AUTH=XOAUTH2 or AUTH=OAUTHBEARER)",
-            hint='use auth = "password" for this account, or check the server name',
-        )
-    answers = iter([initial.encode("utf-8")])
-
-    def respond(challenge: bytes) -> bytes:
-        return next(answers, after_error)
-
-    try:
-        return client.sasl_login(mechanism, respond)
-    except (LoginError, imaplib.IMAP4.error) as exc:
-        raise LoginFailed(
-            f"{mechanism} login refused for {user} on {target.host}: {server_text(exc, options)}",
-            hint="the access token may have expired or lack the mail scope; check token_command",
-        ) from scrubbed(exc, options)
-
-
-def _offered(client: _Client) -> frozenset[str]:
-    """What the server offers before login: imaplib asks (or reads the greeting) on connecting,
-    and asks again after STARTTLS (RFC 2595 §3.1: what was said before TLS is forgotten)."""
-    return frozenset(name.upper() for name in client.connection.capabilities)
-
-
-def _shutdown(client: _Client) -> None:
-    with contextlib.suppress(Exception):  # best effort: the socket may be half-closed
-        client.shutdown()
-
-
-def _int(value: object) -> int:
-    return value if isinstance(value, int) else 0
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
-
-
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
