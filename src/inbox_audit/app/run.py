@@ -131,39 +131,16 @@ def _report_cached(
     shown: Shown,
     progress: Progress | None,
 ) -> AuditReport | Outline:
-    """The report through `cache` (the caller closes it). The sync or the load may set a corrupt
-    cache aside and open a new one: that one is closed here."""
-    opened: list[MailCache] = []
-    try:
-        return _through_cache(source, display, settings, cache, moment, shown, progress, opened)
-    finally:
-        for other in opened:
-            if other is not cache:
-                other.close()
-
-
-def _through_cache(
-    source: ImapSource,
-    display: str,
-    settings: Settings,
-    cache: MailCache,
-    moment: datetime,
-    shown: Shown,
-    progress: Progress | None,
-    opened: list[MailCache],
-) -> AuditReport | Outline:
     from inbox_audit.store import snapshot
     from inbox_audit.store.sync import load_or_rebuild, sync
 
-    synced, cache = sync(source, display, settings, cache, warn, progress)
-    opened.append(cache)
+    synced = sync(source, display, settings, cache, warn, progress)
     key = snapshot.key(synced.folders, settings)
     if not shown.every_message and not synced.problems:
         kept = _kept_report(synced, settings, cache, key, moment, shown)
         if kept is not None:
             return kept
-    collected, cache = load_or_rebuild(source, synced, settings, cache, warn, progress)
-    opened.append(cache)
+    collected = load_or_rebuild(source, synced, settings, cache, warn, progress)
     from inbox_audit.core.audit import audit_examined
 
     report, found = audit_examined(collected, settings, moment)

@@ -28,6 +28,7 @@ from typing import Any
 from inbox_audit.core.fields import HEADER_FIELDS
 from inbox_audit.model import Address, FolderStatus, Message, Unreadable
 from inbox_audit.store import rows
+from inbox_audit.store.ledger_feed import Copy, LedgerFeed
 
 # What the cache holds is fetched over the user's link (50–60 MB of headers for a big
 # mailbox), so an upgrade keeps it unless what is stored changed, which these say. The guard
@@ -82,8 +83,6 @@ CREATE TABLE IF NOT EXISTS dirty (          -- copies changed since the ledger w
 ) WITHOUT ROWID;
 """
 
-#: A cached copy: (folder, uid).
-Copy = tuple[str, int]
 # Copies are looked up by `uid IN (...)`: this many at a time stays far below SQLite's limit.
 _BATCH = 500
 
@@ -154,6 +153,12 @@ class MailCache:
         aside = set_aside(path)
         warn(f"the cache {path} was unusable ({exc}); moved to {aside.name}, rebuilding it")
         return cls._open(path)
+
+    def start_over(self, exc: CacheUnusable, warn: Callable[[str], None]) -> None:
+        """`rebuild` in place: this object goes on with a new file, so whoever holds it (and
+        closes it) still holds the one in use."""
+        self._db.close()
+        self._db = MailCache.rebuild(self.path, exc, warn)._db
 
     @classmethod
     def _open(cls, path: Path) -> MailCache:
@@ -343,7 +348,7 @@ class MailCache:
         `rows` is read once, each row stored as it comes: a full audit's 100,000 need never
         be in memory all at once (they were a third of a first run's peak)."""
         db = self._db
-        feed = _LedgerFeed(rows)
+        feed = LedgerFeed(rows)
         with self._transaction():
             with _guarded():
                 if whole:
@@ -386,57 +391,6 @@ class MailCache:
             raise
         with _guarded():
             self._db.execute("COMMIT")
-
-
-class _LedgerFeed:
-    """The rows of `save_ledger` as SQLite reads them, one at a time, each row's links noted
-    on the way to be inserted after them, in link order."""
-
-    def __init__(self, rows: Iterable[tuple[Copy, bytes, tuple[int, ...]]]) -> None:
-        self._rows = iter(rows)
-        self._copies: list[Copy] = []
-        # Each link with its copy's index in `_copies`, as one int (the link made unsigned in
-        # the high bits): sorted, they come in link order; a full audit notes ~3 links a
-        # message, and tuples took twice the memory (and a slower sort, by key).
-        self._packed: list[int] = []
-        self._error: Exception | None = None
-
-    def __iter__(self) -> _LedgerFeed:
-        return self
-
-    def __next__(self) -> tuple[str, int, bytes, bytes]:
-        try:
-            copy, part, links = next(self._rows)
-        except StopIteration:
-            raise
-        except Exception as exc:
-            # The rows' own error (the caller's code) is not the cache's: kept for `check`,
-            # out of the reach of _guarded, which would take it for a corrupt file.
-            self._error = exc
-            raise StopIteration from None
-        index = len(self._copies)
-        self._copies.append(copy)
-        self._packed.extend(((link + _SIGN) << _INDEX_BITS) | index for link in links)
-        return copy[0], copy[1], part, marshal.dumps(links)
-
-    def check(self) -> None:
-        """Raise what reading the rows raised, if anything."""
-        if self._error is not None:
-            raise self._error
-
-    def links(self) -> Iterator[tuple[int, str, int]]:
-        """(link, folder, uid) of every row read, in link order (the B-tree is then appended
-        to rather than split)."""
-        self._packed.sort()
-        mask = (1 << _INDEX_BITS) - 1
-        for packed in self._packed:
-            folder, uid = self._copies[packed & mask]
-            yield (packed >> _INDEX_BITS) - _SIGN, folder, uid
-
-
-# Links are SQLite's signed 64-bit integers; row indexes stay far below 2**40.
-_SIGN = 1 << 63
-_INDEX_BITS = 40
 
 
 class FolderWriter:

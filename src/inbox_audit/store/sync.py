@@ -48,14 +48,13 @@ def load_or_rebuild(
     cache: MailCache,
     warn: Warn,
     progress: Progress | None = None,
-) -> tuple[Collected, MailCache]:
+) -> Collected:
     """`load`, or when the cache turns out corrupt, set it aside and read the mailbox again."""
     try:
-        return load(cache, synced), cache
+        return load(cache, synced)
     except CacheUnusable as exc:
-        cache = _rebuild(cache, exc, warn)
-        synced = _sync(source, synced.source, settings, cache, warn, progress)
-        return load(cache, synced), cache
+        cache.start_over(exc, warn)
+        return load(cache, _sync(source, synced.source, settings, cache, warn, progress))
 
 
 def sync(
@@ -65,22 +64,17 @@ def sync(
     cache: MailCache,
     warn: Warn,
     progress: Progress | None = None,
-) -> tuple[Synced, MailCache]:
+) -> Synced:
     """Bring the cache up to date with the mailbox.
 
-    A cache found corrupt on the way is set aside with a warning and rebuilt from the server;
-    the cache in use at the end is returned with the result.
+    A cache found corrupt on the way is set aside with a warning (`cache` goes on with a new
+    file) and rebuilt from the server.
     """
     try:
-        return _sync(source, display, settings, cache, warn, progress), cache
+        return _sync(source, display, settings, cache, warn, progress)
     except CacheUnusable as exc:
-        cache = _rebuild(cache, exc, warn)
-        return _sync(source, display, settings, cache, warn, progress), cache
-
-
-def _rebuild(cache: MailCache, exc: CacheUnusable, warn: Warn) -> MailCache:
-    cache.close()
-    return MailCache.rebuild(cache.path, exc, warn)
+        cache.start_over(exc, warn)
+        return _sync(source, display, settings, cache, warn, progress)
 
 
 def load(cache: MailCache, synced: Synced) -> Collected:
