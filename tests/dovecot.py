@@ -202,6 +202,7 @@ class DovecotServer:
     """One Dovecot process (imap + STARTTLS and imaps on free loopback ports)."""
 
     host = "127.0.0.1"
+    condstore = True  # RFC 7162: HIGHESTMODSEQ in STATUS (snapshot_state compares it)
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -495,11 +496,12 @@ service stats {{
         names = [n for n, attrs in self.list_folders(user).items() if "\\noselect" not in attrs]
         with self.session(user) as wire:
             for name in sorted(names):
-                status = b"".join(
-                    wire.command(
-                        b"STATUS " + _mailbox(name) + b" (UIDVALIDITY HIGHESTMODSEQ MESSAGES)"
-                    )
+                items = (
+                    b"UIDVALIDITY HIGHESTMODSEQ MESSAGES"
+                    if self.condstore
+                    else b"UIDVALIDITY MESSAGES"
                 )
+                status = b"".join(wire.command(b"STATUS " + _mailbox(name) + b" (" + items + b")"))
                 numbers = {
                     key.decode(): int(value)
                     for key, value in re.findall(rb"([A-Z]+) (\d+)", status.split(b"(", 1)[1])
@@ -512,10 +514,11 @@ service stats {{
                         got = re.search(rb"FLAGS \(([^)]*)\)", line)
                         if uid and got:
                             flags[int(uid.group(1))] = frozenset(got.group(1).decode().split())
-                wire.command(b"CLOSE")
+                # No CLOSE: the next EXAMINE leaves this folder as it is (RFC 3501 §6.3.1), and
+                # pymap refuses CLOSE on an EXAMINEd folder.
                 state[name] = FolderState(
                     uidvalidity=numbers["UIDVALIDITY"],
-                    highestmodseq=numbers["HIGHESTMODSEQ"],
+                    highestmodseq=numbers.get("HIGHESTMODSEQ", 0),
                     messages=numbers["MESSAGES"],
                     flags=flags,
                 )
