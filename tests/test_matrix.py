@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
@@ -42,21 +44,41 @@ SEED = 21
 CUSTOMERS = 6
 
 
-@pytest.fixture(scope="session", params=sorted(_SERVERS))
-def server(request: pytest.FixtureRequest) -> Iterator[MatrixServer]:
-    """Each matrix server, started once per session."""
-    kind: str = request.param
-    server_class, options, installed = _SERVERS[kind]
-    if installed() is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{_MISSING[kind]}, and CI is set: the matrix must run", pytrace=False)
-        pytest.skip(_MISSING[kind])
-    started = start_matrix_server(server_class, **options)
+class _Started:
+    """The matrix servers started so far this session, each once, stopped at its end."""
+
+    def __init__(self) -> None:
+        self.servers: dict[str, MatrixServer] = {}
+
+    def get(self, kind: str) -> MatrixServer:
+        if kind not in self.servers:
+            server_class, options, installed = _SERVERS[kind]
+            if installed() is None:
+                if os.environ.get("CI"):
+                    pytest.fail(f"{_MISSING[kind]}, and CI is set: the matrix must run", False)
+                pytest.skip(_MISSING[kind])
+            self.servers[kind] = start_matrix_server(server_class, **options)
+        return self.servers[kind]
+
+    def stop(self) -> None:
+        for started in self.servers.values():
+            started.stop()
+            shutil.rmtree(started.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def matrix() -> Iterator[_Started]:
+    started = _Started()
     try:
         yield started
     finally:
         started.stop()
-        shutil.rmtree(started.root, ignore_errors=True)
+
+
+@pytest.fixture(params=sorted(_SERVERS))
+def server(matrix: _Started, request: pytest.FixtureRequest) -> MatrixServer:
+    """Each matrix server in turn."""
+    return matrix.get(request.param)
 
 
 def spelled(server: DovecotServer, folder: str) -> str:
@@ -136,3 +158,84 @@ def test_personal_namespace_spelling(server: MatrixServer) -> None:
     user = server.add_user(server.unique_name("names"), "pw-Names-1!", "french")
     listed = server.list_folders(user)
     assert set(user.folders) <= set(listed)
+
+
+# Raw 8-bit headers (RFC 6532), as some clients and gateways still send them.
+_HELENE = (
+    "From: =?utf-8?q?H=C3=A9l=C3=A8ne_Dupont?= <helene@client.fr>\r\n"
+    "To: shop@atelier.fr\r\nSubject: Problème de livraison\r\n"
+    "Date: Mon, 2 Nov 2026 09:00:00 +0100\r\nMessage-ID: <m1@client.fr>\r\n"
+)
+_REPLIES = {
+    # The owner's webmail encoded the subject (RFC 2047) and dropped In-Reply-To.
+    "r1": (
+        "From: shop@atelier.fr\r\nTo: helene@client.fr\r\n"
+        "Subject: =?utf-8?q?Re=3A_Probl=C3=A8me_de_livraison?=\r\n"
+        "Date: Mon, 2 Nov 2026 11:00:00 +0100\r\nMessage-ID: <r1@atelier.fr>\r\n"
+    ),
+    # A raw 8-bit reply that cites its request: both sides munged alike.
+    "r2": (
+        "From: shop@atelier.fr\r\nTo: jerome@client.fr\r\n"
+        "Subject: Re: Commande n°12 – fenêtre\r\nIn-Reply-To: <m2@client.fr>\r\n"
+        "Date: Tue, 3 Nov 2026 10:00:00 +0100\r\nMessage-ID: <r2@atelier.fr>\r\n"
+    ),
+}
+_REQUESTS = {
+    "m1": _HELENE,
+    "m2": (
+        "From: Jérôme Martin <jerome@client.fr>\r\nTo: shop@atelier.fr\r\n"
+        "Subject: Commande n°12 – fenêtre\r\n"
+        "Date: Tue, 3 Nov 2026 08:00:00 +0100\r\nMessage-ID: <m2@client.fr>\r\n"
+    ),
+    # Another customer with the same accented subject, never answered: stays waiting.
+    "m3": (
+        "From: Zoé Bernard <zoe@client.fr>\r\nTo: shop@atelier.fr\r\n"
+        "Subject: Problème de livraison\r\n"
+        "Date: Mon, 2 Nov 2026 10:00:00 +0100\r\nMessage-ID: <m3@client.fr>\r\n"
+    ),
+    # Hélène's next, different request: not answered by r1.
+    "m4": (
+        "From: Hélène Dupont <helene@client.fr>\r\nTo: shop@atelier.fr\r\n"
+        "Subject: Retour à l'atelier\r\n"
+        "Date: Wed, 4 Nov 2026 09:00:00 +0100\r\nMessage-ID: <m4@client.fr>\r\n"
+    ),
+}
+
+
+def _eight_bit(headers: str) -> Appended:
+    data = (headers + "Content-Type: text/plain; charset=utf-8\r\n\r\nBonjour.\r\n").encode()
+    when = re.search(r"Date: (.*)\r\n", headers)
+    assert when is not None
+    return Appended(data, ("\\Seen",), parsedate_to_datetime(when.group(1)))
+
+
+def test_cyrus_munge8bit_still_pairs(matrix: _Started, dovecot: DovecotServer) -> None:
+    """Cyrus' default munge8bit stores raw 8-bit header bytes as X's: the audit pairs the same
+    messages there as on Dovecot, which keeps them, and pairs nothing unrelated."""
+    cyrus = matrix.get("cyrus")
+    args = ("--as-of", "2026-11-06T12:00:00+01:00", "--me", "shop@atelier.fr")
+    reports = {}
+    for server in (dovecot, cyrus):
+        user = server.add_user(server.unique_name("munge"), "pw-Munge-8!", ["INBOX", "Sent"])
+        server.append_many(user, "INBOX", [_eight_bit(h) for h in _REQUESTS.values()])
+        server.append_many(
+            user, spelled(server, "Sent"), [_eight_bit(h) for h in _REPLIES.values()]
+        )
+        before = server.snapshot_state(user)
+        reports[server.kind if isinstance(server, MatrixServer) else "dovecot"] = audit(
+            server, user, *args
+        )
+        assert server.snapshot_state(user) == before
+    # Munged it is: the subjects read with X's on Cyrus.
+    subjects = {m["message_id"]: m["subject"] for m in reports["cyrus"]["messages"]}
+    assert subjects["m1@client.fr"] == "ProblXXme de livraison"
+    expected = {
+        "m1@client.fr": "r1@atelier.fr",
+        "m2@client.fr": "r2@atelier.fr",
+        "m3@client.fr": None,
+        "m4@client.fr": None,
+    }
+    for kind, report in reports.items():
+        got = {mid: reply for mid, (_, reply) in verdicts(report).items()}
+        assert got == expected, kind
+    assert verdicts(reports["cyrus"]) == verdicts(reports["dovecot"])
