@@ -50,6 +50,8 @@ for server in cyrus courier; do
     rm -rf "${cache:?}/$server"
     mv "$cache/$server.new" "$cache/$server"
 done
+# Courier's file-change notification daemon (gam_server), which libgamin starts.
+echo gamin >>libraries
 # shellcheck disable=SC2046
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(sort -u libraries) >/dev/null
 echo "matrix-servers: Cyrus and Courier unpacked in $cache" >&2

@@ -19,18 +19,20 @@ import contextlib
 import grp
 import os
 import pwd
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from inbox_audit.sources.spec import ImapTarget
 from tests.dovecot import (
     LAYOUTS,
+    Appended,
     DovecotServer,
     IMAPTestError,
     MailUser,
@@ -40,7 +42,9 @@ from tests.dovecot import (
     _literal,
     _mailbox,
     _make_certificates,
+    _tagged_line,
     _Wire,
+    imap_date,
 )
 
 #: Where scripts/setup.sh unpacks the Debian servers that cannot be installed beside Dovecot.
@@ -334,6 +338,91 @@ class PymapServer(MatrixServer):
             passwd.write(f"{name}:x::::{name}:\r\n")
         with (mail / "pymap-etc-shadow").open("a", encoding="utf-8") as shadow:
             shadow.write(f"{name}:{hashed}::::::\r\n")
+
+
+class CourierServer(MatrixServer):
+    """Courier-IMAP (Debian's courier-imap): its imapd on Maildir++, behind tests/courier_front.py
+    (which does what couriertcpd, imaplogin and authdaemond do: see there).
+
+    Its personal namespace is "INBOX." with "." between levels; it has no LITERAL+ nor
+    MULTIAPPEND, so loading APPENDs one message at a time, nor CONDSTORE.
+    """
+
+    kind = "courier"
+    prefix = "INBOX."
+    separator = "."
+    condstore = False
+
+    def prepare(self) -> None:
+        (self.root / "users").write_text("", encoding="utf-8")
+        (self.root / "homes").mkdir()
+        gamin = self.root / "gam_server"
+        gamin.write_text(
+            f'#!/bin/sh\necho $$ >>"{self.root}/gam_server.pids"\n'
+            'exec /usr/libexec/gam_server "$@"\n',
+            encoding="utf-8",
+        )
+        gamin.chmod(0o755)
+
+    def stop(self) -> None:
+        super().stop()
+        # gam_server detaches from the session: end the ones started for this server.
+        pids = self.root / "gam_server.pids"
+        if pids.exists():
+            for pid in pids.read_text("ascii").split():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(pid), signal.SIGTERM)
+
+    def command(self) -> list[str]:
+        install = courier_root()
+        assert install is not None
+        r = self.root
+        return [
+            sys.executable, "-m", "tests.courier_front", str(install / "usr/bin/imapd"),
+            str(r / "users"), str(r / "server.crt"), str(r / "server.key"),
+            str(self.imap_port), str(self.imaps_port),
+        ]  # fmt: skip
+
+    def environment(self) -> dict[str, str]:
+        install = courier_root()
+        assert install is not None
+        env = dict(os.environ)
+        env["LD_LIBRARY_PATH"] = f"{install / 'usr/lib'}:{install / _LIBDIR}"
+        env["PYTHONPATH"] = str(Path(__file__).parents[1])
+        env["GAMIN_DEBUG_SERVER"] = str(self.root / "gam_server")
+        return env
+
+    def make_account(self, name: str, password: str) -> None:
+        home = self.root / "homes" / re.sub(r"[^A-Za-z0-9_.@-]", "_", name)
+        for sub in ("cur", "new", "tmp"):
+            (home / "Maildir" / sub).mkdir(parents=True)
+        with (self.root / "users").open("a", encoding="utf-8") as users:
+            users.write(f"{name}\t{password}\t{home}\n")
+
+    def append_many(
+        self, user: MailUser, folder: str, messages: Iterable[Appended | bytes], batch: int = 500
+    ) -> list[int]:
+        """One APPEND at a time, each literal sent after the server's "+" (RFC 3501 §7.5)."""
+        uids: list[int] = []
+        with self.session(user) as wire:
+            for entry in messages:
+                item = entry if isinstance(entry, Appended) else Appended(entry)
+                tag = wire.next_tag()
+                command = tag + b" APPEND " + _mailbox(folder)
+                command += b" (" + " ".join(item.flags).encode("ascii") + b")"
+                if item.internal_date is not None:
+                    command += b' "' + imap_date(item.internal_date).encode("ascii") + b'"'
+                wire.send(command + b" {%d}\r\n" % len(item.message))
+                reply = wire._read_response()
+                if not reply.startswith(b"+"):
+                    raise IMAPTestError(f"APPEND refused: {reply!r}")
+                wire.send(item.message + b"\r\n")
+                tagged = _tagged_line(wire, tag)
+                match = re.search(rb"\[APPENDUID \d+ (\d+)\]", tagged)
+                if match is None:
+                    raise IMAPTestError(f"no APPENDUID in {tagged!r}")
+                uids.append(int(match.group(1)))
+        return uids
 
 
 def start_matrix_server(server_class: type[MatrixServer], **options: bool) -> MatrixServer:

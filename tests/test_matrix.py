@@ -18,9 +18,11 @@ from inbox_audit.app.cli import app
 from tests.dovecot import Appended, DovecotServer, MailUser
 from tests.mailgen import GeneratedMailbox, generate
 from tests.servers import (
+    CourierServer,
     CyrusServer,
     MatrixServer,
     PymapServer,
+    courier_root,
     cyrus_root,
     pymap_command,
     start_matrix_server,
@@ -32,6 +34,7 @@ _SERVERS: dict[str, tuple[type[MatrixServer], dict[str, bool], Callable[[], obje
     "cyrus": (CyrusServer, {"altnamespace": False, "unixhierarchysep": False}, cyrus_root),
     # The alternate namespace: folders beside INBOX, "/" between levels.
     "cyrus-alt": (CyrusServer, {"altnamespace": True, "unixhierarchysep": True}, cyrus_root),
+    "courier": (CourierServer, {}, courier_root),
     "pymap": (PymapServer, {}, pymap_command),
 }
 _MISSING = {
