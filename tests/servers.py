@@ -152,6 +152,8 @@ class MatrixServer(DovecotServer):
         """A layout's folder name ("Clients/Acme") as this server spells it."""
         if name.upper() == "INBOX":
             return "INBOX"
+        if name.upper().startswith("INBOX/"):  # INBOX's own subfolders: no prefix again
+            return "INBOX" + self.separator + name[6:].replace("/", self.separator)
         return self.prefix + name.replace("/", self.separator)
 
     def make_account(self, name: str, password: str) -> None:

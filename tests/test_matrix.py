@@ -88,15 +88,22 @@ def spelled(server: DovecotServer, folder: str) -> str:
     return server.server_name(folder) if isinstance(server, MatrixServer) else folder
 
 
+# The French layout as Outlook and French webmails name it: the Sent folder "Éléments
+# envoyés", two more Sent-like names left empty, and customers' mail under INBOX.
+_RENAMED = {"Envoyés": "Éléments envoyés", "Archives/Clients": "INBOX/Clients"}
+_EMPTY = {"french": ("Messages envoyés", "Envoyés")}
+
+
 def load(server: DovecotServer, box: GeneratedMailbox) -> MailUser:
     """An account holding the generated mailbox, flags and dates kept."""
-    user = server.add_user(server.unique_name(box.layout), "pw-Matrix-7!", list(box.folders()))
+    folders = [_RENAMED.get(f, f) for f in box.folders()] + list(_EMPTY.get(box.layout, ()))
+    user = server.add_user(server.unique_name(box.layout), "pw-Matrix-7!", folders)
     for folder in box.folders():
         items = [
             Appended(m.data, m.flags, m.internal_date) for m in box.messages if m.folder == folder
         ]
         if items:
-            server.append_many(user, spelled(server, folder), items)
+            server.append_many(user, spelled(server, _RENAMED.get(folder, folder)), items)
     return user
 
 
