@@ -36,7 +36,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -241,14 +241,19 @@ class DovecotServer:
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
             )
-        deadline = time.monotonic() + 20
+        self.wait_listening("dovecot", 20)
+
+    def wait_listening(self, name: str, seconds: float) -> None:
+        """Until the server listens on both ports; raises with its log if it dies or stalls."""
+        assert self._process is not None
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise RuntimeError(f"dovecot exited at start-up:\n{self.log_tail()}")
+                raise RuntimeError(f"{name} exited at start-up:\n{self.log_tail()}")
             if _listening(self.host, self.imap_port) and _listening(self.host, self.imaps_port):
                 return
             time.sleep(0.05)
-        raise RuntimeError(f"dovecot did not start listening:\n{self.log_tail()}")
+        raise RuntimeError(f"{name} did not start listening:\n{self.log_tail()}")
 
     def stop(self) -> None:
         if self._process is None:
@@ -677,10 +682,14 @@ def _make_certificates(root: Path) -> None:
             "-out", "dh.pem")  # fmt: skip
 
 
-def start_server() -> DovecotServer:
-    """Start a server in a fresh temp dir (outside pytest's 0700 tmp, so `nobody` can enter)."""
-    root = Path(tempfile.mkdtemp(prefix="inbox-audit-dovecot-"))
-    server = DovecotServer(root)
+def start_server(
+    make: Callable[[Path], DovecotServer] = DovecotServer, name: str = "dovecot"
+) -> DovecotServer:
+    """Start a server in a fresh temp dir (outside pytest's 0700 tmp, so `nobody` can enter).
+
+    `make` builds it from its root (tests/servers.py's servers come this way too)."""
+    root = Path(tempfile.mkdtemp(prefix=f"inbox-audit-{name}-"))
+    server = make(root)
     try:
         server.start()
     except BaseException:

@@ -20,13 +20,10 @@ import grp
 import os
 import pwd
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from inbox_audit.sources.spec import ImapTarget
@@ -38,13 +35,13 @@ from tests.dovecot import (
     MailUser,
     _accounts,
     _free_ports,
-    _listening,
     _literal,
     _mailbox,
     _make_certificates,
     _tagged_line,
     _Wire,
     imap_date,
+    start_server,
 )
 
 #: Where scripts/setup.sh unpacks the Debian servers that cannot be installed beside Dovecot.
@@ -117,14 +114,7 @@ class MatrixServer(DovecotServer):
                 cwd=self.root,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"{self.kind} exited at start-up:\n{self.log_tail()}")
-            if _listening(self.host, self.imap_port) and _listening(self.host, self.imaps_port):
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"{self.kind} did not start listening:\n{self.log_tail()}")
+        self.wait_listening(self.kind, 30)
 
     def stop(self) -> None:
         process = self._process
@@ -427,14 +417,8 @@ class CourierServer(MatrixServer):
         return uids
 
 
-def start_matrix_server(server_class: type[MatrixServer], **options: bool) -> MatrixServer:
-    """Start a server in a fresh temp dir (outside pytest's 0700 tmp, so `nobody` can enter)."""
-    root = Path(tempfile.mkdtemp(prefix=f"inbox-audit-{server_class.kind}-"))
-    server = server_class(root, **options)
-    try:
-        server.start()
-    except BaseException:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
-        raise
+def start_matrix_server(make: Callable[[Path], MatrixServer], kind: str) -> MatrixServer:
+    """Start one in a fresh temp dir, as tests/dovecot.py starts Dovecot."""
+    server = start_server(make, kind)
+    assert isinstance(server, MatrixServer)
     return server

@@ -9,6 +9,8 @@ import re
 import shutil
 from collections.abc import Callable, Iterator
 from email.utils import parsedate_to_datetime
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,14 +30,14 @@ from tests.servers import (
     start_matrix_server,
 )
 
-# A server and how to start it: (class, options, what is missing when it cannot start).
-_SERVERS: dict[str, tuple[type[MatrixServer], dict[str, bool], Callable[[], object]]] = {
+# A server: how to make it from its root, and what is None when it is not installed.
+_SERVERS: dict[str, tuple[Callable[[Path], MatrixServer], Callable[[], object]]] = {
     # Cyrus' standard namespace: folders under "INBOX.", "." between levels.
-    "cyrus": (CyrusServer, {"altnamespace": False, "unixhierarchysep": False}, cyrus_root),
+    "cyrus": (partial(CyrusServer, altnamespace=False, unixhierarchysep=False), cyrus_root),
     # The alternate namespace: folders beside INBOX, "/" between levels.
-    "cyrus-alt": (CyrusServer, {"altnamespace": True, "unixhierarchysep": True}, cyrus_root),
-    "courier": (CourierServer, {}, courier_root),
-    "pymap": (PymapServer, {}, pymap_command),
+    "cyrus-alt": (partial(CyrusServer, altnamespace=True, unixhierarchysep=True), cyrus_root),
+    "courier": (CourierServer, courier_root),
+    "pymap": (PymapServer, pymap_command),
 }
 _MISSING = {
     "cyrus": "Cyrus is not unpacked (bash scripts/setup.sh)",
@@ -55,12 +57,12 @@ class _Started:
 
     def get(self, kind: str) -> MatrixServer:
         if kind not in self.servers:
-            server_class, options, installed = _SERVERS[kind]
+            make, installed = _SERVERS[kind]
             if installed() is None:
                 if os.environ.get("CI"):
                     pytest.fail(f"{_MISSING[kind]}, and CI is set: the matrix must run", False)
                 pytest.skip(_MISSING[kind])
-            self.servers[kind] = start_matrix_server(server_class, **options)
+            self.servers[kind] = start_matrix_server(make, kind)
         return self.servers[kind]
 
     def stop(self) -> None:
