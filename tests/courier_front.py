@@ -174,7 +174,7 @@ class _Front:
             process.wait()
 
 
-def _arguments(rest: bytes, reader: object, sock: socket.socket) -> list[str]:
+def _arguments(rest: bytes, reader: socket.SocketIO, sock: socket.socket) -> list[str]:
     """LOGIN's user and password: atoms, quoted strings or literals (LITERAL+ or not)."""
     words: list[str] = []
     text = rest
@@ -184,11 +184,11 @@ def _arguments(rest: bytes, reader: object, sock: socket.socket) -> list[str]:
         if literal is not None:
             if not literal.group(2):
                 sock.sendall(b"+ OK\r\n")
-            data = reader.read(int(literal.group(1)))  # type: ignore[attr-defined]
+            data = reader.read(int(literal.group(1)))
             while len(data) < int(literal.group(1)):
-                data += reader.read(int(literal.group(1)) - len(data))  # type: ignore[attr-defined]
+                data += reader.read(int(literal.group(1)) - len(data))
             words.append(data.decode("utf-8"))
-            text = reader.readline().rstrip(b"\r\n")  # type: ignore[attr-defined]
+            text = reader.readline().rstrip(b"\r\n")
             continue
         quoted = re.match(rb'"((?:[^"\\]|\\.)*)"', text)
         if quoted is not None:
