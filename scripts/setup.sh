@@ -24,6 +24,14 @@ if [ -n "$missing" ]; then
     fi
 fi
 
+# The compatibility matrix's servers that conflict with dovecot-imapd as installed packages:
+# unpacked (apt-get download + dpkg -x) into a cache the tests run them from (tests/servers.py),
+# their libraries installed normally. Best effort: a server that cannot be had is skipped by
+# the tests (and fails them under CI).
+if [ "${SKIP_MATRIX:-}" != 1 ]; then
+    bash scripts/matrix-servers.sh || echo "setup: the matrix servers could not be unpacked" >&2
+fi
+
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi

@@ -52,9 +52,10 @@ def mail_user(dovecot: DovecotServer, request: pytest.FixtureRequest) -> MailUse
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that uses the server is marked `dovecot`, so `-m "not dovecot"` works."""
+    """Every test that uses the server is marked `dovecot`, so `-m "not dovecot"` works
+    (the compatibility matrix's servers too: tests/test_matrix.py's `matrix`)."""
     for item in items:
-        if "dovecot" in getattr(item, "fixturenames", ()):
+        if {"dovecot", "matrix"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.dovecot)
 
 

@@ -36,7 +36,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -202,6 +202,7 @@ class DovecotServer:
     """One Dovecot process (imap + STARTTLS and imaps on free loopback ports)."""
 
     host = "127.0.0.1"
+    condstore = True  # RFC 7162: HIGHESTMODSEQ in STATUS (snapshot_state compares it)
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -240,14 +241,19 @@ class DovecotServer:
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
             )
-        deadline = time.monotonic() + 20
+        self.wait_listening("dovecot", 20)
+
+    def wait_listening(self, name: str, seconds: float) -> None:
+        """Until the server listens on both ports; raises with its log if it dies or stalls."""
+        assert self._process is not None
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise RuntimeError(f"dovecot exited at start-up:\n{self.log_tail()}")
+                raise RuntimeError(f"{name} exited at start-up:\n{self.log_tail()}")
             if _listening(self.host, self.imap_port) and _listening(self.host, self.imaps_port):
                 return
             time.sleep(0.05)
-        raise RuntimeError(f"dovecot did not start listening:\n{self.log_tail()}")
+        raise RuntimeError(f"{name} did not start listening:\n{self.log_tail()}")
 
     def stop(self) -> None:
         if self._process is None:
@@ -495,11 +501,12 @@ service stats {{
         names = [n for n, attrs in self.list_folders(user).items() if "\\noselect" not in attrs]
         with self.session(user) as wire:
             for name in sorted(names):
-                status = b"".join(
-                    wire.command(
-                        b"STATUS " + _mailbox(name) + b" (UIDVALIDITY HIGHESTMODSEQ MESSAGES)"
-                    )
+                items = (
+                    b"UIDVALIDITY HIGHESTMODSEQ MESSAGES"
+                    if self.condstore
+                    else b"UIDVALIDITY MESSAGES"
                 )
+                status = b"".join(wire.command(b"STATUS " + _mailbox(name) + b" (" + items + b")"))
                 numbers = {
                     key.decode(): int(value)
                     for key, value in re.findall(rb"([A-Z]+) (\d+)", status.split(b"(", 1)[1])
@@ -512,10 +519,11 @@ service stats {{
                         got = re.search(rb"FLAGS \(([^)]*)\)", line)
                         if uid and got:
                             flags[int(uid.group(1))] = frozenset(got.group(1).decode().split())
-                wire.command(b"CLOSE")
+                # No CLOSE: the next EXAMINE leaves this folder as it is (RFC 3501 §6.3.1), and
+                # pymap refuses CLOSE on an EXAMINEd folder.
                 state[name] = FolderState(
                     uidvalidity=numbers["UIDVALIDITY"],
-                    highestmodseq=numbers["HIGHESTMODSEQ"],
+                    highestmodseq=numbers.get("HIGHESTMODSEQ", 0),
                     messages=numbers["MESSAGES"],
                     flags=flags,
                 )
@@ -674,10 +682,14 @@ def _make_certificates(root: Path) -> None:
             "-out", "dh.pem")  # fmt: skip
 
 
-def start_server() -> DovecotServer:
-    """Start a server in a fresh temp dir (outside pytest's 0700 tmp, so `nobody` can enter)."""
-    root = Path(tempfile.mkdtemp(prefix="inbox-audit-dovecot-"))
-    server = DovecotServer(root)
+def start_server(
+    make: Callable[[Path], DovecotServer] = DovecotServer, name: str = "dovecot"
+) -> DovecotServer:
+    """Start a server in a fresh temp dir (outside pytest's 0700 tmp, so `nobody` can enter).
+
+    `make` builds it from its root (tests/servers.py's servers come this way too)."""
+    root = Path(tempfile.mkdtemp(prefix=f"inbox-audit-{name}-"))
+    server = make(root)
     try:
         server.start()
     except BaseException:

@@ -97,6 +97,10 @@ BY_NAME = [
     ("Clients/Acme/Sent", "/", R.OTHER),  # a customer's folder, not the account's Sent
     ("INBOX/Clients", "/", R.OTHER),
     ("Sentinel", "/", R.OTHER),
+    # Gmail-like names under Cyrus' standard namespace (personal prefix "INBOX.").
+    ("INBOX.[Gmail].Spam", ".", R.JUNK),
+    ("INBOX.[Gmail].Sent Mail", ".", R.SENT),
+    ("INBOX.Clients.Sent", ".", R.OTHER),  # still a customer's folder
 ]
 
 

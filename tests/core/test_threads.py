@@ -12,6 +12,7 @@ from inbox_audit.core.threads import (
     build_threads,
     correspondents,
     message_time,
+    munged_subject,
     senders,
 )
 from inbox_audit.model import Message
@@ -260,3 +261,62 @@ def test_customer_reply_without_headers_continues_my_reply_not_their_new_request
     groups = _groups([first, answer, new_request, follow_up])
     assert frozenset({first.key, answer.key, follow_up.key}) in groups
     assert frozenset({new_request.key}) in groups
+
+
+@pytest.mark.parametrize(
+    ("subject", "spelled"),
+    [
+        ("Problème de livraison", "problxxme de livraison"),  # è is two UTF-8 bytes
+        ("ProblXXme de livraison", "problxxme de livraison"),  # as Cyrus stores it
+        ("Re: Commande n°12 – fenêtre", "commande nxx12 xxx fenxxtre"),
+        ("Devis", None),  # plain ASCII: munging leaves it alone
+        ("Taxe", None),
+    ],
+)
+def test_munged_subject(subject: str, spelled: str | None) -> None:
+    assert munged_subject(base_subject(subject)) == spelled
+
+
+def test_munged_subject_meets_the_accented_one() -> None:
+    """Cyrus' munge8bit turned the customer's raw UTF-8 subject into X's; the owner's reply,
+    encoded by the client (RFC 2047), kept its accents and lost In-Reply-To on the way."""
+    helene = make_message(from_="helene@client.fr", subject="ProblXXme de livraison")
+    reply = make_message(
+        from_="shop@example.com",
+        to=("helene@client.fr",),
+        subject="Re: Problème de livraison",
+        hours=2,
+        folder="Sent",
+    )
+    # The other way round too: my raw 8-bit reply munged, the customer's encoded subject not.
+    zoe = make_message(from_="zoe@client.fr", subject="Réclamation", hours=3)
+    to_zoe = make_message(
+        from_="shop@example.com", to=("zoe@client.fr",), subject="RE: RXXclamation", hours=4
+    )
+    groups = _groups([helene, reply, zoe, to_zoe])
+    assert frozenset({helene.key, reply.key}) in groups
+    assert frozenset({zoe.key, to_zoe.key}) in groups
+
+
+def test_munged_spelling_never_joins_what_the_exact_text_keeps_apart() -> None:
+    # Two accented subjects of the same munged spelling stay apart: both are exact text.
+    first = make_message(from_="ivan@client.ru", subject="Отчёт", hours=0)
+    other = make_message(
+        from_="shop@example.com", to=("ivan@client.ru",), subject="Re: Заказ", hours=1
+    )
+    assert munged_subject(base_subject(first.subject)) == munged_subject(
+        base_subject(other.subject)
+    )
+    # Another customer's accented subject never meets my munged reply to someone else.
+    marie = make_message(from_="marie@client.fr", subject="Problème", hours=2)
+    to_paul = make_message(
+        from_="shop@example.com", to=("paul@client.fr",), subject="Re: ProblXXme", hours=3
+    )
+    # ASCII X's that are no munging: "Taxxe" with no accented partner stays alone.
+    taxxe = make_message(from_="marie@client.fr", subject="Taxxe", hours=4)
+    groups = _groups([first, other, marie, to_paul, taxxe])
+    assert frozenset({first.key}) in groups
+    assert frozenset({other.key}) in groups
+    assert frozenset({marie.key}) in groups
+    assert frozenset({to_paul.key}) in groups
+    assert frozenset({taxxe.key}) in groups

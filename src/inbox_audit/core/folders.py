@@ -120,6 +120,10 @@ def _role_by_name(folder: ListedFolder, containers: frozenset[str]) -> FolderRol
         if name.startswith(prefix) and name[len(prefix) :] in _BY_NAME:
             return _BY_NAME[name[len(prefix) :]]
     parts = _parts(folder)
+    if len(parts) == 3 and _fold(parts[0]) == "inbox":
+        # The personal namespace prefix of Cyrus' standard namespace and of Courier
+        # (RFC 2342 §5): "INBOX.[Gmail].Sent Mail" is "[Gmail]/Sent Mail" there.
+        parts = parts[1:]
     if len(parts) == 2 and (_fold(parts[0]) in _CONTAINERS or _fold(parts[0]) in containers):
         return _BY_NAME.get(_fold(parts[1]))
     return None

@@ -185,6 +185,35 @@ class _UnionFind:
         size[ra] += size[rb]
 
 
+@lru_cache(maxsize=_SUBJECT_CACHE)
+def munged_subject(subject: str) -> str | None:
+    """A base subject as Cyrus' default `munge8bit` would leave it, when it may have met that:
+    each non-ASCII character as one "x" per UTF-8 byte. None for a plain ASCII subject with
+    no "xx" in it, which munging neither makes nor changes.
+
+    Cyrus stores each raw 8-bit header byte as "X" (imapd.conf(5) munge8bit), so a customer's
+    raw UTF-8 "Problème" reads "ProblXXme" while the owner's reply, whose client encoded its
+    subject (RFC 2047), still says "Problème". Threading takes this spelling only as a second
+    look, between a subject with X's and one with accents (see _munged_key): two accented
+    subjects, or two ASCII ones, meet by their exact text alone.
+    """
+    if subject.isascii():
+        return subject if "xx" in subject else None
+    return _NON_ASCII.sub(_as_munged, subject)
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _as_munged(match: re.Match[str]) -> str:
+    return "x" * len(match.group().encode("utf-8", "surrogatepass"))
+
+
+def _munged_key(spelled: str, ascii_side: bool) -> str:
+    """The munged-spelling table's key: the spelling and which side of munging it came from."""
+    return f"{spelled}\0{'a' if ascii_side else 'u'}"
+
+
 def norm_id(message_id: str) -> str:
     """A Message-ID as compared when threading: trimmed, case-folded."""
     return message_id.strip().lower()
@@ -268,6 +297,8 @@ def build_threads(
     # The latest message per (base subject, correspondent), one table per direction (mine,
     # theirs): candidates are found by lookup, never by scanning every "Devis" in the mailbox.
     latest: dict[bool, dict[tuple[str, str], _Candidate]] = {True: {}, False: {}}
+    # The same by munged spelling (see munged_subject), for the second look.
+    munged: dict[bool, dict[tuple[str, str], _Candidate]] = {True: {}, False: {}}
     for candidate in dated:
         when, key, index = candidate
         if key in automated:
@@ -280,20 +311,28 @@ def build_threads(
         parties = _parties(message, mine, me)
         if not parties:
             continue
+        spelled = munged_subject(subject)
         if cited[index].isdisjoint(known_ids):
             # A reply answers the other side's latest message first (mine answers theirs, a
             # customer's "Re:" answers mine); a reminder repeats whatever came last.
             reply = mine or _has_reply_prefix(message.subject)
-            if reply:
-                tables = [latest[not mine], latest[mine]]
-            else:
-                tables = [_merged([latest[True], latest[False]], subject, parties)]
+            looks = [(subject, latest)]
+            if spelled is not None:
+                # Only a subject of the other kind: a munged one meets an accented one.
+                looks.append((_munged_key(spelled, not subject.isascii()), munged))
             other = None
-            for table in tables:
-                candidates = [table[k] for p in parties if (k := (subject, p)) in table]
-                other = _subject_link(
-                    message, when, candidates, messages, not reply, subject_window
-                )
+            for wanted, by_direction in looks:
+                if reply:
+                    tables = [by_direction[not mine], by_direction[mine]]
+                else:
+                    tables = [_merged([by_direction[True], by_direction[False]], wanted, parties)]
+                for table in tables:
+                    candidates = [table[k] for p in parties if (k := (wanted, p)) in table]
+                    other = _subject_link(
+                        message, when, candidates, messages, not reply, subject_window
+                    )
+                    if other is not None:
+                        break
                 if other is not None:
                     break
             if other is not None:
@@ -301,6 +340,10 @@ def build_threads(
         table = latest[mine]
         for party in parties:
             table[(subject, party)] = candidate
+        if spelled is not None:
+            stored = _munged_key(spelled, subject.isascii())
+            for party in parties:
+                munged[mine][(stored, party)] = candidate
 
     # Threads come in the order of their first message in `messages`, their messages in
     # thread order.

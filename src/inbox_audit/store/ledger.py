@@ -30,7 +30,13 @@ from typing import NamedTuple, TypeVar
 
 from inbox_audit.core.audit import Examined, copy_key, dated, identities_from, owner_name
 from inbox_audit.core.metrics import deadline, summary_of
-from inbox_audit.core.threads import base_subject, cited_ids, correspondents, norm_id
+from inbox_audit.core.threads import (
+    base_subject,
+    cited_ids,
+    correspondents,
+    munged_subject,
+    norm_id,
+)
 from inbox_audit.model import (
     AuditReport,
     Folder,
@@ -75,7 +81,11 @@ def links(message: Message, me: frozenset[str]) -> tuple[int, ...]:
         texts.append("c\0" + message.conversation_id)
     subject = base_subject(message.subject)
     if subject:
-        texts.extend(f"s\0{subject}\0{party}" for party in correspondents(message, me))
+        parties = correspondents(message, me)
+        texts.extend(f"s\0{subject}\0{party}" for party in parties)
+        # Threading's second look, by munged spelling (threads.munged_subject).
+        if (spelled := munged_subject(subject)) is not None:
+            texts.extend(f"m\0{spelled}\0{party}" for party in parties)
     return tuple(sorted({_checksum(text) for text in texts}))
 
 
