@@ -243,5 +243,14 @@ def mailto_fields(link: str) -> tuple[str, str, str]:
     parts_ = urlsplit(link)
     assert parts_.scheme == "mailto"
     fields = parse_qs(parts_.query, keep_blank_values=True, strict_parsing=True)
-    assert set(fields) == {"subject", "body"}
+    assert {"subject", "body"} <= set(fields) <= {"subject", "body", "In-Reply-To", "References"}
     return unquote(parts_.path), fields["subject"][0], fields["body"][0]
+
+
+def mailto_threading(link: str) -> tuple[str | None, str | None]:
+    """The In-Reply-To and References a mailto: link carries (None when absent)."""
+    fields = parse_qs(urlsplit(link).query, keep_blank_values=True, strict_parsing=True)
+    return (
+        fields.get("In-Reply-To", [None])[0],
+        fields.get("References", [None])[0],
+    )
