@@ -6,20 +6,31 @@ import html
 from collections.abc import Sequence
 from datetime import tzinfo
 
+from inbox_audit import i18n
 from inbox_audit.core.figures import Listing, PeriodFigures
 from inbox_audit.core.holding import clean_text
+from inbox_audit.i18n import _
 from inbox_audit.model import AuditReport, Status, ThreadResult
 from inbox_audit.outputs.digest_text import (
-    FOOTER,
     as_of_line,
     audited_lines,
+    could_not_audit,
+    footer,
     headline,
     late_line,
     more,
     sla_text,
 )
 from inbox_audit.outputs.mailto import reply_link
-from inbox_audit.outputs.text import MAX_LISTED, duration_or_dash, local_time, subject_text
+from inbox_audit.outputs.text import (
+    MAX_LISTED,
+    duration_or_dash,
+    local_time,
+    percent,
+    period_label,
+    previous_period_label,
+    subject_text,
+)
 
 # Every mail-derived string goes through `html.escape` after `clean_text` (control characters
 # and bidi overrides removed); only our own markup is raw. No script, no style sheet, no remote
@@ -85,14 +96,17 @@ def _html_thread(thread: ThreadResult, report: AuditReport, tz: tzinfo) -> str:
     colour = _RED if overdue else _AMBER
     waited = duration_or_dash(thread.waiting_seconds)
     name = _h(thread.correspondent.name)
-    email = _h(thread.correspondent.email) or "(no address)"
+    email = _h(thread.correspondent.email) or html.escape(_("(no address)"))
     who = f"<b>{name}</b> &lt;{email}&gt;" if name else f"<b>{email}</b>"
+    state = (_("Overdue: {duration}") if overdue else _("Waiting: {duration}")).format(
+        duration=waited
+    )
+    since = _(" — since {when} · folder {folder}").format(
+        when=local_time(thread.waiting_since, tz, report.as_of), folder=clean_text(thread.folder)
+    )
     details = (
-        f'<span style="color:{colour};font-weight:bold;">'
-        f"{'Overdue' if overdue else 'Waiting'}: {html.escape(waited)}</span>"
-        f'<span style="color:{_MUTED};"> — since '
-        f"{html.escape(local_time(thread.waiting_since, tz, report.as_of))}"
-        f" · folder {_h(thread.folder)}</span>"
+        f'<span style="color:{colour};font-weight:bold;">{html.escape(state)}</span>'
+        f'<span style="color:{_MUTED};">{html.escape(since)}</span>'
     )
     reply_html = ""
     reply = thread.holding_reply
@@ -100,14 +114,14 @@ def _html_thread(thread: ThreadResult, report: AuditReport, tz: tzinfo) -> str:
         body = "<br>".join(html.escape(line, quote=True) for line in reply.body.splitlines())
         reply_html = (
             f'<div style="{_FONT}margin-top:10px;font-size:13px;color:{_MUTED};">'
-            f"Suggested holding reply — <i>{_h(reply.subject)}</i></div>"
+            f"{html.escape(_('Suggested holding reply'))} — <i>{_h(reply.subject)}</i></div>"
             '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
             'style="width:100%;">'
             f'<tr><td bgcolor="{_QUOTE}" style="{_FONT}{_WRAP}background-color:{_QUOTE};'
             f'color:{_TEXT};padding:10px;font-size:14px;line-height:20px;">{body}</td></tr>'
             "</table>"
             '<div style="height:8px;line-height:8px;font-size:8px;">&nbsp;</div>'
-            + _button(reply_link(reply), "Send this holding reply")
+            + _button(reply_link(reply), html.escape(_("Send this holding reply")))
         )
     return (
         f'<tr><td style="padding:6px {_PAD};">'
@@ -126,7 +140,10 @@ def _html_thread(thread: ThreadResult, report: AuditReport, tz: tzinfo) -> str:
 def _bar(ratio: float | None, colour: str) -> str:
     """A horizontal bar as a full-width table of two coloured cells sized in percent."""
     if ratio is None:
-        return f'<span style="{_FONT}font-size:12px;color:{_MUTED};">no answers yet</span>'
+        return (
+            f'<span style="{_FONT}font-size:12px;color:{_MUTED};">'
+            f"{html.escape(_('no answers yet'))}</span>"
+        )
     filled = round(max(0.0, min(1.0, ratio)) * 100)
     cells = ""
     for width, fill in ((filled, colour), (100 - filled, _GREY)):
@@ -143,7 +160,7 @@ def _bar(ratio: float | None, colour: str) -> str:
 
 
 def _percent(ratio: float | None) -> str:
-    return "—" if ratio is None else f"{ratio:.0%}"
+    return "—" if ratio is None else percent(ratio)
 
 
 def _period_table(period: PeriodFigures, sla: str) -> str:
@@ -152,25 +169,26 @@ def _period_table(period: PeriodFigures, sla: str) -> str:
     head = f"{_FONT}padding:4px 6px;font-size:12px;text-align:left;"
     now, before = period.current, period.previous
     figures = (
-        ("Received", str(now.received), str(before.received)),
-        ("Answered", str(now.answered), str(before.answered)),
+        (_("Received"), str(now.received), str(before.received)),
+        (_("Answered"), str(now.answered), str(before.answered)),
         (
-            "Median response",
+            _("Median response"),
             duration_or_dash(now.median_response_seconds),
             duration_or_dash(before.median_response_seconds),
         ),
         (
-            f"Within {sla}",
+            _("Within {sla}").format(sla=sla),
             _percent(now.within_sla_ratio),
             _percent(before.within_sla_ratio),
         ),
-        ("Still waiting", str(now.still_waiting), str(before.still_waiting)),
+        (_("Still waiting"), str(now.still_waiting), str(before.still_waiting)),
     )
+    current_label = period_label(period.days).capitalize()
+    previous_label = previous_period_label(period.days).capitalize()
     header = (
         f'<th style="{head}width:40%;"></th>'
-        f'<th style="{head}color:{_TEXT};width:30%;">{html.escape(period.label.capitalize())}</th>'
-        f'<th style="{head}color:{_MUTED};width:30%;">'
-        f"{html.escape(period.previous_label.capitalize())}</th>"
+        f'<th style="{head}color:{_TEXT};width:30%;">{html.escape(current_label)}</th>'
+        f'<th style="{head}color:{_MUTED};width:30%;">{html.escape(previous_label)}</th>'
     )
     rows = "".join(
         f'<tr><td style="{cell}color:{_MUTED};">{html.escape(label)}</td>'
@@ -189,8 +207,8 @@ def _html_figures(figures: list[PeriodFigures], sla: str) -> str:
     chart_rows = []
     for period in figures:
         for label, f, colour in (
-            (period.label.capitalize(), period.current, _GREEN),
-            (period.previous_label.capitalize(), period.previous, "#9e9e9e"),
+            (period_label(period.days).capitalize(), period.current, _GREEN),
+            (previous_period_label(period.days).capitalize(), period.previous, "#9e9e9e"),
         ):
             chart_rows.append(
                 f'<tr><td width="38%" style="{_FONT}{_WRAP}width:38%;padding:3px 8px 3px 0;'
@@ -201,7 +219,7 @@ def _html_figures(figures: list[PeriodFigures], sla: str) -> str:
             )
     chart = (
         f'<div style="{_FONT}margin-top:14px;font-size:13px;font-weight:bold;color:{_TEXT};">'
-        f"Answered within {html.escape(sla)}</div>"
+        f"{html.escape(_('Answered within {sla}').format(sla=sla))}</div>"
         '<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%" '
         f'style="width:100%;">{"".join(chart_rows)}</table>'
     )
@@ -229,13 +247,13 @@ def html_body(
     ]
     waiting = listed.waiting_count
     if waiting:
-        rows.append(_heading(f"Waiting for an answer ({waiting})"))
+        rows.append(_heading(_("Waiting for an answer ({count})").format(count=waiting)))
         rows += [_html_thread(t, report, tz) for t in listed.waiting[:MAX_LISTED]]
         if waiting > MAX_LISTED:
             rows.append(_row(html.escape(more(waiting - MAX_LISTED))))
     late = listed.late_count
     if late:
-        rows.append(_heading(f"Answered late ({late})"))
+        rows.append(_heading(_("Answered late ({count})").format(count=late)))
         items = "".join(
             f'<li style="margin-bottom:4px;">{html.escape(late_line(t))}</li>'
             for t in listed.late[:MAX_LISTED]
@@ -243,9 +261,9 @@ def html_body(
         if late > MAX_LISTED:
             items += f"<li>{html.escape(more(late - MAX_LISTED))}</li>"
         rows.append(_row(f'<ul style="margin:0;padding-left:20px;">{items}</ul>'))
-    rows.append(_heading("Response times"))
+    rows.append(_heading(html.escape(_("Response times"))))
     rows.append(_html_figures(figures, sla))
-    rows.append(_heading("What was audited"))
+    rows.append(_heading(html.escape(_("What was audited"))))
     rows.append(
         _row(
             f'<span style="font-size:13px;color:{_MUTED};">'
@@ -261,7 +279,7 @@ def _page(title: str, rows: str) -> str:
     """The page around the content: a fluid column up to 640 pixels, inline styles only."""
     return (
         "<!DOCTYPE html>\n"
-        '<html style="color-scheme:light dark;"><head>'
+        f'<html lang="{i18n.current()}" style="color-scheme:light dark;"><head>'
         '<meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="color-scheme" content="light dark">'
@@ -286,7 +304,7 @@ def _page(title: str, rows: str) -> str:
 
 def _footer_row() -> str:
     return _row(
-        f'<span style="font-size:12px;color:{_MUTED};">{html.escape(FOOTER)}</span>',
+        f'<span style="font-size:12px;color:{_MUTED};">{html.escape(footer())}</span>',
         f"16px {_PAD} 20px {_PAD}",
     )
 
@@ -297,13 +315,16 @@ def failure_page(source_text: str, error_text: str, when: str, todo: Sequence[st
     rows = "".join(
         [
             f'<tr><td style="{_FONT}{_WRAP}padding:20px {_PAD} 4px {_PAD};font-size:18px;'
-            f'line-height:24px;font-weight:bold;color:{_RED};">inbox-audit could not audit '
-            f"{html.escape(source_text)}</td></tr>",
-            _row(f"<b>Error:</b> {html.escape(error_text)}"),
-            _row(f'<span style="color:{_MUTED};">When: {html.escape(when)}</span>'),
-            _heading("What to do"),
+            f'line-height:24px;font-weight:bold;color:{_RED};">'
+            f"{html.escape(could_not_audit(source_text))}</td></tr>",
+            _row(f"<b>{html.escape(_('Error:'))}</b> {html.escape(error_text)}"),
+            _row(
+                f'<span style="color:{_MUTED};">'
+                f"{html.escape(_('When: {when}').format(when=when))}</span>"
+            ),
+            _heading(html.escape(_("What to do"))),
             _row(f'<ul style="margin:0;padding-left:20px;">{items}</ul>'),
             _footer_row(),
         ]
     )
-    return _page("inbox-audit could not audit", rows)
+    return _page(could_not_audit(source_text), rows)
