@@ -105,3 +105,17 @@ def number(value: int) -> str:
     from babel.numbers import format_decimal
 
     return format_decimal(value, locale=_language)
+
+
+def use_for_libraries() -> None:
+    """Have the libraries that translate through the process-wide gettext domain (typer's
+    "Options", "Arguments"...) speak the language in use, from this package's catalog.
+
+    The process-wide domain follows the LANGUAGE variable (GNU gettext's own way to choose
+    a message language), so this sets it for this process and the commands it starts.
+    """
+    import os
+
+    gettext.bindtextdomain(DOMAIN, LOCALE_DIR)
+    gettext.textdomain(DOMAIN)
+    os.environ["LANGUAGE"] = _language
