@@ -12,12 +12,12 @@ it again to compile them. tests/test_catalogs.py fails on a missing, empty or fu
 from __future__ import annotations
 
 import argparse
+import ast
 import io
 import sys
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_file
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
@@ -26,7 +26,6 @@ PACKAGE = ROOT / "src" / "inbox_audit"
 LOCALE_DIR = PACKAGE / "locale"
 DOMAIN = "inbox_audit"
 TRANSLATED = ("fr",)  # English is the code's own language: no catalog
-KEYWORDS = {"_": None, "ngettext": (1, 2)}
 
 #: Words typer prints through the process-wide gettext domain (typer/core.py), which
 #: i18n.use_for_libraries points at this package's catalog.
@@ -44,15 +43,39 @@ TYPER_MESSAGES = (
 )
 
 
+def messages_in(source: str) -> list[tuple[int, str | tuple[str, str]]]:
+    """The `_("...")` and `ngettext("...", "...", n)` of a module's source, with their line.
+
+    Read from the syntax tree rather than the tokens, so that a call inside an f-string's
+    braces counts too; an argument that is not a literal string is an error (it could not be
+    translated).
+    """
+    found: list[tuple[int, str | tuple[str, str]]] = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+            continue
+        count = {"_": 1, "ngettext": 2}.get(node.func.id)
+        if count is None:
+            continue
+        texts = [
+            a.value
+            for a in node.args[:count]
+            if isinstance(a, ast.Constant) and isinstance(a.value, str)
+        ]
+        if len(texts) != count:
+            raise SystemExit(f"line {node.lineno}: {node.func.id}() needs literal strings")
+        found.append((node.lineno, texts[0] if count == 1 else (texts[0], texts[1])))
+    return found
+
+
 def template() -> Catalog:
     """Every message of the code, with where it is used."""
     catalog = Catalog(domain=DOMAIN, project="inbox-audit", fuzzy=False)
     for path in sorted(PACKAGE.rglob("*.py")):
         where = path.relative_to(ROOT).as_posix()
-        for lineno, message, _comments, _context in extract_from_file(
-            "python", path, keywords=KEYWORDS, comment_tags=(), strip_comment_tags=True
-        ):
-            catalog.add(message, locations=[(where, lineno)])
+        for lineno, message in messages_in(path.read_text(encoding="utf-8")):
+            flags = ["python-brace-format"] if "{" in str(message) else []
+            catalog.add(message, locations=[(where, lineno)], flags=flags)
     for message in TYPER_MESSAGES:
         catalog.add(message, locations=[("typer/core.py", 0)])
     return catalog
@@ -82,7 +105,9 @@ def po_bytes(catalog: Catalog) -> bytes:
     out = io.BytesIO()
     # No line numbers: a catalog that changed with every edit above a message would always be
     # out of date; the file names are enough to find a message.
-    write_po(out, catalog, width=100, sort_output=True, include_previous=False, include_lineno=False)
+    write_po(
+        out, catalog, width=100, sort_output=True, include_previous=False, include_lineno=False
+    )
     return out.getvalue()
 
 

@@ -7,9 +7,10 @@ import sys
 from datetime import datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from inbox_audit import __version__
 from inbox_audit.app.config import config_home, load_config
@@ -34,8 +35,30 @@ EXIT_CODES = _(
 )
 
 
+def _translated_help(option: TyperOption | None) -> TyperOption | None:
+    if option is not None:
+        option.help = _("Show this message and exit.")
+    return option
+
+
+# `ctx: Any`: typer declares it with the Context of its private copy of click.
+class _Command(TyperCommand):
+    """A command whose --help line is in the owner's language (typer's own is English)."""
+
+    def get_help_option(self, ctx: Any) -> TyperOption | None:
+        return _translated_help(super().get_help_option(ctx))
+
+
+class _Group(TyperGroup):
+    """The command groups' side of _Command."""
+
+    def get_help_option(self, ctx: Any) -> TyperOption | None:
+        return _translated_help(super().get_help_option(ctx))
+
+
 app = typer.Typer(
     name="inbox-audit",
+    cls=_Group,
     help=_("Find the customers still waiting for an answer in a mailbox, and since when.")
     + "\n\n"
     + EXIT_CODES,
@@ -45,6 +68,19 @@ app = typer.Typer(
     # Help text is plain: "[accounts.NAME]" must print as written, not be eaten as markup.
     rich_markup_mode=None,
 )
+
+
+# The options' value names in --help, in the owner's language (typer's own are English).
+_FILE = _("<file>")
+_DIRECTORY = _("<directory>")
+_NAME = _("<name>")
+_ADDRESS = _("<address>")
+_MOMENT = _("<moment>")
+_DURATION = _("<duration>")
+_FOLDER = _("<folder>")
+_ZONE = _("<zone>")
+_URL = _("<url>")
+_SECONDS = _("<seconds>")
 
 
 class Language(StrEnum):
@@ -75,6 +111,7 @@ def parse_as_of(text: str | None, zone: tzinfo) -> datetime:
 
 @app.command(
     "audit",
+    cls=_Command,
     epilog=EXIT_CODES,
     help=_(
         "Audit a mailbox: who is waiting for an answer, and since when.\n\n"
@@ -103,26 +140,38 @@ def audit_command(
         Path | None,
         typer.Option(
             "--config",
+            metavar=_FILE,
             help=_("Configuration file (default: $XDG_CONFIG_HOME/inbox-audit/config.toml)."),
             dir_okay=False,
         ),
     ] = None,
     account: Annotated[
-        str | None, typer.Option("--account", help=_("Audit this [accounts.NAME] of the config."))
+        str | None,
+        typer.Option(
+            "--account", metavar=_NAME, help=_("Audit this [accounts.NAME] of the config.")
+        ),
     ] = None,
     me: Annotated[
         list[str] | None,
         typer.Option(
-            "--me", help=_("Your address or alias (repeatable). Also detected from Sent.")
+            "--me",
+            metavar=_ADDRESS,
+            help=_("Your address or alias (repeatable). Also detected from Sent."),
         ),
     ] = None,
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", help=_("Audit as of this ISO 8601 moment (default: now).")),
+        typer.Option(
+            "--as-of", metavar=_MOMENT, help=_("Audit as of this ISO 8601 moment (default: now).")
+        ),
     ] = None,
     sla: Annotated[
         str | None,
-        typer.Option("--sla", help=_("Answer within this long: 24h, 4h, 2d... [default: 24h]")),
+        typer.Option(
+            "--sla",
+            metavar=_DURATION,
+            help=_("Answer within this long: 24h, 4h, 2d... [default: 24h]"),
+        ),
     ] = None,
     output_format: Annotated[
         OutputFormat | None,
@@ -146,20 +195,31 @@ def audit_command(
     ] = None,
     sent_folder: Annotated[
         str | None,
-        typer.Option("--sent-folder", help=_("Name of the Sent folder, if not detected.")),
+        typer.Option(
+            "--sent-folder", metavar=_FOLDER, help=_("Name of the Sent folder, if not detected.")
+        ),
     ] = None,
     skip_folder: Annotated[
         list[str] | None,
-        typer.Option("--skip-folder", help=_("A folder not to scan (repeatable).")),
+        typer.Option(
+            "--skip-folder", metavar=_FOLDER, help=_("A folder not to scan (repeatable).")
+        ),
     ] = None,
     timezone: Annotated[
         str | None,
-        typer.Option("--timezone", help=_("Your time zone, e.g. Europe/Paris (default: system).")),
+        typer.Option(
+            "--timezone",
+            metavar=_ZONE,
+            help=_("Your time zone, e.g. Europe/Paris (default: system)."),
+        ),
     ] = None,
     ca_file: Annotated[
         Path | None,
         typer.Option(
-            "--ca-file", help=_("Also trust this CA or certificate (PEM)."), dir_okay=False
+            "--ca-file",
+            metavar=_FILE,
+            help=_("Also trust this CA or certificate (PEM)."),
+            dir_okay=False,
         ),
     ] = None,
     allow_plaintext: Annotated[
@@ -169,13 +229,17 @@ def audit_command(
     timeout: Annotated[
         float | None,
         typer.Option(
-            "--timeout", help=_("Seconds to wait on connect and each read. [default: 30]"), min=1
+            "--timeout",
+            metavar=_SECONDS,
+            help=_("Seconds to wait on connect and each read. [default: 30]"),
+            min=1,
         ),
     ] = None,
     email_to: Annotated[
         str | None,
         typer.Option(
             "--email-to",
+            metavar=_ADDRESS,
             help=_("Email the report to this address (commas for several). One message per run."),
         ),
     ] = None,
@@ -183,6 +247,7 @@ def audit_command(
         str | None,
         typer.Option(
             "--email-from",
+            metavar=_ADDRESS,
             help=_(
                 "Sender of the report (default: the first --me or detected address, "
                 "else the IMAP user)."
@@ -193,6 +258,7 @@ def audit_command(
         str | None,
         typer.Option(
             "--smtp",
+            metavar=_URL,
             help=_(
                 "smtp://[USER@]HOST[:PORT] (STARTTLS when offered) or smtps://[USER@]HOST"
                 "[:PORT]. The password comes from INBOX_AUDIT_SMTP_PASSWORD, never the URL."
@@ -202,7 +268,10 @@ def audit_command(
     smtp_ca_file: Annotated[
         Path | None,
         typer.Option(
-            "--smtp-ca-file", help=_("Also trust this CA for SMTP (PEM)."), dir_okay=False
+            "--smtp-ca-file",
+            metavar=_FILE,
+            help=_("Also trust this CA for SMTP (PEM)."),
+            dir_okay=False,
         ),
     ] = None,
     only_if_late: Annotated[
@@ -217,6 +286,7 @@ def audit_command(
         Path | None,
         typer.Option(
             "--state-dir",
+            metavar=_DIRECTORY,
             help=_(
                 "Undelivered reports and the lock file "
                 "(default: $XDG_STATE_HOME/inbox-audit or ~/.local/state/inbox-audit)."
@@ -276,6 +346,7 @@ def audit_command(
 # --- password: the OS keyring ---------------------------------------------------------------
 
 password_app = typer.Typer(
+    cls=_Group,
     help=_("Store or forget a password in the OS keyring (service 'inbox-audit')."),
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -307,7 +378,9 @@ def _check_key(key: str, config_path: Path | None) -> None:
 
 
 @password_app.command(
-    "set", help=_("Ask for a password (hidden, twice) and store it in the OS keyring.")
+    "set",
+    cls=_Command,
+    help=_("Ask for a password (hidden, twice) and store it in the OS keyring."),
 )
 def password_set(
     key: Annotated[str, typer.Argument(metavar="ACCOUNT", help=_KEY_HELP, show_default=False)],
@@ -337,7 +410,9 @@ def password_set(
     )
 
 
-@password_app.command("delete", help=_("Remove a stored password from the OS keyring."))
+@password_app.command(
+    "delete", cls=_Command, help=_("Remove a stored password from the OS keyring.")
+)
 def password_delete(
     key: Annotated[str, typer.Argument(metavar="ACCOUNT", help=_KEY_HELP, show_default=False)],
 ) -> None:
@@ -358,6 +433,7 @@ def password_delete(
 
 @app.command(
     "init",
+    cls=_Command,
     help=_(
         "Write a first config file: asks for the server and user, tests the login, detects "
         "the Sent folder and your addresses, proposes a 24 h SLA. The file is private (0600) "
@@ -399,6 +475,7 @@ def init_command(
 
 @app.command(
     "schedule",
+    cls=_Command,
     help=_(
         "Print a crontab line and a systemd user timer that run the audit every day.\n\n"
         "The job runs `inbox-audit audit` for an account of the config file, with the PATH it "
@@ -463,7 +540,7 @@ def schedule_command(
     )
 
 
-@app.command("version", help=_("Print the version."))
+@app.command("version", cls=_Command, help=_("Print the version."))
 def version_command() -> None:
     """Print the version."""
     typer.echo(__version__)
