@@ -11,16 +11,19 @@ from pathlib import Path
 
 import pytest
 
+from inbox_audit.model import AuditReport
 from inbox_audit.outputs.digest import build_email
 from tests.browser import layout, screenshot
+from tests.i18n_fixtures import speaking
 from tests.outputs.digest_reports import PARIS, SENDER, TO, crowded_report, full_report, parts
 
 PHONE = 390
 DESKTOP = 1200
 
 
-def _html(lang: str = "en") -> str:
-    return parts(build_email(crowded_report(), to=TO, sender=SENDER, tz=PARIS))[1]
+def _html(language: str, report: AuditReport) -> str:
+    with speaking(language):
+        return parts(build_email(report, to=TO, sender=SENDER, tz=PARIS))[1]
 
 
 def test_the_probe_sees_a_page_wider_than_the_phone() -> None:
@@ -31,9 +34,10 @@ def test_the_probe_sees_a_page_wider_than_the_phone() -> None:
     assert seen.scroll_width > PHONE
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
 @pytest.mark.parametrize("width", [PHONE, DESKTOP])
-def test_the_email_fits_the_screen(width: int) -> None:
-    seen = layout(_html(), width)
+def test_the_email_fits_the_screen(width: int, language: str) -> None:
+    seen = layout(_html(language, crowded_report()), width)
     assert seen.inner_width == width
     assert seen.scroll_width <= width, f"{seen.scroll_width} px wide on a {width} px screen"
 
@@ -47,11 +51,12 @@ def test_the_column_stays_readable_on_a_desktop() -> None:
     assert phone.scroll_height > desktop.scroll_height
 
 
-def test_screenshots(tmp_path: Path) -> None:
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_screenshots(tmp_path: Path, language: str) -> None:
     target = Path(os.environ.get("INBOX_AUDIT_SCREENSHOTS") or tmp_path)
-    html_text = parts(build_email(full_report(), to=TO, sender=SENDER, tz=PARIS))[1]
+    html_text = _html(language, full_report())
     for width in (PHONE, DESKTOP):
-        path = target / f"email-{width}-en.png"
+        path = target / f"email-{width}-{language}.png"
         screenshot(html_text, width, path)
         data = path.read_bytes()
         assert data.startswith(b"\x89PNG\r\n\x1a\n")
