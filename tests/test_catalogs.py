@@ -54,15 +54,16 @@ def test_every_message_is_translated_and_none_is_fuzzy(language: str) -> None:
     for message in _po(language):
         if not message.id:
             continue
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        string = message.string
+        strings = tuple(string) if isinstance(string, (tuple, list)) else (string or "",)
         if not all(strings):
             untranslated.append(message.id)
         if message.fuzzy:
             fuzzy.append(message.id)
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        ids = [str(i) for i in (message.id if isinstance(message.id, tuple) else (message.id,))]
         # The same {placeholders}: a translation that drops or misspells one breaks format().
         wanted = set(re.findall(r"\{[^{}]*\}", ids[-1]))
-        if any(set(re.findall(r"\{[^{}]*\}", s)) != wanted for s in strings if s):
+        if any(set(re.findall(r"\{[^{}]*\}", str(s))) != wanted for s in strings if s):
             broken.append(message.id)
     assert not untranslated, f"untranslated: {untranslated}"
     assert not fuzzy, f"fuzzy (check, then remove the flag): {fuzzy}"
@@ -78,11 +79,14 @@ def test_the_compiled_catalog_is_the_po_file(language: str) -> None:
     for message in po:
         if not message.id:
             continue
+        strings = message.string
         if isinstance(message.id, tuple):
-            for n, expected in ((1, message.string[0]), (2, message.string[1])):
+            assert isinstance(strings, tuple)
+            for n, expected in ((1, strings[0]), (2, strings[1])):
                 assert mo.ngettext(message.id[0], message.id[1], n) == expected
         else:
-            assert mo.gettext(message.id) == message.string, message.id
+            assert isinstance(message.id, str)
+            assert mo.gettext(message.id) == strings, message.id
 
 
 def test_the_catalogs_are_package_data() -> None:
