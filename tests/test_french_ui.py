@@ -92,6 +92,10 @@ def test_help_and_errors_in_french() -> None:
     assert wrong.returncode == 2
     assert wrong.stderr.startswith("inbox-audit: erreur")
     assert not english_words(wrong.stderr), wrong.stderr
+    zone = _run([*DEMO, "--timezone", "Mars/Olympus"], LANG="fr_FR.UTF-8")
+    assert zone.returncode == 2
+    assert "fuseau horaire 'Mars/Olympus' inconnu" in zone.stderr
+    assert not english_words(zone.stderr), zone.stderr
 
 
 def _visible(html_text: str) -> str:
