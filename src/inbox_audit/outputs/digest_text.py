@@ -300,9 +300,11 @@ def build_plain_summary(
     listed = listed or listing(report)
     sla = sla_text(report.sla_seconds)
     lines = [headline(report, tz, listed)]
+    # The status column as wide as its longest word in the owner's language (8 at least).
+    width = max(8, *(len(status_word(s)) for s in (Status.OVERDUE, Status.PENDING)))
     for thread in listed.waiting[:MAX_LISTED]:
         lines.append(
-            f"{status_word(thread.status):<8} {duration_or_dash(thread.waiting_seconds):>9}  "
+            f"{status_word(thread.status):<{width}} {duration_or_dash(thread.waiting_seconds):>9}  "
             f"{_who(thread)} — {subject_text(thread.subject)} [{clean_text(thread.folder)}]"
         )
     if listed.waiting_count > MAX_LISTED:
