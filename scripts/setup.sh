@@ -13,6 +13,11 @@ if [ "${SKIP_DOVECOT:-}" != 1 ]; then
     command -v dovecot >/dev/null 2>&1 || missing="$missing dovecot-imapd"
     command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 fi
+# Headless Chromium renders the summary email at phone and desktop widths (tests/outputs);
+# the demo (SKIP_DOVECOT=1) needs neither.
+if [ "${SKIP_DOVECOT:-}" != 1 ] && [ "${SKIP_CHROMIUM:-}" != 1 ]; then
+    command -v chromium >/dev/null 2>&1 || missing="$missing chromium fonts-dejavu-core"
+fi
 if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "setup: installing$missing (needed by the IMAP integration tests)" >&2

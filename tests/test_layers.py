@@ -18,8 +18,10 @@ ALLOWED: dict[str, set[str]] = {
     "core": SHARED | {"core"},
     "sources": SHARED | {"core", "sources"},
     "store": SHARED | {"core", "sources", "store"},
-    "outputs": SHARED | {"core", "outputs"},
-    "app": SHARED | {"core", "sources", "store", "outputs", "app", "__init__"},
+    "outputs": SHARED | {"core", "outputs", "i18n"},
+    "app": SHARED | {"core", "sources", "store", "outputs", "app", "__init__", "i18n"},
+    # The owner's language: what outputs and the app say; the core produces data, not words.
+    "i18n": set(),
 }
 # The core is pure: no files, processes, sockets, databases, collector or terminal.
 CORE_BANNED = {
@@ -40,6 +42,8 @@ CORE_BANNED = {
     "rich",
     "typer",
     "keyring",
+    "gettext",
+    "babel",
 }
 
 

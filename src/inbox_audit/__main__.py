@@ -1,5 +1,5 @@
 """`python -m inbox_audit`: the same command line as the `inbox-audit` script."""
 
-from inbox_audit.app.cli import main
+from inbox_audit.app.start import main
 
 main()

@@ -182,6 +182,9 @@ class HoldingReply:
     body: str
     language: str  # "fr" or "en"
     promised_by: datetime
+    # The ids a reply's References names (RFC 5322 §3.6.4), without angle brackets, oldest
+    # first; the last is its In-Reply-To. Empty when the customer's message had no Message-ID.
+    references: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +201,9 @@ class ThreadResult:
     answered_late: bool  # some customer message answered after the SLA
     max_latency_seconds: int | None  # longest known response time in the thread
     holding_reply: HoldingReply | None  # for pending and overdue threads
+    # The References of a reply to its latest waiting message (RFC 5322 §3.6.4): what the
+    # holding reply names so that it threads with the customer's message.
+    reply_refs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

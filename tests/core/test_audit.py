@@ -132,3 +132,30 @@ def test_collect_reports_a_vanished_folder_and_goes_on() -> None:
     report = audit(collected, SETTINGS, at(100))
     assert report.problems == collected.problems
     assert report.summary.overdue == 1
+
+
+def test_holding_reply_names_the_latest_waiting_message_for_threading() -> None:
+    first = make_message(message_id="first@x", hours=1, subject="Devis")
+    second = make_message(
+        message_id="second@x",
+        hours=2,
+        subject="Re: Devis",
+        in_reply_to=("first@x",),
+        references=("first@x",),
+    )
+    report = audit(Collected("t", FOLDERS, (first, second), ()), SETTINGS, at(100))
+    [thread] = report.threads
+    assert thread.holding_reply is not None
+    assert thread.reply_refs == ("first@x", "second@x")
+    assert thread.holding_reply.references == ("first@x", "second@x")
+
+
+def test_reply_references_follow_rfc5322() -> None:
+    from inbox_audit.core.ids import MAX_REFERENCES, reply_references
+
+    assert reply_references(None, ("a@x",), ()) == ()
+    assert reply_references("c@x", (), ("b@x",)) == ("b@x", "c@x")  # lone In-Reply-To
+    assert reply_references("c@x", (), ("a@x", "b@x")) == ("c@x",)  # ambiguous: left out
+    long = tuple(f"{n}@x" for n in range(20))
+    kept = reply_references("z@x", long, ())
+    assert len(kept) == MAX_REFERENCES and kept[0] == "0@x" and kept[-2:] == ("19@x", "z@x")

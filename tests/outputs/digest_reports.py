@@ -243,5 +243,58 @@ def mailto_fields(link: str) -> tuple[str, str, str]:
     parts_ = urlsplit(link)
     assert parts_.scheme == "mailto"
     fields = parse_qs(parts_.query, keep_blank_values=True, strict_parsing=True)
-    assert set(fields) == {"subject", "body"}
+    assert {"subject", "body"} <= set(fields) <= {"subject", "body", "In-Reply-To", "References"}
     return unquote(parts_.path), fields["subject"][0], fields["body"][0]
+
+
+def mailto_threading(link: str) -> tuple[str | None, str | None]:
+    """The In-Reply-To and References a mailto: link carries (None when absent)."""
+    fields = parse_qs(urlsplit(link).query, keep_blank_values=True, strict_parsing=True)
+    return (
+        fields.get("In-Reply-To", [None])[0],
+        fields.get("References", [None])[0],
+    )
+
+
+def crowded_report() -> AuditReport:
+    """What a phone must show without scrolling sideways: long French subjects and names,
+    addresses with no place to break, more waiting threads than the email lists."""
+    long_address = Address(
+        "service.client.reclamations.commandes-internationales@tres-long-nom-de-domaine.example.fr",
+        "Établissements Dupont-Lefèvre & Fils — Service des réclamations",
+    )
+    results = [
+        make_result(
+            long_address,
+            "Demande de devis pour la rénovation complète de la cuisine et de la salle de bains "
+            "(référence CMD-2026-000123456789-URGENT-À-TRAITER-AVANT-LA-FIN-DU-MOIS)",
+            80,
+            Status.OVERDUE,
+        ),
+        make_result(
+            Address("x" * 70 + "@example.com"),
+            "Réclamation_concernant_la_livraison_du_colis_numéro_FR0123456789012345678",
+            30,
+            Status.OVERDUE,
+        ),
+    ]
+    results += [
+        make_result(
+            Address(f"client{n}@boutique-en-ligne.example.fr", f"Cliente Numéro {n}"),
+            f"Question sur ma commande n° {1000 + n} : délai de livraison et échange de taille",
+            2 + n * 0.5,
+            Status.PENDING,
+        )
+        for n in range(60)
+    ]
+    results += [
+        make_result(
+            PAUL,
+            "Facture 2026-114 — relance pour le paiement",
+            50,
+            Status.ANSWERED,
+            replied_after_hours=30.25,
+        ),
+        make_result(LUCIE, "Rendez-vous mardi", 8, Status.ANSWERED, replied_after_hours=1.5),
+    ]
+    return make_report(results)

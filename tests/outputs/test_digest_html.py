@@ -26,8 +26,8 @@ def test_html_is_self_contained_and_well_nested() -> None:
     assert "javascript:" not in html_text.lower()
     assert "<style" not in html_text.lower()
     assert all(href.startswith("mailto:") for href in parsed.hrefs)
-    # The bar chart: coloured cells with width attributes; 25 % of 160 pixels for 7 days.
-    assert 'width="40" height="12" bgcolor="#2e7d32"' in html_text
+    # The bar chart: coloured cells with width attributes, 25 % for 7 days.
+    assert 'width="25%" height="12" bgcolor="#2e7d32"' in html_text
 
 
 def test_mailto_links_parse_back_to_the_holding_replies() -> None:

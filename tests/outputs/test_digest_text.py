@@ -11,6 +11,7 @@ from inbox_audit.core.holding import clean_text
 from inbox_audit.model import Status
 from inbox_audit.outputs.digest import build_email
 from inbox_audit.outputs.digest_text import build_plain_summary, headline, sla_text
+from inbox_audit.outputs.text import period_label
 from tests.outputs.digest_reports import (
     AS_OF,
     DAY,
@@ -114,7 +115,7 @@ def test_period_figures_exact() -> None:
         # 28 days: + Sam (2 h): 2 in time of 5 decided | the 40-day-old one in 5 h.
         (28, (7, 4, 7200, 0.4, 3), (1, 1, 18000, 1.0, 0)),
     ]
-    assert [p.label for p in figures] == ["last 24 h", "last 7 days", "last 28 days"]
+    assert [period_label(p.days) for p in figures] == ["last 24 h", "last 7 days", "last 28 days"]
     assert figures[0].current.end == AS_OF
     assert figures[0].previous.end == figures[0].current.start == AS_OF - timedelta(days=1)
 

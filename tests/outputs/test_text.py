@@ -15,7 +15,6 @@ from inbox_audit.outputs.text import (
     format_duration,
     identities_line,
     local_time,
-    plural,
     subject_text,
     summary_line,
     waiting_headline,
@@ -69,12 +68,6 @@ def test_zoned_time_names_the_zone_of_that_moment() -> None:
     assert zoned_time(AS_OF, PARIS) == "Thu 5 Nov 10:00 CET"
     assert zoned_time(datetime(2026, 7, 1, 8, tzinfo=UTC), PARIS) == "Wed 1 Jul 10:00 CEST"
     assert zoned_time(AS_OF, timezone(timedelta(hours=-3))) == "Thu 5 Nov 06:00 UTC-03:00"
-
-
-def test_plural() -> None:
-    assert plural(1, "conversation", "conversations") == "1 conversation"
-    assert plural(0, "conversation", "conversations") == "0 conversations"
-    assert plural(2, "from a customer", "from customers") == "2 from customers"
 
 
 def test_who_and_subject_are_one_line_of_text() -> None:

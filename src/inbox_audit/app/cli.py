@@ -7,9 +7,10 @@ import sys
 from datetime import datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from inbox_audit import __version__
 from inbox_audit.app.config import config_home, load_config
@@ -19,13 +20,14 @@ from inbox_audit.app.lock import run_lock
 from inbox_audit.app.resolve import Flags, resolve
 from inbox_audit.app.run import OutputFormat, run_audit, smtp_target
 from inbox_audit.errors import AlreadyRunning, ConfigError, ExitCode, InboxAuditError, UsageError
+from inbox_audit.i18n import _
 
 # Modules only some runs need are imported where they are used: the nightly run that finds
 # nothing new must start fast (issue #3: 0.5 s in all), and the audit core, the local-store
 # reader, the email package, rich (the table, the progress bar, anything printed on stderr)
 # and the scheduler each cost tens of ms to import. The init wizard is imported by its command.
 
-EXIT_CODES = (
+EXIT_CODES = _(
     "Exit codes: 0 nothing overdue, 1 overdue messages found, 2 usage error, "
     "3 configuration error, 4 mailbox/connection/login error, 5 internal error, "
     "6 report not delivered by email (saved in the state directory), "
@@ -33,9 +35,32 @@ EXIT_CODES = (
 )
 
 
+def _translated_help(option: TyperOption | None) -> TyperOption | None:
+    if option is not None:
+        option.help = _("Show this message and exit.")
+    return option
+
+
+# `ctx: Any`: typer declares it with the Context of its private copy of click.
+class _Command(TyperCommand):
+    """A command whose --help line is in the owner's language (typer's own is English)."""
+
+    def get_help_option(self, ctx: Any) -> TyperOption | None:
+        return _translated_help(super().get_help_option(ctx))
+
+
+class _Group(TyperGroup):
+    """The command groups' side of _Command."""
+
+    def get_help_option(self, ctx: Any) -> TyperOption | None:
+        return _translated_help(super().get_help_option(ctx))
+
+
 app = typer.Typer(
     name="inbox-audit",
-    help="Find the customers still waiting for an answer in a mailbox, and since when.\n\n"
+    cls=_Group,
+    help=_("Find the customers still waiting for an answer in a mailbox, and since when.")
+    + "\n\n"
     + EXIT_CODES,
     add_completion=False,
     no_args_is_help=True,
@@ -43,6 +68,19 @@ app = typer.Typer(
     # Help text is plain: "[accounts.NAME]" must print as written, not be eaten as markup.
     rich_markup_mode=None,
 )
+
+
+# The options' value names in --help, in the owner's language (typer's own are English).
+_FILE = _("<file>")
+_DIRECTORY = _("<directory>")
+_NAME = _("<name>")
+_ADDRESS = _("<address>")
+_MOMENT = _("<moment>")
+_DURATION = _("<duration>")
+_FOLDER = _("<folder>")
+_ZONE = _("<zone>")
+_URL = _("<url>")
+_SECONDS = _("<seconds>")
 
 
 class Language(StrEnum):
@@ -65,19 +103,36 @@ def parse_as_of(text: str | None, zone: tzinfo) -> datetime:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(
-            f"invalid --as-of {text!r}", hint="use ISO 8601, e.g. 2026-11-20T09:00:00+01:00"
+            _("invalid --as-of {value!r}").format(value=text),
+            hint=_("use ISO 8601, e.g. 2026-11-20T09:00:00+01:00"),
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 
-@app.command("audit", epilog=EXIT_CODES)
+@app.command(
+    "audit",
+    cls=_Command,
+    epilog=EXIT_CODES,
+    help=_(
+        "Audit a mailbox: who is waiting for an answer, and since when.\n\n"
+        "The mailbox is only read: folders are opened read-only and no flag is changed. "
+        "The IMAP password comes from INBOX_AUDIT_PASSWORD, the config file's "
+        "password_command, the OS keyring (inbox-audit password set), else a hidden prompt. "
+        "Flags override the config file, which overrides the defaults.\n\n"
+        "With --email-to the report is emailed; if the audit cannot run (login refused, "
+        "server unreachable, TLS failure) a failure email is sent instead and the exit code "
+        "is the error's. An email that cannot be sent is saved in the state directory (exit 6)."
+    ),
+)
 def audit_command(
     source: Annotated[
         str | None,
         typer.Argument(
-            help="imaps://USER@HOST[:PORT], imap://USER@HOST[:PORT] (STARTTLS), "
-            "or a path to an mbox file or Maildir folder. "
-            "Default: the config file's default (or only) account.",
+            help=_(
+                "imaps://USER@HOST[:PORT], imap://USER@HOST[:PORT] (STARTTLS), "
+                "or a path to an mbox file or Maildir folder. "
+                "Default: the config file's default (or only) account."
+            ),
             show_default=False,
         ),
     ] = None,
@@ -85,97 +140,145 @@ def audit_command(
         Path | None,
         typer.Option(
             "--config",
-            help="Configuration file (default: $XDG_CONFIG_HOME/inbox-audit/config.toml).",
+            metavar=_FILE,
+            help=_("Configuration file (default: $XDG_CONFIG_HOME/inbox-audit/config.toml)."),
             dir_okay=False,
         ),
     ] = None,
     account: Annotated[
-        str | None, typer.Option("--account", help="Audit this [accounts.NAME] of the config.")
+        str | None,
+        typer.Option(
+            "--account", metavar=_NAME, help=_("Audit this [accounts.NAME] of the config.")
+        ),
     ] = None,
     me: Annotated[
         list[str] | None,
-        typer.Option("--me", help="Your address or alias (repeatable). Also detected from Sent."),
+        typer.Option(
+            "--me",
+            metavar=_ADDRESS,
+            help=_("Your address or alias (repeatable). Also detected from Sent."),
+        ),
     ] = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Audit as of this ISO 8601 moment (default: now).")
+        str | None,
+        typer.Option(
+            "--as-of", metavar=_MOMENT, help=_("Audit as of this ISO 8601 moment (default: now).")
+        ),
     ] = None,
     sla: Annotated[
         str | None,
-        typer.Option("--sla", help="Answer within this long: 24h, 4h, 2d... [default: 24h]"),
+        typer.Option(
+            "--sla",
+            metavar=_DURATION,
+            help=_("Answer within this long: 24h, 4h, 2d... [default: 24h]"),
+        ),
     ] = None,
     output_format: Annotated[
         OutputFormat | None,
         typer.Option(
             "--format",
-            help="Output on stdout; 'summary' is a few lines for cron's MAILTO. "
-            "Default: table, or nothing when the report is emailed (--email-to).",
+            help=_(
+                "Output on stdout; 'summary' is a few lines for cron's MAILTO. "
+                "Default: table, or nothing when the report is emailed (--email-to)."
+            ),
             case_sensitive=False,
         ),
     ] = None,
     show_replies: Annotated[
-        bool, typer.Option("--show-replies", help="Show the suggested holding replies.")
+        bool, typer.Option("--show-replies", help=_("Show the suggested holding replies."))
     ] = False,
     lang: Annotated[
         Language | None,
-        typer.Option("--lang", help="Holding replies in this language (default: the customer's)."),
+        typer.Option(
+            "--lang", help=_("Holding replies in this language (default: the customer's).")
+        ),
     ] = None,
     sent_folder: Annotated[
-        str | None, typer.Option("--sent-folder", help="Name of the Sent folder, if not detected.")
+        str | None,
+        typer.Option(
+            "--sent-folder", metavar=_FOLDER, help=_("Name of the Sent folder, if not detected.")
+        ),
     ] = None,
     skip_folder: Annotated[
         list[str] | None,
-        typer.Option("--skip-folder", help="A folder not to scan (repeatable)."),
+        typer.Option(
+            "--skip-folder", metavar=_FOLDER, help=_("A folder not to scan (repeatable).")
+        ),
     ] = None,
     timezone: Annotated[
         str | None,
-        typer.Option("--timezone", help="Your time zone, e.g. Europe/Paris (default: system)."),
+        typer.Option(
+            "--timezone",
+            metavar=_ZONE,
+            help=_("Your time zone, e.g. Europe/Paris (default: system)."),
+        ),
     ] = None,
     ca_file: Annotated[
         Path | None,
-        typer.Option("--ca-file", help="Also trust this CA or certificate (PEM).", dir_okay=False),
+        typer.Option(
+            "--ca-file",
+            metavar=_FILE,
+            help=_("Also trust this CA or certificate (PEM)."),
+            dir_okay=False,
+        ),
     ] = None,
     allow_plaintext: Annotated[
         bool,
-        typer.Option("--allow-plaintext", help="Allow imap:// without STARTTLS (unsafe)."),
+        typer.Option("--allow-plaintext", help=_("Allow imap:// without STARTTLS (unsafe).")),
     ] = False,
     timeout: Annotated[
         float | None,
         typer.Option(
-            "--timeout", help="Seconds to wait on connect and each read. [default: 30]", min=1
+            "--timeout",
+            metavar=_SECONDS,
+            help=_("Seconds to wait on connect and each read. [default: 30]"),
+            min=1,
         ),
     ] = None,
     email_to: Annotated[
         str | None,
         typer.Option(
             "--email-to",
-            help="Email the report to this address (commas for several). One message per run.",
+            metavar=_ADDRESS,
+            help=_("Email the report to this address (commas for several). One message per run."),
         ),
     ] = None,
     email_from: Annotated[
         str | None,
         typer.Option(
             "--email-from",
-            help="Sender of the report (default: the first --me or detected address, "
-            "else the IMAP user).",
+            metavar=_ADDRESS,
+            help=_(
+                "Sender of the report (default: the first --me or detected address, "
+                "else the IMAP user)."
+            ),
         ),
     ] = None,
     smtp: Annotated[
         str | None,
         typer.Option(
             "--smtp",
-            help="smtp://[USER@]HOST[:PORT] (STARTTLS when offered) or smtps://[USER@]HOST"
-            "[:PORT]. The password comes from INBOX_AUDIT_SMTP_PASSWORD, never the URL.",
+            metavar=_URL,
+            help=_(
+                "smtp://[USER@]HOST[:PORT] (STARTTLS when offered) or smtps://[USER@]HOST"
+                "[:PORT]. The password comes from INBOX_AUDIT_SMTP_PASSWORD, never the URL."
+            ),
         ),
     ] = None,
     smtp_ca_file: Annotated[
         Path | None,
-        typer.Option("--smtp-ca-file", help="Also trust this CA for SMTP (PEM).", dir_okay=False),
+        typer.Option(
+            "--smtp-ca-file",
+            metavar=_FILE,
+            help=_("Also trust this CA for SMTP (PEM)."),
+            dir_okay=False,
+        ),
     ] = None,
     only_if_late: Annotated[
         bool | None,
         typer.Option(
             "--only-if-late/--always-email",
-            help="Email only when something is overdue (a failure is always emailed).",
+            help=_("Email only when something is overdue (a failure is always emailed)."),
             show_default=False,
         ),
     ] = None,
@@ -183,8 +286,11 @@ def audit_command(
         Path | None,
         typer.Option(
             "--state-dir",
-            help="Undelivered reports and the lock file "
-            "(default: $XDG_STATE_HOME/inbox-audit or ~/.local/state/inbox-audit).",
+            metavar=_DIRECTORY,
+            help=_(
+                "Undelivered reports and the lock file "
+                "(default: $XDG_STATE_HOME/inbox-audit or ~/.local/state/inbox-audit)."
+            ),
             file_okay=False,
         ),
     ] = None,
@@ -192,24 +298,16 @@ def audit_command(
         bool,
         typer.Option(
             "--no-cache",
-            help="Read the whole mailbox and write no cache "
-            "(default: only what changed since the last run, cached in "
-            "$XDG_CACHE_HOME/inbox-audit or ~/.cache/inbox-audit).",
+            help=_(
+                "Read the whole mailbox and write no cache "
+                "(default: only what changed since the last run, cached in "
+                "$XDG_CACHE_HOME/inbox-audit or ~/.cache/inbox-audit)."
+            ),
         ),
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_("No progress bar."))] = False,
 ) -> None:
-    """Audit a mailbox: who is waiting for an answer, and since when.
-
-    The mailbox is only read: folders are opened read-only and no flag is changed.
-    The IMAP password comes from INBOX_AUDIT_PASSWORD, the config file's password_command,
-    the OS keyring (inbox-audit password set), else a hidden prompt. Flags override the
-    config file, which overrides the defaults.
-
-    With --email-to the report is emailed; if the audit cannot run (login refused, server
-    unreachable, TLS failure) a failure email is sent instead and the exit code is the
-    error's. An email that cannot be sent is saved in the state directory (exit 6).
-    """
+    """Audit a mailbox (its help, in the owner's language, is the decorator's)."""
     try:
         config = load_config(config_path, warn=warn)
         flags = Flags(
@@ -248,14 +346,15 @@ def audit_command(
 # --- password: the OS keyring ---------------------------------------------------------------
 
 password_app = typer.Typer(
-    help="Store or forget a password in the OS keyring (service 'inbox-audit').",
+    cls=_Group,
+    help=_("Store or forget a password in the OS keyring (service 'inbox-audit')."),
     no_args_is_help=True,
     rich_markup_mode=None,
 )
 app.add_typer(password_app, name="password")
 
 
-_KEY_HELP = (
+_KEY_HELP = _(
     "An account name of the config file, USER@HOST for a SOURCE given on the command line, "
     "or smtp:USER@HOST for the SMTP login."
 )
@@ -272,34 +371,48 @@ def _check_key(key: str, config_path: Path | None) -> None:
 
         close = difflib.get_close_matches(key, accounts, n=1)
         raise UsageError(
-            f"no account {key!r} in the config file"
-            + (f" (did you mean {close[0]!r}?)" if close else ""),
-            hint="give an account name, USER@HOST, or smtp:USER@HOST",
+            _("no account {name!r} in the config file").format(name=key)
+            + (_(" (did you mean {name!r}?)").format(name=close[0]) if close else ""),
+            hint=_("give an account name, USER@HOST, or smtp:USER@HOST"),
         )
 
 
-@password_app.command("set")
+@password_app.command(
+    "set",
+    cls=_Command,
+    help=_("Ask for a password (hidden, twice) and store it in the OS keyring."),
+)
 def password_set(
     key: Annotated[str, typer.Argument(metavar="ACCOUNT", help=_KEY_HELP, show_default=False)],
     config_path: Annotated[
-        Path | None, typer.Option("--config", help="Configuration file.", dir_okay=False)
+        Path | None, typer.Option("--config", help=_("Configuration file."), dir_okay=False)
     ] = None,
 ) -> None:
-    """Ask for a password (hidden, twice) and store it in the OS keyring."""
+    """Store a password in the OS keyring."""
     try:
         _check_key(key, config_path)
         secret = typer.prompt(
-            f"Password for {key}", hide_input=True, confirmation_prompt=True, err=True
+            _("Password for {key}").format(key=key),
+            hide_input=True,
+            confirmation_prompt=True,
+            err=True,
         )
         if not secret:
-            raise UsageError("the password is empty; nothing stored")
+            raise UsageError(_("the password is empty; nothing stored"))
         backend = keyring_set(key, secret)
     except InboxAuditError as error:
         _fail(error)
-    stderr_console().print(f"inbox-audit: password for {escape(key)} stored in {escape(backend)}")
+    stderr_console().print(
+        "inbox-audit: "
+        + _("password for {key} stored in {backend}").format(
+            key=escape(key), backend=escape(backend)
+        )
+    )
 
 
-@password_app.command("delete")
+@password_app.command(
+    "delete", cls=_Command, help=_("Remove a stored password from the OS keyring.")
+)
 def password_delete(
     key: Annotated[str, typer.Argument(metavar="ACCOUNT", help=_KEY_HELP, show_default=False)],
 ) -> None:
@@ -309,30 +422,40 @@ def password_delete(
     except InboxAuditError as error:
         _fail(error)
     if not found:
-        _fail(UsageError(f"no password stored for {key!r}"))
-    stderr_console().print(f"inbox-audit: password for {escape(key)} deleted")
+        _fail(UsageError(_("no password stored for {key!r}").format(key=key)))
+    stderr_console().print(
+        "inbox-audit: " + _("password for {key} deleted").format(key=escape(key))
+    )
 
 
 # --- init: write a first config file --------------------------------------------------------
 
 
-@app.command("init")
+@app.command(
+    "init",
+    cls=_Command,
+    help=_(
+        "Write a first config file: asks for the server and user, tests the login, detects "
+        "the Sent folder and your addresses, proposes a 24 h SLA. The file is private (0600) "
+        "and holds no password."
+    ),
+)
 def init_command(
     config_path: Annotated[
         Path | None,
         typer.Option(
-            "--config", help="Write this file (default: the usual config file).", dir_okay=False
+            "--config", help=_("Write this file (default: the usual config file)."), dir_okay=False
         ),
     ] = None,
     ca_file: Annotated[
         Path | None,
-        typer.Option("--ca-file", help="Also trust this CA or certificate (PEM).", dir_okay=False),
+        typer.Option(
+            "--ca-file", help=_("Also trust this CA or certificate (PEM)."), dir_okay=False
+        ),
     ] = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait.", min=1)] = 30.0,
+    timeout: Annotated[float, typer.Option("--timeout", help=_("Seconds to wait."), min=1)] = 30.0,
 ) -> None:
-    """Write a first config file: asks for the server and user, tests the login, detects
-    the Sent folder and your addresses, proposes a 24 h SLA. The file is private (0600) and
-    holds no password."""
+    """Write a first config file."""
     from inbox_audit.app.init import write_first_config
 
     try:
@@ -340,45 +463,52 @@ def init_command(
     except InboxAuditError as error:
         _fail(error)
     stderr_console().print(
-        f"inbox-audit: wrote {escape(str(path))} (mode 0600). "
-        "Next: inbox-audit audit, then inbox-audit schedule"
+        "inbox-audit: "
+        + _("wrote {path} (mode 0600). Next: inbox-audit audit, then inbox-audit schedule").format(
+            path=escape(str(path))
+        )
     )
 
 
 # --- schedule: cron / systemd ---------------------------------------------------------------
 
 
-@app.command("schedule")
+@app.command(
+    "schedule",
+    cls=_Command,
+    help=_(
+        "Print a crontab line and a systemd user timer that run the audit every day.\n\n"
+        "The job runs `inbox-audit audit` for an account of the config file, with the PATH it "
+        "needs (cron's default finds neither this program nor `pass`). Nothing is installed "
+        "unless --install is given and confirmed."
+    ),
+)
 def schedule_command(
     account: Annotated[
-        str | None, typer.Option("--account", help="The account to audit (default: the default).")
+        str | None,
+        typer.Option("--account", help=_("The account to audit (default: the default).")),
     ] = None,
     config_path: Annotated[
-        Path | None, typer.Option("--config", help="Configuration file.", dir_okay=False)
+        Path | None, typer.Option("--config", help=_("Configuration file."), dir_okay=False)
     ] = None,
-    at: Annotated[str, typer.Option("--at", help="Time of day, HH:MM.")] = "07:00",
+    at: Annotated[str, typer.Option("--at", help=_("Time of day, HH:MM."))] = "07:00",
     install_units: Annotated[
         bool,
         typer.Option(
             "--install",
-            help="Also write the systemd user units (asks first) under ~/.config/systemd/user.",
+            help=_("Also write the systemd user units (asks first) under ~/.config/systemd/user."),
         ),
     ] = False,
 ) -> None:
-    """Print a crontab line and a systemd user timer that run the audit every day.
-
-    The job runs `inbox-audit audit` for an account of the config file, with the PATH it
-    needs (cron's default finds neither this program nor `pass`). Nothing is installed
-    unless --install is given and confirmed.
-    """
+    """Print (and maybe install) the daily job."""
     from inbox_audit.app.schedule import daily_job, install, instructions
 
     try:
         config = load_config(config_path, warn=warn)
         if config is None:
             raise UsageError(
-                "a scheduled audit needs a config file with an account",
-                hint="run: inbox-audit init",
+                _("a scheduled audit needs a config file with an account"),
+                hint=_("run: inbox-audit init"),
             )
         job = daily_job(config, resolve(Flags(account=account), config), account, at)
     except InboxAuditError as error:
@@ -388,21 +518,29 @@ def schedule_command(
     sys.stdout.flush()
     if not install_units:
         return
-    if not typer.confirm(f"Install the systemd user timer in {unit_dir}?", default=False, err=True):
-        stderr_console().print("inbox-audit: nothing installed")
+    question = _("Install the systemd user timer in {directory}?").format(directory=unit_dir)
+    if not typer.confirm(question, default=False, err=True):
+        stderr_console().print("inbox-audit: " + _("nothing installed"))
         return
     try:
         install(job, unit_dir)
     except OSError as exc:
-        _fail(ConfigError(f"cannot write {unit_dir}: {exc.strerror}"))
+        _fail(
+            ConfigError(
+                _("cannot write {path}: {reason}").format(path=unit_dir, reason=exc.strerror)
+            )
+        )
     timer = f"{job.name}.timer"
     stderr_console().print(
-        f"inbox-audit: installed {timer}; enable it with: "
-        f"systemctl --user daemon-reload && systemctl --user enable --now {timer}"
+        "inbox-audit: "
+        + _("installed {timer}; enable it with: {command}").format(
+            timer=timer,
+            command=f"systemctl --user daemon-reload && systemctl --user enable --now {timer}",
+        )
     )
 
 
-@app.command("version")
+@app.command("version", cls=_Command, help=_("Print the version."))
 def version_command() -> None:
     """Print the version."""
     typer.echo(__version__)
@@ -417,15 +555,18 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        stderr_console().print("inbox-audit: interrupted")
+        stderr_console().print("inbox-audit: " + _("interrupted"))
         sys.exit(130)
     except SystemExit:
         raise
     except Exception as exc:  # a bug: one line, and a way to report it
         stderr_console().print(
-            f"[bold red]inbox-audit: internal error:[/] {type(exc).__name__}: {escape(str(exc))}"
+            f"[bold red]inbox-audit: {escape(_('internal error:'))}[/] "
+            f"{type(exc).__name__}: {escape(str(exc))}"
         )
-        stderr_console().print("  hint: please report this with the command you ran (no password)")
+        stderr_console().print(
+            "  " + _("hint: please report this with the command you ran (no password)")
+        )
         sys.exit(int(ExitCode.INTERNAL))
 
 

@@ -63,6 +63,7 @@ _TOP_KEYS: dict[str, tuple[str, str]] = {
     "state_dir": ("str", "where undelivered reports and the lock live"),
     "accounts": ("table", "[accounts.NAME] sections"),
     "notify": ("table", "the [notify] section"),
+    "lang": ("str", "the language inbox-audit speaks to you: fr or en"),
 }
 
 
@@ -144,6 +145,7 @@ class ConfigFile:
     notify: NotifyConfig = NotifyConfig()
     default_account: str | None = None
     state_dir: Path | None = None
+    lang: str | None = None  # the owner's language (i18n.py); an account's lang: its replies'
 
 
 def load_config(
@@ -247,6 +249,7 @@ def parse_config(document: Mapping[str, Any], path: Path) -> ConfigFile:
         notify=NotifyConfig(**nv),
         default_account=default,
         state_dir=file_path(state_dir, path) if state_dir is not None else None,
+        lang=_typed(document, "lang", "str", path, ""),
     )
 
 

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from inbox_audit.errors import InboxAuditError
+from inbox_audit.i18n import _
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -45,15 +46,15 @@ def escape(text: str) -> str:
 
 def warn(text: str) -> None:
     """One yellow warning line on stderr."""
-    stderr_console().print(f"[yellow]inbox-audit: warning:[/] {escape(text)}")
+    stderr_console().print(f"[yellow]inbox-audit: {escape(_('warning:'))}[/] {escape(text)}")
 
 
 def print_error(error: InboxAuditError) -> None:
     """The error in one red line on stderr, then its hint."""
     console = stderr_console()
-    console.print(f"[bold red]inbox-audit: error:[/] {escape(str(error))}")
+    console.print(f"[bold red]inbox-audit: {escape(_('error:'))}[/] {escape(str(error))}")
     if error.hint:
-        console.print(f"  hint: {escape(error.hint)}")
+        console.print(f"  {escape(_('hint:'))} {escape(error.hint)}")
 
 
 @contextmanager

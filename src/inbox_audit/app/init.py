@@ -14,6 +14,7 @@ from inbox_audit.app.console import escape, stderr_console, warn
 from inbox_audit.app.credentials import PASSWORD_ENV, keyring_set
 from inbox_audit.app.run import open_imap
 from inbox_audit.errors import ConfigError, UsageError
+from inbox_audit.i18n import _
 from inbox_audit.model import FolderRole, Unreadable
 from inbox_audit.settings import parse_duration
 from inbox_audit.sources.spec import ConnectOptions, ImapTarget, parse_source
@@ -31,41 +32,53 @@ def write_first_config(config_path: Path | None, ca_file: Path | None, timeout: 
 
     path = (config_path or default_config_path()).expanduser()
     try:
-        if path.exists() and not typer.confirm(f"{path} exists. Replace it?", default=False):
-            raise UsageError(f"{path} exists; nothing written", hint="use --config OTHER.toml")
+        if path.exists() and not typer.confirm(
+            _("{path} exists. Replace it?").format(path=path), default=False
+        ):
+            raise UsageError(
+                _("{path} exists; nothing written").format(path=path),
+                hint=_("use --config OTHER.toml"),
+            )
         if ca_file is not None and not ca_file.is_file():
-            raise ConfigError(f"--ca-file {ca_file} is not a readable file")
-        server = typer.prompt("IMAP server (host or host:port)").strip()
-        host, _, port_text = server.rpartition(":") if server.count(":") == 1 else (server, "", "")
+            raise ConfigError(_("--ca-file {path} is not a readable file").format(path=ca_file))
+        server = typer.prompt(_("IMAP server (host or host:port)")).strip()
+        host, _colon, port_text = (
+            server.rpartition(":") if server.count(":") == 1 else (server, "", "")
+        )
         host = host or server
         port = int(port_text) if port_text.isdigit() else 993
-        user = typer.prompt("User name").strip()
+        user = typer.prompt(_("User name")).strip()
         scheme = "imap" if port == 143 else "imaps"  # 143: STARTTLS; anything else: TLS
         source = f"{scheme}://{quote(user, safe='')}@{host}:{port}"
         target = parse_source(source)
         assert isinstance(target, ImapTarget)
-        password = os.environ.get(PASSWORD_ENV) or typer.prompt("Password", hide_input=True)
+        password = os.environ.get(PASSWORD_ENV) or typer.prompt(_("Password"), hide_input=True)
         options = ConnectOptions(password=password, ca_file=ca_file, timeout=timeout)
-        stderr_console().print(f"inbox-audit: logging in to {escape(target.display())}...")
+        stderr_console().print(
+            "inbox-audit: " + _("logging in to {server}...").format(server=escape(target.display()))
+        )
         with open_imap(target, options) as imap:
             sent, addresses = detect(imap)
         stderr_console().print(
-            f"inbox-audit: login works; Sent folder: {escape(sent or 'not found')}; "
-            f"your addresses: {escape(', '.join(addresses) or 'none found')}"
+            "inbox-audit: "
+            + _("login works; Sent folder: {sent}; your addresses: {addresses}").format(
+                sent=escape(sent or _("not found")),
+                addresses=escape(", ".join(addresses) or _("none found")),
+            )
         )
-        account = typer.prompt("Account name", default="mail").strip()
+        account = typer.prompt(_("Account name"), default="mail").strip()
         default_me = ", ".join(addresses or ([user] if "@" in user else []))
-        me_text = typer.prompt("Your addresses (comma separated)", default=default_me)
+        me_text = typer.prompt(_("Your addresses (comma separated)"), default=default_me)
         me = tuple(a.strip().lower() for a in me_text.split(",") if a.strip())
-        sla = typer.prompt("Answer customers within", default="24h").strip()
+        sla = typer.prompt(_("Answer customers within"), default="24h").strip()
         parse_duration(sla)
         email_to = typer.prompt(
-            "Email the report to (empty: print it)", default="", show_default=False
+            _("Email the report to (empty: print it)"), default="", show_default=False
         ).strip()
         smtp = None
         if email_to:
             smtp = typer.prompt(
-                "SMTP server", default=f"smtps://{quote(user, safe='')}@{host}"
+                _("SMTP server"), default=f"smtps://{quote(user, safe='')}@{host}"
             ).strip()
         text = render_config(
             account=account,
@@ -78,16 +91,21 @@ def write_first_config(config_path: Path | None, ca_file: Path | None, timeout: 
             smtp=smtp,
         )
         parse_config(tomllib.loads(text), path)  # what we write, we can read
-        if typer.confirm("Store the password in the OS keyring?", default=True):
+        if typer.confirm(_("Store the password in the OS keyring?"), default=True):
             try:
                 backend = keyring_set(account, password)
             except ConfigError as error:
                 warn(f"{error}; set password_command in {path} instead")
             else:
-                stderr_console().print(f"inbox-audit: password stored in {escape(backend)}")
+                stderr_console().print(
+                    "inbox-audit: "
+                    + _("password stored in {backend}").format(backend=escape(backend))
+                )
         write_private(path, text)
     except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
+        raise ConfigError(
+            _("cannot write {path}: {reason}").format(path=path, reason=exc.strerror)
+        ) from None
     return path
 
 
@@ -112,7 +130,7 @@ def detect(source: ImapSource) -> tuple[str | None, list[str]]:
             senders[message.from_.email] += 1
     # An address seen once may be a customer's message filed in Sent by mistake.
     mine = [address for address, count in senders.most_common() if count >= 2]
-    return sent, mine or [address for address, _ in senders.most_common(1)]
+    return sent, mine or [address for address, _count in senders.most_common(1)]
 
 
 def write_private(path: Path, text: str) -> None:

@@ -26,6 +26,7 @@ from inbox_audit.app.config import (
 from inbox_audit.app.credentials import PASSWORD_ENV, AuthMethod, CredentialSpec
 from inbox_audit.core.holding import SUPPORTED_LANGUAGES
 from inbox_audit.errors import ConfigError, UsageError
+from inbox_audit.i18n import _
 from inbox_audit.outputs.notify import SMTP_PASSWORD_ENV, SmtpTarget, parse_smtp_url
 from inbox_audit.settings import Settings, parse_duration
 from inbox_audit.sources.spec import ImapTarget, LocalTarget, parse_source
@@ -139,13 +140,16 @@ def choose_account(
     if name is not None:
         if config is None:
             raise UsageError(
-                f"--account {name}: there is no config file",
-                hint=f"create {default_config_path()} with an [accounts.{name}] section",
+                _("--account {name}: there is no config file").format(name=name),
+                hint=_("create {path} with an [accounts.{name}] section").format(
+                    path=default_config_path(), name=name
+                ),
             )
         if name not in config.accounts:
             raise UsageError(
-                f"no account {name!r} in {config.path}" + did_you_mean(name, config.accounts),
-                hint="accounts: " + (", ".join(config.accounts) or "none"),
+                _("no account {name!r} in {path}").format(name=name, path=config.path)
+                + did_you_mean(name, config.accounts),
+                hint=_("accounts: {names}").format(names=", ".join(config.accounts) or _("none")),
             )
         return config.accounts[name]
     if source is not None:
@@ -153,16 +157,20 @@ def choose_account(
     if config is None or not config.accounts:
         where = config.path if config is not None else default_config_path()
         raise UsageError(
-            "no SOURCE given and no account configured",
-            hint=f"give SOURCE (imaps://USER@HOST), or add an [accounts.NAME] section to {where}",
+            _("no SOURCE given and no account configured"),
+            hint=_(
+                "give SOURCE (imaps://USER@HOST), or add an [accounts.NAME] section to {path}"
+            ).format(path=where),
         )
     if config.default_account is not None:
         return config.accounts[config.default_account]
     if len(config.accounts) == 1:
         return next(iter(config.accounts.values()))
     raise UsageError(
-        f"{config.path} has several accounts: choose one with --account",
-        hint="accounts: " + ", ".join(config.accounts) + " (or set default_account)",
+        _("{path} has several accounts: choose one with --account").format(path=config.path),
+        hint=_("accounts: {names} (or set default_account)").format(
+            names=", ".join(config.accounts)
+        ),
     )
 
 
@@ -194,9 +202,9 @@ def resolve(
     lang, origin = pick(flags.lang, "--lang", acc.lang, "lang")
     if lang is not None:
         origin.parse(_check_lang, lang)
-    me, _ = pick(flags.me, "--me", acc.me, "me")
-    skip, _ = pick(flags.skip_folders, "--skip-folder", acc.skip_folders, "skip_folders")
-    sent, _ = pick(flags.sent_folder, "--sent-folder", acc.sent_folder, "sent_folder")
+    me, _origin = pick(flags.me, "--me", acc.me, "me")
+    skip, _origin = pick(flags.skip_folders, "--skip-folder", acc.skip_folders, "skip_folders")
+    sent, _origin = pick(flags.sent_folder, "--sent-folder", acc.sent_folder, "sent_folder")
     settings = Settings(
         sla=sla,
         me=tuple(address.strip().lower() for address in me or ()),
@@ -208,7 +216,7 @@ def resolve(
     ca_file, origin = pick(flags.ca_file, "--ca-file", acc.ca_file, "ca_file")
     if ca_file is not None:
         _check_file(ca_file, origin)
-    allow_plaintext, _ = pick(
+    allow_plaintext, _origin = pick(
         flags.allow_plaintext, "--allow-plaintext", acc.allow_plaintext, "allow_plaintext"
     )
     timeout, origin = pick(flags.timeout, "--timeout", acc.timeout, "timeout")
@@ -263,14 +271,14 @@ def _notify_plan(flags: Flags, config: ConfigFile | None) -> NotifyPlan | None:
     smtp_url, origin = pick(flags.smtp, "--smtp", file.smtp, "smtp")
     if smtp_url is None:
         raise UsageError(
-            "--email-to needs an SMTP server",
-            hint="add --smtp smtp://HOST:PORT (or smtps://USER@HOST), or smtp in [notify]",
+            _("--email-to needs an SMTP server"),
+            hint=_("add --smtp smtp://HOST:PORT (or smtps://USER@HOST), or smtp in [notify]"),
         )
     smtp = origin.parse(parse_smtp_url, smtp_url)
     ca_file, origin = pick(flags.smtp_ca_file, "--smtp-ca-file", file.smtp_ca_file, "smtp_ca_file")
     if ca_file is not None:
         _check_file(ca_file, origin)
-    only, _ = pick(flags.only_if_late, "--only-if-late", file.only_if_late, "only_if_late")
+    only, _origin = pick(flags.only_if_late, "--only-if-late", file.only_if_late, "only_if_late")
     credentials = None
     if smtp.user:
         use_keyring = file.keyring if file.keyring is not None else True
@@ -301,7 +309,10 @@ def parse_zone(name: str | None) -> tzinfo:
         return tz.tzlocal()
     zone = tz.gettz(name)
     if zone is None:
-        raise UsageError(f"unknown time zone {name!r}", hint="use an IANA name like Europe/Paris")
+        raise UsageError(
+            _("unknown time zone {name!r}").format(name=name),
+            hint=_("use an IANA name like Europe/Paris"),
+        )
     return zone
 
 
@@ -314,7 +325,7 @@ def _local_relative(source: str, origin: _Origin) -> str:
 
 def _check_lang(lang: str) -> None:
     if lang not in SUPPORTED_LANGUAGES:
-        raise UsageError(f"unknown language {lang!r}", hint="use fr or en")
+        raise UsageError(_("unknown language {name!r}").format(name=lang), hint=_("use fr or en"))
 
 
 def _check_file(path: Path, origin: _Origin) -> None:
@@ -325,14 +336,18 @@ def _check_file(path: Path, origin: _Origin) -> None:
 
 def _check_timeout(value: float) -> None:
     if value < 1:
-        raise UsageError(f"timeout must be at least 1 second, not {value:g}")
+        raise UsageError(
+            _("timeout must be at least 1 second, not {value}").format(value=f"{value:g}")
+        )
 
 
 def _auth_method(text: str) -> AuthMethod:
     try:
         return AuthMethod(text)
     except ValueError:
-        raise UsageError(f"unknown auth method {text!r}", hint="use password or oauth2") from None
+        raise UsageError(
+            _("unknown auth method {name!r}").format(name=text), hint=_("use password or oauth2")
+        ) from None
 
 
 def _check_addresses(value: str, what: str, *, single: bool) -> None:
@@ -342,6 +357,6 @@ def _check_addresses(value: str, what: str, *, single: bool) -> None:
     from email.utils import getaddresses  # the email package: only runs that send mail
 
     pairs = getaddresses([value])
-    if not pairs or any("@" not in a for _, a in pairs) or (single and len(pairs) != 1):
+    if not pairs or any("@" not in a for _name, a in pairs) or (single and len(pairs) != 1):
         expected = "one address" if single else "addresses separated by commas"
         raise UsageError(f"invalid {what} address {value!r}", hint=f"give {expected}")

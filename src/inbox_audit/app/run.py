@@ -23,6 +23,7 @@ from inbox_audit.app.credentials import AuthMethod, Prompt
 from inbox_audit.app.credentials import resolve as resolve_secret
 from inbox_audit.app.resolve import RunConfig
 from inbox_audit.errors import ExitCode, InboxAuditError
+from inbox_audit.i18n import _, ngettext
 from inbox_audit.model import AuditReport
 from inbox_audit.outputs.data import write_csv, write_json
 from inbox_audit.outputs.markdown import render_markdown
@@ -155,7 +156,11 @@ def _report_cached(
             if incremental.stale(cache, collected.folders, settings, moment):
                 incremental.rebuild(cache, collected, report, found, settings)
         except CacheUnusable as exc:
-            warn(f"could not save the audit in the cache {cache.path} ({exc})")
+            warn(
+                _("could not save the audit in the cache {path} ({reason})").format(
+                    path=cache.path, reason=exc
+                )
+            )
     return report
 
 
@@ -203,7 +208,11 @@ def _open_cache(path: Path) -> MailCache | None:
     except (OSError, CacheUnusable) as exc:
         # A cache that cannot be written must not stop the audit: read everything instead.
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        warn(f"cannot use the cache {path} ({reason}); reading the whole mailbox")
+        warn(
+            _("cannot use the cache {path} ({reason}); reading the whole mailbox").format(
+                path=path, reason=reason
+            )
+        )
         return None
 
 
@@ -315,7 +324,8 @@ def _deliver(message: EmailMessage, run: RunConfig, smtp: SmtpTarget) -> bool:
             print_error(save_error)
         else:
             stderr_console().print(
-                f"inbox-audit: the undelivered email was saved to {escape(str(saved))}"
+                "inbox-audit: "
+                + _("the undelivered email was saved to {path}").format(path=escape(str(saved)))
             )
         return False
     return True
@@ -337,7 +347,10 @@ def _notify_failure(error: InboxAuditError, run: RunConfig, smtp: SmtpTarget | N
         )
         if _deliver(message, run, smtp):
             stderr_console().print(
-                f"inbox-audit: the owner was told by email ({run.notify.email_to})"
+                "inbox-audit: "
+                + _("the owner was told by email ({address})").format(
+                    address=escape(run.notify.email_to)
+                )
             )
     # The original error's code: it is the cause; an undelivered notice is reported above.
     return error.exit_code
@@ -366,15 +379,23 @@ def run_audit(
         _render(report, outline, fmt, show_replies, run.zone)
     if report.unreadable and not quiet:
         stderr_console().print(
-            f"inbox-audit: {len(report.unreadable)} message(s) could not be read and were "
-            "skipped (listed under 'unreadable' in --format json)"
+            "inbox-audit: "
+            + ngettext(
+                "{count} message could not be read and was skipped "
+                "(listed under 'unreadable' in --format json)",
+                "{count} messages could not be read and were skipped "
+                "(listed under 'unreadable' in --format json)",
+                len(report.unreadable),
+            ).format(count=len(report.unreadable))
         )
     code = ExitCode.OVERDUE_FOUND if report.summary.overdue else ExitCode.OK
     if run.notify is None or smtp is None:
         return code
     if run.notify.only_if_late and not report.summary.overdue:
         if not quiet:
-            stderr_console().print("inbox-audit: nothing overdue: no email sent (--only-if-late)")
+            stderr_console().print(
+                "inbox-audit: " + _("nothing overdue: no email sent (--only-if-late)")
+            )
         return code
     from inbox_audit.outputs.digest import build_email
 

@@ -325,4 +325,5 @@ def with_holding_reply(
         signature=owner,
         apologize=thread.status is Status.OVERDUE,
     )
+    reply = dataclasses.replace(reply, references=thread.reply_refs)
     return dataclasses.replace(thread, holding_reply=reply)

@@ -117,20 +117,6 @@ class PeriodFigures:
     current: Figures
     previous: Figures
 
-    @property
-    def label(self) -> str:
-        """'last 24 h', 'last 7 days'."""
-        return f"last {_span(self.days)}"
-
-    @property
-    def previous_label(self) -> str:
-        """'the 24 h before', 'the 7 days before'."""
-        return f"the {_span(self.days)} before"
-
-
-def _span(days: int) -> str:
-    return "24 h" if days == 1 else f"{days} days"
-
 
 #: A customer message as the figures read it: when it arrived, its status (answered, pending or
 #: overdue) and its reply's latency in seconds (None: no reply found).

@@ -64,3 +64,24 @@ def thread_index_root(values: Sequence[str]) -> str | None:
         return None
     # A conversation's messages share the root: one string for all of them.
     return sys.intern("ti:" + data[:_THREAD_INDEX_ROOT].hex())
+
+
+#: The most ids a reply's References keeps: the thread's first and the latest ones. RFC 5322
+#: §3.6.4 lets a long References be trimmed, and a mailto: link must stay short enough for
+#: mail clients and browsers to take it.
+MAX_REFERENCES = 6
+
+
+def reply_references(
+    message_id: str | None, references: Sequence[str], in_reply_to: Sequence[str]
+) -> tuple[str, ...]:
+    """The References of a reply to a message (RFC 5322 §3.6.4): its References (else its one
+    In-Reply-To), then its Message-ID; the last is the reply's In-Reply-To. () without an id.
+    """
+    if not message_id:
+        return ()
+    parents = tuple(references) or (tuple(in_reply_to) if len(in_reply_to) == 1 else ())
+    ids = (*(i for i in parents if i != message_id), message_id)
+    if len(ids) > MAX_REFERENCES:
+        ids = (ids[0], *ids[-(MAX_REFERENCES - 1) :])
+    return ids

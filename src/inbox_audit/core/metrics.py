@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from inbox_audit.core.ids import reply_references
 from inbox_audit.core.pairing import ANSWERED_FLAG, Response, has_flag
 from inbox_audit.model import (
     Address,
@@ -247,6 +248,13 @@ def _arrival(result: MessageResult) -> datetime:
     return result.message.arrived_at or _END
 
 
+def _reply_refs(item: MessageResult | None) -> tuple[str, ...]:
+    if item is None:
+        return ()
+    m = item.message
+    return reply_references(m.message_id, m.references, m.in_reply_to)
+
+
 def thread_result(
     thread_id: str, items: list[MessageResult], as_of: datetime, sla: timedelta
 ) -> ThreadResult:
@@ -290,4 +298,5 @@ def thread_result(
         max_latency is not None and is_late(max_latency, sla.total_seconds()),  # answered_late
         max_latency,  # max_latency_seconds
         None,  # holding_reply
+        _reply_refs(last_waiting),  # reply_refs
     )

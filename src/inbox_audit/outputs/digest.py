@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 from inbox_audit.core.figures import Arrival, Listing, listing, period_figures
 from inbox_audit.core.holding import clean_text
 from inbox_audit.errors import ConfigError
+from inbox_audit.i18n import _
 from inbox_audit.model import AuditReport
 from inbox_audit.outputs.digest_html import failure_page, html_body
-from inbox_audit.outputs.digest_text import FOOTER, headline, text_body
+from inbox_audit.outputs.digest_text import could_not_audit, footer, headline, text_body
 from inbox_audit.outputs.text import utf8_safe, zoned_time
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def build_email(
     listed = listed or listing(report)
     figures = period_figures(report, tz, rows)
     message = _new_message(
-        subject=f"inbox-audit: {headline(report, tz, listed)}",
+        subject=_("inbox-audit: {headline}").format(headline=headline(report, tz, listed)),
         to=to,
         sender=sender,
         date=report.as_of.astimezone(tz),
@@ -123,30 +124,30 @@ def build_failure_email(
     if now.tzinfo is None:  # the CLI passes an aware moment; read a naive one as UTC
         now = now.replace(tzinfo=UTC)
     source_text = clean_text(source)
-    error_text = clean_text(error) or "unknown error"
+    error_text = clean_text(error) or _("unknown error")
     # The subject holds cleaned, shortened text: no line break can reach the header.
-    subject = (
-        f"inbox-audit: could not audit {_shorten(source_text, 60)}: {_shorten(error_text, 100)}"
+    subject = _("inbox-audit: could not audit {source}: {error}").format(
+        source=_shorten(source_text, 60), error=_shorten(error_text, 100)
     )
     steps = [
         hint and clean_text(hint),
-        "Run the same inbox-audit command by hand to see the problem and try a fix.",
-        "Nothing was changed in your mailbox. The next scheduled run will try again.",
+        _("Run the same inbox-audit command by hand to see the problem and try a fix."),
+        _("Nothing was changed in your mailbox. The next scheduled run will try again."),
     ]
     todo = [step for step in steps if step]
-    first = f"inbox-audit could not audit {source_text}: {error_text}"
+    first = f"{could_not_audit(source_text)}: {error_text}"
     when = zoned_time(now, now.tzinfo or UTC).rstrip()
     text = "\n".join(
         [
             first,
             "",
-            f"When: {when}",
+            _("When: {when}").format(when=when),
             "",
-            "What to do:",
+            _("What to do:"),
             *(f"- {s}" for s in todo),
             "",
             "-- ",
-            FOOTER,
+            footer(),
         ]
     )
     message = _new_message(subject=subject, to=to, sender=sender, date=now)

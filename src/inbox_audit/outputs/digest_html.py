@@ -6,35 +6,59 @@ import html
 from collections.abc import Sequence
 from datetime import tzinfo
 
+from inbox_audit import i18n
 from inbox_audit.core.figures import Listing, PeriodFigures
 from inbox_audit.core.holding import clean_text
+from inbox_audit.i18n import _
 from inbox_audit.model import AuditReport, Status, ThreadResult
 from inbox_audit.outputs.digest_text import (
-    FOOTER,
     as_of_line,
     audited_lines,
+    could_not_audit,
+    footer,
     headline,
     late_line,
     more,
     sla_text,
 )
 from inbox_audit.outputs.mailto import reply_link
-from inbox_audit.outputs.text import MAX_LISTED, duration_or_dash, local_time, subject_text
+from inbox_audit.outputs.text import (
+    MAX_LISTED,
+    duration_or_dash,
+    local_time,
+    percent,
+    period_label,
+    previous_period_label,
+    subject_text,
+)
 
 # Every mail-derived string goes through `html.escape` after `clean_text` (control characters
 # and bidi overrides removed); only our own markup is raw. No script, no style sheet, no remote
 # image: Gmail strips <style> in many views and Outlook ignores most CSS, so layout is tables
 # with inline styles, `bgcolor` and `width` attributes. The "send the holding reply" link is a
 # mailto: URI in which everything outside the unreserved set is percent-encoded (mailto.py).
+#
+# Phones first: the column is fluid (100 % up to 640 px; Outlook for Windows, which ignores
+# max-width, gets a fixed 640-pixel table in a conditional comment), no table has more than
+# three columns, bars are sized in percent, and every cell that holds mail text may break a
+# long word or address anywhere (overflow-wrap:anywhere also lets a table column shrink).
+# Dark mode: every text has its own colour on a background of its own, so a client that
+# switches the default text to white never leaves it on our white (color-scheme meta).
 
 _FONT = "font-family:Arial,Helvetica,sans-serif;"
+_WRAP = "overflow-wrap:anywhere;word-wrap:break-word;word-break:break-word;"
+_TEXT = "#202124"
 _RED = "#c62828"
-_AMBER = "#ef6c00"
+_AMBER = "#b45309"
 _GREEN = "#2e7d32"
 _GREY = "#e0e0e0"
-_MUTED = "#666666"
+_MUTED = "#5f6368"
 _BLUE = "#1a56c4"
-_BAR_WIDTH = 160  # pixels for 100 %
+_PAPER = "#ffffff"
+_BACK = "#f1f3f4"
+_QUOTE = "#f5f5f5"
+_PAD = "16px"  # the column's side padding: 24 px would cost a phone an eighth of its width
+_COLUMN = 640  # pixels, the widest the column grows
 
 
 def _h(text: str) -> str:
@@ -44,13 +68,14 @@ def _h(text: str) -> str:
 
 def _heading(text: str) -> str:
     return (
-        f'<tr><td style="{_FONT}padding:20px 24px 6px 24px;font-size:13px;font-weight:bold;'
-        f'letter-spacing:1px;color:{_MUTED};text-transform:uppercase;">{text}</td></tr>'
+        f'<tr><td style="{_FONT}padding:20px {_PAD} 6px {_PAD};font-size:13px;'
+        f'font-weight:bold;letter-spacing:1px;color:{_MUTED};text-transform:uppercase;">'
+        f"{text}</td></tr>"
     )
 
 
-def _row(inner: str, padding: str = "4px 24px") -> str:
-    style = f"{_FONT}padding:{padding};font-size:14px;line-height:20px;"
+def _row(inner: str, padding: str = f"4px {_PAD}") -> str:
+    style = f"{_FONT}{_WRAP}padding:{padding};font-size:14px;line-height:20px;color:{_TEXT};"
     return f'<tr><td style="{style}">{inner}</td></tr>'
 
 
@@ -59,7 +84,7 @@ def _button(href: str, label: str) -> str:
     return (
         '<table role="presentation" cellpadding="0" cellspacing="0" border="0"><tr>'
         f'<td bgcolor="{_BLUE}" style="background-color:{_BLUE};border-radius:4px;'
-        f'padding:8px 14px;">'
+        f'padding:10px 14px;">'
         f'<a href="{html.escape(href, quote=True)}" style="{_FONT}color:#ffffff;'
         f'font-size:14px;font-weight:bold;text-decoration:none;">{label}</a>'
         "</td></tr></table>"
@@ -71,14 +96,17 @@ def _html_thread(thread: ThreadResult, report: AuditReport, tz: tzinfo) -> str:
     colour = _RED if overdue else _AMBER
     waited = duration_or_dash(thread.waiting_seconds)
     name = _h(thread.correspondent.name)
-    email = _h(thread.correspondent.email) or "(no address)"
+    email = _h(thread.correspondent.email) or html.escape(_("(no address)"))
     who = f"<b>{name}</b> &lt;{email}&gt;" if name else f"<b>{email}</b>"
+    state = (_("Overdue: {duration}") if overdue else _("Waiting: {duration}")).format(
+        duration=waited
+    )
+    since = _(" — since {when} · folder {folder}").format(
+        when=local_time(thread.waiting_since, tz, report.as_of), folder=clean_text(thread.folder)
+    )
     details = (
-        f'<span style="color:{colour};font-weight:bold;">'
-        f"{'Overdue' if overdue else 'Waiting'}: {html.escape(waited)}</span>"
-        f'<span style="color:{_MUTED};"> — since '
-        f"{html.escape(local_time(thread.waiting_since, tz, report.as_of))}"
-        f" · folder {_h(thread.folder)}</span>"
+        f'<span style="color:{colour};font-weight:bold;">{html.escape(state)}</span>'
+        f'<span style="color:{_MUTED};">{html.escape(since)}</span>'
     )
     reply_html = ""
     reply = thread.holding_reply
@@ -86,19 +114,23 @@ def _html_thread(thread: ThreadResult, report: AuditReport, tz: tzinfo) -> str:
         body = "<br>".join(html.escape(line, quote=True) for line in reply.body.splitlines())
         reply_html = (
             f'<div style="{_FONT}margin-top:10px;font-size:13px;color:{_MUTED};">'
-            f"Suggested holding reply — <i>{_h(reply.subject)}</i></div>"
-            '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0">'
-            f'<tr><td bgcolor="#f5f5f5" style="{_FONT}background-color:#f5f5f5;padding:10px;'
-            f'font-size:14px;line-height:20px;">{body}</td></tr></table>'
+            f"{html.escape(_('Suggested holding reply'))} — <i>{_h(reply.subject)}</i></div>"
+            '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
+            'style="width:100%;">'
+            f'<tr><td bgcolor="{_QUOTE}" style="{_FONT}{_WRAP}background-color:{_QUOTE};'
+            f'color:{_TEXT};padding:10px;font-size:14px;line-height:20px;">{body}</td></tr>'
+            "</table>"
             '<div style="height:8px;line-height:8px;font-size:8px;">&nbsp;</div>'
-            + _button(reply_link(reply), "Send this holding reply")
+            + _button(reply_link(reply), html.escape(_("Send this holding reply")))
         )
     return (
-        '<tr><td style="padding:6px 24px;">'
-        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0">'
+        f'<tr><td style="padding:6px {_PAD};">'
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
+        'style="width:100%;">'
         f'<tr><td width="4" bgcolor="{colour}" style="background-color:{colour};width:4px;">'
         "&nbsp;</td>"
-        f'<td style="{_FONT}padding:8px 12px;font-size:14px;line-height:20px;">'
+        f'<td style="{_FONT}{_WRAP}padding:8px 0 8px 12px;font-size:14px;line-height:20px;'
+        f'color:{_TEXT};">'
         f"{who}<br>"
         f'<span style="font-size:15px;">{_h(subject_text(thread.subject))}</span><br>'
         f"{details}{reply_html}</td></tr></table></td></tr>"
@@ -106,89 +138,92 @@ def _html_thread(thread: ThreadResult, report: AuditReport, tz: tzinfo) -> str:
 
 
 def _bar(ratio: float | None, colour: str) -> str:
-    """A horizontal bar as a fixed-width table of two coloured cells (no CSS needed)."""
+    """A horizontal bar as a full-width table of two coloured cells sized in percent."""
     if ratio is None:
-        return f'<span style="{_FONT}font-size:12px;color:{_MUTED};">no answers yet</span>'
-    filled = round(max(0.0, min(1.0, ratio)) * _BAR_WIDTH)
+        return (
+            f'<span style="{_FONT}font-size:12px;color:{_MUTED};">'
+            f"{html.escape(_('no answers yet'))}</span>"
+        )
+    filled = round(max(0.0, min(1.0, ratio)) * 100)
     cells = ""
-    for width, fill in ((filled, colour), (_BAR_WIDTH - filled, _GREY)):
+    for width, fill in ((filled, colour), (100 - filled, _GREY)):
         if width > 0:  # a zero-width cell still shows in some clients
             cells += (
-                f'<td width="{width}" height="12" bgcolor="{fill}" '
-                f'style="width:{width}px;height:12px;background-color:{fill};'
+                f'<td width="{width}%" height="12" bgcolor="{fill}" '
+                f'style="width:{width}%;height:12px;background-color:{fill};'
                 'font-size:0;line-height:0;">&nbsp;</td>'
             )
     return (
-        f'<table role="presentation" width="{_BAR_WIDTH}" cellpadding="0" cellspacing="0" '
-        f'border="0" style="width:{_BAR_WIDTH}px;"><tr>{cells}</tr></table>'
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" '
+        f'border="0" style="width:100%;"><tr>{cells}</tr></table>'
     )
 
 
 def _percent(ratio: float | None) -> str:
-    return "—" if ratio is None else f"{ratio:.0%}"
+    return "—" if ratio is None else percent(ratio)
+
+
+def _period_table(period: PeriodFigures, sla: str) -> str:
+    """One period beside the one before: a figure per row, three columns (a phone's width)."""
+    cell = f"{_FONT}{_WRAP}padding:4px 6px;font-size:13px;border-bottom:1px solid {_GREY};"
+    head = f"{_FONT}padding:4px 6px;font-size:12px;text-align:left;"
+    now, before = period.current, period.previous
+    figures = (
+        (_("Received"), str(now.received), str(before.received)),
+        (_("Answered"), str(now.answered), str(before.answered)),
+        (
+            _("Median response"),
+            duration_or_dash(now.median_response_seconds),
+            duration_or_dash(before.median_response_seconds),
+        ),
+        (
+            _("Within {sla}").format(sla=sla),
+            _percent(now.within_sla_ratio),
+            _percent(before.within_sla_ratio),
+        ),
+        (_("Still waiting"), str(now.still_waiting), str(before.still_waiting)),
+    )
+    current_label = period_label(period.days).capitalize()
+    previous_label = previous_period_label(period.days).capitalize()
+    header = (
+        f'<th style="{head}width:40%;"></th>'
+        f'<th style="{head}color:{_TEXT};width:30%;">{html.escape(current_label)}</th>'
+        f'<th style="{head}color:{_MUTED};width:30%;">{html.escape(previous_label)}</th>'
+    )
+    rows = "".join(
+        f'<tr><td style="{cell}color:{_MUTED};">{html.escape(label)}</td>'
+        f'<td style="{cell}color:{_TEXT};font-weight:bold;">{html.escape(current)}</td>'
+        f'<td style="{cell}color:{_MUTED};">{html.escape(previous)}</td></tr>'
+        for label, current, previous in figures
+    )
+    return (
+        '<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%" '
+        f'style="width:100%;margin-bottom:10px;"><tr>{header}</tr>{rows}</table>'
+    )
 
 
 def _html_figures(figures: list[PeriodFigures], sla: str) -> str:
-    cell = f"{_FONT}padding:4px 6px;font-size:13px;border-bottom:1px solid {_GREY};"
-    head = f'style="{_FONT}padding:4px 6px;font-size:12px;color:{_MUTED};text-align:left;"'
-    header = "".join(
-        f"<th {head}>{label}</th>"
-        for label in (
-            "",
-            "Received",
-            "Answered",
-            "Median response",
-            f"Within {html.escape(sla)}",
-            "Still waiting",
-        )
-    )
-    rows = []
-    for period in figures:
-        for label, f, strong in (
-            (period.label.capitalize(), period.current, True),
-            (period.previous_label.capitalize(), period.previous, False),
-        ):
-            median = duration_or_dash(f.median_response_seconds)
-            style = "" if strong else f"color:{_MUTED};"
-            values = (
-                label,
-                str(f.received),
-                str(f.answered),
-                median,
-                _percent(f.within_sla_ratio),
-                str(f.still_waiting),
-            )
-            rows.append(
-                "<tr>"
-                + "".join(
-                    f'<td style="{cell}{style}">{html.escape(value)}</td>' for value in values
-                )
-                + "</tr>"
-            )
-    table = (
-        '<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%">'
-        f"<tr>{header}</tr>{''.join(rows)}</table>"
-    )
+    tables = "".join(_period_table(period, sla) for period in figures)
     chart_rows = []
     for period in figures:
         for label, f, colour in (
-            (period.label.capitalize(), period.current, _GREEN),
-            (period.previous_label.capitalize(), period.previous, "#9e9e9e"),
+            (period_label(period.days).capitalize(), period.current, _GREEN),
+            (previous_period_label(period.days).capitalize(), period.previous, "#9e9e9e"),
         ):
             chart_rows.append(
-                f'<tr><td style="{_FONT}padding:3px 8px 3px 0;font-size:12px;'
-                f'white-space:nowrap;">{html.escape(label)}</td>'
+                f'<tr><td width="38%" style="{_FONT}{_WRAP}width:38%;padding:3px 8px 3px 0;'
+                f'font-size:12px;color:{_TEXT};">{html.escape(label)}</td>'
                 f'<td style="padding:3px 0;">{_bar(f.within_sla_ratio, colour)}</td>'
-                f'<td style="{_FONT}padding:3px 0 3px 8px;font-size:12px;">'
-                f"{_percent(f.within_sla_ratio)}</td></tr>"
+                f'<td width="44" style="{_FONT}width:44px;padding:3px 0 3px 8px;font-size:12px;'
+                f'color:{_TEXT};text-align:right;">{_percent(f.within_sla_ratio)}</td></tr>'
             )
     chart = (
-        f'<div style="{_FONT}margin-top:14px;font-size:13px;font-weight:bold;">'
-        f"Answered within {html.escape(sla)}</div>"
-        '<table role="presentation" cellpadding="0" cellspacing="0" border="0">'
-        f"{''.join(chart_rows)}</table>"
+        f'<div style="{_FONT}margin-top:14px;font-size:13px;font-weight:bold;color:{_TEXT};">'
+        f"{html.escape(_('Answered within {sla}').format(sla=sla))}</div>"
+        '<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%" '
+        f'style="width:100%;">{"".join(chart_rows)}</table>'
     )
-    return _row(table + chart)
+    return _row(tables + chart)
 
 
 def html_body(
@@ -203,8 +238,8 @@ def html_body(
     title = headline(report, tz, listed)
     colour = _RED if listed.overdue_count else (_AMBER if listed.waiting_count else _GREEN)
     rows = [
-        f'<tr><td style="{_FONT}padding:20px 24px 4px 24px;font-size:20px;line-height:26px;'
-        f'font-weight:bold;color:{colour};">{html.escape(title)}</td></tr>',
+        f'<tr><td style="{_FONT}{_WRAP}padding:20px {_PAD} 4px {_PAD};font-size:20px;'
+        f'line-height:26px;font-weight:bold;color:{colour};">{html.escape(title)}</td></tr>',
         _row(
             f'<span style="color:{_MUTED};font-size:13px;">'
             f"{html.escape(as_of_line(report, tz))}</span>"
@@ -212,20 +247,23 @@ def html_body(
     ]
     waiting = listed.waiting_count
     if waiting:
-        rows.append(_heading(f"Waiting for an answer ({waiting})"))
+        rows.append(_heading(_("Waiting for an answer ({count})").format(count=waiting)))
         rows += [_html_thread(t, report, tz) for t in listed.waiting[:MAX_LISTED]]
         if waiting > MAX_LISTED:
             rows.append(_row(html.escape(more(waiting - MAX_LISTED))))
     late = listed.late_count
     if late:
-        rows.append(_heading(f"Answered late ({late})"))
-        items = "".join(f"<li>{html.escape(late_line(t))}</li>" for t in listed.late[:MAX_LISTED])
+        rows.append(_heading(_("Answered late ({count})").format(count=late)))
+        items = "".join(
+            f'<li style="margin-bottom:4px;">{html.escape(late_line(t))}</li>'
+            for t in listed.late[:MAX_LISTED]
+        )
         if late > MAX_LISTED:
             items += f"<li>{html.escape(more(late - MAX_LISTED))}</li>"
         rows.append(_row(f'<ul style="margin:0;padding-left:20px;">{items}</ul>'))
-    rows.append(_heading("Response times"))
+    rows.append(_heading(html.escape(_("Response times"))))
     rows.append(_html_figures(figures, sla))
-    rows.append(_heading("What was audited"))
+    rows.append(_heading(html.escape(_("What was audited"))))
     rows.append(
         _row(
             f'<span style="font-size:13px;color:{_MUTED};">'
@@ -238,26 +276,36 @@ def html_body(
 
 
 def _page(title: str, rows: str) -> str:
-    """The page around the content: a centred 640-pixel column, inline styles only."""
+    """The page around the content: a fluid column up to 640 pixels, inline styles only."""
     return (
         "<!DOCTYPE html>\n"
-        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
+        f'<html lang="{i18n.current()}" style="color-scheme:light dark;"><head>'
+        '<meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="color-scheme" content="light dark">'
+        '<meta name="supported-color-schemes" content="light dark">'
         f"<title>{html.escape(title)}</title></head>\n"
-        '<body style="margin:0;padding:0;background-color:#f4f4f4;">\n'
+        f'<body style="margin:0;padding:0;background-color:{_BACK};color:{_TEXT};'
+        '-webkit-text-size-adjust:100%;">\n'
+        f'<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
+        f'bgcolor="{_BACK}" style="width:100%;background-color:{_BACK};">'
+        '<tr><td align="center" style="padding:12px 6px;">\n'
+        # Outlook for Windows (Word's engine) ignores max-width: a fixed column for it alone.
+        f'<!--[if mso]><table role="presentation" width="{_COLUMN}" cellpadding="0" '
+        'cellspacing="0" border="0"><tr><td><![endif]-->\n'
         '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
-        'bgcolor="#f4f4f4"><tr><td align="center" style="padding:16px 8px;">\n'
-        '<table role="presentation" width="640" cellpadding="0" cellspacing="0" border="0" '
-        'bgcolor="#ffffff" style="width:640px;max-width:100%;background-color:#ffffff;">\n'
+        f'bgcolor="{_PAPER}" style="width:100%;max-width:{_COLUMN}px;'
+        f'background-color:{_PAPER};color:{_TEXT};">\n'
         + rows.replace("</tr><tr>", "</tr>\n<tr>")
-        + "\n</table>\n</td></tr></table>\n</body></html>\n"
+        + "\n</table>\n<!--[if mso]></td></tr></table><![endif]-->\n"
+        "</td></tr></table>\n</body></html>\n"
     )
 
 
 def _footer_row() -> str:
     return _row(
-        f'<span style="font-size:12px;color:{_MUTED};">{html.escape(FOOTER)}</span>',
-        "16px 24px 20px 24px",
+        f'<span style="font-size:12px;color:{_MUTED};">{html.escape(footer())}</span>',
+        f"16px {_PAD} 20px {_PAD}",
     )
 
 
@@ -266,14 +314,17 @@ def failure_page(source_text: str, error_text: str, when: str, todo: Sequence[st
     items = "".join(f"<li>{html.escape(step)}</li>" for step in todo)
     rows = "".join(
         [
-            f'<tr><td style="{_FONT}padding:20px 24px 4px 24px;font-size:18px;line-height:24px;'
-            f'font-weight:bold;color:{_RED};">inbox-audit could not audit '
-            f"{html.escape(source_text)}</td></tr>",
-            _row(f"<b>Error:</b> {html.escape(error_text)}"),
-            _row(f'<span style="color:{_MUTED};">When: {html.escape(when)}</span>'),
-            _heading("What to do"),
+            f'<tr><td style="{_FONT}{_WRAP}padding:20px {_PAD} 4px {_PAD};font-size:18px;'
+            f'line-height:24px;font-weight:bold;color:{_RED};">'
+            f"{html.escape(could_not_audit(source_text))}</td></tr>",
+            _row(f"<b>{html.escape(_('Error:'))}</b> {html.escape(error_text)}"),
+            _row(
+                f'<span style="color:{_MUTED};">'
+                f"{html.escape(_('When: {when}').format(when=when))}</span>"
+            ),
+            _heading(html.escape(_("What to do"))),
             _row(f'<ul style="margin:0;padding-left:20px;">{items}</ul>'),
             _footer_row(),
         ]
     )
-    return _page("inbox-audit could not audit", rows)
+    return _page(could_not_audit(source_text), rows)

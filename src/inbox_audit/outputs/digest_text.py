@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
+from inbox_audit import i18n
 from inbox_audit.core.figures import (
     Arrival,
     Figures,
@@ -14,10 +15,10 @@ from inbox_audit.core.figures import (
     period_figures,
 )
 from inbox_audit.core.holding import clean_text
+from inbox_audit.i18n import _, ngettext
 from inbox_audit.model import AuditReport, Status, ThreadResult
 from inbox_audit.outputs.mailto import reply_link
 from inbox_audit.outputs.text import (
-    DAY_NAMES,
     MAX_LISTED,
     clock,
     day_month,
@@ -25,7 +26,10 @@ from inbox_audit.outputs.text import (
     format_duration,
     identity_names,
     local_time,
-    plural,
+    percent,
+    period_label,
+    previous_period_label,
+    status_word,
     subject_text,
     zoned_time,
 )
@@ -36,10 +40,18 @@ from inbox_audit.outputs.text import (
 #: Unreadable messages listed by name in "what was audited".
 MAX_UNREADABLE_LISTED = 5
 
-FOOTER = (
-    "This message was written by inbox-audit, which only reads your mailbox: "
-    "nothing was sent to your customers and no message was changed."
-)
+
+def footer() -> str:
+    """The last words of every email inbox-audit sends."""
+    return _(
+        "This message was written by inbox-audit, which only reads your mailbox: "
+        "nothing was sent to your customers and no message was changed."
+    )
+
+
+def could_not_audit(source: str) -> str:
+    """The failure email's first words: 'inbox-audit could not audit <source>'."""
+    return _("inbox-audit could not audit {source}").format(source=source)
 
 
 # --- Wording --------------------------------------------------------------------------------
@@ -49,11 +61,12 @@ def sla_text(seconds: float) -> str:
     """The answer deadline as people say it: '24 h', '4 h', '2 days', '90 min'."""
     total = int(seconds)
     if total >= 2 * 86400 and total % 86400 == 0:
-        return f"{total // 86400} days"
+        days = total // 86400
+        return ngettext("{count} day", "{count} days", days).format(count=days)
     if total >= 3600 and total % 3600 == 0:
-        return f"{total // 3600} h"
+        return _("{hours} h").format(hours=total // 3600)
     if total < 3600 and total % 60 == 0:
-        return f"{total // 60} min"
+        return _("{minutes} min").format(minutes=total // 60)
     return format_duration(total)
 
 
@@ -63,11 +76,11 @@ def _since(moment: datetime, as_of: datetime, tz: tzinfo) -> str:
     today = as_of.astimezone(tz).date()
     days = (today - local.date()).days
     if days <= 0:
-        return f"{clock(local)} today"
+        return _("{time} today").format(time=clock(local))
     if days == 1:
-        return "yesterday"
+        return _("yesterday")
     if days <= 6:
-        return DAY_NAMES[local.weekday()]
+        return i18n.weekday(local)
     return day_month(local, today.year)
 
 
@@ -83,32 +96,45 @@ def headline(report: AuditReport, tz: tzinfo, listed: Listing | None = None) -> 
     overdue = listed.overdue_count
     pending = listed.waiting_count - overdue
     if overdue:
-        text = (
-            f"1 customer has waited more than {sla}"
-            if overdue == 1
-            else f"{overdue} customers have waited more than {sla}"
-        )
+        text = ngettext(
+            "{count} customer has waited more than {sla}",
+            "{count} customers have waited more than {sla}",
+            overdue,
+        ).format(count=overdue, sla=sla)
         if listed.oldest_overdue is not None:
             since = _since(listed.oldest_overdue, report.as_of, tz)
-            text += f" — since {since}" if overdue == 1 else f" — the oldest since {since}"
+            text += (
+                _(" — since {when}") if overdue == 1 else _(" — the oldest since {when}")
+            ).format(when=since)
         if pending:
-            text += f" ({pending} more waiting)"
+            text += _(" ({count} more waiting)").format(count=pending)
         return text
     if pending:
-        if pending == 1:
-            return "1 customer is waiting (not overdue yet)"
-        return f"{pending} customers are waiting (none overdue yet)"
-    return f"No customer is waiting more than {sla}"
+        return ngettext(
+            "{count} customer is waiting (not overdue yet)",
+            "{count} customers are waiting (none overdue yet)",
+            pending,
+        ).format(count=pending)
+    return _("No customer is waiting more than {sla}").format(sla=sla)
 
 
 def figures_sentence(figures: Figures, sla: str) -> str:
     """'12 received, 10 answered, median response 3 h, 80% within 24 h, 2 still waiting'."""
-    parts = [f"{figures.received} received", f"{figures.answered} answered"]
+    parts = [
+        _("{count} received").format(count=figures.received),
+        _("{count} answered").format(count=figures.answered),
+    ]
     if figures.median_response_seconds is not None:
-        parts.append(f"median response {format_duration(figures.median_response_seconds)}")
+        parts.append(
+            _("median response {duration}").format(
+                duration=format_duration(figures.median_response_seconds)
+            )
+        )
     if figures.within_sla_ratio is not None:
-        parts.append(f"{figures.within_sla_ratio:.0%} within {sla}")
-    parts.append(f"{figures.still_waiting} still waiting")
+        parts.append(
+            _("{percent} within {sla}").format(percent=percent(figures.within_sla_ratio), sla=sla)
+        )
+    parts.append(_("{count} still waiting").format(count=figures.still_waiting))
     return ", ".join(parts)
 
 
@@ -116,15 +142,19 @@ def _who(thread: ThreadResult) -> str:
     # The email's own form: unlike outputs.text.who (table, Markdown), the address is cleaned
     # too and an empty one reads "(no address)". Kept apart so that neither report changes.
     name = clean_text(thread.correspondent.name)
-    email = clean_text(thread.correspondent.email) or "(no address)"
+    email = clean_text(thread.correspondent.email) or _("(no address)")
     return f"{name} <{email}>" if name else email
 
 
 def late_line(thread: ThreadResult) -> str:
     """'Name <email> — Subject — answered after 1 d 6 h (now pending)'."""
     took = duration_or_dash(thread.max_latency_seconds)
-    now = "" if thread.status is Status.ANSWERED else f" (now {thread.status.value})"
-    return f"{_who(thread)} — {subject_text(thread.subject)} — answered after {took}{now}"
+    text = _("{who} — {subject} — answered after {duration}").format(
+        who=_who(thread), subject=subject_text(thread.subject), duration=took
+    )
+    if thread.status is Status.ANSWERED:
+        return text
+    return text + _(" (now {status})").format(status=status_word(thread.status))
 
 
 def audited_lines(report: AuditReport, problems: Sequence[str]) -> list[str]:
@@ -136,62 +166,83 @@ def audited_lines(report: AuditReport, problems: Sequence[str]) -> list[str]:
         clean_text(f.name) + (f" ({f.messages})" if f.messages is not None else "") for f in scanned
     )
     lines = [
-        f"Mailbox: {clean_text(report.source)}",
-        f"Folders read: {folders or 'none'}",
+        _("Mailbox: {source}").format(source=clean_text(report.source)),
+        _("Folders read: {folders}").format(folders=folders or _("none")),
     ]
     if skipped:
-        lines.append("Not read: " + ", ".join(clean_text(f.name) for f in skipped))
+        lines.append(
+            _("Not read: {folders}").format(folders=", ".join(clean_text(f.name) for f in skipped))
+        )
     identities = ", ".join(identity_names(report))
+    received = s.customer_messages + s.not_customer
     lines += [
-        f"Your addresses: {identities or 'none known'}",
-        f"Messages received: {s.customer_messages + s.not_customer} — "
-        f"{plural(s.customer_messages, 'from a customer', 'from customers')}, "
-        f"{s.not_customer} needing no answer (newsletters, auto-replies, notifications…)",
-        f"Copies of one message in several folders, counted once: {s.duplicates}",
-        f"Messages that could not be read: {s.unreadable}",
+        _("Your addresses: {addresses}").format(addresses=identities or _("none known")),
+        ngettext(
+            "Messages received: {count} — {customers} from a customer, {other} needing no answer"
+            " (newsletters, auto-replies, notifications…)",
+            "Messages received: {count} — {customers} from customers, {other} needing no answer"
+            " (newsletters, auto-replies, notifications…)",
+            s.customer_messages,
+        ).format(count=received, customers=s.customer_messages, other=s.not_customer),
+        _("Copies of one message in several folders, counted once: {count}").format(
+            count=s.duplicates
+        ),
+        _("Messages that could not be read: {count}").format(count=s.unreadable),
     ]
     for item in report.unreadable[:MAX_UNREADABLE_LISTED]:
         lines.append(f"  - {clean_text(item.folder)} #{item.uid}: {clean_text(item.reason)}")
     if len(report.unreadable) > MAX_UNREADABLE_LISTED:
-        lines.append(f"  - … and {len(report.unreadable) - MAX_UNREADABLE_LISTED} more")
-    lines += [f"Problem: {clean_text(p)}" for p in problems]
+        lines.append(
+            "  - "
+            + _("… and {count} more").format(count=len(report.unreadable) - MAX_UNREADABLE_LISTED)
+        )
+    lines += [_("Problem: {problem}").format(problem=clean_text(p)) for p in problems]
     return lines
 
 
 def as_of_line(report: AuditReport, tz: tzinfo) -> str:
     """'Audit of <source> as of Thu 5 Nov 10:00 CET. Customers should get an answer within …'"""
-    return (
-        f"Audit of {clean_text(report.source)} as of {zoned_time(report.as_of, tz)}".rstrip()
-        + f". Customers should get an answer within {sla_text(report.sla_seconds)}."
+    when = zoned_time(report.as_of, tz).rstrip()
+    return _("Audit of {source} as of {when}. Customers should get an answer within {sla}.").format(
+        source=clean_text(report.source), when=when, sla=sla_text(report.sla_seconds)
     )
 
 
 def more(count: int) -> str:
     """The line that stands for the threads past MAX_LISTED."""
-    return f"… and {count} more: run inbox-audit by hand to see them all."
+    return _("… and {count} more: run inbox-audit by hand to see them all.").format(count=count)
 
 
 # --- Plain text -----------------------------------------------------------------------------
 
 
 def _text_thread(number: int, thread: ThreadResult, report: AuditReport, tz: tzinfo) -> list[str]:
-    status = "OVERDUE" if thread.status is Status.OVERDUE else "pending"
+    status = status_word(thread.status)
+    if thread.status is Status.OVERDUE:
+        status = status.upper()
+    waiting = _("{status}, waiting for {duration} (since {when})").format(
+        status=status,
+        duration=duration_or_dash(thread.waiting_seconds),
+        when=local_time(thread.waiting_since, tz, report.as_of),
+    )
     lines = [
         f"{number}. {_who(thread)}",
-        f"   {status}, waiting for {duration_or_dash(thread.waiting_seconds)} "
-        f"(since {local_time(thread.waiting_since, tz, report.as_of)})",
-        f"   Subject: {subject_text(thread.subject)}",
-        f"   Folder: {clean_text(thread.folder)}",
+        f"   {waiting}",
+        "   " + _("Subject: {subject}").format(subject=subject_text(thread.subject)),
+        "   " + _("Folder: {folder}").format(folder=clean_text(thread.folder)),
     ]
     reply = thread.holding_reply
     if reply is not None:
         lines += [
             "",
-            f"   Suggested holding reply — Subject: {subject_text(reply.subject)}",
+            "   "
+            + _("Suggested holding reply — Subject: {subject}").format(
+                subject=subject_text(reply.subject)
+            ),
             "",
             *(f"      {line}".rstrip() for line in reply.body.splitlines()),
             "",
-            f"   Send it in one click: <{reply_link(reply)}>",
+            "   " + _("Send it in one click: <{link}>").format(link=reply_link(reply)),
         ]
     return [*lines, ""]
 
@@ -208,27 +259,27 @@ def text_body(
     lines = [headline(report, tz, listed), "", as_of_line(report, tz), ""]
     waiting = listed.waiting_count
     if waiting:
-        lines += [f"WAITING FOR AN ANSWER ({waiting})", ""]
+        lines += [_("WAITING FOR AN ANSWER ({count})").format(count=waiting), ""]
         for number, thread in enumerate(listed.waiting[:MAX_LISTED], 1):
             lines += _text_thread(number, thread, report, tz)
         if waiting > MAX_LISTED:
             lines += [more(waiting - MAX_LISTED), ""]
     late = listed.late_count
     if late:
-        lines += [f"ANSWERED LATE ({late})", ""]
+        lines += [_("ANSWERED LATE ({count})").format(count=late), ""]
         lines += [f"- {late_line(t)}" for t in listed.late[:MAX_LISTED]]
         if late > MAX_LISTED:
             lines.append(more(late - MAX_LISTED))
         lines.append("")
-    lines += ["RESPONSE TIMES", ""]
+    lines += [_("RESPONSE TIMES"), ""]
     for period in figures:
         lines += [
-            f"{period.label.capitalize()}: {figures_sentence(period.current, sla)}.",
-            f"  ({period.previous_label}: {figures_sentence(period.previous, sla)})",
+            f"{period_label(period.days).capitalize()}: {figures_sentence(period.current, sla)}.",
+            f"  ({previous_period_label(period.days)}: {figures_sentence(period.previous, sla)})",
         ]
-    lines += ["", "WHAT WAS AUDITED", ""]
+    lines += ["", _("WHAT WAS AUDITED"), ""]
     lines += audited_lines(report, problems)
-    lines += ["", "-- ", FOOTER]
+    lines += ["", "-- ", footer()]
     return "\n".join(lines) + "\n"
 
 
@@ -249,13 +300,17 @@ def build_plain_summary(
     listed = listed or listing(report)
     sla = sla_text(report.sla_seconds)
     lines = [headline(report, tz, listed)]
+    # The status column as wide as its longest word in the owner's language (8 at least).
+    width = max(8, *(len(status_word(s)) for s in (Status.OVERDUE, Status.PENDING)))
     for thread in listed.waiting[:MAX_LISTED]:
         lines.append(
-            f"{thread.status.value:<8} {duration_or_dash(thread.waiting_seconds):>9}  "
+            f"{status_word(thread.status):<{width}} {duration_or_dash(thread.waiting_seconds):>9}  "
             f"{_who(thread)} — {subject_text(thread.subject)} [{clean_text(thread.folder)}]"
         )
     if listed.waiting_count > MAX_LISTED:
         lines.append(more(listed.waiting_count - MAX_LISTED))
     for period in period_figures(report, tz, rows):
-        lines.append(f"{period.label.capitalize()}: {figures_sentence(period.current, sla)}.")
+        lines.append(
+            f"{period_label(period.days).capitalize()}: {figures_sentence(period.current, sla)}."
+        )
     return "\n".join(lines) + "\n"

@@ -8,12 +8,14 @@ from datetime import UTC, tzinfo
 
 from inbox_audit.core.figures import Listing, listing
 from inbox_audit.core.holding import clean_text
+from inbox_audit.i18n import _
 from inbox_audit.model import AuditReport
 from inbox_audit.outputs.text import (
     duration_or_dash,
     format_duration,
     identities_line,
     local_time,
+    status_word,
     subject_text,
     summary_line,
     waiting_headline,
@@ -56,23 +58,25 @@ def render_markdown(report: AuditReport, *, tz: tzinfo = UTC, listed: Listing | 
     if not listed.whole:
         raise ValueError("Markdown lists every thread: a partial listing would hide some")
     lines = [
-        "# Inbox audit",
+        "# " + _("Inbox audit"),
         "",
         f"**{waiting_headline(report, listed)}**",
         "",
-        f"As of {zoned_time(report.as_of, tz)} · "
-        f"source {md_escape(report.source)} · "
-        f"answer within {format_duration(report.sla_seconds)}",
+        _("As of {when} · source {source} · answer within {sla}").format(
+            when=zoned_time(report.as_of, tz),
+            source=md_escape(report.source),
+            sla=format_duration(report.sla_seconds),
+        ),
         "",
     ]
     waiting = listed.waiting
     if waiting:
-        lines += ["## Waiting for an answer", ""]
+        lines += ["## " + _("Waiting for an answer"), ""]
         lines += _md_table(
-            ("Status", "Who", "Subject", "Waiting for", "Since", "Folder"),
+            (_("Status"), _("Who"), _("Subject"), _("Waiting for"), _("Since"), _("Folder")),
             (
                 (
-                    t.status.value,
+                    status_word(t.status),
                     md_escape(who(t.correspondent)),
                     md_escape(subject_text(t.subject)),
                     duration_or_dash(t.waiting_seconds),
@@ -85,25 +89,32 @@ def render_markdown(report: AuditReport, *, tz: tzinfo = UTC, listed: Listing | 
         lines.append("")
     late = listed.late
     if late:
-        lines += ["## Answered late", ""]
+        lines += ["## " + _("Answered late"), ""]
         lines += _md_table(
-            ("Who", "Subject", "Longest response", "Status now", "Folder"),
+            (_("Who"), _("Subject"), _("Longest response"), _("Status now"), _("Folder")),
             (
                 (
                     md_escape(who(t.correspondent)),
                     md_escape(subject_text(t.subject)),
                     duration_or_dash(t.max_latency_seconds),
-                    t.status.value,
+                    status_word(t.status),
                     md_escape(t.folder),
                 )
                 for t in late
             ),
         )
         lines.append("")
-    lines += ["## Summary", "", summary_line(report), "", identities_line(report, md_escape), ""]
+    lines += [
+        "## " + _("Summary"),
+        "",
+        summary_line(report),
+        "",
+        identities_line(report, md_escape),
+        "",
+    ]
     replies = [t for t in waiting if t.holding_reply]
     if replies:
-        lines += ["## Holding replies", ""]
+        lines += ["## " + _("Holding replies"), ""]
         for thread in replies:
             reply = thread.holding_reply
             assert reply is not None  # filtered above; for mypy
@@ -111,9 +122,9 @@ def render_markdown(report: AuditReport, *, tz: tzinfo = UTC, listed: Listing | 
             lines += [
                 f"### {md_escape(who(thread.correspondent))}",
                 "",
-                f"To: {md_escape(reply.to)}  ",
-                f"Subject: {md_escape(reply.subject)}  ",
-                f"Promised by: {local_time(reply.promised_by, tz, report.as_of)}",
+                _("To:") + f" {md_escape(reply.to)}  ",
+                _("Subject:") + f" {md_escape(reply.subject)}  ",
+                _("Promised by:") + f" {local_time(reply.promised_by, tz, report.as_of)}",
                 "",
                 f"{fence}text",
                 reply.body,
@@ -121,9 +132,9 @@ def render_markdown(report: AuditReport, *, tz: tzinfo = UTC, listed: Listing | 
                 "",
             ]
     if report.unreadable:
-        lines += ["## Unreadable messages", ""]
+        lines += ["## " + _("Unreadable messages"), ""]
         lines += _md_table(
-            ("Folder", "UID", "Why"),
+            (_("Folder"), "UID", _("Why")),
             ((md_escape(u.folder), str(u.uid), md_escape(u.reason)) for u in report.unreadable),
         )
         lines.append("")

@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING
 
 from inbox_audit.core.figures import Listing, listing
 from inbox_audit.core.holding import clean_text
+from inbox_audit.i18n import _
 from inbox_audit.model import Address, AuditReport, HoldingReply, Status, ThreadResult
 from inbox_audit.outputs.text import (
     MAX_LISTED,
     duration_or_dash,
     identities_line,
     local_time,
+    status_word,
     subject_text,
     summary_line,
     waiting_headline,
@@ -46,17 +48,17 @@ def _waiting_table(threads: Sequence[ThreadResult], tz: tzinfo, as_of: datetime)
     from rich.text import Text
 
     table = Table(
-        title="Waiting for an answer", title_justify="left", box=box.SIMPLE_HEAD, expand=False
+        title=_("Waiting for an answer"), title_justify="left", box=box.SIMPLE_HEAD, expand=False
     )
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Who")
-    table.add_column("Subject", ratio=1)
-    table.add_column("Waiting for", no_wrap=True, justify="right")
-    table.add_column("Since", no_wrap=True)
-    table.add_column("Folder")
+    table.add_column(_("Status"), no_wrap=True)
+    table.add_column(_("Who"))
+    table.add_column(_("Subject"), ratio=1)
+    table.add_column(_("Waiting for"), no_wrap=True, justify="right")
+    table.add_column(_("Since"), no_wrap=True)
+    table.add_column(_("Folder"))
     for t in threads:
         table.add_row(
-            Text(t.status.value, style=_STATUS_STYLE.get(t.status, "")),
+            Text(status_word(t.status), style=_STATUS_STYLE.get(t.status, "")),
             _who_text(t.correspondent),
             Text(subject_text(t.subject)),
             Text(duration_or_dash(t.waiting_seconds)),
@@ -71,18 +73,18 @@ def _late_table(threads: Sequence[ThreadResult]) -> Table:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title="Answered late", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("Who")
-    table.add_column("Subject", ratio=1)
-    table.add_column("Longest response", no_wrap=True, justify="right")
-    table.add_column("Status now", no_wrap=True)
-    table.add_column("Folder")
+    table = Table(title=_("Answered late"), title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column(_("Who"))
+    table.add_column(_("Subject"), ratio=1)
+    table.add_column(_("Longest response"), no_wrap=True, justify="right")
+    table.add_column(_("Status now"), no_wrap=True)
+    table.add_column(_("Folder"))
     for t in threads:
         table.add_row(
             _who_text(t.correspondent),
             Text(subject_text(t.subject)),
             Text(duration_or_dash(t.max_latency_seconds)),
-            Text(t.status.value, style=_STATUS_STYLE.get(t.status, "")),
+            Text(status_word(t.status), style=_STATUS_STYLE.get(t.status, "")),
             Text(clean_text(t.folder)),
         )
     return table
@@ -97,12 +99,12 @@ def _reply_block(
     from rich.rule import Rule
     from rich.text import Text
 
-    title = Text(f"Holding reply to {who(thread.correspondent)}", style="bold")
-    promise = f"answer promised by {local_time(reply.promised_by, tz, as_of)}"
+    title = Text(_("Holding reply to {who}").format(who=who(thread.correspondent)), style="bold")
+    promise = _("answer promised by {when}").format(when=local_time(reply.promised_by, tz, as_of))
     return Group(
         Rule(title, align="left"),
-        Text.assemble(("To: ", "bold"), reply.to),
-        Text.assemble(("Subject: ", "bold"), clean_text(reply.subject)),
+        Text.assemble((_("To:") + " ", "bold"), reply.to),
+        Text.assemble((_("Subject:") + " ", "bold"), clean_text(reply.subject)),
         Text(""),
         Text(reply.body),
         Rule(Text(promise, style="dim"), align="left"),
@@ -115,7 +117,10 @@ def _more_rows(count: int) -> list[RenderableType]:
     if count <= MAX_LISTED:
         return []
     more = count - MAX_LISTED
-    return [Text(f"… and {more} more (--format markdown or json lists them all)"), Text("")]
+    return [
+        Text(_("… and {count} more (--format markdown or json lists them all)").format(count=more)),
+        Text(""),
+    ]
 
 
 def render_table(
@@ -131,7 +136,11 @@ def render_table(
     listed = listed or listing(report)
     as_of = local_time(report.as_of, tz, report.as_of)
     parts: list[RenderableType] = [
-        Text(f"Inbox audit of {clean_text(report.source)}, as of {as_of}"),
+        Text(
+            _("Inbox audit of {source}, as of {when}").format(
+                source=clean_text(report.source), when=as_of
+            )
+        ),
         Text(waiting_headline(report, listed), style="bold"),
         Text(""),
     ]

@@ -6,21 +6,20 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 
+from inbox_audit import i18n
 from inbox_audit.core.figures import Listing
 from inbox_audit.core.holding import clean_text
-from inbox_audit.model import Address, AuditReport
+from inbox_audit.i18n import _, ngettext
+from inbox_audit.model import Address, AuditReport, Status
 
 #: Threads listed per section in the table, the summary and the email: the most urgent
 #: first. Past that a list helps nobody, and a table of 10,000 rows takes rich a minute.
 MAX_LISTED = 50
 
-# Names are spelled out here rather than with strftime, whose %a/%b follow the C locale.
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
 
 def format_duration(seconds: float) -> str:
-    """A wait a person reads at a glance, two units at most: '3 d 4 h', '5 h 12 min', '45 s'.
+    """A wait a person reads at a glance, two units at most: '3 d 4 h', '5 h 12 min', '45 s'
+    ('3 j 4 h' in French).
 
     Truncates (never rounds up a wait into the next unit).
     """
@@ -31,12 +30,16 @@ def format_duration(seconds: float) -> str:
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
+        if hours:
+            return _("{days} d {hours} h").format(days=days, hours=hours)
+        return _("{days} d").format(days=days)
     if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+        if minutes:
+            return _("{hours} h {minutes} min").format(hours=hours, minutes=minutes)
+        return _("{hours} h").format(hours=hours)
     if minutes:
-        return f"{minutes} min"
-    return f"{secs} s"
+        return _("{minutes} min").format(minutes=minutes)
+    return _("{seconds} s").format(seconds=secs)
 
 
 def duration_or_dash(seconds: float | None) -> str:
@@ -45,9 +48,8 @@ def duration_or_dash(seconds: float | None) -> str:
 
 
 def day_month(local: datetime, this_year: int) -> str:
-    """'27 Oct', or '27 Oct 2025' when not in `this_year`."""
-    year = f" {local.year}" if local.year != this_year else ""
-    return f"{local.day} {MONTHS[local.month - 1]}{year}"
+    """'27 Oct', or '27 Oct 2025' when not in `this_year` ('27 oct.' in French)."""
+    return i18n.day_month(local, year=local.year != this_year)
 
 
 def clock(local: datetime) -> str:
@@ -56,14 +58,14 @@ def clock(local: datetime) -> str:
 
 
 def local_time(moment: datetime | None, tz: tzinfo, as_of: datetime) -> str:
-    """'Mon 13 May 09:15' in the owner's zone; with the year when it is not as_of's year."""
+    """'Mon 13 May 09:15' in the owner's zone ('lun. 13 mai 09:15'); with the year when it is
+    not as_of's year."""
     if moment is None:
         return "—"
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     local = moment.astimezone(tz)
-    this_year = as_of.astimezone(tz).year
-    return f"{DAY_NAMES[local.weekday()][:3]} {day_month(local, this_year)} {clock(local)}"
+    return i18n.date_time(local, year=local.year != as_of.astimezone(tz).year)
 
 
 def zoned_time(moment: datetime, tz: tzinfo) -> str:
@@ -73,9 +75,34 @@ def zoned_time(moment: datetime, tz: tzinfo) -> str:
     return f"{local_time(moment, tz, moment)} {zone}"
 
 
-def plural(count: int, one: str, many: str) -> str:
-    """'1 conversation', '3 conversations'."""
-    return f"{count} {one if count == 1 else many}"
+def percent(ratio: float) -> str:
+    """'80%' ('80 %' in French)."""
+    return i18n.percent(ratio)
+
+
+def period_label(days: int) -> str:
+    """'last 24 h', 'last 7 days': a period of figures (core.figures.PeriodFigures.days)."""
+    if days == 1:
+        return _("last 24 h")
+    return ngettext("last {count} day", "last {count} days", days).format(count=days)
+
+
+def previous_period_label(days: int) -> str:
+    """'the 24 h before', 'the 7 days before': the period before `period_label(days)`."""
+    if days == 1:
+        return _("the 24 h before")
+    return ngettext("the {count} day before", "the {count} days before", days).format(count=days)
+
+
+def status_word(status: Status) -> str:
+    """A status as the owner reads it: 'overdue', 'pending', 'answered'."""
+    words = {
+        Status.OVERDUE: _("overdue"),
+        Status.PENDING: _("pending"),
+        Status.ANSWERED: _("answered"),
+        Status.NOT_CUSTOMER: _("not a customer"),
+    }
+    return words[status]
 
 
 def who(address: Address) -> str:
@@ -86,47 +113,62 @@ def who(address: Address) -> str:
 
 def subject_text(subject: str) -> str:
     """A subject as one line of text; '(no subject)' for none."""
-    return clean_text(subject) or "(no subject)"
+    return clean_text(subject) or _("(no subject)")
 
 
 def identity_names(report: AuditReport, escape: Callable[[str], str] = clean_text) -> list[str]:
     """The owner's addresses, each escaped, those found in Sent said so."""
     detected = set(report.identities_detected)
-    return [escape(i) + (" (found in Sent)" if i in detected else "") for i in report.identities]
+    found = _(" (found in Sent)")
+    return [escape(i) + (found if i in detected else "") for i in report.identities]
 
 
 def identities_line(report: AuditReport, escape: Callable[[str], str] = clean_text) -> str:
     """'Your addresses: a@x.fr, b@x.fr (found in Sent).'"""
     if not report.identities:
-        return "Your addresses: none known."
-    return "Your addresses: " + ", ".join(identity_names(report, escape)) + "."
+        return _("Your addresses: none known.")
+    return _("Your addresses: {addresses}.").format(
+        addresses=", ".join(identity_names(report, escape))
+    )
 
 
 def summary_line(report: AuditReport) -> str:
     """The headline figures in one sentence."""
     s = report.summary
-    late = f" ({s.answered_late} late)" if s.answered_late else ""
+    messages = ngettext(
+        "{count} customer message", "{count} customer messages", s.customer_messages
+    ).format(count=s.customer_messages)
+    if s.answered_late:
+        answered = _("{count} answered ({late} late)").format(
+            count=s.answered, late=s.answered_late
+        )
+    else:
+        answered = _("{count} answered").format(count=s.answered)
     parts = [
-        plural(s.customer_messages, "customer message", "customer messages"),
-        f"{s.answered} answered{late}",
-        f"{s.pending} pending",
-        f"{s.overdue} overdue",
+        messages,
+        answered,
+        _("{count} pending").format(count=s.pending),
+        _("{count} overdue").format(count=s.overdue),
     ]
     text = ", ".join(parts) + "."
     if s.median_response_seconds is not None:
-        text += f" Response time: median {format_duration(s.median_response_seconds)}"
+        median = format_duration(s.median_response_seconds)
         if s.p90_response_seconds is not None:
-            text += f", 90% within {format_duration(s.p90_response_seconds)}"
-        text += "."
+            text += " " + _("Response time: median {median}, 90% within {p90}.").format(
+                median=median, p90=format_duration(s.p90_response_seconds)
+            )
+        else:
+            text += " " + _("Response time: median {median}.").format(median=median)
     if s.within_sla_ratio is not None:
-        text += f" {s.within_sla_ratio:.0%} answered within {format_duration(report.sla_seconds)}."
-    if s.answered_unknown_latency:
-        text += (
-            f" {s.answered_unknown_latency} flagged as answered with no copy of the reply found"
-            " (response time unknown)."
+        text += " " + _("{percent} answered within {sla}.").format(
+            percent=percent(s.within_sla_ratio), sla=format_duration(report.sla_seconds)
         )
+    if s.answered_unknown_latency:
+        text += " " + _(
+            "{count} flagged as answered with no copy of the reply found (response time unknown)."
+        ).format(count=s.answered_unknown_latency)
     if s.unreadable:
-        text += f" {s.unreadable} unreadable."
+        text += " " + _("{count} unreadable.").format(count=s.unreadable)
     return text
 
 
@@ -134,10 +176,12 @@ def waiting_headline(report: AuditReport, listed: Listing) -> str:
     """'12 conversations waiting for an answer, 3 overdue (no answer within 1 d).'"""
     count = listed.waiting_count
     if not count:
-        return "Nobody is waiting for an answer."
-    people = plural(count, "conversation", "conversations") + " waiting for an answer"
-    sla = format_duration(report.sla_seconds)
-    return f"{people}, {listed.overdue_count} overdue (no answer within {sla})."
+        return _("Nobody is waiting for an answer.")
+    return ngettext(
+        "{count} conversation waiting for an answer, {overdue} overdue (no answer within {sla}).",
+        "{count} conversations waiting for an answer, {overdue} overdue (no answer within {sla}).",
+        count,
+    ).format(count=count, overdue=listed.overdue_count, sla=format_duration(report.sla_seconds))
 
 
 # A lone surrogate: what a header's undecodable bytes become once decoded (surrogateescape).

@@ -62,9 +62,21 @@ if TYPE_CHECKING:
 MAX_AGE = timedelta(days=3)
 KEPT_DAYS = 60
 
-# A ThreadResult without its holding reply, plus the language hints of its customer messages.
+# A ThreadResult without its holding reply, plus the language hints of its customer messages,
+# then its reply_refs.
 ThreadRow = tuple[
-    str, str, str, str, str, Status, datetime | None, int | None, bool, int | None, tuple[str, ...]
+    str,
+    str,
+    str,
+    str,
+    str,
+    Status,
+    datetime | None,
+    int | None,
+    bool,
+    int | None,
+    tuple[str, ...],
+    tuple[str, ...],
 ]
 _ID: Final = 0
 _STATUS: Final = 5
@@ -167,6 +179,7 @@ def thread_row(thread: ThreadResult, hints: tuple[str, ...]) -> ThreadRow:
         t.answered_late,
         t.max_latency_seconds,
         hints,
+        t.reply_refs,
     )
 
 
@@ -394,7 +407,7 @@ def _first(
 
 
 def _thread_result(row: ThreadRow, as_of: datetime, cut: datetime) -> ThreadResult:
-    thread_id, subject, email, name, folder, status, since, waited, late, latency, _ = row
+    thread_id, subject, email, name, folder, status, since, waited, late, latency, _, refs = row
     if status in WAITING:
         status, waited = waiting_verdict(since, as_of, cut)
     return ThreadResult(
@@ -408,6 +421,7 @@ def _thread_result(row: ThreadRow, as_of: datetime, cut: datetime) -> ThreadResu
         answered_late=late,
         max_latency_seconds=latency,
         holding_reply=None,
+        reply_refs=refs,
     )
 
 

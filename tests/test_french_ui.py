@@ -1,0 +1,134 @@
+"""The whole run in French, as the owner gets it with LANG=fr_FR.UTF-8 or lang = "fr": the
+table, the summary, Markdown, the email (text and HTML), an error and `audit --help`, with no
+English word left outside what comes from the mailbox."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from inbox_audit.outputs.digest import build_email, build_failure_email
+from tests.i18n_fixtures import english_words, speaking
+from tests.outputs.digest_reports import PARIS, SENDER, TO, crowded_report, parts
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = [
+    "audit",
+    str(ROOT / "demo" / "mailbox"),
+    "--as-of",
+    "2026-11-20T09:00:00+01:00",
+    "--timezone",
+    "Europe/Paris",
+    "--me",
+    "claire@atelier-lumiere.fr",
+    "--no-cache",
+]
+
+
+def _run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
+    environ.update(env, COLUMNS="500", HOME=os.environ.get("HOME", "/tmp"))
+    return subprocess.run(
+        [sys.executable, "-m", "inbox_audit", *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=120,
+        check=False,
+    )
+
+
+def _mail_data() -> list[str]:
+    """What the demo's report shows that comes from its mail (subjects, names, replies...)."""
+    done = _run([*DEMO, "--format", "json"], LANG="C.UTF-8")
+    report = json.loads(done.stdout)
+    found: list[str] = [report["source"], *report["identities"]]
+    for thread in report["threads"]:
+        found += [thread["subject"], thread["correspondent_name"], thread["folder"]]
+        reply = thread["holding_reply"]
+        if reply:
+            found += [reply["subject"], *reply["body"].splitlines()]
+    for folder in report["folders"]:
+        found.append(folder["name"])
+    return found
+
+
+@pytest.fixture(scope="module")
+def mail_data() -> list[str]:
+    return _mail_data()
+
+
+@pytest.mark.parametrize("fmt", ["table", "summary", "markdown"])
+def test_reports_in_french(fmt: str, mail_data: list[str]) -> None:
+    done = _run([*DEMO, "--format", fmt], LANG="fr_FR.UTF-8")
+    assert done.returncode == 1, done.stderr  # overdue found
+    assert "en retard" in done.stdout
+    assert not english_words(done.stdout, mail_data, wrapped=fmt == "table"), done.stdout
+    english = _run([*DEMO, "--format", fmt], LANG="en_US.UTF-8")
+    assert "overdue" in english.stdout  # the same run in English: the check can fail
+
+
+def test_the_config_language_wins_over_the_locale(tmp_path: Path, mail_data: list[str]) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('lang = "fr"\n', encoding="utf-8")
+    done = _run([*DEMO, "--config", str(config), "--format", "summary"], LANG="en_US.UTF-8")
+    assert done.returncode == 1, done.stderr
+    assert "client" in done.stdout and not english_words(done.stdout, mail_data)
+
+
+def test_help_and_errors_in_french() -> None:
+    shown = _run(["audit", "--help"], LANG="fr_FR.UTF-8")
+    assert shown.returncode == 0
+    assert "Afficher cette aide" in shown.stdout
+    assert not english_words(shown.stdout), shown.stdout
+    wrong = _run([*DEMO, "--as-of", "jeudi"], LANG="fr_FR.UTF-8")
+    assert wrong.returncode == 2
+    assert wrong.stderr.startswith("inbox-audit: erreur")
+    assert not english_words(wrong.stderr), wrong.stderr
+    zone = _run([*DEMO, "--timezone", "Mars/Olympus"], LANG="fr_FR.UTF-8")
+    assert zone.returncode == 2
+    assert "fuseau horaire 'Mars/Olympus' inconnu" in zone.stderr
+    assert not english_words(zone.stderr), zone.stderr
+
+
+def _visible(html_text: str) -> str:
+    text = re.sub(r"<[^>]+>", " ", html_text)
+    return html.unescape(text)
+
+
+def test_the_email_in_french() -> None:
+    report = crowded_report()
+    mail = [report.source, *report.identities]
+    for thread in report.threads:
+        mail += [thread.subject, thread.correspondent.name, thread.correspondent.email]
+        if thread.holding_reply:
+            mail += [thread.holding_reply.subject, *thread.holding_reply.body.splitlines()]
+    mail += [f.name for f in report.folders]
+    with speaking("fr"):
+        message = build_email(report, to=TO, sender=SENDER, tz=PARIS)
+        failure = build_failure_email(
+            error="login refused",  # the error text comes from the server: left as is
+            hint=None,
+            source="imaps://shop@example.com@imap.example.com",
+            to=TO,
+            sender=SENDER,
+            now=report.as_of,
+        )
+    text, html_text = parts(message)
+    assert str(message["Subject"]).startswith("inbox-audit\u00a0: 2 clients attendent")
+    assert '<html lang="fr"' in html_text
+    assert "jeu. 5 nov." in text and "Répondus sous 24 h" in html_text
+    assert not english_words(text, mail), text
+    assert not english_words(_visible(html_text), mail)
+    failure_text, failure_html = parts(failure)
+    mail += ["login refused"]
+    assert "n'a pas pu auditer" in failure_text
+    assert not english_words(failure_text, mail), failure_text
+    assert not english_words(_visible(failure_html), mail)
