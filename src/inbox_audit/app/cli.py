@@ -12,13 +12,13 @@ from typing import Annotated, NoReturn
 import typer
 
 from inbox_audit import __version__
-from inbox_audit.app.config import config_home, load_config
+from inbox_audit.app.config import ConfigFile, config_home, load_config
 from inbox_audit.app.console import escape, print_error, stderr_console, warn
 from inbox_audit.app.credentials import keyring_delete, keyring_set
 from inbox_audit.app.lock import run_lock
 from inbox_audit.app.resolve import Flags, resolve
 from inbox_audit.app.run import OutputFormat, run_audit, smtp_target
-from inbox_audit.errors import AlreadyRunning, ConfigError, ExitCode, InboxAuditError, UsageError
+from inbox_audit.errors import AlreadyRunning, ExitCode, InboxAuditError, UsageError
 
 # Modules only some runs need are imported where they are used: the nightly run that finds
 # nothing new must start fast (issue #3: 0.5 s in all), and the audit core, the local-store
@@ -37,7 +37,7 @@ app = typer.Typer(
     name="inbox-audit",
     help="Find the customers still waiting for an answer in a mailbox, and since when.\n\n"
     + EXIT_CODES,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (typer's, for bash/zsh/fish)
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     # Help text is plain: "[accounts.NAME]" must print as written, not be eaten as markup.
@@ -50,6 +50,24 @@ class Language(StrEnum):
 
     FR = "fr"
     EN = "en"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Find the customers still waiting for an answer in a mailbox, and since when."""
 
 
 def _fail(error: InboxAuditError) -> NoReturn:
@@ -179,6 +197,22 @@ def audit_command(
             show_default=False,
         ),
     ] = None,
+    email: Annotated[
+        bool,
+        typer.Option(
+            "--email",
+            help="Email the report as the config's [notify] section says (a manual run "
+            "otherwise only prints it).",
+        ),
+    ] = False,
+    scheduled: Annotated[
+        bool,
+        typer.Option(
+            "--scheduled",
+            help="Run as the nightly job: email as [notify] says, print nothing, and keep "
+            "the outcome and any undelivered night in the state directory.",
+        ),
+    ] = False,
     state_dir: Annotated[
         Path | None,
         typer.Option(
@@ -206,9 +240,11 @@ def audit_command(
     the OS keyring (inbox-audit password set), else a hidden prompt. Flags override the
     config file, which overrides the defaults.
 
-    With --email-to the report is emailed; if the audit cannot run (login refused, server
-    unreachable, TLS failure) a failure email is sent instead and the exit code is the
-    error's. An email that cannot be sent is saved in the state directory (exit 6).
+    A run at the terminal prints its report; it is emailed only with --email-to, --email
+    (as the config's [notify] says) or --scheduled (the nightly job). If the audit cannot
+    run (login refused, server unreachable, TLS failure) a failure email is sent instead and
+    the exit code is the error's. An email that cannot be sent is saved in the state
+    directory (exit 6).
     """
     try:
         config = load_config(config_path, warn=warn)
@@ -230,6 +266,7 @@ def audit_command(
             smtp_ca_file=smtp_ca_file,
             only_if_late=only_if_late,
             state_dir=state_dir,
+            email=True if email or (scheduled and _notify_configured(config)) else None,
         )
         run = resolve(flags, config)
         moment = parse_as_of(as_of, run.zone)
@@ -239,10 +276,23 @@ def audit_command(
     try:
         # Held until the email is sent: an overlapping run must not send a second one.
         with run_lock(run):
-            code = run_audit(run, moment, smtp_server, output_format, show_replies, quiet, no_cache)
+            code = run_audit(
+                run,
+                moment,
+                smtp_server,
+                output_format,
+                show_replies,
+                quiet or scheduled,
+                no_cache,
+                scheduled,
+            )
     except AlreadyRunning as error:
         _fail(error)  # the run that holds the lock reports; no email from this one
     raise typer.Exit(int(code))
+
+
+def _notify_configured(config: ConfigFile | None) -> bool:
+    return config is not None and config.notify.email_to is not None
 
 
 # --- password: the OS keyring ---------------------------------------------------------------
@@ -329,20 +379,112 @@ def init_command(
         typer.Option("--ca-file", help="Also trust this CA or certificate (PEM).", dir_okay=False),
     ] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait.", min=1)] = 30.0,
+    no_input: Annotated[
+        bool,
+        typer.Option(
+            "--no-input",
+            help="Ask nothing: take the answers from the flags, the defaults for the rest "
+            "(the password from INBOX_AUDIT_PASSWORD or --password-command).",
+        ),
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    server: Annotated[str | None, typer.Option("--server", help="IMAP HOST[:PORT].")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="IMAP user name.")] = None,
+    auth: Annotated[str | None, typer.Option("--auth", help="password or oauth2.")] = None,
+    token_command: Annotated[
+        str | None,
+        typer.Option("--token-command", help="OAuth2: a command printing an access token."),
+    ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="Where the nightly job finds the password: keyring, command "
+            "(--password-command) or file (a private file, mode 0600). "
+            "Default: the keyring when there is one, else file.",
+        ),
+    ] = None,
+    password_command: Annotated[
+        str | None,
+        typer.Option(
+            "--password-command",
+            help="A command printing the password (pass, gopass, secret-tool, systemd-creds).",
+        ),
+    ] = None,
+    account: Annotated[str | None, typer.Option("--account", help="The account's name.")] = None,
+    me: Annotated[
+        list[str] | None, typer.Option("--me", help="Your address (repeatable; default: detected).")
+    ] = None,
+    timezone: Annotated[
+        str | None, typer.Option("--timezone", help="Your time zone (default: the system's).")
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="fr or en (default: from LANG).")
+    ] = None,
+    sla: Annotated[str | None, typer.Option("--sla", help="Answer within (default 24h).")] = None,
+    working_hours: Annotated[
+        str | None,
+        typer.Option("--working-hours", help='e.g. "mon-fri 09:00-12:00,14:00-18:00".'),
+    ] = None,
+    holidays: Annotated[
+        str | None, typer.Option("--holidays", help="Public holidays of a country code, e.g. FR.")
+    ] = None,
+    email_to: Annotated[
+        str | None,
+        typer.Option("--email-to", help="Email the nightly summary here (empty: no email)."),
+    ] = None,
+    smtp: Annotated[
+        str | None, typer.Option("--smtp", help="smtp://[USER@]HOST[:PORT] or smtps://...")
+    ] = None,
+    smtp_ca_file: Annotated[
+        Path | None,
+        typer.Option("--smtp-ca-file", help="Also trust this CA for SMTP (PEM).", dir_okay=False),
+    ] = None,
+    test_email: Annotated[
+        bool,
+        typer.Option("--test-email/--no-test-email", help="Send a real summary at the end."),
+    ] = True,
 ) -> None:
-    """Write a first config file: asks for the server and user, tests the login, detects
-    the Sent folder and your addresses, proposes a 24 h SLA. The file is private (0600) and
-    holds no password."""
-    from inbox_audit.app.init import write_first_config
+    """Write a first config file, then test it for real: logs in, detects the folders, the
+    Sent folder and your addresses, keeps the password where the nightly job will find it
+    (the OS keyring, a command, or a private file on a server with no keyring), and sends
+    a real summary. The config file is private (0600) and holds no password."""
+    from inbox_audit.app.init import Answers, write_first_config
 
+    answers = Answers(
+        config_path=config_path,
+        ca_file=ca_file,
+        timeout=timeout,
+        interactive=not no_input,
+        force=force,
+        server=server,
+        user=user,
+        auth=auth,
+        token_command=token_command,
+        store=store,
+        password_command=password_command,
+        account=account,
+        me=tuple(me) if me else None,
+        timezone=timezone,
+        lang=lang,
+        sla=sla,
+        working_hours=working_hours,
+        holidays=holidays,
+        email_to=email_to,
+        smtp=smtp,
+        smtp_ca_file=smtp_ca_file,
+        test_email=test_email,
+    )
     try:
-        path = write_first_config(config_path, ca_file, timeout)
+        written = write_first_config(answers)
     except InboxAuditError as error:
         _fail(error)
     stderr_console().print(
-        f"inbox-audit: wrote {escape(str(path))} (mode 0600). "
-        "Next: inbox-audit audit, then inbox-audit schedule"
+        "inbox-audit: next: inbox-audit audit (prints the report), then "
+        f"inbox-audit schedule --install --config {escape(str(written.path))}"
     )
+    if written.exit_code not in (ExitCode.OK, ExitCode.OVERDUE_FOUND):
+        raise typer.Exit(int(written.exit_code))
 
 
 # --- schedule: cron / systemd ---------------------------------------------------------------
@@ -357,55 +499,127 @@ def schedule_command(
         Path | None, typer.Option("--config", help="Configuration file.", dir_okay=False)
     ] = None,
     at: Annotated[str, typer.Option("--at", help="Time of day, HH:MM.")] = "07:00",
-    install_units: Annotated[
+    install_job: Annotated[
         bool,
         typer.Option(
             "--install",
-            help="Also write the systemd user units (asks first) under ~/.config/systemd/user.",
+            help="Install the job in your crontab (the rest of it kept, the previous one backed "
+            "up in the state directory), or as a systemd user timer with --systemd.",
+        ),
+    ] = False,
+    uninstall_job: Annotated[
+        bool, typer.Option("--uninstall", help="Remove the installed job.")
+    ] = False,
+    systemd: Annotated[
+        bool, typer.Option("--systemd", help="A systemd user timer rather than cron.")
+    ] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Run the installed job once the way cron (or systemd) would: empty "
+            "environment, no terminal; say what the owner receives.",
         ),
     ] = False,
 ) -> None:
-    """Print a crontab line and a systemd user timer that run the audit every day.
+    """Run the audit every day: print, install, remove or check the job.
 
-    The job runs `inbox-audit audit` for an account of the config file, with the PATH it
-    needs (cron's default finds neither this program nor `pass`). Nothing is installed
-    unless --install is given and confirmed.
+    The job runs `inbox-audit audit --scheduled` for an account of the config file (it emails
+    the summary as [notify] says; without [notify], it prints a summary for cron to mail),
+    with the PATH it needs (cron's default finds neither this program nor `pass`). Without
+    --install, --uninstall or --check, the crontab line and the systemd units are printed.
     """
-    from inbox_audit.app.schedule import daily_job, install, instructions
+    from datetime import UTC, datetime
+
+    from inbox_audit.app import install
+    from inbox_audit.app.schedule import daily_job, instructions
 
     try:
+        if sum((install_job, uninstall_job, check)) > 1:
+            raise UsageError("give one of --install, --uninstall, --check")
         config = load_config(config_path, warn=warn)
         if config is None:
             raise UsageError(
                 "a scheduled audit needs a config file with an account",
                 hint="run: inbox-audit init",
             )
-        job = daily_job(config, resolve(Flags(account=account), config), account, at)
+        flags = Flags(account=account, email=True if _notify_configured(config) else None)
+        run = resolve(flags, config)
+        job = daily_job(config, run, account, at)
+        unit_dir = config_home() / "systemd" / "user"
+        now = datetime.now(UTC)
+        if check:
+            lines, code = install.check(job, systemd, unit_dir, run.state_dir)
+            sys.stdout.write("".join(line + "\n" for line in lines))
+            raise typer.Exit(code)
+        if install_job and systemd:
+            left = install.install_systemd(job, unit_dir)
+            done = f"installed {job.name}.timer in {unit_dir}"
+        elif install_job:
+            changed, backup = install.install_cron(job, run.state_dir, now)
+            done = "installed in your crontab" if changed else "already in your crontab"
+            done += f" (previous crontab saved to {backup})" if backup else ""
+            left = []
+        elif uninstall_job and systemd:
+            removed, left = install.uninstall_systemd(job, unit_dir)
+            done = f"removed {job.name}.timer" if removed else f"{job.name}.timer was not installed"
+        elif uninstall_job:
+            changed, backup = install.uninstall_cron(job, run.state_dir, now)
+            done = "removed from your crontab" if changed else "was not in your crontab"
+            done += f" (previous crontab saved to {backup})" if backup else ""
+            left = []
+        else:
+            sys.stdout.write(instructions(job, unit_dir))
+            sys.stdout.flush()
+            return
     except InboxAuditError as error:
         _fail(error)
-    unit_dir = config_home() / "systemd" / "user"
-    sys.stdout.write(instructions(job, unit_dir))
-    sys.stdout.flush()
-    if not install_units:
-        return
-    if not typer.confirm(f"Install the systemd user timer in {unit_dir}?", default=False, err=True):
-        stderr_console().print("inbox-audit: nothing installed")
-        return
-    try:
-        install(job, unit_dir)
-    except OSError as exc:
-        _fail(ConfigError(f"cannot write {unit_dir}: {exc.strerror}"))
-    timer = f"{job.name}.timer"
-    stderr_console().print(
-        f"inbox-audit: installed {timer}; enable it with: "
-        f"systemctl --user daemon-reload && systemctl --user enable --now {timer}"
-    )
+    stderr_console().print(f"inbox-audit: {job.name}: {escape(done)}")
+    if left:
+        stderr_console().print("inbox-audit: then run: " + escape(" && ".join(left)))
+    if install_job:
+        stderr_console().print(
+            f"inbox-audit: every day at {job.hour:02d}:{job.minute:02d}; try it now with: "
+            "inbox-audit schedule --check" + (" --systemd" if systemd else "")
+        )
 
 
 @app.command("version")
 def version_command() -> None:
     """Print the version."""
     typer.echo(__version__)
+
+
+#: The demo's moment and owner: demo/EXPECTED.md is what the audit finds then.
+DEMO_ARGS = (
+    "--as-of",
+    "2026-11-20T09:00:00+01:00",
+    "--timezone",
+    "Europe/Paris",
+    "--me",
+    "claire@atelier-lumiere.fr",
+    "--show-replies",
+)
+
+
+@app.command(
+    "demo",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def demo_command(ctx: typer.Context) -> None:
+    """Audit the bundled demo mailbox (a small French/English shop, as of 20 Nov 2026 09:00
+    Paris): no account needed. Extra options go to `audit`, e.g. --format json."""
+    from importlib.resources import as_file, files
+
+    with as_file(files("inbox_audit") / "demo_mailbox") as mailbox:
+        command = typer.main.get_command(app)
+        code = command.main(
+            ["audit", str(mailbox), *DEMO_ARGS, *ctx.args],
+            prog_name="inbox-audit",
+            standalone_mode=False,
+        )
+    # Exit 1 only means "overdue messages found": that is the demo's point, not a failure.
+    raise typer.Exit(0 if code in (None, 0, 1) else int(code))
 
 
 # --- the entry point -------------------------------------------------------------------------

@@ -98,9 +98,12 @@ def daily_job(config: ConfigFile, run: RunConfig, account: str | None, at: str) 
     command = [executable(), "audit", "--config", str(config.path.resolve())]
     if account is not None or len(config.accounts) > 1:
         command += ["--account", str(run.account)]
-    command.append("--quiet")
+    # The state directory too: `schedule --check` reads there what the job did.
+    command += ["--state-dir", str(run.state_dir.resolve())]
     if run.notify is None:
-        command += ["--format", "summary"]
+        command += ["--quiet", "--format", "summary"]
+    else:
+        command.append("--scheduled")
     directories = [str(Path(command[0]).parent), "/usr/local/bin", "/usr/bin", "/bin"]
     return Job(
         command=tuple(command),
@@ -130,10 +133,3 @@ def instructions(job: Job, unit_dir: Path) -> str:
     timer = f"{job.name}.timer"
     out.append(f"# then: systemctl --user daemon-reload && systemctl --user enable --now {timer}\n")
     return "\n".join(out)
-
-
-def install(job: Job, unit_dir: Path) -> None:
-    """Write the job's systemd user units in `unit_dir` (OSError when that cannot be done)."""
-    unit_dir.mkdir(parents=True, exist_ok=True)
-    for name, text in systemd_units(job).items():
-        (unit_dir / name).write_text(text, encoding="utf-8")
