@@ -28,7 +28,7 @@ def no_keyring() -> Iterator[None]:
     import keyring.backends.fail
 
     previous = keyring.get_keyring()
-    keyring.set_keyring(keyring.backends.fail.Keyring())
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]
     try:
         yield
     finally:

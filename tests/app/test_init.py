@@ -9,8 +9,8 @@ import pytest
 
 from inbox_audit.app.config import load_config
 from inbox_audit.app.credentials import KEYRING_SERVICE
-from tests.app.builders import MemoryKeyring, invoke
 from inbox_audit.app.init import locale_lang, system_zone_name
+from tests.app.builders import MemoryKeyring, invoke
 from tests.dovecot import DovecotServer, MailUser
 from tests.smtpd import SmtpServer, make_smtp_server, smtp_server  # noqa: F401  (fixtures)
 
@@ -145,7 +145,7 @@ def test_headless_init_keeps_the_password_in_a_private_file_checked_at_every_run
     no_keyring: None,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    smtp_server: SmtpServer,
+    smtp_server: SmtpServer,  # noqa: F811  (the fixture)
 ) -> None:
     monkeypatch.setenv("INBOX_AUDIT_PASSWORD", mail_user.password)
     monkeypatch.setenv("LANG", "fr_FR.UTF-8")

@@ -97,7 +97,7 @@ def test_install_keeps_the_rest_of_the_crontab_backs_it_up_and_is_idempotent(
 ) -> None:
     write_config(tmp_path)
     table = fake_tools(tmp_path, monkeypatch, MINE)
-    code, stdout, stderr = invoke(tmp_path, "schedule", "--install", "--at", "06:15")
+    code, _, stderr = invoke(tmp_path, "schedule", "--install", "--at", "06:15")
     assert code == 0, stderr
     assert "installed in your crontab" in stderr
     text = table.read_text(encoding="utf-8")
