@@ -418,9 +418,7 @@ def init_command(
     timezone: Annotated[
         str | None, typer.Option("--timezone", help="Your time zone (default: the system's).")
     ] = None,
-    lang: Annotated[
-        str | None, typer.Option("--lang", help="fr or en (default: from LANG).")
-    ] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="fr or en (default: LANG's).")] = None,
     sla: Annotated[str | None, typer.Option("--sla", help="Answer within (default 24h).")] = None,
     working_hours: Annotated[
         str | None,
@@ -449,34 +447,13 @@ def init_command(
     Sent folder and your addresses, keeps the password where the nightly job will find it
     (the OS keyring, a command, or a private file on a server with no keyring), and sends
     a real summary. The config file is private (0600) and holds no password."""
+    # Every option is the answer of the same name (app/init.py's Answers).
+    answers = dict(locals())
     from inbox_audit.app.init import Answers, write_first_config
 
-    answers = Answers(
-        config_path=config_path,
-        ca_file=ca_file,
-        timeout=timeout,
-        interactive=not no_input,
-        force=force,
-        server=server,
-        user=user,
-        auth=auth,
-        token_command=token_command,
-        store=store,
-        password_command=password_command,
-        account=account,
-        me=tuple(me) if me else None,
-        timezone=timezone,
-        lang=lang,
-        sla=sla,
-        working_hours=working_hours,
-        holidays=holidays,
-        email_to=email_to,
-        smtp=smtp,
-        smtp_ca_file=smtp_ca_file,
-        test_email=test_email,
-    )
+    answers["me"] = tuple(me) if me else None
     try:
-        written = write_first_config(answers)
+        written = write_first_config(Answers(**answers))
     except InboxAuditError as error:
         _fail(error)
     stderr_console().print(
@@ -529,8 +506,6 @@ def schedule_command(
     with the PATH it needs (cron's default finds neither this program nor `pass`). Without
     --install, --uninstall or --check, the crontab line and the systemd units are printed.
     """
-    from datetime import UTC, datetime
-
     from inbox_audit.app import install
     from inbox_audit.app.schedule import daily_job, instructions
 
@@ -547,41 +522,19 @@ def schedule_command(
         run = resolve(flags, config)
         job = daily_job(config, run, account, at)
         unit_dir = config_home() / "systemd" / "user"
-        now = datetime.now(UTC)
         if check:
             lines, code = install.check(job, systemd, unit_dir, run.state_dir)
             sys.stdout.write("".join(line + "\n" for line in lines))
             raise typer.Exit(code)
-        if install_job and systemd:
-            left = install.install_systemd(job, unit_dir)
-            done = f"installed {job.name}.timer in {unit_dir}"
-        elif install_job:
-            changed, backup = install.install_cron(job, run.state_dir, now)
-            done = "installed in your crontab" if changed else "already in your crontab"
-            done += f" (previous crontab saved to {backup})" if backup else ""
-            left = []
-        elif uninstall_job and systemd:
-            removed, left = install.uninstall_systemd(job, unit_dir)
-            done = f"removed {job.name}.timer" if removed else f"{job.name}.timer was not installed"
-        elif uninstall_job:
-            changed, backup = install.uninstall_cron(job, run.state_dir, now)
-            done = "removed from your crontab" if changed else "was not in your crontab"
-            done += f" (previous crontab saved to {backup})" if backup else ""
-            left = []
-        else:
+        if not (install_job or uninstall_job):
             sys.stdout.write(instructions(job, unit_dir))
             sys.stdout.flush()
             return
+        told = install.apply(job, uninstall_job, systemd, unit_dir, run.state_dir)
     except InboxAuditError as error:
         _fail(error)
-    stderr_console().print(f"inbox-audit: {job.name}: {escape(done)}")
-    if left:
-        stderr_console().print("inbox-audit: then run: " + escape(" && ".join(left)))
-    if install_job:
-        stderr_console().print(
-            f"inbox-audit: every day at {job.hour:02d}:{job.minute:02d}; try it now with: "
-            "inbox-audit schedule --check" + (" --systemd" if systemd else "")
-        )
+    for line in told:
+        stderr_console().print(f"inbox-audit: {escape(line)}")
 
 
 @app.command("version")

@@ -54,7 +54,7 @@ class Answers:
     config_path: Path | None = None
     ca_file: Path | None = None
     timeout: float = 30.0
-    interactive: bool = True
+    no_input: bool = False  # take the defaults rather than ask
     force: bool = False  # replace an existing file without asking
     server: str | None = None  # HOST[:PORT]
     user: str | None = None
@@ -95,7 +95,7 @@ class _Asker:
     def __call__(self, question: str, given: str | None, default: str | None, flag: str) -> str:
         if given is not None:
             return given.strip()
-        if not self.answers.interactive:
+        if self.answers.no_input:
             if default is None:
                 raise UsageError(f"init --no-input needs {flag}")
             return default
@@ -114,7 +114,7 @@ class _Asker:
         from_env = os.environ.get(env_var)
         if from_env:
             return from_env
-        if not self.answers.interactive:
+        if self.answers.no_input:
             raise ConfigError(
                 f"init --no-input needs the password in {env_var} or --password-command",
                 hint="never on the command line",
@@ -125,7 +125,7 @@ class _Asker:
             raise UsageError(f"no answer to {question!r}", hint=f"set {env_var}") from None
 
     def confirm(self, question: str, default: bool) -> bool:
-        if not self.answers.interactive:
+        if self.answers.no_input:
             return default
         try:
             return typer.confirm(question, default=default, err=True)

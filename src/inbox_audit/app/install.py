@@ -93,6 +93,35 @@ def _write_crontab(text: str) -> None:
         raise ConfigError(f"crontab refused the new table: {message or done.returncode}")
 
 
+def apply(job: Job, remove: bool, systemd: bool, unit_dir: Path, state_dir: Path) -> list[str]:
+    """Install (or remove) the job in the crontab (or as systemd units): what was done, then
+    what is left for the owner to run, as lines to print."""
+    now = datetime.now(UTC)
+    left: list[str] = []
+    if systemd and not remove:
+        left = install_systemd(job, unit_dir)
+        done = f"installed {job.name}.timer in {unit_dir}"
+    elif systemd:
+        removed, left = uninstall_systemd(job, unit_dir)
+        done = f"removed {job.name}.timer" if removed else f"{job.name}.timer was not installed"
+    else:
+        changed, backup = (uninstall_cron if remove else install_cron)(job, state_dir, now)
+        if remove:
+            done = "removed from your crontab" if changed else "was not in your crontab"
+        else:
+            done = "installed in your crontab" if changed else "already in your crontab"
+        done += f" (previous crontab saved to {backup})" if backup else ""
+    told = [f"{job.name}: {done}"]
+    if left:
+        told.append("then run: " + " && ".join(left))
+    if not remove:
+        told.append(
+            f"every day at {job.hour:02d}:{job.minute:02d}; try it now with: "
+            "inbox-audit schedule --check" + (" --systemd" if systemd else "")
+        )
+    return told
+
+
 def install_cron(job: Job, state_dir: Path, now: datetime) -> tuple[bool, Path | None]:
     """Add or replace the job's block; (changed, the backup of the previous crontab)."""
     current = read_crontab()
