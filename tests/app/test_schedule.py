@@ -195,3 +195,35 @@ def test_a_job_for_one_of_several_accounts_names_it(tmp_path: Path) -> None:
     assert f"audit --config {path} --account perso --state-dir " in cron
     assert cron.endswith("--quiet --format summary")
     assert "inbox-audit-perso.service" in stdout and "inbox-audit-perso.timer" in stdout
+
+
+def test_check_runs_the_job_as_cron_and_says_what_the_owner_gets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    mailbox = tmp_path / "empty"
+    for sub in ("cur", "new", "tmp"):
+        (mailbox / sub).mkdir(parents=True)
+    default_config(
+        tmp_path,
+        f'[accounts.shop]\nsource = "{mailbox}"\nme = ["me@shop.example"]\n\n'
+        '[notify]\nemail_to = "me@shop.example"\nsmtp = "smtp://127.0.0.1:1"\n'
+        "only_if_late = true\n",
+    )
+    fake_tools(tmp_path, monkeypatch, MINE)
+    assert invoke(tmp_path, "schedule", "--install")[0] == 0
+    code, stdout, stderr = invoke(tmp_path, "schedule", "--check")
+    assert code == 0, stdout + stderr
+    assert "as cron runs it (empty environment, no terminal, no stdin): exit 0" in stdout
+    assert "OK: nothing overdue, so no email tonight" in stdout
+
+    # The mailbox unreadable and the SMTP server down: nothing reaches the owner, and the
+    # check says both errors.
+    for sub in ("cur", "new", "tmp"):
+        (mailbox / sub).rmdir()
+    (mailbox / "notes.txt").write_text("not mail", encoding="utf-8")
+    code, stdout, stderr = invoke(tmp_path, "schedule", "--check")
+    assert code == 4, stdout + stderr
+    assert "NOTHING reached the owner" in stdout
+    assert str(mailbox) in stdout and "127.0.0.1:1" in stdout

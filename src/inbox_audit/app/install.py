@@ -311,6 +311,8 @@ def _what_the_owner_gets(job: Job, ran: Ran, state_dir: Path) -> tuple[list[str]
         return ["the job failed before it could email anything:", *errors], ran.exit_code or 5
     if outcome.emailed_to and not outcome.problems:
         return [f"OK: the summary was sent to {outcome.emailed_to}"], 0
+    if not outcome.problems:
+        return ["OK: nothing overdue, so no email tonight (only_if_late = true)"], 0
     problems = [f"  {problem}" for problem in outcome.problems]
     if outcome.emailed_to:
         return [
