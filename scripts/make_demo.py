@@ -646,7 +646,7 @@ def expected_markdown(box: GeneratedMailbox) -> str:
         "```sh",
         "inbox-audit audit demo/mailbox --me claire@atelier-lumiere.fr \\",
         "    --me contact@atelier-lumiere.fr \\",
-        "    --as-of 2026-11-20T09:00:00+01:00 --sla 24h",
+        "    --as-of 2026-11-20T09:00:00+01:00 --timezone Europe/Paris --sla 24h",
         "```",
         "",
         f"## Overdue (waiting 24 h or more): {counts.get('overdue', 0)} messages",

@@ -258,3 +258,52 @@ def test_system_zone_and_locale_language(tmp_path: Path) -> None:
     assert locale_lang({"LANG": "fr_CA.UTF-8"}) == "fr"
     assert locale_lang({"LC_ALL": "C", "LANG": "fr_FR.UTF-8"}) == "en"
     assert locale_lang({}) == "en"
+
+
+@pytest.mark.parametrize("printed", ["right", "wrong"])
+def test_interactive_init_without_a_keyring_asks_for_a_command_and_runs_it(
+    dovecot: DovecotServer,
+    mail_user: MailUser,
+    no_keyring: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    printed: str,
+) -> None:
+    monkeypatch.delenv("INBOX_AUDIT_PASSWORD", raising=False)
+    dovecot.append(mail_user, "Sent", sent_mail(1, OWNER), flags=("\\Seen",))
+    dovecot.append(mail_user, "Sent", sent_mail(2, OWNER), flags=("\\Seen",))
+    script = tmp_path / "pass"
+    secret = mail_user.password if printed == "right" else "stale-password"
+    script.write_text(f"#!/bin/sh\necho '{secret}'\n", encoding="utf-8")
+    script.chmod(0o700)
+    answers = [
+        f"127.0.0.1:{dovecot.imaps_port}",
+        mail_user.name,
+        "",  # password
+        mail_user.password,
+        "shop",
+        "",  # the detected addresses
+        "Europe/Paris",
+        "en",
+        "",
+        "",
+        "",
+        "none",
+        "command",  # keep the password in: (command/file), no keyring offered
+        f"{script} show mail/shop",
+    ]
+    code, _, stderr = invoke(
+        tmp_path, "init", "--ca-file", str(dovecot.ca_file), input="\n".join(answers) + "\n"
+    )
+    path = tmp_path / "xdg" / "inbox-audit" / "config.toml"
+    assert "no OS keyring here" in stderr
+    assert "(command/file)" in stderr
+    if printed == "wrong":
+        assert code == 3
+        assert "does not print the password that logged in" in stderr
+        assert not path.exists()
+        return
+    assert code == 0, stderr
+    config = load_config(path, env={})
+    assert config is not None
+    assert config.accounts["shop"].password_command == f"{script} show mail/shop"

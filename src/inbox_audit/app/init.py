@@ -222,8 +222,8 @@ def write_first_config(answers: Answers) -> Written:
         default_smtp = f"smtps://{quote(user, safe='')}@{host}"
         smtp = ask("SMTP server for it", answers.smtp, default_smtp, "--smtp")
         parse_smtp_url(smtp)
-    store = _store(ask, answers, auth)
-    secret_keys, store_text = _keep_secret(store, account, password, answers.password_command, path)
+    store, command = _store(ask, answers, auth, password)
+    secret_keys, store_text = _keep_secret(store, account, password, command, path)
     smtp_keys: dict[str, str] = {}
     if smtp is not None:
         smtp_user, smtp_host = parse_smtp_url(smtp).user, parse_smtp_url(smtp).host
@@ -273,14 +273,16 @@ def _choice(value: str, choices: tuple[str, ...]) -> str:
     return value
 
 
-def _store(ask: _Asker, answers: Answers, auth: AuthMethod) -> str:
+def _store(
+    ask: _Asker, answers: Answers, auth: AuthMethod, password: str
+) -> tuple[str, str | None]:
     """Where the nightly job finds the password: the OS keyring when there is one, else what
-    works on a server with no desktop (a command, or a private file)."""
+    works on a server with no desktop (a command, or a private file); and the command."""
     if auth is AuthMethod.OAUTH2:
-        return "command"  # the token_command is the store
+        return "command", None  # the token_command is the store
     backend = keyring_usable()
     if answers.password_command and answers.store is None:
-        return "command"
+        return "command", answers.password_command
     if backend is None:
         say(
             "no OS keyring here (no desktop session): the password can live in a private file "
@@ -296,9 +298,15 @@ def _store(ask: _Asker, answers: Answers, auth: AuthMethod) -> str:
     )
     if store == "keyring" and backend is None:
         raise ConfigError("there is no OS keyring here", hint="use --store file or --store command")
-    if store == "command" and not answers.password_command:
-        raise UsageError("--store command needs --password-command")
-    return store
+    command = answers.password_command
+    if store == "command" and not command:
+        command = ask("Command printing the password", None, None, "--password-command")
+        # The command must give the password that just logged in, tonight as now.
+        if run_command(command, "password_command") != password:
+            raise ConfigError(
+                f"password_command {command!r} does not print the password that logged in"
+            )
+    return store, command
 
 
 def _keep_secret(
