@@ -91,6 +91,9 @@ def test_the_wheel_runs_outside_the_repository(installed: Path, tmp_path: Path) 
     assert str(REPO) not in demo.stdout + demo.stderr
     completion = run(["inbox-audit", "--show-completion", "bash"], env, tmp_path)
     assert completion.returncode == 0 and "_INBOX_AUDIT_COMPLETE" in completion.stdout
+    installed_completion = run(["inbox-audit", "--install-completion", "bash"], env, tmp_path)
+    assert installed_completion.returncode == 0, installed_completion.stderr
+    assert "inbox-audit" in (tmp_path / "home" / ".bashrc").read_text(encoding="utf-8")
 
 
 def customer(n: int) -> bytes:

@@ -197,8 +197,9 @@ def test_a_job_for_one_of_several_accounts_names_it(tmp_path: Path) -> None:
     assert "inbox-audit-perso.service" in stdout and "inbox-audit-perso.timer" in stdout
 
 
+@pytest.mark.parametrize("scheduler", [[], ["--systemd"]], ids=["cron", "systemd"])
 def test_check_runs_the_job_as_cron_and_says_what_the_owner_gets(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scheduler: list[str]
 ) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     (tmp_path / "home").mkdir()
@@ -212,10 +213,11 @@ def test_check_runs_the_job_as_cron_and_says_what_the_owner_gets(
         "only_if_late = true\n",
     )
     fake_tools(tmp_path, monkeypatch, MINE)
-    assert invoke(tmp_path, "schedule", "--install")[0] == 0
-    code, stdout, stderr = invoke(tmp_path, "schedule", "--check")
+    assert invoke(tmp_path, "schedule", "--install", *scheduler)[0] == 0
+    code, stdout, stderr = invoke(tmp_path, "schedule", "--check", *scheduler)
     assert code == 0, stdout + stderr
-    assert "as cron runs it (empty environment, no terminal, no stdin): exit 0" in stdout
+    how = "as systemd runs inbox-audit-shop.service" if scheduler else "as cron runs it"
+    assert f"ran the installed job {how}" in stdout and ": exit 0" in stdout
     assert "OK: nothing overdue, so no email tonight" in stdout
 
     # The mailbox unreadable and the SMTP server down: nothing reaches the owner, and the
@@ -223,7 +225,7 @@ def test_check_runs_the_job_as_cron_and_says_what_the_owner_gets(
     for sub in ("cur", "new", "tmp"):
         (mailbox / sub).rmdir()
     (mailbox / "notes.txt").write_text("not mail", encoding="utf-8")
-    code, stdout, stderr = invoke(tmp_path, "schedule", "--check")
+    code, stdout, stderr = invoke(tmp_path, "schedule", "--check", *scheduler)
     assert code == 4, stdout + stderr
     assert "NOTHING reached the owner" in stdout
     assert str(mailbox) in stdout and "127.0.0.1:1" in stdout
