@@ -166,6 +166,7 @@ def write_first_config(answers: Answers) -> Written:
         _choice(ask("Log in with", answers.auth, "password", "--auth"), ("password", "oauth2"))
     )
     password = token = ""
+    token_command = None
     if auth is AuthMethod.OAUTH2:
         token_command = ask(
             "Command printing an access token", answers.token_command, None, "--token-command"
@@ -246,7 +247,7 @@ def write_first_config(answers: Answers) -> Written:
         working_hours=hours,
         holidays=holidays or None,
         auth=auth.value if auth is AuthMethod.OAUTH2 else None,
-        token_command=answers.token_command if auth is AuthMethod.OAUTH2 else None,
+        token_command=token_command,
         secrets=secret_keys,
         smtp_ca_file=answers.smtp_ca_file.resolve() if answers.smtp_ca_file else None,
         smtp_secrets=smtp_keys,
