@@ -79,3 +79,15 @@ def test_a_scheduled_run_that_cannot_send_keeps_the_night(tmp_path: Path) -> Non
     outcome = nightly.load_outcome(state)
     assert outcome is not None and outcome.emailed_to is None
     assert outcome.exit_code == 6 and "127.0.0.1" in outcome.problems[0]
+
+
+def test_a_manual_run_mentions_the_missed_nights(tmp_path: Path) -> None:
+    from tests.smtpd import free_port
+
+    shop(tmp_path, free_port())
+    state = tmp_path / "state" / "inbox-audit"
+    nightly.add_missed_night(state, date(2026, 11, 19))
+    code, stdout, stderr = invoke(tmp_path, "audit", *AS_OF, "--format", "summary")
+    assert code == 1 and stdout
+    assert "the nightly summary was not emailed on Thu 19 Nov 2026" in stderr
+    assert nightly.missed_nights(state) == [date(2026, 11, 19)]  # still for the next email

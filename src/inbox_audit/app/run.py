@@ -401,6 +401,10 @@ def _audit_and_send(
             "skipped (listed under 'unreadable' in --format json)"
         )
     code = ExitCode.OVERDUE_FOUND if report.summary.overdue else ExitCode.OK
+    if night is None and not quiet:
+        # The owner at the terminal hears of the nights the nightly email did not go out.
+        for line in nightly.missed_lines(nightly.missed_nights(run.state_dir), run.state_dir):
+            warn(f"the nightly summary was {line}")
     if run.notify is None or smtp is None:
         return code
     missed = night.missed() if night is not None else []
