@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from inbox_audit.app import nightly
 from inbox_audit.app.credentials import write_private
+from inbox_audit.app.nightly import Outcome
 from inbox_audit.app.schedule import Job, crontab_entry, systemd_units
 from inbox_audit.errors import ConfigError
 
@@ -209,7 +211,6 @@ class Ran:
     exit_code: int
     stdout: str
     stderr: str
-    started: datetime
 
 
 def cron_environment() -> dict[str, str]:
@@ -239,7 +240,6 @@ def cron_command(line: str) -> str:
 
 def run_like_cron(argv: list[str], env: dict[str, str], timeout: float = CHECK_TIMEOUT) -> Ran:
     """Run `argv` with `env` only, no stdin, no terminal (a new session has none)."""
-    started = datetime.now(UTC)
     try:
         done = subprocess.run(
             argv,
@@ -259,7 +259,6 @@ def run_like_cron(argv: list[str], env: dict[str, str], timeout: float = CHECK_T
         done.returncode,
         done.stdout.decode("utf-8", "replace"),
         done.stderr.decode("utf-8", "replace"),
-        started,
     )
 
 
@@ -286,14 +285,19 @@ def check(job: Job, systemd: bool, unit_dir: Path, state_dir: Path) -> tuple[lis
             )
         argv = ["/bin/sh", "-c", cron_command(line)]
         how = "as cron runs it (empty environment, no terminal, no stdin)"
+    before = nightly.outcome_stamp(state_dir)
     ran = run_like_cron(argv, env)
-    told, code = _what_the_owner_gets(job, ran, state_dir)
+    # Only an outcome this run wrote tells about it (a failure may come before any is written).
+    outcome = (
+        nightly.load_outcome(state_dir) if nightly.outcome_stamp(state_dir) != before else None
+    )
+    told, code = _what_the_owner_gets(job, ran, outcome, state_dir)
     return [f"ran the installed job {how}: exit {ran.exit_code}", *told], code
 
 
-def _what_the_owner_gets(job: Job, ran: Ran, state_dir: Path) -> tuple[list[str], int]:
-    from inbox_audit.app import nightly
-
+def _what_the_owner_gets(
+    job: Job, ran: Ran, outcome: Outcome | None, state_dir: Path
+) -> tuple[list[str], int]:
     errors = [line for line in ran.stderr.splitlines() if line.strip()]
     if job.mailto_hint:
         # No [notify]: the job prints a summary, and cron mails it (MAILTO, else the user).
@@ -303,11 +307,7 @@ def _what_the_owner_gets(job: Job, ran: Ran, state_dir: Path) -> tuple[list[str]
                 *ran.stdout.rstrip().splitlines(),
             ], 0
         return ["the job failed; cron would mail you its error:", *errors], ran.exit_code or 5
-    outcome = nightly.load_outcome(state_dir)
-    fresh = outcome is not None and datetime.fromisoformat(outcome.at) >= ran.started.replace(
-        microsecond=0
-    )
-    if outcome is None or not fresh:
+    if outcome is None:
         return ["the job failed before it could email anything:", *errors], ran.exit_code or 5
     if outcome.emailed_to and not outcome.problems:
         return [f"OK: the summary was sent to {outcome.emailed_to}"], 0

@@ -41,6 +41,14 @@ def load_outcome(state_dir: Path) -> Outcome | None:
         return None
 
 
+def outcome_stamp(state_dir: Path) -> int | None:
+    """When the last outcome was written (ns), to tell a new one from the one before."""
+    try:
+        return (state_dir / LAST_RUN).stat().st_mtime_ns
+    except OSError:
+        return None
+
+
 def missed_nights(state_dir: Path) -> list[date]:
     """The dates of the scheduled runs whose email was not delivered, oldest first."""
     try:
