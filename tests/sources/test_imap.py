@@ -526,3 +526,16 @@ def test_uid_search_without_esearch(
     with connect(dovecot, mail_user) as source:
         without(monkeypatch, source, "ESEARCH")
         assert [m.uid for m in source.fetch("Archive")] == uids
+
+
+def test_imaps_pointed_at_the_starttls_port_says_what_to_try(
+    dovecot: DovecotServer, mail_user: MailUser
+) -> None:
+    target = ImapTarget(mail_user.name, dovecot.host, dovecot.imap_port, implicit_tls=True)
+    options = ConnectOptions(password=mail_user.password, ca_file=dovecot.ca_file, timeout=5)
+    with pytest.raises(TLSFailed) as caught:
+        ImapSource.connect(target, options)
+    plain = f"imap://{mail_user.name}@{dovecot.host}:{dovecot.imap_port}"
+    assert caught.value.hint == (
+        f"the server did not answer TLS: try {plain} (STARTTLS) or port 993"
+    )
