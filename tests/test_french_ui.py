@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from inbox_audit.outputs.digest import build_email, build_failure_email
+from tests.app.builders import default_config, fake_tools
 from tests.i18n_fixtures import english_words, speaking
 from tests.outputs.digest_reports import PARIS, SENDER, TO, crowded_report, parts
 
@@ -161,41 +162,24 @@ def test_init_without_input_says_what_it_needs_in_french(tmp_path: Path) -> None
     assert not config.exists()
 
 
-def test_schedule_check_in_french(tmp_path: Path) -> None:
+def test_schedule_check_in_french(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The nightly job installed in a (fake) crontab, then run as cron would: what the owner
     gets, said in the language of the shell that asks."""
     mailbox = tmp_path / "empty"
     for sub in ("cur", "new", "tmp"):
         (mailbox / sub).mkdir(parents=True)
-    config = tmp_path / "xdg" / "inbox-audit" / "config.toml"
-    config.parent.mkdir(parents=True)
-    config.write_text(
+    default_config(
+        tmp_path,
         f'[accounts.shop]\nsource = "{mailbox}"\nme = ["me@shop.example"]\n\n'
         '[notify]\nemail_to = "me@shop.example"\nsmtp = "smtp://127.0.0.1:1"\n'
         "only_if_late = true\n",
-        encoding="utf-8",
     )
-    config.chmod(0o600)
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    table = tmp_path / "crontab.txt"
-    crontab = bin_dir / "crontab"  # the real user's crontab is never touched
-    crontab.write_text(
-        f"""#!/bin/sh
-case "$1" in
-  -l) [ -f '{table}' ] || {{ echo "no crontab for $LOGNAME" >&2; exit 1; }}; cat '{table}';;
-  -) cat > '{table}';;
-esac
-""",
-        encoding="utf-8",
-    )
-    crontab.chmod(0o755)
+    fake_tools(tmp_path, monkeypatch, None)  # the real user's crontab is never touched
     env = {
         "LANG": "fr_FR.UTF-8",
         "HOME": str(tmp_path),
         "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
         "XDG_STATE_HOME": str(tmp_path / "state"),
-        "PATH": f"{bin_dir}:{os.environ['PATH']}",
     }
     missing = _run(["schedule", "--check"], **env)
     assert missing.returncode == 3, missing.stderr

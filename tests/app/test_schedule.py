@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from inbox_audit.app.schedule import Job, crontab_entry, parse_time, systemd_units
-from tests.app.builders import default_config, invoke
+from tests.app.builders import default_config, fake_tools, invoke
 
 
 def test_crontab_and_units_quote_and_escape() -> None:
@@ -61,32 +60,6 @@ def test_schedule_with_notify_section_needs_no_summary(tmp_path: Path) -> None:
     assert "--format summary" not in stdout
     assert "--scheduled" in stdout
     assert "0 7 * * *" in stdout
-
-
-def fake_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crontab: str | None) -> Path:
-    """`crontab` and `systemctl` on PATH that keep their state under tmp_path: the real
-    user's crontab and systemd are never touched. Returns the crontab's file."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir(exist_ok=True)
-    table = tmp_path / "crontab.txt"
-    if crontab is not None:
-        table.write_text(crontab, encoding="utf-8")
-    (bin_dir / "crontab").write_text(
-        f"""#!/bin/sh
-case "$1" in
-  -l) [ -f '{table}' ] || {{ echo "no crontab for $LOGNAME" >&2; exit 1; }}; cat '{table}';;
-  -) cat > '{table}';;
-  *) echo "usage" >&2; exit 2;;
-esac
-""",
-        encoding="utf-8",
-    )
-    log = tmp_path / "systemctl.log"
-    (bin_dir / "systemctl").write_text(f'#!/bin/sh\necho "$@" >> {log}\n', encoding="utf-8")
-    for tool in bin_dir.iterdir():
-        tool.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    return table
 
 
 MINE = "MAILTO=me@example.com\n# my backup\n30 2 * * * /usr/local/bin/backup --all\n"
