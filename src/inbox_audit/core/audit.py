@@ -8,12 +8,12 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from inbox_audit.core.awaiting import awaited
+from inbox_audit.core.awaiting import awaited, not_bounced, silent
 from inbox_audit.core.classify import classify_all
 from inbox_audit.core.holding import holding_reply
 from inbox_audit.core.metrics import result_of, summarize, thread_order, thread_result
 from inbox_audit.core.pairing import answers, has_flag
-from inbox_audit.core.threads import build_threads, message_time, norm_id
+from inbox_audit.core.threads import build_threads, message_time, norm_id, senders
 from inbox_audit.model import (
     AuditReport,
     Awaited,
@@ -310,8 +310,32 @@ def examine(
         threads=tuple(verdicts),
         hints=hints,
         owner_names=names,
-        awaiting=tuple(waiting_on_them),
+        awaiting=_awaiting(waiting_on_them, present, keys, times, reasons),
     )
+
+
+def _awaiting(
+    candidates: list[Awaited],
+    present: Sequence[Message],
+    keys: Sequence[str],
+    times: Sequence[datetime],
+    reasons: Mapping[str, Reason | None],
+) -> tuple[Awaited, ...]:
+    """The conversations the owner wrote last in, but those the other side wrote since
+    (elsewhere) and those a bounce says never arrived (awaiting.py)."""
+    if not candidates:
+        return ()
+    heard: dict[str, datetime] = {}
+    bounces = []
+    for message, key, when in zip(present, keys, times, strict=True):
+        reason = reasons[key]
+        if reason is Reason.BOUNCE:
+            bounces.append(message)
+        elif reason is None:
+            for sender in senders(message):
+                if sender not in heard or heard[sender] < when:
+                    heard[sender] = when
+    return tuple(not_bounced(silent(candidates, heard), bounces))
 
 
 def with_holding_reply(

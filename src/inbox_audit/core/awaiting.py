@@ -16,7 +16,7 @@ from inbox_audit.core.holding import clean_text, detect_language, first_name, sh
 from inbox_audit.core.latency import business_days_between
 from inbox_audit.core.phrases import fold
 from inbox_audit.core.threads import Thread, strip_subject
-from inbox_audit.model import Address, Awaited, Reason
+from inbox_audit.model import Address, Awaited, Message, Reason
 
 #: The default silence, in business days, after which a conversation is a follow-up candidate.
 AWAITING_DAYS = 3
@@ -88,6 +88,59 @@ def awaited(
     return Awaited(thread.thread_id, last.subject, to, when, hints, opened)
 
 
+#: How long after a message its bounce may come and still be told apart by its timing alone
+#: (a bounce that names neither the recipient nor the subject): servers bounce in seconds.
+BOUNCE_WINDOW = timedelta(minutes=15)
+#: How long after a message a bounce that names its recipient or subject may come (retries).
+BOUNCE_RETRIES = timedelta(days=5)
+
+
+def silent(candidates: Sequence[Awaited], heard: Mapping[str, datetime]) -> list[Awaited]:
+    """The candidates whose correspondent has not written since, in any conversation:
+    `heard` holds when each address last wrote. A customer who sent a new request after the
+    quote is not ignoring it, and a follow-up beside their fresh request would be out of place.
+    """
+    return [
+        c
+        for c in candidates
+        if (last := heard.get(c.correspondent.email)) is None or last <= c.last_sent_at
+    ]
+
+
+def not_bounced(candidates: Sequence[Awaited], bounces: Sequence[Message]) -> list[Awaited]:
+    """The candidates no bounce says never arrived.
+
+    A bounce threaded with the message is seen by `awaited`; many are not (MAILER-DAEMON
+    often sends no References). Those are matched by what their headers give: the failed
+    recipient (X-Failed-Recipients, Exim and Gmail), the message's subject in theirs ("Non
+    remis : Facture"), or, when they name neither, arriving within BOUNCE_WINDOW of it.
+    """
+    if not bounces:
+        return list(candidates)
+    kept = []
+    for candidate in candidates:
+        sent = candidate.last_sent_at
+        topic = fold(strip_subject(candidate.subject))
+        for bounce in bounces:
+            when = bounce.arrived_at
+            if when is None or not sent <= when <= sent + BOUNCE_RETRIES:
+                continue
+            failed = {
+                address.strip().strip("<>").lower()
+                for name, value in bounce.auto_headers
+                if name == "x-failed-recipients"
+                for address in value.split(",")
+            }
+            subject = fold(bounce.subject)
+            if candidate.correspondent.email in failed or (topic and topic in subject):
+                break
+            if not failed and when <= sent + BOUNCE_WINDOW:
+                break
+        else:
+            kept.append(candidate)
+    return kept
+
+
 @dataclass(frozen=True, slots=True)
 class FollowUp:
     """A ready-to-paste reminder."""
@@ -120,9 +173,10 @@ _TEXTS = {
     },
     "fr": {
         "hello": "Bonjour",
-        "about": "Je me permets de revenir vers vous au sujet de « {topic} »",
+        # French typography: no-break spaces inside « » and before ?, so neither starts a line.
+        "about": "Je me permets de revenir vers vous au sujet de «\u00a0{topic}\u00a0»",
         "plain": "Je me permets de revenir vers vous au sujet de mon dernier message",
-        "rest": ". Avez-vous pu en prendre connaissance ?\n"
+        "rest": ". Avez-vous pu en prendre connaissance\u00a0?\n"
         "Je reste à votre disposition pour toute question.",
         "closing": "Bien cordialement,",
         "no_subject": "mon message",

@@ -15,7 +15,7 @@ from inbox_audit.core.figures import Figures
 from inbox_audit.outputs.text import day_month, duration_or_dash
 
 _FONT = "font-family:Arial,Helvetica,sans-serif;"
-_BAR = "#1a56c4"
+_BAR = "#1565c0"  # not the buttons' blue: a screenshot tells the bars apart
 _TRACK = "#eeeeee"
 _MUTED = "#666666"
 #: Characters of the longest bar in the text version.
@@ -56,7 +56,7 @@ def text_trend(trend: Sequence[Figures], tz: tzinfo) -> list[str]:
         bar = "·" if ratio is None else "█" * max(1, round(ratio * TEXT_WIDTH))
         lines.append(
             f"{week_label(week, tz):>7}  {bar:<{TEXT_WIDTH}}  "
-            f"{duration_or_dash(trend_value(week)):>8}  "
+            f"{duration_or_dash(trend_value(week)):>11}  "
             f"({week.answered} answered of {week.received})"
         )
     return lines
