@@ -62,7 +62,9 @@ def _table(title: str, *columns: str) -> Table:
 
     table = Table(title=title, title_justify="left", title_style="bold", box=None, pad_edge=False)
     for index, column in enumerate(columns):
-        table.add_column(column, justify="left" if index == 0 else "right", no_wrap=index != 0)
+        # Names and bars (the unnamed columns) read from the left, figures from the right.
+        left = index == 0 or not column
+        table.add_column(column, justify="left" if left else "right", no_wrap=index != 0)
     return table
 
 
@@ -105,7 +107,10 @@ def _counts_line(stats: PeriodStats) -> Text:
 
 
 def _histogram(f: Figures) -> Table:
-    table = _table("How long customers waited for an answer", "", "wall clock", "", "business", "")
+    table = _table(
+        "How long customers waited",
+        "", "", "wall", "", "business",
+    )  # fmt: skip
     top = float(max((*f.buckets, *f.business_buckets), default=0))
     for (label, _), wall, business in zip(BUCKETS, f.buckets, f.business_buckets, strict=True):
         table.add_row(
