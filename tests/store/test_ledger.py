@@ -251,6 +251,9 @@ def test_each_change_updates_the_snapshot_a_full_audit_takes(
         if snapshot.usable(got, later):
             redated = snapshot.redate(got, settings, later, None)
             expected, _ = audit_examined(mirror.collected(), settings, later)
+            # Without the conversations awaiting a reply, which the ledger does not keep
+            # (a run that emails them audits: tests/app/test_run.py).
+            expected = dataclasses.replace(expected, awaiting=None)
             assert rendered(redated, settings, None) == rendered(expected, settings, None)
         # Nothing changed since: the snapshot is current, and an update is a no-op.
         assert mirror.cache.dirty() == []
