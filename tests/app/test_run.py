@@ -27,6 +27,7 @@ from inbox_audit.core.holding import clean_text
 from tests.dovecot import Appended, DovecotServer, MailUser
 from tests.mailgen import GeneratedMailbox, generate
 from tests.smtpd import SmtpServer, free_port, make_smtp_server, smtp_server
+from tests.test_dovecot_audit import load
 
 # Fixtures used by name in this module's tests.
 __all__ = ["make_smtp_server", "smtp_server"]
@@ -370,13 +371,7 @@ def test_nightly_email_lists_those_awaiting_their_reply_as_a_full_audit_does(
     """The awaiting list is the JSON's on a first run, on a re-dated snapshot (nothing new)
     and after new mail (the ledger knows no conversations: the run audits them)."""
     box = generate(11, "plain")
-    user = dovecot.add_user(dovecot.unique_name("await"), "pw-Await-42!", list(box.folders()))
-    for folder in box.folders():
-        items = [
-            Appended(m.data, m.flags, m.internal_date) for m in box.messages if m.folder == folder
-        ]
-        if items:
-            dovecot.append_many(user, folder, items)
+    user = load(dovecot, box)
     mailbox = Mailbox(dovecot, box, user)
     smtp = ["--email-to", OWNER, "--smtp", f"smtp://127.0.0.1:{smtp_server.port}"]
     _, stdout, _ = run(mailbox.args("--format", "json"), tmp_path, password=user.password)
