@@ -240,12 +240,12 @@ def _html_awaiting(item: AwaitingReply, report: AuditReport, tz: tzinfo) -> str:
         f'{who}<br><span style="font-size:15px;">{_h(subject_text(item.subject))}</span><br>'
         f'<span style="color:{_MUTED};">{html.escape(silence_line(item, report, tz))}</span>'
         f'<div style="{_FONT}margin-top:8px;font-size:13px;color:{_MUTED};">'
-        f"Suggested follow-up — <i>{_h(follow.subject)}</i></div>"
+        f"{html.escape(_('Suggested follow-up'))} — <i>{_h(follow.subject)}</i></div>"
         '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0">'
         f'<tr><td bgcolor="#f5f5f5" style="{_FONT}background-color:#f5f5f5;padding:10px;'
         f'font-size:14px;line-height:20px;">{body}</td></tr></table>'
         '<div style="height:8px;line-height:8px;font-size:8px;">&nbsp;</div>'
-        + _button(link, "Send this follow-up"),
+        + _button(link, html.escape(_("Send this follow-up"))),
         f"8px {_PAD}",
     )
 
@@ -290,10 +290,12 @@ def html_body(
     rows.append(_heading(html.escape(_("Response times"))))
     rows.append(_html_figures(figures, sla))
     if trend:
-        rows.append(_heading(f"Median response, week by week (last {len(trend)} weeks)"))
+        title = _("Median response, week by week (last {weeks} weeks)").format(weeks=len(trend))
+        rows.append(_heading(html.escape(title)))
         rows.append(_row(html_trend(trend, tz)))
     if awaiting:
-        rows.append(_heading(f"Awaiting their reply ({len(awaiting)})"))
+        title = _("Awaiting their reply ({count})").format(count=len(awaiting))
+        rows.append(_heading(html.escape(title)))
         rows += [_html_awaiting(item, report, tz) for item in awaiting[:MAX_LISTED]]
         if len(awaiting) > MAX_LISTED:
             rows.append(_row(html.escape(more(len(awaiting) - MAX_LISTED))))

@@ -257,14 +257,15 @@ def silence_line(item: AwaitingReply, report: AuditReport, tz: tzinfo) -> str:
     """'silent for 5 business days (since Mon 3 Nov 10:00)'."""
     count = item.silent_business_days
     days = ngettext("{count} business day", "{count} business days", count).format(count=count)
-    return f"silent for {days} (since {local_time(item.last_sent_at, tz, report.as_of)})"
+    when = local_time(item.last_sent_at, tz, report.as_of)
+    return _("silent for {days} (since {when})").format(days=days, when=when)
 
 
 def awaiting_lines(awaiting: Sequence[AwaitingReply], report: AuditReport, tz: tzinfo) -> list[str]:
     """The email's "awaiting their reply" section in plain text (nothing when none waits)."""
     if not awaiting:
         return []
-    lines = [f"AWAITING THEIR REPLY ({len(awaiting)})", ""]
+    lines = [_("AWAITING THEIR REPLY ({count})").format(count=len(awaiting)), ""]
     for number, item in enumerate(awaiting[:MAX_LISTED], 1):
         follow = item.follow_up
         link = mailto_link(item.correspondent.email, follow.subject, follow.body)
@@ -272,11 +273,14 @@ def awaiting_lines(awaiting: Sequence[AwaitingReply], report: AuditReport, tz: t
             f"{number}. {_who_address(item.correspondent)} — {subject_text(item.subject)}",
             f"   {silence_line(item, report, tz)}",
             "",
-            f"   Suggested follow-up — Subject: {subject_text(follow.subject)}",
+            "   "
+            + _("Suggested follow-up — Subject: {subject}").format(
+                subject=subject_text(follow.subject)
+            ),
             "",
             *(f"      {line}".rstrip() for line in follow.body.splitlines()),
             "",
-            f"   Send it in one click: <{link}>",
+            "   " + _("Send it in one click: <{link}>").format(link=link),
             "",
         ]
     if len(awaiting) > MAX_LISTED:
@@ -317,7 +321,8 @@ def text_body(
             f"  ({previous_period_label(period.days)}: {figures_sentence(period.previous, sla)})",
         ]
     if trend:
-        lines += ["", f"MEDIAN RESPONSE, WEEK BY WEEK (last {len(trend)} weeks)", ""]
+        title = _("MEDIAN RESPONSE, WEEK BY WEEK (last {weeks} weeks)").format(weeks=len(trend))
+        lines += ["", title, ""]
         lines += text_trend(trend, tz)
     lines += ["", *awaiting_lines(awaiting, report, tz)]
     lines += [_("WHAT WAS AUDITED"), ""]

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import tzinfo
 
 from inbox_audit.core.figures import Figures
+from inbox_audit.i18n import _
 from inbox_audit.outputs.text import day_month, duration_or_dash
 
 _FONT = "font-family:Arial,Helvetica,sans-serif;"
@@ -57,7 +58,9 @@ def text_trend(trend: Sequence[Figures], tz: tzinfo) -> list[str]:
         lines.append(
             f"{week_label(week, tz):>7}  {bar:<{TEXT_WIDTH}}  "
             f"{duration_or_dash(trend_value(week)):>11}  "
-            f"({week.answered} answered of {week.received})"
+            + _("({answered} answered of {received})").format(
+                answered=week.answered, received=week.received
+            )
         )
     return lines
 
@@ -89,7 +92,8 @@ def html_trend(trend: Sequence[Figures], tz: tzinfo) -> str:
                 f'border="0" style="width:100%;"><tr>{cells}</tr></table>'
             )
         else:
-            bar = f'<span style="{_FONT}font-size:12px;color:{_MUTED};">no answers</span>'
+            none = html.escape(_("no answers"))
+            bar = f'<span style="{_FONT}font-size:12px;color:{_MUTED};">{none}</span>'
         rows.append(
             f'<tr><td width="22%" style="{cell}padding-right:8px;white-space:nowrap;">'
             f"{html.escape(week_label(week, tz))}</td>"
