@@ -22,6 +22,7 @@ from inbox_audit.app.console import (
 from inbox_audit.app.credentials import AuthMethod, Prompt
 from inbox_audit.app.credentials import resolve as resolve_secret
 from inbox_audit.app.resolve import RunConfig
+from inbox_audit.core.awaiting import AWAITING_DAYS
 from inbox_audit.errors import ExitCode, InboxAuditError
 from inbox_audit.i18n import _, ngettext
 from inbox_audit.model import AuditReport
@@ -64,6 +65,9 @@ class Shown:
     every_message: bool  # JSON and CSV list every message and thread: no snapshot has them
     replies: int | None  # holding replies of the first N waiting threads (None: all)
     threads: int | None  # threads listed of each kind, waiting and answered late (None: all)
+    # The email lists the conversations awaiting their reply: a snapshot of an unchanged
+    # mailbox keeps them, the ledger (mail changed) does not.
+    awaiting: bool = False
 
 
 def _shown(fmt: OutputFormat | None, show_replies: bool, emailed: bool) -> Shown:
@@ -76,7 +80,7 @@ def _shown(fmt: OutputFormat | None, show_replies: bool, emailed: bool) -> Shown
     else:
         replies = 0  # the summary, a table without --show-replies
     threads = None if replies is None else MAX_LISTED  # the table, summary and email list these
-    return Shown(fmt in (OutputFormat.JSON, OutputFormat.CSV), replies, threads)
+    return Shown(fmt in (OutputFormat.JSON, OutputFormat.CSV), replies, threads, emailed)
 
 
 def _report(
@@ -181,7 +185,11 @@ def _kept_report(
         data = cache.snapshot(key)
         kept = snapshot.loads(data) if data is not None else None
         if kept is not None and snapshot.usable(kept, moment):
+            if kept.report.awaiting is None and shown.awaiting:
+                return None  # the ledger's: it knows no conversation awaiting a reply
             return snapshot.outline(kept, settings, moment, shown.replies, shown.threads)
+        if shown.awaiting:
+            return None  # the ledger keeps no conversations: audit them all
         # Some mail changed: audit again only the conversations it touches.
         from inbox_audit.store import incremental
 
@@ -255,6 +263,8 @@ def _render(
     fmt: OutputFormat,
     show_replies: bool,
     zone: tzinfo,
+    awaiting_days: int = AWAITING_DAYS,
+    lang: str | None = None,
 ) -> None:
     """Print `report`; `outline`: what it shows of its threads and messages when it holds none
     itself (a re-dated snapshot)."""
@@ -270,7 +280,7 @@ def _render(
         if fmt is OutputFormat.CSV:
             write_csv(report, sys.stdout)
         else:
-            write_json(report, sys.stdout)
+            write_json(report, sys.stdout, awaiting_days, lang)
     elif fmt is OutputFormat.MARKDOWN:
         sys.stdout.write(render_markdown(report, tz=zone, listed=listed))
     elif fmt is OutputFormat.SUMMARY:
@@ -364,6 +374,7 @@ def run_audit(
     show_replies: bool,
     quiet: bool,
     no_cache: bool = False,
+    awaiting_days: int = AWAITING_DAYS,
 ) -> ExitCode:
     """Read, audit, print, email; the exit code. A failure to audit is told on stderr and
     emailed too (when SMTP is set)."""
@@ -376,7 +387,7 @@ def run_audit(
     outline = None if isinstance(result, AuditReport) else result
     report = result if isinstance(result, AuditReport) else result.report
     if fmt is not None:
-        _render(report, outline, fmt, show_replies, run.zone)
+        _render(report, outline, fmt, show_replies, run.zone, awaiting_days, run.settings.lang)
     if report.unreadable and not quiet:
         stderr_console().print(
             "inbox-audit: "
@@ -407,8 +418,61 @@ def run_audit(
             tz=run.zone,
             listed=None if outline is None else outline.listing,
             rows=None if outline is None else outline.arrivals,
+            awaiting_days=awaiting_days,
+            lang=run.settings.lang,
         )
     except InboxAuditError as error:
         print_error(error)
         return error.exit_code
     return code if _deliver(message, run, smtp) else ExitCode.NOT_DELIVERED
+
+
+class StatsFormat(StrEnum):
+    """How `stats` prints its figures."""
+
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+    MARKDOWN = "markdown"
+
+
+def run_stats(
+    run: RunConfig,
+    moment: datetime,
+    start: datetime | None,
+    fmt: StatsFormat,
+    weeks: int,
+    awaiting_days: int,
+    quiet: bool,
+    no_cache: bool = False,
+) -> ExitCode:
+    """Read and audit as of `moment` (the period's end), print the period's figures; the exit
+    code (OK: the figures are told, whatever they are)."""
+    from inbox_audit.core.stats import period_stats
+
+    try:
+        # The figures read every message (first responses, who waited): never a snapshot.
+        result = _report(run, moment, not quiet, no_cache, Shown(True, None, None))
+    except InboxAuditError as error:
+        print_error(error)
+        return error.exit_code
+    assert isinstance(result, AuditReport), "every message is read: never an outline"
+    stats = period_stats(result, run.zone, start, weeks, awaiting_days, run.settings.lang)
+    if fmt is StatsFormat.TABLE:
+        from inbox_audit.outputs.stats_table import render_stats
+
+        table_console().print(render_stats(stats, run.zone))
+        return ExitCode.OK
+    from inbox_audit.outputs import stats_data
+
+    if fmt is StatsFormat.JSON:
+        text = stats_data.render_stats_json(stats)
+    elif fmt is StatsFormat.CSV:
+        text = stats_data.render_stats_csv(stats)
+    elif fmt is StatsFormat.MARKDOWN:
+        text = stats_data.render_stats_markdown(stats, run.zone)
+    else:
+        assert_never(fmt)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    return ExitCode.OK

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
 from inbox_audit import i18n
+from inbox_audit.core.awaiting import AwaitingReply
 from inbox_audit.core.figures import (
     Arrival,
     Figures,
@@ -16,8 +17,8 @@ from inbox_audit.core.figures import (
 )
 from inbox_audit.core.holding import clean_text
 from inbox_audit.i18n import _, ngettext
-from inbox_audit.model import AuditReport, Status, ThreadResult
-from inbox_audit.outputs.mailto import reply_link
+from inbox_audit.model import Address, AuditReport, Status, ThreadResult
+from inbox_audit.outputs.mailto import mailto_link, reply_link
 from inbox_audit.outputs.text import (
     MAX_LISTED,
     clock,
@@ -33,6 +34,7 @@ from inbox_audit.outputs.text import (
     subject_text,
     zoned_time,
 )
+from inbox_audit.outputs.trend import text_trend
 
 # Everything here comes from counts, dates and strangers' mail: mail-derived text goes through
 # clean_text (control characters and bidi overrides removed), so it stays on its line.
@@ -139,10 +141,14 @@ def figures_sentence(figures: Figures, sla: str) -> str:
 
 
 def _who(thread: ThreadResult) -> str:
+    return _who_address(thread.correspondent)
+
+
+def _who_address(address: Address) -> str:
     # The email's own form: unlike outputs.text.who (table, Markdown), the address is cleaned
     # too and an empty one reads "(no address)". Kept apart so that neither report changes.
-    name = clean_text(thread.correspondent.name)
-    email = clean_text(thread.correspondent.email) or _("(no address)")
+    name = clean_text(address.name)
+    email = clean_text(address.email) or _("(no address)")
     return f"{name} <{email}>" if name else email
 
 
@@ -247,12 +253,49 @@ def _text_thread(number: int, thread: ThreadResult, report: AuditReport, tz: tzi
     return [*lines, ""]
 
 
+def silence_line(item: AwaitingReply, report: AuditReport, tz: tzinfo) -> str:
+    """'silent for 5 business days (since Mon 3 Nov 10:00)'."""
+    count = item.silent_business_days
+    days = ngettext("{count} business day", "{count} business days", count).format(count=count)
+    when = local_time(item.last_sent_at, tz, report.as_of)
+    return _("silent for {days} (since {when})").format(days=days, when=when)
+
+
+def awaiting_lines(awaiting: Sequence[AwaitingReply], report: AuditReport, tz: tzinfo) -> list[str]:
+    """The email's "awaiting their reply" section in plain text (nothing when none waits)."""
+    if not awaiting:
+        return []
+    lines = [_("AWAITING THEIR REPLY ({count})").format(count=len(awaiting)), ""]
+    for number, item in enumerate(awaiting[:MAX_LISTED], 1):
+        follow = item.follow_up
+        link = mailto_link(item.correspondent.email, follow.subject, follow.body)
+        lines += [
+            f"{number}. {_who_address(item.correspondent)} — {subject_text(item.subject)}",
+            f"   {silence_line(item, report, tz)}",
+            "",
+            "   "
+            + _("Suggested follow-up — Subject: {subject}").format(
+                subject=subject_text(follow.subject)
+            ),
+            "",
+            *(f"      {line}".rstrip() for line in follow.body.splitlines()),
+            "",
+            "   " + _("Send it in one click: <{link}>").format(link=link),
+            "",
+        ]
+    if len(awaiting) > MAX_LISTED:
+        lines += [more(len(awaiting) - MAX_LISTED), ""]
+    return lines
+
+
 def text_body(
     report: AuditReport,
     tz: tzinfo,
     problems: Sequence[str],
     figures: list[PeriodFigures],
     listed: Listing,
+    trend: Sequence[Figures] = (),
+    awaiting: Sequence[AwaitingReply] = (),
 ) -> str:
     """The email's plain-text part."""
     sla = sla_text(report.sla_seconds)
@@ -277,7 +320,12 @@ def text_body(
             f"{period_label(period.days).capitalize()}: {figures_sentence(period.current, sla)}.",
             f"  ({previous_period_label(period.days)}: {figures_sentence(period.previous, sla)})",
         ]
-    lines += ["", _("WHAT WAS AUDITED"), ""]
+    if trend:
+        title = _("MEDIAN RESPONSE, WEEK BY WEEK (last {weeks} weeks)").format(weeks=len(trend))
+        lines += ["", title, ""]
+        lines += text_trend(trend, tz)
+    lines += ["", *awaiting_lines(awaiting, report, tz)]
+    lines += [_("WHAT WAS AUDITED"), ""]
     lines += audited_lines(report, problems)
     lines += ["", "-- ", footer()]
     return "\n".join(lines) + "\n"
