@@ -50,6 +50,7 @@ def test_json_contract() -> None:
         "identities",
         "identities_detected",
         "source",
+        "complete",
         "folders",
         "summary",
         "messages",
@@ -63,12 +64,20 @@ def test_json_contract() -> None:
     assert data["sla_seconds"] == 86400
     assert data["identities"] == ["contact@shop.example", "shop@example.com"]
     assert data["identities_detected"] == ["shop@example.com"]
-    assert data["folders"][0] == {"name": "INBOX", "role": "inbox", "scanned": True, "messages": 6}
+    assert data["folders"][0] == {
+        "name": "INBOX",
+        "role": "inbox",
+        "scanned": True,
+        "messages": 6,
+        "reason": None,
+    }
+    assert data["complete"] is True
     assert data["folders"][-1] == {
         "name": "Trash",
         "role": "trash",
         "scanned": False,
         "messages": None,
+        "reason": None,
     }
     assert data["summary"] == {
         "customer_messages": 6,

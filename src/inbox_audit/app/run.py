@@ -377,6 +377,8 @@ def run_audit(
     report = result if isinstance(result, AuditReport) else result.report
     if fmt is not None:
         _render(report, outline, fmt, show_replies, run.zone)
+    for problem in report.problems:  # the report says so too, in every format
+        warn(f"incomplete report: {problem}")
     if report.unreadable and not quiet:
         stderr_console().print(
             "inbox-audit: "

@@ -72,8 +72,15 @@ def _json_start(report: AuditReport) -> Iterator[str]:
             "identities": list(report.identities),
             "identities_detected": list(report.identities_detected),
             "source": report.source,
+            "complete": not report.problems,  # false: some mail could not be read (problems)
             "folders": [
-                {"name": f.name, "role": f.role.value, "scanned": f.scanned, "messages": f.messages}
+                {
+                    "name": f.name,
+                    "role": f.role.value,
+                    "scanned": f.scanned,
+                    "messages": f.messages,
+                    "reason": f.unread,  # why a folder to read was not read (else null)
+                }
                 for f in report.folders
             ],
             "summary": {

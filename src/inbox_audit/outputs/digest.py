@@ -94,7 +94,8 @@ def build_email(
     listed = listed or listing(report)
     figures = period_figures(report, tz, rows)
     message = _new_message(
-        subject=_("inbox-audit: {headline}").format(headline=headline(report, tz, listed)),
+        subject=_("inbox-audit: {headline}").format(headline=headline(report, tz, listed))
+        + (_(" (incomplete report)") if report.problems else ""),
         to=to,
         sender=sender,
         date=report.as_of.astimezone(tz),

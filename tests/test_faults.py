@@ -1,0 +1,90 @@
+"""The faults a real server, network or disk can throw at a run, each re-runnable (issue #14).
+
+Dovecot (tests/dovecot.py) makes the faults it can by itself (a folder deleted, odd names);
+tests/faults.py's proxy in front of it makes the others (a `NO [NONEXISTENT]` for a folder
+that exists, a byte every 2 s, a connection cut at LOGIN, an echoed password, an advertised
+X-GM-EXT-1 that fails). Each test is the owner's view: the exit code, stdout, stderr.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from tests.app.test_run import OWNER, Mailbox, mailbox, parts, run
+from tests.dovecot import DovecotServer
+from tests.faults import FaultProxy, NonexistentFolder
+from tests.smtpd import SmtpServer, make_smtp_server, smtp_server
+
+# Fixtures used by name in this module's tests.
+__all__ = ["mailbox", "make_smtp_server", "smtp_server"]
+
+
+def args_via(proxy: FaultProxy, box: Mailbox, *extra: str) -> list[str]:
+    return box.args("--allow-plaintext", *extra, url=proxy.url(box.user))
+
+
+def folders_of(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {folder["name"]: folder for folder in report["folders"]}
+
+
+# --- 1. a folder not read in full is said in every format --------------------------------------
+
+
+def test_a_folder_answering_nonexistent_is_said_in_every_format(
+    dovecot: DovecotServer, mailbox: Mailbox, tmp_path: Path
+) -> None:
+    with FaultProxy(dovecot, NonexistentFolder("Archive")) as proxy:
+        code, out, err = run(
+            args_via(proxy, mailbox, "--format", "json"), tmp_path, password=mailbox.user.password
+        )
+        assert code in (0, 1), err
+        report = json.loads(out)
+        archive = folders_of(report)["Archive"]
+        assert archive["scanned"] is False
+        assert "Archive" in archive["reason"] and "not found" in archive["reason"]
+        assert report["complete"] is False
+        assert "'Archive'" in err  # said on stderr too, once
+        for fmt in ("table", "summary", "markdown"):
+            code, out, err = run(
+                args_via(proxy, mailbox, "--format", fmt), tmp_path, password=mailbox.user.password
+            )
+            assert code in (0, 1), err
+            assert "Archive" in out and "incomplete" in out.lower(), (fmt, out)
+
+
+def test_an_unreadable_sent_folder_fails_the_run_rather_than_report_replies_missing(
+    dovecot: DovecotServer, mailbox: Mailbox, tmp_path: Path
+) -> None:
+    with FaultProxy(dovecot, NonexistentFolder("Sent")) as proxy:
+        for extra in ((), ("--no-cache",)):
+            code, out, err = run(
+                args_via(proxy, mailbox, "--format", "json", *extra),
+                tmp_path,
+                password=mailbox.user.password,
+            )
+            assert code == 4, err
+            assert out == ""
+            assert "Sent folder 'Sent' could not be read" in err
+            assert len(err.strip().splitlines()) <= 2  # the error and its hint
+
+
+def test_the_email_of_an_incomplete_report_says_so_and_does_not_list_it_as_read(
+    dovecot: DovecotServer, mailbox: Mailbox, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    smtp = f"smtp://127.0.0.1:{smtp_server.port}"
+    with FaultProxy(dovecot, NonexistentFolder("Archive")) as proxy:
+        args = args_via(proxy, mailbox, "--no-cache", "--email-to", OWNER, "--smtp", smtp)
+        code, _, err = run(args, tmp_path, password=mailbox.user.password)
+    assert code in (0, 1), err
+    (received,) = smtp_server.received
+    message = received.parse()
+    assert "incomplete" in message["Subject"]
+    for body in map(html.unescape, parts(message).values()):
+        assert "INCOMPLETE REPORT: folder 'Archive' could not be read" in body
+        read = re.search(r"Folders read: ([^<\n]*)", body)
+        assert read is not None and "Archive" not in read.group(1)
+        assert "Could not be read: Archive" in body
