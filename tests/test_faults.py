@@ -11,12 +11,13 @@ from __future__ import annotations
 import html
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 from tests.app.test_run import OWNER, Mailbox, mailbox, parts, run
 from tests.dovecot import DovecotServer
-from tests.faults import FaultProxy, NonexistentFolder
+from tests.faults import FaultProxy, NonexistentFolder, Trickle
 from tests.smtpd import SmtpServer, make_smtp_server, smtp_server
 
 # Fixtures used by name in this module's tests.
@@ -88,3 +89,32 @@ def test_the_email_of_an_incomplete_report_says_so_and_does_not_list_it_as_read(
         read = re.search(r"Folders read: ([^<\n]*)", body)
         assert read is not None and "Archive" not in read.group(1)
         assert "Could not be read: Archive" in body
+
+
+# --- 2. a whole-run deadline -------------------------------------------------------------------
+
+
+def test_a_trickling_server_is_given_up_at_the_deadline_and_the_lock_released(
+    dovecot: DovecotServer, mailbox: Mailbox, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    with FaultProxy(dovecot, Trickle(every=0.5)) as proxy:
+        args = args_via(proxy, mailbox, "--deadline", "3s", "--state-dir", str(state))
+        started = time.monotonic()
+        code, out, err = run(args, tmp_path, password=mailbox.user.password)
+        took = time.monotonic() - started
+    assert code == 4, err
+    assert took < 3 + 5  # the deadline, and closing
+    assert out == ""
+    assert "did not finish within its deadline of 3 s" in err
+    assert len(err.strip().splitlines()) == 2  # the error and its hint
+    assert list(state.glob("*.lock")) == []
+
+
+def test_the_deadline_comes_from_the_config_file_and_is_checked(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[accounts.shop]\nsource = "imaps://me@127.0.0.1:1"\ndeadline = "soon"\n')
+    config.chmod(0o600)
+    code, _, err = run(["audit", "--config", str(config)], tmp_path, password="pw")
+    assert code == 3
+    assert "invalid duration 'soon'" in err and "'deadline'" in err

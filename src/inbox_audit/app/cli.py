@@ -16,10 +16,18 @@ from inbox_audit import __version__
 from inbox_audit.app.config import config_home, load_config
 from inbox_audit.app.console import escape, print_error, stderr_console, warn
 from inbox_audit.app.credentials import keyring_delete, keyring_set
+from inbox_audit.app.deadline import deadline_of
 from inbox_audit.app.lock import run_lock
 from inbox_audit.app.resolve import Flags, resolve
 from inbox_audit.app.run import OutputFormat, run_audit, smtp_target
-from inbox_audit.errors import AlreadyRunning, ConfigError, ExitCode, InboxAuditError, UsageError
+from inbox_audit.errors import (
+    AlreadyRunning,
+    ConfigError,
+    DeadlineExceeded,
+    ExitCode,
+    InboxAuditError,
+    UsageError,
+)
 from inbox_audit.i18n import _
 
 # Modules only some runs need are imported where they are used: the nightly run that finds
@@ -235,6 +243,14 @@ def audit_command(
             min=1,
         ),
     ] = None,
+    deadline: Annotated[
+        str | None,
+        typer.Option(
+            "--deadline",
+            metavar=_DURATION,
+            help=_("Stop the whole run after this long: 15m, 1h... [default: 15m]"),
+        ),
+    ] = None,
     email_to: Annotated[
         str | None,
         typer.Option(
@@ -328,6 +344,7 @@ def audit_command(
             smtp_ca_file=smtp_ca_file,
             only_if_late=only_if_late,
             state_dir=state_dir,
+            deadline=deadline,
         )
         run = resolve(flags, config)
         moment = parse_as_of(as_of, run.zone)
@@ -336,10 +353,12 @@ def audit_command(
         _fail(error)
     try:
         # Held until the email is sent: an overlapping run must not send a second one.
-        with run_lock(run):
+        with run_lock(run), deadline_of(run.deadline):
             code = run_audit(run, moment, smtp_server, output_format, show_replies, quiet, no_cache)
     except AlreadyRunning as error:
         _fail(error)  # the run that holds the lock reports; no email from this one
+    except DeadlineExceeded as error:
+        _fail(error)  # past the reading (emailing the report, saving it): said here
     raise typer.Exit(int(code))
 
 
