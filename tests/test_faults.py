@@ -8,12 +8,18 @@ X-GM-EXT-1 that fails). Each test is the owner's view: the exit code, stdout, st
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
+import sqlite3
+import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.app.test_run import OWNER, Mailbox, mailbox, parts, run
 from tests.dovecot import DovecotServer
@@ -118,3 +124,112 @@ def test_the_deadline_comes_from_the_config_file_and_is_checked(tmp_path: Path) 
     code, _, err = run(["audit", "--config", str(config)], tmp_path, password="pw")
     assert code == 3
     assert "invalid duration 'soon'" in err and "'deadline'" in err
+
+
+# --- 4. a cache that cannot be written -----------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 16 MB tmpfs of its own (mount needs root: skipped without it), unmounted after."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(disk: Path) -> None:
+    """Write to `disk` until it is full (ENOSPC)."""
+    with (disk / "filler").open("wb") as filler, contextlib.suppress(OSError):
+        while True:
+            filler.write(b"\0" * 65536)
+            filler.flush()
+
+
+def audit_json(mailbox: Mailbox, tmp_path: Path, cache: Path, *extra: str) -> tuple[int, Any, str]:
+    code, out, err = run(
+        mailbox.args("--format", "json", *extra),
+        tmp_path,
+        password=mailbox.user.password,
+        XDG_CACHE_HOME=str(cache),
+    )
+    return code, json.loads(out) if out else None, err
+
+
+def test_a_full_disk_leaves_the_good_cache_alone_and_the_audit_complete(
+    mailbox: Mailbox, small_disk: Path, tmp_path: Path
+) -> None:
+    _, cold, _ = audit_json(mailbox, tmp_path, tmp_path / "elsewhere", "--no-cache")
+    code, first, err = audit_json(mailbox, tmp_path, small_disk)
+    assert (code, first) == (1, cold), err
+    [cache] = small_disk.glob("inbox-audit/*.sqlite")
+    kept = cache.read_bytes()
+    fill(small_disk)
+    # New mail to write, and no room for it.
+    mailbox.dovecot.append(mailbox.user, "INBOX", new_question())
+    try:
+        _, cold, _ = audit_json(mailbox, tmp_path, tmp_path / "elsewhere", "--no-cache")
+        code, full, err = audit_json(mailbox, tmp_path, small_disk)
+    finally:
+        mailbox.dovecot.expunge(
+            mailbox.user, "INBOX", mailbox.dovecot.uids(mailbox.user, "INBOX")[-1]
+        )
+    assert (code, full) == (1, cold), err
+    assert "cannot write the cache" in err and "full" in err
+    assert len(err.strip().splitlines()) == 1
+    assert [path.name for path in cache.parent.iterdir()] == [cache.name]  # nothing set aside
+    assert cache.read_bytes() == kept
+
+
+def test_a_cache_on_a_full_or_read_only_disk_is_done_without(
+    mailbox: Mailbox, small_disk: Path, tmp_path: Path
+) -> None:
+    _, cold, _ = audit_json(mailbox, tmp_path, tmp_path / "elsewhere", "--no-cache")
+    fill(small_disk)
+    code, report, err = audit_json(mailbox, tmp_path, small_disk)
+    assert (code, report) == (1, cold), err
+    assert "cache" in err and len(err.strip().splitlines()) == 1
+    (small_disk / "filler").unlink()
+    audit_json(mailbox, tmp_path, small_disk)  # a cache, then the disk turns read-only
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    code, report, err = audit_json(mailbox, tmp_path, small_disk)
+    assert (code, report) == (1, cold), err
+    assert "cache" in err and "readonly" in err and len(err.strip().splitlines()) == 1
+
+
+def test_two_runs_sharing_a_cache_do_not_break_it(mailbox: Mailbox, tmp_path: Path) -> None:
+    # Two state directories, two locks: nothing keeps their runs apart but SQLite's own lock.
+    cache_home = tmp_path / "cache"
+    _, cold, _ = audit_json(mailbox, tmp_path, cache_home)
+    [cache] = cache_home.glob("inbox-audit/*.sqlite")
+    mailbox.dovecot.append(mailbox.user, "INBOX", new_question())
+    other = sqlite3.connect(cache, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")  # the other run, writing a folder
+        _, cold, _ = audit_json(mailbox, tmp_path, tmp_path / "elsewhere", "--no-cache")
+        code, report, err = audit_json(mailbox, tmp_path, cache_home)
+    finally:
+        other.close()
+        mailbox.dovecot.expunge(
+            mailbox.user, "INBOX", mailbox.dovecot.uids(mailbox.user, "INBOX")[-1]
+        )
+    assert (code, report) == (1, cold), err
+    assert "cannot write the cache" in err and "locked" in err
+    assert [path.name for path in cache.parent.iterdir()] == [cache.name]
+
+
+def new_question() -> bytes:
+    return (
+        b"From: New Client <new@client.example>\r\nTo: shop@example.org\r\n"
+        b"Subject: A new question\r\nMessage-ID: <new-question@client.example>\r\n"
+        b"Date: Mon, 2 Nov 2026 09:00:00 +0000\r\n\r\nHello?\r\n"
+    )

@@ -115,6 +115,36 @@ class CacheUnusable(Exception):
     """The cache file is corrupt, or was written by an incompatible version."""
 
 
+class CacheUnwritable(Exception):
+    """The cache file cannot be used now, though nothing says it is corrupt: the disk is full
+    or read-only, another run holds it, an I/O error. It must be left as it is."""
+
+
+# SQLite's primary result codes (https://sqlite.org/rescode.html) that tell of the file's
+# surroundings, not of its content: setting such a file aside would throw a good cache away
+# (a full disk), or another run's (two state directories sharing one cache: SQLITE_BUSY).
+_NOT_CORRUPT = frozenset(
+    {
+        sqlite3.SQLITE_PERM,
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+    }
+)
+
+
+def _cache_error(exc: sqlite3.Error) -> CacheUnusable | CacheUnwritable:
+    """What an SQLite error says of the cache file."""
+    text = str(exc) or type(exc).__name__
+    code = getattr(exc, "sqlite_errorcode", None)  # set on errors from SQLite itself
+    if isinstance(code, int) and code & 0xFF in _NOT_CORRUPT:
+        return CacheUnwritable(text)
+    return CacheUnusable(text)
+
+
 @dataclass(frozen=True, slots=True)  # slots: a first run keeps 100,000s of them
 class CachedItem:
     """One cached message: its parsed form, or why it could not be read."""
@@ -170,14 +200,14 @@ class MailCache:
             # isolation_level=None: transactions are explicit (BEGIN ... COMMIT per folder).
             db = sqlite3.connect(path, isolation_level=None)
         except sqlite3.Error as exc:
-            raise CacheUnusable(str(exc)) from exc
+            raise _cache_error(exc) from exc
         cache = cls(path, db)
         try:
             cache._prepare(fresh)
         except sqlite3.Error as exc:
             db.close()
-            raise CacheUnusable(str(exc)) from exc
-        except CacheUnusable:
+            raise _cache_error(exc) from exc
+        except (CacheUnusable, CacheUnwritable):
             db.close()
             raise
         return cache
@@ -509,9 +539,11 @@ def set_aside(path: Path) -> Path:
 def _guarded() -> Iterator[None]:
     try:
         yield
-    except (sqlite3.DatabaseError, ValueError, TypeError, KeyError, EOFError) as exc:
-        # sqlite3.DatabaseError: "file is not a database", "database disk image is malformed";
-        # the others: a row whose JSON is not what this version wrote.
+    except sqlite3.DatabaseError as exc:
+        # "file is not a database", "database disk image is malformed"; or the disk is full...
+        raise _cache_error(exc) from exc
+    except (ValueError, TypeError, KeyError, EOFError) as exc:
+        # A row whose content is not what this version wrote.
         raise CacheUnusable(str(exc) or type(exc).__name__) from exc
 
 
