@@ -16,13 +16,14 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.app.test_run import OWNER, Mailbox, mailbox, parts, run
-from tests.dovecot import DovecotServer
+from tests.dovecot import Appended, DovecotServer
 from tests.faults import FaultProxy, NonexistentFolder, Trickle
 from tests.smtpd import SmtpServer, make_smtp_server, smtp_server
 
@@ -233,3 +234,65 @@ def new_question() -> bytes:
         b"Subject: A new question\r\nMessage-ID: <new-question@client.example>\r\n"
         b"Date: Mon, 2 Nov 2026 09:00:00 +0000\r\n\r\nHello?\r\n"
     )
+
+
+def test_a_ledger_whose_links_were_emptied_is_rebuilt_not_trusted(
+    dovecot: DovecotServer, tmp_path: Path
+) -> None:
+    user = dovecot.add_user(dovecot.unique_name("ledger"), "pw-Ledger-1", ["INBOX", "Sent"])
+    # Enough mail that one reply is a small change: the ledger is updated, not rebuilt.
+    dovecot.append_many(
+        user, "INBOX", [Appended(question(n, ASKED), (), ASKED_AT) for n in range(1, 13)]
+    )
+    dovecot.append(user, "Sent", reply_to(12, ANSWERED), internal_date=ANSWERED_AT)
+    cache_home = tmp_path / "cache"
+
+    def table(*extra: str) -> str:
+        args = [
+            "audit",
+            dovecot.url(user),
+            "--ca-file",
+            str(dovecot.ca_file),
+            "--me",
+            "shop@example.org",
+            "--as-of",
+            "2026-11-02T09:00:00+00:00",
+            "--format",
+            "markdown",
+            "--quiet",
+            *extra,
+        ]
+        code, out, err = run(args, tmp_path, password=user.password, XDG_CACHE_HOME=str(cache_home))
+        assert code in (0, 1), err
+        return out
+
+    assert "11 conversations waiting" in table()  # the ledger written
+    dovecot.append(user, "Sent", reply_to(1, ANSWERED), internal_date=ANSWERED_AT)
+    [cache] = cache_home.glob("inbox-audit/*.sqlite")
+    with contextlib.closing(sqlite3.connect(cache)) as db, db:
+        assert db.execute("DELETE FROM links").rowcount > 0
+    cold = table("--no-cache")
+    assert "10 conversations waiting" in cold
+    assert table() == cold
+
+
+ASKED, ASKED_AT = "Fri, 30 Oct 2026 09:00:00 +0000", datetime(2026, 10, 30, 9, tzinfo=UTC)
+ANSWERED, ANSWERED_AT = "Fri, 30 Oct 2026 10:00:00 +0000", datetime(2026, 10, 30, 10, tzinfo=UTC)
+
+
+def question(n: int, date: str) -> bytes:
+    return (
+        f"From: Client {n} <client{n}@example.com>\r\nTo: shop@example.org\r\n"
+        f"Subject: Question {n}\r\nMessage-ID: <q{n}@example.com>\r\nDate: {date}\r\n"
+        f"Received: from mx by shop; {date}\r\n\r\n"
+        "Hello, do you have it in stock?\r\n"
+    ).encode()
+
+
+def reply_to(n: int, date: str) -> bytes:
+    return (
+        f"From: Shop <shop@example.org>\r\nTo: client{n}@example.com\r\n"
+        f"Subject: Re: Question {n}\r\nMessage-ID: <r{n}@example.org>\r\n"
+        f"In-Reply-To: <q{n}@example.com>\r\nReferences: <q{n}@example.com>\r\n"
+        f"Date: {date}\r\n\r\nYes, we do.\r\n"
+    ).encode()

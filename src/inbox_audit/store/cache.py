@@ -314,7 +314,16 @@ class MailCache:
         """The stored totals, if they were stored under `key`."""
         with _guarded():
             row = self._db.execute("SELECT key, data FROM ledger_state").fetchone()
-        return bytes(row[1]) if row is not None and row[0] == key else None
+            if row is None or row[0] != key:
+                return None
+            counted = self._db.execute(
+                "SELECT value FROM meta WHERE key = 'ledger_counts'"
+            ).fetchone()
+            # Rows lost from the ledger or its links (a damaged file, a hand-made edit) would
+            # hide messages from the re-audit and give a wrong report: then it is rebuilt.
+            if counted is None or counted[0] != _ledger_counts(self._db):
+                return None
+        return bytes(row[1])
 
     def dirty(self) -> list[Copy]:
         """The copies added, removed or changed since the ledger was written."""
@@ -397,6 +406,10 @@ class MailCache:
                 db.executemany("INSERT OR IGNORE INTO links VALUES (?, ?, ?)", feed.links())
                 db.execute("DELETE FROM dirty")
                 db.execute("INSERT OR REPLACE INTO ledger_state VALUES (1, ?, ?)", (key, totals))
+                db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('ledger_counts', ?)",
+                    (_ledger_counts(db),),
+                )
                 if snapshot is not None:
                     db.execute("INSERT OR REPLACE INTO snapshot VALUES (1, ?, ?)", snapshot)
 
@@ -510,6 +523,15 @@ _DIRTY_FOLDER = "INSERT OR IGNORE INTO dirty SELECT folder, uid FROM messages WH
 def _drop_ledger(db: sqlite3.Connection) -> None:
     for table in ("ledger_state", "ledger", "links", "dirty"):
         db.execute(f"DELETE FROM {table}")
+    db.execute("DELETE FROM meta WHERE key = 'ledger_counts'")
+
+
+def _ledger_counts(db: sqlite3.Connection) -> str:
+    """The ledger's rows and links, counted: stored with it, checked before it is used."""
+    ledger, links = db.execute(
+        "SELECT (SELECT COUNT(*) FROM ledger), (SELECT COUNT(*) FROM links)"
+    ).fetchone()
+    return f"{ledger} {links}"
 
 
 def _batches(copies: Iterable[Copy]) -> Iterator[tuple[str, list[int]]]:
