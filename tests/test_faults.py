@@ -8,13 +8,18 @@ X-GM-EXT-1 that fails). Each test is the owner's view: the exit code, stdout, st
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import html
 import json
+import os
 import re
+import signal
 import sqlite3
 import subprocess
+import sys
 import time
+import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +29,13 @@ import pytest
 
 from tests.app.test_run import OWNER, Mailbox, mailbox, parts, run
 from tests.dovecot import Appended, DovecotServer
-from tests.faults import FaultProxy, NonexistentFolder, Trickle
+from tests.faults import (
+    DroppedAtLogin,
+    EchoedCredentials,
+    FaultProxy,
+    NonexistentFolder,
+    Trickle,
+)
 from tests.smtpd import SmtpServer, make_smtp_server, smtp_server
 
 # Fixtures used by name in this module's tests.
@@ -296,3 +307,131 @@ def reply_to(n: int, date: str) -> bytes:
         f"In-Reply-To: <q{n}@example.com>\r\nReferences: <q{n}@example.com>\r\n"
         f"Date: {date}\r\n\r\nYes, we do.\r\n"
     ).encode()
+
+
+# --- 5. misleading diagnoses and leaks ---------------------------------------------------------
+
+
+def test_a_connection_cut_at_login_is_not_called_a_wrong_password(
+    dovecot: DovecotServer, mailbox: Mailbox, tmp_path: Path
+) -> None:
+    with FaultProxy(dovecot, DroppedAtLogin()) as proxy:
+        code, out, err = run(args_via(proxy, mailbox), tmp_path, password=mailbox.user.password)
+    assert code == 4, err
+    assert out == ""
+    assert "lost" in err and "logging in" in err
+    assert "refused" not in err and "password" not in err
+
+
+@pytest.mark.parametrize("secret", ["Pa55-plain-word", 'qu"o\\te d€ mot'])
+def test_credentials_echoed_by_the_server_in_any_encoding_are_scrubbed(
+    dovecot: DovecotServer, mailbox: Mailbox, tmp_path: Path, secret: str
+) -> None:
+    with FaultProxy(dovecot, EchoedCredentials(secret)) as proxy:
+        # run() itself checks that the password appears nowhere, as is.
+        code, out, err = run(args_via(proxy, mailbox), tmp_path, password=secret)
+    assert code == 4, err
+    assert "login refused" in err
+    encoded = secret.encode()
+    for form in (
+        base64.b64encode(encoded).decode(),
+        urllib.parse.quote(secret),
+        secret.replace("\\", "\\\\").replace('"', '\\"'),
+    ):
+        assert form not in out + err, form
+
+
+def test_terminal_escapes_in_mail_reach_no_output(dovecot: DovecotServer, tmp_path: Path) -> None:
+    user = dovecot.add_user(dovecot.unique_name("escape"), "pw-Escape-1", ["INBOX", "Sent"])
+    hostile = (
+        b"From: =?utf-8?q?Evil=1B]0;pwned=07Corp?= <evil@client.example>\r\n"
+        b"To: shop@example.org\r\nMessage-ID: <evil@client.example>\r\n"
+        b"Subject: =?utf-8?q?Invoice=1B[2J=1B[31m_now=0D=9B1m?=\r\n"
+        b"Date: Fri, 30 Oct 2026 09:00:00 +0000\r\n"
+        b"Received: from mx by shop; Fri, 30 Oct 2026 09:00:00 +0000\r\n\r\nPay.\r\n"
+    )
+    dovecot.append(user, "INBOX", hostile, internal_date=ASKED_AT)
+    for fmt in ("csv", "table", "summary", "markdown", "json"):
+        args = [
+            "audit",
+            dovecot.url(user),
+            "--ca-file",
+            str(dovecot.ca_file),
+            "--me",
+            "shop@example.org",
+            "--as-of",
+            "2026-11-02T09:00:00+00:00",
+            "--format",
+            fmt,
+            "--quiet",
+            "--no-cache",
+        ]
+        code, out, err = run(args, tmp_path, password=user.password)
+        assert code == 1, err
+        assert "Invoice" in out and "now" in out, fmt
+        for control in ("\x1b", "\x07", "\r", "\x9b"):
+            assert control not in out, (fmt, control)
+
+
+def test_ctrl_c_exits_130_with_the_interrupted_line(
+    dovecot: DovecotServer, mailbox: Mailbox, tmp_path: Path
+) -> None:
+    with FaultProxy(dovecot, Trickle(every=0.5)) as proxy:
+        process = cli_process(args_via(proxy, mailbox), tmp_path, mailbox.user.password)
+        time.sleep(3)  # logged in, reading a byte at a time
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert err.strip().endswith("inbox-audit: interrupted"), err
+    assert "Traceback" not in err and "Aborted" not in err
+    assert not list((tmp_path / "state").glob("**/*.lock"))
+
+
+def test_directories_made_under_umask_000_are_private(mailbox: Mailbox, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    process = cli_process(
+        mailbox.args("--format", "json"), tmp_path, mailbox.user.password, umask=0, home=home
+    )
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1, err
+    made = [path for path in home.rglob("*") if path.is_dir()]
+    assert {path.relative_to(home).as_posix() for path in made} >= {
+        ".cache/inbox-audit",
+        ".local/state/inbox-audit",
+    }
+    for path in made:
+        assert path.stat().st_mode & 0o777 == 0o700, path
+    for path in home.rglob("*.sqlite"):
+        assert path.stat().st_mode & 0o777 == 0o600, path
+
+
+def cli_process(
+    args: list[str],
+    tmp_path: Path,
+    password: str,
+    umask: int | None = None,
+    home: Path | None = None,
+) -> subprocess.Popen[str]:
+    """The CLI as cron runs it: its own process, the XDG directories from HOME."""
+    home = home or tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "INBOX_AUDIT_PASSWORD": password,
+        "XDG_STATE_HOME": str(tmp_path / "state") if umask is None else "",
+    }
+    env = {name: value for name, value in env.items() if value}
+
+    def before() -> None:
+        if umask is not None:
+            os.umask(umask)
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "inbox_audit", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=before,  # umask only, no thread started yet
+    )

@@ -359,6 +359,8 @@ def audit_command(
         _fail(error)  # the run that holds the lock reports; no email from this one
     except DeadlineExceeded as error:
         _fail(error)  # past the reading (emailing the report, saving it): said here
+    except KeyboardInterrupt:
+        _interrupted()  # typer would turn it into a silent exit 130
     raise typer.Exit(int(code))
 
 
@@ -574,8 +576,7 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        stderr_console().print("inbox-audit: " + _("interrupted"))
-        sys.exit(130)
+        _interrupted()
     except SystemExit:
         raise
     except Exception as exc:  # a bug: one line, and a way to report it
@@ -587,6 +588,12 @@ def main() -> None:
             "  " + _("hint: please report this with the command you ran (no password)")
         )
         sys.exit(int(ExitCode.INTERNAL))
+
+
+def _interrupted() -> NoReturn:
+    """Ctrl-C: one line saying so, and the shell's code for SIGINT (128 + 2)."""
+    stderr_console().print("inbox-audit: " + _("interrupted"))
+    sys.exit(130)
 
 
 def _gc_policy() -> None:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO, TypeVar
 
 from inbox_audit.core.figures import threads_in_order
+from inbox_audit.core.holding import printable
 from inbox_audit.model import AuditReport, MessageResult, Reason, Status, ThreadResult
 
 # Every datetime is written in UTC as ISO 8601 with an explicit "+00:00" offset, to the second:
@@ -250,7 +251,9 @@ def _csv_cell(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return "'" + value if value.startswith(_FORMULA_STARTS) else value
+        guarded = "'" + value if value.startswith(_FORMULA_STARTS) else value
+        # Mail's own text, which `cat` or a pager shows: never a command to the terminal.
+        return printable(guarded)
     return str(value)
 
 

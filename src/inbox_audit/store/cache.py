@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from inbox_audit.core.fields import HEADER_FIELDS
+from inbox_audit.dirs import private_dir
 from inbox_audit.model import Address, FolderStatus, Message, Unreadable
 from inbox_audit.store import rows
 from inbox_audit.store.ledger_feed import Copy, LedgerFeed
@@ -171,7 +172,7 @@ class MailCache:
     @classmethod
     def open(cls, path: Path, warn: Callable[[str], None]) -> MailCache:
         """Open or create the file; a corrupt or incompatible one is renamed and replaced."""
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(path.parent)
         try:
             return cls._open(path)
         except CacheUnusable as exc:
