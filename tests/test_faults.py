@@ -30,6 +30,7 @@ import pytest
 from tests.app.test_run import OWNER, Mailbox, mailbox, parts, run
 from tests.dovecot import Appended, DovecotServer
 from tests.faults import (
+    AdvertisedGmail,
     DroppedAtLogin,
     EchoedCredentials,
     FaultProxy,
@@ -44,6 +45,11 @@ __all__ = ["mailbox", "make_smtp_server", "smtp_server"]
 
 def args_via(proxy: FaultProxy, box: Mailbox, *extra: str) -> list[str]:
     return box.args("--allow-plaintext", *extra, url=proxy.url(box.user))
+
+
+def same_but_source(report: dict[str, Any], other: dict[str, Any]) -> bool:
+    """The same report, though one was read through the proxy (another URL)."""
+    return {**report, "source": ""} == {**other, "source": ""}
 
 
 def folders_of(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -435,3 +441,25 @@ def cli_process(
         env=env,
         preexec_fn=before,  # umask only, no thread started yet
     )
+
+
+# --- 6. servers that advertise more than they do -----------------------------------------------
+
+
+def test_an_advertised_gmail_extension_that_fails_falls_back_once(
+    dovecot: DovecotServer, mailbox: Mailbox, tmp_path: Path
+) -> None:
+    _, plain, _ = run(
+        mailbox.args("--format", "json", "--no-cache"), tmp_path, password=mailbox.user.password
+    )
+    with FaultProxy(dovecot, AdvertisedGmail()) as proxy:
+        for extra in (("--no-cache",), (), ()):  # read whole, into the cache, from the cache
+            code, out, err = run(
+                args_via(proxy, mailbox, "--format", "json", *extra),
+                tmp_path,
+                password=mailbox.user.password,
+            )
+            assert code == 1, err
+            assert same_but_source(json.loads(out), json.loads(plain))
+            [said] = err.strip().splitlines()  # said once, and nothing else
+            assert "X-GM-THRID" in said and "warning" in said

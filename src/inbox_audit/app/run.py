@@ -256,6 +256,7 @@ def _connect_options(run: RunConfig) -> ConnectOptions:
         ca_file=run.ca_file,
         allow_plaintext=run.allow_plaintext,
         timeout=run.timeout,
+        warn=warn,
     )
 
 
