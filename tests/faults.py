@@ -58,6 +58,33 @@ class NonexistentFolder(Faults):
         return line
 
 
+class DeletedDuringFetch(Faults):
+    """`folder` is deleted by another client once it is examined, before its first FETCH
+    reaches the server: Dovecot then ends the session ("* BYE IMAP session state is
+    inconsistent", or "Mailbox was deleted under us")."""
+
+    def __init__(self, dovecot: DovecotServer, user: MailUser, folder: str) -> None:
+        self.dovecot, self.user, self.folder = dovecot, user, folder
+        self.quoted = b'"' + folder.encode() + b'"'
+        self.examined = threading.Event()
+        self.examining = False
+        self.done = False
+
+    def command(self, line: bytes) -> bytes:
+        if b" EXAMINE " + self.quoted in line:
+            self.examining = True
+        elif self.examining and b" UID FETCH " in line and not self.done:
+            self.examined.wait(10)  # the EXAMINE answered: the folder is open
+            self.dovecot.delete_folder(self.user, self.folder)
+            self.done = True
+        return line
+
+    def response(self, line: bytes) -> bytes:
+        if self.examining and b"[READ-ONLY]" in line:
+            self.examined.set()
+        return super().response(line)
+
+
 class AdvertisedGmail(Faults):
     """The server announces X-GM-EXT-1 but (being Dovecot) answers BAD to X-GM-THRID."""
 

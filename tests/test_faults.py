@@ -31,6 +31,7 @@ from tests.app.test_run import OWNER, Mailbox, mailbox, parts, run
 from tests.dovecot import Appended, DovecotServer
 from tests.faults import (
     AdvertisedGmail,
+    DeletedDuringFetch,
     DroppedAtLogin,
     EchoedCredentials,
     FaultProxy,
@@ -113,6 +114,32 @@ def test_the_email_of_an_incomplete_report_says_so_and_does_not_list_it_as_read(
         read = re.search(r"Folders read: ([^<\n]*)", body)
         assert read is not None and "Archive" not in read.group(1)
         assert "Could not be read: Archive" in body
+
+
+def test_a_folder_deleted_during_its_fetch_is_a_one_line_error(
+    dovecot: DovecotServer, tmp_path: Path
+) -> None:
+    user = dovecot.add_user(dovecot.unique_name("gone"), "pw-Gone-1", ["INBOX", "Sent", "Old"])
+    dovecot.append_many(
+        user, "Old", [Appended(question(n, ASKED), (), ASKED_AT) for n in range(1, 4)]
+    )
+    with FaultProxy(dovecot, DeletedDuringFetch(dovecot, user, "Old")) as proxy:
+        args = [
+            "audit",
+            proxy.url(user),
+            "--allow-plaintext",
+            "--me",
+            "shop@example.org",
+            "--quiet",
+            "--no-cache",
+        ]
+        code, out, err = run(args, tmp_path, password=user.password)
+    # Dovecot ends the session ("* BYE ... Mailbox was deleted under us"): nothing more can
+    # be read on it, and the run says why rather than report the rest as complete.
+    assert code == 4, err
+    assert out == ""
+    assert "lost while reading folder 'Old'" in err and "deleted" in err
+    assert len(err.strip().splitlines()) <= 2
 
 
 # --- 2. a whole-run deadline -------------------------------------------------------------------
