@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from tests.app.test_run import OWNER, Mailbox, mailbox, parts, run
-from tests.dovecot import Appended, DovecotServer
+from tests.dovecot import Appended, DovecotServer, MailUser
 from tests.faults import (
     AdvertisedGmail,
     DeletedDuringFetch,
@@ -292,20 +292,7 @@ def test_a_ledger_whose_links_were_emptied_is_rebuilt_not_trusted(
     cache_home = tmp_path / "cache"
 
     def table(*extra: str) -> str:
-        args = [
-            "audit",
-            dovecot.url(user),
-            "--ca-file",
-            str(dovecot.ca_file),
-            "--me",
-            "shop@example.org",
-            "--as-of",
-            "2026-11-02T09:00:00+00:00",
-            "--format",
-            "markdown",
-            "--quiet",
-            *extra,
-        ]
+        args = shop_args(dovecot, user, "--format", "markdown", *extra)
         code, out, err = run(args, tmp_path, password=user.password, XDG_CACHE_HOME=str(cache_home))
         assert code in (0, 1), err
         return out
@@ -318,6 +305,22 @@ def test_a_ledger_whose_links_were_emptied_is_rebuilt_not_trusted(
     cold = table("--no-cache")
     assert "10 conversations waiting" in cold
     assert table() == cold
+
+
+def shop_args(dovecot: DovecotServer, user: MailUser, *extra: str) -> list[str]:
+    """An audit of a small mailbox of this module (question, reply_to) as of 2 Nov 2026."""
+    return [
+        "audit",
+        dovecot.url(user),
+        "--ca-file",
+        str(dovecot.ca_file),
+        "--me",
+        "shop@example.org",
+        "--as-of",
+        "2026-11-02T09:00:00+00:00",
+        "--quiet",
+        *extra,
+    ]
 
 
 ASKED, ASKED_AT = "Fri, 30 Oct 2026 09:00:00 +0000", datetime(2026, 10, 30, 9, tzinfo=UTC)
@@ -385,20 +388,7 @@ def test_terminal_escapes_in_mail_reach_no_output(dovecot: DovecotServer, tmp_pa
     )
     dovecot.append(user, "INBOX", hostile, internal_date=ASKED_AT)
     for fmt in ("csv", "table", "summary", "markdown", "json"):
-        args = [
-            "audit",
-            dovecot.url(user),
-            "--ca-file",
-            str(dovecot.ca_file),
-            "--me",
-            "shop@example.org",
-            "--as-of",
-            "2026-11-02T09:00:00+00:00",
-            "--format",
-            fmt,
-            "--quiet",
-            "--no-cache",
-        ]
+        args = shop_args(dovecot, user, "--format", fmt, "--no-cache")
         code, out, err = run(args, tmp_path, password=user.password)
         assert code == 1, err
         assert "Invoice" in out and "now" in out, fmt

@@ -33,12 +33,8 @@ from inbox_audit.settings import Settings
 from inbox_audit.sources.imap import ImapSource
 from inbox_audit.sources.spec import ConnectOptions, ImapTarget, LocalTarget
 from inbox_audit.sources.tls import prepare_tls
-from inbox_audit.store.cache import (
-    CacheUnusable,
-    CacheUnwritable,
-    MailCache,
-    default_cache_path,
-)
+from inbox_audit.store.cache import MailCache, default_cache_path
+from inbox_audit.store.cache_errors import CacheUnusable, CacheUnwritable
 
 if TYPE_CHECKING:
     from email.message import EmailMessage

@@ -20,7 +20,8 @@ from inbox_audit.model import Collected, Folder, FolderStatus, Message, Unreadab
 from inbox_audit.settings import Settings
 from inbox_audit.sources.fetch import BATCH_SIZE, UID_END
 from inbox_audit.sources.spec import Examine, IncrementalSource, Progress
-from inbox_audit.store.cache import CachedItem, CacheUnusable, MailCache
+from inbox_audit.store.cache import CachedItem, MailCache
+from inbox_audit.store.cache_errors import CacheUnusable
 
 Warn = Callable[[str], None]
 
