@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from types import FrameType
 
 from inbox_audit.errors import DeadlineExceeded
+from inbox_audit.i18n import _
 
 
 @contextmanager
@@ -26,9 +27,13 @@ def deadline_of(seconds: float) -> Iterator[None]:
 
     def expire(signum: int, frame: FrameType | None) -> None:
         raise DeadlineExceeded(
-            f"the run did not finish within its deadline of {_spoken(seconds)}; stopped",
-            hint="the server may be very slow or stalled; a bigger mailbox's first run may "
-            "need a longer --deadline (or `deadline` in the config file)",
+            _("the run did not finish within its deadline of {deadline}; stopped").format(
+                deadline=_spoken(seconds)
+            ),
+            hint=_(
+                "the server may be very slow or stalled; a bigger mailbox's first run may "
+                "need a longer --deadline (or `deadline` in the config file)"
+            ),
         )
 
     before = signal.signal(signal.SIGALRM, expire)

@@ -385,7 +385,7 @@ def run_audit(
     if fmt is not None:
         _render(report, outline, fmt, show_replies, run.zone)
     for problem in report.problems:  # the report says so too, in every format
-        warn(f"incomplete report: {problem}")
+        warn(_("incomplete report: {problem}").format(problem=problem))
     if report.unreadable and not quiet:
         stderr_console().print(
             "inbox-audit: "
