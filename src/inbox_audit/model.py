@@ -42,6 +42,9 @@ class Folder:
     role: FolderRole
     scanned: bool
     messages: int | None = None  # count the source reported, when known
+    # Why a folder meant to be read was not read in full (it vanished, EXAMINE answered NO):
+    # then `scanned` is False and the report is incomplete. None for every other folder.
+    unread: str | None = None
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ def test_json_contract() -> None:
         "identities",
         "identities_detected",
         "source",
+        "complete",
         "folders",
         "summary",
         "messages",
@@ -65,12 +66,20 @@ def test_json_contract() -> None:
     assert data["sla_seconds"] == 86400
     assert data["identities"] == ["contact@shop.example", "shop@example.com"]
     assert data["identities_detected"] == ["shop@example.com"]
-    assert data["folders"][0] == {"name": "INBOX", "role": "inbox", "scanned": True, "messages": 6}
+    assert data["folders"][0] == {
+        "name": "INBOX",
+        "role": "inbox",
+        "scanned": True,
+        "messages": 6,
+        "reason": None,
+    }
+    assert data["complete"] is True
     assert data["folders"][-1] == {
         "name": "Trash",
         "role": "trash",
         "scanned": False,
         "messages": None,
+        "reason": None,
     }
     assert data["summary"] == {
         "customer_messages": 6,
@@ -346,7 +355,8 @@ def test_csv_guards_every_formula_start(start: str) -> None:
     hostile = dataclasses.replace(first, message=message)
     report = dataclasses.replace(report, messages=(hostile,))
     rows = list(csv.reader(io.StringIO(render_csv(report), newline="")))
-    assert rows[1][CSV_COLUMNS.index("subject")] == "'" + start + "1+1"
+    # A carriage return would also make a terminal overwrite the line: a space.
+    assert rows[1][CSV_COLUMNS.index("subject")] == "'" + start.replace("\r", " ") + "1+1"
 
 
 def test_json_first_responses_buckets_and_awaiting_reply() -> None:

@@ -16,11 +16,19 @@ from inbox_audit import __version__
 from inbox_audit.app.config import config_home, load_config
 from inbox_audit.app.console import escape, print_error, stderr_console, warn
 from inbox_audit.app.credentials import keyring_delete, keyring_set
+from inbox_audit.app.deadline import deadline_of
 from inbox_audit.app.lock import run_lock
 from inbox_audit.app.resolve import Flags, resolve
 from inbox_audit.app.run import OutputFormat, StatsFormat, run_audit, run_stats, smtp_target
 from inbox_audit.core.awaiting import AWAITING_DAYS
-from inbox_audit.errors import AlreadyRunning, ConfigError, ExitCode, InboxAuditError, UsageError
+from inbox_audit.errors import (
+    AlreadyRunning,
+    ConfigError,
+    DeadlineExceeded,
+    ExitCode,
+    InboxAuditError,
+    UsageError,
+)
 from inbox_audit.i18n import _
 
 # Modules only some runs need are imported where they are used: the nightly run that finds
@@ -237,6 +245,14 @@ def audit_command(
             min=1,
         ),
     ] = None,
+    deadline: Annotated[
+        str | None,
+        typer.Option(
+            "--deadline",
+            metavar=_DURATION,
+            help=_("Stop the whole run after this long: 15m, 1h... [default: 15m]"),
+        ),
+    ] = None,
     email_to: Annotated[
         str | None,
         typer.Option(
@@ -333,6 +349,7 @@ def audit_command(
             smtp_ca_file=smtp_ca_file,
             only_if_late=only_if_late,
             state_dir=state_dir,
+            deadline=deadline,
         )
         run = resolve(flags, config)
         moment = parse_as_of(as_of, run.zone)
@@ -341,7 +358,7 @@ def audit_command(
         _fail(error)
     try:
         # Held until the email is sent: an overlapping run must not send a second one.
-        with run_lock(run):
+        with run_lock(run), deadline_of(run.deadline):
             code = run_audit(
                 run,
                 moment,
@@ -354,6 +371,10 @@ def audit_command(
             )
     except AlreadyRunning as error:
         _fail(error)  # the run that holds the lock reports; no email from this one
+    except DeadlineExceeded as error:
+        _fail(error)  # past the reading (emailing the report, saving it): said here
+    except KeyboardInterrupt:
+        _interrupted()  # typer would turn it into a silent exit 130
     raise typer.Exit(int(code))
 
 
@@ -536,12 +557,14 @@ def stats_command(
     except InboxAuditError as error:
         _fail(error)
     try:
-        with run_lock(run):
+        with run_lock(run), deadline_of(run.deadline):
             code = run_stats(
                 run, moment, start, output_format, weeks, awaiting_days, quiet, no_cache
             )
-    except AlreadyRunning as error:
+    except (AlreadyRunning, DeadlineExceeded) as error:
         _fail(error)
+    except KeyboardInterrupt:
+        _interrupted()
     raise typer.Exit(int(code))
 
 
@@ -757,8 +780,7 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        stderr_console().print("inbox-audit: " + _("interrupted"))
-        sys.exit(130)
+        _interrupted()
     except SystemExit:
         raise
     except Exception as exc:  # a bug: one line, and a way to report it
@@ -770,6 +792,12 @@ def main() -> None:
             "  " + _("hint: please report this with the command you ran (no password)")
         )
         sys.exit(int(ExitCode.INTERNAL))
+
+
+def _interrupted() -> NoReturn:
+    """Ctrl-C: one line saying so, and the shell's code for SIGINT (128 + 2)."""
+    stderr_console().print("inbox-audit: " + _("interrupted"))
+    sys.exit(130)
 
 
 def _gc_policy() -> None:

@@ -47,6 +47,7 @@ _ACCOUNT_KEYS: dict[str, tuple[str, str]] = {
     "password_command": ("str", "a command printing the password"),
     "token_command": ("str", "a command printing an OAuth2 access token"),
     "keyring": ("bool", "look in the OS keyring"),
+    "deadline": ("str", "the whole run's time limit, e.g. 15m"),
 }
 _NOTIFY_KEYS: dict[str, tuple[str, str]] = {
     "email_to": ("strs", "who gets the report"),
@@ -120,6 +121,7 @@ class AccountConfig:
     password_command: str | None = None
     token_command: str | None = None
     keyring: bool | None = None
+    deadline: str | None = None
 
 
 @dataclass(frozen=True)

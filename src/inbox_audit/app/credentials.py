@@ -11,8 +11,10 @@ in the error, its output never (it might be half a password).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import signal
 import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -118,13 +120,7 @@ def run_command(command: str, setting: str, timeout: float = COMMAND_TIMEOUT) ->
     if not argv:
         raise ConfigError(f"{setting} is empty")
     try:
-        done = subprocess.run(
-            argv,
-            stdin=subprocess.DEVNULL,  # never eat the CLI's stdin (prompts, `init`)
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
+        done = _run(argv, timeout)
     except FileNotFoundError:
         raise ConfigError(
             f"{setting} {command!r}: program {argv[0]!r} not found",
@@ -148,6 +144,28 @@ def run_command(command: str, setting: str, timeout: float = COMMAND_TIMEOUT) ->
     if not first:
         raise ConfigError(f"{setting} {command!r} printed nothing on its first line")
     return first
+
+
+def _run(argv: list[str], timeout: float) -> subprocess.CompletedProcess[bytes]:
+    """Run `argv` in a process group of its own, killed whole after `timeout` seconds.
+
+    `subprocess.run` kills only the command itself: a child it started (a shell's, gpg-agent's
+    pinentry) would live on, and keep its output pipe, and so this run, waiting."""
+    with subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,  # never eat the CLI's stdin (prompts, `init`)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    ) as process:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except BaseException:  # the timeout, or Ctrl-C: nothing of it may outlive the run
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+    return subprocess.CompletedProcess(argv, process.returncode, out, err)
 
 
 # --- OS keyring ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from inbox_audit.app.config import default_config_path, parse_config, render_con
 from inbox_audit.app.console import escape, stderr_console, warn
 from inbox_audit.app.credentials import PASSWORD_ENV, keyring_set
 from inbox_audit.app.run import open_imap
+from inbox_audit.dirs import private_dir
 from inbox_audit.errors import ConfigError, UsageError
 from inbox_audit.i18n import _
 from inbox_audit.model import FolderRole, Unreadable
@@ -135,7 +136,7 @@ def detect(source: ImapSource) -> tuple[str | None, list[str]]:
 
 def write_private(path: Path, text: str) -> None:
     """Create or replace `path` with mode 0600 (never readable by others, even for a moment)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         os.fchmod(out.fileno(), 0o600)  # an existing file keeps its mode through O_TRUNC

@@ -34,7 +34,8 @@ from inbox_audit.settings import Settings
 from inbox_audit.sources.imap import ImapSource
 from inbox_audit.sources.spec import ConnectOptions, ImapTarget, LocalTarget
 from inbox_audit.sources.tls import prepare_tls
-from inbox_audit.store.cache import CacheUnusable, MailCache, default_cache_path
+from inbox_audit.store.cache import MailCache, default_cache_path
+from inbox_audit.store.cache_errors import CacheUnusable, CacheUnwritable
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -113,18 +114,21 @@ def _report(
         cache_path = None if no_cache else _cache_path(run)
         with open_imap(target, options) as source:
             cache = _open_cache(cache_path) if cache_path is not None else None
-            if cache is None:
-                from inbox_audit.core.audit import audit
-                from inbox_audit.sources.read import collect
+            if cache is not None:
+                try:
+                    return _report_cached(
+                        source, target.display(), settings, cache, moment, shown, progress
+                    )
+                except CacheUnwritable as exc:
+                    # Left as it was (each folder is one transaction): read it all instead.
+                    warn(_without_cache(cache.path, exc))
+                finally:
+                    cache.close()
+            from inbox_audit.core.audit import audit
+            from inbox_audit.sources.read import collect
 
-                collected = collect(source, target.display(), settings, progress)
-                return audit(collected, settings, moment)
-            try:
-                return _report_cached(
-                    source, target.display(), settings, cache, moment, shown, progress
-                )
-            finally:
-                cache.close()
+            collected = collect(source, target.display(), settings, progress)
+            return audit(collected, settings, moment)
 
 
 def _report_cached(
@@ -159,7 +163,7 @@ def _report_cached(
 
             if incremental.stale(cache, collected.folders, settings, moment):
                 incremental.rebuild(cache, collected, report, found, settings)
-        except CacheUnusable as exc:
+        except (CacheUnusable, CacheUnwritable) as exc:
             warn(
                 _("could not save the audit in the cache {path} ({reason})").format(
                     path=cache.path, reason=exc
@@ -213,15 +217,17 @@ def _cache_path(run: RunConfig) -> Path | None:
 def _open_cache(path: Path) -> MailCache | None:
     try:
         return MailCache.open(path, warn)
-    except (OSError, CacheUnusable) as exc:
+    except (OSError, CacheUnusable, CacheUnwritable) as exc:
         # A cache that cannot be written must not stop the audit: read everything instead.
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        warn(
-            _("cannot use the cache {path} ({reason}); reading the whole mailbox").format(
-                path=path, reason=reason
-            )
-        )
+        warn(_without_cache(path, exc))
         return None
+
+
+def _without_cache(path: Path, exc: Exception) -> str:
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return _(
+        "cannot write the cache {path} ({reason}); reading the whole mailbox without it"
+    ).format(path=path, reason=reason)
 
 
 def open_imap(target: ImapTarget, options: ConnectOptions) -> ImapSource:
@@ -254,6 +260,7 @@ def _connect_options(run: RunConfig) -> ConnectOptions:
         ca_file=run.ca_file,
         allow_plaintext=run.allow_plaintext,
         timeout=run.timeout,
+        warn=warn,
     )
 
 
@@ -388,6 +395,8 @@ def run_audit(
     report = result if isinstance(result, AuditReport) else result.report
     if fmt is not None:
         _render(report, outline, fmt, show_replies, run.zone, awaiting_days, run.settings.lang)
+    for problem in report.problems:  # the report says so too, in every format
+        warn(_("incomplete report: {problem}").format(problem=problem))
     if report.unreadable and not quiet:
         stderr_console().print(
             "inbox-audit: "

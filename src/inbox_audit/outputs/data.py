@@ -11,6 +11,7 @@ from typing import Any, TextIO, TypeVar
 
 from inbox_audit.core.awaiting import AWAITING_DAYS, AwaitingReply, awaiting_reply
 from inbox_audit.core.figures import BUCKETS, threads_in_order
+from inbox_audit.core.holding import printable
 from inbox_audit.core.stats import Exchange, FirstResponse, ReportFigures, report_figures
 from inbox_audit.model import AuditReport, MessageResult, Reason, Status, ThreadResult
 
@@ -113,8 +114,15 @@ def _json_start(report: AuditReport, figures: ReportFigures) -> Iterator[str]:
             "identities": list(report.identities),
             "identities_detected": list(report.identities_detected),
             "source": report.source,
+            "complete": not report.problems,  # false: some mail could not be read (problems)
             "folders": [
-                {"name": f.name, "role": f.role.value, "scanned": f.scanned, "messages": f.messages}
+                {
+                    "name": f.name,
+                    "role": f.role.value,
+                    "scanned": f.scanned,
+                    "messages": f.messages,
+                    "reason": f.unread,  # why a folder to read was not read (else null)
+                }
                 for f in report.folders
             ],
             "summary": {
@@ -295,7 +303,9 @@ def csv_cell(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return "'" + value if value.startswith(_FORMULA_STARTS) else value
+        guarded = "'" + value if value.startswith(_FORMULA_STARTS) else value
+        # Mail's own text, which `cat` or a pager shows: never a command to the terminal.
+        return printable(guarded)
     return str(value)
 
 

@@ -110,7 +110,8 @@ def build_email(
         report.awaiting or (), report.as_of, awaiting_days, lang, report.owner
     )
     message = _new_message(
-        subject=_("inbox-audit: {headline}").format(headline=headline(report, tz, listed)),
+        subject=_("inbox-audit: {headline}").format(headline=headline(report, tz, listed))
+        + (_(" (incomplete report)") if report.problems else ""),
         to=to,
         sender=sender,
         date=report.as_of.astimezone(tz),

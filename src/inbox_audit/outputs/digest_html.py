@@ -27,6 +27,7 @@ from inbox_audit.outputs.mailto import mailto_link, reply_link
 from inbox_audit.outputs.text import (
     MAX_LISTED,
     duration_or_dash,
+    incomplete_line,
     local_time,
     percent,
     period_label,
@@ -271,6 +272,8 @@ def html_body(
             f"{html.escape(as_of_line(report, tz))}</span>"
         ),
     ]
+    if (incomplete := incomplete_line(report)) is not None:
+        rows.insert(1, _row(f'<strong style="color:{_RED};">{html.escape(incomplete)}</strong>'))
     waiting = listed.waiting_count
     if waiting:
         rows.append(_heading(_("Waiting for an answer ({count})").format(count=waiting)))

@@ -26,6 +26,7 @@ from inbox_audit.outputs.text import (
     duration_or_dash,
     format_duration,
     identity_names,
+    incomplete_line,
     local_time,
     percent,
     period_label,
@@ -167,7 +168,8 @@ def audited_lines(report: AuditReport, problems: Sequence[str]) -> list[str]:
     """'What was audited', as plain lines (escaped for HTML by the caller)."""
     s = report.summary
     scanned = [f for f in report.folders if f.scanned]
-    skipped = [f for f in report.folders if not f.scanned]
+    skipped = [f for f in report.folders if not f.scanned and f.unread is None]
+    unread = [f for f in report.folders if f.unread is not None]
     folders = ", ".join(
         clean_text(f.name) + (f" ({f.messages})" if f.messages is not None else "") for f in scanned
     )
@@ -175,6 +177,12 @@ def audited_lines(report: AuditReport, problems: Sequence[str]) -> list[str]:
         _("Mailbox: {source}").format(source=clean_text(report.source)),
         _("Folders read: {folders}").format(folders=folders or _("none")),
     ]
+    if unread:
+        lines.append(
+            _("Could not be read: {folders}").format(
+                folders=", ".join(clean_text(f.name) for f in unread)
+            )
+        )
     if skipped:
         lines.append(
             _("Not read: {folders}").format(folders=", ".join(clean_text(f.name) for f in skipped))
@@ -202,7 +210,9 @@ def audited_lines(report: AuditReport, problems: Sequence[str]) -> list[str]:
             "  - "
             + _("… and {count} more").format(count=len(report.unreadable) - MAX_UNREADABLE_LISTED)
         )
-    lines += [_("Problem: {problem}").format(problem=clean_text(p)) for p in problems]
+    lines += [
+        _("Problem: {problem}").format(problem=clean_text(p)) for p in (*report.problems, *problems)
+    ]
     return lines
 
 
@@ -300,6 +310,8 @@ def text_body(
     """The email's plain-text part."""
     sla = sla_text(report.sla_seconds)
     lines = [headline(report, tz, listed), "", as_of_line(report, tz), ""]
+    if (incomplete := incomplete_line(report)) is not None:
+        lines[1:1] = ["", incomplete]
     waiting = listed.waiting_count
     if waiting:
         lines += [_("WAITING FOR AN ANSWER ({count})").format(count=waiting), ""]
@@ -350,6 +362,8 @@ def build_plain_summary(
     lines = [headline(report, tz, listed)]
     # The status column as wide as its longest word in the owner's language (8 at least).
     width = max(8, *(len(status_word(s)) for s in (Status.OVERDUE, Status.PENDING)))
+    if (incomplete := incomplete_line(report)) is not None:
+        lines.append(incomplete)
     for thread in listed.waiting[:MAX_LISTED]:
         lines.append(
             f"{status_word(thread.status):<{width}} {duration_or_dash(thread.waiting_seconds):>9}  "
