@@ -48,6 +48,10 @@ class ConnectionFailed(MailboxError):
     """The server could not be reached or the connection dropped."""
 
 
+class DeadlineExceeded(MailboxError):
+    """The run went past its deadline (--deadline): a server too slow, or one trickling bytes."""
+
+
 class TLSFailed(MailboxError):
     """TLS negotiation or certificate verification failed."""
 

@@ -42,6 +42,9 @@ class Folder:
     role: FolderRole
     scanned: bool
     messages: int | None = None  # count the source reported, when known
+    # Why a folder meant to be read was not read in full (it vanished, EXAMINE answered NO):
+    # then `scanned` is False and the report is incomplete. None for every other folder.
+    unread: str | None = None
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,19 @@ class ThreadResult:
     reply_refs: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Awaited:
+    """A conversation where the owner wrote last, to someone else: it may await their reply
+    (core/awaiting.py decides which ones, and for how long they have been silent)."""
+
+    thread_id: str
+    subject: str  # of the owner's last message
+    correspondent: Address  # its first recipient who is not the owner
+    last_sent_at: datetime  # when the owner's last message was sent
+    language_hints: tuple[str, ...] = ()  # of the conversation's messages, for the follow-up
+    opened_by_owner: bool = False  # the other side never wrote in it (a quote sent unasked...)
+
+
 @dataclass(frozen=True)
 class Summary:
     """Headline figures of an audit."""
@@ -243,6 +259,9 @@ class AuditReport:
     unreadable: tuple[Unreadable, ...]
     problems: tuple[str, ...] = ()  # e.g. a folder that vanished while it was being read
     owner: str | None = None  # the owner's name found in their mail: the replies' signature
+    # Conversations the owner wrote last in (core/awaiting.py), those of the last
+    # awaiting.KEPT_DAYS; None when this report was rebuilt without them (store/ledger.py).
+    awaiting: tuple[Awaited, ...] | None = ()
 
 
 @dataclass(frozen=True)

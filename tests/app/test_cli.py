@@ -254,3 +254,35 @@ def test_starting_leaves_out_what_only_some_runs_need() -> None:
 
 def test_the_languages_offered_are_those_of_the_holding_replies() -> None:
     assert {language.value for language in Language} == set(SUPPORTED_LANGUAGES)
+
+
+def test_readme_stats_options_and_stats_help_agree() -> None:
+    """The README's `stats` table names its own options; the rest are `audit`'s, by name."""
+    import typer.main
+
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    names = {
+        command: {
+            name
+            for param in commands[command].params
+            if param.param_type_name == "option" and not param.hidden
+            for name in (*param.opts, *param.secondary_opts)
+        }
+        for command in ("stats", "audit")
+    }
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### `inbox-audit stats`", 1)[1].split("\n### ", 1)[0]
+    rows = [line.split(" | ")[0] for line in section.splitlines() if line.startswith("| `-")]
+    own = set(re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", " ".join(rows)))
+    assert own == names["stats"] - names["audit"] | {"--awaiting-days", "--format"}
+    assert names["stats"] - own <= names["audit"], "a stats option documented nowhere"
+    help_text = runner.invoke(app, ["stats", "--help"], terminal_width=200).stdout
+    assert all(option in help_text for option in names["stats"])
+
+
+def test_stats_refuses_a_period_that_ends_before_it_starts(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["stats", str(tmp_path), "--since", "2026-11-20", "--until", "2026-11-01"]
+    )
+    assert result.exit_code == 2
+    assert "--since" in result.stderr and "Traceback" not in result.stderr

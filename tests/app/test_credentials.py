@@ -6,7 +6,10 @@ set with keyring.set_keyring; the end-to-end tests log in to the real Dovecot.
 
 from __future__ import annotations
 
+import os
+import shlex
 import sys
+import time
 from pathlib import Path
 
 import keyring
@@ -139,6 +142,30 @@ def test_command_problems(command: str, needle: str) -> None:
 def test_command_timeout() -> None:
     with pytest.raises(ConfigError, match=r"did not finish within 0\.5s"):
         run_command("sleep 5", "password_command", timeout=0.5)
+
+
+def test_a_command_that_never_ends_is_killed_with_its_children(tmp_path: Path) -> None:
+    # A wrapper script whose child holds the output pipe open (gpg-agent asking for a
+    # passphrase, `pass` under a shell): killing the script alone would leave the child
+    # running, and waiting for the pipe to close would wait for it.
+    pids = tmp_path / "pids"
+    script = f"echo $$ > {pids}; sleep 300 & echo $! >> {pids}; wait"
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match=r"did not finish within 0\.5s"):
+        run_command(f"sh -c {shlex.quote(script)}", "token_command", timeout=0.5)
+    assert time.monotonic() - started < 5
+    for pid in map(int, pids.read_text().split()):
+        assert not _alive(pid), f"process {pid} still running"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie waiting for its parent (here, init) has ended: /proc says so.
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "State:\tZ" not in status.read_text()
 
 
 def test_oauth2_takes_the_token_command_only() -> None:

@@ -12,6 +12,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
@@ -26,6 +27,7 @@ from inbox_audit.core.holding import clean_text
 from tests.dovecot import Appended, DovecotServer, MailUser
 from tests.mailgen import GeneratedMailbox, generate
 from tests.smtpd import SmtpServer, free_port, make_smtp_server, smtp_server
+from tests.test_dovecot_audit import load
 
 # Fixtures used by name in this module's tests.
 __all__ = ["make_smtp_server", "smtp_server"]
@@ -351,3 +353,38 @@ def test_overlapping_run_exits_7(mailbox: Mailbox, tmp_path: Path) -> None:
     assert stdout == ""
     assert "another inbox-audit run" in stderr
     assert "pid 4242" in stderr
+
+
+def awaiting_in_text(text: str) -> list[str]:
+    """The correspondents of the email's "awaiting their reply" list, in order."""
+    section = text.split("AWAITING THEIR REPLY (", 1)
+    if len(section) == 1:
+        return []
+    body = section[1].split("WHAT WAS AUDITED", 1)[0]
+    found = re.findall(r"^\d+\. (?:[^<\n]*<([^>]+)>|(\S+@\S+)) — ", body, re.MULTILINE)
+    return [named or bare for named, bare in found]
+
+
+def test_nightly_email_lists_those_awaiting_their_reply_as_a_full_audit_does(
+    dovecot: DovecotServer, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    """The awaiting list is the JSON's on a first run, on a re-dated snapshot (nothing new)
+    and after new mail (the ledger knows no conversations: the run audits them)."""
+    box = generate(11, "plain")
+    user = load(dovecot, box)
+    mailbox = Mailbox(dovecot, box, user)
+    smtp = ["--email-to", OWNER, "--smtp", f"smtp://127.0.0.1:{smtp_server.port}"]
+    _, stdout, _ = run(mailbox.args("--format", "json"), tmp_path, password=user.password)
+    expected = [a["correspondent"] for a in json.loads(stdout)["awaiting_reply"]]
+    assert expected, "the generated owner leaves quotes unanswered"
+    for step in ("first", "unchanged", "new mail"):
+        if step == "new mail":
+            fresh = (
+                b"From: Someone <someone.new@example.org>\r\nTo: " + box.owner[0].encode()
+                + b"\r\nSubject: Hello\r\nMessage-ID: <fresh-1@example.org>\r\n"
+                b"Date: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\nHi\r\n"
+            )  # fmt: skip
+            dovecot.append(user, "INBOX", fresh, internal_date=box.as_of - timedelta(days=1))
+        run(mailbox.args(*smtp), tmp_path, password=user.password)
+        message = smtp_server.received[-1].parse()
+        assert awaiting_in_text(parts(message)["text/plain"]) == expected, step

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from inbox_audit.core.figures import threads_in_order
+from inbox_audit.core.stats import report_figures
 from inbox_audit.outputs.data import CSV_COLUMNS, render_csv, render_json, write_csv, write_json
 from tests.outputs.reports import (
     AS_OF,
@@ -50,10 +51,12 @@ def test_json_contract() -> None:
         "identities",
         "identities_detected",
         "source",
+        "complete",
         "folders",
         "summary",
         "messages",
         "threads",
+        "awaiting_reply",
         "unreadable",
         "problems",
     ]
@@ -63,12 +66,20 @@ def test_json_contract() -> None:
     assert data["sla_seconds"] == 86400
     assert data["identities"] == ["contact@shop.example", "shop@example.com"]
     assert data["identities_detected"] == ["shop@example.com"]
-    assert data["folders"][0] == {"name": "INBOX", "role": "inbox", "scanned": True, "messages": 6}
+    assert data["folders"][0] == {
+        "name": "INBOX",
+        "role": "inbox",
+        "scanned": True,
+        "messages": 6,
+        "reason": None,
+    }
+    assert data["complete"] is True
     assert data["folders"][-1] == {
         "name": "Trash",
         "role": "trash",
         "scanned": False,
         "messages": None,
+        "reason": None,
     }
     assert data["summary"] == {
         "customer_messages": 6,
@@ -86,6 +97,23 @@ def test_json_contract() -> None:
         "drafts": 0,
         "after_as_of": 0,
         "outbound": 0,
+        # The two replies found, each its thread's first: 1 h 30 min and 30 h 15 min
+        # (5,400 s and 108,900 s; the 90th percentile 5,400 + 0.9 × 103,500).
+        "buckets": {"< 1 h": 0, "1–4 h": 1, "4–24 h": 0, "1–3 d": 1, "3–7 d": 0, "> 7 d": 0},
+        "business_buckets": {
+            "< 1 h": 0,
+            "1–4 h": 1,
+            "4–24 h": 0,
+            "1–3 d": 1,
+            "3–7 d": 0,
+            "> 7 d": 0,
+        },
+        "first_response": {
+            "median": 57150.0,
+            "p90": 98550.0,
+            "business_median": 57150.0,
+            "business_p90": 98550.0,
+        },
     }
     assert data["unreadable"] == [
         {"folder": "INBOX", "uid": 99, "reason": "header could not be parsed"}
@@ -151,6 +179,8 @@ def test_json_threads_are_ordered_and_carry_holding_replies() -> None:
         "answered_late",
         "max_latency_seconds",
         "holding_reply",
+        "first_response_seconds",
+        "first_response_business_seconds",
     ]
     assert marie["correspondent"] == "marie.dupont@orange.fr"
     assert marie["waiting_since"] == "2026-11-02T06:00:00+00:00"
@@ -203,6 +233,7 @@ def test_json_items_are_json_dumps_of_their_dicts(build: Any) -> None:
     """Messages and threads are formatted by hand (for speed): the text must be exactly
     what json.dumps writes for the documented dicts."""
     report = build()
+    firsts = report_figures(report).first_by_thread
     lines = render_json(report).split("\n")  # not splitlines(): U+2028 is no line end here
     expected_messages = [
         compact(
@@ -251,6 +282,12 @@ def test_json_items_are_json_dumps_of_their_dicts(build: Any) -> None:
                     "language": t.holding_reply.language,
                     "promised_by": iso(t.holding_reply.promised_by),
                 },
+                "first_response_seconds": None
+                if (first := firsts.get(t.thread_id)) is None
+                else first.wall_seconds,
+                "first_response_business_seconds": None
+                if first is None
+                else first.business_seconds,
             }
         )
         for t in threads_in_order(report.threads)
@@ -318,4 +355,57 @@ def test_csv_guards_every_formula_start(start: str) -> None:
     hostile = dataclasses.replace(first, message=message)
     report = dataclasses.replace(report, messages=(hostile,))
     rows = list(csv.reader(io.StringIO(render_csv(report), newline="")))
-    assert rows[1][CSV_COLUMNS.index("subject")] == "'" + start + "1+1"
+    # A carriage return would also make a terminal overwrite the line: a space.
+    assert rows[1][CSV_COLUMNS.index("subject")] == "'" + start.replace("\r", " ") + "1+1"
+
+
+def test_json_first_responses_buckets_and_awaiting_reply() -> None:
+    """A customer writes twice (hours 0 and 5), one reply at hour 7 answers both: one exchange,
+    first response 7 h; a second exchange (hour 30, answered at 31) is 1 h. A quote sent at
+    hour 10 and never answered awaits a reply on day 4."""
+    from datetime import timedelta
+
+    from inbox_audit.core.audit import audit
+    from inbox_audit.model import Collected, Folder, FolderRole
+    from inbox_audit.settings import Settings
+    from tests.builders import at, make_message
+
+    customer = "Marie Dupont <marie@x.fr>"
+    me = "Claire <shop@example.com>"
+    a = make_message(from_=customer, subject="Vase", hours=0, message_id="a@x")
+    b = make_message(from_=customer, subject="Re: Vase", hours=5, in_reply_to=("a@x",))
+    r1 = make_message(
+        from_=me, to=(customer,), subject="Re: Vase", hours=7, folder="Sent",
+        in_reply_to=("a@x",), message_id="r1@x",
+    )  # fmt: skip
+    c = make_message(from_=customer, subject="Re: Vase", hours=30, in_reply_to=("r1@x",))
+    r2 = make_message(
+        from_=me, to=(customer,), subject="Re: Vase", hours=31, folder="Sent",
+        in_reply_to=("r1@x",),
+    )  # fmt: skip
+    quote = make_message(
+        from_=me, to=("Paul <paul@y.fr>",), subject="Votre devis", hours=10, folder="Sent"
+    )
+    folders = (Folder("INBOX", FolderRole.INBOX, True), Folder("Sent", FolderRole.SENT, True))
+    settings = Settings(me=("shop@example.com",), sla=timedelta(hours=24))
+    report = audit(Collected("t", folders, (a, b, r1, c, r2, quote), ()), settings, at(4 * 24))
+    data = json.loads(render_json(report))
+    (thread,) = data["threads"]
+    assert thread["first_response_seconds"] == 7 * 3600
+    assert thread["first_response_business_seconds"] == 7 * 3600
+    summary = data["summary"]
+    # Latencies 7 h, 2 h and 1 h; first responses of the two exchanges 7 h and 1 h.
+    assert summary["buckets"] == {
+        "< 1 h": 0, "1–4 h": 2, "4–24 h": 1, "1–3 d": 0, "3–7 d": 0, "> 7 d": 0
+    }  # fmt: skip
+    assert summary["first_response"] == {
+        "median": 4 * 3600, "p90": 6.4 * 3600, "business_median": 4 * 3600,
+        "business_p90": 6.4 * 3600,
+    }  # fmt: skip
+    (waiting,) = data["awaiting_reply"]
+    assert waiting["correspondent"] == "paul@y.fr" and waiting["subject"] == "Votre devis"
+    assert waiting["last_sent_at"] == "2026-11-02T10:00:00+00:00" or waiting["last_sent_at"]
+    assert waiting["silent_business_days"] == 3  # 86 h
+    assert waiting["follow_up"]["language"] == "fr"
+    assert waiting["follow_up"]["subject"] == "Re: Votre devis"
+    assert json.loads(render_json(report, awaiting_days=4))["awaiting_reply"] == []

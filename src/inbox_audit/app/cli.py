@@ -15,10 +15,18 @@ from typer.core import TyperCommand, TyperGroup, TyperOption
 from inbox_audit import __version__
 from inbox_audit.app.config import ConfigFile, load_config
 from inbox_audit.app.console import escape, print_error, stderr_console, warn
+from inbox_audit.app.deadline import deadline_of
 from inbox_audit.app.lock import run_lock
 from inbox_audit.app.resolve import Flags, resolve
 from inbox_audit.app.run import OutputFormat, run_audit, smtp_target
-from inbox_audit.errors import AlreadyRunning, ExitCode, InboxAuditError, UsageError
+from inbox_audit.core.awaiting import AWAITING_DAYS
+from inbox_audit.errors import (
+    AlreadyRunning,
+    DeadlineExceeded,
+    ExitCode,
+    InboxAuditError,
+    UsageError,
+)
 from inbox_audit.i18n import _
 
 # Modules only some runs need are imported where they are used: the nightly run that finds
@@ -91,6 +99,7 @@ _MOMENT = _("<moment>")
 _DURATION = _("<duration>")
 _FOLDER = _("<folder>")
 _ZONE = _("<zone>")
+_AWAITING_HELP = _("Business days of silence after which a conversation awaits their reply.")
 _URL = _("<url>")
 _SECONDS = _("<seconds>")
 
@@ -123,6 +132,12 @@ def _main_options(
 def _fail(error: InboxAuditError) -> NoReturn:
     print_error(error)
     raise typer.Exit(int(error.exit_code))
+
+
+def _interrupted() -> NoReturn:
+    """Ctrl-C: one line saying so, and the shell's code for SIGINT (128 + 2)."""
+    stderr_console().print("inbox-audit: " + _("interrupted"))
+    sys.exit(130)
 
 
 def parse_as_of(text: str | None, zone: tzinfo) -> datetime:
@@ -267,6 +282,14 @@ def audit_command(
             min=1,
         ),
     ] = None,
+    deadline: Annotated[
+        str | None,
+        typer.Option(
+            "--deadline",
+            metavar=_DURATION,
+            help=_("Stop the whole run after this long: 15m, 1h... [default: 15m]"),
+        ),
+    ] = None,
     email_to: Annotated[
         str | None,
         typer.Option(
@@ -358,6 +381,9 @@ def audit_command(
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_("No progress bar."))] = False,
+    awaiting_days: Annotated[
+        int, typer.Option("--awaiting-days", help=_AWAITING_HELP, min=1)
+    ] = AWAITING_DAYS,
 ) -> None:
     """Audit a mailbox (its help, in the owner's language, is the decorator's)."""
     try:
@@ -381,6 +407,7 @@ def audit_command(
             only_if_late=only_if_late,
             state_dir=state_dir,
             email=True if email or (scheduled and _notify_configured(config)) else None,
+            deadline=deadline,
         )
         run = resolve(flags, config)
         moment = parse_as_of(as_of, run.zone)
@@ -389,7 +416,7 @@ def audit_command(
         _fail(error)
     try:
         # Held until the email is sent: an overlapping run must not send a second one.
-        with run_lock(run):
+        with run_lock(run), deadline_of(run.deadline):
             code = run_audit(
                 run,
                 moment,
@@ -398,10 +425,15 @@ def audit_command(
                 show_replies,
                 quiet or scheduled,
                 no_cache,
+                awaiting_days,
                 scheduled,
             )
     except AlreadyRunning as error:
         _fail(error)  # the run that holds the lock reports; no email from this one
+    except DeadlineExceeded as error:
+        _fail(error)  # past the reading (emailing the report, saving it): said here
+    except KeyboardInterrupt:
+        _interrupted()  # typer would turn it into a silent exit 130
     raise typer.Exit(int(code))
 
 
@@ -409,9 +441,10 @@ def _notify_configured(config: ConfigFile | None) -> bool:
     return config is not None and config.notify.email_to is not None
 
 
-# The setup commands (password, init, schedule) live in app/cli_setup.py, registered on `app`
-# here, between audit and version, which is their place in --help.
-from inbox_audit.app import cli_setup  # noqa: E402, F401
+# The stats command (app/cli_stats.py) and the setup commands (password, init, schedule:
+# app/cli_setup.py) register themselves on `app` here, between audit and version, which is
+# their place in --help.
+from inbox_audit.app import cli_setup, cli_stats  # noqa: E402, F401
 
 
 @app.command("version", cls=_Command, help=_("Print the version."))
@@ -465,8 +498,7 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        stderr_console().print("inbox-audit: " + _("interrupted"))
-        sys.exit(130)
+        _interrupted()
     except SystemExit:
         raise
     except Exception as exc:  # a bug: one line, and a way to report it

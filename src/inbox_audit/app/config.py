@@ -50,6 +50,7 @@ _ACCOUNT_KEYS: dict[str, tuple[str, str]] = {
     "password_file": ("str", "a file (mode 0600) holding the password"),
     "working_hours": ("str", 'e.g. "mon-fri 09:00-12:00,14:00-18:00"'),
     "holidays": ("str", "public holidays of a country code, e.g. FR"),
+    "deadline": ("str", "the whole run's time limit, e.g. 15m"),
 }
 _NOTIFY_KEYS: dict[str, tuple[str, str]] = {
     "email_to": ("strs", "who gets the report"),
@@ -127,6 +128,7 @@ class AccountConfig:
     password_file: Path | None = None
     working_hours: str | None = None
     holidays: str | None = None
+    deadline: str | None = None
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,10 @@ in the error, its output never (it might be half a password).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import signal
 import stat
 import subprocess
 from collections.abc import Callable, Mapping
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from inbox_audit.dirs import private_dir
 from inbox_audit.errors import ConfigError
 from inbox_audit.i18n import _
 
@@ -172,7 +175,7 @@ def read_secret_file(path: Path, setting: str) -> str:
 def write_private(path: Path, text: str) -> None:
     """Create or replace `path` with mode 0600 (never readable by others, even for a moment),
     in a folder made 0700; OSError when that cannot be done."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         os.fchmod(out.fileno(), 0o600)  # an existing file keeps its mode through O_TRUNC
@@ -192,13 +195,7 @@ def run_command(command: str, setting: str, timeout: float = COMMAND_TIMEOUT) ->
     if not argv:
         raise ConfigError(f"{setting} is empty")
     try:
-        done = subprocess.run(
-            argv,
-            stdin=subprocess.DEVNULL,  # never eat the CLI's stdin (prompts, `init`)
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
+        done = _run(argv, timeout)
     except FileNotFoundError:
         raise ConfigError(
             f"{setting} {command!r}: program {argv[0]!r} not found",
@@ -222,6 +219,28 @@ def run_command(command: str, setting: str, timeout: float = COMMAND_TIMEOUT) ->
     if not first:
         raise ConfigError(f"{setting} {command!r} printed nothing on its first line")
     return first
+
+
+def _run(argv: list[str], timeout: float) -> subprocess.CompletedProcess[bytes]:
+    """Run `argv` in a process group of its own, killed whole after `timeout` seconds.
+
+    `subprocess.run` kills only the command itself: a child it started (a shell's, gpg-agent's
+    pinentry) would live on, and keep its output pipe, and so this run, waiting."""
+    with subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,  # never eat the CLI's stdin (prompts, `init`)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    ) as process:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except BaseException:  # the timeout, or Ctrl-C: nothing of it may outlive the run
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+    return subprocess.CompletedProcess(argv, process.returncode, out, err)
 
 
 # --- OS keyring ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from inbox_audit.app.console import warn
 from inbox_audit.app.resolve import RunConfig
+from inbox_audit.dirs import private_dir
 from inbox_audit.errors import AlreadyRunning
 
 
@@ -22,7 +23,7 @@ def run_lock(run: RunConfig) -> Iterator[None]:
     name = re.sub(r"[^A-Za-z0-9@._-]+", "_", run.account or run.target.display())
     path = run.state_dir / f"audit-{name[:100]}.lock"
     try:
-        run.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(run.state_dir)
         fd = _locked(path, run)
     except OSError as exc:
         # A state dir that cannot be written must not stop the audit itself.

@@ -36,6 +36,7 @@ R = TypeVar("R")
 
 DEFAULT_SLA = "24h"
 DEFAULT_TIMEOUT = 30.0
+DEFAULT_DEADLINE = "15m"
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Flags:
     only_if_late: bool | None = None
     state_dir: Path | None = None
     email: bool | None = None  # --email / --scheduled: send as [notify] says
+    deadline: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class RunConfig:
     notify: NotifyPlan | None
     state_dir: Path
     config_path: Path | None
+    deadline: float = 900.0  # seconds the whole run may take (--deadline)
 
     @property
     def zone(self) -> tzinfo:
@@ -223,6 +226,8 @@ def resolve(
     timeout, origin = pick(flags.timeout, "--timeout", acc.timeout, "timeout")
     if timeout is not None:
         origin.parse(_check_timeout, timeout)
+    deadline_text, origin = pick(flags.deadline, "--deadline", acc.deadline, "deadline")
+    deadline = origin.parse(parse_duration, deadline_text or DEFAULT_DEADLINE)
 
     credentials = None
     if isinstance(target, ImapTarget):
@@ -252,6 +257,7 @@ def resolve(
         notify=_notify_plan(flags, config),
         state_dir=state_dir.expanduser(),
         config_path=config.path if config else None,
+        deadline=deadline.total_seconds(),
     )
 
 

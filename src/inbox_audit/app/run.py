@@ -23,6 +23,7 @@ from inbox_audit.app.console import (
 from inbox_audit.app.credentials import AuthMethod, Prompt
 from inbox_audit.app.credentials import resolve as resolve_secret
 from inbox_audit.app.resolve import RunConfig
+from inbox_audit.core.awaiting import AWAITING_DAYS
 from inbox_audit.errors import ExitCode, InboxAuditError
 from inbox_audit.i18n import _, ngettext
 from inbox_audit.model import AuditReport
@@ -34,7 +35,8 @@ from inbox_audit.settings import Settings
 from inbox_audit.sources.imap import ImapSource
 from inbox_audit.sources.spec import ConnectOptions, ImapTarget, LocalTarget
 from inbox_audit.sources.tls import prepare_tls
-from inbox_audit.store.cache import CacheUnusable, MailCache, default_cache_path
+from inbox_audit.store.cache import MailCache, default_cache_path
+from inbox_audit.store.cache_errors import CacheUnusable, CacheUnwritable
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -65,6 +67,9 @@ class Shown:
     every_message: bool  # JSON and CSV list every message and thread: no snapshot has them
     replies: int | None  # holding replies of the first N waiting threads (None: all)
     threads: int | None  # threads listed of each kind, waiting and answered late (None: all)
+    # The email lists the conversations awaiting their reply: a snapshot of an unchanged
+    # mailbox keeps them, the ledger (mail changed) does not.
+    awaiting: bool = False
 
 
 def _shown(fmt: OutputFormat | None, show_replies: bool, emailed: bool) -> Shown:
@@ -77,7 +82,7 @@ def _shown(fmt: OutputFormat | None, show_replies: bool, emailed: bool) -> Shown
     else:
         replies = 0  # the summary, a table without --show-replies
     threads = None if replies is None else MAX_LISTED  # the table, summary and email list these
-    return Shown(fmt in (OutputFormat.JSON, OutputFormat.CSV), replies, threads)
+    return Shown(fmt in (OutputFormat.JSON, OutputFormat.CSV), replies, threads, emailed)
 
 
 def _report(
@@ -110,18 +115,21 @@ def _report(
         cache_path = None if no_cache else _cache_path(run)
         with open_imap(target, options) as source:
             cache = _open_cache(cache_path) if cache_path is not None else None
-            if cache is None:
-                from inbox_audit.core.audit import audit
-                from inbox_audit.sources.read import collect
+            if cache is not None:
+                try:
+                    return _report_cached(
+                        source, target.display(), settings, cache, moment, shown, progress
+                    )
+                except CacheUnwritable as exc:
+                    # Left as it was (each folder is one transaction): read it all instead.
+                    warn(_without_cache(cache.path, exc))
+                finally:
+                    cache.close()
+            from inbox_audit.core.audit import audit
+            from inbox_audit.sources.read import collect
 
-                collected = collect(source, target.display(), settings, progress)
-                return audit(collected, settings, moment)
-            try:
-                return _report_cached(
-                    source, target.display(), settings, cache, moment, shown, progress
-                )
-            finally:
-                cache.close()
+            collected = collect(source, target.display(), settings, progress)
+            return audit(collected, settings, moment)
 
 
 def _report_cached(
@@ -156,7 +164,7 @@ def _report_cached(
 
             if incremental.stale(cache, collected.folders, settings, moment):
                 incremental.rebuild(cache, collected, report, found, settings)
-        except CacheUnusable as exc:
+        except (CacheUnusable, CacheUnwritable) as exc:
             warn(
                 _("could not save the audit in the cache {path} ({reason})").format(
                     path=cache.path, reason=exc
@@ -182,7 +190,11 @@ def _kept_report(
         data = cache.snapshot(key)
         kept = snapshot.loads(data) if data is not None else None
         if kept is not None and snapshot.usable(kept, moment):
+            if kept.report.awaiting is None and shown.awaiting:
+                return None  # the ledger's: it knows no conversation awaiting a reply
             return snapshot.outline(kept, settings, moment, shown.replies, shown.threads)
+        if shown.awaiting:
+            return None  # the ledger keeps no conversations: audit them all
         # Some mail changed: audit again only the conversations it touches.
         from inbox_audit.store import incremental
 
@@ -206,15 +218,17 @@ def _cache_path(run: RunConfig) -> Path | None:
 def _open_cache(path: Path) -> MailCache | None:
     try:
         return MailCache.open(path, warn)
-    except (OSError, CacheUnusable) as exc:
+    except (OSError, CacheUnusable, CacheUnwritable) as exc:
         # A cache that cannot be written must not stop the audit: read everything instead.
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        warn(
-            _("cannot use the cache {path} ({reason}); reading the whole mailbox").format(
-                path=path, reason=reason
-            )
-        )
+        warn(_without_cache(path, exc))
         return None
+
+
+def _without_cache(path: Path, exc: Exception) -> str:
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return _(
+        "cannot write the cache {path} ({reason}); reading the whole mailbox without it"
+    ).format(path=path, reason=reason)
 
 
 def open_imap(target: ImapTarget, options: ConnectOptions) -> ImapSource:
@@ -247,6 +261,7 @@ def _connect_options(run: RunConfig) -> ConnectOptions:
         ca_file=run.ca_file,
         allow_plaintext=run.allow_plaintext,
         timeout=run.timeout,
+        warn=warn,
     )
 
 
@@ -256,6 +271,8 @@ def _render(
     fmt: OutputFormat,
     show_replies: bool,
     zone: tzinfo,
+    awaiting_days: int = AWAITING_DAYS,
+    lang: str | None = None,
 ) -> None:
     """Print `report`; `outline`: what it shows of its threads and messages when it holds none
     itself (a re-dated snapshot)."""
@@ -271,7 +288,7 @@ def _render(
         if fmt is OutputFormat.CSV:
             write_csv(report, sys.stdout)
         else:
-            write_json(report, sys.stdout)
+            write_json(report, sys.stdout, awaiting_days, lang)
     elif fmt is OutputFormat.MARKDOWN:
         sys.stdout.write(render_markdown(report, tz=zone, listed=listed))
     elif fmt is OutputFormat.SUMMARY:
@@ -376,13 +393,16 @@ def run_audit(
     show_replies: bool,
     quiet: bool,
     no_cache: bool = False,
+    awaiting_days: int = AWAITING_DAYS,
     scheduled: bool = False,
 ) -> ExitCode:
     """Read, audit, print, email; the exit code. A failure to audit is told on stderr and
     emailed too (when SMTP is set). `scheduled`: the nightly job, whose outcome and missed
     nights are kept in the state directory."""
     night = Night(run.state_dir, moment.astimezone(run.zone)) if scheduled else None
-    code = _audit_and_send(run, moment, smtp, output_format, show_replies, quiet, no_cache, night)
+    code = _audit_and_send(
+        run, moment, smtp, output_format, show_replies, quiet, no_cache, awaiting_days, night
+    )
     if night is not None:
         night.save(code)
     return code
@@ -396,6 +416,7 @@ def _audit_and_send(
     show_replies: bool,
     quiet: bool,
     no_cache: bool,
+    awaiting_days: int,
     night: Night | None,
 ) -> ExitCode:
     try:
@@ -407,7 +428,9 @@ def _audit_and_send(
     outline = None if isinstance(result, AuditReport) else result
     report = result if isinstance(result, AuditReport) else result.report
     if fmt is not None:
-        _render(report, outline, fmt, show_replies, run.zone)
+        _render(report, outline, fmt, show_replies, run.zone, awaiting_days, run.settings.lang)
+    for problem in report.problems:  # the report says so too, in every format
+        warn(_("incomplete report: {problem}").format(problem=problem))
     if report.unreadable and not quiet:
         stderr_console().print(
             "inbox-audit: "
@@ -444,6 +467,8 @@ def _audit_and_send(
             problems=missed,
             listed=None if outline is None else outline.listing,
             rows=None if outline is None else outline.arrivals,
+            awaiting_days=awaiting_days,
+            lang=run.settings.lang,
         )
     except InboxAuditError as error:
         print_error(error)
@@ -487,3 +512,54 @@ class Night:
             problems=tuple(self.problems),
         )
         nightly.save_outcome(self.state_dir, outcome)
+
+
+class StatsFormat(StrEnum):
+    """How `stats` prints its figures."""
+
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+    MARKDOWN = "markdown"
+
+
+def run_stats(
+    run: RunConfig,
+    moment: datetime,
+    start: datetime | None,
+    fmt: StatsFormat,
+    weeks: int,
+    awaiting_days: int,
+    quiet: bool,
+    no_cache: bool = False,
+) -> ExitCode:
+    """Read and audit as of `moment` (the period's end), print the period's figures; the exit
+    code (OK: the figures are told, whatever they are)."""
+    from inbox_audit.core.stats import period_stats
+
+    try:
+        # The figures read every message (first responses, who waited): never a snapshot.
+        result = _report(run, moment, not quiet, no_cache, Shown(True, None, None))
+    except InboxAuditError as error:
+        print_error(error)
+        return error.exit_code
+    assert isinstance(result, AuditReport), "every message is read: never an outline"
+    stats = period_stats(result, run.zone, start, weeks, awaiting_days, run.settings.lang)
+    if fmt is StatsFormat.TABLE:
+        from inbox_audit.outputs.stats_table import render_stats
+
+        table_console().print(render_stats(stats, run.zone))
+        return ExitCode.OK
+    from inbox_audit.outputs import stats_data
+
+    if fmt is StatsFormat.JSON:
+        text = stats_data.render_stats_json(stats)
+    elif fmt is StatsFormat.CSV:
+        text = stats_data.render_stats_csv(stats)
+    elif fmt is StatsFormat.MARKDOWN:
+        text = stats_data.render_stats_markdown(stats, run.zone)
+    else:
+        assert_never(fmt)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    return ExitCode.OK

@@ -8,13 +8,15 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from inbox_audit.core.awaiting import awaited, not_bounced, silent
 from inbox_audit.core.classify import classify_all
 from inbox_audit.core.holding import holding_reply
 from inbox_audit.core.metrics import result_of, summarize, thread_order, thread_result
 from inbox_audit.core.pairing import answers, has_flag
-from inbox_audit.core.threads import build_threads, message_time, norm_id
+from inbox_audit.core.threads import build_threads, message_time, norm_id, senders
 from inbox_audit.model import (
     AuditReport,
+    Awaited,
     Collected,
     FolderRole,
     Message,
@@ -180,6 +182,7 @@ def _report(
         unreadable=unreadable,
         problems=collected.problems,
         owner=owner,
+        awaiting=found.awaiting,
     )
 
 
@@ -201,6 +204,7 @@ class Examined:
     threads: tuple[ThreadResult, ...]  # customer threads in report order, no holding replies
     hints: Mapping[str, tuple[str, ...]]  # language hints of each thread's customer messages
     owner_names: Counter[str]  # names on my mail that was there at `as_of`
+    awaiting: tuple[Awaited, ...] = ()  # conversations the owner wrote last in (awaiting.py)
 
 
 def examine(
@@ -261,6 +265,7 @@ def examine(
     # order, as `ranked` has them (every one has a time), and each thread has its own id.
     verdicts: list[ThreadResult] = []
     hints: dict[str, tuple[str, ...]] = {}
+    waiting_on_them: list[Awaited] = []  # conversations the owner wrote last in
     sla = settings.sla
     threads = build_threads(
         present, me, settings.subject_window, frozenset(not_conversation), keys, times
@@ -281,6 +286,9 @@ def examine(
             placed[rank] = (when or as_of, key, result)
             if reason is None:  # a customer's: answered, pending or overdue
                 customer.append(result)
+        candidate = awaited(thread, reasons, me, automated, as_of)
+        if candidate is not None:
+            waiting_on_them.append(candidate)
         if customer:
             verdicts.append(thread_result(thread_id, customer, as_of, sla))
             hints[thread_id] = tuple([h for r in customer for h in r.message.language_hints])
@@ -302,7 +310,32 @@ def examine(
         threads=tuple(verdicts),
         hints=hints,
         owner_names=names,
+        awaiting=_awaiting(waiting_on_them, present, keys, times, reasons),
     )
+
+
+def _awaiting(
+    candidates: list[Awaited],
+    present: Sequence[Message],
+    keys: Sequence[str],
+    times: Sequence[datetime],
+    reasons: Mapping[str, Reason | None],
+) -> tuple[Awaited, ...]:
+    """The conversations the owner wrote last in, but those the other side wrote since
+    (elsewhere) and those a bounce says never arrived (awaiting.py)."""
+    if not candidates:
+        return ()
+    heard: dict[str, datetime] = {}
+    bounces = []
+    for message, key, when in zip(present, keys, times, strict=True):
+        reason = reasons[key]
+        if reason is Reason.BOUNCE:
+            bounces.append(message)
+        elif reason is None:
+            for sender in senders(message):
+                if sender not in heard or heard[sender] < when:
+                    heard[sender] = when
+    return tuple(not_bounced(silent(candidates, heard), bounces))
 
 
 def with_holding_reply(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from operator import itemgetter
 
+from inbox_audit.core.latency import business_latency
 from inbox_audit.core.metrics import (
     STATUS_RANK,
     WAITING,
@@ -23,6 +24,39 @@ from inbox_audit.model import AuditReport, MessageResult, Status, ThreadResult
 
 #: The periods the figures cover, in days, each compared with the period of equal length before.
 PERIOD_DAYS: tuple[int, ...] = (1, 7, 28)
+#: The response-time histogram: each bucket's label and its upper bound in seconds (excluded;
+#: None: no bound). A reply in exactly one hour is in "1–4 h".
+BUCKETS: tuple[tuple[str, int | None], ...] = (
+    ("< 1 h", 3600),
+    ("1–4 h", 4 * 3600),
+    ("4–24 h", 24 * 3600),
+    ("1–3 d", 3 * 86400),
+    ("3–7 d", 7 * 86400),
+    ("> 7 d", None),
+)
+#: The weekly trend's default length, in weeks.
+TREND_WEEKS = 12
+
+
+def bucket_counts(latencies: Iterable[float]) -> tuple[int, ...]:
+    """How many of `latencies` fall in each of BUCKETS."""
+    counts = [0] * len(BUCKETS)
+    for latency in latencies:
+        counts[bucket_of(latency)] += 1
+    return tuple(counts)
+
+
+def bucket_of(latency: float) -> int:
+    """The index in BUCKETS of the bucket `latency` (seconds) falls in."""
+    for index, (_, bound) in enumerate(BUCKETS):
+        if bound is None or latency < bound:
+            return index
+    raise AssertionError("the last bucket has no bound")
+
+
+def mean(values: Sequence[float]) -> float | None:
+    """The arithmetic mean; None for no values."""
+    return sum(values) / len(values) if values else None
 
 
 def urgency(thread: ThreadResult) -> tuple[int, int]:
@@ -107,6 +141,15 @@ class Figures:
     # known reply time, or overdue); pending ones may still make it. metrics.summarize's rule.
     within_sla_ratio: float | None
     still_waiting: int  # of those, pending or overdue at the audit's moment
+    mean_response_seconds: float | None = None
+    p90_response_seconds: float | None = None
+    # The same in business time (latency.business_latency: the wall clock until working
+    # hours are configured).
+    median_business_seconds: float | None = None
+    mean_business_seconds: float | None = None
+    p90_business_seconds: float | None = None
+    buckets: tuple[int, ...] = ()  # answered per BUCKETS, wall clock
+    business_buckets: tuple[int, ...] = ()  # the same, business time
 
 
 @dataclass(frozen=True)
@@ -145,6 +188,11 @@ def _figures(rows: Sequence[Arrival], sla_seconds: int, start: datetime, end: da
     first = bisect.bisect_right(rows, start, key=itemgetter(0))
     results = rows[first : bisect.bisect_right(rows, end, lo=first, key=itemgetter(0))]
     latencies = sorted(float(latency) for _, _, latency in results if latency is not None)
+    business = sorted(
+        float(business_latency(arrived, latency))
+        for arrived, _, latency in results
+        if latency is not None
+    )
     late = late_count(latencies, sla_seconds)
     statuses = [status for _, status, _ in results]
     return Figures(
@@ -155,7 +203,39 @@ def _figures(rows: Sequence[Arrival], sla_seconds: int, start: datetime, end: da
         median_response_seconds=percentile(latencies, 0.5),
         within_sla_ratio=within_sla_ratio(len(latencies), late, statuses.count(Status.OVERDUE)),
         still_waiting=statuses.count(Status.PENDING) + statuses.count(Status.OVERDUE),
+        mean_response_seconds=mean(latencies),
+        p90_response_seconds=percentile(latencies, 0.9),
+        median_business_seconds=percentile(business, 0.5),
+        mean_business_seconds=mean(business),
+        p90_business_seconds=percentile(business, 0.9),
+        buckets=bucket_counts(latencies),
+        business_buckets=bucket_counts(business),
     )
+
+
+def figures_between(
+    rows: Sequence[Arrival], sla_seconds: int, start: datetime, end: datetime
+) -> Figures:
+    """Figures for the customer messages of `rows` (in order of arrival) that arrived in
+    (start, end]."""
+    return _figures(rows, sla_seconds, start.astimezone(UTC), end.astimezone(UTC))
+
+
+def weekly_trend(
+    rows: Sequence[Arrival], sla_seconds: int, end: datetime, tz: tzinfo, weeks: int = TREND_WEEKS
+) -> list[Figures]:
+    """Figures for each of the `weeks` weeks (7 days on the owner's wall clock in `tz`) up to
+    `end`, oldest first: the same definitions as every other period."""
+    local = end.astimezone(tz)
+    return [
+        _figures(
+            rows,
+            sla_seconds,
+            (local - timedelta(days=7 * (back + 1))).astimezone(UTC),
+            (local - timedelta(days=7 * back)).astimezone(UTC),
+        )
+        for back in reversed(range(weeks))
+    ]
 
 
 def period_figures(

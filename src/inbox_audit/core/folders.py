@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from inbox_audit.errors import FolderNotFound
 from inbox_audit.model import SKIPPED_ROLES, Folder, FolderRole, ListedFolder
@@ -189,6 +190,24 @@ def assign_roles(
         )
         folders.append(Folder(name=folder.name, role=role, scanned=scanned))
     return folders
+
+
+def not_read(folder: Folder, error: FolderNotFound) -> Folder:
+    """The folder, marked as not read in full because of `error` (deleted while the audit ran,
+    or a server answering NO to EXAMINE). Without the Sent folder every reply would look
+    missing and the report would be wrong rather than incomplete: that stops the run."""
+    if folder.role is FolderRole.SENT:
+        raise FolderNotFound(
+            f"the Sent folder {folder.name!r} could not be read: {error}",
+            hint="without it every reply would look missing; run again, or name the Sent "
+            "folder with --sent-folder",
+        ) from error
+    return replace(folder, scanned=False, messages=None, unread=str(error))
+
+
+def problem(folder: Folder) -> str:
+    """How a folder not read in full is told, in every format."""
+    return f"folder {folder.name!r} could not be read: {folder.unread}"
 
 
 def _inherited_role(folder: ListedFolder, roles: dict[str, FolderRole]) -> FolderRole:

@@ -9,7 +9,10 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO, TypeVar
 
-from inbox_audit.core.figures import threads_in_order
+from inbox_audit.core.awaiting import AWAITING_DAYS, AwaitingReply, awaiting_reply
+from inbox_audit.core.figures import BUCKETS, threads_in_order
+from inbox_audit.core.holding import printable
+from inbox_audit.core.stats import Exchange, FirstResponse, ReportFigures, report_figures
 from inbox_audit.model import AuditReport, MessageResult, Reason, Status, ThreadResult
 
 # Every datetime is written in UTC as ISO 8601 with an explicit "+00:00" offset, to the second:
@@ -24,7 +27,7 @@ JSON_SCHEMA_VERSION = 1
 # --- JSON -----------------------------------------------------------------------------------
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     if moment.tzinfo is not UTC:  # headers hand over UTC; holding replies promise local times
@@ -34,15 +37,21 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds")
 
 
-def render_json(report: AuditReport) -> str:
-    """The scripting contract: stable keys in a stable order, UTC datetimes, UTF-8 text."""
-    return "".join(_json_pieces(report))
+def render_json(
+    report: AuditReport, awaiting_days: int = AWAITING_DAYS, lang: str | None = None
+) -> str:
+    """The scripting contract: stable keys in a stable order, UTC datetimes, UTF-8 text.
+    `awaiting_days`: the silence after which a conversation awaits their reply; `lang`
+    forces the follow-ups' language."""
+    return "".join(_json_pieces(report, awaiting_days, lang))
 
 
-def write_json(report: AuditReport, out: TextIO) -> None:
+def write_json(
+    report: AuditReport, out: TextIO, awaiting_days: int = AWAITING_DAYS, lang: str | None = None
+) -> None:
     """render_json's text written to `out` piece by piece: a report of 100,000 messages is
     never held whole (as one string it took 150 MB more)."""
-    for piece in _json_pieces(report):
+    for piece in _json_pieces(report, awaiting_days, lang):
         out.write(piece)
 
 
@@ -50,30 +59,70 @@ def write_json(report: AuditReport, out: TextIO) -> None:
 _CHUNK = 1000
 
 
-def _json_pieces(report: AuditReport) -> Iterator[str]:
+def buckets_dict(counts: tuple[int, ...]) -> dict[str, int]:
+    """Bucket label → count, in BUCKETS order."""
+    return {label: count for (label, _), count in zip(BUCKETS, counts, strict=True)}
+
+
+def first_response_dict(first: FirstResponse) -> dict[str, float | None]:
+    """The JSON `first_response` object (the audit's summary has the same)."""
+    return {
+        "median": first.median,
+        "p90": first.p90,
+        "business_median": first.business_median,
+        "business_p90": first.business_p90,
+    }
+
+
+def awaiting_dict(item: AwaitingReply) -> dict[str, Any]:
+    """One `awaiting_reply[]` item (the audit's JSON has the same)."""
+    follow = item.follow_up
+    return {
+        "thread_id": item.thread_id,
+        "subject": item.subject,
+        "correspondent": item.correspondent.email,
+        "correspondent_name": item.correspondent.name,
+        "last_sent_at": iso(item.last_sent_at),
+        "silent_business_days": item.silent_business_days,
+        "follow_up": {"subject": follow.subject, "body": follow.body, "language": follow.language},
+    }
+
+
+def _json_pieces(report: AuditReport, awaiting_days: int, lang: str | None) -> Iterator[str]:
     """Indented JSON with one compact line per list item (message, thread, folder...).
 
     json.dumps with `indent` falls back to the pure-Python encoder, about five times slower:
     100,000 messages took seconds. Items on one line each stay readable and grep-able.
     """
-    yield from _json_start(report)
+    figures = report_figures(report)
+    yield from _json_start(report, figures)
     yield from _json_lines("messages", report.messages, _message_line)
-    yield from _json_end(report)
+    awaiting = awaiting_reply(
+        report.awaiting or (), report.as_of, awaiting_days, lang, report.owner
+    )
+    yield from _json_end(report, figures, awaiting)
 
 
-def _json_start(report: AuditReport) -> Iterator[str]:
+def _json_start(report: AuditReport, figures: ReportFigures) -> Iterator[str]:
     s = report.summary
     yield "{\n"
     yield from _json_entries(
         {
             "schema_version": JSON_SCHEMA_VERSION,
-            "as_of": _iso(report.as_of),
+            "as_of": iso(report.as_of),
             "sla_seconds": report.sla_seconds,
             "identities": list(report.identities),
             "identities_detected": list(report.identities_detected),
             "source": report.source,
+            "complete": not report.problems,  # false: some mail could not be read (problems)
             "folders": [
-                {"name": f.name, "role": f.role.value, "scanned": f.scanned, "messages": f.messages}
+                {
+                    "name": f.name,
+                    "role": f.role.value,
+                    "scanned": f.scanned,
+                    "messages": f.messages,
+                    "reason": f.unread,  # why a folder to read was not read (else null)
+                }
                 for f in report.folders
             ],
             "summary": {
@@ -92,17 +141,25 @@ def _json_start(report: AuditReport) -> Iterator[str]:
                 "drafts": s.drafts,
                 "after_as_of": s.after_as_of,
                 "outbound": s.outbound,
+                "buckets": buckets_dict(figures.buckets),
+                "business_buckets": buckets_dict(figures.business_buckets),
+                "first_response": first_response_dict(figures.first_response),
             },
         }
     )
 
 
-def _json_end(report: AuditReport) -> Iterator[str]:
-    """What follows the messages: the threads, the unreadable items and problems."""
+def _json_end(
+    report: AuditReport, figures: ReportFigures, awaiting: Sequence[AwaitingReply]
+) -> Iterator[str]:
+    """What follows the messages: the threads, those awaiting a reply, the unreadable items
+    and problems."""
     threads = threads_in_order(report.threads)
-    yield from _json_lines("threads", threads, _thread_line)
+    first = figures.first_by_thread
+    yield from _json_lines("threads", threads, lambda t: _thread_line(t, first.get(t.thread_id)))
     yield from _json_entries(
         {
+            "awaiting_reply": [awaiting_dict(a) for a in awaiting],
             "unreadable": [
                 {"folder": u.folder, "uid": u.uid, "reason": u.reason} for u in report.unreadable
             ],
@@ -171,7 +228,7 @@ def _message_line(result: MessageResult) -> str:
     reply_json = (
         "null"
         if reply is None
-        else f'{{"message_id": {_text(reply.message_id)}, "sent_at": {_text(_iso(reply.sent_at))}'
+        else f'{{"message_id": {_text(reply.message_id)}, "sent_at": {_text(iso(reply.sent_at))}'
         f', "latency_seconds": {_number(reply.latency_seconds)}}}'
     )
     return (
@@ -181,7 +238,7 @@ def _message_line(result: MessageResult) -> str:
         f', "from_name": {_string(sender.name if sender else "")}'
         f', "subject": {_string(message.subject)}'
         # When the message reached the mailbox: INTERNALDATE, else Received, else Date.
-        f', "received_at": {_text(_iso(message.arrived_at))}'
+        f', "received_at": {_text(iso(message.arrived_at))}'
         f', "status": {_STATUS_JSON[result.status]}'
         f', "reason": {_REASON_JSON[result.reason]}'
         f', "thread_id": {_text(result.thread_id)}, "reply": {reply_json}'
@@ -189,26 +246,29 @@ def _message_line(result: MessageResult) -> str:
     )
 
 
-def _thread_line(thread: ThreadResult) -> str:
+def _thread_line(thread: ThreadResult, first: Exchange | None) -> str:
     reply = thread.holding_reply
     holding = (
         "null"
         if reply is None
         else f'{{"to": {_string(reply.to)}, "subject": {_string(reply.subject)}'
         f', "body": {_string(reply.body)}, "language": {_string(reply.language)}'
-        f', "promised_by": {_text(_iso(reply.promised_by))}}}'
+        f', "promised_by": {_text(iso(reply.promised_by))}}}'
     )
     correspondent = thread.correspondent
+    wall, business = (None, None) if first is None else (first.wall_seconds, first.business_seconds)
     return (
         f'    {{"thread_id": {_string(thread.thread_id)}, "subject": {_string(thread.subject)}'
         f', "correspondent": {_string(correspondent.email)}'
         f', "correspondent_name": {_string(correspondent.name)}'
         f', "folder": {_string(thread.folder)}, "status": {_STATUS_JSON[thread.status]}'
-        f', "waiting_since": {_text(_iso(thread.waiting_since))}'
+        f', "waiting_since": {_text(iso(thread.waiting_since))}'
         f', "waiting_seconds": {_number(thread.waiting_seconds)}'
         f', "answered_late": {"true" if thread.answered_late else "false"}'
         f', "max_latency_seconds": {_number(thread.max_latency_seconds)}'
-        f', "holding_reply": {holding}}}'
+        f', "holding_reply": {holding}'
+        f', "first_response_seconds": {_number(wall)}'
+        f', "first_response_business_seconds": {_number(business)}}}'
     )
 
 
@@ -237,13 +297,15 @@ CSV_COLUMNS: tuple[str, ...] = (
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _csv_cell(value: object) -> str:
+def csv_cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return "'" + value if value.startswith(_FORMULA_STARTS) else value
+        guarded = "'" + value if value.startswith(_FORMULA_STARTS) else value
+        # Mail's own text, which `cat` or a pager shows: never a command to the terminal.
+        return printable(guarded)
     return str(value)
 
 
@@ -272,7 +334,7 @@ def _csv_pieces(report: AuditReport) -> Iterator[str]:
     def line(cells: Sequence[object]) -> str:
         row.seek(0)
         row.truncate()
-        writer.writerow([_csv_cell(cell) for cell in cells])
+        writer.writerow([csv_cell(cell) for cell in cells])
         return row.getvalue()[:-2] + "\n"
 
     yield line(CSV_COLUMNS)
@@ -290,12 +352,12 @@ def _csv_row(result: MessageResult) -> tuple[object, ...]:
         sender.email if sender else None,
         sender.name if sender else "",
         message.subject,
-        _iso(message.arrived_at),
+        iso(message.arrived_at),
         result.status.value,
         result.reason.value if result.reason else None,
         result.thread_id,
         reply.message_id if reply else None,
-        _iso(reply.sent_at) if reply else None,
+        iso(reply.sent_at) if reply else None,
         reply.latency_seconds if reply else None,
         result.answered_by_flag,
     )

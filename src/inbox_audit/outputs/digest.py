@@ -10,7 +10,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING
 
-from inbox_audit.core.figures import Arrival, Listing, listing, period_figures
+from inbox_audit.core.awaiting import AWAITING_DAYS, awaiting_reply
+from inbox_audit.core.figures import (
+    Arrival,
+    Listing,
+    arrivals,
+    listing,
+    period_figures,
+    weekly_trend,
+)
 from inbox_audit.core.holding import clean_text
 from inbox_audit.errors import ConfigError
 from inbox_audit.i18n import _
@@ -82,6 +90,8 @@ def build_email(
     problems: Sequence[str] = (),
     listed: Listing | None = None,
     rows: Sequence[Arrival] | None = None,
+    awaiting_days: int = AWAITING_DAYS,
+    lang: str | None = None,
 ) -> EmailMessage:
     """The owner's summary: one multipart/alternative message, text and HTML, UTF-8.
 
@@ -89,20 +99,27 @@ def build_email(
     from the owner's configuration (ConfigError when they are not addresses); `problems` are
     lines about what could not be audited (a folder that could not be opened...). `listed`
     and `rows`: the report's threads and `arrivals` when it holds none itself (a re-dated
-    snapshot).
+    snapshot). `awaiting_days`: the silence after which a conversation awaits their reply;
+    `lang` forces the follow-ups' language.
     """
     listed = listed or listing(report)
+    rows = arrivals(report) if rows is None else rows
     figures = period_figures(report, tz, rows)
+    trend = weekly_trend(rows, report.sla_seconds, report.as_of, tz)
+    awaiting = awaiting_reply(
+        report.awaiting or (), report.as_of, awaiting_days, lang, report.owner
+    )
     message = _new_message(
-        subject=_("inbox-audit: {headline}").format(headline=headline(report, tz, listed)),
+        subject=_("inbox-audit: {headline}").format(headline=headline(report, tz, listed))
+        + (_(" (incomplete report)") if report.problems else ""),
         to=to,
         sender=sender,
         date=report.as_of.astimezone(tz),
     )
     return _with_parts(
         message,
-        text_body(report, tz, problems, figures, listed),
-        html_body(report, tz, problems, figures, listed),
+        text_body(report, tz, problems, figures, listed, trend, awaiting),
+        html_body(report, tz, problems, figures, listed, trend, awaiting),
     )
 
 

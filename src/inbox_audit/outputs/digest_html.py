@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from datetime import tzinfo
 
 from inbox_audit import i18n
-from inbox_audit.core.figures import Listing, PeriodFigures
+from inbox_audit.core.awaiting import AwaitingReply
+from inbox_audit.core.figures import Figures, Listing, PeriodFigures
 from inbox_audit.core.holding import clean_text
 from inbox_audit.i18n import _
 from inbox_audit.model import AuditReport, Status, ThreadResult
@@ -19,18 +20,21 @@ from inbox_audit.outputs.digest_text import (
     headline,
     late_line,
     more,
+    silence_line,
     sla_text,
 )
-from inbox_audit.outputs.mailto import reply_link
+from inbox_audit.outputs.mailto import mailto_link, reply_link
 from inbox_audit.outputs.text import (
     MAX_LISTED,
     duration_or_dash,
+    incomplete_line,
     local_time,
     percent,
     period_label,
     previous_period_label,
     subject_text,
 )
+from inbox_audit.outputs.trend import html_trend
 
 # Every mail-derived string goes through `html.escape` after `clean_text` (control characters
 # and bidi overrides removed); only our own markup is raw. No script, no style sheet, no remote
@@ -226,12 +230,35 @@ def _html_figures(figures: list[PeriodFigures], sla: str) -> str:
     return _row(tables + chart)
 
 
+def _html_awaiting(item: AwaitingReply, report: AuditReport, tz: tzinfo) -> str:
+    follow = item.follow_up
+    name = _h(item.correspondent.name)
+    email = _h(item.correspondent.email) or html.escape(_("(no address)"))
+    who = f"<b>{name}</b> &lt;{email}&gt;" if name else f"<b>{email}</b>"
+    body = "<br>".join(html.escape(line, quote=True) for line in follow.body.splitlines())
+    link = mailto_link(item.correspondent.email, follow.subject, follow.body)
+    return _row(
+        f'{who}<br><span style="font-size:15px;">{_h(subject_text(item.subject))}</span><br>'
+        f'<span style="color:{_MUTED};">{html.escape(silence_line(item, report, tz))}</span>'
+        f'<div style="{_FONT}margin-top:8px;font-size:13px;color:{_MUTED};">'
+        f"{html.escape(_('Suggested follow-up'))} — <i>{_h(follow.subject)}</i></div>"
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0">'
+        f'<tr><td bgcolor="#f5f5f5" style="{_FONT}background-color:#f5f5f5;padding:10px;'
+        f'font-size:14px;line-height:20px;">{body}</td></tr></table>'
+        '<div style="height:8px;line-height:8px;font-size:8px;">&nbsp;</div>'
+        + _button(link, html.escape(_("Send this follow-up"))),
+        f"8px {_PAD}",
+    )
+
+
 def html_body(
     report: AuditReport,
     tz: tzinfo,
     problems: Sequence[str],
     figures: list[PeriodFigures],
     listed: Listing,
+    trend: Sequence[Figures] = (),
+    awaiting: Sequence[AwaitingReply] = (),
 ) -> str:
     """The summary email's HTML part: the plain-text part's content, laid out."""
     sla = sla_text(report.sla_seconds)
@@ -245,6 +272,8 @@ def html_body(
             f"{html.escape(as_of_line(report, tz))}</span>"
         ),
     ]
+    if (incomplete := incomplete_line(report)) is not None:
+        rows.insert(1, _row(f'<strong style="color:{_RED};">{html.escape(incomplete)}</strong>'))
     waiting = listed.waiting_count
     if waiting:
         rows.append(_heading(_("Waiting for an answer ({count})").format(count=waiting)))
@@ -263,6 +292,16 @@ def html_body(
         rows.append(_row(f'<ul style="margin:0;padding-left:20px;">{items}</ul>'))
     rows.append(_heading(html.escape(_("Response times"))))
     rows.append(_html_figures(figures, sla))
+    if trend:
+        title = _("Median response, week by week (last {weeks} weeks)").format(weeks=len(trend))
+        rows.append(_heading(html.escape(title)))
+        rows.append(_row(html_trend(trend, tz)))
+    if awaiting:
+        title = _("Awaiting their reply ({count})").format(count=len(awaiting))
+        rows.append(_heading(html.escape(title)))
+        rows += [_html_awaiting(item, report, tz) for item in awaiting[:MAX_LISTED]]
+        if len(awaiting) > MAX_LISTED:
+            rows.append(_row(html.escape(more(len(awaiting) - MAX_LISTED))))
     rows.append(_heading(html.escape(_("What was audited"))))
     rows.append(
         _row(

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
 from inbox_audit import i18n
+from inbox_audit.core.awaiting import AwaitingReply
 from inbox_audit.core.figures import (
     Arrival,
     Figures,
@@ -16,8 +17,8 @@ from inbox_audit.core.figures import (
 )
 from inbox_audit.core.holding import clean_text
 from inbox_audit.i18n import _, ngettext
-from inbox_audit.model import AuditReport, Status, ThreadResult
-from inbox_audit.outputs.mailto import reply_link
+from inbox_audit.model import Address, AuditReport, Status, ThreadResult
+from inbox_audit.outputs.mailto import mailto_link, reply_link
 from inbox_audit.outputs.text import (
     MAX_LISTED,
     clock,
@@ -25,6 +26,7 @@ from inbox_audit.outputs.text import (
     duration_or_dash,
     format_duration,
     identity_names,
+    incomplete_line,
     local_time,
     percent,
     period_label,
@@ -33,6 +35,7 @@ from inbox_audit.outputs.text import (
     subject_text,
     zoned_time,
 )
+from inbox_audit.outputs.trend import text_trend
 
 # Everything here comes from counts, dates and strangers' mail: mail-derived text goes through
 # clean_text (control characters and bidi overrides removed), so it stays on its line.
@@ -139,10 +142,14 @@ def figures_sentence(figures: Figures, sla: str) -> str:
 
 
 def _who(thread: ThreadResult) -> str:
+    return _who_address(thread.correspondent)
+
+
+def _who_address(address: Address) -> str:
     # The email's own form: unlike outputs.text.who (table, Markdown), the address is cleaned
     # too and an empty one reads "(no address)". Kept apart so that neither report changes.
-    name = clean_text(thread.correspondent.name)
-    email = clean_text(thread.correspondent.email) or _("(no address)")
+    name = clean_text(address.name)
+    email = clean_text(address.email) or _("(no address)")
     return f"{name} <{email}>" if name else email
 
 
@@ -161,7 +168,8 @@ def audited_lines(report: AuditReport, problems: Sequence[str]) -> list[str]:
     """'What was audited', as plain lines (escaped for HTML by the caller)."""
     s = report.summary
     scanned = [f for f in report.folders if f.scanned]
-    skipped = [f for f in report.folders if not f.scanned]
+    skipped = [f for f in report.folders if not f.scanned and f.unread is None]
+    unread = [f for f in report.folders if f.unread is not None]
     folders = ", ".join(
         clean_text(f.name) + (f" ({f.messages})" if f.messages is not None else "") for f in scanned
     )
@@ -169,6 +177,12 @@ def audited_lines(report: AuditReport, problems: Sequence[str]) -> list[str]:
         _("Mailbox: {source}").format(source=clean_text(report.source)),
         _("Folders read: {folders}").format(folders=folders or _("none")),
     ]
+    if unread:
+        lines.append(
+            _("Could not be read: {folders}").format(
+                folders=", ".join(clean_text(f.name) for f in unread)
+            )
+        )
     if skipped:
         lines.append(
             _("Not read: {folders}").format(folders=", ".join(clean_text(f.name) for f in skipped))
@@ -196,7 +210,9 @@ def audited_lines(report: AuditReport, problems: Sequence[str]) -> list[str]:
             "  - "
             + _("… and {count} more").format(count=len(report.unreadable) - MAX_UNREADABLE_LISTED)
         )
-    lines += [_("Problem: {problem}").format(problem=clean_text(p)) for p in problems]
+    lines += [
+        _("Problem: {problem}").format(problem=clean_text(p)) for p in (*report.problems, *problems)
+    ]
     return lines
 
 
@@ -247,16 +263,55 @@ def _text_thread(number: int, thread: ThreadResult, report: AuditReport, tz: tzi
     return [*lines, ""]
 
 
+def silence_line(item: AwaitingReply, report: AuditReport, tz: tzinfo) -> str:
+    """'silent for 5 business days (since Mon 3 Nov 10:00)'."""
+    count = item.silent_business_days
+    days = ngettext("{count} business day", "{count} business days", count).format(count=count)
+    when = local_time(item.last_sent_at, tz, report.as_of)
+    return _("silent for {days} (since {when})").format(days=days, when=when)
+
+
+def awaiting_lines(awaiting: Sequence[AwaitingReply], report: AuditReport, tz: tzinfo) -> list[str]:
+    """The email's "awaiting their reply" section in plain text (nothing when none waits)."""
+    if not awaiting:
+        return []
+    lines = [_("AWAITING THEIR REPLY ({count})").format(count=len(awaiting)), ""]
+    for number, item in enumerate(awaiting[:MAX_LISTED], 1):
+        follow = item.follow_up
+        link = mailto_link(item.correspondent.email, follow.subject, follow.body)
+        lines += [
+            f"{number}. {_who_address(item.correspondent)} — {subject_text(item.subject)}",
+            f"   {silence_line(item, report, tz)}",
+            "",
+            "   "
+            + _("Suggested follow-up — Subject: {subject}").format(
+                subject=subject_text(follow.subject)
+            ),
+            "",
+            *(f"      {line}".rstrip() for line in follow.body.splitlines()),
+            "",
+            "   " + _("Send it in one click: <{link}>").format(link=link),
+            "",
+        ]
+    if len(awaiting) > MAX_LISTED:
+        lines += [more(len(awaiting) - MAX_LISTED), ""]
+    return lines
+
+
 def text_body(
     report: AuditReport,
     tz: tzinfo,
     problems: Sequence[str],
     figures: list[PeriodFigures],
     listed: Listing,
+    trend: Sequence[Figures] = (),
+    awaiting: Sequence[AwaitingReply] = (),
 ) -> str:
     """The email's plain-text part."""
     sla = sla_text(report.sla_seconds)
     lines = [headline(report, tz, listed), "", as_of_line(report, tz), ""]
+    if (incomplete := incomplete_line(report)) is not None:
+        lines[1:1] = ["", incomplete]
     waiting = listed.waiting_count
     if waiting:
         lines += [_("WAITING FOR AN ANSWER ({count})").format(count=waiting), ""]
@@ -277,7 +332,12 @@ def text_body(
             f"{period_label(period.days).capitalize()}: {figures_sentence(period.current, sla)}.",
             f"  ({previous_period_label(period.days)}: {figures_sentence(period.previous, sla)})",
         ]
-    lines += ["", _("WHAT WAS AUDITED"), ""]
+    if trend:
+        title = _("MEDIAN RESPONSE, WEEK BY WEEK (last {weeks} weeks)").format(weeks=len(trend))
+        lines += ["", title, ""]
+        lines += text_trend(trend, tz)
+    lines += ["", *awaiting_lines(awaiting, report, tz)]
+    lines += [_("WHAT WAS AUDITED"), ""]
     lines += audited_lines(report, problems)
     lines += ["", "-- ", footer()]
     return "\n".join(lines) + "\n"
@@ -302,6 +362,8 @@ def build_plain_summary(
     lines = [headline(report, tz, listed)]
     # The status column as wide as its longest word in the owner's language (8 at least).
     width = max(8, *(len(status_word(s)) for s in (Status.OVERDUE, Status.PENDING)))
+    if (incomplete := incomplete_line(report)) is not None:
+        lines.append(incomplete)
     for thread in listed.waiting[:MAX_LISTED]:
         lines.append(
             f"{status_word(thread.status):<{width}} {duration_or_dash(thread.waiting_seconds):>9}  "

@@ -14,6 +14,7 @@ from inbox_audit.outputs.text import (
     duration_or_dash,
     format_duration,
     identities_line,
+    incomplete_line,
     local_time,
     status_word,
     subject_text,
@@ -48,6 +49,11 @@ def _fence(body: str) -> str:
     return "`" * max(3, longest + 1)
 
 
+def _incomplete(report: AuditReport) -> list[str]:
+    line = incomplete_line(report)
+    return [] if line is None else [f"> **{md_escape(line)}**", ""]
+
+
 def render_markdown(report: AuditReport, *, tz: tzinfo = UTC, listed: Listing | None = None) -> str:
     """A report to paste into notes or an issue; local times in `tz` (UTC by default).
 
@@ -62,6 +68,7 @@ def render_markdown(report: AuditReport, *, tz: tzinfo = UTC, listed: Listing | 
         "",
         f"**{waiting_headline(report, listed)}**",
         "",
+        *_incomplete(report),
         _("As of {when} · source {source} · answer within {sla}").format(
             when=zoned_time(report.as_of, tz),
             source=md_escape(report.source),

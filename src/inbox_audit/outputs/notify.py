@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from inbox_audit.dirs import private_dir
 from inbox_audit.errors import ConfigError, ExitCode, InboxAuditError, UsageError
 
 if TYPE_CHECKING:
@@ -235,8 +236,8 @@ def save_undelivered(message: EmailMessage, state_dir: Path, now: datetime) -> P
     stamp = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(UTC)
     stem = f"report-{stamp:%Y%m%dT%H%M%SZ}"
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        folder.chmod(0o700)  # mkdir's mode is cut by the umask, and an old folder may be wider
+        private_dir(folder)
+        folder.chmod(0o700)  # an old folder may be wider
         data = message.as_bytes()
         for attempt in range(1000):
             path = folder / (f"{stem}.eml" if attempt == 0 else f"{stem}-{attempt}.eml")

@@ -14,6 +14,7 @@ from inbox_audit.outputs.text import (
     MAX_LISTED,
     duration_or_dash,
     identities_line,
+    incomplete_line,
     local_time,
     status_word,
     subject_text,
@@ -144,6 +145,8 @@ def render_table(
         Text(waiting_headline(report, listed), style="bold"),
         Text(""),
     ]
+    if (incomplete := incomplete_line(report)) is not None:
+        parts[1:1] = [Text(incomplete, style="bold red")]
     waiting = listed.waiting
     if waiting:
         parts.append(_waiting_table(waiting[:MAX_LISTED], tz, report.as_of))

@@ -172,6 +172,14 @@ def summary_line(report: AuditReport) -> str:
     return text
 
 
+def incomplete_line(report: AuditReport) -> str | None:
+    """What a report that is not complete says first, in every format; None when complete."""
+    if not report.problems:
+        return None
+    said = "; ".join(clean_text(problem) for problem in report.problems)
+    return _("INCOMPLETE REPORT: {problems}. Its mail is not counted below.").format(problems=said)
+
+
 def waiting_headline(report: AuditReport, listed: Listing) -> str:
     """'12 conversations waiting for an answer, 3 overdue (no answer within 1 d).'"""
     count = listed.waiting_count

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import imaplib
 import re
 import socket
 import ssl
+import urllib.parse
 from collections.abc import Iterator
 from typing import NoReturn
 
@@ -63,7 +65,7 @@ def translated(
     except imaplib.IMAP4.abort as exc:
         _raise(ConnectionFailed(f"connection to {where} lost while {doing}: {one_line(exc)}"), exc)
     except imaplib.IMAP4.error as exc:
-        text = server_text(exc, options)
+        text = server_text(exc, options, target.user)
         if folder is not None and _MISSING_FOLDER.search(text):
             _raise(
                 FolderNotFound(
@@ -79,17 +81,39 @@ def _raise(error: MailboxError, cause: BaseException) -> NoReturn:
     raise error from cause
 
 
-def scrubbed(exc: BaseException, options: ConnectOptions | None) -> BaseException:
-    """The exception, with the secrets cut out of its args should a server have echoed them."""
-    for secret in _secrets(options):
+def scrubbed(
+    exc: BaseException, options: ConnectOptions | None, user: str | None = None
+) -> BaseException:
+    """The exception, with the secrets cut out of its args should a server have echoed them
+    (in any of the forms `_secrets` knows; `user` adds the SASL messages that carry it)."""
+    for secret in _secrets(options, user):
         exc.args = tuple(_cut(arg, secret) for arg in exc.args)
     return exc
 
 
-def _secrets(options: ConnectOptions | None) -> list[str]:
+def _secrets(options: ConnectOptions | None, user: str | None = None) -> list[str]:
+    """Every form of the secrets a server (or imaplib, or imapclient) may say back, longest
+    first: as is, IMAP-quoted (RFC 3501 §4.3), percent-encoded, in base64 alone or inside the
+    SASL message sent (PLAIN, RFC 4616; XOAUTH2; OAUTHBEARER, RFC 7628), and each of those as
+    Python shows bytes (`b'...'`, which imapclient's errors quote)."""
     if options is None:
         return []
-    return [secret for secret in (options.password, options.oauth2_token) if secret]
+    secrets = [secret for secret in (options.password, options.oauth2_token) if secret]
+    forms = set(secrets)
+    for secret in secrets:
+        forms.add(secret.replace("\\", "\\\\").replace('"', '\\"'))
+        forms.update((urllib.parse.quote(secret), urllib.parse.quote_plus(secret)))
+        sent = [secret]
+        if user is not None:
+            authzid = user.replace("=", "=3D").replace(",", "=2C")
+            sent += [
+                f"\0{user}\0{secret}",
+                f"user={user}\x01auth=Bearer {secret}\x01\x01",
+                f"n,a={authzid},\x01auth=Bearer {secret}\x01\x01",
+            ]
+        forms.update(base64.b64encode(text.encode("utf-8")).decode("ascii") for text in sent)
+    forms.update([repr(form.encode("utf-8", "replace"))[2:-1] for form in forms])
+    return sorted(forms, key=len, reverse=True)
 
 
 def _cut(arg: object, password: str) -> object:
@@ -100,12 +124,14 @@ def _cut(arg: object, password: str) -> object:
     return arg
 
 
-def server_text(exc: BaseException, options: ConnectOptions | None) -> str:
+def server_text(exc: BaseException, options: ConnectOptions | None, user: str | None = None) -> str:
     """The server's words from an imaplib/imapclient error, on one line, password-free."""
-    scrubbed(exc, options)
+    scrubbed(exc, options, user)
     text = one_line(exc)
     # imapclient formats bytes with str(): "login failed: b'[AUTH...] failed.'"
     text = re.sub(r"""\bb(['"])(.*?)\1""", r"\2", text)
+    for secret in _secrets(options, user):  # once more, as shown: a form that only appears so
+        text = text.replace(secret, "***")
     return text or "no reason given"
 
 

@@ -28,7 +28,7 @@ import collections
 import contextlib
 import imaplib
 import re
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from inbox_audit import __version__
@@ -60,6 +60,7 @@ from inbox_audit.sources.wire import (
     Reply,
     Wire,
     capabilities_in,
+    nothing,
 )
 
 # imaplib refuses response lines over 1 MB: a plain SEARCH asks for UIDs in windows this wide.
@@ -89,6 +90,8 @@ class ImapSource(Closing):
         self._plan: collections.deque[str | Examine] = collections.deque()  # not yet sent
         self._ahead: collections.deque[_Opening] = collections.deque()  # sent, not yet read
         self._closed = False
+        self._probe: bytes | None = None  # the X-GM-THRID probe, its answer not yet read
+        self._warn: Callable[[str], None] | None = None
 
     def __repr__(self) -> str:
         return f"ImapSource({self._target.display()})"
@@ -112,6 +115,9 @@ class ImapSource(Closing):
                         listing.as_text(name).upper() for name in client.capabilities()
                     )
                 source = cls(client, target, listed)
+                source._warn = options.warn
+                if source._gmail:
+                    source._probe_gmail()
                 if "ID" in listed:
                     # Courtesy only (some providers want it): sent with the next command, its
                     # answer (or refusal) ignored.
@@ -156,6 +162,7 @@ class ImapSource(Closing):
         with self._translated("listing folders"):
             reply = self._wire.wait(self._wire.send(command)[0], untagged)
             _check(reply, "LIST")
+            self._gmail_checked()
         self._listing = [folder.name for folder in folders if folder.selectable]
         self._counted = False
         self._statuses = dict(statuses)
@@ -225,6 +232,30 @@ class ImapSource(Closing):
         yield from self._fetch_selected(folder, uids, progress)
 
     # --- internals -------------------------------------------------------------------------
+
+    def _probe_gmail(self) -> None:
+        """Ask for X-GM-THRID once, of a UID no mailbox holds: Gmail answers OK (and nothing),
+        a server that announces X-GM-EXT-1 without it answers BAD, and every FETCH of the
+        audit would fail. Sent with the login's next command, read with the listing's answer:
+        no round trip of its own. CLOSE after EXAMINE expunges nothing (RFC 3501 §6.4.2)."""
+        probe = b"UID FETCH 4294967295 (X-GM-THRID)"
+        examine, self._probe, close = self._wire.send(b'EXAMINE "INBOX"', probe, b"CLOSE")
+        self._wire.ignore(examine)
+        self._wire.ignore(close)
+
+    def _gmail_checked(self) -> None:
+        """Read the probe's answer (it came before the listing's); without X-GM-THRID, read
+        without the provider's conversation ids (threads then come from the headers alone)."""
+        if self._probe is None:
+            return
+        reply, self._probe = self._wire.wait(self._probe, nothing), None
+        if not reply.ok:
+            self._gmail = False
+            if self._warn is not None:
+                self._warn(
+                    f"{self._target.host} announces Gmail's extensions (X-GM-EXT-1) but refused "
+                    "X-GM-THRID; reading without Gmail's conversation ids"
+                )
 
     def _status_items(self) -> bytes:
         return b"MESSAGES UIDNEXT UIDVALIDITY" + (b" HIGHESTMODSEQ" if self._condstore else b"")

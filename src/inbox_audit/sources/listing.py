@@ -48,6 +48,10 @@ def folder_name(raw: object) -> str:
     """Folder names travel in modified UTF-7 (RFC 3501 §5.1.3); some servers send bare
     numbers, which read as numbers."""
     if isinstance(raw, bytes):
+        if not raw.isascii():
+            # Raw UTF-8: what servers send once UTF8=ACCEPT is on (RFC 6855 §3), and some
+            # send anyway. Modified UTF-7 is ASCII only, so nothing else reads as this.
+            return raw.decode("utf-8", "replace")
         return str(imap_utf7.decode(raw))
     return str(raw)
 

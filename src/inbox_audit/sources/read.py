@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from inbox_audit.core.folders import assign_roles
+from inbox_audit.core.folders import assign_roles, not_read, problem
 from inbox_audit.core.headers import UnparsableMessage, parse_message
 from inbox_audit.errors import FolderNotFound
 from inbox_audit.model import Collected, Folder, Message, RawMessage, Unreadable
@@ -47,26 +47,34 @@ def collect(
         source.plan([folder.name for folder in folders if folder.scanned])
     messages: list[Message] = []
     unreadable: list[Unreadable] = []
-    problems: list[str] = []
-    for folder in folders:
+    for index, folder in enumerate(folders):
         if not folder.scanned:
             continue
+        read: list[Message | Failed] = []
         try:
-            for item in parsed(source.fetch(folder.name, progress)):
-                if isinstance(item, Failed):
-                    unreadable.append(item.unreadable)
-                else:
-                    messages.append(item)
+            read.extend(parsed(source.fetch(folder.name, progress)))
         except FolderNotFound as exc:
-            # Deleted or renamed by another client while we read: say so, audit the rest.
-            problems.append(f"folder {folder.name!r} could not be read: {exc}")
-    return Collected(display, tuple(folders), tuple(messages), tuple(unreadable), tuple(problems))
+            # Deleted or renamed by another client while we read, or refused: none of its
+            # mail counts (half a folder would be wrong, not incomplete), and the report says so.
+            folders[index] = not_read(folder, exc)
+            continue
+        for item in read:
+            if isinstance(item, Failed):
+                unreadable.append(item.unreadable)
+            else:
+                messages.append(item)
+    problems = tuple(problem(folder) for folder in folders if folder.unread)
+    return Collected(display, tuple(folders), tuple(messages), tuple(unreadable), problems)
 
 
 def counted_folders(source: MailSource, settings: Settings) -> list[Folder]:
     """The source's folders with their roles, and the message count of each scanned one."""
     folders = []
     for folder in assign_roles(source.list_folders(), settings.sent_folder, settings.skip_folders):
-        count = source.message_count(folder.name) if folder.scanned else None
+        try:
+            count = source.message_count(folder.name) if folder.scanned else None
+        except FolderNotFound as exc:  # gone between LIST and STATUS
+            folders.append(not_read(folder, exc))
+            continue
         folders.append(dataclasses.replace(folder, messages=count))
     return folders

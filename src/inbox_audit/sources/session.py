@@ -10,7 +10,7 @@ import ssl
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
 
-from inbox_audit.errors import LoginFailed, TLSFailed
+from inbox_audit.errors import ConnectionFailed, LoginFailed, TLSFailed
 from inbox_audit.sources.failures import scrubbed, server_text
 from inbox_audit.sources.spec import ConnectOptions, ImapTarget
 from inbox_audit.sources.wire import BufferedIMAP4, BufferedIMAP4_SSL
@@ -56,9 +56,8 @@ def starttls(
         except imaplib.IMAP4.abort:
             raise
         except imaplib.IMAP4.error as exc:  # imaplib: "Couldn't establish TLS session"
-            raise TLSFailed(
-                f"{target.host}:{target.port} refused STARTTLS: {server_text(exc, options)}"
-            ) from exc
+            said = server_text(exc, options, target.user)
+            raise TLSFailed(f"{target.host}:{target.port} refused STARTTLS: {said}") from exc
         return
     if not options.allow_plaintext:
         raise TLSFailed(
@@ -88,10 +87,11 @@ def login(client: Client, target: ImapTarget, options: ConnectOptions) -> object
         # imaplib quotes the password itself but sends the user name as is.
         return client.login(user if _ATOM.fullmatch(user) else _quote(user), password)
     except LoginError as exc:
+        _check_connection(exc, target)
         raise LoginFailed(
-            f"login refused for {user} on {target.host}: {server_text(exc, options)}",
+            f"login refused for {user} on {target.host}: {server_text(exc, options, user)}",
             hint="check the user name and password (some providers need an app password)",
-        ) from scrubbed(exc, options)
+        ) from scrubbed(exc, options, user)
 
 
 def oauth2_login(client: Client, target: ImapTarget, options: ConnectOptions) -> object:
@@ -124,10 +124,24 @@ def oauth2_login(client: Client, target: ImapTarget, options: ConnectOptions) ->
     try:
         return client.sasl_login(mechanism, respond)
     except (LoginError, imaplib.IMAP4.error) as exc:
+        _check_connection(exc, target)
+        said = server_text(exc, options, user)
         raise LoginFailed(
-            f"{mechanism} login refused for {user} on {target.host}: {server_text(exc, options)}",
+            f"{mechanism} login refused for {user} on {target.host}: {said}",
             hint="the access token may have expired or lack the mail scope; check token_command",
-        ) from scrubbed(exc, options)
+        ) from scrubbed(exc, options, user)
+
+
+def _check_connection(exc: Exception, target: ImapTarget) -> None:
+    """A connection cut while logging in is no refusal: imapclient reports imaplib's abort
+    ("socket error: EOF") as a LoginError, and calling it a wrong password sends the owner
+    to change a password that is right."""
+    cause = exc if isinstance(exc, imaplib.IMAP4.abort) else exc.__context__
+    if isinstance(cause, imaplib.IMAP4.abort | OSError):
+        raise ConnectionFailed(
+            f"connection to {target.host}:{target.port} lost while logging in",
+            hint="the server or the network dropped it; run again later",
+        ) from None
 
 
 def offered(client: Client) -> frozenset[str]:

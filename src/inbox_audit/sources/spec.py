@@ -54,6 +54,8 @@ class ConnectOptions:
     ca_file: Path | None = None
     allow_plaintext: bool = False
     timeout: float = 30.0
+    # Told once what the run does without (a server extension that does not work): a warning.
+    warn: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
 
 
 class Closing:

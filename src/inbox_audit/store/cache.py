@@ -21,13 +21,20 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from inbox_audit.core.fields import HEADER_FIELDS
+from inbox_audit.dirs import private_dir
 from inbox_audit.model import Address, FolderStatus, Message, Unreadable
 from inbox_audit.store import rows
+from inbox_audit.store.cache_errors import (
+    CacheUnusable,
+    CacheUnwritable,
+    cache_error,
+    guarded,
+    set_aside,
+)
 from inbox_audit.store.ledger_feed import Copy, LedgerFeed
 
 # What the cache holds is fetched over the user's link (50–60 MB of headers for a big
@@ -111,10 +118,6 @@ CREATE TABLE messages (
 )
 
 
-class CacheUnusable(Exception):
-    """The cache file is corrupt, or was written by an incompatible version."""
-
-
 @dataclass(frozen=True, slots=True)  # slots: a first run keeps 100,000s of them
 class CachedItem:
     """One cached message: its parsed form, or why it could not be read."""
@@ -141,7 +144,7 @@ class MailCache:
     @classmethod
     def open(cls, path: Path, warn: Callable[[str], None]) -> MailCache:
         """Open or create the file; a corrupt or incompatible one is renamed and replaced."""
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(path.parent)
         try:
             return cls._open(path)
         except CacheUnusable as exc:
@@ -170,14 +173,14 @@ class MailCache:
             # isolation_level=None: transactions are explicit (BEGIN ... COMMIT per folder).
             db = sqlite3.connect(path, isolation_level=None)
         except sqlite3.Error as exc:
-            raise CacheUnusable(str(exc)) from exc
+            raise cache_error(exc) from exc
         cache = cls(path, db)
         try:
             cache._prepare(fresh)
         except sqlite3.Error as exc:
             db.close()
-            raise CacheUnusable(str(exc)) from exc
-        except CacheUnusable:
+            raise cache_error(exc) from exc
+        except (CacheUnusable, CacheUnwritable):
             db.close()
             raise
         return cache
@@ -203,7 +206,7 @@ class MailCache:
         parser = _parser_id()
         if meta.get("parser") != parser:
             # Another parser or other fields fetched: same tables, other parsed headers.
-            with self._transaction(), _guarded():
+            with self._transaction(), guarded():
                 db.execute("DELETE FROM messages")
                 db.execute("DELETE FROM folders")
                 db.execute("DELETE FROM snapshot")
@@ -216,7 +219,7 @@ class MailCache:
     # --- reading -------------------------------------------------------------------------
 
     def folders(self) -> dict[str, FolderStatus]:
-        with _guarded():
+        with guarded():
             rows = self._db.execute(
                 "SELECT name, messages, uidnext, uidvalidity, highestmodseq FROM folders"
             ).fetchall()
@@ -225,7 +228,7 @@ class MailCache:
     def items(self, folder: str) -> list[CachedItem]:
         """The folder's cached messages in UID order."""
         shared = _Shared()
-        with _guarded():
+        with guarded():
             rows = self._db.execute(
                 "SELECT uid, flags, data, unreadable FROM messages WHERE folder = ? ORDER BY uid",
                 (folder,),
@@ -234,13 +237,13 @@ class MailCache:
 
     def snapshot(self, key: str) -> bytes | None:
         """The stored snapshot, if it was stored under `key` and no mail changed since."""
-        with _guarded():
+        with guarded():
             row = self._db.execute("SELECT key, data FROM snapshot").fetchone()
         return bytes(row[1]) if row is not None and row[0] == key else None
 
     def uids(self, folder: str) -> dict[int, frozenset[str]]:
         """UID -> flags of every cached message of the folder, except those to fetch again."""
-        with _guarded():
+        with guarded():
             rows = self._db.execute(
                 "SELECT uid, flags FROM messages WHERE folder = ? AND retry = 0", (folder,)
             ).fetchall()
@@ -261,7 +264,7 @@ class MailCache:
 
     def forget_others(self, keep: set[str]) -> None:
         """Drop the folders no longer scanned (deleted, renamed, now skipped)."""
-        with self._transaction(), _guarded():
+        with self._transaction(), guarded():
             for name in set(self.folders()) - keep:
                 if self._ledger_kept():
                     self._db.execute(_DIRTY_FOLDER, (name,))
@@ -271,30 +274,39 @@ class MailCache:
 
     def save_snapshot(self, key: str, data: bytes) -> None:
         """Keep the audit of the mail as cached now (replacing any earlier one)."""
-        with self._transaction(), _guarded():
+        with self._transaction(), guarded():
             self._db.execute("INSERT OR REPLACE INTO snapshot VALUES (1, ?, ?)", (key, data))
 
     def _ledger_kept(self) -> bool:
-        with _guarded():
+        with guarded():
             return self._db.execute("SELECT 1 FROM ledger_state").fetchone() is not None
 
     # --- the ledger (ledger.py) ----------------------------------------------------------
 
     def ledger_state(self, key: str) -> bytes | None:
         """The stored totals, if they were stored under `key`."""
-        with _guarded():
+        with guarded():
             row = self._db.execute("SELECT key, data FROM ledger_state").fetchone()
-        return bytes(row[1]) if row is not None and row[0] == key else None
+            if row is None or row[0] != key:
+                return None
+            counted = self._db.execute(
+                "SELECT value FROM meta WHERE key = 'ledger_counts'"
+            ).fetchone()
+            # Rows lost from the ledger or its links (a damaged file, a hand-made edit) would
+            # hide messages from the re-audit and give a wrong report: then it is rebuilt.
+            if counted is None or counted[0] != _ledger_counts(self._db):
+                return None
+        return bytes(row[1])
 
     def dirty(self) -> list[Copy]:
         """The copies added, removed or changed since the ledger was written."""
-        with _guarded():
+        with guarded():
             return [(f, u) for f, u in self._db.execute("SELECT folder, uid FROM dirty")]
 
     def ledger_rows(self, copies: Iterable[Copy]) -> dict[Copy, tuple[bytes, tuple[int, ...]]]:
         """The stored part and links of each of `copies` that has them."""
         found: dict[Copy, tuple[bytes, tuple[int, ...]]] = {}
-        with _guarded():
+        with guarded():
             for folder, uids in _batches(copies):
                 query = (
                     "SELECT uid, part, links FROM ledger WHERE folder = ? AND uid IN "
@@ -308,7 +320,7 @@ class MailCache:
         """The copies whose stored links include any of `links`."""
         found: set[Copy] = set()
         items = list(links)
-        with _guarded():
+        with guarded():
             for start in range(0, len(items), _BATCH):
                 chunk = items[start : start + _BATCH]
                 query = (
@@ -321,7 +333,7 @@ class MailCache:
         """The cached messages among `copies` (those no longer cached are left out)."""
         found: dict[Copy, CachedItem] = {}
         shared = _Shared()
-        with _guarded():
+        with guarded():
             for folder, uids in _batches(copies):
                 query = (
                     "SELECT uid, flags, data, unreadable FROM messages WHERE folder = ? AND "
@@ -350,7 +362,7 @@ class MailCache:
         db = self._db
         feed = LedgerFeed(rows)
         with self._transaction():
-            with _guarded():
+            with guarded():
                 if whole:
                     _drop_ledger(db)
                 else:
@@ -363,15 +375,19 @@ class MailCache:
                     )
                 db.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?)", feed)
             feed.check()
-            with _guarded():
+            with guarded():
                 db.executemany("INSERT OR IGNORE INTO links VALUES (?, ?, ?)", feed.links())
                 db.execute("DELETE FROM dirty")
                 db.execute("INSERT OR REPLACE INTO ledger_state VALUES (1, ?, ?)", (key, totals))
+                db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('ledger_counts', ?)",
+                    (_ledger_counts(db),),
+                )
                 if snapshot is not None:
                     db.execute("INSERT OR REPLACE INTO snapshot VALUES (1, ?, ?)", snapshot)
 
     def _drop_snapshot(self) -> None:
-        with _guarded():
+        with guarded():
             self._db.execute("DELETE FROM snapshot")
 
     @contextlib.contextmanager
@@ -381,7 +397,7 @@ class MailCache:
         Only the cache's own statements are guarded: an error of the block itself (a lost
         connection) is not mistaken for a corrupt cache.
         """
-        with _guarded():
+        with guarded():
             self._db.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -389,7 +405,7 @@ class MailCache:
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
             raise
-        with _guarded():
+        with guarded():
             self._db.execute("COMMIT")
 
 
@@ -411,14 +427,14 @@ class FolderWriter:
 
     def clear(self) -> None:
         self.changed = True
-        with _guarded():
+        with guarded():
             if self._track:
                 self._db.execute(_DIRTY_FOLDER, (self._folder,))
             self._db.execute("DELETE FROM messages WHERE folder = ?", (self._folder,))
 
     def remove(self, uids: list[int]) -> None:
         self.changed = self.changed or bool(uids)
-        with _guarded():
+        with guarded():
             self._dirty(uids)
             self._db.executemany(
                 "DELETE FROM messages WHERE folder = ? AND uid = ?",
@@ -427,7 +443,7 @@ class FolderWriter:
 
     def set_flags(self, changed: dict[int, frozenset[str]]) -> None:
         self.changed = self.changed or bool(changed)
-        with _guarded():
+        with guarded():
             self._dirty(changed)
             self._db.executemany(
                 "UPDATE messages SET flags = ? WHERE folder = ? AND uid = ?",
@@ -443,7 +459,7 @@ class FolderWriter:
     def flush(self) -> None:
         """Insert the rows `add` collected (one statement per message was a third of the
         time a first run spends writing the cache)."""
-        with _guarded():
+        with guarded():
             self._dirty(row[1] for row in self._rows)
             self._db.executemany(
                 "INSERT OR REPLACE INTO messages VALUES (?, ?, ?, ?, NULL, 0)", self._rows
@@ -453,7 +469,7 @@ class FolderWriter:
     def add_unreadable(self, item: Unreadable, flags: frozenset[str], retry: bool) -> None:
         """A message that could not be parsed (for good), or fetched (`retry`: try again)."""
         self.changed = True
-        with _guarded():
+        with guarded():
             self._dirty([item.uid])
             self._db.execute(
                 "INSERT OR REPLACE INTO messages VALUES (?, ?, ?, NULL, ?, ?)",
@@ -461,7 +477,7 @@ class FolderWriter:
             )
 
     def set_state(self, state: FolderStatus) -> None:
-        with _guarded():
+        with guarded():
             self._db.execute(
                 "INSERT OR REPLACE INTO folders VALUES (?, ?, ?, ?, ?)",
                 (
@@ -480,6 +496,15 @@ _DIRTY_FOLDER = "INSERT OR IGNORE INTO dirty SELECT folder, uid FROM messages WH
 def _drop_ledger(db: sqlite3.Connection) -> None:
     for table in ("ledger_state", "ledger", "links", "dirty"):
         db.execute(f"DELETE FROM {table}")
+    db.execute("DELETE FROM meta WHERE key = 'ledger_counts'")
+
+
+def _ledger_counts(db: sqlite3.Connection) -> str:
+    """The ledger's rows and links, counted: stored with it, checked before it is used."""
+    ledger, links = db.execute(
+        "SELECT (SELECT COUNT(*) FROM ledger), (SELECT COUNT(*) FROM links)"
+    ).fetchone()
+    return f"{ledger} {links}"
 
 
 def _batches(copies: Iterable[Copy]) -> Iterator[tuple[str, list[int]]]:
@@ -489,30 +514,6 @@ def _batches(copies: Iterable[Copy]) -> Iterator[tuple[str, list[int]]]:
     for folder, uids in by_folder.items():
         for start in range(0, len(uids), _BATCH):
             yield folder, uids[start : start + _BATCH]
-
-
-def set_aside(path: Path) -> Path:
-    """Rename an unusable cache file out of the way (kept for a post-mortem)."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    aside = path.with_name(f"{path.name}.unusable-{stamp}")
-    n = 1
-    while aside.exists():
-        n += 1
-        aside = path.with_name(f"{path.name}.unusable-{stamp}-{n}")
-    path.rename(aside)
-    for suffix in ("-journal", "-wal", "-shm"):
-        path.with_name(path.name + suffix).unlink(missing_ok=True)
-    return aside
-
-
-@contextlib.contextmanager
-def _guarded() -> Iterator[None]:
-    try:
-        yield
-    except (sqlite3.DatabaseError, ValueError, TypeError, KeyError, EOFError) as exc:
-        # sqlite3.DatabaseError: "file is not a database", "database disk image is malformed";
-        # the others: a row whose JSON is not what this version wrote.
-        raise CacheUnusable(str(exc) or type(exc).__name__) from exc
 
 
 # --- Message <-> JSON ------------------------------------------------------------------------

@@ -415,6 +415,7 @@ def snapshot(
         unreadable=tuple(item for _, (_, item) in unreadable),
         problems=(),
         owner=owner_name(totals.owner_names),
+        awaiting=None,  # the ledger keeps no conversations: a run that lists them audits
     )
     rows = [row for _, row in totals.rows.values()]  # assemble keeps KEPT_DAYS, in order
     return assemble(report, totals.threads.values(), rows, totals.waiting, totals.horizon)

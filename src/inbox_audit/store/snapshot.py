@@ -58,9 +58,10 @@ if TYPE_CHECKING:
 
 #: How long after its audit a snapshot may be re-dated. The digest compares the last 28 days
 #: with the 28 before, on the owner's wall clock (an hour more across a DST change): the
-#: snapshot keeps the customer messages of KEPT_DAYS, enough for a re-dating this much later.
+#: snapshot keeps the customer messages of KEPT_DAYS, enough for a re-dating this much later,
+#: and for the email's weekly trend (figures.TREND_WEEKS weeks).
 MAX_AGE = timedelta(days=3)
-KEPT_DAYS = 60
+KEPT_DAYS = 90
 
 # A ThreadResult without its holding reply, plus the language hints of its customer messages,
 # then its reply_refs.

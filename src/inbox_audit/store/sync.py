@@ -14,13 +14,14 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from inbox_audit.core.folders import assign_roles
+from inbox_audit.core.folders import assign_roles, not_read, problem
 from inbox_audit.errors import FolderNotFound
 from inbox_audit.model import Collected, Folder, FolderStatus, Message, Unreadable
 from inbox_audit.settings import Settings
 from inbox_audit.sources.fetch import BATCH_SIZE, UID_END
 from inbox_audit.sources.spec import Examine, IncrementalSource, Progress
-from inbox_audit.store.cache import CachedItem, CacheUnusable, MailCache
+from inbox_audit.store.cache import CachedItem, MailCache
+from inbox_audit.store.cache_errors import CacheUnusable
 
 Warn = Callable[[str], None]
 
@@ -105,18 +106,18 @@ def _sync(
     progress: Progress | None,
 ) -> Synced:
     listed = assign_roles(source.list_folders(), settings.sent_folder, settings.skip_folders)
-    # All at once: one round trip, or none when the listing brought them (RFC 5819).
-    statuses = source.statuses([folder.name for folder in listed if folder.scanned])
+    statuses, gone = _statuses(source, [folder.name for folder in listed if folder.scanned])
     folders = [
-        dataclasses.replace(
+        not_read(folder, gone[folder.name])
+        if folder.name in gone
+        else dataclasses.replace(
             folder, messages=statuses[folder.name].messages if folder.scanned else None
         )
         for folder in listed
     ]
     cache.forget_others(set(statuses))
     known = cache.folders()
-    problems: list[str] = []
-    unread: set[str] = set()
+    unread = set(gone)
     fresh: dict[str, tuple[CachedItem, ...]] = {}
     # Every changed folder's opening is known before the first is sent, so the source can
     # send each one while the folder before is still being read.
@@ -127,7 +128,7 @@ def _sync(
             if opening is not None:
                 planned[folder.name] = opening
     source.plan([examine for examine, _ in planned.values()])
-    for folder in folders:
+    for index, folder in enumerate(folders):
         if folder.name not in planned:
             continue
         examine, cached = planned.pop(folder.name)
@@ -138,10 +139,32 @@ def _sync(
             if items is not None:
                 fresh[folder.name] = items
         except FolderNotFound as exc:
-            # Deleted or renamed by another client while we read: say so, audit the rest.
-            problems.append(f"folder {folder.name!r} could not be read: {exc}")
+            # Deleted or renamed by another client while we read, or refused: its cached mail
+            # is left out too (it may be gone), and the report says the folder was not read.
+            folders[index] = not_read(folder, exc)
             unread.add(folder.name)
-    return Synced(display, tuple(folders), tuple(problems), frozenset(unread), fresh)
+    problems = tuple(problem(folder) for folder in folders if folder.unread)
+    return Synced(display, tuple(folders), problems, frozenset(unread), fresh)
+
+
+def _statuses(
+    source: IncrementalSource, names: list[str]
+) -> tuple[dict[str, FolderStatus], dict[str, FolderNotFound]]:
+    """Each folder's STATUS, all asked at once (or none asked: the listing brought them, RFC
+    5819); and the folders that turned out gone (deleted between LIST and STATUS)."""
+    try:
+        return source.statuses(names), {}
+    except FolderNotFound:
+        pass
+    # Rare: then one by one, to tell which ones are gone.
+    statuses: dict[str, FolderStatus] = {}
+    gone: dict[str, FolderNotFound] = {}
+    for name in names:
+        try:
+            statuses[name] = source.statuses([name])[name]
+        except FolderNotFound as exc:
+            gone[name] = exc
+    return statuses, gone
 
 
 def _opening(

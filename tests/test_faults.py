@@ -1,0 +1,482 @@
+"""The faults a real server, network or disk can throw at a run, each re-runnable (issue #14).
+
+Dovecot (tests/dovecot.py) makes the faults it can by itself (a folder deleted, odd names);
+tests/faults.py's proxy in front of it makes the others (a `NO [NONEXISTENT]` for a folder
+that exists, a byte every 2 s, a connection cut at LOGIN, an echoed password, an advertised
+X-GM-EXT-1 that fails). Each test is the owner's view: the exit code, stdout, stderr.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import html
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.app.test_run import OWNER, Mailbox, mailbox, parts, run
+from tests.dovecot import Appended, DovecotServer, MailUser
+from tests.faults import (
+    AdvertisedGmail,
+    DeletedDuringFetch,
+    DroppedAtLogin,
+    EchoedCredentials,
+    FaultProxy,
+    NonexistentFolder,
+    Trickle,
+)
+from tests.smtpd import SmtpServer, make_smtp_server, smtp_server
+
+# Fixtures used by name in this module's tests.
+__all__ = ["mailbox", "make_smtp_server", "smtp_server"]
+
+
+def args_via(proxy: FaultProxy, box: Mailbox, *extra: str) -> list[str]:
+    return box.args("--allow-plaintext", *extra, url=proxy.url(box.user))
+
+
+def same_but_source(report: dict[str, Any], other: dict[str, Any]) -> bool:
+    """The same report, though one was read through the proxy (another URL)."""
+    return {**report, "source": ""} == {**other, "source": ""}
+
+
+def folders_of(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {folder["name"]: folder for folder in report["folders"]}
+
+
+# --- 1. a folder not read in full is said in every format --------------------------------------
+
+
+def test_a_folder_answering_nonexistent_is_said_in_every_format(
+    dovecot: DovecotServer, mailbox: Mailbox, tmp_path: Path
+) -> None:
+    with FaultProxy(dovecot, NonexistentFolder("Archive")) as proxy:
+        code, out, err = run(
+            args_via(proxy, mailbox, "--format", "json"), tmp_path, password=mailbox.user.password
+        )
+        assert code in (0, 1), err
+        report = json.loads(out)
+        archive = folders_of(report)["Archive"]
+        assert archive["scanned"] is False
+        assert "Archive" in archive["reason"] and "not found" in archive["reason"]
+        assert report["complete"] is False
+        assert "'Archive'" in err  # said on stderr too, once
+        for fmt in ("table", "summary", "markdown"):
+            code, out, err = run(
+                args_via(proxy, mailbox, "--format", fmt), tmp_path, password=mailbox.user.password
+            )
+            assert code in (0, 1), err
+            assert "Archive" in out and "incomplete" in out.lower(), (fmt, out)
+
+
+def test_an_unreadable_sent_folder_fails_the_run_rather_than_report_replies_missing(
+    dovecot: DovecotServer, mailbox: Mailbox, tmp_path: Path
+) -> None:
+    with FaultProxy(dovecot, NonexistentFolder("Sent")) as proxy:
+        for extra in ((), ("--no-cache",)):
+            code, out, err = run(
+                args_via(proxy, mailbox, "--format", "json", *extra),
+                tmp_path,
+                password=mailbox.user.password,
+            )
+            assert code == 4, err
+            assert out == ""
+            assert "Sent folder 'Sent' could not be read" in err
+            assert len(err.strip().splitlines()) <= 2  # the error and its hint
+
+
+def test_the_email_of_an_incomplete_report_says_so_and_does_not_list_it_as_read(
+    dovecot: DovecotServer, mailbox: Mailbox, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    smtp = f"smtp://127.0.0.1:{smtp_server.port}"
+    with FaultProxy(dovecot, NonexistentFolder("Archive")) as proxy:
+        args = args_via(proxy, mailbox, "--no-cache", "--email-to", OWNER, "--smtp", smtp)
+        code, _, err = run(args, tmp_path, password=mailbox.user.password)
+    assert code in (0, 1), err
+    (received,) = smtp_server.received
+    message = received.parse()
+    assert "incomplete" in message["Subject"]
+    for body in map(html.unescape, parts(message).values()):
+        assert "INCOMPLETE REPORT: folder 'Archive' could not be read" in body
+        read = re.search(r"Folders read: ([^<\n]*)", body)
+        assert read is not None and "Archive" not in read.group(1)
+        assert "Could not be read: Archive" in body
+
+
+def test_a_folder_deleted_during_its_fetch_is_a_one_line_error(
+    dovecot: DovecotServer, tmp_path: Path
+) -> None:
+    user = dovecot.add_user(dovecot.unique_name("gone"), "pw-Gone-1", ["INBOX", "Sent", "Old"])
+    dovecot.append_many(
+        user, "Old", [Appended(question(n, ASKED), (), ASKED_AT) for n in range(1, 4)]
+    )
+    with FaultProxy(dovecot, DeletedDuringFetch(dovecot, user, "Old")) as proxy:
+        args = [
+            "audit",
+            proxy.url(user),
+            "--allow-plaintext",
+            "--me",
+            "shop@example.org",
+            "--quiet",
+            "--no-cache",
+        ]
+        code, out, err = run(args, tmp_path, password=user.password)
+    # Dovecot ends the session ("* BYE ... Mailbox was deleted under us"): nothing more can
+    # be read on it, and the run says why rather than report the rest as complete.
+    assert code == 4, err
+    assert out == ""
+    assert "lost while reading folder 'Old'" in err and "deleted" in err
+    assert len(err.strip().splitlines()) <= 2
+
+
+# --- 2. a whole-run deadline -------------------------------------------------------------------
+
+
+def test_a_trickling_server_is_given_up_at_the_deadline_and_the_lock_released(
+    dovecot: DovecotServer, mailbox: Mailbox, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    with FaultProxy(dovecot, Trickle(every=0.5)) as proxy:
+        args = args_via(proxy, mailbox, "--deadline", "3s", "--state-dir", str(state))
+        started = time.monotonic()
+        code, out, err = run(args, tmp_path, password=mailbox.user.password)
+        took = time.monotonic() - started
+    assert code == 4, err
+    assert took < 3 + 5  # the deadline, and closing
+    assert out == ""
+    assert "did not finish within its deadline of 3 s" in err
+    assert len(err.strip().splitlines()) == 2  # the error and its hint
+    assert list(state.glob("*.lock")) == []
+
+
+def test_the_deadline_comes_from_the_config_file_and_is_checked(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[accounts.shop]\nsource = "imaps://me@127.0.0.1:1"\ndeadline = "soon"\n')
+    config.chmod(0o600)
+    code, _, err = run(["audit", "--config", str(config)], tmp_path, password="pw")
+    assert code == 3
+    assert "invalid duration 'soon'" in err and "'deadline'" in err
+
+
+# --- 4. a cache that cannot be written -----------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 16 MB tmpfs of its own (mount needs root: skipped without it), unmounted after."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(disk: Path) -> None:
+    """Write to `disk` until it is full (ENOSPC)."""
+    with (disk / "filler").open("wb") as filler, contextlib.suppress(OSError):
+        while True:
+            filler.write(b"\0" * 65536)
+            filler.flush()
+
+
+def audit_json(mailbox: Mailbox, tmp_path: Path, cache: Path, *extra: str) -> tuple[int, Any, str]:
+    code, out, err = run(
+        mailbox.args("--format", "json", *extra),
+        tmp_path,
+        password=mailbox.user.password,
+        XDG_CACHE_HOME=str(cache),
+    )
+    return code, json.loads(out) if out else None, err
+
+
+def test_a_full_disk_leaves_the_good_cache_alone_and_the_audit_complete(
+    mailbox: Mailbox, small_disk: Path, tmp_path: Path
+) -> None:
+    _, cold, _ = audit_json(mailbox, tmp_path, tmp_path / "elsewhere", "--no-cache")
+    code, first, err = audit_json(mailbox, tmp_path, small_disk)
+    assert (code, first) == (1, cold), err
+    [cache] = small_disk.glob("inbox-audit/*.sqlite")
+    kept = cache.read_bytes()
+    fill(small_disk)
+    # New mail to write, and no room for it.
+    mailbox.dovecot.append(mailbox.user, "INBOX", new_question())
+    try:
+        _, cold, _ = audit_json(mailbox, tmp_path, tmp_path / "elsewhere", "--no-cache")
+        code, full, err = audit_json(mailbox, tmp_path, small_disk)
+    finally:
+        mailbox.dovecot.expunge(
+            mailbox.user, "INBOX", mailbox.dovecot.uids(mailbox.user, "INBOX")[-1]
+        )
+    assert (code, full) == (1, cold), err
+    assert "cannot write the cache" in err and "full" in err
+    assert len(err.strip().splitlines()) == 1
+    assert [path.name for path in cache.parent.iterdir()] == [cache.name]  # nothing set aside
+    assert cache.read_bytes() == kept
+
+
+def test_a_cache_on_a_full_or_read_only_disk_is_done_without(
+    mailbox: Mailbox, small_disk: Path, tmp_path: Path
+) -> None:
+    _, cold, _ = audit_json(mailbox, tmp_path, tmp_path / "elsewhere", "--no-cache")
+    fill(small_disk)
+    code, report, err = audit_json(mailbox, tmp_path, small_disk)
+    assert (code, report) == (1, cold), err
+    assert "cache" in err and len(err.strip().splitlines()) == 1
+    (small_disk / "filler").unlink()
+    audit_json(mailbox, tmp_path, small_disk)  # a cache, then the disk turns read-only
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    code, report, err = audit_json(mailbox, tmp_path, small_disk)
+    assert (code, report) == (1, cold), err
+    assert "cache" in err and "readonly" in err and len(err.strip().splitlines()) == 1
+
+
+def test_two_runs_sharing_a_cache_do_not_break_it(mailbox: Mailbox, tmp_path: Path) -> None:
+    # Two state directories, two locks: nothing keeps their runs apart but SQLite's own lock.
+    cache_home = tmp_path / "cache"
+    _, cold, _ = audit_json(mailbox, tmp_path, cache_home)
+    [cache] = cache_home.glob("inbox-audit/*.sqlite")
+    mailbox.dovecot.append(mailbox.user, "INBOX", new_question())
+    other = sqlite3.connect(cache, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")  # the other run, writing a folder
+        _, cold, _ = audit_json(mailbox, tmp_path, tmp_path / "elsewhere", "--no-cache")
+        code, report, err = audit_json(mailbox, tmp_path, cache_home)
+    finally:
+        other.close()
+        mailbox.dovecot.expunge(
+            mailbox.user, "INBOX", mailbox.dovecot.uids(mailbox.user, "INBOX")[-1]
+        )
+    assert (code, report) == (1, cold), err
+    assert "cannot write the cache" in err and "locked" in err
+    assert [path.name for path in cache.parent.iterdir()] == [cache.name]
+
+
+def new_question() -> bytes:
+    return (
+        b"From: New Client <new@client.example>\r\nTo: shop@example.org\r\n"
+        b"Subject: A new question\r\nMessage-ID: <new-question@client.example>\r\n"
+        b"Date: Mon, 2 Nov 2026 09:00:00 +0000\r\n\r\nHello?\r\n"
+    )
+
+
+def test_a_ledger_whose_links_were_emptied_is_rebuilt_not_trusted(
+    dovecot: DovecotServer, tmp_path: Path
+) -> None:
+    user = dovecot.add_user(dovecot.unique_name("ledger"), "pw-Ledger-1", ["INBOX", "Sent"])
+    # Enough mail that one reply is a small change: the ledger is updated, not rebuilt.
+    dovecot.append_many(
+        user, "INBOX", [Appended(question(n, ASKED), (), ASKED_AT) for n in range(1, 13)]
+    )
+    dovecot.append(user, "Sent", reply_to(12, ANSWERED), internal_date=ANSWERED_AT)
+    cache_home = tmp_path / "cache"
+
+    def table(*extra: str) -> str:
+        args = shop_args(dovecot, user, "--format", "markdown", *extra)
+        code, out, err = run(args, tmp_path, password=user.password, XDG_CACHE_HOME=str(cache_home))
+        assert code in (0, 1), err
+        return out
+
+    assert "11 conversations waiting" in table()  # the ledger written
+    dovecot.append(user, "Sent", reply_to(1, ANSWERED), internal_date=ANSWERED_AT)
+    [cache] = cache_home.glob("inbox-audit/*.sqlite")
+    with contextlib.closing(sqlite3.connect(cache)) as db, db:
+        assert db.execute("DELETE FROM links").rowcount > 0
+    cold = table("--no-cache")
+    assert "10 conversations waiting" in cold
+    assert table() == cold
+
+
+def shop_args(dovecot: DovecotServer, user: MailUser, *extra: str) -> list[str]:
+    """An audit of a small mailbox of this module (question, reply_to) as of 2 Nov 2026."""
+    return [
+        "audit",
+        dovecot.url(user),
+        "--ca-file",
+        str(dovecot.ca_file),
+        "--me",
+        "shop@example.org",
+        "--as-of",
+        "2026-11-02T09:00:00+00:00",
+        "--quiet",
+        *extra,
+    ]
+
+
+ASKED, ASKED_AT = "Fri, 30 Oct 2026 09:00:00 +0000", datetime(2026, 10, 30, 9, tzinfo=UTC)
+ANSWERED, ANSWERED_AT = "Fri, 30 Oct 2026 10:00:00 +0000", datetime(2026, 10, 30, 10, tzinfo=UTC)
+
+
+def question(n: int, date: str) -> bytes:
+    return (
+        f"From: Client {n} <client{n}@example.com>\r\nTo: shop@example.org\r\n"
+        f"Subject: Question {n}\r\nMessage-ID: <q{n}@example.com>\r\nDate: {date}\r\n"
+        f"Received: from mx by shop; {date}\r\n\r\n"
+        "Hello, do you have it in stock?\r\n"
+    ).encode()
+
+
+def reply_to(n: int, date: str) -> bytes:
+    return (
+        f"From: Shop <shop@example.org>\r\nTo: client{n}@example.com\r\n"
+        f"Subject: Re: Question {n}\r\nMessage-ID: <r{n}@example.org>\r\n"
+        f"In-Reply-To: <q{n}@example.com>\r\nReferences: <q{n}@example.com>\r\n"
+        f"Date: {date}\r\n\r\nYes, we do.\r\n"
+    ).encode()
+
+
+# --- 5. misleading diagnoses and leaks ---------------------------------------------------------
+
+
+def test_a_connection_cut_at_login_is_not_called_a_wrong_password(
+    dovecot: DovecotServer, mailbox: Mailbox, tmp_path: Path
+) -> None:
+    with FaultProxy(dovecot, DroppedAtLogin()) as proxy:
+        code, out, err = run(args_via(proxy, mailbox), tmp_path, password=mailbox.user.password)
+    assert code == 4, err
+    assert out == ""
+    assert "lost" in err and "logging in" in err
+    assert "refused" not in err and "password" not in err
+
+
+@pytest.mark.parametrize("secret", ["Pa55-plain-word", 'qu"o\\te d€ mot'])
+def test_credentials_echoed_by_the_server_in_any_encoding_are_scrubbed(
+    dovecot: DovecotServer, mailbox: Mailbox, tmp_path: Path, secret: str
+) -> None:
+    with FaultProxy(dovecot, EchoedCredentials(secret)) as proxy:
+        # run() itself checks that the password appears nowhere, as is.
+        code, out, err = run(args_via(proxy, mailbox), tmp_path, password=secret)
+    assert code == 4, err
+    assert "login refused" in err
+    encoded = secret.encode()
+    for form in (
+        base64.b64encode(encoded).decode(),
+        urllib.parse.quote(secret),
+        secret.replace("\\", "\\\\").replace('"', '\\"'),
+    ):
+        assert form not in out + err, form
+
+
+def test_terminal_escapes_in_mail_reach_no_output(dovecot: DovecotServer, tmp_path: Path) -> None:
+    user = dovecot.add_user(dovecot.unique_name("escape"), "pw-Escape-1", ["INBOX", "Sent"])
+    hostile = (
+        b"From: =?utf-8?q?Evil=1B]0;pwned=07Corp?= <evil@client.example>\r\n"
+        b"To: shop@example.org\r\nMessage-ID: <evil@client.example>\r\n"
+        b"Subject: =?utf-8?q?Invoice=1B[2J=1B[31m_now=0D=9B1m?=\r\n"
+        b"Date: Fri, 30 Oct 2026 09:00:00 +0000\r\n"
+        b"Received: from mx by shop; Fri, 30 Oct 2026 09:00:00 +0000\r\n\r\nPay.\r\n"
+    )
+    dovecot.append(user, "INBOX", hostile, internal_date=ASKED_AT)
+    for fmt in ("csv", "table", "summary", "markdown", "json"):
+        args = shop_args(dovecot, user, "--format", fmt, "--no-cache")
+        code, out, err = run(args, tmp_path, password=user.password)
+        assert code == 1, err
+        assert "Invoice" in out and "now" in out, fmt
+        for control in ("\x1b", "\x07", "\r", "\x9b"):
+            assert control not in out, (fmt, control)
+
+
+def test_ctrl_c_exits_130_with_the_interrupted_line(
+    dovecot: DovecotServer, mailbox: Mailbox, tmp_path: Path
+) -> None:
+    with FaultProxy(dovecot, Trickle(every=0.5)) as proxy:
+        process = cli_process(args_via(proxy, mailbox), tmp_path, mailbox.user.password)
+        time.sleep(3)  # logged in, reading a byte at a time
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert err.strip().endswith("inbox-audit: interrupted"), err
+    assert "Traceback" not in err and "Aborted" not in err
+    assert not list((tmp_path / "state").glob("**/*.lock"))
+
+
+def test_directories_made_under_umask_000_are_private(mailbox: Mailbox, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    process = cli_process(
+        mailbox.args("--format", "json"), tmp_path, mailbox.user.password, umask=0, home=home
+    )
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1, err
+    made = [path for path in home.rglob("*") if path.is_dir()]
+    assert {path.relative_to(home).as_posix() for path in made} >= {
+        ".cache/inbox-audit",
+        ".local/state/inbox-audit",
+    }
+    for path in made:
+        assert path.stat().st_mode & 0o777 == 0o700, path
+    for path in home.rglob("*.sqlite"):
+        assert path.stat().st_mode & 0o777 == 0o600, path
+
+
+def cli_process(
+    args: list[str],
+    tmp_path: Path,
+    password: str,
+    umask: int | None = None,
+    home: Path | None = None,
+) -> subprocess.Popen[str]:
+    """The CLI as cron runs it: its own process, the XDG directories from HOME."""
+    home = home or tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "INBOX_AUDIT_PASSWORD": password,
+        "XDG_STATE_HOME": str(tmp_path / "state") if umask is None else "",
+    }
+    env = {name: value for name, value in env.items() if value}
+
+    def before() -> None:
+        if umask is not None:
+            os.umask(umask)
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "inbox_audit", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=before,  # umask only, no thread started yet
+    )
+
+
+# --- 6. servers that advertise more than they do -----------------------------------------------
+
+
+def test_an_advertised_gmail_extension_that_fails_falls_back_once(
+    dovecot: DovecotServer, mailbox: Mailbox, tmp_path: Path
+) -> None:
+    _, plain, _ = run(
+        mailbox.args("--format", "json", "--no-cache"), tmp_path, password=mailbox.user.password
+    )
+    with FaultProxy(dovecot, AdvertisedGmail()) as proxy:
+        for extra in (("--no-cache",), (), ()):  # read whole, into the cache, from the cache
+            code, out, err = run(
+                args_via(proxy, mailbox, "--format", "json", *extra),
+                tmp_path,
+                password=mailbox.user.password,
+            )
+            assert code == 1, err
+            assert same_but_source(json.loads(out), json.loads(plain))
+            [said] = err.strip().splitlines()  # said once, and nothing else
+            assert "X-GM-THRID" in said and "warning" in said
