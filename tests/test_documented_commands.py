@@ -23,6 +23,8 @@ SKIPPED: dict[str, str] = {
     "bash scripts/test.sh": "the whole test suite: this test runs inside it",
     '.venv/bin/python -m pytest -m "not dovecot"': "the test suite: this test runs inside it",
     ".venv/bin/inbox-audit audit imaps://claire@mail.example.com": "needs a real account",
+    ".venv/bin/inbox-audit stats imaps://claire@mail.example.com": "needs a real account",
+    ".venv/bin/inbox-audit stats --since": "needs a configured account",
     "pipx install": "needs pipx and the built wheel; tests/test_install.py installs the wheel "
     "built from this tree into a fresh virtualenv, as pipx does",
     "inbox-audit init": "needs a real account (tests/test_install.py runs it on Dovecot)",
