@@ -10,6 +10,7 @@ import pytest
 from dateutil import tz as dateutil_tz
 
 from inbox_audit.core.holding import (
+    LanguageSigns,
     clean_text,
     detect_language,
     first_name,
@@ -161,7 +162,7 @@ def test_detect_language(
     subject: str, name: str, email: str, hints: tuple[str, ...], expected: str
 ) -> None:
     language = detect_language(
-        subject=subject, correspondent=Address(email, name), language_hints=hints
+        subject=subject, correspondent=Address(email, name), signs=LanguageSigns(tags=hints)
     )
     assert language == expected
 
@@ -257,7 +258,6 @@ def test_french_holding_reply() -> None:
     reply = holding_reply(
         subject="RE : TR : Demande de devis pour la cuisine",
         correspondent=MARIE,
-        language_hints=(),
         as_of=paris("2026-11-05 15:00"),  # Thursday
         tz=PARIS,
     )
@@ -279,7 +279,6 @@ def test_english_holding_reply_with_apology_and_signature() -> None:
     reply = holding_reply(
         subject="Fwd: Question about my order #1234",
         correspondent=JOHN,
-        language_hints=(),
         as_of=paris("2026-11-06 16:00"),  # Friday
         tz=PARIS,
         signature="Jean Martin\nMenuiserie Martin  ",
@@ -307,7 +306,6 @@ def test_holding_reply_without_name_or_subject() -> None:
     reply = holding_reply(
         subject="Re: ",
         correspondent=Address("contact@acme.fr", "ACME SARL"),
-        language_hints=(),
         as_of=paris("2026-11-03 10:00"),
         tz=PARIS,
     )
@@ -317,7 +315,6 @@ def test_holding_reply_without_name_or_subject() -> None:
     english = holding_reply(
         subject="",
         correspondent=Address("info@acme.com"),
-        language_hints=(),
         as_of=paris("2026-11-03 10:00"),
         tz=PARIS,
     )
@@ -332,7 +329,7 @@ def test_lang_forces_the_language(lang: str, expected: str) -> None:
     reply = holding_reply(
         subject="Demande de devis",
         correspondent=MARIE,
-        language_hints=("fr-FR",),
+        signs=LanguageSigns(tags=("fr-FR",)),
         as_of=paris("2026-11-03 10:00"),
         tz=PARIS,
         lang=lang,
@@ -348,7 +345,6 @@ def test_unsupported_lang_is_an_error() -> None:
         holding_reply(
             subject="x",
             correspondent=JOHN,
-            language_hints=(),
             as_of=paris("2026-11-03 10:00"),
             tz=PARIS,
             lang="de",
@@ -360,7 +356,6 @@ def test_long_and_hostile_subjects_stay_on_one_line() -> None:
     reply = holding_reply(
         subject=subject,
         correspondent=MARIE,
-        language_hints=(),
         as_of=paris("2026-11-03 10:00"),
         tz=PARIS,
     )
@@ -393,16 +388,16 @@ def test_first_name_of_a_wordless_name_reads_each_address() -> None:
 def test_promise_follows_each_moment_and_zone() -> None:
     # The last promise is remembered: a new moment or zone must work it out again.
     first = holding_reply(
-        subject="Devis", correspondent=Address("a@x.fr"), language_hints=(),
-        as_of=paris("2026-11-03 10:00"), tz=PARIS,
+        subject="Devis", correspondent=Address("a@x.fr"), as_of=paris("2026-11-03 10:00"),
+        tz=PARIS,
     )  # fmt: skip
     later = holding_reply(
-        subject="Devis", correspondent=Address("a@x.fr"), language_hints=(),
-        as_of=paris("2026-11-03 14:00"), tz=PARIS,
+        subject="Devis", correspondent=Address("a@x.fr"), as_of=paris("2026-11-03 14:00"),
+        tz=PARIS,
     )  # fmt: skip
     elsewhere = holding_reply(
-        subject="Devis", correspondent=Address("a@x.fr"), language_hints=(),
-        as_of=paris("2026-11-03 14:00"), tz=MONTREAL,
+        subject="Devis", correspondent=Address("a@x.fr"), as_of=paris("2026-11-03 14:00"),
+        tz=MONTREAL,
     )  # fmt: skip
     assert first.promised_by == paris("2026-11-03 17:00")
     assert later.promised_by == paris("2026-11-04 12:00")

@@ -4,7 +4,6 @@ canned server output."""
 from __future__ import annotations
 
 import dataclasses
-
 import imaplib
 import itertools
 from datetime import UTC, datetime, timedelta, timezone
