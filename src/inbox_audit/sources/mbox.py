@@ -231,6 +231,9 @@ def scan(f: BinaryIO) -> Iterator[Entry]:
                 body, taken = [], 0  # yielded once the body's start is read
             else:
                 _add_header_line(entry, line)
+        elif body is not None:  # a body line that starts with "From " but separates nothing
+            body.append(line)
+            taken += len(line)
         prev_blank = line_start and _is_blank(line)
         line_start = ends
         pos += len(line)
