@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from inbox_audit.core.fields import LIST_FIELDS
 from inbox_audit.core.phrases import (
     AUTO_REPLY_SUBJECT,
     AUTO_REPLY_WHOLE_SUBJECT,
@@ -354,27 +355,9 @@ def bulk(message: Message, headers: Headers, subject: str, mine: frozenset[str])
 _BULK_PRECEDENCE = frozenset({"bulk", "list", "junk"})
 
 
+_LIST_HEADERS = frozenset(name.lower() for name in LIST_FIELDS)
 # Campaign headers of newsletter tools. Not the relay ids (X-Mailgun-Sid, X-SG-EID...):
 # companies route all their mail, people's included, through Mailgun or SendGrid.
-# Every RFC 2369 field, RFC 8058's List-Unsubscribe-Post, and the fields of list managers
-# older than RFC 2369: ezmlm and Yahoo Groups' Mailing-List, vger's X-Mailing-List, fml's
-# X-ML-Name and X-MLServer.
-_LIST_HEADERS = frozenset(
-    {
-        "list-id",
-        "list-unsubscribe",
-        "list-post",
-        "list-help",
-        "list-subscribe",
-        "list-owner",
-        "list-archive",
-        "list-unsubscribe-post",
-        "mailing-list",
-        "x-mailing-list",
-        "x-ml-name",
-        "x-mlserver",
-    }
-)
 _ESP_HEADERS = frozenset({"x-mailjet-campaign", "x-campaign", "x-campaignid"})
 _ESP_MAILERS = ("mailchimp", "sendinblue", "brevo", "mailjet", "mailpoet", "sarbacane")
 

@@ -1,5 +1,23 @@
 """The header fields the core reads: what every source fetches, and nothing more."""
 
+# Every RFC 2369 field (List-Id is RFC 2919's), RFC 8058's List-Unsubscribe-Post, and the
+# fields of list managers older than RFC 2369: ezmlm and Yahoo Groups' Mailing-List, vger's
+# X-Mailing-List, fml's X-ML-Name and X-MLServer. Any of them marks a list's mail.
+LIST_FIELDS: tuple[str, ...] = (
+    "List-Id",
+    "List-Unsubscribe",
+    "List-Post",
+    "List-Help",
+    "List-Subscribe",
+    "List-Owner",
+    "List-Archive",
+    "List-Unsubscribe-Post",
+    "Mailing-List",
+    "X-Mailing-List",
+    "X-ML-Name",
+    "X-MLServer",
+)
+
 # The header fields fetched over IMAP (BODY.PEEK[HEADER.FIELDS (...)]): everything classify,
 # threads, pairing and the holding reply read, and nothing more. headers.py parses them; they
 # live apart from it so that a run that parses nothing (nightly, nothing new) need not import it.
@@ -17,18 +35,7 @@ HEADER_FIELDS: tuple[str, ...] = (
     "Thread-Index",
     "Auto-Submitted",
     "Precedence",
-    "List-Id",
-    "List-Unsubscribe",
-    "List-Post",
-    "List-Help",
-    "List-Subscribe",
-    "List-Owner",
-    "List-Archive",
-    "List-Unsubscribe-Post",
-    "Mailing-List",
-    "X-Mailing-List",
-    "X-ML-Name",
-    "X-MLServer",
+    *LIST_FIELDS,
     "Return-Path",
     "Content-Type",
     "Content-Transfer-Encoding",

@@ -11,7 +11,7 @@ from typing import Any
 
 from inbox_audit.core.addresses import addresses, first_sender
 from inbox_audit.core.dates import first_date, received_date, to_utc
-from inbox_audit.core.fields import HEADER_FIELDS
+from inbox_audit.core.fields import HEADER_FIELDS, LIST_FIELDS
 from inbox_audit.core.ids import first_message_id, message_ids, thread_index_root
 from inbox_audit.core.snippet import text_start
 from inbox_audit.core.words import decode_8bit, unstructured
@@ -22,18 +22,7 @@ AUTO_HEADERS: frozenset[str] = frozenset(
     {
         "auto-submitted",
         "precedence",
-        "list-id",
-        "list-unsubscribe",
-        "list-post",
-        "list-help",
-        "list-subscribe",
-        "list-owner",
-        "list-archive",
-        "list-unsubscribe-post",
-        "mailing-list",
-        "x-mailing-list",
-        "x-ml-name",
-        "x-mlserver",
+        *(name.lower() for name in LIST_FIELDS),
         "return-path",
         "content-type",
         "x-autoreply",
