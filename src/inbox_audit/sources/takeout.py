@@ -92,7 +92,9 @@ def read_located(
     except OSError as exc:
         raise MailboxError(f"cannot read {path}: {why(exc)}") from exc
     text = after.removeprefix(b"\r\n") if after.startswith(b"\r") else after.removeprefix(b"\n")
-    text = text[:TEXT_BYTES].partition(b"\nFrom ")[0]  # not into the next message
+    text, separator, _ = text[:TEXT_BYTES].partition(b"\nFrom ")  # not the next message
+    if not separator and len(after) <= TEXT_BYTES:  # the file's end: its last line break too
+        text = text.removesuffix(b"\n")
     lines = split_lines(data)
     raw = to_raw(folder, uid, loc.from_line, lines, loc.oversize, path, text)
     if isinstance(raw, RawMessage):
