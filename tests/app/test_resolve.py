@@ -179,13 +179,15 @@ def test_bad_email_address_in_the_file(tmp_path: Path) -> None:
 # --- The owner's language (issue 13) -----------------------------------------------------------
 
 
-def test_config_lang_is_the_owner_language_and_the_flag_forces(tmp_path: Path) -> None:
+def test_the_file_lang_is_the_owner_language_and_an_account_lang_forces(tmp_path: Path) -> None:
     kept = [line for line in SHOP.splitlines() if not line.startswith("lang ")]
-    config = load_config(write_config(tmp_path, "\n".join([*kept, 'lang = "fr"']) + "\n"), env={})
+    config = load_config(write_config(tmp_path, 'lang = "fr"\n' + "\n".join(kept) + "\n"), env={})
     settings = resolve(Flags(), config, env={"LANG": "en_US.UTF-8"}).settings
     assert (settings.lang, settings.owner_lang) == (None, "fr")
     forced = resolve(Flags(lang="en"), config, env={}).settings
     assert (forced.lang, forced.owner_lang) == ("en", "fr")
+    account = load_config(write_config(tmp_path, "\n".join([*kept, 'lang = "en"']) + "\n"), env={})
+    assert resolve(Flags(), account, env={"LANG": "fr_FR.UTF-8"}).settings.lang == "en"
 
 
 @pytest.mark.parametrize(

@@ -39,10 +39,7 @@ _ACCOUNT_KEYS: dict[str, tuple[str, str]] = {
     "sla": ("str", "answer within, e.g. 24h"),
     "timezone": ("str", "an IANA zone, e.g. Europe/Paris"),
     "ca_file": ("str", "a PEM file to trust"),
-    "lang": (
-        "str",
-        "your language, for holding replies to customers whose own is unclear: fr or en",
-    ),
+    "lang": ("str", "holding replies' language: fr or en"),
     "allow_plaintext": ("bool", "allow imap:// without STARTTLS"),
     "timeout": ("number", "seconds"),
     "auth": ("str", "password or oauth2"),

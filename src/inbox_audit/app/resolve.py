@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from dateutil import tz
 
+from inbox_audit import i18n
 from inbox_audit.app.config import (
     AccountConfig,
     ConfigFile,
@@ -200,14 +201,9 @@ def resolve(
     zone = origin.parse(parse_zone, zone_name)
     sla_text, origin = pick(flags.sla, "--sla", acc.sla, "sla")
     sla = origin.parse(parse_duration, sla_text or DEFAULT_SLA)
-    # --lang forces the replies' language; the config's `lang` is the owner's own, written
-    # to customers whose language the signs cannot tell (issue 13), as the locale is without it.
-    lang, origin = pick(flags.lang, "--lang", None, "lang")
+    lang, origin = pick(flags.lang, "--lang", acc.lang, "lang")
     if lang is not None:
         origin.parse(_check_lang, lang)
-    owner_lang, origin = pick(None, "--lang", acc.lang, "lang")
-    if owner_lang is not None:
-        origin.parse(_check_lang, owner_lang)
     me, _origin = pick(flags.me, "--me", acc.me, "me")
     skip, _origin = pick(flags.skip_folders, "--skip-folder", acc.skip_folders, "skip_folders")
     sent, _origin = pick(flags.sent_folder, "--sent-folder", acc.sent_folder, "sent_folder")
@@ -218,7 +214,9 @@ def resolve(
         skip_folders=tuple(skip or ()),
         lang=lang,
         tz=zone,
-        owner_lang=owner_lang or locale_language(os.environ if env is None else env),
+        # Replies to customers whose language the signs cannot tell are in the owner's own
+        # (issue 13), the one inbox-audit speaks to them: the file's `lang`, else the locale.
+        owner_lang=i18n.choose(config.lang if config else None, os.environ if env is None else env),
     )
     ca_file, origin = pick(flags.ca_file, "--ca-file", acc.ca_file, "ca_file")
     if ca_file is not None:
@@ -328,16 +326,6 @@ def _local_relative(source: str, origin: _Origin) -> str:
     if origin.config is None or "://" in source or ":" in source.split("/")[0]:
         return source
     return str(file_path(source, origin.config.path))
-
-
-def locale_language(env: Mapping[str, str]) -> str:
-    """The owner's language by the locale (POSIX: LC_ALL, then LC_MESSAGES, then LANG):
-    "fr" for a French one ("fr_FR.UTF-8", "fr_CA"), else "en"."""
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = env.get(name, "")
-        if value:
-            return "fr" if value.lower().startswith("fr") else "en"
-    return "en"
 
 
 def _check_lang(lang: str) -> None:
