@@ -174,3 +174,38 @@ def test_bad_email_address_in_the_file(tmp_path: Path) -> None:
     text = SHOP + '\n[notify]\nemail_to = "claire"\nsmtp = "smtp://relay"\n'
     with pytest.raises(ConfigError, match="invalid recipient address 'claire'"):
         resolve(Flags(), load_config(write_config(tmp_path, text), env={}), env={})
+
+
+# --- The owner's language (issue 13) -----------------------------------------------------------
+
+
+def test_the_file_lang_is_the_owner_language_and_an_account_lang_forces(tmp_path: Path) -> None:
+    kept = [line for line in SHOP.splitlines() if not line.startswith("lang ")]
+    config = load_config(write_config(tmp_path, 'lang = "fr"\n' + "\n".join(kept) + "\n"), env={})
+    settings = resolve(Flags(), config, env={"LANG": "en_US.UTF-8"}).settings
+    assert (settings.lang, settings.owner_lang) == (None, "fr")
+    forced = resolve(Flags(lang="en"), config, env={}).settings
+    assert (forced.lang, forced.owner_lang) == ("en", "fr")
+    account = load_config(write_config(tmp_path, "\n".join([*kept, 'lang = "en"']) + "\n"), env={})
+    assert resolve(Flags(), account, env={"LANG": "fr_FR.UTF-8"}).settings.lang == "en"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"LANG": "fr_FR.UTF-8"}, "fr"),
+        ({"LANG": "fr_CA"}, "fr"),
+        ({"LC_ALL": "fr_BE.UTF-8", "LANG": "en_GB.UTF-8"}, "fr"),
+        ({"LC_ALL": "en_US.UTF-8", "LANG": "fr_FR.UTF-8"}, "en"),
+        ({"LC_MESSAGES": "fr_FR.UTF-8", "LANG": "C"}, "fr"),
+        ({"LANG": "C.UTF-8"}, "en"),
+        ({"LANG": "de_DE.UTF-8"}, "en"),
+        ({}, "en"),
+    ],
+)
+def test_without_config_lang_the_locale_is_the_owner_language(
+    tmp_path: Path, env: dict[str, str], expected: str
+) -> None:
+    kept = [line for line in SHOP.splitlines() if not line.startswith("lang ")]
+    config = load_config(write_config(tmp_path, "\n".join(kept) + "\n"), env={})
+    assert resolve(Flags(), config, env=env).settings.owner_lang == expected
