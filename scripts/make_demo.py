@@ -664,6 +664,12 @@ def expected_markdown(box: GeneratedMailbox) -> str:
         "",
         *[line(k) for k in by_status("pending")],
         "",
+        "## Holding replies (`--show-replies`)",
+        "",
+        "One for each of the 7 waiting conversations, in the customer's language: French for",
+        "Thomas, Lucie, Nathalie, Sophie, Inès and Julien (“Bonjour Julien,” … “Atelier découverte",
+        "samedi ?”), English for Emma (“Hello Emma,”), whatever the locale of the machine.",
+        "",
         f"## Answered late: {len(late)} messages",
         "",
     ]

@@ -42,6 +42,7 @@ def make_message(
     conversation_id: str | None = None,
     auto_headers: tuple[tuple[str, str], ...] = (),
     language_hints: tuple[str, ...] = (),
+    text_start: str = "",
 ) -> Message:
     """A Message; `hours` is the INTERNALDATE, `date_hours` the Date header (default: same)."""
     _uid[0] += 1
@@ -66,4 +67,5 @@ def make_message(
         conversation_id=conversation_id,
         auto_headers=auto_headers,
         language_hints=language_hints,
+        text_start=text_start,
     )

@@ -61,3 +61,26 @@ def test_demo_mailbox_matches_its_truth() -> None:
     assert not outcome.violations and not outcome.missing and not outcome.errors, outcome.explain()
     assert outcome.overdue_f1 == 1.0
     assert result.exit_code == 1
+
+
+@pytest.mark.parametrize("locale", ["C.UTF-8", "en_US.UTF-8", "fr_FR.UTF-8"])
+def test_demo_customers_get_holding_replies_in_their_own_language(locale: str) -> None:
+    # Issue 13: "Atelier découverte samedi ?" from a gmail.com address got an English reply.
+    data = json.loads((REPO / "demo" / "truth.json").read_text(encoding="utf-8"))
+    args = ["audit", str(REPO / "demo" / "mailbox"), "--format", "json", "--as-of", data["as_of"]]
+    result = CliRunner().invoke(app, args, env={"LC_ALL": locale, "LANG": locale})
+    threads = json.loads(result.stdout)["threads"]
+    languages = {
+        t["correspondent_name"]: t["holding_reply"]["language"]
+        for t in threads
+        if t["holding_reply"] is not None
+    }
+    assert languages == {
+        "Thomas Girard": "fr",
+        "Lucie Caron": "fr",
+        "Nathalie Roché": "fr",
+        "Sophie Lemaire": "fr",
+        "Inès Morel": "fr",
+        "Julien Fabre": "fr",
+        "Emma Clarke": "en",
+    }

@@ -28,7 +28,7 @@ def test_hot_classes_are_frozen_values_by_position_or_keyword() -> None:
     assert by_position == by_keyword
     assert hash(by_position) == hash(by_keyword)
     assert dataclasses.astuple(by_position) == ("INBOX", 7, when, frozenset({"\\Seen"}),
-                                                b"From: a@b.example\r\n", None)  # fmt: skip
+                                                b"From: a@b.example\r\n", None, b"")  # fmt: skip
     assert pickle.loads(pickle.dumps(by_position)) == by_position
     assert dataclasses.replace(by_position, uid=8).uid == 8
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -59,7 +59,8 @@ class FolderStatus:
 
 @dataclass(frozen=True, slots=True)
 class RawMessage:
-    """One message as fetched: header bytes plus the server's metadata. Never a body."""
+    """One message as fetched: header bytes plus the server's metadata, and at most the first
+    core.fields.TEXT_BYTES of the body."""
 
     folder: str
     uid: int
@@ -71,6 +72,9 @@ class RawMessage:
     conversation_id: str | None = (
         None  # provider thread id (Gmail X-GM-THRID) when the source has one
     )
+    # The first bytes of the body (BODY.PEEK[TEXT]<0.2048>): where the customer's own words
+    # start, for the holding reply's language. b"" when the source gave none.
+    text_start: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,9 @@ class Message:
     auto_headers: tuple[tuple[str, str], ...] = ()
     # Content-Language / Accept-Language values, for the holding reply's language.
     language_hints: tuple[str, ...] = ()
+    # The opening words of the text part, decoded (core/snippet.py): the holding reply's
+    # language. "" when the source gave none or it could not be read.
+    text_start: str = ""
 
     @property
     def key(self) -> str:

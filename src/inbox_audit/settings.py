@@ -42,3 +42,6 @@ class Settings:
     # How far apart a customer message and a reply without threading headers may be and still
     # be paired by subject and correspondent.
     subject_window: timedelta = timedelta(days=21)
+    # The owner's own language ("fr" / "en"): holding replies to customers whose language the
+    # signs cannot tell are written in it (config `lang`, else the locale).
+    owner_lang: str = "en"

@@ -190,3 +190,38 @@ def test_email_without_a_recipient_is_a_usage_error(tmp_path: Path) -> None:
     config = load_config(write_config(tmp_path, SHOP), env={})
     with pytest.raises(UsageError, match="--email: no recipient"):
         resolve(Flags(email=True), config, env={})
+
+
+# --- The owner's language (issue 13) -----------------------------------------------------------
+
+
+def test_the_file_lang_is_the_owner_language_and_an_account_lang_forces(tmp_path: Path) -> None:
+    kept = [line for line in SHOP.splitlines() if not line.startswith("lang ")]
+    config = load_config(write_config(tmp_path, 'lang = "fr"\n' + "\n".join(kept) + "\n"), env={})
+    settings = resolve(Flags(), config, env={"LANG": "en_US.UTF-8"}).settings
+    assert (settings.lang, settings.owner_lang) == (None, "fr")
+    forced = resolve(Flags(lang="en"), config, env={}).settings
+    assert (forced.lang, forced.owner_lang) == ("en", "fr")
+    account = load_config(write_config(tmp_path, "\n".join([*kept, 'lang = "en"']) + "\n"), env={})
+    assert resolve(Flags(), account, env={"LANG": "fr_FR.UTF-8"}).settings.lang == "en"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"LANG": "fr_FR.UTF-8"}, "fr"),
+        ({"LANG": "fr_CA"}, "fr"),
+        ({"LC_ALL": "fr_BE.UTF-8", "LANG": "en_GB.UTF-8"}, "fr"),
+        ({"LC_ALL": "en_US.UTF-8", "LANG": "fr_FR.UTF-8"}, "en"),
+        ({"LC_MESSAGES": "fr_FR.UTF-8", "LANG": "C"}, "fr"),
+        ({"LANG": "C.UTF-8"}, "en"),
+        ({"LANG": "de_DE.UTF-8"}, "en"),
+        ({}, "en"),
+    ],
+)
+def test_without_config_lang_the_locale_is_the_owner_language(
+    tmp_path: Path, env: dict[str, str], expected: str
+) -> None:
+    kept = [line for line in SHOP.splitlines() if not line.startswith("lang ")]
+    config = load_config(write_config(tmp_path, "\n".join(kept) + "\n"), env={})
+    assert resolve(Flags(), config, env=env).settings.owner_lang == expected

@@ -490,6 +490,159 @@ CASES = [
         from_="noreply@forms.example",
         reply_to=("noreply@other.example",),
     ),
+    # ------------------------------------------------ issue 13: more automated mail, no person
+    Case(
+        "second precedence header",
+        Reason.BULK,
+        headers=(("precedence", "first-class"), ("Precedence", "bulk")),
+    ),
+    Case(
+        "auto_reply precedence after list",
+        Reason.AUTO_REPLY,
+        subject="Re: Votre commande",
+        headers=(("precedence", "list"), ("precedence", "auto_reply")),
+    ),
+    Case("precedence values in one header", Reason.BULK, headers=(("precedence", "high, junk"),)),
+    Case("unknown precedence", None, headers=(("precedence", "Special-Delivery, never-bounce"),)),
+    Case("x-loop yes", Reason.AUTO_SUBMITTED, headers=(("x-loop", "yes"),)),
+    Case("x-loop true", Reason.AUTO_SUBMITTED, headers=(("X-Loop", "True"),)),
+    Case(
+        # procmail recipes and forwarders put the forwarding address there, on a person's mail.
+        "x-loop address is a person",
+        None,
+        name="Jeanne Dupont",
+        subject="Question sur ma commande 1234",
+        headers=(("x-loop", "jeanne@forward.example"), ("x-mailer", "Thunderbird 115")),
+    ),
+    *(
+        Case(
+            f"rfc 2369 {name}",
+            Reason.MAILING_LIST,
+            subject="[potiers] Cuisson raku",
+            headers=((name, value),),
+        )
+        for name, value in (
+            ("list-subscribe", "<mailto:potiers-request@lists.example?subject=subscribe>"),
+            ("list-help", "<mailto:potiers-request@lists.example?subject=help>"),
+            ("list-owner", "<mailto:potiers-owner@lists.example>"),
+            ("list-archive", "<https://lists.example/archives/potiers/>"),
+            ("list-unsubscribe-post", "List-Unsubscribe=One-Click"),
+            ("mailing-list", "contact potiers-help@lists.example; run by ezmlm"),
+            ("x-mailing-list", "linux-kernel@vger.kernel.org"),
+            ("x-mlserver", "fml [fml 4.0.3 release (20011202/4.0.3)]"),
+        )
+    ),
+    Case(
+        "my own group's list-help",
+        None,
+        headers=(
+            ("list-id", "<contact.jolis-pots.example>"),
+            ("list-help", "<https://support.google.com/a/jolis-pots.example/bin/topic.py>"),
+            ("list-post", "<mailto:contact@jolis-pots.example>"),
+        ),
+    ),
+    Case(
+        "could not be delivered from the mailer",
+        Reason.BOUNCE,
+        from_="imss@kviv.example",
+        subject="Mail could not be delivered",
+        headers=(("return-path", "<MAILER-DAEMON@sb7.example>"),),
+    ),
+    Case(
+        "delivery failure from an antivirus gateway",
+        Reason.BOUNCE,
+        from_="symantec_antivirus_for_smtp_gateways@csri.example",
+        subject="Delivery failure notification",
+    ),
+    Case(
+        "exchange 5.5 system administrator",
+        Reason.BOUNCE,
+        from_='"system administrator"@mx.example',
+        subject="Undeliverable: Devis",
+    ),
+    Case(
+        "non remis from the postmaster name",
+        Reason.BOUNCE,
+        from_="exchange@shop.example",
+        name="Mail Delivery System",
+        subject="Non remis : Votre commande",
+    ),
+    Case(
+        "unzustellbar with a report",
+        Reason.BOUNCE,
+        from_="exchange@firma.example",
+        subject="Unzustellbar: Angebot",
+        headers=(("content-type", "multipart/report; report-type=delivery-status"),),
+    ),
+    Case(
+        "spanish bounce with null path",
+        Reason.BOUNCE,
+        from_="correo@empresa.example",
+        subject="Mensaje no entregado: Pedido",
+        headers=(NULL_PATH,),
+    ),
+    Case(
+        "hotmail complaint",
+        Reason.BOUNCE,
+        from_="staff@hotmail.example",
+        subject="complaint about message from 192.0.2.222",
+    ),
+    Case(
+        "customer's parcel could not be delivered",
+        None,
+        name="Jeanne Dupont",
+        subject="Re: my parcel could not be delivered",
+    ),
+    Case(
+        "customer opening with the failure phrase",
+        None,
+        name="Jeanne Dupont",
+        subject="Could not be delivered - commande 1234",
+    ),
+    Case(
+        "customer of an it team",
+        None,
+        from_="smtp.admin@client.example",
+        name="Paul Martin",
+        subject="Question sur votre devis",
+    ),
+    Case("customer complaint", None, subject="Complaint about message from your courier"),
+    Case(
+        "exchange out of office",
+        Reason.AUTO_REPLY,
+        subject="Lorem ipsum dolor",
+        headers=(
+            ("x-auto-response-suppress", "All"),
+            ("x-ms-exchange-inbox-rules-loop", "jeanne@corp.example"),
+        ),
+    ),
+    Case(
+        "exchange inbox rule alone is a person",
+        None,
+        headers=(("x-ms-exchange-inbox-rules-loop", "jeanne@corp.example"),),
+    ),
+    Case("auto-response-suppress alone", None, headers=(("x-auto-response-suppress", "All"),)),
+    Case("portuguese auto-reply", Reason.AUTO_REPLY, subject="Resposta automática: Encomenda"),
+    Case("finnish auto-reply", Reason.AUTO_REPLY, subject="Automaattinen vastaus: Tilaus"),
+    Case("polish out of office", Reason.AUTO_REPLY, subject="Poza biurem do 15.06"),
+    Case(
+        "a person says so",
+        None,
+        subject="Absence",
+        headers=(("auto-submitted", "no"),),
+    ),
+    Case(
+        "accepting a quote in plain text",
+        None,
+        subject="Accepté : devis 2025-041",
+        headers=(("content-type", "text/plain; charset=utf-8"),),
+    ),
+    Case(
+        "calendar reply keeps its part",
+        Reason.CALENDAR,
+        subject="Accepté : Visite de l'atelier",
+        headers=(("content-type", "multipart/alternative; boundary=b"),),
+    ),
 ]
 
 

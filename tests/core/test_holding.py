@@ -9,11 +9,13 @@ import pytest
 from dateutil import tz as dateutil_tz
 
 from inbox_audit.core.holding import (
+    LanguageSigns,
     clean_text,
     detect_language,
     first_name,
     holding_reply,
     language_evidence,
+    language_signs,
     printable,
     promise_time,
     say_promise,
@@ -21,6 +23,7 @@ from inbox_audit.core.holding import (
 )
 from inbox_audit.core.threads import strip_subject
 from inbox_audit.model import Address
+from tests.builders import make_message
 
 PARIS = ZoneInfo("Europe/Paris")
 MONTREAL = ZoneInfo("America/Montreal")
@@ -163,7 +166,7 @@ def test_detect_language(
     subject: str, name: str, email: str, hints: tuple[str, ...], expected: str
 ) -> None:
     language = detect_language(
-        subject=subject, correspondent=Address(email, name), language_hints=hints
+        subject=subject, correspondent=Address(email, name), signs=LanguageSigns(tags=hints)
     )
     assert language == expected
 
@@ -259,7 +262,6 @@ def test_french_holding_reply() -> None:
     reply = holding_reply(
         subject="RE : TR : Demande de devis pour la cuisine",
         correspondent=MARIE,
-        language_hints=(),
         as_of=paris("2026-11-05 15:00"),  # Thursday
         tz=PARIS,
     )
@@ -281,7 +283,6 @@ def test_english_holding_reply_with_apology_and_signature() -> None:
     reply = holding_reply(
         subject="Fwd: Question about my order #1234",
         correspondent=JOHN,
-        language_hints=(),
         as_of=paris("2026-11-06 16:00"),  # Friday
         tz=PARIS,
         signature="Jean Martin\nMenuiserie Martin  ",
@@ -309,7 +310,6 @@ def test_holding_reply_without_name_or_subject() -> None:
     reply = holding_reply(
         subject="Re: ",
         correspondent=Address("contact@acme.fr", "ACME SARL"),
-        language_hints=(),
         as_of=paris("2026-11-03 10:00"),
         tz=PARIS,
     )
@@ -319,7 +319,6 @@ def test_holding_reply_without_name_or_subject() -> None:
     english = holding_reply(
         subject="",
         correspondent=Address("info@acme.com"),
-        language_hints=(),
         as_of=paris("2026-11-03 10:00"),
         tz=PARIS,
     )
@@ -334,7 +333,7 @@ def test_lang_forces_the_language(lang: str, expected: str) -> None:
     reply = holding_reply(
         subject="Demande de devis",
         correspondent=MARIE,
-        language_hints=("fr-FR",),
+        signs=LanguageSigns(tags=("fr-FR",)),
         as_of=paris("2026-11-03 10:00"),
         tz=PARIS,
         lang=lang,
@@ -350,7 +349,6 @@ def test_unsupported_lang_is_an_error() -> None:
         holding_reply(
             subject="x",
             correspondent=JOHN,
-            language_hints=(),
             as_of=paris("2026-11-03 10:00"),
             tz=PARIS,
             lang="de",
@@ -362,7 +360,6 @@ def test_long_and_hostile_subjects_stay_on_one_line() -> None:
     reply = holding_reply(
         subject=subject,
         correspondent=MARIE,
-        language_hints=(),
         as_of=paris("2026-11-03 10:00"),
         tz=PARIS,
     )
@@ -393,18 +390,104 @@ def test_first_name_of_a_wordless_name_reads_each_address() -> None:
 def test_promise_follows_each_moment_and_zone() -> None:
     # The last promise is remembered: a new moment or zone must work it out again.
     first = holding_reply(
-        subject="Devis", correspondent=Address("a@x.fr"), language_hints=(),
-        as_of=paris("2026-11-03 10:00"), tz=PARIS,
+        subject="Devis", correspondent=Address("a@x.fr"), as_of=paris("2026-11-03 10:00"),
+        tz=PARIS,
     )  # fmt: skip
     later = holding_reply(
-        subject="Devis", correspondent=Address("a@x.fr"), language_hints=(),
-        as_of=paris("2026-11-03 14:00"), tz=PARIS,
+        subject="Devis", correspondent=Address("a@x.fr"), as_of=paris("2026-11-03 14:00"),
+        tz=PARIS,
     )  # fmt: skip
     elsewhere = holding_reply(
-        subject="Devis", correspondent=Address("a@x.fr"), language_hints=(),
-        as_of=paris("2026-11-03 14:00"), tz=MONTREAL,
+        subject="Devis", correspondent=Address("a@x.fr"), as_of=paris("2026-11-03 14:00"),
+        tz=MONTREAL,
     )  # fmt: skip
     assert first.promised_by == paris("2026-11-03 17:00")
     assert later.promised_by == paris("2026-11-04 12:00")
     assert elsewhere.promised_by == promise_time(paris("2026-11-03 14:00"), MONTREAL)
     assert elsewhere.promised_by.tzinfo is MONTREAL
+
+
+# --- Issue 13: every sign of the customer's language -------------------------------------------
+
+GMAIL = Address("julien.fabre@gmail.example", "Julien Fabre")
+
+
+def language(
+    subject: str = "Question", who: Address = GMAIL, fallback: str = "en", **signs: tuple[str, ...]
+) -> str:
+    return detect_language(
+        subject=subject, correspondent=who, signs=LanguageSigns(**signs), fallback=fallback
+    )
+
+
+def test_the_subject_alone_tells_french() -> None:
+    assert language("Atelier découverte samedi ?") == "fr"
+
+
+def test_the_opening_words_of_the_text_tell_the_language() -> None:
+    french = "Bonjour, je voudrais savoir s'il reste des places pour l'atelier. Merci !"
+    english = "Hello, I would like to know if there are any places left. Thanks!"
+    assert language(texts=(french,)) == "fr"
+    assert language(texts=(english,)) == "en"
+    assert language(fallback="fr", texts=(english,)) == "en"
+
+
+def test_the_text_outweighs_an_english_mail_client() -> None:
+    # Content-Language is the client's (an English Outlook in Lyon), not always the writer's.
+    text = "Bonjour Madame, nous souhaiterions réserver votre salle pour une réunion. Cordialement"
+    assert language(tags=("en-US",), texts=(text,)) == "fr"
+    assert language(tags=("en-US",)) == "en"
+
+
+def test_content_language_alone_decides() -> None:
+    assert language(tags=("fr-CA",)) == "fr"
+    assert language(fallback="fr", tags=("en-GB",)) == "en"
+
+
+def test_a_country_domain() -> None:
+    assert language("", Address("paul@orange.fr")) == "fr"
+    # .be, .ch, .ca speak several languages: alone, the owner's language is written.
+    assert language("", Address("paul@telenet.be"), fallback="en") == "en"
+    assert language("", Address("paul@telenet.be"), fallback="fr") == "fr"
+    assert language("", Address("hélène@telenet.be", "Hélène")) == "fr"
+
+
+def test_earlier_messages_of_the_thread_count() -> None:
+    # The customer's follow-up "Re: 12345" says nothing; their first message did.
+    earlier = ("Demande de devis pour une lampe",)
+    assert language("Re: 12345", subjects=earlier) == "fr"
+    assert language("Re: 12345", texts=("Bonjour, avez-vous reçu ma demande ?",)) == "fr"
+
+
+def test_without_signs_the_owner_language_not_english() -> None:
+    assert language("Re: 12345", fallback="fr") == "fr"
+    assert language("Re: 12345", fallback="en") == "en"
+
+
+def test_the_evidence_names_every_sign() -> None:
+    signs = LanguageSigns(
+        tags=("fr",), subjects=("Devis",), texts=("Bonjour, je voudrais un devis.",)
+    )
+    reasons = [why for _, why in language_evidence("Re: 12345", GMAIL, signs)]
+    assert "Content-Language/Accept-Language fr" in reasons
+    assert "French word 'devis' in the subject (earlier message)" in reasons
+    assert any("in the text" in why for why in reasons)
+
+
+def test_the_thread_signs_come_from_its_messages() -> None:
+    first = make_message(subject="Devis", language_hints=("fr",), text_start="Bonjour")
+    second = make_message(subject="Re: Devis", text_start="")
+    signs = language_signs([first, second])
+    assert signs == LanguageSigns(("fr",), ("Devis", "Re: Devis"), ("Bonjour",))
+
+
+def test_the_holding_reply_falls_back_to_the_owner_language() -> None:
+    reply = holding_reply(
+        subject="Re: 12345",
+        correspondent=GMAIL,
+        as_of=paris("2026-11-03 10:00"),
+        tz=PARIS,
+        owner_lang="fr",
+    )
+    assert reply.language == "fr"
+    assert reply.body.startswith("Bonjour Julien,")

@@ -118,7 +118,6 @@ def make_thread(result: MessageResult, *, as_of: datetime = AS_OF) -> ThreadResu
         holding_reply=holding_reply(
             subject=message.subject,
             correspondent=message.from_,
-            language_hints=(),
             as_of=as_of,
             tz=PARIS,
             apologize=result.status is Status.OVERDUE,

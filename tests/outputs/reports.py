@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from inbox_audit.core.holding import holding_reply
+from inbox_audit.core.holding import holding_reply, language_signs
 from inbox_audit.model import (
     Address,
     AuditReport,
@@ -114,7 +114,7 @@ def make_thread(
         reply = holding_reply(
             subject=message.subject,
             correspondent=message.from_,
-            language_hints=message.language_hints,
+            signs=language_signs([message]),
             as_of=AS_OF,
             tz=PARIS,
             apologize=result.status is Status.OVERDUE,

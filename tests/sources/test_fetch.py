@@ -3,6 +3,7 @@ canned server output."""
 
 from __future__ import annotations
 
+import dataclasses
 import imaplib
 import itertools
 from datetime import UTC, datetime, timedelta, timezone
@@ -180,9 +181,17 @@ def test_internal_dates_odd_and_impossible() -> None:
 # --- the wire reader: the plain fast path, buffer edges, what is left to imaplib ---------------
 
 
-def plain(uid: int, header: bytes, flags: bytes = b"\\Seen", date: bytes = b"02-Nov-2026") -> bytes:
-    """A FETCH response shaped as Dovecot sends it for our items."""
-    return b'* %d FETCH (UID %d FLAGS (%s) INTERNALDATE "%s 09:30:15 +0200" %s%d}\r\n%s)\r\n' % (
+def plain(
+    uid: int,
+    header: bytes,
+    flags: bytes = b"\\Seen",
+    date: bytes = b"02-Nov-2026",
+    text: bytes | None = None,
+) -> bytes:
+    """A FETCH response shaped as Dovecot sends it for our items (`text` None: without the
+    body's start, as a server that ignores the partial fetch would)."""
+    body = b"" if text is None else fetch.TEXT_ECHO + b"{%d}\r\n%s" % (len(text), text)
+    return b'* %d FETCH (UID %d FLAGS (%s) INTERNALDATE "%s 09:30:15 +0200" %s%d}\r\n%s%s)\r\n' % (
         uid,
         uid,
         flags,
@@ -190,6 +199,7 @@ def plain(uid: int, header: bytes, flags: bytes = b"\\Seen", date: bytes = b"02-
         fetch.HEADER_ECHO,
         len(header),
         header,
+        body,
     )
 
 
@@ -217,12 +227,28 @@ def test_plain_response_takes_the_fast_path() -> None:
         plain(7, HEADER).replace(b")\r\n", b" RFC822.SIZE 44)\r\n"),
         plain(7, HEADER).replace(b"FROM SENDER", b"FROM  SENDER"),
         plain(7, HEADER).replace(b"FETCH", b"fetch"),
+        plain(7, HEADER, text=b"Bonjour,\r\nje voudrais"),
+        plain(7, HEADER, text=b""),
+        plain(7, HEADER, text=b"x)\r\n* 8 FETCH (UID 8 BODY[TEXT]<0> {3}\r\n"),
+        plain(7, HEADER, text=b"hello").replace(b"{5}\r\nhello", b'"hello"'),
+        plain(7, HEADER, text=b"").replace(b"{0}\r\n", b'""'),
+        plain(7, HEADER, text=b"").replace(b"{0}\r\n", b"NIL"),
     ],
 )
 def test_fast_and_general_paths_agree(response: bytes) -> None:
     raw = parse(response)  # asserts that both agree when the fast path reads it
     assert isinstance(raw, RawMessage)
     assert raw.uid == 7
+
+
+def test_the_body_start_comes_with_the_header_on_the_fast_path() -> None:
+    # BODY.PEEK[TEXT]<0.2048> is named back "BODY[TEXT]<0>" (RFC 3501 §7.4.2).
+    body = b"Bonjour,\r\nje voudrais r\xc3\xa9server"
+    reader = inbound(plain(7, HEADER, text=body) + b"IA1 OK done\r\n")
+    fast = plain_fetch(reader, "INBOX")
+    assert fast == dataclasses.replace(SEVEN, text_start=body)
+    assert reader.readline() == b"IA1 OK done\r\n"
+    assert "BODY.PEEK[TEXT]<0.2048>" in fetch._ITEMS  # a PEEK: \\Seen is never set
 
 
 def test_fast_path_declines_without_consuming() -> None:

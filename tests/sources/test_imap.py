@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import imaplib
 import socket
 import ssl
@@ -12,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from inbox_audit.core.fields import TEXT_BYTES
 from inbox_audit.core.folders import assign_roles
+from inbox_audit.core.headers import parse_message
 from inbox_audit.errors import ConfigError, ConnectionFailed, FolderNotFound, LoginFailed, TLSFailed
 from inbox_audit.model import Collected, FolderRole, RawMessage, Unreadable
 from inbox_audit.settings import Settings
@@ -36,7 +39,7 @@ def message(n: int, extra: str = "") -> bytes:
         f"X-Not-Fetched: secret-{n}\r\n"
         f"{extra}"
         f"\r\n"
-        f"Body {n} must never be fetched.\r\n"
+        f"Body {n}: only its first 2048 bytes are fetched (BODY.PEEK[TEXT]<0.2048>).\r\n"
     ).encode()
 
 
@@ -370,6 +373,7 @@ def test_fetch_headers_flags_and_dates(dovecot: DovecotServer, mail_user: MailUs
         assert b"secret" not in raw.header_bytes  # only headers.HEADER_FIELDS are fetched
         assert b"Received" not in raw.header_bytes
         assert b"Body" not in raw.header_bytes
+        assert raw.text_start.startswith(f"Body {i}: ".encode())
         assert raw.conversation_id is None  # Dovecot has no X-GM-EXT-1
     assert seen[0] == ("INBOX", 0, 3)
     assert seen[-1] == ("INBOX", 3, 3)
@@ -546,3 +550,50 @@ def test_imaps_pointed_at_the_starttls_port_says_what_to_try(
     assert caught.value.hint == (
         f"the server did not answer TLS: try {plain} (STARTTLS) or port 993"
     )
+
+
+# --- the body's start (issue 13: the customer's language) ------------------------------------
+
+LONG_BODY = ("Bonjour Claire, je voudrais réserver deux places. " * 80).encode("utf-8")
+BODIES = [
+    # quoted-printable Latin-1 in a multipart, as Outlook writes it
+    b"Content-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n"
+    b"Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable"
+    b"\r\n\r\nJ'aimerais r=E9server samedi.\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>x</p>\r\n"
+    b"--b--\r\n",
+    # base64 UTF-8
+    b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    + base64.encodebytes("Atelier découverte samedi ?".encode()),
+    # longer than what is fetched: cut at TEXT_BYTES
+    b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    + LONG_BODY,
+    # no body at all
+    b"",
+]
+
+
+def test_the_body_start_is_fetched_without_marking_anything_seen(
+    dovecot: DovecotServer, mail_user: MailUser
+) -> None:
+    mails = [
+        f"From: c{i}@example.fr\r\nSubject: Question {i}\r\n".encode() + body
+        if body
+        else f"From: c{i}@example.fr\r\nSubject: Question {i}\r\n\r\n".encode()
+        for i, body in enumerate(BODIES)
+    ]
+    uids = dovecot.append_many(mail_user, "INBOX", mails)
+    before = dovecot.snapshot_state(mail_user)
+    with connect(dovecot, mail_user) as source:
+        fetched = [m for m in source.fetch("INBOX") if isinstance(m, RawMessage)]
+    assert [m.uid for m in fetched] == uids
+    assert all("\\Seen" not in m.flags for m in fetched)
+    assert dovecot.snapshot_state(mail_user) == before  # BODY.PEEK: still unseen
+    assert len(fetched[2].text_start) == TEXT_BYTES
+    assert fetched[2].text_start == LONG_BODY[:TEXT_BYTES]
+    assert fetched[3].text_start == b""
+    assert [parse_message(m).text_start[:40] for m in fetched] == [
+        "J'aimerais réserver samedi.",
+        "Atelier découverte samedi ?",
+        "Bonjour Claire, je voudrais réserver deu",
+        "",
+    ]

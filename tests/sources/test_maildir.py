@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from inbox_audit.core.fields import TEXT_BYTES
 from inbox_audit.model import RawMessage, Unreadable
 from inbox_audit.sources.local import LocalSource
 from inbox_audit.sources.maildir import decode_mutf7
@@ -131,3 +132,13 @@ def test_directory_of_maildirs(tmp_path: Path) -> None:
 )
 def test_maildirpp_names_are_modified_utf7(raw: str, decoded: str) -> None:
     assert decode_mutf7(raw) == decoded
+
+
+def test_a_maildir_message_keeps_the_start_of_its_body(tmp_path: Path) -> None:
+    root = maildir(tmp_path / "mail")
+    long_body = "Hello, I would like a quote. " * 200
+    write(root / "cur" / "1700000000.1.host:2,S", message("short", body="Bonjour !\n"))
+    write(root / "cur" / "1700000001.2.host:2,S", message("long", body=long_body))
+    with LocalSource.open(root) as source:
+        items = [m for m in fetch_all(source, "INBOX") if isinstance(m, RawMessage)]
+    assert [m.text_start for m in items] == [b"Bonjour !", long_body.encode()[:TEXT_BYTES]]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from inbox_audit.core.fields import TEXT_BYTES
 from inbox_audit.model import RawMessage, Unreadable
 from inbox_audit.sources.local import LocalSource
 from inbox_audit.sources.mbox import looks_like_mail, opens_with_from
@@ -239,3 +240,25 @@ def test_progress_is_reported_and_count_known_after_a_read(tmp_path: Path) -> No
 def test_what_a_file_starts_with(head: bytes, mail: bool, mbox_file: bool) -> None:
     assert looks_like_mail(head) is mail
     assert opens_with_from(head) is mbox_file
+
+
+def test_each_message_keeps_the_start_of_its_own_body(tmp_path: Path) -> None:
+    # As IMAP's BODY.PEEK[TEXT]<0.2048>: the body's first TEXT_BYTES, never the next message.
+    long_body = "Bonjour, je voudrais réserver. " * 200
+    path = write(
+        tmp_path / "INBOX.mbox",
+        mbox(
+            message("one", body="Bonjour,\nje voudrais un devis.\n"),
+            message("two", body=long_body),
+            message("three", body=""),
+            message("four", body="From the start, a body line.\n"),
+        ),
+    )
+    with LocalSource.open(path) as source:
+        items = [m for m in fetch_all(source, "INBOX") if isinstance(m, RawMessage)]
+    assert subjects(list(items)) == ["one", "two", "three", "four"]
+    assert items[0].text_start == b"Bonjour,\nje voudrais un devis.\n"
+    assert items[1].text_start == long_body.encode()[:TEXT_BYTES]
+    assert items[2].text_start == b""
+    assert b"Subject" not in items[2].text_start
+    assert items[3].text_start.endswith(b"a body line.\n")

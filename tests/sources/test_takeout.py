@@ -76,3 +76,23 @@ def test_takeout_labels_folded_and_encoded(tmp_path: Path) -> None:
     )
     with LocalSource.open(write(tmp_path / "t.mbox", text)) as source:
         assert folder_names(source) == ["Sent", "Clients/Société"]
+
+
+def test_takeout_messages_keep_the_start_of_their_own_body(tmp_path: Path) -> None:
+    labels = "X-Gmail-Labels: Inbox"
+    path = write(
+        tmp_path / "All mail Including Spam and Trash.mbox",
+        mbox(
+            message("first", labels, body="Bonjour,\r\nje voudrais un devis.\r\n"),
+            message("second", labels, body=""),
+            message("third", labels, body="Hello!\n"),
+        ),
+    )
+    with LocalSource.open(path) as source:
+        items = [m for m in fetch_all(source, "INBOX") if isinstance(m, RawMessage)]
+    assert subjects(list(items)) == ["first", "second", "third"]
+    assert [m.text_start for m in items] == [
+        b"Bonjour,\r\nje voudrais un devis.\r\n",
+        b"",
+        b"Hello!\n",
+    ]

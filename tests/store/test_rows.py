@@ -31,6 +31,7 @@ SAMPLE: dict[str, object] = {
     "conversation_id": "thread-1",
     "auto_headers": (("precedence", "bulk"),),
     "language_hints": ("fr",),
+    "text_start": "Bonjour, je voudrais réserver",
 }
 
 

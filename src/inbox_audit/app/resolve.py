@@ -6,6 +6,7 @@ as flags are usage errors (exit 2).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -14,6 +15,7 @@ from typing import TypeVar
 
 from dateutil import tz
 
+from inbox_audit import i18n
 from inbox_audit.app.config import (
     AccountConfig,
     ConfigFile,
@@ -216,6 +218,9 @@ def resolve(
         skip_folders=tuple(skip or ()),
         lang=lang,
         tz=zone,
+        # Replies to customers whose language the signs cannot tell are in the owner's own
+        # (issue 13), the one inbox-audit speaks to them: the file's `lang`, else the locale.
+        owner_lang=i18n.choose(config.lang if config else None, os.environ if env is None else env),
     )
     ca_file, origin = pick(flags.ca_file, "--ca-file", acc.ca_file, "ca_file")
     if ca_file is not None:

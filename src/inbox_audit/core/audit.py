@@ -10,7 +10,7 @@ from datetime import datetime
 
 from inbox_audit.core.awaiting import awaited, not_bounced, silent
 from inbox_audit.core.classify import classify_all
-from inbox_audit.core.holding import holding_reply
+from inbox_audit.core.holding import NO_SIGNS, LanguageSigns, holding_reply, language_signs
 from inbox_audit.core.metrics import result_of, summarize, thread_order, thread_result
 from inbox_audit.core.pairing import answers, has_flag
 from inbox_audit.core.threads import build_threads, message_time, norm_id, senders
@@ -158,7 +158,7 @@ def _report(
     )
     owner = owner_name(found.owner_names)
     threads = [
-        with_holding_reply(t, found.hints.get(t.thread_id, ()), settings, as_of, owner)
+        with_holding_reply(t, found.hints.get(t.thread_id, NO_SIGNS), settings, as_of, owner)
         for t in found.threads
     ]
     return AuditReport(
@@ -202,7 +202,7 @@ class Examined:
     outbound: tuple[Message, ...]  # my own mail in the Sent folder
     ranked: tuple[tuple[datetime, str, MessageResult], ...]  # (time, key, result), oldest first
     threads: tuple[ThreadResult, ...]  # customer threads in report order, no holding replies
-    hints: Mapping[str, tuple[str, ...]]  # language hints of each thread's customer messages
+    hints: Mapping[str, LanguageSigns]  # of each thread's customer messages
     owner_names: Counter[str]  # names on my mail that was there at `as_of`
     awaiting: tuple[Awaited, ...] = ()  # conversations the owner wrote last in (awaiting.py)
 
@@ -264,7 +264,7 @@ def examine(
     # than by regrouping `ranked` by thread id afterwards: a thread's messages come in time
     # order, as `ranked` has them (every one has a time), and each thread has its own id.
     verdicts: list[ThreadResult] = []
-    hints: dict[str, tuple[str, ...]] = {}
+    hints: dict[str, LanguageSigns] = {}
     waiting_on_them: list[Awaited] = []  # conversations the owner wrote last in
     sla = settings.sla
     threads = build_threads(
@@ -291,7 +291,7 @@ def examine(
             waiting_on_them.append(candidate)
         if customer:
             verdicts.append(thread_result(thread_id, customer, as_of, sla))
-            hints[thread_id] = tuple([h for r in customer for h in r.message.language_hints])
+            hints[thread_id] = language_signs(r.message for r in customer)
     ranked = [item for item in placed if item is not None]
     verdicts.sort(key=thread_order)
 
@@ -340,7 +340,7 @@ def _awaiting(
 
 def with_holding_reply(
     thread: ThreadResult,
-    hints: tuple[str, ...],
+    signs: LanguageSigns,
     settings: Settings,
     as_of: datetime,
     owner: str | None,
@@ -351,10 +351,11 @@ def with_holding_reply(
     reply = holding_reply(
         subject=thread.subject,
         correspondent=thread.correspondent,
-        language_hints=hints,
+        signs=signs,
         as_of=as_of,
         tz=settings.tz,
         lang=settings.lang,
+        owner_lang=settings.owner_lang,
         signature=owner,
         apologize=thread.status is Status.OVERDUE,
     )

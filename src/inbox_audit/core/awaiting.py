@@ -12,7 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from inbox_audit.core.holding import clean_text, detect_language, first_name, shorten
+from inbox_audit.core.holding import (
+    LanguageSigns,
+    clean_text,
+    detect_language,
+    first_name,
+    shorten,
+)
 from inbox_audit.core.latency import business_days_between
 from inbox_audit.core.phrases import fold
 from inbox_audit.core.threads import Thread, strip_subject
@@ -193,7 +199,7 @@ def follow_up(
         language = detect_language(
             subject=candidate.subject,
             correspondent=candidate.correspondent,
-            language_hints=candidate.language_hints,
+            signs=LanguageSigns(tags=candidate.language_hints),
         )
     texts = _TEXTS[language]
     topic = strip_subject(clean_text(candidate.subject))

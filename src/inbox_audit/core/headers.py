@@ -11,8 +11,9 @@ from typing import Any
 
 from inbox_audit.core.addresses import addresses, first_sender
 from inbox_audit.core.dates import first_date, received_date, to_utc
-from inbox_audit.core.fields import HEADER_FIELDS
+from inbox_audit.core.fields import HEADER_FIELDS, LIST_FIELDS
 from inbox_audit.core.ids import first_message_id, message_ids, thread_index_root
+from inbox_audit.core.snippet import text_start
 from inbox_audit.core.words import decode_8bit, unstructured
 from inbox_audit.model import Message, RawMessage
 
@@ -21,9 +22,7 @@ AUTO_HEADERS: frozenset[str] = frozenset(
     {
         "auto-submitted",
         "precedence",
-        "list-id",
-        "list-unsubscribe",
-        "list-post",
+        *(name.lower() for name in LIST_FIELDS),
         "return-path",
         "content-type",
         "x-autoreply",
@@ -42,6 +41,8 @@ AUTO_HEADERS: frozenset[str] = frozenset(
         "x-campaignid",
         "sender",
         "x-auto-response-suppress",
+        "x-ms-exchange-inbox-rules-loop",
+        "x-loop",
         "x-gmail-labels",
     }
 )
@@ -52,7 +53,7 @@ _NOTED = AUTO_HEADERS | _LANGUAGE_HEADERS  # kept in Message in order, beside th
 #: Every field parse_message reads; the others are not even decoded.
 _NEEDED = AUTO_HEADERS | _LANGUAGE_HEADERS | {
     "from", "reply-to", "to", "cc", "subject", "date", "received",
-    "message-id", "in-reply-to", "references", "thread-index",
+    "message-id", "in-reply-to", "references", "thread-index", "content-transfer-encoding",
 }  # fmt: skip
 
 # The lower-cased name of each needed field, found by the name as mailers write it: one
@@ -107,7 +108,15 @@ def parse_message(raw: RawMessage) -> Message:
         or (thread_index_root(found) if (found := get("thread-index")) else None),
         tuple(auto_headers),
         tuple(language_hints),
+        _text_start(raw.text_start, get("content-type"), get("content-transfer-encoding")),
     )
+
+
+def _text_start(body: bytes, types: list[str] | None, encodings: list[str] | None) -> str:
+    if not body:
+        return ""
+    # Non-ASCII in these is 8-bit junk: decoded as latin-1 by the split, ignored by the walk.
+    return text_start(body, types[0] if types else "", encodings[0] if encodings else "")
 
 
 #: A block's fields by lower-cased name, every value in order; then the auto_headers and

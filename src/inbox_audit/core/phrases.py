@@ -77,6 +77,9 @@ BOUNCE_SUBJECT_STRONG = _at_start(
     r"mail system error - returned mail",
     r"delivery notification: delivery has failed",
     r"warning: could not send message for past",
+    # Hotmail's and Yahoo's abuse feedback (RFC 5965 reports often without multipart/report).
+    r"complaint about message from \d{1,3}(?:\.\d{1,3}){3}",
+    r"email feedback report for ip",
 )
 
 # Localised NDR subjects a customer might also write ("Delivery failure on my order!",
@@ -111,6 +114,39 @@ BOUNCE_SUBJECT_WEAK = _at_start(
     r"notificacion de estado de entrega",
     r"onbestelbaar",
     r"kan niet worden bezorgd",
+    # More of the localised templates of Exchange, Domino, Notes, GroupWise, qmail, Zimbra...
+    r"(?:(?:your )?(?:mail|message|e-?mail) )?could not be delivered",
+    r"(?:mail|message) (?:was )?not delivered",
+    r"undeliverable (?:mail|message|e-?mail)",
+    r"delivery (?:status )?notification",
+    r"delivery report",
+    r"mail delivery (?:problem|error|report)",
+    r"returned (?:e-?mail|message)",
+    r"(?:message|courriel|mail) non (?:remis|distribue|delivre)",
+    r"echec de (?:la )?(?:distribution|livraison du message)",
+    r"impossible de (?:remettre|distribuer|delivrer) (?:le|votre) (?:message|courriel)",
+    r"notification d'etat de (?:la )?remise",
+    r"unzustellbare? (?:nachricht|e-?mail)",
+    r"zustellung fehlgeschlagen",
+    r"fehler bei der zustellung",
+    r"nachricht (?:konnte )?nicht zugestellt",
+    r"unzustellbar ?:",
+    r"mensaje (?:no entregado|devuelto|no se pudo entregar)",
+    r"error (?:de|en la) entrega",
+    r"no se (?:pudo|ha podido) entregar",
+    r"mancato recapito",
+    r"messaggio non recapitato",
+    r"impossibile consegnare",
+    r"niet (?:afgeleverd|bezorgd)",
+    r"bericht (?:kon )?niet (?:worden )?(?:afgeleverd|bezorgd)",
+    r"falha (?:na|de) entrega",
+    r"mensagem (?:nao entregue|devolvida)",
+    r"nao (?:foi possivel )?entregue",
+    r"kunde inte levereras",
+    r"olevererbart",
+    r"kunne ikke leveres",
+    r"wiadomosc niedostarczona",
+    r"niedostarczona",
 )
 
 # Read receipts (RFC 8098 MDNs) as mail clients title them.
@@ -188,6 +224,18 @@ AUTO_REPLY_SUBJECT = _at_start(
     r"automatiskt svar",
     r"resposta automatica",
     r"odpowiedz automatyczna",
+    r"automaattinen vastaus",
+    r"automatisk besked",
+    r"automatisch(?:e)? (?:antwort|bericht)",
+    r"fora do escritorio",
+    r"ausente do escritorio",
+    r"poza biurem",
+    r"nieobecnosc",
+    r"mimo kancelar",
+    r"automaticka odpoved",
+    r"автоматический ответ",
+    r"自動応答",
+    r"自动回复",
 )
 
 # Words an out-of-office uses as its whole subject, and a customer would not.

@@ -74,6 +74,26 @@ _NOREPLY_EXACT = frozenset(
 _VERP_BOUNCE = re.compile(r"^bounces?[-+._=]")
 # Senders of delivery status notifications (RFC 3464 reports come from the MTA's account).
 _BOUNCE_LOCAL_PARTS = frozenset({"mailerdaemon", "maildaemon", "postmaster"})
+# Accounts of mail servers and gateways that send non-standard failure notices: Exchange 5.5's
+# "System Administrator", "E500_SMTP_Mail_Service", "Symantec_AntiVirus_for_SMTP_Gateways",
+# Lotus Domino's "Mail Router" (GNU Mailman's bounce samples, flufl.bounce). A person may
+# have such an address (an IT team's), so they only back a delivery-failure subject.
+_MTA_ANYWHERE = re.compile(
+    r"smtp|antivirus|mailscanner|mailsweeper|virusscan|mailservice|mailsystem|mailrouter"
+    r"|mailgateway|systemadministrator|mailadministrator|maildelivery|deliverysubsystem"
+)
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def is_mta_sender(address: Address) -> bool:
+    """A bounce sender, or an address or display name of a mail server or gateway account
+    ("Mail Delivery System", "Symantec_AntiVirus_for_SMTP_Gateways@")."""
+    local = _NOT_ALNUM.sub("", _local_part(address.email))
+    name = _NOT_ALNUM.sub("", fold(address.name))
+    return is_bounce_sender(address.email) or any(
+        bool(_MTA_ANYWHERE.search(text)) for text in (local, name) if text
+    )
 
 
 @lru_cache(maxsize=CACHE_SIZE)

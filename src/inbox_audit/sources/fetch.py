@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 
-from inbox_audit.core.fields import HEADER_FIELDS
+from inbox_audit.core.fields import HEADER_FIELDS, TEXT_BYTES
 from inbox_audit.model import RawMessage, Unreadable
 from inbox_audit.sources.wire import LITERAL, MAXLINE, Inbound, Reply, Untagged, Wire, nothing
 
@@ -24,8 +24,11 @@ UID_END = 1 << 32
 # BODY.PEEK never sets \Seen (RFC 3501 §6.4.5); ENVELOPE lacks References (§7.4.2), hence
 # the header fields.
 _HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (" + " ".join(f.upper() for f in HEADER_FIELDS) + ")]"
-_ITEMS = f"(UID FLAGS INTERNALDATE {_HEADER_ITEM})"
-_GMAIL_ITEMS = f"(UID FLAGS INTERNALDATE X-GM-THRID {_HEADER_ITEM})"
+# The start of the body for the customer's language: a partial fetch (RFC 3501 §6.4.5), also
+# a PEEK, so \Seen stays as it was.
+_TEXT_ITEM = f"BODY.PEEK[TEXT]<0.{TEXT_BYTES}>"
+_ITEMS = f"(UID FLAGS INTERNALDATE {_HEADER_ITEM} {_TEXT_ITEM})"
+_GMAIL_ITEMS = f"(UID FLAGS INTERNALDATE X-GM-THRID {_HEADER_ITEM} {_TEXT_ITEM})"
 
 Item = RawMessage | Unreadable
 
@@ -278,7 +281,11 @@ _PLAIN_FETCH = re.compile(
 )
 # The header item as the server names it back: our list of fields, as we asked for it.
 HEADER_ECHO = b"BODY[HEADER.FIELDS (" + " ".join(HEADER_FIELDS).upper().encode() + b")] {"
+# Then the body's start, as a literal, or "" for an empty body (RFC 3501 §7.4.2: a partial
+# fetch is named back by its origin only).
+TEXT_ECHO = b" BODY[TEXT]<0> "
 _LITERAL_SIZE = re.compile(rb"(\d+)\}\r\n")
+_TEXT_LITERAL = re.compile(rb" BODY\[TEXT\]<0> (?:\{(\d+)\}\r\n|\"\")")
 
 
 def plain_fetch(inbound: Inbound, folder: str) -> RawMessage | None:
@@ -304,16 +311,34 @@ def plain_fetch(inbound: Inbound, folder: str) -> RawMessage | None:
             return None
         start = eol + 1
         end = start + int(size[1])
-        # The literal and what follows it: the response or the tagged reply owe that.
-        if end + 3 <= len(data):
-            break
+        # The literal, the text item's head (at most `{2048}\r\n` more than its echo) and
+        # ")\r\n": the response or the tagged reply owe that.
+        if end + len(TEXT_ECHO) + 12 <= len(data) or (
+            end + 3 <= len(data) and data[end : end + 3] == b")\r\n"
+        ):
+            text = _TEXT_LITERAL.match(data, end, end + len(TEXT_ECHO) + 12)
+            if text is None:
+                text_start = text_end = end
+                break
+            text_start = text.end()
+            text_end = text_start + int(text[1] or 0)
+            if text_end + 3 <= len(data):
+                break
         if not inbound.fill():
             return None
-    if data[end : end + 3] != b")\r\n":
-        return None  # more items after the header: the general parser reads them
-    inbound.pos = end + 3
+    if data[text_end : text_end + 3] != b")\r\n":
+        return None  # other items, or another order: the general parser reads them
+    inbound.pos = text_end + 3
     uid, flags, day, time, zone = match.groups()
-    return RawMessage(folder, int(uid), _date(day, time, zone), _flag_set(flags), data[start:end])
+    return RawMessage(
+        folder,
+        int(uid),
+        _date(day, time, zone),
+        _flag_set(flags),
+        data[start:end],
+        None,
+        data[text_start:text_end],
+    )
 
 
 @functools.lru_cache(maxsize=1024)
@@ -349,9 +374,12 @@ def _parse(
 
 def _message(folder: str, uid: int, items: dict[bytes, Value]) -> Item:
     header: Value = None
+    text: Value = None
     for name, value in items.items():
         if name.startswith((b"BODY[HEADER", b"RFC822.HEADER")):
             header = value
+        elif name.startswith(b"BODY[TEXT]"):
+            text = value
     if not isinstance(header, bytes):
         return Unreadable(folder, uid, "server sent no header section")
     flags = items.get(b"FLAGS")
@@ -364,6 +392,7 @@ def _message(folder: str, uid: int, items: dict[bytes, Value]) -> Item:
         flags=_flags(flags) if isinstance(flags, list) else frozenset(),
         header_bytes=header,
         conversation_id=f"gm:{thread}" if isinstance(thread, int) else None,
+        text_start=text if isinstance(text, bytes) else b"",
     )
 
 

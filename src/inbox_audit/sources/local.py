@@ -172,7 +172,9 @@ class LocalSource(Closing):
             uid = 0
             for entry in guard(path, scan(f)):
                 uid += 1
-                yield to_raw(folder, uid, entry.from_line, entry.lines, entry.oversize, path)
+                yield to_raw(
+                    folder, uid, entry.from_line, entry.lines, entry.oversize, path, entry.text
+                )
                 if progress is not None and uid % _PROGRESS_EVERY == 0:
                     # The count is unknown until the end: extrapolate from the bytes read.
                     progress(folder, uid, max(uid, uid * size // max(entry.end, 1)))

@@ -125,7 +125,7 @@ def read_maildir_message(
         return Unreadable(folder, uid, f"cannot read {path.name}: {why(exc)}")
     if entry is None:
         return Unreadable(folder, uid, f"empty message file {path.name}")
-    raw = to_raw(folder, uid, None, entry.lines, entry.oversize, path)
+    raw = to_raw(folder, uid, None, entry.lines, entry.oversize, path, entry.text)
     if isinstance(raw, Unreadable):
         return raw
     # The file name, not Status headers, holds a Maildir message's flags and delivery time.

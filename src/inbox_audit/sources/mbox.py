@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import BinaryIO
 
+from inbox_audit.core.fields import TEXT_BYTES
 from inbox_audit.errors import MailboxError
 from inbox_audit.model import RawMessage, Unreadable
 
@@ -64,6 +65,7 @@ class Entry:
     lines: list[bytes] = field(default_factory=list)  # header lines, LF line ends
     size: int = 0
     oversize: bool = False
+    text: bytes = b""  # the first TEXT_BYTES of the body, as IMAP's BODY.PEEK[TEXT]<0.2048>
 
 
 def why(exc: OSError) -> str:
@@ -163,7 +165,8 @@ class _CrLines:
 
 
 def scan(f: BinaryIO) -> Iterator[Entry]:
-    """Split an mbox file into messages, streaming; keep header lines, skip bodies."""
+    """Split an mbox file into messages, streaming; keep header lines and the body's first
+    TEXT_BYTES, skip the rest."""
     readline = _line_reader(f)
     pos = 0
     line = readline(_LINE_LIMIT)
@@ -177,10 +180,20 @@ def scan(f: BinaryIO) -> Iterator[Entry]:
     prev_blank = True
     line_start = True  # `line` begins a line (the one before it ended with "\n")
     skip_rest = False  # inside an overlong "From " line
+    body: list[bytes] | None = None  # the start of the body of `entry`, until it is yielded
+    taken = 0
     while line:
         nxt = readline(_LINE_LIMIT)
         if not in_headers and entry is not None and not line.startswith(b"From "):
-            # A body line, by far the most common case: only remember whether it was blank.
+            # A body line, by far the most common case: only remember whether it was blank,
+            # and keep it while the body's start is short.
+            if body is not None:
+                body.append(line)
+                taken += len(line)
+                if taken >= TEXT_BYTES:
+                    entry.text = b"".join(body)[:TEXT_BYTES]
+                    body = None
+                    yield entry
             prev_blank = line_start and (line == b"\n" or line == b"\r\n")
             line_start = line.endswith(b"\n")
             pos += len(line)
@@ -199,6 +212,10 @@ def scan(f: BinaryIO) -> Iterator[Entry]:
             if entry is not None and in_headers:
                 entry.end = pos
                 yield entry
+            elif entry is not None and body is not None:
+                entry.text = _text(body)
+                yield entry
+            body = None
             entry = Entry(from_line=line, start=pos + len(line))
             in_headers = True
             skip_rest = not ends
@@ -211,9 +228,12 @@ def scan(f: BinaryIO) -> Iterator[Entry]:
             if line_start and _is_blank(line):
                 entry.end = pos
                 in_headers = False
-                yield entry
+                body, taken = [], 0  # yielded once the body's start is read
             else:
                 _add_header_line(entry, line)
+        elif body is not None:  # a body line that starts with "From " but separates nothing
+            body.append(line)
+            taken += len(line)
         prev_blank = line_start and _is_blank(line)
         line_start = ends
         pos += len(line)
@@ -221,6 +241,15 @@ def scan(f: BinaryIO) -> Iterator[Entry]:
     if entry is not None and in_headers:
         entry.end = pos
         yield entry
+    elif entry is not None and body is not None:
+        entry.text = _text(body)
+        yield entry
+
+
+def _text(body: list[bytes]) -> bytes:
+    # The line break before the next "From " line belongs to the separator (RFC 4155).
+    text = b"".join(body)[:TEXT_BYTES]
+    return text[:-2] if text.endswith(b"\r\n") else text[:-1] if text.endswith(b"\n") else text
 
 
 def _add_header_line(entry: Entry, line: bytes) -> None:
@@ -253,6 +282,7 @@ def to_raw(
     lines: list[bytes],
     oversize: bool,
     path: Path,
+    text: bytes = b"",
 ) -> RawMessage | Unreadable:
     if oversize:
         return Unreadable(folder, uid, f"header section over 1 MiB in {path.name}")
@@ -270,6 +300,7 @@ def to_raw(
         flags=_mbox_flags(fields),
         header_bytes=header + b"\n",
         conversation_id=_thread_id(fields),
+        text_start=text,
     )
 
 

@@ -11,6 +11,7 @@ from email.header import decode_header, make_header
 from pathlib import Path
 from typing import BinaryIO
 
+from inbox_audit.core.fields import TEXT_BYTES
 from inbox_audit.errors import MailboxError
 from inbox_audit.model import RawMessage, Unreadable
 from inbox_audit.sources.mbox import guard, open_mbox, pick, scan, split_lines, to_raw, why
@@ -86,10 +87,16 @@ def read_located(
     try:
         f.seek(loc.start)
         data = b"" if loc.oversize else f.read(loc.end - loc.start)
+        # The blank line that ends the header, then the body's start (as scan keeps it).
+        after = b"" if loc.oversize else f.read(TEXT_BYTES + 2)
     except OSError as exc:
         raise MailboxError(f"cannot read {path}: {why(exc)}") from exc
+    text = after.removeprefix(b"\r\n") if after.startswith(b"\r") else after.removeprefix(b"\n")
+    text, separator, _ = text[:TEXT_BYTES].partition(b"\nFrom ")  # not the next message
+    if not separator and len(after) <= TEXT_BYTES:  # the file's end: its last line break too
+        text = text.removesuffix(b"\n")
     lines = split_lines(data)
-    raw = to_raw(folder, uid, loc.from_line, lines, loc.oversize, path)
+    raw = to_raw(folder, uid, loc.from_line, lines, loc.oversize, path, text)
     if isinstance(raw, RawMessage):
         extra = _takeout_flags(_labels(pick(lines)))
         raw = dataclasses.replace(raw, flags=raw.flags | extra)

@@ -43,10 +43,10 @@ from inbox_audit.store.ledger_feed import Copy, LedgerFeed
 
 #: The tables and a cached message's row (rows.py, `_dump`): bumped when either changes. A
 #: file in another format is set aside and rebuilt.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: a message's row ends with its text_start
 #: What parse_message (core/headers.py) makes of the same header bytes: bumped when that
 #: changes. The cached messages are then dropped and fetched again.
-PARSER_VERSION = 1
+PARSER_VERSION = 2  # 2: more automation headers kept; the body's start read
 
 
 def _parser_id() -> str:

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple, TypeVar
 
 from inbox_audit.core.audit import Examined, copy_key, dated, identities_from, owner_name
+from inbox_audit.core.holding import NO_SIGNS
 from inbox_audit.core.metrics import deadline, summary_of
 from inbox_audit.core.threads import (
     base_subject,
@@ -196,7 +197,7 @@ def _my_name(message: Message, me: frozenset[str]) -> str | None:
 def thread_rows(found: Examined) -> dict[str, ThreadRow]:
     """What the snapshot keeps of the audit's waiting and answered-late threads."""
     return {
-        t.thread_id: make_thread_row(t, found.hints.get(t.thread_id, ()))
+        t.thread_id: make_thread_row(t, found.hints.get(t.thread_id, NO_SIGNS))
         for t in found.threads
         if listable(t)
     }

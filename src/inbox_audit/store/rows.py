@@ -34,6 +34,7 @@ def row(m: Message) -> Row:
         m.conversation_id,
         m.auto_headers,
         m.language_hints,
+        m.text_start,
     )
 
 
@@ -68,6 +69,7 @@ def message(
         conversation_id,
         auto_headers,
         language_hints,
+        text_start,
     ) = values
     return Message(
         folder,
@@ -87,6 +89,7 @@ def message(
         conversation_id,
         auto_headers,
         language_hints,
+        text_start,
     )
 
 

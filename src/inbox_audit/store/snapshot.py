@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from inbox_audit.core.figures import Listing, arrival, lateness, urgency
+from inbox_audit.core.holding import LanguageSigns, language_signs
 from inbox_audit.core.metrics import (
     WAITING,
     deadline,
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
 MAX_AGE = timedelta(days=3)
 KEPT_DAYS = 90
 
-# A ThreadResult without its holding reply, plus the language hints of its customer messages,
+# A ThreadResult without its holding reply, plus the language signs of its customer messages,
 # then its reply_refs.
 ThreadRow = tuple[
     str,
@@ -76,7 +77,7 @@ ThreadRow = tuple[
     int | None,
     bool,
     int | None,
-    tuple[str, ...],
+    LanguageSigns,
     tuple[str, ...],
 ]
 _ID: Final = 0
@@ -164,9 +165,9 @@ def listable(thread: ThreadResult) -> bool:
     return thread.status in WAITING or thread.answered_late
 
 
-def thread_row(thread: ThreadResult, hints: tuple[str, ...]) -> ThreadRow:
-    """A `listable` thread as `assemble` takes it; `hints`: the language hints of its
-    customer messages (for the holding reply), in message order."""
+def thread_row(thread: ThreadResult, hints: LanguageSigns) -> ThreadRow:
+    """A `listable` thread as `assemble` takes it; `hints`: the language signs of its
+    customer messages (for the holding reply)."""
     t = thread
     return (
         t.thread_id,
@@ -259,7 +260,7 @@ def take(report: AuditReport, horizon: datetime | None) -> Snapshot:
     """The snapshot of a full audit's report; `horizon` from the messages it audited."""
     listed = [t for t in report.threads if listable(t)]
     ids = {t.thread_id for t in listed}
-    hints: dict[str, list[str]] = {}
+    customers: dict[str, list[Message]] = {}
     since = window(report.as_of)
     rows = []
     waiting = []
@@ -267,13 +268,13 @@ def take(report: AuditReport, horizon: datetime | None) -> Snapshot:
         if r.status is Status.NOT_CUSTOMER:
             continue
         if r.thread_id in ids:
-            hints.setdefault(r.thread_id, []).extend(r.message.language_hints)
+            customers.setdefault(r.thread_id, []).append(r.message)
         arrived, row = kept(r, since)
         if arrived is not None:
             waiting.append(arrived)
         if row is not None:
             rows.append(row)
-    threads = (thread_row(t, tuple(hints.get(t.thread_id, ()))) for t in listed)
+    threads = (thread_row(t, language_signs(customers.get(t.thread_id, ()))) for t in listed)
     return assemble(report, threads, rows, waiting, horizon)
 
 
@@ -454,9 +455,9 @@ def key(folders: Sequence[Folder], settings: Settings) -> str:
     """What a snapshot is valid for: the folders as listed (names, roles, counts), the
     settings that shape the audit, and the code that made it (`audit_code`).
 
-    The zone and the replies' language are left out: re-dating applies the current ones.
+    The zone and the replies' languages are left out: re-dating applies the current ones.
     """
-    shaping = dataclasses.replace(settings, tz=UTC, lang=None)
+    shaping = dataclasses.replace(settings, tz=UTC, lang=None, owner_lang="en")
     text = repr((audit_code(), tuple(folders), shaping))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
