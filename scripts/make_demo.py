@@ -4,8 +4,8 @@ Run with a bare `python3 scripts/make_demo.py` (stdlib only). It removes and rew
 demo/mailbox (a Maildir++ store), demo/EXPECTED.md and demo/truth.json, nothing else. The
 audit to try it with:
 
-    inbox-audit demo/mailbox --me claire@atelier-lumiere.fr --me contact@atelier-lumiere.fr \\
-        --as-of 2026-11-20T09:00:00+01:00
+    inbox-audit audit demo/mailbox --me claire@atelier-lumiere.fr \\
+        --me contact@atelier-lumiere.fr --as-of 2026-11-20T09:00:00+01:00
 """
 
 from __future__ import annotations
@@ -640,10 +640,13 @@ def expected_markdown(box: GeneratedMailbox) -> str:
         "Trash, Junk, Clients/Hôtel Beaumont, Clients/Studio Nord) written by",
         "`scripts/make_demo.py`; `truth.json` holds the same expectations per Message-ID.",
         "",
-        "```",
-        "inbox-audit demo/mailbox --me claire@atelier-lumiere.fr \\",
+        "From the repository's root (an installed package runs the same audit with",
+        "`inbox-audit demo`):",
+        "",
+        "```sh",
+        "inbox-audit audit demo/mailbox --me claire@atelier-lumiere.fr \\",
         "    --me contact@atelier-lumiere.fr \\",
-        "    --as-of 2026-11-20T09:00:00+01:00 --sla 24h",
+        "    --as-of 2026-11-20T09:00:00+01:00 --timezone Europe/Paris --sla 24h",
         "```",
         "",
         f"## Overdue (waiting 24 h or more): {counts.get('overdue', 0)} messages",

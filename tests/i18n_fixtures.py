@@ -91,9 +91,11 @@ def english_words(text: str, mail_data: Iterable[str] = (), *, wrapped: bool = F
     words of mail data are left out one by one (a weaker check, for the table only).
     """
     # Not words but names: addresses, URLs and mailto: links, options, variables, paths,
-    # config keys, file names, identifiers and the commands themselves.
+    # config keys, file names, identifiers, the commands themselves, what is typed as written
+    # (`code`) and an option's literal values (fr|en).
     names = (
-        r"\S+@\S+|\S+://\S+|mailto:\S+|--[a-z-]+|\$\w+|\S*/\S*|\[[a-zA-Z._]+\]"
+        r"`[^`]+`|\w+(\|\w+)+"
+        r"|\S+@\S+|\S+://\S+|mailto:\S+|--[a-z-]+|\$\w+|\S*/\S*|\[[a-zA-Z._]+\]"
         r"|\w+[._]\w+|inbox-audit( [a-z]+){0,2}"
     )
     text = re.sub(names, " ", text)

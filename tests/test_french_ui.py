@@ -1,6 +1,6 @@
 """The whole run in French, as the owner gets it with LANG=fr_FR.UTF-8 or lang = "fr": the
-table, the summary, Markdown, the email (text and HTML), an error and `audit --help`, with no
-English word left outside what comes from the mailbox."""
+table, the summary, Markdown, the email (text and HTML), an error, the commands' --help, `init`
+and `schedule --check`, with no English word left outside what comes from the mailbox."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from inbox_audit.outputs.digest import build_email, build_failure_email
+from tests.app.builders import default_config, fake_tools
 from tests.i18n_fixtures import english_words, speaking
 from tests.outputs.digest_reports import PARIS, SENDER, TO, crowded_report, parts
 
@@ -34,7 +35,8 @@ DEMO = [
 
 def _run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
-    environ.update(env, COLUMNS="500", HOME=os.environ.get("HOME", "/tmp"))
+    environ.update(COLUMNS="500", HOME=os.environ.get("HOME", "/tmp"))
+    environ.update(env)
     return subprocess.run(
         [sys.executable, "-m", "inbox_audit", *args],
         capture_output=True,
@@ -132,3 +134,63 @@ def test_the_email_in_french() -> None:
     assert "n'a pas pu auditer" in failure_text
     assert not english_words(failure_text, mail), failure_text
     assert not english_words(_visible(failure_html), mail)
+
+
+def _help_words(shown: str) -> str:
+    """A --help's words: without its usage line (the command as typed) nor the names of the
+    commands it lists."""
+    return re.sub(r"(?m)^  [a-z]+  ", " ", shown.split("\n", 1)[1])
+
+
+@pytest.mark.parametrize("command", [[], ["init"], ["schedule"], ["password"]])
+def test_the_setup_commands_help_in_french(command: list[str]) -> None:
+    shown = _run([*command, "--help"], LANG="fr_FR.UTF-8")
+    assert shown.returncode == 0, shown.stderr
+    assert "Afficher cette aide" in shown.stdout
+    assert not english_words(_help_words(shown.stdout)), shown.stdout
+    english = _run([*command, "--help"], LANG="C.UTF-8")
+    assert english_words(_help_words(english.stdout))  # the check can fail
+
+
+def test_init_without_input_says_what_it_needs_in_french(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    done = _run(["init", "--no-input", "--config", str(config)], LANG="fr_FR.UTF-8")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("inbox-audit: erreur")
+    assert "init --no-input demande --server" in done.stderr
+    assert not english_words(done.stderr), done.stderr
+    assert not config.exists()
+
+
+def test_schedule_check_in_french(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The nightly job installed in a (fake) crontab, then run as cron would: what the owner
+    gets, said in the language of the shell that asks."""
+    mailbox = tmp_path / "empty"
+    for sub in ("cur", "new", "tmp"):
+        (mailbox / sub).mkdir(parents=True)
+    default_config(
+        tmp_path,
+        f'[accounts.shop]\nsource = "{mailbox}"\nme = ["me@shop.example"]\n\n'
+        '[notify]\nemail_to = "me@shop.example"\nsmtp = "smtp://127.0.0.1:1"\n'
+        "only_if_late = true\n",
+    )
+    fake_tools(tmp_path, monkeypatch, None)  # the real user's crontab is never touched
+    env = {
+        "LANG": "fr_FR.UTF-8",
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+    missing = _run(["schedule", "--check"], **env)
+    assert missing.returncode == 3, missing.stderr
+    assert "inbox-audit-shop n'est pas dans votre crontab" in missing.stderr
+    assert not english_words(missing.stderr), missing.stderr
+    installed = _run(["schedule", "--install"], **env)
+    assert installed.returncode == 0, installed.stderr
+    assert "installée dans votre crontab" in installed.stderr
+    assert not english_words(installed.stderr), installed.stderr
+    checked = _run(["schedule", "--check"], **env)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "comme cron la lance" in checked.stdout
+    assert "OK\u00a0: aucun retard, donc pas de courriel cette nuit" in checked.stdout
+    assert not english_words(checked.stdout), checked.stdout

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gettext
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Final
 
@@ -84,6 +84,13 @@ def day_month(moment: datetime, *, year: bool = False) -> str:
     from babel.dates import format_date
 
     return format_date(moment, "d MMM y" if year else "d MMM", locale=_language)
+
+
+def day(moment: date) -> str:
+    """'Wed 18 Nov 2026' / 'mer. 18 nov. 2026'."""
+    from babel.dates import format_date
+
+    return format_date(moment, "EEE d MMM y", locale=_language)
 
 
 def weekday(moment: datetime) -> str:

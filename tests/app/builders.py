@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import keyring.backend
 import keyring.errors
+import pytest
 from typer.testing import CliRunner
 
 from inbox_audit.app.cli import app
@@ -64,3 +66,29 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
     def delete_password(self, service: str, username: str) -> None:
         if self.store.pop((service, username), None) is None:
             raise keyring.errors.PasswordDeleteError("not found")
+
+
+def fake_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crontab: str | None) -> Path:
+    """`crontab` and `systemctl` on PATH that keep their state under tmp_path: the real
+    user's crontab and systemd are never touched. Returns the crontab's file."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    table = tmp_path / "crontab.txt"
+    if crontab is not None:
+        table.write_text(crontab, encoding="utf-8")
+    (bin_dir / "crontab").write_text(
+        f"""#!/bin/sh
+case "$1" in
+  -l) [ -f '{table}' ] || {{ echo "no crontab for $LOGNAME" >&2; exit 1; }}; cat '{table}';;
+  -) cat > '{table}';;
+  *) echo "usage" >&2; exit 2;;
+esac
+""",
+        encoding="utf-8",
+    )
+    log = tmp_path / "systemctl.log"
+    (bin_dir / "systemctl").write_text(f'#!/bin/sh\necho "$@" >> {log}\n', encoding="utf-8")
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    return table

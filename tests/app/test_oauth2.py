@@ -203,3 +203,36 @@ def test_cli_oauth2_account_with_token_command(
     assert result.exit_code == 4
     assert "XOAUTH2 login refused" in result.stderr
     assert BAD_TOKEN not in result.stdout + result.stderr
+
+
+def test_init_with_oauth2_keeps_the_token_command(
+    oauth_dovecot: OAuthDovecot, oauth_user: MailUser, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    command = f"printf '%s\\n' {GOOD_TOKEN}"
+    answers = [
+        f"127.0.0.1:{oauth_dovecot.imaps_port}",
+        oauth_user.name,
+        "oauth2",  # log in with
+        command,  # the command printing an access token (asked, not a flag)
+        "shop",
+        "me@shop.example",
+        "Europe/Paris",
+        "en",
+        "",
+        "",
+        "",
+        "none",
+    ]
+    result = CliRunner().invoke(
+        app,
+        ["init", "--config", str(config), "--ca-file", str(oauth_dovecot.ca_file)],
+        input="\n".join(answers) + "\n",
+        env={},
+    )
+    assert result.exit_code == 0, result.stderr
+    assert GOOD_TOKEN not in result.stderr.replace(command, "")  # only the command is shown
+    text = config.read_text(encoding="utf-8")
+    assert 'auth = "oauth2"' in text and "token_command" in text
+    result = CliRunner().invoke(app, ["audit", "--config", str(config), "--quiet"], env={})
+    assert result.exit_code == 0, result.stderr

@@ -161,7 +161,7 @@ def test_smtp_user_gets_smtp_credentials(tmp_path: Path) -> None:
         'smtp = "smtps://shop%40example.com@mail.example.com"\n'
         'smtp_password_command = "pass show mail/smtp"\n'
     )
-    run = resolve(Flags(), load_config(write_config(tmp_path, text), env={}), env={})
+    run = resolve(Flags(email=True), load_config(write_config(tmp_path, text), env={}), env={})
     assert run.notify is not None and run.notify.credentials is not None
     spec = run.notify.credentials
     assert spec.env_var == "INBOX_AUDIT_SMTP_PASSWORD"
@@ -173,7 +173,23 @@ def test_smtp_user_gets_smtp_credentials(tmp_path: Path) -> None:
 def test_bad_email_address_in_the_file(tmp_path: Path) -> None:
     text = SHOP + '\n[notify]\nemail_to = "claire"\nsmtp = "smtp://relay"\n'
     with pytest.raises(ConfigError, match="invalid recipient address 'claire'"):
-        resolve(Flags(), load_config(write_config(tmp_path, text), env={}), env={})
+        resolve(Flags(email=True), load_config(write_config(tmp_path, text), env={}), env={})
+
+
+def test_notify_section_emails_only_when_asked(tmp_path: Path) -> None:
+    text = SHOP + '\n[notify]\nemail_to = "a@shop.example"\nsmtp = "smtp://relay"\n'
+    config = load_config(write_config(tmp_path, text), env={})
+    assert resolve(Flags(), config, env={}).notify is None  # a manual run prints
+    plan = resolve(Flags(email=True), config, env={}).notify
+    assert plan is not None and plan.email_to == "a@shop.example"
+    flag_only = resolve(Flags(email_to="b@shop.example"), config, env={}).notify
+    assert flag_only is not None and flag_only.email_to == "b@shop.example"
+
+
+def test_email_without_a_recipient_is_a_usage_error(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path, SHOP), env={})
+    with pytest.raises(UsageError, match="--email: no recipient"):
+        resolve(Flags(email=True), config, env={})
 
 
 # --- The owner's language (issue 13) -----------------------------------------------------------

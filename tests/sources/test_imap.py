@@ -539,6 +539,19 @@ def test_uid_search_without_esearch(
         assert [m.uid for m in source.fetch("Archive")] == uids
 
 
+def test_imaps_pointed_at_the_starttls_port_says_what_to_try(
+    dovecot: DovecotServer, mail_user: MailUser
+) -> None:
+    target = ImapTarget(mail_user.name, dovecot.host, dovecot.imap_port, implicit_tls=True)
+    options = ConnectOptions(password=mail_user.password, ca_file=dovecot.ca_file, timeout=5)
+    with pytest.raises(TLSFailed) as caught:
+        ImapSource.connect(target, options)
+    plain = f"imap://{mail_user.name}@{dovecot.host}:{dovecot.imap_port}"
+    assert caught.value.hint == (
+        f"the server did not answer TLS: try {plain} (STARTTLS) or port 993"
+    )
+
+
 # --- the body's start (issue 13: the customer's language) ------------------------------------
 
 LONG_BODY = ("Bonjour Claire, je voudrais réserver deux places. " * 80).encode("utf-8")

@@ -47,6 +47,9 @@ _ACCOUNT_KEYS: dict[str, tuple[str, str]] = {
     "password_command": ("str", "a command printing the password"),
     "token_command": ("str", "a command printing an OAuth2 access token"),
     "keyring": ("bool", "look in the OS keyring"),
+    "password_file": ("str", "a file (mode 0600) holding the password"),
+    "working_hours": ("str", 'e.g. "mon-fri 09:00-12:00,14:00-18:00"'),
+    "holidays": ("str", "public holidays of a country code, e.g. FR"),
     "deadline": ("str", "the whole run's time limit, e.g. 15m"),
 }
 _NOTIFY_KEYS: dict[str, tuple[str, str]] = {
@@ -58,6 +61,7 @@ _NOTIFY_KEYS: dict[str, tuple[str, str]] = {
     "smtp_password": ("str", "the SMTP password in clear (discouraged)"),
     "smtp_password_command": ("str", "a command printing the SMTP password"),
     "keyring": ("bool", "look in the OS keyring for the SMTP password"),
+    "smtp_password_file": ("str", "a file (mode 0600) holding the SMTP password"),
 }
 _TOP_KEYS: dict[str, tuple[str, str]] = {
     "default_account": ("str", "the account used without --account"),
@@ -121,6 +125,9 @@ class AccountConfig:
     password_command: str | None = None
     token_command: str | None = None
     keyring: bool | None = None
+    password_file: Path | None = None
+    working_hours: str | None = None
+    holidays: str | None = None
     deadline: str | None = None
 
 
@@ -136,6 +143,7 @@ class NotifyConfig:
     smtp_password: str = field(default="", repr=False)
     smtp_password_command: str | None = None
     keyring: bool | None = None
+    smtp_password_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -219,7 +227,7 @@ def parse_config(document: Mapping[str, Any], path: Path) -> ConfigFile:
             key: _typed(section, key, kind, path, context)
             for key, (kind, _) in _ACCOUNT_KEYS.items()
         }
-        for key in ("ca_file",):
+        for key in ("ca_file", "password_file"):
             if values[key] is not None:
                 values[key] = file_path(values[key], path)
         for key in ("me", "skip_folders"):
@@ -237,8 +245,9 @@ def parse_config(document: Mapping[str, Any], path: Path) -> ConfigFile:
     }
     if nv["email_to"] is not None:
         nv["email_to"] = ", ".join(nv["email_to"])
-    if nv["smtp_ca_file"] is not None:
-        nv["smtp_ca_file"] = file_path(nv["smtp_ca_file"], path)
+    for key in ("smtp_ca_file", "smtp_password_file"):
+        if nv[key] is not None:
+            nv[key] = file_path(nv[key], path)
     nv["smtp_password"] = nv["smtp_password"] or ""
     if default is not None and default not in accounts:
         raise ConfigError(
@@ -342,8 +351,18 @@ def render_config(
     ca_file: Path | None = None,
     email_to: str | None = None,
     smtp: str | None = None,
+    timezone: str | None = None,
+    lang: str | None = None,
+    working_hours: str | None = None,
+    holidays: str | None = None,
+    auth: str | None = None,
+    token_command: str | None = None,
+    secrets: Mapping[str, str] | None = None,
+    smtp_ca_file: Path | None = None,
+    smtp_secrets: Mapping[str, str] | None = None,
 ) -> str:
-    """The text of a new config file holding one account (no secret ever goes in it)."""
+    """The text of a new config file holding one account. No secret ever goes in it:
+    `secrets` and `smtp_secrets` are where to find them (password_command, password_file)."""
     lines = [
         "# inbox-audit configuration (written by `inbox-audit init`).",
         "# Keys: see `inbox-audit audit --help`; flags given on the command line win.",
@@ -352,20 +371,33 @@ def render_config(
         f"source = {_toml_string(source)}",
         "me = [" + ", ".join(_toml_string(address) for address in me) + "]",
     ]
-    if sent_folder is not None:
-        lines.append(f"sent_folder = {_toml_string(sent_folder)}")
-    lines.append(f"sla = {_toml_string(sla)}")
-    if ca_file is not None:
-        lines.append(f"ca_file = {_toml_string(str(ca_file))}")
-    lines += [
-        "# The password: INBOX_AUDIT_PASSWORD, else this command, else the OS keyring",
-        f"# (inbox-audit password set {account}), else a prompt.",
-        '# password_command = "pass show mail/imap"',
-    ]
+    optional = {
+        "sent_folder": sent_folder,
+        "sla": sla,
+        "timezone": timezone,
+        "lang": lang,
+        "working_hours": working_hours,
+        "holidays": holidays,
+        "ca_file": str(ca_file) if ca_file is not None else None,
+        "auth": auth,
+        "token_command": token_command,
+        **(secrets or {}),
+    }
+    lines += [f"{key} = {_toml_string(value)}" for key, value in optional.items() if value]
+    if not secrets and auth is None:
+        lines += [
+            "# The password: INBOX_AUDIT_PASSWORD, else this command, else the OS keyring",
+            f"# (inbox-audit password set {account}), else a prompt.",
+            '# password_command = "pass show mail/imap"',
+        ]
     if email_to:
         lines += ["", "[notify]", f"email_to = {_toml_string(email_to)}"]
-        if smtp:
-            lines.append(f"smtp = {_toml_string(smtp)}")
+        notify = {
+            "smtp": smtp,
+            "smtp_ca_file": str(smtp_ca_file) if smtp_ca_file is not None else None,
+            **(smtp_secrets or {}),
+        }
+        lines += [f"{key} = {_toml_string(value)}" for key, value in notify.items() if value]
         lines.append("only_if_late = false")
     return "\n".join(lines) + "\n"
 

@@ -1,7 +1,8 @@
 """Find a secret (IMAP/SMTP password or OAuth2 access token) without keeping it in plain text.
 
 Order, first found wins: the environment variable, the config file's plain `password`
-(discouraged; warned about when the file is readable by others), `password_command`, the OS
+(discouraged; warned about when the file is readable by others), `password_command`,
+`password_file` (a file readable by its owner only, for servers with no keyring), the OS
 keyring, then a hidden prompt when someone is at the keyboard. OAuth2 access tokens come from
 `token_command` only: they expire within the hour, so a stored one would be useless.
 
@@ -15,12 +16,16 @@ import contextlib
 import os
 import shlex
 import signal
+import stat
 import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
+from inbox_audit.dirs import private_dir
 from inbox_audit.errors import ConfigError
+from inbox_audit.i18n import _
 
 PASSWORD_ENV = "INBOX_AUDIT_PASSWORD"
 #: The keyring "service" every inbox-audit secret is stored under; the key is the account.
@@ -51,6 +56,7 @@ class CredentialSpec:
     token_command: str | None = None
     keyring_key: str | None = None  # None: the keyring is not consulted
     setting_prefix: str = ""  # "smtp_" for the [notify] section's keys, in messages
+    password_file: Path | None = None  # mode 0600, owned by us: checked at every run
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,13 @@ def resolve(
 ) -> Secret:
     """The first secret found, in the documented order; ConfigError when there is none."""
     environ = os.environ if env is None else env
+    # Checked first, whatever else holds a password tonight: a file others can read is a
+    # leak to stop now, not the night the environment variable is gone.
+    from_file = (
+        read_secret_file(spec.password_file, f"{spec.setting_prefix}password_file")
+        if spec.password_file is not None
+        else None
+    )
     if spec.auth is AuthMethod.OAUTH2:
         if not spec.token_command:
             raise ConfigError(
@@ -87,6 +100,8 @@ def resolve(
     if spec.password_command:
         name = f"{spec.setting_prefix}password_command"
         return Secret(run_command(spec.password_command, name), AuthMethod.PASSWORD, name)
+    if from_file:
+        return Secret(from_file, AuthMethod.PASSWORD, f"{spec.setting_prefix}password_file")
     if spec.keyring_key is not None:
         stored = keyring_get(spec.keyring_key)
         if stored:
@@ -105,6 +120,66 @@ def resolve(
         hint=f"set {spec.env_var} in the environment (never on the command line), "
         f"{spec.setting_prefix}password_command in the config file{keyring_step}",
     )
+
+
+def read_secret_file(path: Path, setting: str) -> str:
+    """The first line of a secrets file that only its owner (us) can read or write."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ConfigError(
+            _("{setting} {path} not found").format(setting=setting, path=path),
+            hint=_("run inbox-audit init again, or fix the path"),
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            _("cannot read {setting} {path}: {reason}").format(
+                setting=setting, path=path, reason=exc.strerror
+            )
+        ) from None
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & 0o077:
+        raise ConfigError(
+            _(
+                "{setting} {path} is open to other users (mode {mode}); "
+                "refused until you run: {command}"
+            ).format(
+                setting=setting,
+                path=path,
+                mode=f"{mode:04o}",
+                command=f"chmod 600 {shlex.quote(str(path))}",
+            )
+        )
+    if info.st_uid != os.getuid():
+        raise ConfigError(
+            _("{setting} {path} belongs to another user; refused").format(
+                setting=setting, path=path
+            )
+        )
+    try:
+        first = path.read_text(encoding="utf-8").partition("\n")[0].rstrip("\r")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else _("not UTF-8 text")
+        raise ConfigError(
+            _("cannot read {setting} {path}: {reason}").format(
+                setting=setting, path=path, reason=reason
+            )
+        ) from None
+    if not first:
+        raise ConfigError(
+            _("{setting} {path} is empty on its first line").format(setting=setting, path=path)
+        )
+    return first
+
+
+def write_private(path: Path, text: str) -> None:
+    """Create or replace `path` with mode 0600 (never readable by others, even for a moment),
+    in a folder made 0700; OSError when that cannot be done."""
+    private_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        os.fchmod(out.fileno(), 0o600)  # an existing file keeps its mode through O_TRUNC
+        out.write(text)
 
 
 def run_command(command: str, setting: str, timeout: float = COMMAND_TIMEOUT) -> str:
@@ -183,6 +258,21 @@ def keyring_get(key: str) -> str | None:
         return None  # no backend (a server, cron without D-Bus): fall through to the next way
     except Exception:  # backends raise their own errors (D-Bus, locked wallet); same outcome
         return None
+
+
+def keyring_usable() -> str | None:
+    """The OS keyring's name when one works here; None on a server with no desktop session
+    (keyring then falls back to its "fail" backend, priority 0)."""
+    import keyring
+
+    try:
+        backend = keyring.get_keyring()
+        priority = float(backend.priority)
+    except Exception:  # a backend probing D-Bus may raise anything: no usable keyring
+        return None
+    if priority <= 0:
+        return None
+    return str(getattr(backend, "name", type(backend).__name__))
 
 
 def keyring_set(key: str, secret: str) -> str:

@@ -62,6 +62,7 @@ class Flags:
     smtp_ca_file: Path | None = None
     only_if_late: bool | None = None
     state_dir: Path | None = None
+    email: bool | None = None  # --email / --scheduled: send as [notify] says
     deadline: str | None = None
 
 
@@ -246,6 +247,7 @@ def resolve(
             password_command=acc.password_command,
             token_command=acc.token_command,
             keyring_key=(acc.name or f"{target.user}@{target.host}") if use_keyring else None,
+            password_file=acc.password_file,
         )
 
     state_dir = flags.state_dir or (config.state_dir if config else None) or default_state_dir(env)
@@ -274,7 +276,14 @@ def _notify_plan(flags: Flags, config: ConfigFile | None) -> NotifyPlan | None:
 
     email_to, to_origin = pick(flags.email_to, "--email-to", file.email_to, "email_to")
     if email_to is None:
+        if flags.email:
+            raise UsageError(
+                _("--email: no recipient"),
+                hint=_("add --email-to ADDRESS, or email_to in the config's [notify] section"),
+            )
         return None
+    if flags.email_to is None and not flags.email:
+        return None  # [notify] configures the scheduled job: a manual run emails when asked
     to_origin.parse(lambda v: _check_addresses(v, "recipient", single=False), email_to)
     email_from, origin = pick(flags.email_from, "--email-from", file.email_from, "email_from")
     if email_from is not None:
@@ -300,6 +309,7 @@ def _notify_plan(flags: Flags, config: ConfigFile | None) -> NotifyPlan | None:
             password_command=file.smtp_password_command,
             keyring_key=f"smtp:{smtp.user}@{smtp.host}" if use_keyring else None,
             setting_prefix="smtp_",
+            password_file=file.smtp_password_file,
         )
     return NotifyPlan(
         email_to=email_to,

@@ -10,6 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, assert_never
 
+from inbox_audit.app import nightly
 from inbox_audit.app.config import default_cache_dir
 from inbox_audit.app.console import (
     escape,
@@ -328,13 +329,18 @@ def _sender(run: RunConfig, report: AuditReport | None) -> str:
     return getaddresses([run.notify.email_to])[0][1]
 
 
-def _deliver(message: EmailMessage, run: RunConfig, smtp: SmtpTarget) -> bool:
-    """Send; when that fails, say why on stderr and keep the message in the state dir."""
+def _deliver(
+    message: EmailMessage, run: RunConfig, smtp: SmtpTarget, night: Night | None = None
+) -> bool:
+    """Send; when that fails, say why on stderr and keep the message in the state dir (and,
+    for the scheduled job, the night to mention in the next email and to `schedule --check`)."""
     assert run.notify is not None
     try:
         send_email(message, smtp, ca_file=run.notify.smtp_ca_file, timeout=run.timeout)
     except InboxAuditError as error:
         print_error(error)
+        if night is not None:
+            night.undelivered(error)
         try:
             saved = save_undelivered(message, run.state_dir, datetime.now(UTC))
         except NotifyError as save_error:
@@ -348,11 +354,15 @@ def _deliver(message: EmailMessage, run: RunConfig, smtp: SmtpTarget) -> bool:
     return True
 
 
-def _notify_failure(error: InboxAuditError, run: RunConfig, smtp: SmtpTarget | None) -> ExitCode:
+def _notify_failure(
+    error: InboxAuditError, run: RunConfig, smtp: SmtpTarget | None, night: Night | None
+) -> ExitCode:
     """The audit could not run: say why, tell the owner by email too; the error's exit code."""
     from inbox_audit.outputs.digest import build_failure_email
 
     print_error(error)
+    if night is not None:
+        night.failed(error)
     if run.notify is not None and smtp is not None:
         message = build_failure_email(
             error=str(error),
@@ -362,13 +372,15 @@ def _notify_failure(error: InboxAuditError, run: RunConfig, smtp: SmtpTarget | N
             sender=_sender(run, None),
             now=datetime.now(run.zone),
         )
-        if _deliver(message, run, smtp):
+        if _deliver(message, run, smtp, night):
             stderr_console().print(
                 "inbox-audit: "
                 + _("the owner was told by email ({address})").format(
                     address=escape(run.notify.email_to)
                 )
             )
+            if night is not None:
+                night.delivered(run.notify.email_to)
     # The original error's code: it is the cause; an undelivered notice is reported above.
     return error.exit_code
 
@@ -382,15 +394,37 @@ def run_audit(
     quiet: bool,
     no_cache: bool = False,
     awaiting_days: int = AWAITING_DAYS,
+    scheduled: bool = False,
 ) -> ExitCode:
     """Read, audit, print, email; the exit code. A failure to audit is told on stderr and
-    emailed too (when SMTP is set)."""
+    emailed too (when SMTP is set). `scheduled`: the nightly job, whose outcome and missed
+    nights are kept in the state directory."""
+    night = Night(run.state_dir, moment.astimezone(run.zone)) if scheduled else None
+    code = _audit_and_send(
+        run, moment, smtp, output_format, show_replies, quiet, no_cache, awaiting_days, night
+    )
+    if night is not None:
+        night.save(code)
+    return code
+
+
+def _audit_and_send(
+    run: RunConfig,
+    moment: datetime,
+    smtp: SmtpTarget | None,
+    output_format: OutputFormat | None,
+    show_replies: bool,
+    quiet: bool,
+    no_cache: bool,
+    awaiting_days: int,
+    night: Night | None,
+) -> ExitCode:
     try:
         fmt = output_format or (None if run.notify else OutputFormat.TABLE)
         shown = _shown(fmt, show_replies, emailed=run.notify is not None and smtp is not None)
         result = _report(run, moment, not quiet, no_cache, shown)
     except InboxAuditError as error:
-        return _notify_failure(error, run, smtp)
+        return _notify_failure(error, run, smtp, night)
     outline = None if isinstance(result, AuditReport) else result
     report = result if isinstance(result, AuditReport) else result.report
     if fmt is not None:
@@ -409,9 +443,14 @@ def run_audit(
             ).format(count=len(report.unreadable))
         )
     code = ExitCode.OVERDUE_FOUND if report.summary.overdue else ExitCode.OK
+    if night is None and not quiet:
+        # The owner at the terminal hears of the nights the nightly email did not go out.
+        for line in nightly.missed_lines(nightly.missed_nights(run.state_dir), run.state_dir):
+            warn(line)
     if run.notify is None or smtp is None:
         return code
-    if run.notify.only_if_late and not report.summary.overdue:
+    missed = night.missed() if night is not None else []
+    if run.notify.only_if_late and not report.summary.overdue and not missed:
         if not quiet:
             stderr_console().print(
                 "inbox-audit: " + _("nothing overdue: no email sent (--only-if-late)")
@@ -425,6 +464,7 @@ def run_audit(
             to=run.notify.email_to,
             sender=_sender(run, report),
             tz=run.zone,
+            problems=missed,
             listed=None if outline is None else outline.listing,
             rows=None if outline is None else outline.arrivals,
             awaiting_days=awaiting_days,
@@ -433,7 +473,45 @@ def run_audit(
     except InboxAuditError as error:
         print_error(error)
         return error.exit_code
-    return code if _deliver(message, run, smtp) else ExitCode.NOT_DELIVERED
+    if not _deliver(message, run, smtp, night):
+        return ExitCode.NOT_DELIVERED
+    if night is not None:
+        night.delivered(run.notify.email_to)
+    return code
+
+
+class Night:
+    """The scheduled run's record: what `schedule --check` reports and the next email tells."""
+
+    def __init__(self, state_dir: Path, moment: datetime) -> None:
+        self.state_dir = state_dir
+        self.moment = moment
+        self.emailed_to: str | None = None
+        self.problems: list[str] = []
+
+    def missed(self) -> list[str]:
+        return nightly.missed_lines(nightly.missed_nights(self.state_dir), self.state_dir)
+
+    def delivered(self, to: str) -> None:
+        nightly.forget_missed_nights(self.state_dir)
+        self.emailed_to = to
+
+    def undelivered(self, error: InboxAuditError) -> None:
+        nightly.add_missed_night(self.state_dir, self.moment.date())
+        self.failed(error)
+
+    def failed(self, error: InboxAuditError) -> None:
+        hint = _(" (hint: {hint})").format(hint=error.hint) if error.hint else ""
+        self.problems.append(str(error) + hint)
+
+    def save(self, code: ExitCode) -> None:
+        outcome = nightly.Outcome(
+            at=self.moment.isoformat(),
+            exit_code=int(code),
+            emailed_to=self.emailed_to,
+            problems=tuple(self.problems),
+        )
+        nightly.save_outcome(self.state_dir, outcome)
 
 
 class StatsFormat(StrEnum):

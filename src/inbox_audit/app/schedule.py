@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from inbox_audit.errors import ExitCode, UsageError
+from inbox_audit.i18n import _
 
 if TYPE_CHECKING:
     from inbox_audit.app.config import ConfigFile
@@ -22,7 +23,9 @@ def parse_time(text: str) -> tuple[int, int]:
     """'07:00' -> (7, 0)."""
     match = _TIME.match(text)
     if match is None:
-        raise UsageError(f"invalid time {text!r}", hint="use HH:MM, e.g. 07:30")
+        raise UsageError(
+            _("invalid time {text!r}").format(text=text), hint=_("use HH:MM, e.g. 07:30")
+        )
     return int(match.group(1)), int(match.group(2))
 
 
@@ -98,9 +101,12 @@ def daily_job(config: ConfigFile, run: RunConfig, account: str | None, at: str) 
     command = [executable(), "audit", "--config", str(config.path.resolve())]
     if account is not None or len(config.accounts) > 1:
         command += ["--account", str(run.account)]
-    command.append("--quiet")
+    # The state directory too: `schedule --check` reads there what the job did.
+    command += ["--state-dir", str(run.state_dir.resolve())]
     if run.notify is None:
-        command += ["--format", "summary"]
+        command += ["--quiet", "--format", "summary"]
+    else:
+        command.append("--scheduled")
     directories = [str(Path(command[0]).parent), "/usr/local/bin", "/usr/bin", "/bin"]
     return Job(
         command=tuple(command),
@@ -126,14 +132,8 @@ def instructions(job: Job, unit_dir: Path) -> str:
     """What `inbox-audit schedule` prints: the crontab entry, the units and how to start them."""
     out = [crontab_entry(job)]
     for name, text in systemd_units(job).items():
-        out.append(f"# systemd user unit: {unit_dir / name}\n{text}")
+        out.append("# " + _("systemd user unit: {path}").format(path=unit_dir / name) + f"\n{text}")
     timer = f"{job.name}.timer"
-    out.append(f"# then: systemctl --user daemon-reload && systemctl --user enable --now {timer}\n")
+    start = f"systemctl --user daemon-reload && systemctl --user enable --now {timer}"
+    out.append("# " + _("then: {command}").format(command=start) + "\n")
     return "\n".join(out)
-
-
-def install(job: Job, unit_dir: Path) -> None:
-    """Write the job's systemd user units in `unit_dir` (OSError when that cannot be done)."""
-    unit_dir.mkdir(parents=True, exist_ok=True)
-    for name, text in systemd_units(job).items():
-        (unit_dir / name).write_text(text, encoding="utf-8")

@@ -21,6 +21,12 @@ _MISSING_FOLDER = re.compile(
 )
 
 
+#: OpenSSL's reasons when the peer's first bytes are not a TLS record (plain text).
+_NOT_TLS = frozenset(
+    {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST", "UNKNOWN_PROTOCOL"}
+)
+
+
 @contextlib.contextmanager
 def translated(
     target: ImapTarget, options: ConnectOptions | None, doing: str, folder: str | None = None
@@ -41,7 +47,14 @@ def translated(
             exc,
         )
     except ssl.SSLError as exc:
-        _raise(TLSFailed(f"TLS with {where} failed while {doing}: {exc.reason or exc}"), exc)
+        hint = None
+        if target.implicit_tls and exc.reason in _NOT_TLS:
+            # The port spoke plain text ("* OK ...") where a TLS handshake was due: an
+            # imaps:// URL pointed at the STARTTLS/plaintext port (143, RFC 8314 §3.3).
+            plain = ImapTarget(target.user, target.host, target.port, implicit_tls=False).display()
+            hint = f"the server did not answer TLS: try {plain} (STARTTLS) or port 993"
+        error = TLSFailed(f"TLS with {where} failed while {doing}: {exc.reason or exc}", hint=hint)
+        _raise(error, exc)
     except TimeoutError as exc:
         timeout = f" within {options.timeout:g}s" if options else ""
         _raise(ConnectionFailed(f"{where} did not answer{timeout} while {doing}"), exc)

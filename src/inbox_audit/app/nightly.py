@@ -1,0 +1,95 @@
+"""What the scheduled job leaves in the state directory: its last outcome and its missed nights.
+
+`schedule --check` reads the outcome to say what the owner received; the nights whose email
+could not be sent are listed in the next email that goes through, then forgotten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+from inbox_audit import i18n
+from inbox_audit.i18n import ngettext
+
+LAST_RUN = "last-run.json"
+MISSED = "missed-nights.json"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How the last scheduled run ended, as the owner would see it."""
+
+    at: str  # ISO 8601, the run's moment
+    exit_code: int
+    emailed_to: str | None  # who got an email (the report or the failure notice); None: nobody
+    problems: tuple[str, ...] = ()  # what went wrong, each with its hint
+
+
+def save_outcome(state_dir: Path, outcome: Outcome) -> None:
+    """Replace the last outcome; a state directory that cannot be written is not worth a
+    failed run (the exit code and stderr still say it)."""
+    _write(state_dir / LAST_RUN, json.dumps(asdict(outcome), indent=1))
+
+
+def load_outcome(state_dir: Path) -> Outcome | None:
+    """The last scheduled run's outcome, None when there was none (or it is unreadable)."""
+    try:
+        data = json.loads((state_dir / LAST_RUN).read_text(encoding="utf-8"))
+        return Outcome(**{**data, "problems": tuple(data.get("problems", ()))})
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def outcome_stamp(state_dir: Path) -> int | None:
+    """When the last outcome was written (ns), to tell a new one from the one before."""
+    try:
+        return (state_dir / LAST_RUN).stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def missed_nights(state_dir: Path) -> list[date]:
+    """The dates of the scheduled runs whose email was not delivered, oldest first."""
+    try:
+        data = json.loads((state_dir / MISSED).read_text(encoding="utf-8"))
+        return sorted({date.fromisoformat(day) for day in data if isinstance(day, str)})
+    except (OSError, ValueError, TypeError):
+        return []
+
+
+def add_missed_night(state_dir: Path, day: date) -> None:
+    """Remember that the report of `day` did not reach the owner."""
+    days = {*missed_nights(state_dir), day}
+    _write(state_dir / MISSED, json.dumps(sorted(d.isoformat() for d in days)))
+
+
+def forget_missed_nights(state_dir: Path) -> None:
+    """The owner was told: the next email starts afresh."""
+    (state_dir / MISSED).unlink(missing_ok=True)
+
+
+def missed_lines(days: list[date], state_dir: Path) -> list[str]:
+    """The email's lines about the nights it replaces ([] when there were none)."""
+    if not days:
+        return []
+    return [
+        ngettext(
+            "the nightly summary was not emailed on {days}: that report is in {path}",
+            "the nightly summary was not emailed on {days}: those reports are in {path}",
+            len(days),
+        ).format(days=", ".join(i18n.day(d) for d in days), path=state_dir / "undelivered")
+    ]
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError:
+        pass  # the run's own output already tells what happened
