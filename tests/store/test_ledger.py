@@ -161,9 +161,33 @@ def _changes(mirror: Mirror, rng: random.Random, as_of: datetime) -> list[Callab
             )
         )
 
+    def colleague_note() -> None:  # someone at the owner's own domain writes: internal
+        theirs = pick(inbox, lambda m: m.from_ is not None)
+        owner = next(iter(m.from_ for m in mirror.mail.values() if m.folder == sent and m.from_))
+        when = as_of - timedelta(minutes=rng.randint(5, 3000))
+        colleague = f"colleague{rng.randint(1, 3)}@{owner.email.rpartition('@')[2]}"
+        assert theirs.from_ is not None
+        mirror.add(
+            dataclasses.replace(
+                theirs,
+                from_=dataclasses.replace(theirs.from_, email=colleague),
+                reply_to=(),
+                subject=f"Planning {rng.randint(1, 99)}",
+                message_id=f"colleague-{rng.random()}@shop.example",
+                in_reply_to=(),
+                references=(),
+                conversation_id=None,
+                date=when,
+                internal_date=when,
+                received_at=None,
+                flags=frozenset(),
+            )
+        )
+
     return [
         customer_follow_up,
         owner_reply,
+        colleague_note,
         reminder_without_headers,
         new_customer,
         lambda: mirror.remove(pick(inbox)),  # deleted
@@ -340,6 +364,7 @@ def test_a_stored_part_gives_the_same_part_back() -> None:
         ),
         ledger.Part("result", thread_id="t2", status=Status.OVERDUE, row=(utc, waiting)),
         ledger.Part("outbound", "shop@x.fr", owner_name="Shop"),
+        ledger.Part("result", thread_id="t3", status=Status.NOT_CUSTOMER, internal=True),
         ledger.failed(Unreadable("Sent", 3, "no header")),
     ]
     for part in parts:

@@ -215,6 +215,13 @@ def audit_command(
             "--skip-folder", metavar=_FOLDER, help=_("A folder not to scan (repeatable).")
         ),
     ] = None,
+    internal_domain: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--internal-domain",
+            help="Your colleagues' domain (repeatable), besides your addresses' own.",
+        ),
+    ] = None,
     timezone: Annotated[
         str | None,
         typer.Option(
@@ -338,6 +345,7 @@ def audit_command(
             sla=sla,
             sent_folder=sent_folder,
             skip_folders=tuple(skip_folder) if skip_folder else None,
+            internal_domains=tuple(internal_domain) if internal_domain else None,
             timezone=timezone,
             ca_file=ca_file,
             lang=lang.value if lang else None,
