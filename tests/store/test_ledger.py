@@ -141,16 +141,17 @@ def _changes(mirror: Mirror, rng: random.Random, as_of: datetime) -> list[Callab
             )
         )
 
-    def new_customer() -> None:
+    def fresh(sender: str, subject: str, message_id: str, **changes: Any) -> None:
+        """A new conversation from `sender`, shaped like a message of the inbox."""
         theirs = pick(inbox, lambda m: m.from_ is not None)
         when = as_of - timedelta(minutes=rng.randint(5, 3000))
         assert theirs.from_ is not None
         mirror.add(
             dataclasses.replace(
                 theirs,
-                from_=dataclasses.replace(theirs.from_, email=f"new{rng.random()}@example.org"),
-                subject=f"Question {rng.randint(1, 99)}",
-                message_id=f"new-{rng.random()}@example.org",
+                from_=dataclasses.replace(theirs.from_, email=sender),
+                subject=subject,
+                message_id=message_id,
                 in_reply_to=(),
                 references=(),
                 conversation_id=None,
@@ -158,30 +159,24 @@ def _changes(mirror: Mirror, rng: random.Random, as_of: datetime) -> list[Callab
                 internal_date=when,
                 received_at=None,
                 flags=frozenset(),
+                **changes,
             )
         )
 
+    def new_customer() -> None:
+        fresh(
+            f"new{rng.random()}@example.org",
+            f"Question {rng.randint(1, 99)}",
+            f"new-{rng.random()}@example.org",
+        )
+
     def colleague_note() -> None:  # someone at the owner's own domain writes: internal
-        theirs = pick(inbox, lambda m: m.from_ is not None)
         owner = next(iter(m.from_ for m in mirror.mail.values() if m.folder == sent and m.from_))
-        when = as_of - timedelta(minutes=rng.randint(5, 3000))
-        colleague = f"colleague{rng.randint(1, 3)}@{owner.email.rpartition('@')[2]}"
-        assert theirs.from_ is not None
-        mirror.add(
-            dataclasses.replace(
-                theirs,
-                from_=dataclasses.replace(theirs.from_, email=colleague),
-                reply_to=(),
-                subject=f"Planning {rng.randint(1, 99)}",
-                message_id=f"colleague-{rng.random()}@shop.example",
-                in_reply_to=(),
-                references=(),
-                conversation_id=None,
-                date=when,
-                internal_date=when,
-                received_at=None,
-                flags=frozenset(),
-            )
+        fresh(
+            f"colleague{rng.randint(1, 3)}@{owner.email.rpartition('@')[2]}",
+            f"Planning {rng.randint(1, 99)}",
+            f"colleague-{rng.random()}@shop.example",
+            reply_to=(),  # not a contact form's relay
         )
 
     return [
