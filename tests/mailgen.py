@@ -1558,6 +1558,28 @@ class _Gen:
         # Colleagues write to the owner: internal, never listed.
         name, address = self.biz.colleague
         colleague = _Person(name, address, "fr", self.owner.client, "paris")
+        # One answers a customer, the owner in copy: the shop has answered her.
+        person = self.new_person("fr")
+        times = self.plan("co", [self.inside()], "any")
+        conv = self.conversation(person, [_Step("c")], times[:1])
+        question = conv.events[0].mail
+        spec = _CLIENTS[colleague.client]
+        answer = self.add(
+            sender=colleague,
+            to=[(person.name, person.email)],
+            cc=[(self.owner.name, self.biz.main)],
+            subject=reply_subject(question.subject, spec.reply_prefix, spec.stack),
+            text=f"Bonjour {person.first},\n\nC'est noté, je m'en occupe.\n\n{name}",
+            at=times[1],
+            client=colleague.client,
+            places=("inbox",),
+            parent=question,
+            threading=full,
+            delivered=True,
+            flags=("\\Seen",),
+            truth=Truth("not_customer", "internal", None, None),
+        )
+        conv.events.append(_Event("reply", answer))
         for subject in ("Planning de la semaine", "Commande fournisseur à valider", "Re: Congés"):
             self.add(
                 sender=colleague,

@@ -439,3 +439,28 @@ def test_replies_to_reads_in_reply_to_only_and_never_a_forwards() -> None:
     assert replies_to(reply) == frozenset({"a@x"})
     assert replies_to(dataclasses.replace(reply, in_reply_to=())) == frozenset()
     assert replies_to(dataclasses.replace(reply, subject="Fwd: Devis")) == frozenset()
+
+
+def test_a_colleagues_answer_to_the_customer_answers_her() -> None:
+    inbound = make_message(message_id="a@x", hours=0)
+    # Paul, at the shop, answers Marie with the owner in copy.
+    paul = make_message(
+        from_="paul@example.com",
+        to=("marie@example.fr",),
+        cc=("shop@example.com",),
+        subject="Re: Devis",
+        hours=2,
+        in_reply_to=("a@x",),
+    )
+    reasons: dict[str, Reason | None] = {paul.key: Reason.INTERNAL}
+    result = run([inbound, paul], reasons, now_hours=40)[inbound.key]
+    assert result.status is Status.ANSWERED
+    assert result.reply is not None and result.reply.message_id == paul.message_id
+    # Paul writing to the owner about it, even by Reply, answers nobody.
+    to_me = dataclasses.replace(paul, to=(addr("shop@example.com"),), cc=())
+    reasons = {to_me.key: Reason.INTERNAL}
+    assert run([inbound, to_me], reasons, now_hours=40)[inbound.key].status is Status.OVERDUE
+    # Nor does a colleague's message with no visible recipient (all Bcc).
+    hidden = dataclasses.replace(paul, to=(), cc=())
+    reasons = {hidden.key: Reason.INTERNAL}
+    assert run([inbound, hidden], reasons, now_hours=40)[inbound.key].status is Status.OVERDUE

@@ -89,29 +89,35 @@ def answers(
     sent: to the list or shared address the customer wrote through, to their other address
     or their assistant. A reply that quotes a message (In-Reply-To/References) answers it
     whatever the clocks say. My own automated mail (`automated`: keys of my out-of-office
-    replies, read receipts...) answers nothing.
+    replies, read receipts...) answers nothing. A colleague's message (Reason.INTERNAL), the
+    owner in copy, answers the customers it is addressed to: the shop has answered them.
     """
     # Keys and times come with the thread (see Thread), else are worked out here.
     keys = thread.keys or tuple(m.key for m in thread.messages)
     times = thread.times or tuple(message_time(m, me) for m in thread.messages)
     customers: list[tuple[Message, str, datetime]] = []
-    mine: list[tuple[datetime, str, Message]] = []
+    # My replies and my colleagues' messages, which can answer a customer.
+    answering: list[tuple[datetime, str, Message]] = []
     for message, key, when in zip(thread.messages, keys, times, strict=True):
         if when is None:
             continue
         reason = reasons.get(key)
         if reason is None:
             customers.append((message, key, when))
-        elif reason is Reason.FROM_ME and key not in automated:
-            mine.append((when, key, message))
-    if not customers or not mine:
+        elif (reason is Reason.FROM_ME and key not in automated) or reason is Reason.INTERNAL:
+            answering.append((when, key, message))
+    if not customers or not answering:
         return {}
     if not thread.times:  # build_threads' threads come in this order already
-        mine.sort(key=itemgetter(0, 1))
+        answering.sort(key=itemgetter(0, 1))
     replies: list[tuple[datetime, str, Message, frozenset[str], frozenset[str]]] = []
-    for when, key, message in mine:
+    for when, key, message in answering:
         to = recipients(message)
-        if not (to and to <= me):  # a note to myself
+        if reasons.get(key) is Reason.INTERNAL:
+            # Only by its recipients: a colleague hitting Reply to write to me answers nobody.
+            if to - me:
+                replies.append((when, key, message, to, _NONE))
+        elif not (to and to <= me):  # a note to myself
             replies.append((when, key, message, to, replies_to(message)))
 
     answered: dict[str, tuple[Message, datetime]] = {}
