@@ -91,6 +91,7 @@ _ZONE = _("<zone>")
 _AWAITING_HELP = _("Business days of silence after which a conversation awaits their reply.")
 _URL = _("<url>")
 _SECONDS = _("<seconds>")
+_DOMAIN = _("<domain>")
 
 
 class Language(StrEnum):
@@ -219,7 +220,8 @@ def audit_command(
         list[str] | None,
         typer.Option(
             "--internal-domain",
-            help="Your colleagues' domain (repeatable), besides your addresses' own.",
+            metavar=_DOMAIN,
+            help=_("Your colleagues' domain (repeatable), besides your addresses' own."),
         ),
     ] = None,
     timezone: Annotated[
