@@ -117,3 +117,10 @@ def test_empty_imap_mailbox_says_it_read_nothing(dovecot: DovecotServer) -> None
     assert code == ExitCode.OK
     (line,) = lines(stderr)
     assert line.startswith("inbox-audit: warning: read 0 messages from imaps://empty")
+
+
+def test_stats_refuse_too(tmp_path: Path) -> None:
+    source = mbox(tmp_path / "inbox.mbox", CUSTOMER_MAIL)
+    result = CliRunner().invoke(app, ["stats", str(source), "--until", AS_OF], env={})
+    assert result.exit_code == ExitCode.CONFIG
+    assert "none of your addresses is known" in result.stderr

@@ -492,10 +492,11 @@ def run_stats(
     try:
         # The figures read every message (first responses, who waited): never a snapshot.
         result = _report(run, moment, not quiet, no_cache, Shown(True, None, None))
+        assert isinstance(result, AuditReport), "every message is read: never an outline"
+        _check_sound(result)
     except InboxAuditError as error:
         print_error(error)
         return error.exit_code
-    assert isinstance(result, AuditReport), "every message is read: never an outline"
     stats = period_stats(result, run.zone, start, weeks, awaiting_days, run.settings.lang)
     if fmt is StatsFormat.TABLE:
         from inbox_audit.outputs.stats_table import render_stats
