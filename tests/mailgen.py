@@ -715,6 +715,7 @@ class _Step:
     to_lower: bool = False  # owner writes the customer's address lower-cased
     to_first: bool = False  # owner answers the first customer message (crossing mails)
     text: str | None = None
+    to: tuple[str, str] | None = None  # owner replies to this (name, address), not the customer
 
 
 # Placement tokens → folder names per layout. Gmail copies everything but Spam/Trash to All Mail.
@@ -1264,6 +1265,7 @@ class _Gen:
                 reply_to_addr = person.reply_to or person.email
                 if step.to_lower:
                     reply_to_addr = reply_to_addr.lower()
+                recipient = step.to or (person.name, reply_to_addr)
                 if step.actor == "f":
                     name, colleague = self.biz.colleague
                     subj = reply_subject(current_subject, spec.forward_prefix, False)
@@ -1299,7 +1301,7 @@ class _Gen:
                 mail = self.add(
                     sender=sender,
                     sender_email=sender_email,
-                    to=[(person.name, reply_to_addr)],
+                    to=[recipient],
                     cc=cc,
                     subject=subj,
                     text=body + "\n\n" + f"> {text.splitlines()[0]}",
@@ -1515,6 +1517,82 @@ class _Gen:
             text=text_answered,
         )
         self.conversation(other, [_Step("c")], [t_other], subject=lang_subject, text=text_other)
+
+    def elsewhere(self) -> None:
+        """Replies that name the customer's message in In-Reply-To but go elsewhere, which
+        answer it; forwards to others, which do not; colleagues writing, who are no customers."""
+        full = "full"  # the reply names the message it answers: Reply was pressed
+
+        def answered(person: _Person, to: tuple[str, str]) -> None:
+            times = self.plan("co", [self.inside()], "any")
+            self.conversation(person, [_Step("c"), _Step("o", threading=full, to=to)], times)
+
+        # A group address the customer wrote through (in copy), answered there only.
+        person = self.new_person("fr")
+        host = self.rng.choice(("googlegroups.com", "framalistes.org", "asso-du-quartier.fr"))
+        group = ("Parents de l'atelier", f"parents-atelier@{host}")
+        times = self.plan("co", [self.inside()], "any")
+        self.conversation(
+            person, [_Step("c"), _Step("o", threading=full, to=group)], times, cc=[group]
+        )
+        # The customer's work address.
+        person = self.new_person("fr", company=False)
+        work = self.new_person("fr", company=True)
+        answered(person, (person.name, work.email))
+        # A dated address that changes with every message (TMDA, SpamGourmet).
+        person = self.new_person("en", company=False)
+        local, domain = person.email.split("@")
+        self.emails.discard(person.email)
+        person.email = f"{local}+dated.{self.rng.randint(10**9, 2 * 10**9)}@{domain}"
+        answered(
+            person, (person.name, f"{local}+dated.{self.rng.randint(10**9, 2 * 10**9)}@{domain}")
+        )
+        # Their assistant.
+        person = self.new_person("fr", company=True)
+        assistant = ("Secrétariat", "secretariat@" + person.email.split("@")[1])
+        answered(person, assistant)
+        # Forwarded to someone else with the threading headers (Gmail, Thunderbird): waiting.
+        person = self.new_person("fr")
+        times = self.plan("cf", [(timedelta(minutes=10), timedelta(hours=5))], "overdue")
+        self.conversation(person, [_Step("c"), _Step("f", threading=full)], times)
+        # Colleagues write to the owner: internal, never listed.
+        name, address = self.biz.colleague
+        colleague = _Person(name, address, "fr", self.owner.client, "paris")
+        # One answers a customer, the owner in copy: the shop has answered her.
+        person = self.new_person("fr")
+        times = self.plan("co", [self.inside()], "any")
+        conv = self.conversation(person, [_Step("c")], times[:1])
+        question = conv.events[0].mail
+        spec = _CLIENTS[colleague.client]
+        answer = self.add(
+            sender=colleague,
+            to=[(person.name, person.email)],
+            cc=[(self.owner.name, self.biz.main)],
+            subject=reply_subject(question.subject, spec.reply_prefix, spec.stack),
+            text=f"Bonjour {person.first},\n\nC'est noté, je m'en occupe.\n\n{name}",
+            at=times[1],
+            client=colleague.client,
+            places=("inbox",),
+            parent=question,
+            threading=full,
+            delivered=True,
+            flags=("\\Seen",),
+            truth=Truth("not_customer", "internal", None, None),
+        )
+        conv.events.append(_Event("reply", answer))
+        for subject in ("Planning de la semaine", "Commande fournisseur à valider", "Re: Congés"):
+            self.add(
+                sender=colleague,
+                to=[(self.owner.name, self.biz.main)],
+                subject=subject,
+                text="Tu peux regarder quand tu as un moment ?",
+                at=self.sample_time(timedelta(hours=30), _SPAN),
+                client=colleague.client,
+                places=("inbox",),
+                delivered=True,
+                flags=("\\Seen",),
+                truth=Truth("not_customer", "internal", None, None),
+            )
 
     def traps(self) -> None:
         rng = self.rng
@@ -2235,11 +2313,15 @@ def generate(
     customers: int = 40,
     as_of: datetime = DEFAULT_AS_OF,
     sla: timedelta = DEFAULT_SLA,
+    elsewhere: bool = False,
 ) -> GeneratedMailbox:
     """A month of a small business's mail, with its truth. Same seed → same bytes.
 
     `customers` ordinary customers each get a conversation (a few get two); about twenty more
-    people come with the traps, and the automated mail comes on top.
+    people come with the traps, and the automated mail comes on top. `elsewhere` adds replies
+    sent elsewhere than to the customer (a group address, their other address, their
+    assistant), forwards that answer nobody, and colleagues' mail (Gen.elsewhere); without
+    it a seed gives the mailbox it always gave.
     """
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; expected one of {', '.join(LAYOUTS)}")
@@ -2280,6 +2362,8 @@ def generate(
         if gen.chance(0.08):  # a second, unrelated request some days apart
             gen.regular(person, gen.rng.choice(("in_time", "late", "overdue", "pending")), folder)
     gen.traps()
+    if elsewhere:
+        gen.elsewhere()
     gen.newsletters()
     gen.notifications()
     gen.odds_and_ends()

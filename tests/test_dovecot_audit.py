@@ -95,7 +95,9 @@ def test_real_corpora_loaded_into_dovecot_are_all_accounted_for(dovecot: Dovecot
     loaded = sum(len(dovecot.append_many(user, name, items)) for name, items in folders.items())
     before = dovecot.snapshot_state(user)
     now = datetime.now(UTC).isoformat()
-    code, report, stderr = run_cli(dovecot, user, "--as-of", now)
+    code, report, stderr = run_cli(
+        dovecot, user, "--as-of", now, "--me", "owner@jolis-pots.example"
+    )
     assert "Traceback" not in stderr
     summary = report["summary"]
     accounted = (

@@ -151,6 +151,7 @@ class Reason(StrEnum):
     SPAM = "spam"  # marked spam by a filter (X-Spam-Flag: YES)
     NO_SENDER = "no_sender"  # no usable From address
     IN_SENT_FOLDER = "sent_folder"  # a message in the Sent folder that is not from me
+    INTERNAL = "internal"  # from a colleague: an address at one of the owner's own domains
 
 
 class Status(StrEnum):
@@ -248,6 +249,7 @@ class Summary:
     drafts: int = 0  # unsent drafts seen in scanned folders (Gmail's All Mail): never counted
     after_as_of: int = 0  # messages that arrived after --as-of: not yet there at that moment
     outbound: int = 0  # my own mail in the Sent folder: replies and everything else I sent
+    internal: int = 0  # of not_customer, the colleagues' mail (Reason.INTERNAL)
 
 
 @dataclass(frozen=True)

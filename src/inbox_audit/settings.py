@@ -45,3 +45,5 @@ class Settings:
     # The owner's own language ("fr" / "en"): holding replies to customers whose language the
     # signs cannot tell are written in it (config `lang`, else the locale).
     owner_lang: str = "en"
+    # Domains whose mail is a colleague's, besides those of `me` (--internal-domain).
+    internal_domains: tuple[str, ...] = ()

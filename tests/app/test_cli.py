@@ -286,3 +286,26 @@ def test_stats_refuses_a_period_that_ends_before_it_starts(tmp_path: Path) -> No
     )
     assert result.exit_code == 2
     assert "--since" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_internal_domain_sets_the_accountants_mail_apart(tmp_path: Path) -> None:
+    mail = (
+        "From: Cabinet Moreau <anne@cabinet-moreau.fr>\n"
+        "To: claire@atelier-lumiere.fr\n"
+        "Subject: Bilan 2026 : pièces manquantes\n"
+        "Date: Mon, 16 Nov 2026 10:00:00 +0100\n"
+        "Message-ID: <bilan@cabinet-moreau.fr>\n"
+        "\n"
+        "Bonjour Claire, il nous manque les relevés d'octobre.\n"
+    )
+    source = tmp_path / "inbox.mbox"
+    source.write_text(f"From anne Mon Nov 16 09:00:00 2026\n{mail}\n", encoding="utf-8")
+    args = ["audit", str(source), "--me", "claire@atelier-lumiere.fr", "--as-of", DEMO_AS_OF]
+    code, stdout, _ = invoke(*args, "--format", "json")
+    assert code == ExitCode.OVERDUE_FOUND
+    assert json.loads(stdout)["summary"]["internal"] == 0
+    code, stdout, _ = invoke(*args, "--format", "json", "--internal-domain", "cabinet-moreau.fr")
+    assert code == ExitCode.OK
+    report = json.loads(stdout)
+    assert [m["reason"] for m in report["messages"]] == ["internal"]
+    assert report["summary"]["internal"] == 1 and report["threads"] == []

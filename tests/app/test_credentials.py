@@ -229,7 +229,8 @@ def test_password_set_checks_the_account_name(
 def account_file(tmp_path: Path, dovecot: DovecotServer, user: MailUser, extra: str) -> Path:
     return default_config(
         tmp_path,
-        f'[accounts.shop]\nsource = "{dovecot.url(user)}"\nca_file = "{dovecot.ca_file}"\n' + extra,
+        f'[accounts.shop]\nsource = "{dovecot.url(user)}"\nca_file = "{dovecot.ca_file}"\n'
+        'me = ["shop@example.com"]\n' + extra,
     )
 
 

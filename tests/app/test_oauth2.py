@@ -186,6 +186,7 @@ def test_cli_oauth2_account_with_token_command(
         f'source = "{oauth_dovecot.url(oauth_user)}"\n'
         f'ca_file = "{oauth_dovecot.ca_file}"\n'
         'auth = "oauth2"\n'
+        'me = ["shop@example.com"]\n'
         f"token_command = \"printf '%s\\\\n' {GOOD_TOKEN}\"\n",
         encoding="utf-8",
     )

@@ -44,6 +44,8 @@ def test_a_full_account_resolves(tmp_path: Path) -> None:
         ('auth = "kerberos"', "unknown auth method"),
         ('source = "ftp://me@host"', "ftp"),
         ('ca_file = "missing.pem"', "missing.pem is not a readable file"),
+        ('internal_domains = ["gmail.com"]', "gmail.com is a public mail domain"),
+        ('internal_domains = ["not a domain"]', "invalid internal domain 'not a domain'"),
     ],
 )
 def test_bad_values_in_the_file_are_config_errors(tmp_path: Path, line: str, needle: str) -> None:
@@ -225,3 +227,16 @@ def test_without_config_lang_the_locale_is_the_owner_language(
     kept = [line for line in SHOP.splitlines() if not line.startswith("lang ")]
     config = load_config(write_config(tmp_path, "\n".join(kept) + "\n"), env={})
     assert resolve(Flags(), config, env=env).settings.owner_lang == expected
+
+
+def test_internal_domains_from_the_file_or_the_flags(tmp_path: Path) -> None:
+    text = SHOP + 'internal_domains = ["@Cabinet-Compta.fr", "studio-nord.de."]\n'
+    config = load_config(write_config(tmp_path, text), env={})
+    run = resolve(Flags(), config, env={})
+    assert run.settings.internal_domains == ("cabinet-compta.fr", "studio-nord.de")
+    # The flag overrides the file, as every flag does.
+    run = resolve(Flags(internal_domains=("compta.example",)), config, env={})
+    assert run.settings.internal_domains == ("compta.example",)
+    # A webmail given as a flag is a usage error: all its users would be colleagues.
+    with pytest.raises(UsageError, match=r"outlook\.fr is a public mail domain"):
+        resolve(Flags(internal_domains=("outlook.fr",)), config, env={})

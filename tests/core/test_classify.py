@@ -7,6 +7,7 @@ import inspect
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -873,3 +874,46 @@ def test_remembered_verdicts_follow_the_subject() -> None:
     for _ in range(2):
         assert classify(make_message(subject="Out of office"), ME, False) is Reason.AUTO_REPLY
         assert classify(make_message(subject="Devis"), ME, False) is None
+
+
+# ------------------------------------------------------------------------------ colleagues
+
+OURS = frozenset({"jolis-pots.example"})
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        # A colleague writes: internal, whatever they write about.
+        ({"from_": "paul@jolis-pots.example", "subject": "Commande Dupont"}, Reason.INTERNAL),
+        ({"from_": "paul@atelier.jolis-pots.example", "name": "Paul"}, Reason.INTERNAL),
+        # A contact form on the shop's own domain, the customer in Reply-To: a customer.
+        ({"from_": "wordpress-form@jolis-pots.example", "reply_to": (CUSTOMER,)}, None),
+        ({"from_": "site@jolis-pots.example", "reply_to": ("lina@gmail.com",)}, None),
+        # A colleague's out-of-office is an auto-reply first.
+        (
+            {
+                "from_": "paul@jolis-pots.example",
+                "subject": "Absence du bureau",
+                "headers": (("auto-submitted", "auto-replied"),),
+            },
+            Reason.AUTO_REPLY,
+        ),
+        # A customer on another domain, or one that only looks alike.
+        ({"from_": CUSTOMER}, None),
+        ({"from_": "anne@jolis-pots.example.evil.example"}, None),
+    ],
+)
+def test_colleagues_are_internal(case: dict[str, Any], expected: Reason | None) -> None:
+    message = make_message(**case)
+    assert classify(message, ME, in_sent_folder=False, internal=OURS) is expected
+    # Without the owner's domains, nobody is a colleague.
+    if expected is Reason.INTERNAL:
+        assert classify(message, ME, in_sent_folder=False) is None
+
+
+def test_mine_and_sent_folder_mail_rank_before_colleagues() -> None:
+    mine = make_message(from_="marie@jolis-pots.example", to=(CUSTOMER,))
+    assert classify(mine, ME, in_sent_folder=False, internal=OURS) is Reason.FROM_ME
+    copy = make_message(from_="paul@jolis-pots.example", to=(CUSTOMER,))
+    assert classify(copy, ME, in_sent_folder=True, internal=OURS) is Reason.IN_SENT_FOLDER

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -13,10 +14,10 @@ from inbox_audit.core.metrics import (
     summarize,
     thread_results,
 )
-from inbox_audit.core.pairing import answers, has_flag, pair_thread, response_for
+from inbox_audit.core.pairing import answers, has_flag, pair_thread, replies_to, response_for
 from inbox_audit.core.threads import Thread, build_threads
 from inbox_audit.model import Message, MessageResult, Reason, Status
-from tests.builders import at, make_message
+from tests.builders import addr, at, make_message
 
 ME = frozenset({"shop@example.com"})
 SLA = timedelta(hours=24)
@@ -318,3 +319,148 @@ def test_answers_and_response_make_pair_thread() -> None:
 )
 def test_has_flag_ignores_case(flags: frozenset[str], expected: bool) -> None:
     assert has_flag(flags, "\\answered") is expected
+
+
+# ------------------------------------------------- a reply that cites the message it answers
+
+
+@pytest.mark.parametrize(
+    ("customer", "sent_to"),
+    [
+        # A list the customer posted to (mutt, Pine, Gnus reply to the list).
+        ("Jean Martin <jean.martin@gmail.com>", ("ateliers@lists.poterie.example",)),
+        # A shared or group address the customer wrote through.
+        ("claire@studio-nord.de", ("team@studio-nord.de",)),
+        # The same person's work address.
+        ("paul.leroy@orange.fr", ("p.leroy@leroy-batiment.fr",)),
+        # A +tag or dated address that changes with every message (TMDA, SpamGourmet...).
+        ("lucie+1035412@tmda.example", ("lucie+1035999@tmda.example",)),
+        # Their assistant.
+        ("Dr Anne Roux <anne.roux@cabinet-roux.fr>", ("secretariat@cabinet-roux.fr",)),
+    ],
+)
+def test_a_reply_that_names_the_message_answers_it_wherever_it_was_sent(
+    customer: str, sent_to: tuple[str, ...]
+) -> None:
+    inbound = make_message(from_=customer, subject="Stage de tournage", hours=0)
+    reply = make_message(
+        from_="shop@example.com",
+        to=sent_to,
+        subject="Re: Stage de tournage",
+        hours=3,
+        in_reply_to=(inbound.message_id or "",),
+        references=(inbound.message_id or "",),
+    )
+    result = run([inbound, reply], now_hours=40)[inbound.key]
+    assert result.status is Status.ANSWERED
+    assert result.reply is not None and result.reply.latency_seconds == 3 * 3600
+
+
+def test_a_reply_found_through_references_only_answers_whom_it_is_sent_to() -> None:
+    # Jean posts to the list; Léa answers him there; I answer Léa's message, to the list.
+    jean = make_message(from_="jean@gmail.com", to=("ateliers@lists.example",), hours=0)
+    lea = make_message(
+        from_="lea@free.fr",
+        to=("ateliers@lists.example",),
+        subject="Re: Devis",
+        hours=1,
+        in_reply_to=(jean.message_id or "",),
+        references=(jean.message_id or "",),
+    )
+    mine = make_message(
+        from_="shop@example.com",
+        to=("ateliers@lists.example",),
+        subject="Re: Devis",
+        hours=2,
+        in_reply_to=(lea.message_id or "",),
+        references=(jean.message_id or "", lea.message_id or ""),
+    )
+    results = run([jean, lea, mine], now_hours=40)
+    assert results[lea.key].status is Status.ANSWERED
+    # Jean's message is only in References: a weak link, and my reply is not addressed to him.
+    assert results[jean.key].status is Status.OVERDUE
+    # The same reply in copy to him answers him too.
+    to_both = dataclasses.replace(mine, cc=(addr("jean@gmail.com"),))
+    assert run([jean, lea, to_both], now_hours=40)[jean.key].status is Status.ANSWERED
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Fwd: Devis",
+        "Fw: Devis",
+        "FW: Devis",
+        "TR : Devis",
+        "TR: RE: Devis",
+        "WG: Devis",
+        "RV: Devis",
+        "I: Devis",
+        "Doorst: Devis",
+        "ENC: Devis",
+        "转发: Devis",
+        "[Atelier] Fwd: Devis",
+        "Devis (fwd)",
+        "[Fwd: Devis]",
+    ],
+)
+def test_a_forward_to_someone_else_is_no_answer_even_when_it_names_the_message(
+    subject: str,
+) -> None:
+    inbound = make_message(message_id="a@x", hours=0)
+    # Gmail writes In-Reply-To and References on forwards too.
+    forward = make_message(
+        from_="shop@example.com",
+        to=("compta@cabinet-expert.fr",),
+        subject=subject,
+        hours=1,
+        in_reply_to=("a@x",),
+        references=("a@x",),
+    )
+    assert run([inbound, forward], now_hours=30)[inbound.key].status is Status.OVERDUE
+    # Forwarded to the customer herself (her file, a document): an answer.
+    to_her = dataclasses.replace(forward, to=(addr("marie@example.fr"),))
+    assert run([inbound, to_her], now_hours=30)[inbound.key].status is Status.ANSWERED
+
+
+def test_a_reply_to_a_forward_is_a_reply() -> None:
+    inbound = make_message(from_="jean@gmail.com", subject="Fwd: Tarifs 2027", hours=0)
+    reply = make_message(
+        from_="shop@example.com",
+        to=("ateliers@lists.example",),
+        subject="Re: Fwd: Tarifs 2027",
+        hours=1,
+        in_reply_to=(inbound.message_id or "",),
+    )
+    assert run([inbound, reply], now_hours=30)[inbound.key].status is Status.ANSWERED
+
+
+def test_replies_to_reads_in_reply_to_only_and_never_a_forwards() -> None:
+    reply = make_message(from_="shop@example.com", in_reply_to=("A@X",), references=("r@x", "A@X"))
+    assert replies_to(reply) == frozenset({"a@x"})
+    assert replies_to(dataclasses.replace(reply, in_reply_to=())) == frozenset()
+    assert replies_to(dataclasses.replace(reply, subject="Fwd: Devis")) == frozenset()
+
+
+def test_a_colleagues_answer_to_the_customer_answers_her() -> None:
+    inbound = make_message(message_id="a@x", hours=0)
+    # Paul, at the shop, answers Marie with the owner in copy.
+    paul = make_message(
+        from_="paul@example.com",
+        to=("marie@example.fr",),
+        cc=("shop@example.com",),
+        subject="Re: Devis",
+        hours=2,
+        in_reply_to=("a@x",),
+    )
+    reasons: dict[str, Reason | None] = {paul.key: Reason.INTERNAL}
+    result = run([inbound, paul], reasons, now_hours=40)[inbound.key]
+    assert result.status is Status.ANSWERED
+    assert result.reply is not None and result.reply.message_id == paul.message_id
+    # Paul writing to the owner about it, even by Reply, answers nobody.
+    to_me = dataclasses.replace(paul, to=(addr("shop@example.com"),), cc=())
+    reasons = {to_me.key: Reason.INTERNAL}
+    assert run([inbound, to_me], reasons, now_hours=40)[inbound.key].status is Status.OVERDUE
+    # Nor does a colleague's message with no visible recipient (all Bcc).
+    hidden = dataclasses.replace(paul, to=(), cc=())
+    reasons = {hidden.key: Reason.INTERNAL}
+    assert run([inbound, hidden], reasons, now_hours=40)[inbound.key].status is Status.OVERDUE

@@ -11,6 +11,7 @@ from inbox_audit.core.threads import (
     base_subject,
     build_threads,
     correspondents,
+    is_forward,
     message_time,
     munged_subject,
     senders,
@@ -320,3 +321,32 @@ def test_munged_spelling_never_joins_what_the_exact_text_keeps_apart() -> None:
     assert frozenset({marie.key}) in groups
     assert frozenset({to_paul.key}) in groups
     assert frozenset({taxxe.key}) in groups
+
+
+@pytest.mark.parametrize(
+    ("subject", "forward"),
+    [
+        ("Fwd: Devis", True),
+        ("FW: Devis", True),
+        ("TR : Devis", True),
+        ("WG: Anfrage", True),
+        ("RV: Presupuesto", True),
+        ("I: Preventivo", True),
+        ("Doorst: Offerte", True),
+        ("ENC: Orçamento", True),
+        ("[Atelier] Fwd: Devis", True),
+        ("Fwd: Re: Devis", True),  # forwards a reply
+        ("Devis (fwd)", True),  # Pine
+        ("[Fwd: Devis]", True),  # Netscape
+        ("Re: Devis", False),
+        ("Re: Fwd: Devis", False),  # answers a forward
+        ("Re: Devis (fwd)", False),
+        ("RE : TR : Devis", False),
+        ("AW: Anfrage", False),
+        ("Devis", False),
+        ("Information pour votre stage", False),
+        ("Trésorerie: point mensuel", False),
+    ],
+)
+def test_is_forward_reads_the_outermost_prefix(subject: str, forward: bool) -> None:
+    assert is_forward(subject) is forward

@@ -114,6 +114,7 @@ def test_json_contract() -> None:
             "business_median": 57150.0,
             "business_p90": 98550.0,
         },
+        "internal": 0,
     }
     assert data["unreadable"] == [
         {"folder": "INBOX", "uid": 99, "reason": "header could not be parsed"}

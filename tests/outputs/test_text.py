@@ -9,6 +9,7 @@ import pytest
 
 from inbox_audit.core.figures import listing
 from inbox_audit.model import Address
+from inbox_audit.outputs.digest_text import audited_lines
 from inbox_audit.outputs.markdown import md_escape
 from inbox_audit.outputs.text import (
     duration_or_dash,
@@ -99,6 +100,20 @@ def test_summary_line() -> None:
     assert summary_line(empty_report()) == (
         "0 customer messages, 0 answered, 0 pending, 0 overdue."
     )
+    # Colleagues' mail is counted apart, here and in the email's "what was audited".
+    report = make_report()
+    with_colleagues = dataclasses.replace(
+        report, summary=dataclasses.replace(report.summary, not_customer=3, internal=2)
+    )
+    assert summary_line(with_colleagues).endswith(
+        " 2 messages from colleagues set apart. 1 unreadable."
+    )
+    audited = audited_lines(with_colleagues, ())
+    received = next(i for i, line in enumerate(audited) if line.startswith("Messages received"))
+    assert audited[received + 1] == (
+        "Of those needing no answer, 2 from colleagues (your own domains)"
+    )
+    assert not any("colleague" in line for line in audited_lines(report, ()))
 
 
 def test_waiting_headline() -> None:

@@ -141,16 +141,17 @@ def _changes(mirror: Mirror, rng: random.Random, as_of: datetime) -> list[Callab
             )
         )
 
-    def new_customer() -> None:
+    def fresh(sender: str, subject: str, message_id: str, **changes: Any) -> None:
+        """A new conversation from `sender`, shaped like a message of the inbox."""
         theirs = pick(inbox, lambda m: m.from_ is not None)
         when = as_of - timedelta(minutes=rng.randint(5, 3000))
         assert theirs.from_ is not None
         mirror.add(
             dataclasses.replace(
                 theirs,
-                from_=dataclasses.replace(theirs.from_, email=f"new{rng.random()}@example.org"),
-                subject=f"Question {rng.randint(1, 99)}",
-                message_id=f"new-{rng.random()}@example.org",
+                from_=dataclasses.replace(theirs.from_, email=sender),
+                subject=subject,
+                message_id=message_id,
                 in_reply_to=(),
                 references=(),
                 conversation_id=None,
@@ -158,12 +159,30 @@ def _changes(mirror: Mirror, rng: random.Random, as_of: datetime) -> list[Callab
                 internal_date=when,
                 received_at=None,
                 flags=frozenset(),
+                **changes,
             )
+        )
+
+    def new_customer() -> None:
+        fresh(
+            f"new{rng.random()}@example.org",
+            f"Question {rng.randint(1, 99)}",
+            f"new-{rng.random()}@example.org",
+        )
+
+    def colleague_note() -> None:  # someone at the owner's own domain writes: internal
+        owner = next(iter(m.from_ for m in mirror.mail.values() if m.folder == sent and m.from_))
+        fresh(
+            f"colleague{rng.randint(1, 3)}@{owner.email.rpartition('@')[2]}",
+            f"Planning {rng.randint(1, 99)}",
+            f"colleague-{rng.random()}@shop.example",
+            reply_to=(),  # not a contact form's relay
         )
 
     return [
         customer_follow_up,
         owner_reply,
+        colleague_note,
         reminder_without_headers,
         new_customer,
         lambda: mirror.remove(pick(inbox)),  # deleted
@@ -340,6 +359,7 @@ def test_a_stored_part_gives_the_same_part_back() -> None:
         ),
         ledger.Part("result", thread_id="t2", status=Status.OVERDUE, row=(utc, waiting)),
         ledger.Part("outbound", "shop@x.fr", owner_name="Shop"),
+        ledger.Part("result", thread_id="t3", status=Status.NOT_CUSTOMER, internal=True),
         ledger.failed(Unreadable("Sent", 3, "no header")),
     ]
     for part in parts:

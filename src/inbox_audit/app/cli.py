@@ -102,6 +102,7 @@ _ZONE = _("<zone>")
 _AWAITING_HELP = _("Business days of silence after which a conversation awaits their reply.")
 _URL = _("<url>")
 _SECONDS = _("<seconds>")
+_DOMAIN = _("<domain>")
 
 
 class Language(StrEnum):
@@ -252,6 +253,14 @@ def audit_command(
             "--skip-folder", metavar=_FOLDER, help=_("A folder not to scan (repeatable).")
         ),
     ] = None,
+    internal_domain: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--internal-domain",
+            metavar=_DOMAIN,
+            help=_("Your colleagues' domain (repeatable), besides your addresses' own."),
+        ),
+    ] = None,
     timezone: Annotated[
         str | None,
         typer.Option(
@@ -395,6 +404,7 @@ def audit_command(
             sla=sla,
             sent_folder=sent_folder,
             skip_folders=tuple(skip_folder) if skip_folder else None,
+            internal_domains=tuple(internal_domain) if internal_domain else None,
             timezone=timezone,
             ca_file=ca_file,
             lang=lang.value if lang else None,

@@ -35,6 +35,7 @@ _ACCOUNT_KEYS: dict[str, tuple[str, str]] = {
     "source": ("str", "imaps://USER@HOST[:PORT], imap://... or a path to mail on disk"),
     "me": ("strs", "your addresses"),
     "skip_folders": ("strs", "folders not to scan"),
+    "internal_domains": ("strs", "your colleagues' domains, besides your addresses'"),
     "sent_folder": ("str", "the Sent folder's name"),
     "sla": ("str", "answer within, e.g. 24h"),
     "timezone": ("str", "an IANA zone, e.g. Europe/Paris"),
@@ -129,6 +130,7 @@ class AccountConfig:
     working_hours: str | None = None
     holidays: str | None = None
     deadline: str | None = None
+    internal_domains: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -230,7 +232,7 @@ def parse_config(document: Mapping[str, Any], path: Path) -> ConfigFile:
         for key in ("ca_file", "password_file"):
             if values[key] is not None:
                 values[key] = file_path(values[key], path)
-        for key in ("me", "skip_folders"):
+        for key in ("me", "skip_folders", "internal_domains"):
             if values[key] is not None:
                 values[key] = tuple(values[key])
         values["password"] = values["password"] or ""

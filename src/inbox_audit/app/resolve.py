@@ -26,6 +26,7 @@ from inbox_audit.app.config import (
     file_path,
 )
 from inbox_audit.app.credentials import PASSWORD_ENV, AuthMethod, CredentialSpec
+from inbox_audit.core.domains import is_public_mail_domain
 from inbox_audit.core.holding import SUPPORTED_LANGUAGES
 from inbox_audit.errors import ConfigError, UsageError
 from inbox_audit.i18n import _
@@ -64,6 +65,7 @@ class Flags:
     state_dir: Path | None = None
     email: bool | None = None  # --email / --scheduled: send as [notify] says
     deadline: str | None = None
+    internal_domains: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,10 @@ def resolve(
     me, _origin = pick(flags.me, "--me", acc.me, "me")
     skip, _origin = pick(flags.skip_folders, "--skip-folder", acc.skip_folders, "skip_folders")
     sent, _origin = pick(flags.sent_folder, "--sent-folder", acc.sent_folder, "sent_folder")
+    named, origin = pick(
+        flags.internal_domains, "--internal-domain", acc.internal_domains, "internal_domains"
+    )
+    internal = tuple(origin.parse(_internal_domain, domain) for domain in named or ())
     settings = Settings(
         sla=sla,
         me=tuple(address.strip().lower() for address in me or ()),
@@ -221,6 +227,7 @@ def resolve(
         # Replies to customers whose language the signs cannot tell are in the owner's own
         # (issue 13), the one inbox-audit speaks to them: the file's `lang`, else the locale.
         owner_lang=i18n.choose(config.lang if config else None, os.environ if env is None else env),
+        internal_domains=internal,
     )
     ca_file, origin = pick(flags.ca_file, "--ca-file", acc.ca_file, "ca_file")
     if ca_file is not None:
@@ -347,6 +354,24 @@ def _local_relative(source: str, origin: _Origin) -> str:
 def _check_lang(lang: str) -> None:
     if lang not in SUPPORTED_LANGUAGES:
         raise UsageError(_("unknown language {name!r}").format(name=lang), hint=_("use fr or en"))
+
+
+def _internal_domain(text: str) -> str:
+    """A domain named as a colleagues': "shop.example" or "@shop.example", never a webmail's."""
+    domain = text.strip().lstrip("@").rstrip(".").lower()
+    if not domain or "." not in domain or any(c in domain for c in "@ /\\,;<>"):
+        raise UsageError(
+            _("invalid internal domain {text!r}").format(text=text),
+            hint=_("give a domain: shop.example"),
+        )
+    if is_public_mail_domain(domain):
+        raise UsageError(
+            _("{domain} is a public mail domain: its users are not your colleagues").format(
+                domain=domain
+            ),
+            hint=_("name the domain of your business: shop.example"),
+        )
+    return domain
 
 
 def _check_file(path: Path, origin: _Origin) -> None:

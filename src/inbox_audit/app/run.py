@@ -24,7 +24,7 @@ from inbox_audit.app.credentials import AuthMethod, Prompt
 from inbox_audit.app.credentials import resolve as resolve_secret
 from inbox_audit.app.resolve import RunConfig
 from inbox_audit.core.awaiting import AWAITING_DAYS
-from inbox_audit.errors import ExitCode, InboxAuditError
+from inbox_audit.errors import ConfigError, ExitCode, InboxAuditError
 from inbox_audit.i18n import _, ngettext
 from inbox_audit.model import AuditReport
 from inbox_audit.outputs.data import write_csv, write_json
@@ -385,6 +385,35 @@ def _notify_failure(
     return error.exit_code
 
 
+def _check_sound(report: AuditReport) -> None:
+    """Say what an empty source held, and refuse a report that cannot be right: with none of
+    the owner's addresses known, every message would be a customer's, every reply unseen."""
+    s = report.summary
+    read = s.customer_messages + s.not_customer + s.outbound + s.duplicates + s.drafts
+    read += s.after_as_of
+    if read == 0:
+        if s.unreadable:
+            warn(
+                ngettext(
+                    "read 0 messages from {source} ({count} could not be read)",
+                    "read 0 messages from {source} ({count} could not be read)",
+                    s.unreadable,
+                ).format(source=report.source, count=s.unreadable)
+            )
+        else:
+            warn(_("read 0 messages from {source}").format(source=report.source))
+    if not report.identities:
+        raise ConfigError(
+            _("none of your addresses is known, so no reply of yours can be recognised")
+            if read == 0
+            else _(
+                "none of your addresses is known, so no reply of yours can be recognised"
+                " (no Sent folder shows them)"
+            ),
+            hint=_("give yours with --me ADDRESS (repeatable), or me = [...] in the config file"),
+        )
+
+
 def run_audit(
     run: RunConfig,
     moment: datetime,
@@ -423,10 +452,11 @@ def _audit_and_send(
         fmt = output_format or (None if run.notify else OutputFormat.TABLE)
         shown = _shown(fmt, show_replies, emailed=run.notify is not None and smtp is not None)
         result = _report(run, moment, not quiet, no_cache, shown)
+        report = result if isinstance(result, AuditReport) else result.report
+        _check_sound(report)
     except InboxAuditError as error:
         return _notify_failure(error, run, smtp, night)
     outline = None if isinstance(result, AuditReport) else result
-    report = result if isinstance(result, AuditReport) else result.report
     if fmt is not None:
         _render(report, outline, fmt, show_replies, run.zone, awaiting_days, run.settings.lang)
     for problem in report.problems:  # the report says so too, in every format
@@ -540,10 +570,11 @@ def run_stats(
     try:
         # The figures read every message (first responses, who waited): never a snapshot.
         result = _report(run, moment, not quiet, no_cache, Shown(True, None, None))
+        assert isinstance(result, AuditReport), "every message is read: never an outline"
+        _check_sound(result)
     except InboxAuditError as error:
         print_error(error)
         return error.exit_code
-    assert isinstance(result, AuditReport), "every message is read: never an outline"
     stats = period_stats(result, run.zone, start, weeks, awaiting_days, run.settings.lang)
     if fmt is StatsFormat.TABLE:
         from inbox_audit.outputs.stats_table import render_stats

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from inbox_audit.core.awaiting import awaited, not_bounced, silent
 from inbox_audit.core.classify import classify_all
+from inbox_audit.core.domains import internal_domains
 from inbox_audit.core.holding import NO_SIGNS, LanguageSigns, holding_reply, language_signs
 from inbox_audit.core.metrics import result_of, summarize, thread_order, thread_result
 from inbox_audit.core.pairing import answers, has_flag
@@ -246,7 +247,9 @@ def examine(
     # Neither is any mail that needs no answer (newsletters, bounces...) part of a conversation.
     not_conversation: list[str] = []
     keys: list[str] = []  # of the present messages, for the threading
-    for m, (reason, auto) in zip(present, classify_all(present, me, sent), strict=True):
+    internal = internal_domains(me, settings.internal_domains)
+    classified = classify_all(present, me, sent, internal)
+    for m, (reason, auto) in zip(present, classified, strict=True):
         key = m.key  # a property: computed once
         keys.append(key)
         reasons[key] = reason

@@ -19,28 +19,33 @@ from inbox_audit.core.classify_rules import (
     receipt,
     spam,
 )
+from inbox_audit.core.domains import is_internal
 from inbox_audit.core.fields import HEADER_FIELDS
 from inbox_audit.core.phrases import CACHE_SIZE, leading_tag, normalise_subject
 from inbox_audit.core.senders import relayed_to_me
 from inbox_audit.model import Address, Message, Reason
 
 
-def classify(message: Message, me: frozenset[str], in_sent_folder: bool) -> Reason | None:
+def classify(
+    message: Message,
+    me: frozenset[str],
+    in_sent_folder: bool,
+    internal: frozenset[str] = frozenset(),
+) -> Reason | None:
     """None when `message` is a customer's and needs an answer, else why it does not.
 
     `me` holds the owner's addresses (lower-cased); `in_sent_folder` says the message was
-    found in a Sent folder.
+    found in a Sent folder; `internal` holds the owner's own domains (domains.internal_domains),
+    whose people are colleagues, not customers.
     """
-    mine = _lower(me)
-    if _from_me(message, mine, in_sent_folder):
-        return Reason.FROM_ME
-    if in_sent_folder:
-        return Reason.IN_SENT_FOLDER
-    return _automated(message, mine)
+    return classify_with_automation(message, me, in_sent_folder, internal)[0]
 
 
 def classify_with_automation(
-    message: Message, me: frozenset[str], in_sent_folder: bool
+    message: Message,
+    me: frozenset[str],
+    in_sent_folder: bool,
+    internal: frozenset[str] = frozenset(),
 ) -> tuple[Reason | None, bool]:
     """classify()'s verdict, and whether the message is my own automated mail: FROM_ME, and
     not a person's message by the rules (what classify() says of it with no identities), as
@@ -54,7 +59,10 @@ def classify_with_automation(
         return Reason.FROM_ME, _automated(message, _NOBODY) is not None
     if in_sent_folder:
         return Reason.IN_SENT_FOLDER, False
-    return _automated(message, mine), False
+    reason = _automated(message, mine)
+    if reason is None and internal and from_colleague(message, internal):
+        return Reason.INTERNAL, False
+    return reason, False
 
 
 #: What classify_with_automation says of one message.
@@ -62,11 +70,24 @@ Verdict = tuple[Reason | None, bool]
 
 
 def classify_all(
-    messages: Sequence[Message], me: frozenset[str], sent_folders: frozenset[str]
+    messages: Sequence[Message],
+    me: frozenset[str],
+    sent_folders: frozenset[str],
+    internal: frozenset[str] = frozenset(),
 ) -> list[Verdict]:
     """classify_with_automation of each message, in order: a message is in a Sent folder when
     its folder is one of `sent_folders`."""
-    return [classify_with_automation(m, me, m.folder in sent_folders) for m in messages]
+    return [classify_with_automation(m, me, m.folder in sent_folders, internal) for m in messages]
+
+
+def from_colleague(message: Message, internal: frozenset[str]) -> bool:
+    """Sent by someone at one of the owner's domains (`internal`), for themselves: an answer
+    goes to that domain only. A contact form or shop platform on the owner's own domain that
+    puts the customer in Reply-To sends a customer's message (senders.relayed_person)."""
+    sender = message.from_
+    if sender is None or not is_internal(sender.email, internal):
+        return False
+    return all(is_internal(address.email, internal) for address in message.reply_to)
 
 
 def _from_me(message: Message, mine: frozenset[str], in_sent_folder: bool) -> bool:

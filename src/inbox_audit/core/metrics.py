@@ -159,6 +159,7 @@ def summarize(
         drafts=drafts,
         after_as_of=after_as_of,
         outbound=outbound,
+        internal=sum(1 for r in results if r.reason is Reason.INTERNAL),
     )
 
 
@@ -177,6 +178,7 @@ def summary_of(
     drafts: int,
     after_as_of: int,
     outbound: int,
+    internal: int = 0,
 ) -> Summary:
     """Headline figures from the replies' latencies (sorted) and the counts of messages:
     `summarize`'s, and the incremental audit's (ledger.py), which keeps those, not results."""
@@ -197,6 +199,7 @@ def summary_of(
         drafts=drafts,
         after_as_of=after_as_of,
         outbound=outbound,
+        internal=internal,
     )
     return with_waiting(summary, pending, overdue)
 

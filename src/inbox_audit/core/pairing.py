@@ -8,7 +8,15 @@ from datetime import datetime
 from functools import lru_cache
 from operator import itemgetter
 
-from inbox_audit.core.threads import Thread, cited_ids, message_time, norm_id, recipients, senders
+from inbox_audit.core.threads import (
+    Thread,
+    cited_ids,
+    is_forward,
+    message_time,
+    norm_id,
+    recipients,
+    senders,
+)
 from inbox_audit.model import Message, Reason
 
 ANSWERED_FLAG = "\\answered"
@@ -76,39 +84,48 @@ def answers(
     addressed to (To/Cc holds the customer's From or Reply-To; a reply with no visible
     recipient, all Bcc, is taken as addressed to everyone): a customer who wrote twice and got
     one answer is answered twice, but a forward to the accountant, a note to oneself, or an
-    answer to one of two customers who replied to the same newsletter answers nobody else. A
-    reply that quotes a message (In-Reply-To/References) answers it whatever the clocks say.
-    My own automated mail (`automated`: keys of my out-of-office replies, read receipts...)
-    answers nothing.
+    answer to one of two customers who replied to the same newsletter answers nobody else.
+    A reply that names a message in In-Reply-To (`replies_to`) answers it wherever it was
+    sent: to the list or shared address the customer wrote through, to their other address
+    or their assistant. A reply that quotes a message (In-Reply-To/References) answers it
+    whatever the clocks say. My own automated mail (`automated`: keys of my out-of-office
+    replies, read receipts...) answers nothing. A colleague's message (Reason.INTERNAL), the
+    owner in copy, answers the customers it is addressed to: the shop has answered them.
     """
     # Keys and times come with the thread (see Thread), else are worked out here.
     keys = thread.keys or tuple(m.key for m in thread.messages)
     times = thread.times or tuple(message_time(m, me) for m in thread.messages)
     customers: list[tuple[Message, str, datetime]] = []
-    mine: list[tuple[datetime, str, Message]] = []
+    # My replies and my colleagues' messages, which can answer a customer.
+    answering: list[tuple[datetime, str, Message]] = []
     for message, key, when in zip(thread.messages, keys, times, strict=True):
         if when is None:
             continue
         reason = reasons.get(key)
         if reason is None:
             customers.append((message, key, when))
-        elif reason is Reason.FROM_ME and key not in automated:
-            mine.append((when, key, message))
-    if not customers or not mine:
+        elif (reason is Reason.FROM_ME and key not in automated) or reason is Reason.INTERNAL:
+            answering.append((when, key, message))
+    if not customers or not answering:
         return {}
     if not thread.times:  # build_threads' threads come in this order already
-        mine.sort(key=itemgetter(0, 1))
-    replies: list[tuple[datetime, str, Message, frozenset[str]]] = []
-    for when, key, message in mine:
+        answering.sort(key=itemgetter(0, 1))
+    replies: list[tuple[datetime, str, Message, frozenset[str], frozenset[str]]] = []
+    for when, key, message in answering:
         to = recipients(message)
-        if not (to and to <= me):  # a note to myself
-            replies.append((when, key, message, to))
+        if reasons.get(key) is Reason.INTERNAL:
+            # Only by its recipients: a colleague hitting Reply to write to me answers nobody.
+            if to - me:
+                replies.append((when, key, message, to, _NONE))
+        elif not (to and to <= me):  # a note to myself
+            replies.append((when, key, message, to, replies_to(message)))
 
     answered: dict[str, tuple[Message, datetime]] = {}
     for message, key, arrived in customers:
         customer = senders(message)
-        for when, _, candidate, to in replies:
-            if to and to.isdisjoint(customer):
+        own = norm_id(message.message_id) if message.message_id else None
+        for when, _, candidate, to, direct in replies:
+            if to and to.isdisjoint(customer) and own not in direct:
                 continue
             if arrived <= when:
                 answered[key] = (candidate, when)
@@ -118,6 +135,20 @@ def answers(
                 answered[key] = (candidate, _skewed(candidate, when, arrived))
                 break
     return answered
+
+
+def replies_to(reply: Message) -> frozenset[str]:
+    """The messages a reply of mine answers whatever its recipients: those its In-Reply-To
+    names (normalised), the direct link every client writes when Reply is pressed (RFC 5322
+    §3.6.4). References alone is no such link: it names the whole conversation. Nor is a
+    forward's (Gmail writes In-Reply-To on forwards too): it passes a message on, to someone
+    else unless it is addressed to the customer."""
+    if not reply.in_reply_to or is_forward(reply.subject):
+        return _NONE
+    return frozenset(map(norm_id, reply.in_reply_to))
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def response_for(

@@ -18,15 +18,18 @@ from inbox_audit.model import Message
 # "Antwort:", Nordic "SV:"/"VS:", Dutch "Antw:"/"Doorst:", Spanish "RV:", Portuguese
 # "RES:"/"ENC:", Italian "R:"/"I:", Polish "Odp:", Turkish "Ynt:". Counters such as "Re[2]:",
 # "Re(2):" or "Re^2:" and the full-width colon of CJK clients also occur.
+# Of those, the ones that mark a forward: English "Fwd:"/"Fw:", French "TR :", German "WG:",
+# Dutch "Doorst:", Spanish "RV:", Portuguese "ENC:", Italian "I:", Chinese 转发/轉寄. ("VS:" is
+# a Danish forward but a Finnish reply, and is read as the reply it mostly is.)
+_FORWARD_WORDS = "fwd?|tr|wg|doorst|rv|enc|i|转发|轉寄"
 _REPLY_WORDS = (
-    "re|ref|réf|rép|fwd?|tr|aw|wg|antwort|antw|sv|vs|doorst|rv|res|enc|r|i|odp|ynt|vá|atb"
-    "|relance|回复|答复|回覆|返信|转发|轉寄"
+    "re|ref|réf|rép|aw|antwort|antw|sv|vs|res|r|odp|ynt|vá|atb|relance|回复|答复|回覆|返信|"
+    + _FORWARD_WORDS
 )
-_PREFIX = re.compile(
-    rf"^\s*(?:\[[^\[\]]*\]\s*)*(?:{_REPLY_WORDS})\.?"
-    r"\s*(?:\[[^\[\]]*\]|\(\d+\)|\^\d+)?\s*[:：]\s*",
-    re.IGNORECASE,
-)
+_TAGS = r"^\s*(?:\[[^\[\]]*\]\s*)*"
+_AFTER_WORD = r"\.?\s*(?:\[[^\[\]]*\]|\(\d+\)|\^\d+)?\s*[:：]\s*"
+_PREFIX = re.compile(rf"{_TAGS}(?:{_REPLY_WORDS}){_AFTER_WORD}", re.IGNORECASE)
+_FORWARD_PREFIX = re.compile(rf"{_TAGS}(?:{_FORWARD_WORDS}){_AFTER_WORD}", re.IGNORECASE)
 _LEADING_BLOB = re.compile(r"^\s*\[[^\]]*\]\s*")
 _TRAILING_FWD = re.compile(r"\s*\(fwd\)\s*$", re.IGNORECASE)
 _FWD_WRAPPER = re.compile(r"^\[fwd:\s*(.*)\]$", re.IGNORECASE)
@@ -58,6 +61,18 @@ def strip_subject(subject: str) -> str:
         text = text.strip()
         if text == before:
             return text
+
+
+@lru_cache(maxsize=_SUBJECT_CACHE)
+def is_forward(subject: str) -> bool:
+    """Whether the subject's outermost prefix marks a forward: "Fwd: Re: Devis" forwards a
+    reply, "Re: Fwd: Devis" answers a forward. "Devis (fwd)" and "[Fwd: Devis]" too."""
+    text = _SPACES.sub(" ", subject).strip()
+    if _FORWARD_PREFIX.match(text):
+        return True
+    if _PREFIX.match(text):  # a reply, maybe to a forward: "Re: Devis (fwd)"
+        return False
+    return bool(_TRAILING_FWD.search(text) or _FWD_WRAPPER.match(text))
 
 
 @lru_cache(maxsize=_SUBJECT_CACHE)

@@ -144,6 +144,7 @@ def _json_start(report: AuditReport, figures: ReportFigures) -> Iterator[str]:
                 "buckets": buckets_dict(figures.buckets),
                 "business_buckets": buckets_dict(figures.business_buckets),
                 "first_response": first_response_dict(figures.first_response),
+                "internal": s.internal,
             },
         }
     )

@@ -198,6 +198,16 @@ def audited_lines(report: AuditReport, problems: Sequence[str]) -> list[str]:
             " (newsletters, auto-replies, notifications…)",
             s.customer_messages,
         ).format(count=received, customers=s.customer_messages, other=s.not_customer),
+    ]
+    if s.internal:  # counted among those needing no answer: colleagues are not customers
+        lines.append(
+            ngettext(
+                "Of those needing no answer, {count} from a colleague (your own domains)",
+                "Of those needing no answer, {count} from colleagues (your own domains)",
+                s.internal,
+            ).format(count=s.internal)
+        )
+    lines += [
         _("Copies of one message in several folders, counted once: {count}").format(
             count=s.duplicates
         ),

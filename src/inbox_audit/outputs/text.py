@@ -167,6 +167,12 @@ def summary_line(report: AuditReport) -> str:
         text += " " + _(
             "{count} flagged as answered with no copy of the reply found (response time unknown)."
         ).format(count=s.answered_unknown_latency)
+    if s.internal:
+        text += " " + ngettext(
+            "{count} message from a colleague set apart.",
+            "{count} messages from colleagues set apart.",
+            s.internal,
+        ).format(count=s.internal)
     if s.unreadable:
         text += " " + _("{count} unreadable.").format(count=s.unreadable)
     return text

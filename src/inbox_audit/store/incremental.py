@@ -171,6 +171,7 @@ def _part_bytes(part: Part) -> bytes:
             _microseconds(part.arrived),
             None if part.row is None else _row_values(part.row[1]),
             None if unreadable is None else (unreadable.folder, unreadable.uid, unreadable.reason),
+            part.internal,
         )
     )
 
@@ -180,7 +181,7 @@ def _part(data: bytes) -> Part | None:
     try:
         fields = marshal.loads(data)
         (kind, sent_from, addressed, later, name, thread, status, latency, flag, arrived, row,
-         unreadable) = fields  # fmt: skip
+         unreadable, internal) = fields  # fmt: skip
         kept = None if row is None else _row(row)
         return Part(
             kind,
@@ -195,6 +196,7 @@ def _part(data: bytes) -> Part | None:
             _moment(arrived),
             None if kept is None else (kept[0], kept),
             None if unreadable is None else Unreadable(*unreadable),
+            bool(internal),
         )
     except Exception:  # foreign bytes: the caller audits everything instead
         return None

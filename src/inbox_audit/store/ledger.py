@@ -43,6 +43,7 @@ from inbox_audit.model import (
     Folder,
     FolderRole,
     Message,
+    Reason,
     Status,
     Unreadable,
 )
@@ -117,6 +118,7 @@ class Part(NamedTuple):
     arrived: datetime | None = None  # a waiting customer message's arrival
     row: tuple[datetime, MessageRow] | None = None  # (arrival, row): snapshot.kept
     unreadable: Unreadable | None = None
+    internal: bool = False  # a colleague's message (Reason.INTERNAL)
 
 
 def failed(item: Unreadable) -> Part:
@@ -185,6 +187,7 @@ def book(
             by_flag=r.answered_by_flag,
             arrived=waiting,
             row=None if row is None else (row[0], row),
+            internal=r.reason is Reason.INTERNAL,
         )
     return parts
 
@@ -321,6 +324,8 @@ def _count(
     if part.status is not None:
         if part.status is Status.NOT_CUSTOMER:
             counts["not_customer"] += sign
+            if part.internal:
+                counts["internal"] += sign
         else:
             counts["customer"] += sign
             if part.status is Status.ANSWERED:
@@ -410,6 +415,7 @@ def snapshot(
             drafts=counts["draft"],
             after_as_of=counts["after"],
             outbound=counts["outbound"],
+            internal=counts["internal"],
         ),
         messages=(),
         threads=(),
