@@ -10,11 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from inbox_audit.core.worktime import (
-    WorkCalendar,
     WorkTimeError,
     add_business,
     add_business_days,
     business_seconds,
+    day_seconds,
+    describe,
     holiday_dates,
     is_open,
     next_open,
@@ -22,6 +23,7 @@ from inbox_audit.core.worktime import (
     parse_vacation,
     subtract_business,
 )
+from inbox_audit.settings import WorkCalendar, parse_business_duration
 
 PARIS = ZoneInfo("Europe/Paris")
 TORONTO = ZoneInfo("America/Toronto")
@@ -182,7 +184,7 @@ def test_subtract_business_is_the_overdue_cut() -> None:
 
 def test_add_business_days() -> None:
     calendar = cal("mon-thu 09:00-18:00; fri 09:00-16:00")
-    assert calendar.day_seconds() == 9 * H
+    assert day_seconds(calendar) == 9 * H
     assert add_business_days(calendar, at("2026-03-05 12:00"), 1) == at("2026-03-06 12:00")
 
 
@@ -224,7 +226,7 @@ def test_a_range_to_midnight_is_open_until_it() -> None:
     ],
 )
 def test_parse_hours(text: str, expected: str) -> None:
-    assert WorkCalendar(parse_hours(text), PARIS).describe() == expected
+    assert describe(WorkCalendar(parse_hours(text), PARIS)) == expected
 
 
 @pytest.mark.parametrize(
@@ -309,3 +311,19 @@ def test_adding_lands_in_working_time(calendar: WorkCalendar, start: datetime, a
     assert business_seconds(calendar, start, end) == amount
     # Inside working hours, or at a closing time: just before it, the owner was working.
     assert is_open(calendar, end - timedelta(seconds=1))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("4 business hours", (4.0, "h")),
+        ("1 business day", (1.0, "d")),
+        ("2 Working Days", (2.0, "d")),
+        ("8bh", (8.0, "h")),
+        ("1.5 bd", (1.5, "d")),
+        ("24h", None),
+        ("2d", None),
+    ],
+)
+def test_parse_business_duration(text: str, expected: tuple[float, str] | None) -> None:
+    assert parse_business_duration(text) == expected

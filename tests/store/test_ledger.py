@@ -345,8 +345,8 @@ def test_a_stored_part_gives_the_same_part_back() -> None:
     offset = datetime(2026, 3, 1, 22, 0, tzinfo=timezone(timedelta(hours=-5)))
     reply = ("<r@shop>", utc)
     details = ("INBOX", 7, "ana@x.fr", "Ana", "Devis", offset, None, precise, "t1", reply, False)
-    answered = (offset, Status.ANSWERED, 3600, details)
-    waiting = (utc, Status.OVERDUE, None, (*details[:9], None, True))
+    answered = (offset, Status.ANSWERED, 3600, 1800, details)
+    waiting = (utc, Status.OVERDUE, None, None, (*details[:9], None, True))
     parts = [
         ledger.Part(
             "result",
@@ -356,6 +356,7 @@ def test_a_stored_part_gives_the_same_part_back() -> None:
             status=Status.ANSWERED,
             latency=3600,
             row=(offset, answered),
+            business_latency=1800,
         ),
         ledger.Part("result", thread_id="t2", status=Status.OVERDUE, row=(utc, waiting)),
         ledger.Part("outbound", "shop@x.fr", owner_name="Shop"),
@@ -367,7 +368,7 @@ def test_a_stored_part_gives_the_same_part_back() -> None:
     # Equal moments may lie in other zones: the row's keep theirs.
     back = incremental._part(incremental._part_bytes(parts[0]))
     assert back is not None and back.row is not None
-    arrived, _, _, (*_, date, received, internal, _, replied, _) = back.row[1]
+    arrived, _, _, _, (*_, date, received, internal, _, replied, _) = back.row[1]
     assert [arrived.utcoffset(), date and date.utcoffset(), received] == [
         timedelta(hours=-5), timedelta(hours=-5), None,
     ]  # fmt: skip

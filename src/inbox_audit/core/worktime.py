@@ -7,8 +7,9 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from inbox_audit.settings import DayHours, WorkCalendar
 
 #: Day names accepted in working hours, Monday first: English and French, three letters.
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -20,65 +21,40 @@ _MINUTES_PER_DAY = 24 * 60
 #: long (vacations end to end) has nothing to say about deadlines.
 _HORIZON_DAYS = 366 * 5
 
-#: One day's opening ranges, in minutes after local midnight: ((540, 720), (840, 1080)).
-DayHours = tuple[tuple[int, int], ...]
-
 
 class WorkTimeError(ValueError):
     """A working-hours, vacation or holiday text that cannot be read (its message says why)."""
 
 
-@dataclass(frozen=True)
-class WorkCalendar:
-    """When the owner works: opening ranges per weekday in a zone, minus closed days.
+def is_open_day(calendar: WorkCalendar, day: date) -> bool:
+    """Whether `day` (local) has opening hours: not a day off, vacation or holiday."""
+    return (
+        bool(calendar.week[day.weekday()])
+        and day not in calendar.closed_days
+        and (calendar.holidays is None or day not in holiday_dates(calendar.holidays, day.year))
+    )
 
-    `closed_days` are the owner's days off and vacations, already spread into dates;
-    `holidays` is a country code for the `holidays` package ("FR", "FR-57"), resolved per
-    year when needed (`holiday_dates`). Everything is in `zone`'s local time.
-    """
 
-    week: tuple[DayHours, ...]  # seven entries, Monday first
-    zone: tzinfo
-    holidays: str | None = None
-    vacations: tuple[tuple[date, date], ...] = ()  # inclusive ranges, in the order given
-    closed_days: frozenset[date] = field(init=False, repr=False, compare=False)
+def day_seconds(calendar: WorkCalendar) -> int:
+    """A business day: the working time of one opening day. When days differ, the length
+    most weekdays have (the longer on a tie): 9 h for mon-thu 9-18, fri 9-16."""
+    lengths = Counter(sum(end - start for start, end in day) for day in calendar.week if day)
+    most = max(lengths.items(), key=lambda item: (item[1], item[0]))[0]
+    return most * 60
 
-    def __post_init__(self) -> None:
-        # The vacations are what the repr (the snapshot key) shows of the closed days.
-        days = frozenset(
-            start + timedelta(days=n)
-            for start, end in self.vacations
-            for n in range((end - start).days + 1)
-        )
-        object.__setattr__(self, "closed_days", days)
 
-    def is_open_day(self, day: date) -> bool:
-        """Whether `day` (local) has opening hours: not a day off, vacation or holiday."""
-        return (
-            bool(self.week[day.weekday()])
-            and day not in self.closed_days
-            and (self.holidays is None or day not in holiday_dates(self.holidays, day.year))
-        )
-
-    def day_seconds(self) -> int:
-        """A business day: the working time of one opening day. When days differ, the
-        length most weekdays have (the longer on a tie): 9 h for mon-thu 9-18, fri 9-16."""
-        lengths = Counter(sum(end - start for start, end in day) for day in self.week if day)
-        most = max(lengths.items(), key=lambda item: (item[1], item[0]))[0]
-        return most * 60
-
-    def describe(self) -> str:
-        """The working hours in the form `parse_hours` reads: "mon-fri 09:00-12:00,14:00-18:00"."""
-        groups: list[tuple[list[int], DayHours]] = []
-        for index, day in enumerate(self.week):
-            if not day:
-                continue
-            last = groups[-1] if groups else None
-            if last is not None and last[1] == day and last[0][-1] == index - 1:
-                last[0].append(index)
-            else:
-                groups.append(([index], day))
-        return "; ".join(f"{_days_text(days)} {_ranges_text(ranges)}" for days, ranges in groups)
+def describe(calendar: WorkCalendar) -> str:
+    """The working hours in the form `parse_hours` reads: "mon-fri 09:00-12:00,14:00-18:00"."""
+    groups: list[tuple[list[int], DayHours]] = []
+    for index, day in enumerate(calendar.week):
+        if not day:
+            continue
+        last = groups[-1] if groups else None
+        if last is not None and last[1] == day and last[0][-1] == index - 1:
+            last[0].append(index)
+        else:
+            groups.append(([index], day))
+    return "; ".join(f"{_days_text(days)} {_ranges_text(ranges)}" for days, ranges in groups)
 
 
 def _days_text(days: list[int]) -> str:
@@ -218,7 +194,7 @@ def _instant(day: date, minutes: int, zone: tzinfo) -> datetime:
 
 
 def _day_intervals(calendar: WorkCalendar, day: date) -> list[tuple[datetime, datetime]]:
-    if not calendar.is_open_day(day):
+    if not is_open_day(calendar, day):
         return []
     zone = calendar.zone
     return [
@@ -298,8 +274,8 @@ def subtract_business(calendar: WorkCalendar, end: datetime, seconds: float) -> 
 
 
 def add_business_days(calendar: WorkCalendar, start: datetime, days: float) -> datetime:
-    """`start` plus `days` business days (`WorkCalendar.day_seconds` each)."""
-    return add_business(calendar, start, days * calendar.day_seconds())
+    """`start` plus `days` business days (`day_seconds` each)."""
+    return add_business(calendar, start, days * day_seconds(calendar))
 
 
 def is_open(calendar: WorkCalendar, moment: datetime) -> bool:

@@ -98,7 +98,7 @@ def _json_pieces(report: AuditReport, awaiting_days: int, lang: str | None) -> I
     yield from _json_start(report, figures)
     yield from _json_lines("messages", report.messages, _message_line)
     awaiting = awaiting_reply(
-        report.awaiting or (), report.as_of, awaiting_days, lang, report.owner
+        report.awaiting or (), report.as_of, awaiting_days, lang, report.owner, report.calendar
     )
     yield from _json_end(report, figures, awaiting)
 
