@@ -374,6 +374,7 @@ def with_holding_reply(
         owner_lang=settings.owner_lang,
         signature=owner,
         apologize=thread.status is Status.OVERDUE,
+        calendar=settings.calendar,
     )
     reply = dataclasses.replace(reply, references=thread.reply_refs)
     return dataclasses.replace(thread, holding_reply=reply)

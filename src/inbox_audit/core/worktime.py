@@ -193,7 +193,8 @@ def _instant(day: date, minutes: int, zone: tzinfo) -> datetime:
     return local.replace(tzinfo=zone).astimezone(UTC)
 
 
-def _day_intervals(calendar: WorkCalendar, day: date) -> list[tuple[datetime, datetime]]:
+def day_intervals(calendar: WorkCalendar, day: date) -> list[tuple[datetime, datetime]]:
+    """The working intervals (UTC) of one local day, in order: none on a closed day."""
     if not is_open_day(calendar, day):
         return []
     zone = calendar.zone
@@ -210,7 +211,7 @@ def intervals(
     day = _local(start, calendar.zone)
     step = timedelta(days=-1 if backward else 1)
     for _ in range(_HORIZON_DAYS):
-        found = _day_intervals(calendar, day)
+        found = day_intervals(calendar, day)
         yield from reversed(found) if backward else found
         day += step
 
@@ -225,7 +226,7 @@ def business_seconds(calendar: WorkCalendar, start: datetime, end: datetime) -> 
     last_day = _local(end, calendar.zone)
     day = _local(start, calendar.zone)
     while day <= last_day:
-        for open_at, close_at in _day_intervals(calendar, day):
+        for open_at, close_at in day_intervals(calendar, day):
             low, high = max(open_at, start), min(close_at, end)
             if low < high:
                 total += high - low
@@ -284,7 +285,7 @@ def is_open(calendar: WorkCalendar, moment: datetime) -> bool:
     day = _local(moment, calendar.zone)
     # A range ending at 24:00 belongs to the day before.
     for d in (day - timedelta(days=1), day):
-        if any(low <= moment < high for low, high in _day_intervals(calendar, d)):
+        if any(low <= moment < high for low, high in day_intervals(calendar, d)):
             return True
     return False
 
