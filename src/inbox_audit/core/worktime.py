@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 from inbox_audit.settings import DayHours, WorkCalendar
 
@@ -55,6 +56,11 @@ def describe(calendar: WorkCalendar) -> str:
         else:
             groups.append(([index], day))
     return "; ".join(f"{_days_text(days)} {_ranges_text(ranges)}" for days, ranges in groups)
+
+
+def zone_name(zone: tzinfo) -> str:
+    """An IANA zone's name ("Europe/Paris"), or "system" for the system's unnamed zone."""
+    return zone.key if isinstance(zone, ZoneInfo) else "system"
 
 
 def _days_text(days: list[int]) -> str:
