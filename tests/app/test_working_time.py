@@ -61,14 +61,17 @@ def audit(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def audit_hours(mbox: Path, *args: str) -> tuple[int, str, str]:
+    """`audit` of `mbox` in Paris with HOURS."""
+    return audit(str(mbox), "--timezone", "Europe/Paris", "--working-hours", HOURS, *args)
+
+
 def by_sender(report: dict[str, Any], sender: str) -> dict[str, Any]:
     return next(m for m in report["messages"] if m["from"] == sender)
 
 
 def test_business_latency_in_json(mbox: Path) -> None:
-    code, out, _ = audit(
-        str(mbox), "--format", "json", "--timezone", "Europe/Paris", "--working-hours", HOURS
-    )
+    code, out, _ = audit_hours(mbox, "--format", "json")
     report = json.loads(out)
     reply = by_sender(report, "ana@client.fr")["reply"]
     assert reply["latency_seconds"] == 2 * 86400 + 15 * 3600 + 30 * 60
@@ -111,17 +114,7 @@ def test_without_working_hours_nothing_changes(mbox: Path) -> None:
     ],
 )
 def test_the_sla_clock_decides_overdue(mbox: Path, sla: str, bob: str, code: int) -> None:
-    done, out, _ = audit(
-        str(mbox),
-        "--format",
-        "json",
-        "--timezone",
-        "Europe/Paris",
-        "--working-hours",
-        HOURS,
-        "--sla",
-        sla,
-    )
+    done, out, _ = audit_hours(mbox, "--format", "json", "--sla", sla)
     report = json.loads(out)
     assert by_sender(report, "bob@client.fr")["status"] == bob
     assert report["settings"]["sla_clock"] == ("wall" if sla == "24h" else "business")
@@ -130,14 +123,10 @@ def test_the_sla_clock_decides_overdue(mbox: Path, sla: str, bob: str, code: int
 
 def test_holidays_and_vacation_stop_the_clock(mbox: Path) -> None:
     # Monday 9 March off: Ana's answer came with no working time in between.
-    _, out, _ = audit(
-        str(mbox),
+    _, out, _ = audit_hours(
+        mbox,
         "--format",
         "json",
-        "--timezone",
-        "Europe/Paris",
-        "--working-hours",
-        HOURS,
         "--holidays",
         "fr-57",
         "--vacation",
@@ -156,32 +145,12 @@ def test_holidays_and_vacation_stop_the_clock(mbox: Path) -> None:
 
 def test_table_and_markdown_show_working_time(mbox: Path) -> None:
     for fmt in ("table", "markdown", "summary"):
-        _, out, _ = audit(
-            str(mbox),
-            "--format",
-            fmt,
-            "--timezone",
-            "Europe/Paris",
-            "--working-hours",
-            HOURS,
-            "--sla",
-            "4bh",
-        )
+        _, out, _ = audit_hours(mbox, "--format", fmt, "--sla", "4bh")
         assert "working time" in out, (fmt, out)
 
 
 def test_the_holding_reply_promises_an_open_time(mbox: Path) -> None:
-    _, out, _ = audit(
-        str(mbox),
-        "--format",
-        "json",
-        "--timezone",
-        "Europe/Paris",
-        "--working-hours",
-        HOURS,
-        "--lang",
-        "fr",
-    )
+    _, out, _ = audit_hours(mbox, "--format", "json", "--lang", "fr")
     bob = next(t for t in json.loads(out)["threads"] if t["correspondent"] == "bob@client.fr")
     # Monday 10:00 + 4 working hours: 12:00, then 14:00-16:00; kept by closing time.
     assert bob["holding_reply"]["promised_by"] == "2026-03-09T17:00:00+00:00"
