@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
 from inbox_audit.core.threads import strip_subject
-from inbox_audit.core.worktime import add_business, day_intervals, is_open
+from inbox_audit.core.worktime import WorkTimeError, add_business, day_intervals, is_open
 from inbox_audit.model import Address, HoldingReply, Message
 from inbox_audit.settings import WorkCalendar
 
@@ -429,7 +429,10 @@ def promise_time(as_of: datetime, tz: tzinfo, calendar: WorkCalendar | None = No
     if as_of.tzinfo is None or as_of.utcoffset() is None:
         raise ValueError("as_of must be timezone-aware")
     if calendar is not None:
-        return calendar_promise(as_of, calendar)
+        try:
+            return calendar_promise(as_of, calendar)
+        except WorkTimeError:  # vacations end to end for years: the weekday promise then
+            pass
     now = as_of.astimezone(tz).replace(tzinfo=None, fold=0)
     if now.weekday() >= 5 or now.time() >= WORKDAY_END:
         now = _next_workday_start(now)
