@@ -50,10 +50,8 @@ _ACCOUNT_KEYS: dict[str, tuple[str, str]] = {
     "keyring": ("bool", "look in the OS keyring"),
     "password_file": ("str", "a file (mode 0600) holding the password"),
     "working_hours": ("str", 'e.g. "mon-fri 09:00-12:00,14:00-18:00"'),
-    "holidays": ("str", "public holidays of a country code, e.g. FR"),
-    "deadline": ("str", "the whole run's time limit, e.g. 15m"),
-    "working_hours": ("str", 'e.g. "mon-fri 09:00-12:00,14:00-18:00"'),
     "holidays": ("str", "public holidays of a country (FR) or region (FR-57)"),
+    "deadline": ("str", "the whole run's time limit, e.g. 15m"),
     "vacation": ("strs", 'days off, e.g. ["2026-08-03..2026-08-21"]'),
 }
 #: Account keys that may also stand at the top of the file, for every account.
@@ -137,8 +135,6 @@ class AccountConfig:
     holidays: str | None = None
     deadline: str | None = None
     internal_domains: tuple[str, ...] | None = None
-    working_hours: str | None = None
-    holidays: str | None = None
     vacation: tuple[str, ...] | None = None
 
 

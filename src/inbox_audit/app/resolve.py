@@ -379,7 +379,8 @@ def parse_zone_info(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise UsageError(
-            f"unknown time zone {name!r}", hint="use an IANA name like Europe/Paris"
+            _("unknown time zone {name!r}").format(name=name),
+            hint=_("use an IANA name like Europe/Paris"),
         ) from None
 
 
@@ -406,7 +407,8 @@ def _calendar(
 
 def _needs_hours(what: str) -> None:
     raise UsageError(
-        f"{what} needs working hours", hint='add --working-hours "mon-fri 09:00-17:00"'
+        _("{what} needs working hours").format(what=what),
+        hint=_('add --working-hours "mon-fri 09:00-17:00"'),
     )
 
 
@@ -416,7 +418,8 @@ def parse_working_hours(text: str) -> tuple[DayHours, ...]:
         return parse_hours(text)
     except WorkTimeError as exc:
         raise UsageError(
-            f"invalid working hours: {exc}", hint='like "mon-fri 09:00-12:00,14:00-18:00"'
+            _("invalid working hours: {reason}").format(reason=exc),
+            hint=_('like "mon-fri 09:00-12:00,14:00-18:00"'),
         ) from None
 
 
@@ -426,7 +429,7 @@ def parse_holidays(text: str) -> str:
     try:
         holiday_dates(code, 2024)  # any year: an unknown code fails in every one
     except WorkTimeError as exc:
-        raise UsageError(str(exc), hint="use a country code like FR, BE, CA, or FR-57") from None
+        raise UsageError(str(exc), hint=_("use a country code like FR, BE, CA, or FR-57")) from None
     return code
 
 
@@ -447,8 +450,8 @@ def parse_sla(text: str, calendar: WorkCalendar | None) -> tuple[timedelta, bool
         return parse_duration(text), False
     if calendar is None:
         raise UsageError(
-            f"a business-time SLA ({text.strip()!r}) needs working hours",
-            hint='add --working-hours "mon-fri 09:00-17:00", or give the SLA as 24h',
+            _("a business-time SLA ({sla!r}) needs working hours").format(sla=text.strip()),
+            hint=_('add --working-hours "mon-fri 09:00-17:00", or give the SLA as 24h'),
         )
     amount, unit = business
     return timedelta(seconds=amount * (3600 if unit == "h" else day_seconds(calendar))), True
