@@ -168,21 +168,19 @@ def summary_line(report: AuditReport) -> str:
     ]
     text = ", ".join(parts) + "."
     if s.median_response_seconds is not None:
-        median = format_duration(s.median_response_seconds)
-        if s.p90_response_seconds is not None:
-            text += " " + _("Response time: median {median}, 90% within {p90}.").format(
-                median=median, p90=format_duration(s.p90_response_seconds)
-            )
-        else:
-            text += " " + _("Response time: median {median}.").format(median=median)
+        text += " " + _times(
+            s.median_response_seconds,
+            s.p90_response_seconds,
+            _("Response time: median {median}, 90% within {p90}."),
+            _("Response time: median {median}."),
+        )
     if s.median_business_response_seconds is not None:
-        median = format_duration(s.median_business_response_seconds)
-        if s.p90_business_response_seconds is not None:
-            text += " " + _("In working time: median {median}, 90% within {p90}.").format(
-                median=median, p90=format_duration(s.p90_business_response_seconds)
-            )
-        else:
-            text += " " + _("In working time: median {median}.").format(median=median)
+        text += " " + _times(
+            s.median_business_response_seconds,
+            s.p90_business_response_seconds,
+            _("In working time: median {median}, 90% within {p90}."),
+            _("In working time: median {median}."),
+        )
     if s.within_sla_ratio is not None:
         text += " " + _("{percent} answered within {sla}.").format(
             percent=percent(s.within_sla_ratio), sla=sla_words(report)
@@ -200,6 +198,13 @@ def summary_line(report: AuditReport) -> str:
     if s.unreadable:
         text += " " + _("{count} unreadable.").format(count=s.unreadable)
     return text
+
+
+def _times(median: float, p90: float | None, both: str, alone: str) -> str:
+    """The sentence `both` (median and 90th percentile) or `alone` (the median only)."""
+    if p90 is None:
+        return alone.format(median=format_duration(median))
+    return both.format(median=format_duration(median), p90=format_duration(p90))
 
 
 def incomplete_line(report: AuditReport) -> str | None:
