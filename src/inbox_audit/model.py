@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from inbox_audit.settings import WorkCalendar
+
 
 class FolderRole(StrEnum):
     """What a folder is for; decides whether it is scanned and how its mail is read."""
@@ -170,6 +172,7 @@ class ReplyRef:
     message_id: str | None
     sent_at: datetime
     latency_seconds: int
+    business_latency_seconds: int | None = None  # working time only; None: no working hours
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +218,7 @@ class ThreadResult:
     # The References of a reply to its latest waiting message (RFC 5322 §3.6.4): what the
     # holding reply names so that it threads with the customer's message.
     reply_refs: tuple[str, ...] = ()
+    max_business_latency_seconds: int | None = None  # the same in working time, when known
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +254,9 @@ class Summary:
     after_as_of: int = 0  # messages that arrived after --as-of: not yet there at that moment
     outbound: int = 0  # my own mail in the Sent folder: replies and everything else I sent
     internal: int = 0  # of not_customer, the colleagues' mail (Reason.INTERNAL)
+    # The response times in working time (settings.calendar), None without working hours.
+    median_business_response_seconds: float | None = None
+    p90_business_response_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -271,6 +278,8 @@ class AuditReport:
     # Conversations the owner wrote last in (core/awaiting.py), those of the last
     # awaiting.KEPT_DAYS; None when this report was rebuilt without them (store/ledger.py).
     awaiting: tuple[Awaited, ...] | None = ()
+    calendar: WorkCalendar | None = None  # the working hours used (settings.calendar)
+    sla_business: bool = False  # the SLA counts working time (sla_seconds of it)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta, tzinfo
+from datetime import date, timedelta, tzinfo
 
 from dateutil import tz
 
@@ -29,6 +29,52 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+_BUSINESS = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)\s*(?:(?:business|working)\s+(hour|day)s?|b(h|d))\s*$", re.IGNORECASE
+)
+
+
+def parse_business_duration(text: str) -> tuple[float, str] | None:
+    """Parse a business-time SLA, '4 business hours', '1 business day', '8bh', '1bd'
+    ('working' for 'business' too): (amount, "h" or "d"); None for any other text."""
+    match = _BUSINESS.match(text)
+    if not match:
+        return None
+    value = float(match.group(1))
+    if value <= 0:
+        raise UsageError(f"duration must be positive: {text!r}")
+    return value, (match.group(2) or match.group(3)).lower()[0]
+
+
+#: One day's opening ranges, in minutes after local midnight: ((540, 720), (840, 1080)).
+DayHours = tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """When the owner works: opening ranges per weekday in a zone, minus closed days.
+
+    `closed_days` are the owner's days off and vacations, already spread into dates;
+    `holidays` is a country code for the `holidays` package ("FR", "FR-57"), resolved per
+    year when needed (core/worktime.py holiday_dates). Everything is in `zone`'s local time.
+    """
+
+    week: tuple[DayHours, ...]  # seven entries, Monday first
+    zone: tzinfo
+    holidays: str | None = None
+    vacations: tuple[tuple[date, date], ...] = ()  # inclusive ranges, in the order given
+    closed_days: frozenset[date] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # The vacations are what the repr (the snapshot key) shows of the closed days.
+        days = frozenset(
+            start + timedelta(days=n)
+            for start, end in self.vacations
+            for n in range((end - start).days + 1)
+        )
+        object.__setattr__(self, "closed_days", days)
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the pure core needs to know besides the mail itself."""
@@ -47,3 +93,12 @@ class Settings:
     owner_lang: str = "en"
     # Domains whose mail is a colleague's, besides those of `me` (--internal-domain).
     internal_domains: tuple[str, ...] = ()
+    # When the owner works (core/worktime.py does the arithmetic); None: the clock never stops.
+    calendar: WorkCalendar | None = None
+    # Whether the SLA counts working time only ("4 business hours"); needs a calendar.
+    sla_business: bool = False
+
+    @property
+    def sla_calendar(self) -> WorkCalendar | None:
+        """The calendar the SLA is counted in: None when it is wall-clock time."""
+        return self.calendar if self.sla_business else None

@@ -42,7 +42,7 @@ def test_absent_default_file_is_fine_but_absent_explicit_file_is_not(tmp_path: P
         ('[notfy]\nemail_to = "a@b.c"\n', "notfy", "did you mean 'notify'?"),
         ('[notify]\nemail_too = "a@b.c"\n', "notify.email_too", "did you mean 'email_to'?"),
         ('[accounts.shop]\nemail_to = "a@b.c"\n', "accounts.shop.email_to", "[notify]"),
-        ('sla = "4h"\n', "sla", "[accounts.NAME]"),
+        ('me = "a@b.c"\n', "me", "[accounts.NAME]"),
     ],
 )
 def test_unknown_key_names_key_file_and_suggestion(

@@ -22,7 +22,9 @@ from inbox_audit.core.holding import (
     shorten,
 )
 from inbox_audit.core.threads import strip_subject
+from inbox_audit.core.worktime import is_open, parse_hours
 from inbox_audit.model import Address
+from inbox_audit.settings import WorkCalendar
 from tests.builders import make_message
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -491,3 +493,56 @@ def test_the_holding_reply_falls_back_to_the_owner_language() -> None:
     )
     assert reply.language == "fr"
     assert reply.body.startswith("Bonjour Julien,")
+
+
+# --- The promise in the owner's calendar ----------------------------------------------------
+
+_PARIS = ZoneInfo("Europe/Paris")
+
+
+def _calendar(hours: str, holidays: str | None = None) -> WorkCalendar:
+    return WorkCalendar(parse_hours(hours), _PARIS, holidays)
+
+
+@pytest.mark.parametrize(
+    ("hours", "holidays", "now", "expected", "fr"),
+    [
+        # 4 working hours from Monday 10:00 with a lunch break: 15:00, kept by closing time.
+        ("mon-fri 09:00-12:00,14:00-18:00", None, "2026-03-02 10:00", "2026-03-02 18:00",
+         "d'ici 18 h aujourd'hui"),
+        # From Monday 16:00: 2 h today, 2 h tomorrow morning: by noon.
+        ("mon-fri 09:00-12:00,14:00-18:00", None, "2026-03-02 16:00", "2026-03-03 12:00",
+         "d'ici demain midi"),
+        # Friday evening, shop shut on weekends: Monday 9-12 and 14-15, by closing time.
+        ("mon-fri 09:00-12:00,14:00-18:00", None, "2026-03-06 19:00", "2026-03-09 18:00",
+         "d'ici lundi 18 h"),
+        # Thursday 30 April 16:00, 1 May a holiday: Monday.
+        ("mon-fri 09:00-17:00", "FR", "2026-04-30 16:00", "2026-05-04 12:00",
+         "d'ici lundi midi"),
+        # Closed at noon (10:00-11:30, 15:00-19:00): the promise is a closing time, not noon.
+        ("mon-sat 10:00-11:30,15:00-19:00", None, "2026-03-02 16:30", "2026-03-03 11:30",
+         "d'ici demain 11 h 30"),
+        # Open mornings only on Friday: from Thursday 17:00, Friday's closing at noon.
+        ("mon-thu 09:00-18:00; fri 09:00-12:00", None, "2026-03-05 17:00", "2026-03-06 12:00",
+         "d'ici demain midi"),
+    ],
+)  # fmt: skip
+def test_the_promise_follows_the_calendar(
+    hours: str, holidays: str | None, now: str, expected: str, fr: str
+) -> None:
+    calendar = _calendar(hours, holidays)
+    as_of = datetime.fromisoformat(now).replace(tzinfo=_PARIS)
+    promised = promise_time(as_of, _PARIS, calendar)
+    assert promised == datetime.fromisoformat(expected).replace(tzinfo=_PARIS)
+    # Never a moment the shop is shut: it was working until then.
+    assert is_open(calendar, promised - timedelta(seconds=1))
+    reply = holding_reply(
+        subject="Devis",
+        correspondent=Address("ana@example.fr", "Ana Martin"),
+        as_of=as_of,
+        tz=_PARIS,
+        lang="fr",
+        calendar=calendar,
+    )
+    assert reply.promised_by == promised
+    assert fr in reply.body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -39,7 +40,7 @@ def test_the_deadline_is_in_absolute_time() -> None:
 
 
 def test_a_summary_re_dated_is_the_summary_of_the_new_counts() -> None:
-    counts = {
+    counts: dict[str, Any] = {
         "customer_messages": 9,
         "answered": 5,
         "answered_unknown_latency": 1,

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from inbox_audit.core.metrics import (
+    deadline,
     message_result,
     percentile,
     result_of,
@@ -44,7 +45,7 @@ def run(
                 thread.thread_id,
                 answered.get(key),
                 at(now_hours),
-                SLA,
+                deadline(at(now_hours), SLA),
             )
     return results
 

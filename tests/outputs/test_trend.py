@@ -39,7 +39,7 @@ def rows(latency_hours_by_week: list[float | None]) -> list[Arrival]:
     for index, hours in enumerate(latency_hours_by_week):
         arrived = END - timedelta(days=7 * (weeks - index) - 3)
         if hours is not None:
-            found.append((arrived, Status.ANSWERED, int(hours * 3600)))
+            found.append((arrived, Status.ANSWERED, int(hours * 3600), None))
     return found
 
 

@@ -27,7 +27,7 @@ from inbox_audit.settings import Settings
 from inbox_audit.store import incremental, ledger, snapshot
 from inbox_audit.store.cache import MailCache
 from inbox_audit.store.sync import Synced
-from tests.store.test_snapshot import PARIS, read, rendered
+from tests.store.test_snapshot import PARIS, WORK, read, rendered
 
 _Mail = dict[tuple[str, int], Message]
 #: Caches the mirrors of the running test opened.
@@ -238,14 +238,27 @@ def assert_same_snapshot(
 
 
 @pytest.mark.parametrize(
-    ("seed", "layout", "sla_hours"),
-    [(21, "plain", 24), (22, "gmail", 4), (23, "french", 48), (24, "gmail", 24)],
+    ("seed", "layout", "sla_hours", "business"),
+    [
+        (21, "plain", 24, False),
+        (22, "gmail", 4, False),
+        (23, "french", 48, False),
+        (24, "gmail", 24, False),
+        # Working hours: business latencies in the kept figures, overdue in working time.
+        (25, "plain", 8, True),
+    ],
 )
 def test_each_change_updates_the_snapshot_a_full_audit_takes(
-    tmp_path: Path, seed: int, layout: str, sla_hours: int
+    tmp_path: Path, seed: int, layout: str, sla_hours: int, business: bool
 ) -> None:
     collected, as_of = read(tmp_path, seed, layout, customers=50)
-    settings = Settings(me=(), sla=timedelta(hours=sla_hours), tz=PARIS)
+    settings = Settings(
+        me=(),
+        sla=timedelta(hours=sla_hours),
+        tz=PARIS,
+        calendar=WORK if business else None,
+        sla_business=business,
+    )
     mirror = Mirror(tmp_path, collected)
     report, found = audit_examined(mirror.collected(), settings, as_of)
     incremental.rebuild(mirror.cache, mirror.collected(), report, found, settings)
@@ -345,8 +358,8 @@ def test_a_stored_part_gives_the_same_part_back() -> None:
     offset = datetime(2026, 3, 1, 22, 0, tzinfo=timezone(timedelta(hours=-5)))
     reply = ("<r@shop>", utc)
     details = ("INBOX", 7, "ana@x.fr", "Ana", "Devis", offset, None, precise, "t1", reply, False)
-    answered = (offset, Status.ANSWERED, 3600, details)
-    waiting = (utc, Status.OVERDUE, None, (*details[:9], None, True))
+    answered = (offset, Status.ANSWERED, 3600, 1800, details)
+    waiting = (utc, Status.OVERDUE, None, None, (*details[:9], None, True))
     parts = [
         ledger.Part(
             "result",
@@ -356,6 +369,7 @@ def test_a_stored_part_gives_the_same_part_back() -> None:
             status=Status.ANSWERED,
             latency=3600,
             row=(offset, answered),
+            business_latency=1800,
         ),
         ledger.Part("result", thread_id="t2", status=Status.OVERDUE, row=(utc, waiting)),
         ledger.Part("outbound", "shop@x.fr", owner_name="Shop"),
@@ -367,7 +381,7 @@ def test_a_stored_part_gives_the_same_part_back() -> None:
     # Equal moments may lie in other zones: the row's keep theirs.
     back = incremental._part(incremental._part_bytes(parts[0]))
     assert back is not None and back.row is not None
-    arrived, _, _, (*_, date, received, internal, _, replied, _) = back.row[1]
+    arrived, _, _, _, (*_, date, received, internal, _, replied, _) = back.row[1]
     assert [arrived.utcoffset(), date and date.utcoffset(), received] == [
         timedelta(hours=-5), timedelta(hours=-5), None,
     ]  # fmt: skip

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import shutil
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,13 +15,14 @@ from rich.console import Console
 
 from inbox_audit.core.audit import audit
 from inbox_audit.core.figures import Listing, listing, period_figures
+from inbox_audit.core.worktime import parse_hours
 from inbox_audit.model import AuditReport, Collected, Folder, FolderRole, Status
 from inbox_audit.outputs.digest import build_email
 from inbox_audit.outputs.digest_text import build_plain_summary
 from inbox_audit.outputs.markdown import render_markdown
 from inbox_audit.outputs.table import render_table
 from inbox_audit.outputs.text import MAX_LISTED
-from inbox_audit.settings import Settings
+from inbox_audit.settings import Settings, WorkCalendar
 from inbox_audit.sources.local import LocalSource
 from inbox_audit.sources.read import collect
 from inbox_audit.store import snapshot
@@ -29,6 +30,8 @@ from tests.builders import at, make_message
 from tests.mailgen import generate, write_maildir
 
 PARIS = ZoneInfo("Europe/Paris")
+#: A shop's working hours, with French public holidays.
+WORK = WorkCalendar(parse_hours("mon-fri 09:00-12:00,14:00-18:00; sat 10:00-12:00"), PARIS, "FR")
 # From the audit's own moment to past MAX_AGE: across the SLA of many waiting messages, past
 # midnight and a weekend for the holding replies' promises.
 LATER = (
@@ -109,22 +112,36 @@ def read(tmp_path: Path, seed: int, layout: str, customers: int) -> tuple[Collec
 
 
 @pytest.mark.parametrize(
-    ("seed", "layout", "sla_hours", "lang"),
+    ("seed", "layout", "sla_hours", "lang", "calendar"),
     [
-        (1, "plain", 24, None),
-        (2, "gmail", 24, "en"),
-        (3, "french", 4, None),
-        (4, "plain", 48, "fr"),
-        (5, "gmail", 4, None),
-        (6, "french", 24, None),
+        (1, "plain", 24, None, None),
+        (2, "gmail", 24, "en", None),
+        (3, "french", 4, None, None),
+        (4, "plain", 48, "fr", None),
+        (5, "gmail", 4, None, None),
+        (6, "french", 24, None, None),
+        # Working hours, and an SLA in working time: overdue moves only while the shop is open.
+        (7, "plain", 4, None, WORK),
+        (8, "french", 8, "fr", WORK),
+        (9, "gmail", 24, None, WORK),
     ],
 )
 def test_redated_snapshot_renders_as_a_full_audit(
-    tmp_path: Path, seed: int, layout: str, sla_hours: int, lang: str | None
+    tmp_path: Path,
+    seed: int,
+    layout: str,
+    sla_hours: int,
+    lang: str | None,
+    calendar: WorkCalendar | None,
 ) -> None:
     collected, as_of = read(tmp_path, seed, layout, customers=40)
     settings = Settings(
-        me=(), sla=timedelta(hours=sla_hours), lang=lang, tz=PARIS
+        me=(),
+        sla=timedelta(hours=sla_hours),
+        lang=lang,
+        tz=PARIS,
+        calendar=calendar,
+        sla_business=calendar is not None and sla_hours < 24,
     )  # owner detected from Sent
     first = audit(collected, settings, as_of)
     taken = snapshot.loads(
@@ -199,6 +216,19 @@ def test_the_key_changes_with_what_shapes_the_audit(monkeypatch: pytest.MonkeyPa
     assert snapshot.key(folders, Settings(me=("a@b.c",))) != base
     assert snapshot.key(folders[:1], Settings()) != base
     assert snapshot.key((folders[0], Folder("Sent", FolderRole.SENT, True, 5)), Settings()) != base
+    hours = Settings(tz=PARIS, calendar=WORK)
+    assert snapshot.key(folders, hours) != base
+    for other in (
+        WorkCalendar(parse_hours("mon-fri 09:00-17:00"), PARIS, "FR"),
+        WorkCalendar(WORK.week, PARIS),
+        WorkCalendar(WORK.week, PARIS, "FR", ((date(2026, 8, 3), date(2026, 8, 21)),)),
+        WorkCalendar(WORK.week, ZoneInfo("America/Toronto"), "FR"),
+    ):
+        assert snapshot.key(folders, Settings(tz=PARIS, calendar=other)) != snapshot.key(
+            folders, hours
+        )
+    business = dataclasses.replace(hours, sla_business=True)
+    assert snapshot.key(folders, business) != snapshot.key(folders, hours)
     monkeypatch.setattr(snapshot, "audit_code", lambda: "other code")
     assert snapshot.key(folders, Settings()) != base
 

@@ -100,6 +100,9 @@ _DURATION = _("<duration>")
 _FOLDER = _("<folder>")
 _ZONE = _("<zone>")
 _AWAITING_HELP = _("Business days of silence after which a conversation awaits their reply.")
+_HOURS = _("<hours>")
+_COUNTRY = _("<country>")
+_DAYS = _("<days>")
 _URL = _("<url>")
 _SECONDS = _("<seconds>")
 _DOMAIN = _("<domain>")
@@ -218,7 +221,10 @@ def audit_command(
         typer.Option(
             "--sla",
             metavar=_DURATION,
-            help=_("Answer within this long: 24h, 4h, 2d... [default: 24h]"),
+            help=_(
+                "Answer within this long: 24h, 4h, 2d... or in working time: "
+                '"4 business hours", "1 business day", 8bh, 1bd. [default: 24h]'
+            ),
         ),
     ] = None,
     output_format: Annotated[
@@ -267,6 +273,33 @@ def audit_command(
             "--timezone",
             metavar=_ZONE,
             help=_("Your time zone, e.g. Europe/Paris (default: system)."),
+        ),
+    ] = None,
+    working_hours: Annotated[
+        str | None,
+        typer.Option(
+            "--working-hours",
+            metavar=_HOURS,
+            help=_(
+                'When you work: "mon-fri 09:00-12:00,14:00-18:00" (groups separated by ;). '
+                "Response times are then also counted in working time."
+            ),
+        ),
+    ] = None,
+    holidays: Annotated[
+        str | None,
+        typer.Option(
+            "--holidays",
+            metavar=_COUNTRY,
+            help=_("Public holidays off: a country (FR) or region (FR-57)."),
+        ),
+    ] = None,
+    vacation: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--vacation",
+            metavar=_DAYS,
+            help=_("Days off: 2026-08-03..2026-08-21 or one day (repeatable)."),
         ),
     ] = None,
     ca_file: Annotated[
@@ -406,6 +439,9 @@ def audit_command(
             skip_folders=tuple(skip_folder) if skip_folder else None,
             internal_domains=tuple(internal_domain) if internal_domain else None,
             timezone=timezone,
+            working_hours=working_hours,
+            holidays=holidays,
+            vacation=tuple(vacation) if vacation else None,
             ca_file=ca_file,
             lang=lang.value if lang else None,
             allow_plaintext=True if allow_plaintext else None,

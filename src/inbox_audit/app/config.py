@@ -50,9 +50,12 @@ _ACCOUNT_KEYS: dict[str, tuple[str, str]] = {
     "keyring": ("bool", "look in the OS keyring"),
     "password_file": ("str", "a file (mode 0600) holding the password"),
     "working_hours": ("str", 'e.g. "mon-fri 09:00-12:00,14:00-18:00"'),
-    "holidays": ("str", "public holidays of a country code, e.g. FR"),
+    "holidays": ("str", "public holidays of a country (FR) or region (FR-57)"),
     "deadline": ("str", "the whole run's time limit, e.g. 15m"),
+    "vacation": ("strs", 'days off, e.g. ["2026-08-03..2026-08-21"]'),
 }
+#: Account keys that may also stand at the top of the file, for every account.
+_SHARED_KEYS = ("sla", "timezone", "working_hours", "holidays", "vacation")
 _NOTIFY_KEYS: dict[str, tuple[str, str]] = {
     "email_to": ("strs", "who gets the report"),
     "email_from": ("str", "the report's sender"),
@@ -70,6 +73,7 @@ _TOP_KEYS: dict[str, tuple[str, str]] = {
     "accounts": ("table", "[accounts.NAME] sections"),
     "notify": ("table", "the [notify] section"),
     "lang": ("str", "the language inbox-audit speaks to you: fr or en"),
+    **{key: _ACCOUNT_KEYS[key] for key in _SHARED_KEYS},
 }
 
 
@@ -131,6 +135,7 @@ class AccountConfig:
     holidays: str | None = None
     deadline: str | None = None
     internal_domains: tuple[str, ...] | None = None
+    vacation: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,8 @@ class ConfigFile:
     default_account: str | None = None
     state_dir: Path | None = None
     lang: str | None = None  # the owner's language (i18n.py); an account's lang: its replies'
+    # The _SHARED_KEYS set at the top of the file: what an account, or no account, inherits.
+    shared: AccountConfig = AccountConfig(name="")
 
 
 def load_config(
@@ -219,6 +226,12 @@ def parse_config(document: Mapping[str, Any], path: Path) -> ConfigFile:
     accounts_table = document.get("accounts", {})
     if not isinstance(accounts_table, dict):
         raise ConfigError(f"'accounts' in {path} must be a table: [accounts.NAME]")
+    shared_values = {
+        key: _typed(document, key, _ACCOUNT_KEYS[key][0], path, "") for key in _SHARED_KEYS
+    }
+    if shared_values["vacation"] is not None:
+        shared_values["vacation"] = tuple(shared_values["vacation"])
+    shared = AccountConfig(name="", **shared_values)
     accounts: dict[str, AccountConfig] = {}
     for name, section in accounts_table.items():
         context = f"accounts.{name}"
@@ -232,9 +245,12 @@ def parse_config(document: Mapping[str, Any], path: Path) -> ConfigFile:
         for key in ("ca_file", "password_file"):
             if values[key] is not None:
                 values[key] = file_path(values[key], path)
-        for key in ("me", "skip_folders", "internal_domains"):
+        for key in ("me", "skip_folders", "internal_domains", "vacation"):
             if values[key] is not None:
                 values[key] = tuple(values[key])
+        for key in _SHARED_KEYS:  # the account's own value, else the file's
+            if values[key] is None:
+                values[key] = shared_values[key]
         values["password"] = values["password"] or ""
         accounts[name] = AccountConfig(name=name, **values)
     notify_table = document.get("notify", {})
@@ -263,6 +279,7 @@ def parse_config(document: Mapping[str, Any], path: Path) -> ConfigFile:
         default_account=default,
         state_dir=file_path(state_dir, path) if state_dir is not None else None,
         lang=_typed(document, "lang", "str", path, ""),
+        shared=shared,
     )
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import date, timedelta, tzinfo
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import tz
 
@@ -28,10 +29,23 @@ from inbox_audit.app.config import (
 from inbox_audit.app.credentials import PASSWORD_ENV, AuthMethod, CredentialSpec
 from inbox_audit.core.domains import is_public_mail_domain
 from inbox_audit.core.holding import SUPPORTED_LANGUAGES
+from inbox_audit.core.worktime import (
+    WorkTimeError,
+    day_seconds,
+    holiday_dates,
+    parse_hours,
+    parse_vacation,
+)
 from inbox_audit.errors import ConfigError, UsageError
 from inbox_audit.i18n import _
 from inbox_audit.outputs.notify import SMTP_PASSWORD_ENV, SmtpTarget, parse_smtp_url
-from inbox_audit.settings import Settings, parse_duration
+from inbox_audit.settings import (
+    DayHours,
+    Settings,
+    WorkCalendar,
+    parse_business_duration,
+    parse_duration,
+)
 from inbox_audit.sources.spec import ImapTarget, LocalTarget, parse_source
 
 T = TypeVar("T")
@@ -66,6 +80,9 @@ class Flags:
     email: bool | None = None  # --email / --scheduled: send as [notify] says
     deadline: str | None = None
     internal_domains: tuple[str, ...] | None = None
+    working_hours: str | None = None
+    holidays: str | None = None
+    vacation: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -187,7 +204,7 @@ def resolve(
 ) -> RunConfig:
     """Merge flags > config file > defaults into a RunConfig; every value checked here."""
     account = choose_account(config, flags.account, flags.source)
-    acc = account or AccountConfig(name="")
+    acc = account or (config.shared if config is not None else AccountConfig(name=""))
     section = f"accounts.{acc.name}" if account else ""
 
     def pick(
@@ -205,8 +222,18 @@ def resolve(
 
     zone_name, origin = pick(flags.timezone, "--timezone", acc.timezone, "timezone")
     zone = origin.parse(parse_zone, zone_name)
+    hours = pick(flags.working_hours, "--working-hours", acc.working_hours, "working_hours")
+    calendar = _calendar(
+        hours,
+        pick(flags.holidays, "--holidays", acc.holidays, "holidays"),
+        pick(flags.vacation, "--vacation", acc.vacation, "vacation"),
+        # zoneinfo's exact transitions when named; else the system's zone, as for display.
+        zone if zone_name is None or hours[0] is None else origin.parse(parse_zone_info, zone_name),
+    )
     sla_text, origin = pick(flags.sla, "--sla", acc.sla, "sla")
-    sla = origin.parse(parse_duration, sla_text or DEFAULT_SLA)
+    sla, sla_business = origin.parse(
+        lambda text: parse_sla(text, calendar), sla_text or DEFAULT_SLA
+    )
     lang, origin = pick(flags.lang, "--lang", acc.lang, "lang")
     if lang is not None:
         origin.parse(_check_lang, lang)
@@ -228,6 +255,8 @@ def resolve(
         # (issue 13), the one inbox-audit speaks to them: the file's `lang`, else the locale.
         owner_lang=i18n.choose(config.lang if config else None, os.environ if env is None else env),
         internal_domains=internal,
+        calendar=calendar,
+        sla_business=sla_business,
     )
     ca_file, origin = pick(flags.ca_file, "--ca-file", acc.ca_file, "ca_file")
     if ca_file is not None:
@@ -342,6 +371,90 @@ def parse_zone(name: str | None) -> tzinfo:
             hint=_("use an IANA name like Europe/Paris"),
         )
     return zone
+
+
+def parse_zone_info(name: str) -> ZoneInfo:
+    """An IANA zone, for the working-hours calendar (zoneinfo: exact across DST changes)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(
+            _("unknown time zone {name!r}").format(name=name),
+            hint=_("use an IANA name like Europe/Paris"),
+        ) from None
+
+
+def _calendar(
+    hours: tuple[str | None, _Origin],
+    holidays: tuple[str | None, _Origin],
+    vacation: tuple[tuple[str, ...] | None, _Origin],
+    zone: tzinfo,
+) -> WorkCalendar | None:
+    """The working calendar from --working-hours, --holidays and --vacation (None: none)."""
+    (hours_text, hours_origin), (code, code_origin), (days, days_origin) = hours, holidays, vacation
+    if hours_text is None:
+        for value, origin in ((code, code_origin), (days, days_origin)):
+            if value:
+                origin.parse(_needs_hours, origin.describe())
+        return None
+    return WorkCalendar(
+        hours_origin.parse(parse_working_hours, hours_text),
+        zone,
+        None if code is None else code_origin.parse(parse_holidays, code),
+        tuple(days_origin.parse(parse_days_off, text) for text in days or ()),
+    )
+
+
+def _needs_hours(what: str) -> None:
+    raise UsageError(
+        _("{what} needs working hours").format(what=what),
+        hint=_('add --working-hours "mon-fri 09:00-17:00"'),
+    )
+
+
+def parse_working_hours(text: str) -> tuple[DayHours, ...]:
+    """--working-hours "mon-fri 09:00-12:00,14:00-18:00; sat 10:00-12:00"."""
+    try:
+        return parse_hours(text)
+    except WorkTimeError as exc:
+        raise UsageError(
+            _("invalid working hours: {reason}").format(reason=exc),
+            hint=_('like "mon-fri 09:00-12:00,14:00-18:00"'),
+        ) from None
+
+
+def parse_holidays(text: str) -> str:
+    """--holidays FR or FR-57: a country, optionally a region, the `holidays` package knows."""
+    code = text.strip().upper()
+    try:
+        holiday_dates(code, 2024)  # any year: an unknown code fails in every one
+    except WorkTimeError as exc:
+        raise UsageError(str(exc), hint=_("use a country code like FR, BE, CA, or FR-57")) from None
+    return code
+
+
+def parse_days_off(text: str) -> tuple[date, date]:
+    """--vacation 2026-08-03..2026-08-21, or one day 2026-05-15."""
+    try:
+        return parse_vacation(text)
+    except WorkTimeError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def parse_sla(text: str, calendar: WorkCalendar | None) -> tuple[timedelta, bool]:
+    """--sla: wall-clock ("24h", "2d") or business time ("4 business hours", "1 business
+    day", "8bh", "1bd"), with whether it is business time. A business day is the working
+    time of one opening day (worktime.day_seconds)."""
+    business = parse_business_duration(text)
+    if business is None:
+        return parse_duration(text), False
+    if calendar is None:
+        raise UsageError(
+            _("a business-time SLA ({sla!r}) needs working hours").format(sla=text.strip()),
+            hint=_('add --working-hours "mon-fri 09:00-17:00", or give the SLA as 24h'),
+        )
+    amount, unit = business
+    return timedelta(seconds=amount * (3600 if unit == "h" else day_seconds(calendar))), True
 
 
 def _local_relative(source: str, origin: _Origin) -> str:

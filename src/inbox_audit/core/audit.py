@@ -12,7 +12,13 @@ from inbox_audit.core.awaiting import awaited, not_bounced, silent
 from inbox_audit.core.classify import classify_all
 from inbox_audit.core.domains import internal_domains
 from inbox_audit.core.holding import NO_SIGNS, LanguageSigns, holding_reply, language_signs
-from inbox_audit.core.metrics import result_of, summarize, thread_order, thread_result
+from inbox_audit.core.metrics import (
+    deadline,
+    result_of,
+    summarize,
+    thread_order,
+    thread_result,
+)
 from inbox_audit.core.pairing import answers, has_flag
 from inbox_audit.core.threads import build_threads, message_time, norm_id, senders
 from inbox_audit.model import (
@@ -177,6 +183,7 @@ def _report(
             len(found.drafts),
             len(found.after_as_of),
             len(found.outbound),
+            business=settings.sla_business,
         ),
         messages=tuple(results),
         threads=tuple(threads),
@@ -184,6 +191,8 @@ def _report(
         problems=collected.problems,
         owner=owner,
         awaiting=found.awaiting,
+        calendar=settings.calendar,
+        sla_business=settings.sla_business,
     )
 
 
@@ -270,6 +279,8 @@ def examine(
     hints: dict[str, LanguageSigns] = {}
     waiting_on_them: list[Awaited] = []  # conversations the owner wrote last in
     sla = settings.sla
+    cut = deadline(as_of, sla, settings.sla_calendar)
+    calendar = settings.calendar
     threads = build_threads(
         present, me, settings.subject_window, frozenset(not_conversation), keys, times
     )
@@ -285,7 +296,7 @@ def examine(
             if reason is Reason.FROM_ME and message.folder in sent:
                 outbound.append(message)
                 continue
-            result = result_of(message, reason, thread_id, answered.get(key), as_of, sla)
+            result = result_of(message, reason, thread_id, answered.get(key), as_of, cut, calendar)
             placed[rank] = (when or as_of, key, result)
             if reason is None:  # a customer's: answered, pending or overdue
                 customer.append(result)
@@ -293,7 +304,9 @@ def examine(
         if candidate is not None:
             waiting_on_them.append(candidate)
         if customer:
-            verdicts.append(thread_result(thread_id, customer, as_of, sla))
+            verdicts.append(
+                thread_result(thread_id, customer, as_of, sla, cut, business=settings.sla_business)
+            )
             hints[thread_id] = language_signs(r.message for r in customer)
     ranked = [item for item in placed if item is not None]
     verdicts.sort(key=thread_order)
@@ -361,6 +374,7 @@ def with_holding_reply(
         owner_lang=settings.owner_lang,
         signature=owner,
         apologize=thread.status is Status.OVERDUE,
+        calendar=settings.calendar,
     )
     reply = dataclasses.replace(reply, references=thread.reply_refs)
     return dataclasses.replace(thread, holding_reply=reply)

@@ -23,6 +23,7 @@ from inbox_audit.core.latency import business_days_between
 from inbox_audit.core.phrases import fold
 from inbox_audit.core.threads import Thread, strip_subject
 from inbox_audit.model import Address, Awaited, Message, Reason
+from inbox_audit.settings import WorkCalendar
 
 #: The default silence, in business days, after which a conversation is a follow-up candidate.
 AWAITING_DAYS = 3
@@ -222,9 +223,11 @@ def awaiting_reply(
     days: int = AWAITING_DAYS,
     lang: str | None = None,
     signature: str | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> list[AwaitingReply]:
     """The candidates silent for at least `days` business days at `as_of` (and at most
-    KEPT_DAYS), longest silence first, each with its follow-up.
+    KEPT_DAYS), longest silence first, each with its follow-up. Business days in the owner's
+    `calendar` (latency.business_days_between).
 
     A message sent again to the same person (by name) under the same subject supersedes the
     earlier one: a mistyped address corrected and sent again awaits one reply, not two.
@@ -240,7 +243,7 @@ def awaiting_reply(
     for candidate in latest.values():
         if not as_of - timedelta(days=KEPT_DAYS) < candidate.last_sent_at <= as_of:
             continue
-        silent = business_days_between(candidate.last_sent_at, as_of)
+        silent = business_days_between(candidate.last_sent_at, as_of, calendar)
         if silent >= days:
             found.append(
                 AwaitingReply(

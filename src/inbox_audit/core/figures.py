@@ -162,8 +162,9 @@ class PeriodFigures:
 
 
 #: A customer message as the figures read it: when it arrived, its status (answered, pending or
-#: overdue) and its reply's latency in seconds (None: no reply found).
-Arrival = tuple[datetime, Status, int | None]
+#: overdue), its reply's latency in seconds (None: no reply found) and the same in working time
+#: (None too without working hours).
+Arrival = tuple[datetime, Status, int | None, int | None]
 
 
 def arrival(result: MessageResult) -> Arrival | None:
@@ -173,7 +174,9 @@ def arrival(result: MessageResult) -> Arrival | None:
     if arrived is None or result.status is Status.NOT_CUSTOMER:
         return None
     reply = result.reply
-    return arrived, result.status, None if reply is None else reply.latency_seconds
+    if reply is None:
+        return arrived, result.status, None, None
+    return arrived, result.status, reply.latency_seconds, reply.business_latency_seconds
 
 
 def arrivals(report: AuditReport) -> list[Arrival]:
@@ -183,18 +186,23 @@ def arrivals(report: AuditReport) -> list[Arrival]:
     return rows
 
 
-def _figures(rows: Sequence[Arrival], sla_seconds: int, start: datetime, end: datetime) -> Figures:
+def _figures(
+    rows: Sequence[Arrival],
+    sla_seconds: int,
+    start: datetime,
+    end: datetime,
+    sla_business: bool = False,
+) -> Figures:
     # `rows` are in order of arrival: those of (start, end] are one slice.
     first = bisect.bisect_right(rows, start, key=itemgetter(0))
     results = rows[first : bisect.bisect_right(rows, end, lo=first, key=itemgetter(0))]
-    latencies = sorted(float(latency) for _, _, latency in results if latency is not None)
-    business = sorted(
-        float(business_latency(arrived, latency))
-        for arrived, _, latency in results
-        if latency is not None
-    )
-    late = late_count(latencies, sla_seconds)
-    statuses = [status for _, status, _ in results]
+    replied = [(wall, worked) for _, _, wall, worked in results if wall is not None]
+    latencies = sorted(float(wall) for wall, _ in replied)
+    # Working time where working hours are set, else the wall clock (latency.business_latency).
+    business = sorted(float(business_latency(wall, worked)) for wall, worked in replied)
+    # Late on the SLA's clock: working time for a business-time SLA (metrics.sla_latency).
+    late = late_count(business if sla_business else latencies, sla_seconds)
+    statuses = [status for _, status, _, _ in results]
     return Figures(
         start=start,
         end=end,
@@ -214,15 +222,24 @@ def _figures(rows: Sequence[Arrival], sla_seconds: int, start: datetime, end: da
 
 
 def figures_between(
-    rows: Sequence[Arrival], sla_seconds: int, start: datetime, end: datetime
+    rows: Sequence[Arrival],
+    sla_seconds: int,
+    start: datetime,
+    end: datetime,
+    sla_business: bool = False,
 ) -> Figures:
     """Figures for the customer messages of `rows` (in order of arrival) that arrived in
-    (start, end]."""
-    return _figures(rows, sla_seconds, start.astimezone(UTC), end.astimezone(UTC))
+    (start, end]; `sla_business`: the SLA counts working time (AuditReport.sla_business)."""
+    return _figures(rows, sla_seconds, start.astimezone(UTC), end.astimezone(UTC), sla_business)
 
 
 def weekly_trend(
-    rows: Sequence[Arrival], sla_seconds: int, end: datetime, tz: tzinfo, weeks: int = TREND_WEEKS
+    rows: Sequence[Arrival],
+    sla_seconds: int,
+    end: datetime,
+    tz: tzinfo,
+    weeks: int = TREND_WEEKS,
+    sla_business: bool = False,
 ) -> list[Figures]:
     """Figures for each of the `weeks` weeks (7 days on the owner's wall clock in `tz`) up to
     `end`, oldest first: the same definitions as every other period."""
@@ -233,6 +250,7 @@ def weekly_trend(
             sla_seconds,
             (local - timedelta(days=7 * (back + 1))).astimezone(UTC),
             (local - timedelta(days=7 * back)).astimezone(UTC),
+            sla_business,
         )
         for back in reversed(range(weeks))
     ]
@@ -259,8 +277,10 @@ def period_figures(
         figures.append(
             PeriodFigures(
                 days=days,
-                current=_figures(rows, report.sla_seconds, middle, end.astimezone(UTC)),
-                previous=_figures(rows, report.sla_seconds, start, middle),
+                current=_figures(
+                    rows, report.sla_seconds, middle, end.astimezone(UTC), report.sla_business
+                ),
+                previous=_figures(rows, report.sla_seconds, start, middle, report.sla_business),
             )
         )
     return figures

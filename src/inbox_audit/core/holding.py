@@ -10,7 +10,9 @@ from datetime import datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
 from inbox_audit.core.threads import strip_subject
+from inbox_audit.core.worktime import WorkTimeError, add_business, day_intervals, is_open
 from inbox_audit.model import Address, HoldingReply, Message
+from inbox_audit.settings import WorkCalendar
 
 #: The languages a holding reply can be written in.
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "fr")
@@ -413,8 +415,12 @@ def _next_workday_start(day: datetime) -> datetime:
     return day
 
 
-def promise_time(as_of: datetime, tz: tzinfo) -> datetime:
+def promise_time(as_of: datetime, tz: tzinfo, calendar: WorkCalendar | None = None) -> datetime:
     """The first noon or 17:00 on a weekday after at least 4 working hours (Mon–Fri 9:00–17:00).
+
+    With the owner's `calendar`, its working hours, holidays and vacations instead: the first
+    noon (when open just before it) or closing time after 4 hours of its working time, so
+    never a moment the shop is closed (`calendar_promise`).
 
     Worked in the owner's wall-clock time, so a daylight-saving change in between does not move
     the promise off noon. Tuesday 10:00 → Tuesday 17:00; Tuesday 14:00 → Wednesday noon;
@@ -422,6 +428,11 @@ def promise_time(as_of: datetime, tz: tzinfo) -> datetime:
     """
     if as_of.tzinfo is None or as_of.utcoffset() is None:
         raise ValueError("as_of must be timezone-aware")
+    if calendar is not None:
+        try:
+            return calendar_promise(as_of, calendar)
+        except WorkTimeError:  # vacations end to end for years: the weekday promise then
+            pass
     now = as_of.astimezone(tz).replace(tzinfo=None, fold=0)
     if now.weekday() >= 5 or now.time() >= WORKDAY_END:
         now = _next_workday_start(now)
@@ -437,6 +448,20 @@ def promise_time(as_of: datetime, tz: tzinfo) -> datetime:
         now = _next_workday_start(now)
     slot = next(s for s in PROMISE_SLOTS if due.time() <= s)  # due is at most WORKDAY_END
     return datetime.combine(due.date(), slot, tzinfo=tz)
+
+
+def calendar_promise(as_of: datetime, calendar: WorkCalendar) -> datetime:
+    """`promise_time` in the owner's calendar (see there), in its zone."""
+    due = add_business(calendar, as_of, MIN_WORKING_TIME.total_seconds())
+    zone = calendar.zone
+    day = due.astimezone(zone).date()
+    # The day's closing times, and noon when open just before it: a promise "by noon"
+    # reads better than "by 11:30", and one at a closing time is kept before leaving.
+    noon = datetime.combine(day, PROMISE_SLOTS[0], tzinfo=zone)
+    slots = [noon] if is_open(calendar, noon - timedelta(seconds=1)) else []
+    slots += [close.astimezone(zone) for _, close in day_intervals(calendar, day)]
+    # `due` ends a stretch of working time: its own range's closing time is at or after it.
+    return min(slot for slot in slots if slot >= due)
 
 
 _WEEKDAYS = {
@@ -479,17 +504,19 @@ def say_promise(promised_by: datetime, as_of: datetime, tz: tzinfo, lang: str) -
 
 # One audit writes every reply with the same as_of and tz objects: the last promise per
 # language is remembered, for those very objects (dateutil's tzlocal cannot be hashed).
-_LAST_PROMISE: dict[str, tuple[datetime, tzinfo, datetime, str]] = {}
+_LAST_PROMISE: dict[str, tuple[datetime, tzinfo, WorkCalendar | None, datetime, str]] = {}
 
 
-def _promise(as_of: datetime, tz: tzinfo, language: str) -> tuple[datetime, str]:
+def _promise(
+    as_of: datetime, tz: tzinfo, language: str, calendar: WorkCalendar | None
+) -> tuple[datetime, str]:
     """promise_time() and its wording by say_promise()."""
     last = _LAST_PROMISE.get(language)
-    if last is not None and last[0] is as_of and last[1] is tz:
-        return last[2], last[3]
-    promised_by = promise_time(as_of, tz)
+    if last is not None and last[0] is as_of and last[1] is tz and last[2] is calendar:
+        return last[3], last[4]
+    promised_by = promise_time(as_of, tz, calendar)
     wording = say_promise(promised_by, as_of, tz, language)
-    _LAST_PROMISE[language] = (as_of, tz, promised_by, wording)
+    _LAST_PROMISE[language] = (as_of, tz, calendar, promised_by, wording)
     return promised_by, wording
 
 
@@ -539,8 +566,10 @@ def holding_reply(
     owner_lang: str = "en",
     signature: str | None = None,
     apologize: bool = False,
+    calendar: WorkCalendar | None = None,
 ) -> HoldingReply:
     """A short, warm reply promising an answer by a concrete time; `apologize` for overdue mail.
+    The time is worked out in the owner's `calendar` when there is one (`promise_time`).
 
     `lang` ("fr"/"en") forces the language; otherwise detect_language() picks it from the
     subject, the correspondent and the thread's `signs`, or `owner_lang` when they are weak.
@@ -554,7 +583,7 @@ def holding_reply(
     )
     texts = _TEXTS[language]
     topic = strip_subject(clean_text(subject))
-    promised_by, promise = _promise(as_of, tz, language)
+    promised_by, promise = _promise(as_of, tz, language, calendar)
     name = first_name(correspondent)
     greeting = f"{texts['hello']} {name}," if name else f"{texts['hello']},"
     sentence = texts["thanks_about"].format(topic=shorten(topic)) if topic else texts["thanks"]

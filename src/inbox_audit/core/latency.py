@@ -1,38 +1,47 @@
 """Each answered customer message's wall-clock and business latency: the one place they're read.
 
 Every figure (summary, period, trend, buckets, stats, email) takes a response's latencies from
-here, so that business time — the wall clock clipped to working hours — has one definition.
-Without working hours configured, business time is the wall clock (issue #15: "without
-working hours configured, today's behaviour stays").
+here, so that business time — the wall clock clipped to working hours — has one definition:
+the working time core/worktime.py counts in the owner's calendar (ReplyRef.
+business_latency_seconds, metrics.reply_ref). Without working hours configured, business time
+is the wall clock (issue #15: "without working hours configured, today's behaviour stays").
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from inbox_audit.core import worktime
 from inbox_audit.model import MessageResult, Status
+from inbox_audit.settings import WorkCalendar
 
 DAY = 86400
 
 
-def business_seconds(start: datetime, end: datetime) -> int:
-    """The working time between two moments, in seconds (0 when `end` is not after `start`).
-
-    No working calendar is configured yet: every second counts.
-    """
+def business_seconds(start: datetime, end: datetime, calendar: WorkCalendar | None = None) -> int:
+    """The working time between two moments, in seconds (0 when `end` is not after `start`):
+    in the owner's `calendar` (worktime.business_seconds), every second without one."""
+    if calendar is not None:
+        return worktime.business_seconds(calendar, start, end)
     return max(0, int((end - start).total_seconds()))
 
 
-def business_days_between(start: datetime, end: datetime) -> int:
-    """Whole business days from `start` to `end`: how long the other side has been silent."""
-    return business_seconds(start, end) // DAY
+def business_days_between(
+    start: datetime, end: datetime, calendar: WorkCalendar | None = None
+) -> int:
+    """Whole business days from `start` to `end`: how long the other side has been silent.
+    A business day is the working time of one opening day (worktime.day_seconds); 24 h
+    without working hours."""
+    day = DAY if calendar is None else worktime.day_seconds(calendar)
+    return business_seconds(start, end, calendar) // day
 
 
-def business_latency(arrived: datetime, wall_seconds: int) -> int:
-    """The business latency of a reply sent `wall_seconds` after `arrived`."""
-    return business_seconds(arrived, arrived + timedelta(seconds=wall_seconds))
+def business_latency(wall_seconds: int, business: int | None) -> int:
+    """A reply's business latency: its working time (ReplyRef.business_latency_seconds) when
+    working hours are set, else its wall-clock latency."""
+    return wall_seconds if business is None else business
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +84,11 @@ def response(result: MessageResult) -> Response | None:
         answered_at=None if reply is None else reply.sent_at,
         reply_id=None if reply is None else (reply.message_id or reply.sent_at.isoformat()),
         wall_seconds=wall,
-        business_seconds=None if wall is None else business_latency(arrived, wall),
+        business_seconds=(
+            None
+            if reply is None
+            else business_latency(reply.latency_seconds, reply.business_latency_seconds)
+        ),
         internal=internal,
     )
 

@@ -25,6 +25,7 @@ from inbox_audit.core.figures import (
 from inbox_audit.core.latency import Response, business_seconds, responses
 from inbox_audit.core.metrics import WAITING, percentile
 from inbox_audit.model import AuditReport
+from inbox_audit.settings import WorkCalendar
 
 #: The default period of `stats`, in days before its end.
 PERIOD_DAYS = 28
@@ -99,17 +100,22 @@ class Waited:
     still_waiting: int
 
 
-def waited(item: Response, as_of: datetime) -> int | None:
+def waited(item: Response, as_of: datetime, calendar: WorkCalendar | None = None) -> int | None:
     """How long a customer message waited, in business time: to its reply, or, still waiting,
     to `as_of`; None when it was answered with no reply found (the \\Answered flag alone)."""
     if item.business_seconds is not None:
         return item.business_seconds
     if item.status in WAITING:
-        return business_seconds(item.arrived_at, as_of)
+        return business_seconds(item.arrived_at, as_of, calendar)
     return None
 
 
-def kept_waiting(items: Sequence[Response], as_of: datetime, by_domain: bool) -> list[Waited]:
+def kept_waiting(
+    items: Sequence[Response],
+    as_of: datetime,
+    by_domain: bool,
+    calendar: WorkCalendar | None = None,
+) -> list[Waited]:
     """The customers (or their domains) kept waiting longest, longest first, the TOP of them."""
     groups: dict[str, list[Response]] = defaultdict(list)
     for item in items:
@@ -119,7 +125,7 @@ def kept_waiting(items: Sequence[Response], as_of: datetime, by_domain: bool) ->
         groups[name].append(item)
     found = []
     for name, group in groups.items():
-        waits = [w for item in group if (w := waited(item, as_of)) is not None]
+        waits = [w for item in group if (w := waited(item, as_of, calendar)) is not None]
         if not waits:
             continue
         found.append(
@@ -175,16 +181,18 @@ def period_stats(
         start=begin,
         end=end,
         sla_seconds=report.sla_seconds,
-        figures=figures_between(rows, report.sla_seconds, begin, end),
+        figures=figures_between(rows, report.sla_seconds, begin, end, report.sla_business),
         first_response=first_response(started),
         external=sum(1 for r in inside if not r.internal),
         internal=sum(1 for r in inside if r.internal),
-        customers=tuple(kept_waiting(inside, end, by_domain=False)),
-        domains=tuple(kept_waiting(inside, end, by_domain=True)),
+        customers=tuple(kept_waiting(inside, end, False, report.calendar)),
+        domains=tuple(kept_waiting(inside, end, True, report.calendar)),
         windows=tuple(period_figures(report, tz, rows)),
-        trend=tuple(weekly_trend(rows, report.sla_seconds, end, tz, weeks)),
+        trend=tuple(weekly_trend(rows, report.sla_seconds, end, tz, weeks, report.sla_business)),
         awaiting=tuple(
-            awaiting_reply(report.awaiting or (), end, awaiting_days, lang, report.owner)
+            awaiting_reply(
+                report.awaiting or (), end, awaiting_days, lang, report.owner, report.calendar
+            )
         ),
         awaiting_days=awaiting_days,
         complete=not report.unreadable and not report.problems,

@@ -13,6 +13,7 @@ from inbox_audit.core.awaiting import AWAITING_DAYS, AwaitingReply, awaiting_rep
 from inbox_audit.core.figures import BUCKETS, threads_in_order
 from inbox_audit.core.holding import printable
 from inbox_audit.core.stats import Exchange, FirstResponse, ReportFigures, report_figures
+from inbox_audit.core.worktime import describe, zone_name
 from inbox_audit.model import AuditReport, MessageResult, Reason, Status, ThreadResult
 
 # Every datetime is written in UTC as ISO 8601 with an explicit "+00:00" offset, to the second:
@@ -98,7 +99,7 @@ def _json_pieces(report: AuditReport, awaiting_days: int, lang: str | None) -> I
     yield from _json_start(report, figures)
     yield from _json_lines("messages", report.messages, _message_line)
     awaiting = awaiting_reply(
-        report.awaiting or (), report.as_of, awaiting_days, lang, report.owner
+        report.awaiting or (), report.as_of, awaiting_days, lang, report.owner, report.calendar
     )
     yield from _json_end(report, figures, awaiting)
 
@@ -106,6 +107,13 @@ def _json_pieces(report: AuditReport, awaiting_days: int, lang: str | None) -> I
 def _json_start(report: AuditReport, figures: ReportFigures) -> Iterator[str]:
     s = report.summary
     yield "{\n"
+    # Working time is reported only when working hours were set: without them the document
+    # is the one it always was.
+    worked = report.calendar is not None
+    business = {
+        "median_business_response_seconds": s.median_business_response_seconds,
+        "p90_business_response_seconds": s.p90_business_response_seconds,
+    }
     yield from _json_entries(
         {
             "schema_version": JSON_SCHEMA_VERSION,
@@ -145,9 +153,27 @@ def _json_start(report: AuditReport, figures: ReportFigures) -> Iterator[str]:
                 "business_buckets": buckets_dict(figures.business_buckets),
                 "first_response": first_response_dict(figures.first_response),
                 "internal": s.internal,
+                **(business if worked else {}),
             },
+            **({"settings": _settings(report)} if worked else {}),
         }
     )
+
+
+def _settings(report: AuditReport) -> dict[str, Any]:
+    """What the audit was told beyond the SLA: the working hours it counted in."""
+    calendar = report.calendar
+    if calendar is None:
+        return {"working_hours": None, "sla_clock": "wall"}
+    return {
+        "working_hours": {
+            "hours": describe(calendar),
+            "timezone": zone_name(calendar.zone),
+            "holidays": calendar.holidays,
+            "vacations": [f"{start}..{end}" for start, end in calendar.vacations],
+        },
+        "sla_clock": "business" if report.sla_business else "wall",
+    }
 
 
 def _json_end(
@@ -230,7 +256,13 @@ def _message_line(result: MessageResult) -> str:
         "null"
         if reply is None
         else f'{{"message_id": {_text(reply.message_id)}, "sent_at": {_text(iso(reply.sent_at))}'
-        f', "latency_seconds": {_number(reply.latency_seconds)}}}'
+        f', "latency_seconds": {_number(reply.latency_seconds)}'
+        + (
+            ""
+            if reply.business_latency_seconds is None
+            else f', "business_latency_seconds": {_number(reply.business_latency_seconds)}'
+        )
+        + "}"
     )
     return (
         f'    {{"message_id": {_text(message.message_id)}, "folder": {_string(message.folder)}'
@@ -267,7 +299,12 @@ def _thread_line(thread: ThreadResult, first: Exchange | None) -> str:
         f', "waiting_seconds": {_number(thread.waiting_seconds)}'
         f', "answered_late": {"true" if thread.answered_late else "false"}'
         f', "max_latency_seconds": {_number(thread.max_latency_seconds)}'
-        f', "holding_reply": {holding}'
+        + (
+            ""
+            if thread.max_business_latency_seconds is None
+            else ', "max_business_latency_seconds": ' + _number(thread.max_business_latency_seconds)
+        )
+        + f', "holding_reply": {holding}'
         f', "first_response_seconds": {_number(wall)}'
         f', "first_response_business_seconds": {_number(business)}}}'
     )
@@ -291,6 +328,8 @@ CSV_COLUMNS: tuple[str, ...] = (
     "latency_seconds",
     "answered_by_flag",
 )
+#: The column after CSV_COLUMNS when working hours are set: the reply's latency in working time.
+BUSINESS_COLUMN = "business_latency_seconds"
 # Spreadsheets run a cell starting with one of these as a formula: a subject such as
 # '=HYPERLINK("http://evil", "invoice")' would become a live link or worse when the CSV is
 # opened in Excel or LibreOffice (OWASP "CSV Injection"). A leading apostrophe makes the cell
@@ -338,13 +377,17 @@ def _csv_pieces(report: AuditReport) -> Iterator[str]:
         writer.writerow([csv_cell(cell) for cell in cells])
         return row.getvalue()[:-2] + "\n"
 
-    yield line(CSV_COLUMNS)
+    # The working-time column only when working hours were set (see _json_start).
+    worked = report.calendar is not None
+    yield line((*CSV_COLUMNS, BUSINESS_COLUMN) if worked else CSV_COLUMNS)
     for start in range(0, len(report.messages), _CHUNK):
-        yield "".join([line(_csv_row(m)) for m in report.messages[start : start + _CHUNK]])
+        chunk = report.messages[start : start + _CHUNK]
+        yield "".join([line(_csv_row(m, worked)) for m in chunk])
 
 
-def _csv_row(result: MessageResult) -> tuple[object, ...]:
-    """The cells of CSV_COLUMNS: the JSON item, its reply flattened."""
+def _csv_row(result: MessageResult, worked: bool = False) -> tuple[object, ...]:
+    """The cells of CSV_COLUMNS: the JSON item, its reply flattened; `worked`: then
+    BUSINESS_COLUMN's."""
     message, reply, sender = result.message, result.reply, result.message.from_
     return (
         message.message_id,
@@ -361,4 +404,5 @@ def _csv_row(result: MessageResult) -> tuple[object, ...]:
         iso(reply.sent_at) if reply else None,
         reply.latency_seconds if reply else None,
         result.answered_by_flag,
+        *((reply.business_latency_seconds if reply else None,) if worked else ()),
     )

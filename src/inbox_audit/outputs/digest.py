@@ -105,9 +105,11 @@ def build_email(
     listed = listed or listing(report)
     rows = arrivals(report) if rows is None else rows
     figures = period_figures(report, tz, rows)
-    trend = weekly_trend(rows, report.sla_seconds, report.as_of, tz)
+    trend = weekly_trend(
+        rows, report.sla_seconds, report.as_of, tz, sla_business=report.sla_business
+    )
     awaiting = awaiting_reply(
-        report.awaiting or (), report.as_of, awaiting_days, lang, report.owner
+        report.awaiting or (), report.as_of, awaiting_days, lang, report.owner, report.calendar
     )
     message = _new_message(
         subject=_("inbox-audit: {headline}").format(headline=headline(report, tz, listed))

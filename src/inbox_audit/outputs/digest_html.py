@@ -32,6 +32,7 @@ from inbox_audit.outputs.text import (
     percent,
     period_label,
     previous_period_label,
+    sla_words,
     subject_text,
 )
 from inbox_audit.outputs.trend import html_trend
@@ -261,7 +262,7 @@ def html_body(
     awaiting: Sequence[AwaitingReply] = (),
 ) -> str:
     """The summary email's HTML part: the plain-text part's content, laid out."""
-    sla = sla_text(report.sla_seconds)
+    sla = sla_words(report, sla_text)
     title = headline(report, tz, listed)
     colour = _RED if listed.overdue_count else (_AMBER if listed.waiting_count else _GREEN)
     rows = [

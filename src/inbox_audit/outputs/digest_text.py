@@ -27,10 +27,12 @@ from inbox_audit.outputs.text import (
     format_duration,
     identity_names,
     incomplete_line,
+    latency_text,
     local_time,
     percent,
     period_label,
     previous_period_label,
+    sla_words,
     status_word,
     subject_text,
     zoned_time,
@@ -95,7 +97,7 @@ def headline(report: AuditReport, tz: tzinfo, listed: Listing | None = None) -> 
     `listed`: the report's threads when it holds none itself (a re-dated snapshot).
     """
     listed = listed or listing(report)
-    sla = sla_text(report.sla_seconds)
+    sla = sla_words(report, sla_text)
     overdue = listed.overdue_count
     pending = listed.waiting_count - overdue
     if overdue:
@@ -155,7 +157,7 @@ def _who_address(address: Address) -> str:
 
 def late_line(thread: ThreadResult) -> str:
     """'Name <email> — Subject — answered after 1 d 6 h (now pending)'."""
-    took = duration_or_dash(thread.max_latency_seconds)
+    took = latency_text(thread.max_latency_seconds, thread.max_business_latency_seconds)
     text = _("{who} — {subject} — answered after {duration}").format(
         who=_who(thread), subject=subject_text(thread.subject), duration=took
     )
@@ -230,7 +232,7 @@ def as_of_line(report: AuditReport, tz: tzinfo) -> str:
     """'Audit of <source> as of Thu 5 Nov 10:00 CET. Customers should get an answer within …'"""
     when = zoned_time(report.as_of, tz).rstrip()
     return _("Audit of {source} as of {when}. Customers should get an answer within {sla}.").format(
-        source=clean_text(report.source), when=when, sla=sla_text(report.sla_seconds)
+        source=clean_text(report.source), when=when, sla=sla_words(report, sla_text)
     )
 
 
@@ -318,7 +320,7 @@ def text_body(
     awaiting: Sequence[AwaitingReply] = (),
 ) -> str:
     """The email's plain-text part."""
-    sla = sla_text(report.sla_seconds)
+    sla = sla_words(report, sla_text)
     lines = [headline(report, tz, listed), "", as_of_line(report, tz), ""]
     if (incomplete := incomplete_line(report)) is not None:
         lines[1:1] = ["", incomplete]
@@ -368,7 +370,7 @@ def build_plain_summary(
     re-dated snapshot).
     """
     listed = listed or listing(report)
-    sla = sla_text(report.sla_seconds)
+    sla = sla_words(report, sla_text)
     lines = [headline(report, tz, listed)]
     # The status column as wide as its longest word in the owner's language (8 at least).
     width = max(8, *(len(status_word(s)) for s in (Status.OVERDUE, Status.PENDING)))

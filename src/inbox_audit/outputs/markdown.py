@@ -12,10 +12,11 @@ from inbox_audit.i18n import _
 from inbox_audit.model import AuditReport
 from inbox_audit.outputs.text import (
     duration_or_dash,
-    format_duration,
     identities_line,
     incomplete_line,
+    latency_text,
     local_time,
+    sla_words,
     status_word,
     subject_text,
     summary_line,
@@ -72,7 +73,7 @@ def render_markdown(report: AuditReport, *, tz: tzinfo = UTC, listed: Listing | 
         _("As of {when} · source {source} · answer within {sla}").format(
             when=zoned_time(report.as_of, tz),
             source=md_escape(report.source),
-            sla=format_duration(report.sla_seconds),
+            sla=sla_words(report),
         ),
         "",
     ]
@@ -103,7 +104,7 @@ def render_markdown(report: AuditReport, *, tz: tzinfo = UTC, listed: Listing | 
                 (
                     md_escape(who(t.correspondent)),
                     md_escape(subject_text(t.subject)),
-                    duration_or_dash(t.max_latency_seconds),
+                    latency_text(t.max_latency_seconds, t.max_business_latency_seconds),
                     status_word(t.status),
                     md_escape(t.folder),
                 )

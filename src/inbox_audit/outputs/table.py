@@ -15,6 +15,7 @@ from inbox_audit.outputs.text import (
     duration_or_dash,
     identities_line,
     incomplete_line,
+    latency_text,
     local_time,
     status_word,
     subject_text,
@@ -84,7 +85,7 @@ def _late_table(threads: Sequence[ThreadResult]) -> Table:
         table.add_row(
             _who_text(t.correspondent),
             Text(subject_text(t.subject)),
-            Text(duration_or_dash(t.max_latency_seconds)),
+            Text(latency_text(t.max_latency_seconds, t.max_business_latency_seconds)),
             Text(status_word(t.status), style=_STATUS_STYLE.get(t.status, "")),
             Text(clean_text(t.folder)),
         )

@@ -47,6 +47,22 @@ def duration_or_dash(seconds: float | None) -> str:
     return "—" if seconds is None else format_duration(seconds)
 
 
+def latency_text(seconds: float | None, business: float | None) -> str:
+    """A response time, with its working time beside it when working hours are set:
+    '2 d 15 h (30 min working time)'; '—' when not known."""
+    if seconds is None or business is None:
+        return duration_or_dash(seconds)
+    return _("{duration} ({working} working time)").format(
+        duration=format_duration(seconds), working=format_duration(business)
+    )
+
+
+def sla_words(report: AuditReport, say: Callable[[float], str] = format_duration) -> str:
+    """The SLA as `say` words a duration, '4 h of working time' when it counts working time."""
+    words = say(report.sla_seconds)
+    return _("{duration} of working time").format(duration=words) if report.sla_business else words
+
+
 def day_month(local: datetime, this_year: int) -> str:
     """'27 Oct', or '27 Oct 2025' when not in `this_year` ('27 oct.' in French)."""
     return i18n.day_month(local, year=local.year != this_year)
@@ -152,16 +168,22 @@ def summary_line(report: AuditReport) -> str:
     ]
     text = ", ".join(parts) + "."
     if s.median_response_seconds is not None:
-        median = format_duration(s.median_response_seconds)
-        if s.p90_response_seconds is not None:
-            text += " " + _("Response time: median {median}, 90% within {p90}.").format(
-                median=median, p90=format_duration(s.p90_response_seconds)
-            )
-        else:
-            text += " " + _("Response time: median {median}.").format(median=median)
+        text += " " + _times(
+            s.median_response_seconds,
+            s.p90_response_seconds,
+            _("Response time: median {median}, 90% within {p90}."),
+            _("Response time: median {median}."),
+        )
+    if s.median_business_response_seconds is not None:
+        text += " " + _times(
+            s.median_business_response_seconds,
+            s.p90_business_response_seconds,
+            _("In working time: median {median}, 90% within {p90}."),
+            _("In working time: median {median}."),
+        )
     if s.within_sla_ratio is not None:
         text += " " + _("{percent} answered within {sla}.").format(
-            percent=percent(s.within_sla_ratio), sla=format_duration(report.sla_seconds)
+            percent=percent(s.within_sla_ratio), sla=sla_words(report)
         )
     if s.answered_unknown_latency:
         text += " " + _(
@@ -176,6 +198,13 @@ def summary_line(report: AuditReport) -> str:
     if s.unreadable:
         text += " " + _("{count} unreadable.").format(count=s.unreadable)
     return text
+
+
+def _times(median: float, p90: float | None, both: str, alone: str) -> str:
+    """The sentence `both` (median and 90th percentile) or `alone` (the median only)."""
+    if p90 is None:
+        return alone.format(median=format_duration(median))
+    return both.format(median=format_duration(median), p90=format_duration(p90))
 
 
 def incomplete_line(report: AuditReport) -> str | None:
@@ -195,7 +224,7 @@ def waiting_headline(report: AuditReport, listed: Listing) -> str:
         "{count} conversation waiting for an answer, {overdue} overdue (no answer within {sla}).",
         "{count} conversations waiting for an answer, {overdue} overdue (no answer within {sla}).",
         count,
-    ).format(count=count, overdue=listed.overdue_count, sla=format_duration(report.sla_seconds))
+    ).format(count=count, overdue=listed.overdue_count, sla=sla_words(report))
 
 
 # A lone surrogate: what a header's undecodable bytes become once decoded (surrogateescape).

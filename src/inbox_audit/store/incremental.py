@@ -172,6 +172,7 @@ def _part_bytes(part: Part) -> bytes:
             None if part.row is None else _row_values(part.row[1]),
             None if unreadable is None else (unreadable.folder, unreadable.uid, unreadable.reason),
             part.internal,
+            part.business_latency,
         )
     )
 
@@ -181,7 +182,7 @@ def _part(data: bytes) -> Part | None:
     try:
         fields = marshal.loads(data)
         (kind, sent_from, addressed, later, name, thread, status, latency, flag, arrived, row,
-         unreadable, internal) = fields  # fmt: skip
+         unreadable, internal, worked) = fields  # fmt: skip
         kept = None if row is None else _row(row)
         return Part(
             kind,
@@ -197,6 +198,7 @@ def _part(data: bytes) -> Part | None:
             None if kept is None else (kept[0], kept),
             None if unreadable is None else Unreadable(*unreadable),
             bool(internal),
+            worked,
         )
     except Exception:  # foreign bytes: the caller audits everything instead
         return None
@@ -205,12 +207,13 @@ def _part(data: bytes) -> Part | None:
 # A customer message's snapshot row (snapshot.MessageRow): its moments as rows.dump_time
 # writes them, exact to the zone, as the snapshot lists them.
 def _row_values(row: MessageRow) -> tuple[Any, ...]:
-    arrived, status, latency, details = row
+    arrived, status, latency, worked, details = row
     folder, uid, email, name, subject, date, received, internal, thread, reply, flag = details
     return (
         dump_time(arrived),
         status.value,
         latency,
+        worked,
         folder,
         uid,
         email,
@@ -226,8 +229,8 @@ def _row_values(row: MessageRow) -> tuple[Any, ...]:
 
 
 def _row(values: tuple[Any, ...]) -> MessageRow:
-    (arrived, status, latency, folder, uid, email, name, subject, date, received, internal,
-     thread, reply, flag) = values  # fmt: skip
+    (arrived, status, latency, worked, folder, uid, email, name, subject, date, received,
+     internal, thread, reply, flag) = values  # fmt: skip
     moment = load_time(arrived)
     sent = None if reply is None else load_time(reply[1])
     if moment is None or (reply is not None and sent is None):
@@ -236,6 +239,7 @@ def _row(values: tuple[Any, ...]) -> MessageRow:
         moment,
         Status(status),
         latency,
+        worked,
         (
             folder,
             uid,

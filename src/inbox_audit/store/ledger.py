@@ -119,6 +119,7 @@ class Part(NamedTuple):
     row: tuple[datetime, MessageRow] | None = None  # (arrival, row): snapshot.kept
     unreadable: Unreadable | None = None
     internal: bool = False  # a colleague's message (Reason.INTERNAL)
+    business_latency: int | None = None  # `latency` in working time, with working hours
 
 
 def failed(item: Unreadable) -> Part:
@@ -188,6 +189,7 @@ def book(
             arrived=waiting,
             row=None if row is None else (row[0], row),
             internal=r.reason is Reason.INTERNAL,
+            business_latency=None if r.reply is None else r.reply.business_latency_seconds,
         )
     return parts
 
@@ -225,6 +227,7 @@ class Totals:
     # Each copy's earliest time after as_of, sorted: a deleted message may have been the
     # earliest, and the snapshot's horizon is then the next one (or none).
     laters: tuple[datetime, ...]
+    business_latencies: tuple[int, ...] = ()  # sorted; empty without working hours
 
     @property
     def horizon(self) -> datetime | None:
@@ -262,12 +265,15 @@ def apply(
     unreadable = dict(totals.unreadable)
     kept_threads = dict(totals.threads)
     latencies_out: Counter[int] = Counter()
+    business_out: Counter[int] = Counter()
     waiting_out: Counter[datetime] = Counter()
     laters_out: Counter[datetime] = Counter()
     for copy, part in removed:
         _count(part, counts, sent, addressed, names, -1)
         if part.latency is not None:
             latencies_out[part.latency] += 1
+        if part.business_latency is not None:
+            business_out[part.business_latency] += 1
         if part.arrived is not None:
             waiting_out[part.arrived] += 1
         if part.later is not None:
@@ -277,12 +283,15 @@ def apply(
         rows.pop(copy, None)
         unreadable.pop(copy, None)
     latencies_in: list[int] = []
+    business_in: list[int] = []
     waiting_in: list[datetime] = []
     laters_in: list[datetime] = []
     for copy, part in added:
         _count(part, counts, sent, addressed, names, 1)
         if part.latency is not None:
             latencies_in.append(part.latency)
+        if part.business_latency is not None:
+            business_in.append(part.business_latency)
         if part.arrived is not None:
             waiting_in.append(part.arrived)
         if part.row is not None:
@@ -309,6 +318,7 @@ def apply(
         # A part's `later` holds at `as_of`: its message has no time in between, as `as_of`
         # is before the horizon (see `current`).
         laters=_replaced(totals.laters, laters_out, laters_in),
+        business_latencies=_replaced(totals.business_latencies, business_out, business_in),
     )
 
 
@@ -388,7 +398,7 @@ def snapshot(
     sla = settings.sla
     counts = totals.counts
     # metrics.waiting_status, counted at once: arrived by the deadline (sorted arrivals).
-    overdue = bisect.bisect_right(totals.waiting, deadline(as_of, sla))
+    overdue = bisect.bisect_right(totals.waiting, deadline(as_of, sla, settings.sla_calendar))
     order = {folder.name: index for index, folder in enumerate(folders)}
     unreadable = sorted(
         totals.unreadable.items(),
@@ -416,6 +426,8 @@ def snapshot(
             after_as_of=counts["after"],
             outbound=counts["outbound"],
             internal=counts["internal"],
+            business_latencies=totals.business_latencies,
+            business=settings.sla_business,
         ),
         messages=(),
         threads=(),
@@ -423,6 +435,8 @@ def snapshot(
         problems=(),
         owner=owner_name(totals.owner_names),
         awaiting=None,  # the ledger keeps no conversations: a run that lists them audits
+        calendar=settings.calendar,
+        sla_business=settings.sla_business,
     )
     rows = [row for _, row in totals.rows.values()]  # assemble keeps KEPT_DAYS, in order
     return assemble(report, totals.threads.values(), rows, totals.waiting, totals.horizon)

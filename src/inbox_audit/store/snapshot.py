@@ -65,7 +65,7 @@ MAX_AGE = timedelta(days=3)
 KEPT_DAYS = 90
 
 # A ThreadResult without its holding reply, plus the language signs of its customer messages,
-# then its reply_refs.
+# then its reply_refs and max_business_latency_seconds.
 ThreadRow = tuple[
     str,
     str,
@@ -79,6 +79,7 @@ ThreadRow = tuple[
     int | None,
     LanguageSigns,
     tuple[str, ...],
+    int | None,
 ]
 _ID: Final = 0
 _STATUS: Final = 5
@@ -100,7 +101,7 @@ _Details = tuple[
     tuple[str | None, datetime] | None,  # the reply's Message-ID and sending time
     bool,  # answered_by_flag
 ]
-MessageRow = tuple[datetime, Status, int | None, _Details]
+MessageRow = tuple[datetime, Status, int | None, int | None, _Details]
 
 #: The code whose results a snapshot and a ledger hold: the audit's rules (the core), the
 #: shared types and the rows kept here. A change to it drops both (`key`, `audit_code`); one
@@ -182,6 +183,7 @@ def thread_row(thread: ThreadResult, hints: LanguageSigns) -> ThreadRow:
         t.max_latency_seconds,
         hints,
         t.reply_refs,
+        t.max_business_latency_seconds,
     )
 
 
@@ -197,7 +199,7 @@ def kept(result: MessageResult, since: datetime) -> tuple[datetime | None, Messa
     read = arrival(result)
     if read is None:
         return None, None
-    arrived, status, _ = read
+    arrived, status, _, _ = read
     waiting = arrived if status in WAITING else None
     if arrived <= since:
         return waiting, None
@@ -242,14 +244,14 @@ def assemble(
     late = sorted((r for r in rows if r[_LATE]), key=lambda r: (-(r[_LATENCY] or 0), r[_ID]))
     since = window(report.as_of)
     rows_kept = sorted(
-        (m for m in messages if m[0] > since), key=lambda m: (m[0], m[3][0], m[3][1])
+        (m for m in messages if m[0] > since), key=lambda m: (m[0], m[4][0], m[4][1])
     )
-    details = tuple(m[3] for m in rows_kept)
+    details = tuple(m[4] for m in rows_kept)
     return Snapshot(
         report=dataclasses.replace(report, messages=(), threads=()),
         waiting_threads=(*dated, *undated),
         late_threads=tuple(late),
-        messages=tuple((arrived, status, latency) for arrived, status, latency, _ in rows_kept),
+        messages=tuple(m[:4] for m in rows_kept),
         details=pickle.dumps(details, protocol=pickle.HIGHEST_PROTOCOL),
         waiting=tuple(sorted(waiting)),
         horizon=horizon,
@@ -305,7 +307,7 @@ def outline(
     thousands of waiting threads, the summary shows fifty.
     """
     old = snapshot.report
-    cut = deadline(as_of, settings.sla)
+    cut = deadline(as_of, settings.sla, settings.sla_calendar)
 
     def redated(row: ThreadRow) -> ThreadResult:
         return _thread_result(row, as_of, cut)
@@ -336,8 +338,8 @@ def outline(
         late_count=len(snapshot.late_threads),
     )
     arrivals = tuple(
-        (arrived, waiting_status(arrived, cut) if status in WAITING else status, latency)
-        for arrived, status, latency in snapshot.messages
+        (arrived, waiting_status(arrived, cut) if status in WAITING else status, wall, worked)
+        for arrived, status, wall, worked in snapshot.messages
     )
     # metrics.waiting_status, counted at once: arrived by the deadline (sorted arrivals).
     late_messages = bisect.bisect_right(snapshot.waiting, cut)
@@ -409,7 +411,21 @@ def _first(
 
 
 def _thread_result(row: ThreadRow, as_of: datetime, cut: datetime) -> ThreadResult:
-    thread_id, subject, email, name, folder, status, since, waited, late, latency, _, refs = row
+    (
+        thread_id,
+        subject,
+        email,
+        name,
+        folder,
+        status,
+        since,
+        waited,
+        late,
+        latency,
+        _,
+        refs,
+        worked,
+    ) = row
     if status in WAITING:
         status, waited = waiting_verdict(since, as_of, cut)
     return ThreadResult(
@@ -424,11 +440,12 @@ def _thread_result(row: ThreadRow, as_of: datetime, cut: datetime) -> ThreadResu
         max_latency_seconds=latency,
         holding_reply=None,
         reply_refs=refs,
+        max_business_latency_seconds=worked,
     )
 
 
 def _message_result(read: Arrival, rest: _Details) -> MessageResult:
-    _, status, latency = read
+    _, status, latency, worked = read
     folder, uid, email, name, subject, date, received, internal, thread, reply, flag = rest
     message = Message(
         folder=folder,
@@ -447,7 +464,7 @@ def _message_result(read: Arrival, rest: _Details) -> MessageResult:
         flags=frozenset(),
         conversation_id=None,
     )
-    ref = None if reply is None or latency is None else ReplyRef(*reply, latency)
+    ref = None if reply is None or latency is None else ReplyRef(*reply, latency, worked)
     return MessageResult(message, status, None, thread, ref, flag)
 
 
