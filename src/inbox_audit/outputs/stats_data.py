@@ -151,7 +151,7 @@ def render_stats_markdown(stats: PeriodStats, tz: tzinfo) -> str:
         return "—" if value is None else percent(value)
 
     def row(*cells: object) -> str:
-        return "| " + " | ".join(str(cell) for cell in cells) + " |"
+        return "|" + "".join(f" {cell} |" if cell != "" else " |" for cell in cells)
 
     def head(*cells: str) -> list[str]:
         return [row(*cells), row(*["---"] * len(cells))]
