@@ -149,18 +149,12 @@ def _changes(mirror: Mirror, rng: random.Random, as_of: datetime) -> list[Callab
         when = as_of - timedelta(minutes=rng.randint(5, 3000))
         assert theirs.from_ is not None
         mirror.add(
-            dataclasses.replace(
+            _fresh(
                 theirs,
+                message_id,
+                when,
                 from_=dataclasses.replace(theirs.from_, email=sender),
                 subject=subject,
-                message_id=message_id,
-                in_reply_to=(),
-                references=(),
-                conversation_id=None,
-                date=when,
-                internal_date=when,
-                received_at=None,
-                flags=frozenset(),
                 **changes,
             )
         )
@@ -245,67 +239,66 @@ def _answer(
     )
 
 
-def _quote(like: Message, folder: str, owner: Address, subject: str, when: datetime) -> Message:
-    """The owner's new message to `like`'s sender, opening a conversation."""
+def _fresh(like: Message, message_id: str, when: datetime, **fields: Any) -> Message:
+    """`like` made a new message of its own: citing nothing, sent `when`, unread."""
     return dataclasses.replace(
         like,
+        message_id=message_id,
+        in_reply_to=(),
+        references=(),
+        conversation_id=None,
+        date=when,
+        internal_date=when,
+        received_at=None,
+        flags=frozenset(),
+        **fields,
+    )
+
+
+def _quote(like: Message, folder: str, owner: Address, subject: str, when: datetime) -> Message:
+    """The owner's new message to `like`'s sender, opening a conversation."""
+    message = _fresh(
+        like,
+        f"quote-{when.timestamp()}-{subject}@shop.example",
+        when,
         folder=folder,
         from_=owner,
         to=(like.from_,) if like.from_ else (),
         cc=(),
         reply_to=(),
         subject=subject,
-        message_id=f"quote-{when.timestamp()}-{subject}@shop.example",
-        in_reply_to=(),
-        references=(),
-        conversation_id=None,
-        date=when,
-        internal_date=when,
-        received_at=None,
-        flags=frozenset({"\\Seen"}),
         auto_headers=(),
     )
+    return dataclasses.replace(message, flags=frozenset({"\\Seen"}))
 
 
 def _bounce(mine: Message, folder: str, when: datetime, named: bool) -> Message:
     """MAILER-DAEMON's report that `mine` never arrived, citing nothing; it names the failed
     recipient, or only comes fast."""
     failed = (("x-failed-recipients", mine.to[0].email),) if named else ()
-    return dataclasses.replace(
+    return _fresh(
         mine,
+        f"bounce-{when.timestamp()}@mx.example",
+        when,
         folder=folder,
         from_=Address("mailer-daemon@mx.example", "Mail Delivery System"),
         to=(mine.from_,) if mine.from_ else (),
         cc=(),
         reply_to=(),
         subject="Undelivered Mail Returned to Sender",
-        message_id=f"bounce-{when.timestamp()}@mx.example",
-        in_reply_to=(),
-        references=(),
-        conversation_id=None,
-        date=when,
-        internal_date=when,
-        received_at=None,
-        flags=frozenset(),
         auto_headers=failed,
     )
 
 
 def _elsewhere(like: Message, sender: Address, when: datetime) -> Message:
     """A new request from `sender`, in a conversation of its own."""
-    return dataclasses.replace(
+    return _fresh(
         like,
+        f"other-{when.timestamp()}@customer.example",
+        when,
         from_=sender,
         reply_to=(),
         subject=f"Autre question {when.timestamp()}",
-        message_id=f"other-{when.timestamp()}@customer.example",
-        in_reply_to=(),
-        references=(),
-        conversation_id=None,
-        date=when,
-        internal_date=when,
-        received_at=None,
-        flags=frozenset(),
         auto_headers=(),
     )
 

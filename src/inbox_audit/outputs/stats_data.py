@@ -140,6 +140,18 @@ def _md(text: str) -> str:
     return subject_text(text).replace("|", "\\|").replace("`", "'")
 
 
+def counted(stats: PeriodStats) -> dict[str, int]:
+    """The counts the headline of the stats names (Markdown and terminal), by placeholder."""
+    f = stats.figures
+    return {
+        "received": f.received,
+        "external": stats.external,
+        "internal": stats.internal,
+        "answered": f.answered,
+        "waiting": f.still_waiting,
+    }
+
+
 def render_stats_markdown(stats: PeriodStats, tz: tzinfo) -> str:
     """The stats as Markdown tables."""
     f = stats.figures
@@ -182,15 +194,7 @@ def render_stats_markdown(stats: PeriodStats, tz: tzinfo) -> str:
         _(
             "{received} received ({external} external, {internal} internal), "
             "{answered} answered, {waiting} still waiting; {percent} answered within {sla}."
-        ).format(
-            received=f.received,
-            external=stats.external,
-            internal=stats.internal,
-            answered=f.answered,
-            waiting=f.still_waiting,
-            percent=ratio(f.within_sla_ratio),
-            sla=sla,
-        ),
+        ).format(**counted(stats), percent=ratio(f.within_sla_ratio), sla=sla),
         "",
         "## " + _("Response times"),
         "",

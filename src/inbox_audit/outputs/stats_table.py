@@ -11,6 +11,7 @@ from inbox_audit.core.holding import clean_text
 from inbox_audit.core.stats import PeriodStats, Waited
 from inbox_audit.i18n import _, ngettext
 from inbox_audit.outputs.digest_text import sla_text
+from inbox_audit.outputs.stats_data import counted
 from inbox_audit.outputs.text import (
     bucket_labels,
     clock,
@@ -112,13 +113,7 @@ def _counts_line(stats: PeriodStats) -> Text:
         _(
             "{received} received ({external} external, {internal} internal) · "
             "{answered} answered · {waiting} still waiting · "
-        ).format(
-            received=f.received,
-            external=stats.external,
-            internal=stats.internal,
-            answered=f.answered,
-            waiting=f.still_waiting,
-        ),
+        ).format(**counted(stats)),
         before.format(sla=sla_text(stats.sla_seconds)),
         (_percent(f.within_sla_ratio), "bold"),
         after.format(sla=sla_text(stats.sla_seconds)),
