@@ -363,7 +363,8 @@ def _voices(
             if (bounce := bounce_of(message)) is not None:
                 bounces.append((message, bounce))
         elif reason is None:
-            voices.append((message, when, tuple(sorted(senders(message)))))
+            said = senders(message)  # usually a tuple of one: no sort, no copy
+            voices.append((message, when, said if isinstance(said, tuple) else tuple(sorted(said))))
     return tuple(voices), tuple(bounces)
 
 

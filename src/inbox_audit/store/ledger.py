@@ -178,9 +178,15 @@ def book(
         copy = (m.folder, m.uid)
         unreadable = Unreadable(m.folder, m.uid, "no usable date")
         parts[copy] = Part("undated", *common[copy], unreadable=unreadable)
+    # What the awaiting list reads, by copy: given to the parts as they are made.
+    awaited = {(m.folder, m.uid): candidate for m, candidate in found.candidates}
+    voices = {(m.folder, m.uid): (when, senders) for m, when, senders in found.voices}
+    bounces = {(m.folder, m.uid): bounce for m, bounce in found.bounces}
     for m in found.outbound:
         copy = (m.folder, m.uid)
-        parts[copy] = Part("outbound", *common[copy], owner_name=_my_name(m, me))
+        parts[copy] = Part(
+            "outbound", *common[copy], owner_name=_my_name(m, me), awaited=awaited.get(copy)
+        )
     since = window(as_of)
     for _, _, r in found.ranked:
         m = r.message
@@ -198,16 +204,10 @@ def book(
             row=None if row is None else (row[0], row),
             internal=r.reason is Reason.INTERNAL,
             business_latency=None if r.reply is None else r.reply.business_latency_seconds,
+            awaited=awaited.get(copy),
+            voice=voices.get(copy),
+            bounce=bounces.get(copy),
         )
-    for m, candidate in found.candidates:
-        copy = (m.folder, m.uid)
-        parts[copy] = parts[copy]._replace(awaited=candidate)
-    for m, when, senders in found.voices:
-        copy = (m.folder, m.uid)
-        parts[copy] = parts[copy]._replace(voice=(when, senders))
-    for m, bounce in found.bounces:
-        copy = (m.folder, m.uid)
-        parts[copy] = parts[copy]._replace(bounce=bounce)
     return parts
 
 
