@@ -194,3 +194,32 @@ def test_schedule_check_in_french(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert "comme cron la lance" in checked.stdout
     assert "OK\u00a0: aucun retard, donc pas de courriel cette nuit" in checked.stdout
     assert not english_words(checked.stdout), checked.stdout
+
+
+STATS = ["stats", *DEMO[1:2], "--until", DEMO[3], *DEMO[4:]]
+
+
+def _stats_mail_data() -> list[str]:
+    """What `stats` shows that comes from the demo's mail: names, domains, subjects."""
+    done = _run([*STATS, "--format", "json"], LANG="C.UTF-8")
+    data = json.loads(done.stdout)
+    found: list[str] = []
+    for section in ("customers_kept_waiting", "domains_kept_waiting"):
+        found += [w["name"] for w in data[section]]
+    for item in data["awaiting_reply"]:
+        found += [item["subject"], item["correspondent"], item["follow_up"]["subject"]]
+    return found
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_stats_in_french(fmt: str) -> None:
+    mail = _stats_mail_data()
+    done = _run([*STATS, "--format", fmt], LANG="fr_FR.UTF-8")
+    assert done.returncode == 0, done.stderr
+    assert "Délais de réponse" in done.stdout and "médiane" in done.stdout
+    assert "En attente de leur réponse" in done.stdout
+    assert not english_words(done.stdout, mail, wrapped=fmt == "table"), done.stdout
+    english = _run([*STATS, "--format", fmt], LANG="en_US.UTF-8")
+    assert english.returncode == 0, english.stderr
+    assert "still waiting" in english.stdout  # the same run in English: the check can fail
+    assert english_words(english.stdout, mail)

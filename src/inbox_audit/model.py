@@ -276,7 +276,7 @@ class AuditReport:
     problems: tuple[str, ...] = ()  # e.g. a folder that vanished while it was being read
     owner: str | None = None  # the owner's name found in their mail: the replies' signature
     # Conversations the owner wrote last in (core/awaiting.py), those of the last
-    # awaiting.KEPT_DAYS; None when this report was rebuilt without them (store/ledger.py).
+    # awaiting.KEPT_DAYS (the ledger keeps them too); None when not known.
     awaiting: tuple[Awaited, ...] | None = ()
     calendar: WorkCalendar | None = None  # the working hours used (settings.calendar)
     sla_business: bool = False  # the SLA counts working time (sla_seconds of it)

@@ -366,10 +366,28 @@ def awaiting_in_text(text: str) -> list[str]:
 
 
 def test_nightly_email_lists_those_awaiting_their_reply_as_a_full_audit_does(
-    dovecot: DovecotServer, smtp_server: SmtpServer, tmp_path: Path
+    dovecot: DovecotServer,
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The awaiting list is the JSON's on a first run, on a re-dated snapshot (nothing new)
-    and after new mail (the ledger knows no conversations: the run audits them)."""
+    and after new mail, where the ledger audits again only what the new mail touches."""
+    import inbox_audit.core.audit as core_audit
+
+    audited: list[str] = []  # "full" for each full audit, the count of each partial one
+    full_audit, partial = core_audit.audit_examined, core_audit.examine
+
+    def spy_full(*args: Any, **kwargs: Any) -> Any:
+        audited.append("full")
+        return full_audit(*args, **kwargs)
+
+    def spy_partial(messages: Any, *args: Any, **kwargs: Any) -> Any:
+        audited.append(str(len(messages)))
+        return partial(messages, *args, **kwargs)
+
+    monkeypatch.setattr(core_audit, "audit_examined", spy_full)
+    monkeypatch.setattr("inbox_audit.store.incremental.examine", spy_partial)
     box = generate(11, "plain")
     user = load(dovecot, box)
     mailbox = Mailbox(dovecot, box, user)
@@ -377,6 +395,7 @@ def test_nightly_email_lists_those_awaiting_their_reply_as_a_full_audit_does(
     _, stdout, _ = run(mailbox.args("--format", "json"), tmp_path, password=user.password)
     expected = [a["correspondent"] for a in json.loads(stdout)["awaiting_reply"]]
     assert expected, "the generated owner leaves quotes unanswered"
+    paths = {}
     for step in ("first", "unchanged", "new mail"):
         if step == "new mail":
             fresh = (
@@ -385,6 +404,12 @@ def test_nightly_email_lists_those_awaiting_their_reply_as_a_full_audit_does(
                 b"Date: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\nHi\r\n"
             )  # fmt: skip
             dovecot.append(user, "INBOX", fresh, internal_date=box.as_of - timedelta(days=1))
+        audited.clear()
         run(mailbox.args(*smtp), tmp_path, password=user.password)
+        paths[step] = list(audited)
         message = smtp_server.received[-1].parse()
         assert awaiting_in_text(parts(message)["text/plain"]) == expected, step
+    # The first emailing run re-dates the JSON run's snapshot; nothing new, nothing audited;
+    # the new message alone (its conversation) is audited again, never the whole mailbox.
+    assert paths["first"] == paths["unchanged"] == []
+    assert paths["new mail"] == ["1"]

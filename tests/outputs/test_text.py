@@ -127,3 +127,15 @@ def test_waiting_headline() -> None:
     )
     empty = empty_report()
     assert waiting_headline(empty, listing(empty)) == "Nobody is waiting for an answer."
+
+
+def test_bucket_labels_are_the_core_buckets_in_each_language() -> None:
+    from inbox_audit.core.figures import BUCKETS
+    from inbox_audit.outputs.text import bucket_labels
+    from tests.i18n_fixtures import speaking
+
+    with speaking("en"):
+        assert bucket_labels() == tuple(label for label, _ in BUCKETS)
+    with speaking("fr"):
+        french = bucket_labels()
+    assert len(french) == len(BUCKETS) and french[3] == "1–3\u00a0j"

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 
 from inbox_audit.core.audit import audit_examined
+from inbox_audit.core.awaiting import Bounce
 from inbox_audit.model import (
     Address,
+    Awaited,
     Collected,
     Folder,
     FolderRole,
@@ -147,18 +149,12 @@ def _changes(mirror: Mirror, rng: random.Random, as_of: datetime) -> list[Callab
         when = as_of - timedelta(minutes=rng.randint(5, 3000))
         assert theirs.from_ is not None
         mirror.add(
-            dataclasses.replace(
+            _fresh(
                 theirs,
+                message_id,
+                when,
                 from_=dataclasses.replace(theirs.from_, email=sender),
                 subject=subject,
-                message_id=message_id,
-                in_reply_to=(),
-                references=(),
-                conversation_id=None,
-                date=when,
-                internal_date=when,
-                received_at=None,
-                flags=frozenset(),
                 **changes,
             )
         )
@@ -179,7 +175,30 @@ def _changes(mirror: Mirror, rng: random.Random, as_of: datetime) -> list[Callab
             reply_to=(),  # not a contact form's relay
         )
 
+    def owner_quote() -> None:  # the owner writes first: it awaits their reply
+        theirs = pick(inbox, lambda m: m.from_ is not None)
+        owner = next(iter(m.from_ for m in mirror.mail.values() if m.folder == sent and m.from_))
+        when = as_of - timedelta(days=rng.randint(0, 70), minutes=rng.randint(5, 600))
+        mirror.add(_quote(theirs, sent, owner, f"Devis n°{rng.randint(1, 999)}", when))
+
+    def bounce() -> None:  # a bounce of the owner's latest message, unthreaded
+        mine = max(
+            (m for m in mirror.mail.values() if m.folder == sent and m.to and m.arrived_at),
+            key=lambda m: (m.arrived_at, m.uid),
+        )
+        when = (mine.arrived_at or as_of) + timedelta(minutes=rng.choice((1, 30, 600)))
+        mirror.add(_bounce(mine, inbox, min(when, as_of), named=rng.random() < 0.5))
+
+    def same_person_elsewhere() -> None:  # someone the owner wrote to, in another thread
+        mine = pick(sent, lambda m: bool(m.to) and m.to[0].email != "")
+        theirs = pick(inbox, lambda m: m.from_ is not None)
+        when = as_of - timedelta(minutes=rng.randint(5, 3000))
+        mirror.add(_elsewhere(theirs, mine.to[0], when))
+
     return [
+        owner_quote,
+        bounce,
+        same_person_elsewhere,
         customer_follow_up,
         owner_reply,
         colleague_note,
@@ -220,19 +239,83 @@ def _answer(
     )
 
 
+def _fresh(like: Message, message_id: str, when: datetime, **fields: Any) -> Message:
+    """`like` made a new message of its own: citing nothing, sent `when`, unread."""
+    return dataclasses.replace(
+        like,
+        message_id=message_id,
+        in_reply_to=(),
+        references=(),
+        conversation_id=None,
+        date=when,
+        internal_date=when,
+        received_at=None,
+        flags=frozenset(),
+        **fields,
+    )
+
+
+def _quote(like: Message, folder: str, owner: Address, subject: str, when: datetime) -> Message:
+    """The owner's new message to `like`'s sender, opening a conversation."""
+    message = _fresh(
+        like,
+        f"quote-{when.timestamp()}-{subject}@shop.example",
+        when,
+        folder=folder,
+        from_=owner,
+        to=(like.from_,) if like.from_ else (),
+        cc=(),
+        reply_to=(),
+        subject=subject,
+        auto_headers=(),
+    )
+    return dataclasses.replace(message, flags=frozenset({"\\Seen"}))
+
+
+def _bounce(mine: Message, folder: str, when: datetime, named: bool) -> Message:
+    """MAILER-DAEMON's report that `mine` never arrived, citing nothing; it names the failed
+    recipient, or only comes fast."""
+    failed = (("x-failed-recipients", mine.to[0].email),) if named else ()
+    return _fresh(
+        mine,
+        f"bounce-{when.timestamp()}@mx.example",
+        when,
+        folder=folder,
+        from_=Address("mailer-daemon@mx.example", "Mail Delivery System"),
+        to=(mine.from_,) if mine.from_ else (),
+        cc=(),
+        reply_to=(),
+        subject="Undelivered Mail Returned to Sender",
+        auto_headers=failed,
+    )
+
+
+def _elsewhere(like: Message, sender: Address, when: datetime) -> Message:
+    """A new request from `sender`, in a conversation of its own."""
+    return _fresh(
+        like,
+        f"other-{when.timestamp()}@customer.example",
+        when,
+        from_=sender,
+        reply_to=(),
+        subject=f"Autre question {when.timestamp()}",
+        auto_headers=(),
+    )
+
+
 def assert_same_snapshot(
     got: snapshot.Snapshot, want: snapshot.Snapshot, settings: Settings
 ) -> None:
-    """Same report, and the same rows once re-dated (rows booked on earlier nights hold
-    their own moment's pending/overdue; re-dating recomputes those). The ledger keeps no
-    conversations, so its report says it does not know which await a reply (None): a run
-    that lists them audits in full."""
-    assert got.report.awaiting is None
-    assert got.report == dataclasses.replace(want.report, awaiting=None)
+    """Same report, the conversations awaiting a reply included, and the same rows once
+    re-dated (rows booked on earlier nights hold their own moment's pending/overdue;
+    re-dating recomputes those)."""
+    assert got.report.awaiting is not None
+    assert got.report.awaiting == want.report.awaiting
+    assert got.report == want.report
     moment = want.report.as_of
     got_dated = snapshot.redate(got, settings, moment)
     want_dated = snapshot.redate(want, settings, moment)
-    assert got_dated == dataclasses.replace(want_dated, awaiting=None)
+    assert got_dated == want_dated
     assert got.waiting == want.waiting
     assert got.horizon == want.horizon
 
@@ -283,13 +366,64 @@ def test_each_change_updates_the_snapshot_a_full_audit_takes(
         if snapshot.usable(got, later):
             redated = snapshot.redate(got, settings, later, None)
             expected, _ = audit_examined(mirror.collected(), settings, later)
-            # Without the conversations awaiting a reply, which the ledger does not keep
-            # (a run that emails them audits: tests/app/test_run.py).
-            expected = dataclasses.replace(expected, awaiting=None)
             assert rendered(redated, settings, None) == rendered(expected, settings, None)
         # Nothing changed since: the snapshot is current, and an update is a no-op.
         assert mirror.cache.dirty() == []
     assert used >= 22  # the incremental path served most nights
+
+
+def test_the_awaiting_list_follows_new_mail_as_a_full_audit_does(tmp_path: Path) -> None:
+    """Night after night of new mail, the ledger's awaiting list is the full audit's: a quote
+    joins it, the customer's reply ends it, a bounce ends another, and a third ends when its
+    correspondent writes in another conversation."""
+    collected, as_of = read(tmp_path, 27, "plain", customers=20)
+    settings = Settings(me=(), tz=PARIS)
+    mirror = Mirror(tmp_path, collected)
+    report, found = audit_examined(mirror.collected(), settings, as_of)
+    incremental.rebuild(mirror.cache, mirror.collected(), report, found, settings)
+    inbox, sent = _role(mirror, FolderRole.INBOX).name, _role(mirror, FolderRole.SENT).name
+    owner = next(m.from_ for m in mirror.mail.values() if m.folder == sent and m.from_)
+    people = sorted(
+        {m.from_ for m in mirror.mail.values() if m.folder == inbox and m.from_},
+        key=lambda a: a.email,
+    )
+    like = next(m for m in mirror.mail.values() if m.folder == inbox)
+    night = [0]
+
+    def awaited_after(change: Callable[[datetime], object]) -> list[str]:
+        night[0] += 1
+        moment = as_of + timedelta(hours=night[0])
+        change(moment - timedelta(minutes=30))
+        got = incremental.update(mirror.cache, mirror.synced(), settings, moment)
+        assert got is not None  # the incremental path, not a full audit
+        full = audit_examined(mirror.collected(), settings, moment)[0]
+        assert got.report.awaiting == full.awaiting
+        return [a.subject for a in got.report.awaiting or ()]
+
+    def quote(person: Address, subject: str) -> Callable[[datetime], Message]:
+        like_theirs = dataclasses.replace(like, from_=person)
+        return lambda when: mirror.add(_quote(like_theirs, sent, owner, subject, when))
+
+    def sent_last(subject: str) -> Message:
+        return max((m for m in mirror.mail.values() if m.subject == subject), key=lambda m: m.uid)
+
+    assert "Devis n°1" in awaited_after(quote(people[0], "Devis n°1"))
+    answer = _answer(sent_last("Devis n°1"), inbox, people[0], "answer-1@x.example", as_of)
+    assert "Devis n°1" not in awaited_after(
+        lambda when: mirror.add(dataclasses.replace(answer, date=when, internal_date=when))
+    )
+
+    assert "Devis n°2" in awaited_after(quote(people[1], "Devis n°2"))
+    assert "Devis n°2" not in awaited_after(
+        lambda when: mirror.add(_bounce(sent_last("Devis n°2"), inbox, when, named=True))
+    )
+
+    assert "Devis n°3" in awaited_after(quote(people[2], "Devis n°3"))
+    assert "Devis n°3" not in awaited_after(
+        lambda when: mirror.add(_elsewhere(like, people[2], when))
+    )
+    # The customer's answer deleted: the quote awaits it again.
+    assert "Devis n°1" in awaited_after(lambda when: mirror.remove(sent_last(answer.subject)))
 
 
 def test_new_owner_address_in_sent_sends_back_to_a_full_audit(tmp_path: Path) -> None:
@@ -374,6 +508,14 @@ def test_a_stored_part_gives_the_same_part_back() -> None:
         ledger.Part("result", thread_id="t2", status=Status.OVERDUE, row=(utc, waiting)),
         ledger.Part("outbound", "shop@x.fr", owner_name="Shop"),
         ledger.Part("result", thread_id="t3", status=Status.NOT_CUSTOMER, internal=True),
+        ledger.Part(
+            "outbound",
+            "shop@x.fr",
+            owner_name="Shop",
+            awaited=Awaited("t3", "Devis", Address("ana@x.fr", "Ana"), offset, ("fr",), True),
+        ),
+        ledger.Part("result", status=Status.ANSWERED, voice=(precise, ("a@x.fr", "b@x.fr"))),
+        ledger.Part("result", status=Status.NOT_CUSTOMER, bounce=Bounce(utc, ("a@x.fr",), "x")),
         ledger.failed(Unreadable("Sent", 3, "no header")),
     ]
     for part in parts:
@@ -386,4 +528,8 @@ def test_a_stored_part_gives_the_same_part_back() -> None:
         timedelta(hours=-5), timedelta(hours=-5), None,
     ]  # fmt: skip
     assert internal == precise and replied is not None and replied[1].tzinfo is UTC
+    awaiting = next(part for part in parts if part.awaited is not None)
+    kept = incremental._part(incremental._part_bytes(awaiting))
+    assert kept is not None and kept.awaited is not None
+    assert kept.awaited.last_sent_at.utcoffset() == timedelta(hours=-5)  # as the email shows it
     assert incremental._part(b"not marshal") is None

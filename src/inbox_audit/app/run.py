@@ -67,9 +67,6 @@ class Shown:
     every_message: bool  # JSON and CSV list every message and thread: no snapshot has them
     replies: int | None  # holding replies of the first N waiting threads (None: all)
     threads: int | None  # threads listed of each kind, waiting and answered late (None: all)
-    # The email lists the conversations awaiting their reply: a snapshot of an unchanged
-    # mailbox keeps them, the ledger (mail changed) does not.
-    awaiting: bool = False
 
 
 def _shown(fmt: OutputFormat | None, show_replies: bool, emailed: bool) -> Shown:
@@ -82,7 +79,7 @@ def _shown(fmt: OutputFormat | None, show_replies: bool, emailed: bool) -> Shown
     else:
         replies = 0  # the summary, a table without --show-replies
     threads = None if replies is None else MAX_LISTED  # the table, summary and email list these
-    return Shown(fmt in (OutputFormat.JSON, OutputFormat.CSV), replies, threads, emailed)
+    return Shown(fmt in (OutputFormat.JSON, OutputFormat.CSV), replies, threads)
 
 
 def _report(
@@ -190,11 +187,7 @@ def _kept_report(
         data = cache.snapshot(key)
         kept = snapshot.loads(data) if data is not None else None
         if kept is not None and snapshot.usable(kept, moment):
-            if kept.report.awaiting is None and shown.awaiting:
-                return None  # the ledger's: it knows no conversation awaiting a reply
             return snapshot.outline(kept, settings, moment, shown.replies, shown.threads)
-        if shown.awaiting:
-            return None  # the ledger keeps no conversations: audit them all
         # Some mail changed: audit again only the conversations it touches.
         from inbox_audit.store import incremental
 

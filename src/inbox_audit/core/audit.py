@@ -8,7 +8,7 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from inbox_audit.core.awaiting import awaited, not_bounced, silent
+from inbox_audit.core.awaiting import Bounce, awaited, bounce_of, heard_from, still_awaited
 from inbox_audit.core.classify import classify_all
 from inbox_audit.core.domains import internal_domains
 from inbox_audit.core.holding import NO_SIGNS, LanguageSigns, holding_reply, language_signs
@@ -215,6 +215,12 @@ class Examined:
     hints: Mapping[str, LanguageSigns]  # of each thread's customer messages
     owner_names: Counter[str]  # names on my mail that was there at `as_of`
     awaiting: tuple[Awaited, ...] = ()  # conversations the owner wrote last in (awaiting.py)
+    # What `awaiting` is made of, each with its message (the incremental audit keeps them by
+    # message): each thread's candidate (awaiting.awaited), on the owner's last message in it;
+    # each customer message's moment and senders; each bounce (awaiting.still_awaited).
+    candidates: tuple[tuple[Message, Awaited], ...] = ()
+    voices: tuple[tuple[Message, datetime, tuple[str, ...]], ...] = ()
+    bounces: tuple[tuple[Message, Bounce], ...] = ()
 
 
 def examine(
@@ -277,7 +283,7 @@ def examine(
     # order, as `ranked` has them (every one has a time), and each thread has its own id.
     verdicts: list[ThreadResult] = []
     hints: dict[str, LanguageSigns] = {}
-    waiting_on_them: list[Awaited] = []  # conversations the owner wrote last in
+    waiting_on_them: list[tuple[Message, Awaited]] = []  # conversations the owner wrote last in
     sla = settings.sla
     cut = deadline(as_of, sla, settings.sla_calendar)
     calendar = settings.calendar
@@ -311,6 +317,7 @@ def examine(
     ranked = [item for item in placed if item is not None]
     verdicts.sort(key=thread_order)
 
+    voices, bounces = _voices(present, keys, times, reasons)
     names = Counter(
         m.from_.name
         for m in present
@@ -326,32 +333,39 @@ def examine(
         threads=tuple(verdicts),
         hints=hints,
         owner_names=names,
-        awaiting=_awaiting(waiting_on_them, present, keys, times, reasons),
+        awaiting=still_awaited(
+            (c for _, c in waiting_on_them),
+            heard_from((when, senders) for _, when, senders in voices),
+            [bounce for _, bounce in bounces],
+        ),
+        candidates=tuple(waiting_on_them),
+        voices=voices,
+        bounces=bounces,
     )
 
 
-def _awaiting(
-    candidates: list[Awaited],
+def _voices(
     present: Sequence[Message],
     keys: Sequence[str],
     times: Sequence[datetime],
     reasons: Mapping[str, Reason | None],
-) -> tuple[Awaited, ...]:
-    """The conversations the owner wrote last in, but those the other side wrote since
-    (elsewhere) and those a bounce says never arrived (awaiting.py)."""
-    if not candidates:
-        return ()
-    heard: dict[str, datetime] = {}
+) -> tuple[
+    tuple[tuple[Message, datetime, tuple[str, ...]], ...], tuple[tuple[Message, Bounce], ...]
+]:
+    """What tells that a conversation no longer awaits a reply, wherever it sits: the other
+    side wrote since (each customer message's moment and senders), or a bounce says the
+    owner's message never arrived (awaiting.still_awaited)."""
+    voices = []
     bounces = []
     for message, key, when in zip(present, keys, times, strict=True):
         reason = reasons[key]
         if reason is Reason.BOUNCE:
-            bounces.append(message)
+            if (bounce := bounce_of(message)) is not None:
+                bounces.append((message, bounce))
         elif reason is None:
-            for sender in senders(message):
-                if sender not in heard or heard[sender] < when:
-                    heard[sender] = when
-    return tuple(not_bounced(silent(candidates, heard), bounces))
+            said = senders(message)  # usually a tuple of one: no sort, no copy
+            voices.append((message, when, said if isinstance(said, tuple) else tuple(sorted(said))))
+    return tuple(voices), tuple(bounces)
 
 
 def with_holding_reply(

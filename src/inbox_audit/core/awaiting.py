@@ -8,7 +8,7 @@ in the customer's language, like the holding reply.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -40,6 +40,18 @@ _ASKING = re.compile(
 )
 
 
+def oldest(as_of: datetime) -> datetime:
+    """Nothing at or before this moment counts in the awaiting list as of `as_of`: no message
+    that awaits (`recent`), and so no reply or bounce that would end one."""
+    return as_of - timedelta(days=KEPT_DAYS)
+
+
+def recent(when: datetime, as_of: datetime) -> bool:
+    """Whether the owner's message sent at `when` may still await a reply at `as_of`: sent by
+    then, and in the last KEPT_DAYS."""
+    return oldest(as_of) < when <= as_of
+
+
 def asks(subject: str) -> bool:
     """Whether a subject names something that expects an answer (a quote, an invoice), folded
     so "Facture n°12" and "FACTURE" both count, or is the owner's own question: a '?' in a
@@ -56,8 +68,9 @@ def awaited(
     me: frozenset[str],
     automated: frozenset[str],
     as_of: datetime,
-) -> Awaited | None:
-    """The conversation as a follow-up candidate as of `as_of`, or None.
+) -> tuple[Message, Awaited] | None:
+    """The conversation as a follow-up candidate as of `as_of`, with the owner's last message
+    it rests on (the incremental audit keeps it with that message), or None.
 
     Only a customer's messages and the owner's own non-automated mail are the conversation (an
     out-of-office reply to the owner's quote is no answer to it; the owner's own autoreplies
@@ -82,7 +95,7 @@ def awaited(
     when = thread.times[said[-1]] if thread.times else last.arrived_at
     if when is None or last.from_ is None or last.from_.email not in me:
         return None
-    if not as_of - timedelta(days=KEPT_DAYS) < when <= as_of:
+    if not recent(when, as_of):
         return None
     to = next((a for a in last.to + last.cc if a.email and a.email not in me), None)
     if to is None:
@@ -92,7 +105,7 @@ def awaited(
     if not (opened or asks(last.subject)):
         return None
     hints = tuple(h for i in said for h in thread.messages[i].language_hints)
-    return Awaited(thread.thread_id, last.subject, to, when, hints, opened)
+    return last, Awaited(thread.thread_id, last.subject, to, when, hints, opened)
 
 
 #: How long after a message its bounce may come and still be told apart by its timing alone
@@ -114,7 +127,29 @@ def silent(candidates: Sequence[Awaited], heard: Mapping[str, datetime]) -> list
     ]
 
 
-def not_bounced(candidates: Sequence[Awaited], bounces: Sequence[Message]) -> list[Awaited]:
+@dataclass(frozen=True, slots=True)
+class Bounce:
+    """What a bounce tells of the message it reports (`not_bounced`)."""
+
+    arrived_at: datetime
+    failed: tuple[str, ...]  # the recipients it names (X-Failed-Recipients), sorted
+    subject: str  # folded
+
+
+def bounce_of(message: Message) -> Bounce | None:
+    """What `message`, a bounce, tells; None when it has no arrival (it then matches none)."""
+    if message.arrived_at is None:
+        return None
+    failed = {
+        address.strip().strip("<>").lower()
+        for name, value in message.auto_headers
+        if name == "x-failed-recipients"
+        for address in value.split(",")
+    }
+    return Bounce(message.arrived_at, tuple(sorted(failed)), fold(message.subject))
+
+
+def not_bounced(candidates: Sequence[Awaited], bounces: Sequence[Bounce]) -> list[Awaited]:
     """The candidates no bounce says never arrived.
 
     A bounce threaded with the message is seen by `awaited`; many are not (MAILER-DAEMON
@@ -130,22 +165,36 @@ def not_bounced(candidates: Sequence[Awaited], bounces: Sequence[Message]) -> li
         topic = fold(strip_subject(candidate.subject))
         for bounce in bounces:
             when = bounce.arrived_at
-            if when is None or not sent <= when <= sent + BOUNCE_RETRIES:
+            if not sent <= when <= sent + BOUNCE_RETRIES:
                 continue
-            failed = {
-                address.strip().strip("<>").lower()
-                for name, value in bounce.auto_headers
-                if name == "x-failed-recipients"
-                for address in value.split(",")
-            }
-            subject = fold(bounce.subject)
-            if candidate.correspondent.email in failed or (topic and topic in subject):
+            if candidate.correspondent.email in bounce.failed or (
+                topic and topic in bounce.subject
+            ):
                 break
-            if not failed and when <= sent + BOUNCE_WINDOW:
+            if not bounce.failed and when <= sent + BOUNCE_WINDOW:
                 break
         else:
             kept.append(candidate)
     return kept
+
+
+def heard_from(voices: Iterable[tuple[datetime, Iterable[str]]]) -> dict[str, datetime]:
+    """When each address last wrote, from (moment, addresses) of each customer message."""
+    heard: dict[str, datetime] = {}
+    for when, addresses in voices:
+        for address in addresses:
+            if address not in heard or heard[address] < when:
+                heard[address] = when
+    return heard
+
+
+def still_awaited(
+    candidates: Iterable[Awaited], heard: Mapping[str, datetime], bounces: Sequence[Bounce]
+) -> tuple[Awaited, ...]:
+    """The candidates that still await a reply: `silent` and `not_bounced`, in the order of
+    their last message (then thread id), whichever order they were found in."""
+    order = sorted(candidates, key=lambda c: (c.last_sent_at, c.thread_id))
+    return tuple(not_bounced(silent(order, heard), bounces))
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +290,7 @@ def awaiting_reply(
             latest[key] = candidate
     found = []
     for candidate in latest.values():
-        if not as_of - timedelta(days=KEPT_DAYS) < candidate.last_sent_at <= as_of:
+        if not recent(candidate.last_sent_at, as_of):
             continue
         silent = business_days_between(candidate.last_sent_at, as_of, calendar)
         if silent >= days:

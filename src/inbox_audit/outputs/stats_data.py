@@ -9,13 +9,16 @@ from collections.abc import Iterator
 from datetime import tzinfo
 from typing import Any
 
-from inbox_audit.core.figures import BUCKETS, Figures
+from inbox_audit.core.figures import Figures
 from inbox_audit.core.stats import PeriodStats, Waited
+from inbox_audit.i18n import _, ngettext
 from inbox_audit.outputs.data import awaiting_dict, buckets_dict, csv_cell, first_response_dict, iso
 from inbox_audit.outputs.digest_text import sla_text
 from inbox_audit.outputs.text import (
+    bucket_labels,
     day_month,
     duration_or_dash,
+    percent,
     period_label,
     previous_period_label,
     subject_text,
@@ -137,83 +140,127 @@ def _md(text: str) -> str:
     return subject_text(text).replace("|", "\\|").replace("`", "'")
 
 
+def counted(stats: PeriodStats) -> dict[str, int]:
+    """The counts the headline of the stats names (Markdown and terminal), by placeholder."""
+    f = stats.figures
+    return {
+        "received": f.received,
+        "external": stats.external,
+        "internal": stats.internal,
+        "answered": f.answered,
+        "waiting": f.still_waiting,
+    }
+
+
 def render_stats_markdown(stats: PeriodStats, tz: tzinfo) -> str:
     """The stats as Markdown tables."""
     f = stats.figures
     sla = sla_text(stats.sla_seconds)
     start, end = stats.start.astimezone(tz), stats.end.astimezone(tz)
+    wall, business = _("wall clock"), _("business time")
+
+    def ratio(value: float | None) -> str:
+        return "—" if value is None else percent(value)
+
+    def row(*cells: object) -> str:
+        return "|" + "".join(f" {cell} |" if cell != "" else " |" for cell in cells)
+
+    def head(*cells: str) -> list[str]:
+        return [row(*cells), row(*["---"] * len(cells))]
+
     lines = [
-        f"# Response times, {day_month(start, end.year)} – {day_month(end, end.year)}",
+        "# "
+        + _("Response times, {start} – {end}").format(
+            start=day_month(start, end.year), end=day_month(end, end.year)
+        ),
         "",
     ]
     if not stats.complete:
-        lines += ["**Incomplete:** some mail could not be read; see `inbox-audit audit`.", ""]
+        lines += [_("**Incomplete:** some mail could not be read; see `inbox-audit audit`."), ""]
+    first = stats.first_response
     lines += [
-        "| | wall clock | business time |",
-        "| --- | --- | --- |",
-        f"| median response | {duration_or_dash(f.median_response_seconds)} | "
-        f"{duration_or_dash(f.median_business_seconds)} |",
-        f"| mean response | {duration_or_dash(f.mean_response_seconds)} | "
-        f"{duration_or_dash(f.mean_business_seconds)} |",
-        f"| 90th percentile | {duration_or_dash(f.p90_response_seconds)} | "
-        f"{duration_or_dash(f.p90_business_seconds)} |",
-        f"| first response, median | {duration_or_dash(stats.first_response.median)} | "
-        f"{duration_or_dash(stats.first_response.business_median)} |",
-        f"| first response, 90th percentile | {duration_or_dash(stats.first_response.p90)} | "
-        f"{duration_or_dash(stats.first_response.business_p90)} |",
+        *head("", wall, business),
+        *(
+            row(label, duration_or_dash(clock_time), duration_or_dash(business_time))
+            for label, clock_time, business_time in (
+                (_("median response"), f.median_response_seconds, f.median_business_seconds),
+                (_("mean response"), f.mean_response_seconds, f.mean_business_seconds),
+                (_("90th percentile"), f.p90_response_seconds, f.p90_business_seconds),
+                (_("first response, median"), first.median, first.business_median),
+                (_("first response, 90th percentile"), first.p90, first.business_p90),
+            )
+        ),
         "",
-        f"{f.received} received ({stats.external} external, {stats.internal} internal), "
-        f"{f.answered} answered, {f.still_waiting} still waiting; "
-        + ("—" if f.within_sla_ratio is None else f"{f.within_sla_ratio:.0%}")
-        + f" answered within {sla}.",
+        _(
+            "{received} received ({external} external, {internal} internal), "
+            "{answered} answered, {waiting} still waiting; {percent} answered within {sla}."
+        ).format(**counted(stats), percent=ratio(f.within_sla_ratio), sla=sla),
         "",
-        "## Response times",
+        "## " + _("Response times"),
         "",
-        "| bucket | wall clock | business time |",
-        "| --- | --- | --- |",
+        *head(_("bucket"), wall, business),
     ]
-    for (label, _), wall, business in zip(BUCKETS, f.buckets, f.business_buckets, strict=True):
-        lines.append(f"| {label} | {wall} | {business} |")
-    lines += ["", "## Periods", "", "| period | received | answered | median | within SLA |"]
-    lines.append("| --- | --- | --- | --- | --- |")
+    for label, walled, worked in zip(bucket_labels(), f.buckets, f.business_buckets, strict=True):
+        lines.append(row(label, walled, worked))
+    lines += ["", "## " + _("Periods"), ""]
+    lines += head(_("period"), _("received"), _("answered"), _("median"), _("within SLA"))
     for period in stats.windows:
         for label, p in (
             (period_label(period.days), period.current),
             (previous_period_label(period.days), period.previous),
         ):
-            ratio = "—" if p.within_sla_ratio is None else f"{p.within_sla_ratio:.0%}"
             lines.append(
-                f"| {label} | {p.received} | {p.answered} | "
-                f"{duration_or_dash(p.median_response_seconds)} | {ratio} |"
+                row(
+                    label,
+                    p.received,
+                    p.answered,
+                    duration_or_dash(p.median_response_seconds),
+                    ratio(p.within_sla_ratio),
+                )
             )
-    lines += ["", "## Week by week", "", "| week from | received | answered | median (business) |"]
-    lines.append("| --- | --- | --- | --- |")
+    lines += ["", "## " + _("Week by week"), ""]
+    lines += head(_("week from"), _("received"), _("answered"), _("median (business)"))
     for week in stats.trend:
         lines.append(
-            f"| {day_month(week.start.astimezone(tz), end.year)} | {week.received} | "
-            f"{week.answered} | {duration_or_dash(week.median_business_seconds)} |"
+            row(
+                day_month(week.start.astimezone(tz), end.year),
+                week.received,
+                week.answered,
+                duration_or_dash(week.median_business_seconds),
+            )
         )
     for title, items in (
-        ("Customers kept waiting longest", stats.customers),
-        ("Domains kept waiting longest", stats.domains),
+        (_("Customers kept waiting longest"), stats.customers),
+        (_("Domains kept waiting longest"), stats.domains),
     ):
-        lines += ["", f"## {title}", "", "| who | messages | longest wait | still waiting |"]
-        lines.append("| --- | --- | --- | --- |")
+        lines += ["", f"## {title}", ""]
+        lines += head(_("who"), _("messages"), _("longest wait"), _("still waiting"))
         lines += [
-            f"| {_md(w.name)} | {w.messages} | {duration_or_dash(w.longest_seconds)} | "
-            f"{w.still_waiting} |"
+            row(_md(w.name), w.messages, duration_or_dash(w.longest_seconds), w.still_waiting)
             for w in items
         ]
+    days = stats.awaiting_days
     lines += [
         "",
-        f"## Awaiting their reply (silent {stats.awaiting_days}+ business days)",
+        "## "
+        + ngettext(
+            "Awaiting their reply (silent {days}+ business day)",
+            "Awaiting their reply (silent {days}+ business days)",
+            days,
+        ).format(days=days),
         "",
-        "| who | subject | silent | follow-up |",
-        "| --- | --- | --- | --- |",
+        *head(_("who"), _("subject"), _("silent"), _("follow-up")),
     ]
     for a in stats.awaiting:
+        silent = a.silent_business_days
         lines.append(
-            f"| {_md(a.correspondent.email)} | {_md(a.subject)} | "
-            f"{a.silent_business_days} business days | {_md(a.follow_up.subject)} |"
+            row(
+                _md(a.correspondent.email),
+                _md(a.subject),
+                ngettext("{count} business day", "{count} business days", silent).format(
+                    count=silent
+                ),
+                _md(a.follow_up.subject),
+            )
         )
     return "\n".join(lines) + "\n"

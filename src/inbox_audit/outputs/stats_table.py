@@ -6,13 +6,18 @@ from collections.abc import Sequence
 from datetime import tzinfo
 from typing import TYPE_CHECKING
 
-from inbox_audit.core.figures import BUCKETS, Figures
+from inbox_audit.core.figures import Figures
 from inbox_audit.core.holding import clean_text
 from inbox_audit.core.stats import PeriodStats, Waited
+from inbox_audit.i18n import _, ngettext
 from inbox_audit.outputs.digest_text import sla_text
+from inbox_audit.outputs.stats_data import counted
 from inbox_audit.outputs.text import (
+    bucket_labels,
+    clock,
     day_month,
     duration_or_dash,
+    percent,
     period_label,
     previous_period_label,
     subject_text,
@@ -54,7 +59,7 @@ def sparkline(values: Sequence[float | None]) -> str:
 
 
 def _percent(ratio: float | None) -> str:
-    return "—" if ratio is None else f"{ratio:.0%}"
+    return "—" if ratio is None else percent(ratio)
 
 
 def _table(title: str, *columns: str) -> Table:
@@ -70,25 +75,29 @@ def _table(title: str, *columns: str) -> Table:
 
 def _figures_table(stats: PeriodStats) -> Table:
     f, first = stats.figures, stats.first_response
-    table = _table("Response times", "", "wall clock", "business time")
+    table = _table(_("Response times"), "", _("wall clock"), _("business time"))
     table.add_row(
-        "median", duration_or_dash(f.median_response_seconds),
+        _("median"), duration_or_dash(f.median_response_seconds),
         duration_or_dash(f.median_business_seconds),
     )  # fmt: skip
     table.add_row(
-        "mean", duration_or_dash(f.mean_response_seconds),
+        _("mean"), duration_or_dash(f.mean_response_seconds),
         duration_or_dash(f.mean_business_seconds),
     )  # fmt: skip
     table.add_row(
-        "90th percentile", duration_or_dash(f.p90_response_seconds),
+        _("90th percentile"), duration_or_dash(f.p90_response_seconds),
         duration_or_dash(f.p90_business_seconds),
     )  # fmt: skip
     table.add_row(
-        f"first response, median ({first.count} exchanges)",
+        ngettext(
+            "first response, median ({count} exchange)",
+            "first response, median ({count} exchanges)",
+            first.count,
+        ).format(count=first.count),
         duration_or_dash(first.median), duration_or_dash(first.business_median),
     )  # fmt: skip
     table.add_row(
-        "first response, 90th percentile",
+        _("first response, 90th percentile"),
         duration_or_dash(first.p90), duration_or_dash(first.business_p90),
     )  # fmt: skip
     return table
@@ -98,21 +107,26 @@ def _counts_line(stats: PeriodStats) -> Text:
     from rich.text import Text
 
     f = stats.figures
+    # The share in bold, wherever the language puts it.
+    before, _share, after = _("{percent} answered within {sla}").partition("{percent}")
     return Text.assemble(
-        f"{f.received} received ({stats.external} external, {stats.internal} internal) · "
-        f"{f.answered} answered · {f.still_waiting} still waiting · ",
+        _(
+            "{received} received ({external} external, {internal} internal) · "
+            "{answered} answered · {waiting} still waiting · "
+        ).format(**counted(stats)),
+        before.format(sla=sla_text(stats.sla_seconds)),
         (_percent(f.within_sla_ratio), "bold"),
-        f" answered within {sla_text(stats.sla_seconds)}",
+        after.format(sla=sla_text(stats.sla_seconds)),
     )
 
 
 def _histogram(f: Figures) -> Table:
     table = _table(
-        "How long customers waited",
-        "", "", "wall", "", "business",
+        _("How long customers waited"),
+        "", "", _("wall"), "", _("business"),
     )  # fmt: skip
     top = float(max((*f.buckets, *f.business_buckets), default=0))
-    for (label, _), wall, business in zip(BUCKETS, f.buckets, f.business_buckets, strict=True):
+    for label, wall, business in zip(bucket_labels(), f.buckets, f.business_buckets, strict=True):
         table.add_row(
             label,
             f"[cyan]{bar(wall, top, BAR_WIDTH // 2)}[/]",
@@ -125,7 +139,13 @@ def _histogram(f: Figures) -> Table:
 
 def _windows(stats: PeriodStats) -> Table:
     table = _table(
-        "Beside the period before", "", "received", "answered", "median", "within SLA", ""
+        _("Beside the period before"),
+        "",
+        _("received"),
+        _("answered"),
+        _("median"),
+        _("within SLA"),
+        "",
     )
     for period in stats.windows:
         for label, p, style in (
@@ -148,11 +168,13 @@ def _windows(stats: PeriodStats) -> Table:
 def _trend(stats: PeriodStats, tz: tzinfo) -> Table:
     values = [trend_value(week) for week in stats.trend]
     title = (
-        f"Median response (business), week by week: [bold blue]{sparkline(values)}[/]"
+        _("Median response (business), week by week: {sparkline}").format(
+            sparkline=f"[bold blue]{sparkline(values)}[/]"
+        )
         if values
-        else "Median response, week by week"
+        else _("Median response, week by week")
     )
-    table = _table(title, "week from", "", "median", "answered", "received")
+    table = _table(title, _("week from"), "", _("median"), _("answered"), _("received"))
     top = max((v for v in values if v is not None), default=0.0)
     for week, value in zip(stats.trend, values, strict=True):
         table.add_row(
@@ -168,7 +190,7 @@ def _trend(stats: PeriodStats, tz: tzinfo) -> Table:
 def _waited(title: str, items: Sequence[Waited]) -> Table:
     from rich.text import Text
 
-    table = _table(title, "", "longest wait", "", "messages", "still waiting")
+    table = _table(title, "", _("longest wait"), "", _("messages"), _("still waiting"))
     top = float(max((w.longest_seconds for w in items), default=0))
     for w in items:
         table.add_row(
@@ -184,20 +206,26 @@ def _waited(title: str, items: Sequence[Waited]) -> Table:
 def _awaiting(stats: PeriodStats, tz: tzinfo) -> Table:
     from rich.text import Text
 
+    days = stats.awaiting_days
     table = _table(
-        f"Awaiting their reply (silent {stats.awaiting_days}+ business days): "
-        f"{len(stats.awaiting)}",
-        "who",
-        "subject",
-        "silent",
-        "follow-up in",
+        ngettext(
+            "Awaiting their reply (silent {days}+ business day): {count}",
+            "Awaiting their reply (silent {days}+ business days): {count}",
+            days,
+        ).format(days=days, count=len(stats.awaiting)),
+        _("who"),
+        _("subject"),
+        _("silent"),
+        _("follow-up in"),
     )
     for a in stats.awaiting:
         sent = a.last_sent_at.astimezone(tz)
         table.add_row(
             Text(clean_text(a.correspondent.email)),
             Text(subject_text(a.subject)),
-            f"{a.silent_business_days} d, since {day_month(sent, stats.end.year)}",
+            _("{days} d, since {date}").format(
+                days=a.silent_business_days, date=day_month(sent, stats.end.year)
+            ),
             a.follow_up.language,
         )
     return table
@@ -211,14 +239,18 @@ def render_stats(stats: PeriodStats, tz: tzinfo) -> RenderableType:
     start, end = stats.start.astimezone(tz), stats.end.astimezone(tz)
     parts: list[RenderableType] = [
         Text(
-            f"Figures from {day_month(start, end.year)} {start:%H:%M} "
-            f"to {day_month(end, end.year)} {end:%H:%M}",
+            _("Figures from {start} {start_time} to {end} {end_time}").format(
+                start=day_month(start, end.year),
+                start_time=clock(start),
+                end=day_month(end, end.year),
+                end_time=clock(end),
+            ),
             style="bold",
         )
     ]
     if not stats.complete:
         parts.append(
-            Text("Incomplete: some mail could not be read (see inbox-audit audit).", "bold red")
+            Text(_("Incomplete: some mail could not be read (see inbox-audit audit)."), "bold red")
         )
     parts += [
         _counts_line(stats),
@@ -231,9 +263,9 @@ def render_stats(stats: PeriodStats, tz: tzinfo) -> RenderableType:
         Text(""),
         _trend(stats, tz),
         Text(""),
-        _waited("Customers kept waiting longest", stats.customers),
+        _waited(_("Customers kept waiting longest"), stats.customers),
         Text(""),
-        _waited("Domains kept waiting longest", stats.domains),
+        _waited(_("Domains kept waiting longest"), stats.domains),
         Text(""),
         _awaiting(stats, tz),
     ]

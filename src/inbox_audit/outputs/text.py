@@ -110,6 +110,12 @@ def previous_period_label(days: int) -> str:
     return ngettext("the {count} day before", "the {count} days before", days).format(count=days)
 
 
+def bucket_labels() -> tuple[str, ...]:
+    """core.figures.BUCKETS' labels in the owner's language, in its order ('1–3 d' is
+    '1–3 j' in French); tests/outputs/test_text.py holds the English to BUCKETS'."""
+    return (_("< 1 h"), _("1–4 h"), _("4–24 h"), _("1–3 d"), _("3–7 d"), _("> 7 d"))
+
+
 def status_word(status: Status) -> str:
     """A status as the owner reads it: 'overdue', 'pending', 'answered'."""
     words = {

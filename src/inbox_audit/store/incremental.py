@@ -11,7 +11,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from inbox_audit.core.audit import Examined, examine
-from inbox_audit.model import AuditReport, Collected, Folder, Status, Unreadable
+from inbox_audit.core.awaiting import Bounce
+from inbox_audit.model import (
+    Address,
+    AuditReport,
+    Awaited,
+    Collected,
+    Folder,
+    Status,
+    Unreadable,
+)
 from inbox_audit.settings import Settings
 from inbox_audit.store import ledger, snapshot
 from inbox_audit.store.cache import CachedItem, MailCache
@@ -173,6 +182,11 @@ def _part_bytes(part: Part) -> bytes:
             None if unreadable is None else (unreadable.folder, unreadable.uid, unreadable.reason),
             part.internal,
             part.business_latency,
+            None if part.awaited is None else _awaited_values(part.awaited),
+            None if part.voice is None else (_microseconds(part.voice[0]), part.voice[1]),
+            None
+            if (bounce := part.bounce) is None
+            else (_microseconds(bounce.arrived_at), bounce.failed, bounce.subject),
         )
     )
 
@@ -182,7 +196,7 @@ def _part(data: bytes) -> Part | None:
     try:
         fields = marshal.loads(data)
         (kind, sent_from, addressed, later, name, thread, status, latency, flag, arrived, row,
-         unreadable, internal, worked) = fields  # fmt: skip
+         unreadable, internal, worked, awaited, voice, bounce) = fields  # fmt: skip
         kept = None if row is None else _row(row)
         return Part(
             kind,
@@ -199,6 +213,9 @@ def _part(data: bytes) -> Part | None:
             None if unreadable is None else Unreadable(*unreadable),
             bool(internal),
             worked,
+            None if awaited is None else _awaited(awaited),
+            None if voice is None else (_when(voice[0]), voice[1]),
+            None if bounce is None else Bounce(_when(bounce[0]), bounce[1], bounce[2]),
         )
     except Exception:  # foreign bytes: the caller audits everything instead
         return None
@@ -254,6 +271,33 @@ def _row(values: tuple[Any, ...]) -> MessageRow:
             flag,
         ),
     )
+
+
+# A candidate of the awaiting list: its moment as rows.dump_time writes it, as the report
+# shows it.
+def _awaited_values(awaited: Awaited) -> tuple[Any, ...]:
+    to = awaited.correspondent
+    return (
+        awaited.thread_id,
+        awaited.subject,
+        (to.email, to.name),
+        dump_time(awaited.last_sent_at),
+        awaited.language_hints,
+        awaited.opened_by_owner,
+    )
+
+
+def _awaited(values: tuple[Any, ...]) -> Awaited:
+    thread, subject, (email, name), sent, hints, opened = values
+    return Awaited(thread, subject, Address(email, name), _when(load_time(sent)), hints, opened)
+
+
+def _when(value: datetime | int | None) -> datetime:
+    """A moment stored as one, which bytes that are not (foreign ones) fail."""
+    moment = _moment(value) if isinstance(value, int) else value
+    if moment is None:
+        raise ValueError("a kept moment missing")
+    return moment
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

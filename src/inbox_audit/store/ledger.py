@@ -24,11 +24,12 @@ import dataclasses
 import zlib
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple, TypeVar
 
 from inbox_audit.core.audit import Examined, copy_key, dated, identities_from, owner_name
+from inbox_audit.core.awaiting import Bounce, heard_from, oldest, recent, still_awaited
 from inbox_audit.core.holding import NO_SIGNS
 from inbox_audit.core.metrics import deadline, summary_of
 from inbox_audit.core.threads import (
@@ -40,6 +41,7 @@ from inbox_audit.core.threads import (
 )
 from inbox_audit.model import (
     AuditReport,
+    Awaited,
     Folder,
     FolderRole,
     Message,
@@ -120,6 +122,12 @@ class Part(NamedTuple):
     unreadable: Unreadable | None = None
     internal: bool = False  # a colleague's message (Reason.INTERNAL)
     business_latency: int | None = None  # `latency` in working time, with working hours
+    # What the awaiting list reads (Examined.candidates, voices, bounces): the candidate of
+    # the thread whose owner's last message this is; a customer message's moment and senders;
+    # what a bounce tells.
+    awaited: Awaited | None = None
+    voice: tuple[datetime, tuple[str, ...]] | None = None
+    bounce: Bounce | None = None
 
 
 def failed(item: Unreadable) -> Part:
@@ -170,9 +178,15 @@ def book(
         copy = (m.folder, m.uid)
         unreadable = Unreadable(m.folder, m.uid, "no usable date")
         parts[copy] = Part("undated", *common[copy], unreadable=unreadable)
+    # What the awaiting list reads, by copy: given to the parts as they are made.
+    awaited = {(m.folder, m.uid): candidate for m, candidate in found.candidates}
+    voices = {(m.folder, m.uid): (when, senders) for m, when, senders in found.voices}
+    bounces = {(m.folder, m.uid): bounce for m, bounce in found.bounces}
     for m in found.outbound:
         copy = (m.folder, m.uid)
-        parts[copy] = Part("outbound", *common[copy], owner_name=_my_name(m, me))
+        parts[copy] = Part(
+            "outbound", *common[copy], owner_name=_my_name(m, me), awaited=awaited.get(copy)
+        )
     since = window(as_of)
     for _, _, r in found.ranked:
         m = r.message
@@ -190,6 +204,9 @@ def book(
             row=None if row is None else (row[0], row),
             internal=r.reason is Reason.INTERNAL,
             business_latency=None if r.reply is None else r.reply.business_latency_seconds,
+            awaited=awaited.get(copy),
+            voice=voices.get(copy),
+            bounce=bounces.get(copy),
         )
     return parts
 
@@ -228,6 +245,12 @@ class Totals:
     # earliest, and the snapshot's horizon is then the next one (or none).
     laters: tuple[datetime, ...]
     business_latencies: tuple[int, ...] = ()  # sorted; empty without working hours
+    # The awaiting list's makings (Part.awaited, voice, bounce), pruned to what can still
+    # count (`apply`): each candidate by the copy it rests on; (address, moment) of each
+    # customer message; each bounce.
+    awaited: dict[Copy, Awaited] = field(default_factory=dict)
+    heard: Counter[tuple[str, datetime]] = field(default_factory=Counter)
+    bounces: Counter[Bounce] = field(default_factory=Counter)
 
     @property
     def horizon(self) -> datetime | None:
@@ -268,6 +291,8 @@ def apply(
     business_out: Counter[int] = Counter()
     waiting_out: Counter[datetime] = Counter()
     laters_out: Counter[datetime] = Counter()
+    awaited = dict(totals.awaited)
+    heard, bounces = Counter(totals.heard), Counter(totals.bounces)
     for copy, part in removed:
         _count(part, counts, sent, addressed, names, -1)
         if part.latency is not None:
@@ -282,6 +307,8 @@ def apply(
             kept_threads.pop(part.thread_id, None)
         rows.pop(copy, None)
         unreadable.pop(copy, None)
+        awaited.pop(copy, None)
+        _voice(part, heard, bounces, -1)
     latencies_in: list[int] = []
     business_in: list[int] = []
     waiting_in: list[datetime] = []
@@ -301,7 +328,13 @@ def apply(
             unreadable[copy] = (kind, part.unreadable)
         if part.later is not None:
             laters_in.append(part.later)
+        if part.awaited is not None:
+            awaited[copy] = part.awaited
+        _voice(part, heard, bounces, 1)
     kept_threads.update(threads)
+    # Kept a day longer than they count: 60 days back on the wall clock moves back an hour
+    # when summer time ends, and what was pruned must never count again.
+    cut = oldest(as_of) - timedelta(days=1)
     since = window(as_of)
     return dataclasses.replace(
         totals,
@@ -319,7 +352,24 @@ def apply(
         # is before the horizon (see `current`).
         laters=_replaced(totals.laters, laters_out, laters_in),
         business_latencies=_replaced(totals.business_latencies, business_out, business_in),
+        awaited={copy: c for copy, c in awaited.items() if c.last_sent_at > cut},
+        heard=Counter({k: n for k, n in heard.items() if n > 0 and k[1] > cut}),
+        bounces=Counter({b: n for b, n in bounces.items() if n > 0 and b.arrived_at > cut}),
     )
+
+
+def _voice(
+    part: Part,
+    heard: Counter[tuple[str, datetime]],
+    bounces: Counter[Bounce],
+    sign: int,
+) -> None:
+    if part.voice is not None:
+        when, senders = part.voice
+        for address in senders:
+            heard[address, when] += sign
+    if part.bounce is not None:
+        bounces[part.bounce] += sign
 
 
 def _count(
@@ -434,9 +484,13 @@ def snapshot(
         unreadable=tuple(item for _, (_, item) in unreadable),
         problems=(),
         owner=owner_name(totals.owner_names),
-        awaiting=None,  # the ledger keeps no conversations: a run that lists them audits
         calendar=settings.calendar,
         sla_business=settings.sla_business,
+        awaiting=still_awaited(
+            (c for c in totals.awaited.values() if recent(c.last_sent_at, as_of)),
+            heard_from((when, (address,)) for address, when in totals.heard),
+            list(totals.bounces),
+        ),
     )
     rows = [row for _, row in totals.rows.values()]  # assemble keeps KEPT_DAYS, in order
     return assemble(report, totals.threads.values(), rows, totals.waiting, totals.horizon)
