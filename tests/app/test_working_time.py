@@ -280,3 +280,24 @@ def test_a_change_of_hours_is_never_served_from_the_cache(
     assert "(30 min working time)" in run("markdown", "--working-hours", HOURS)
     assert "(1 h 30 min working time)" in run("markdown", "--working-hours", "mon-fri 08:00-18")
     assert "working time" not in run("markdown")
+
+
+def test_stats_counts_working_time_from_its_own_flags(mbox: Path) -> None:
+    """`stats` takes --working-hours/--holidays/--vacation like `audit`: Ana's answer is
+    30 min of working time (2 d 15 h 30 min on the wall clock); without the flags the two
+    clocks agree."""
+    common = ["stats", str(mbox), "--me", ME, "--until", AS_OF, "--since", "2026-03-01"]
+    common += ["--timezone", "Europe/Paris", "--format", "json"]
+    plain = runner.invoke(app, common)
+    assert plain.exit_code == 0, plain.stderr
+    worked = runner.invoke(app, [*common, "--working-hours", HOURS, "--holidays", "FR"])
+    assert worked.exit_code == 0, worked.stderr
+    wall = 2 * 86400 + 15 * 3600 + 30 * 60
+    responses = json.loads(plain.stdout)["responses"]
+    assert responses["median_response_seconds"] == wall
+    assert responses["median_business_response_seconds"] == wall
+    responses = json.loads(worked.stdout)["responses"]
+    assert responses["median_response_seconds"] == wall
+    assert responses["median_business_response_seconds"] == 30 * 60
+    bad = runner.invoke(app, [*common, "--working-hours", "someday 9-5"])
+    assert bad.exit_code == 2 and "Traceback" not in bad.stderr

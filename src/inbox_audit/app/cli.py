@@ -103,9 +103,50 @@ _AWAITING_HELP = _("Business days of silence after which a conversation awaits t
 _HOURS = _("<hours>")
 _COUNTRY = _("<country>")
 _DAYS = _("<days>")
+
 _URL = _("<url>")
 _SECONDS = _("<seconds>")
 _DOMAIN = _("<domain>")
+
+# Options audit and stats share, declared once.
+InternalDomainOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--internal-domain",
+        metavar=_DOMAIN,
+        help=_("Your colleagues' domain (repeatable), besides your addresses' own."),
+    ),
+]
+
+WorkingHoursOption = Annotated[
+    str | None,
+    typer.Option(
+        "--working-hours",
+        metavar=_HOURS,
+        help=_(
+            'When you work: "mon-fri 09:00-12:00,14:00-18:00" (groups separated by ;). '
+            "Response times are then also counted in working time."
+        ),
+    ),
+]
+
+HolidaysOption = Annotated[
+    str | None,
+    typer.Option(
+        "--holidays",
+        metavar=_COUNTRY,
+        help=_("Public holidays off: a country (FR) or region (FR-57)."),
+    ),
+]
+
+VacationOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--vacation",
+        metavar=_DAYS,
+        help=_("Days off: 2026-08-03..2026-08-21 or one day (repeatable)."),
+    ),
+]
 
 
 class Language(StrEnum):
@@ -259,14 +300,7 @@ def audit_command(
             "--skip-folder", metavar=_FOLDER, help=_("A folder not to scan (repeatable).")
         ),
     ] = None,
-    internal_domain: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--internal-domain",
-            metavar=_DOMAIN,
-            help=_("Your colleagues' domain (repeatable), besides your addresses' own."),
-        ),
-    ] = None,
+    internal_domain: InternalDomainOption = None,
     timezone: Annotated[
         str | None,
         typer.Option(
@@ -275,33 +309,9 @@ def audit_command(
             help=_("Your time zone, e.g. Europe/Paris (default: system)."),
         ),
     ] = None,
-    working_hours: Annotated[
-        str | None,
-        typer.Option(
-            "--working-hours",
-            metavar=_HOURS,
-            help=_(
-                'When you work: "mon-fri 09:00-12:00,14:00-18:00" (groups separated by ;). '
-                "Response times are then also counted in working time."
-            ),
-        ),
-    ] = None,
-    holidays: Annotated[
-        str | None,
-        typer.Option(
-            "--holidays",
-            metavar=_COUNTRY,
-            help=_("Public holidays off: a country (FR) or region (FR-57)."),
-        ),
-    ] = None,
-    vacation: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--vacation",
-            metavar=_DAYS,
-            help=_("Days off: 2026-08-03..2026-08-21 or one day (repeatable)."),
-        ),
-    ] = None,
+    working_hours: WorkingHoursOption = None,
+    holidays: HolidaysOption = None,
+    vacation: VacationOption = None,
     ca_file: Annotated[
         Path | None,
         typer.Option(
