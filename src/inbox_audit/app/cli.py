@@ -422,6 +422,34 @@ def audit_command(
             ),
         ),
     ] = False,
+    save_drafts: Annotated[
+        bool,
+        typer.Option(
+            "--save-drafts",
+            help="Save the holding reply of each overdue thread as a draft in your Drafts "
+            "folder (a local source: as .eml files in --drafts-dir). The only write.",
+        ),
+    ] = False,
+    save_drafts_all: Annotated[
+        bool,
+        typer.Option("--save-drafts-all", help="Like --save-drafts, for pending threads too."),
+    ] = False,
+    drafts_folder: Annotated[
+        str | None,
+        typer.Option("--drafts-folder", help="The Drafts folder, when it is not found."),
+    ] = None,
+    drafts_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--drafts-dir",
+            help="Where a local source's drafts go (default: the state directory's drafts/).",
+            file_okay=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show the drafts --save-drafts would save; save none."),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_("No progress bar."))] = False,
     awaiting_days: Annotated[
         int, typer.Option("--awaiting-days", help=_AWAITING_HELP, min=1)
@@ -454,6 +482,10 @@ def audit_command(
             state_dir=state_dir,
             email=True if email or (scheduled and _notify_configured(config)) else None,
             deadline=deadline,
+            save_drafts="all" if save_drafts_all else "overdue" if save_drafts else None,
+            drafts_folder=drafts_folder,
+            drafts_dir=drafts_dir,
+            dry_run=dry_run,
         )
         run = resolve(flags, config)
         moment = parse_as_of(as_of, run.zone)

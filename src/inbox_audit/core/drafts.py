@@ -1,0 +1,237 @@
+"""The holding replies as RFC 5322 drafts: who from, who to, threaded under the customer's mail."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address as HeaderAddress
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+from enum import StrEnum
+
+from inbox_audit.core.holding import clean_text
+from inbox_audit.model import Address, AuditReport, Message, MessageResult, Status, ThreadResult
+
+#: The Message-ID of every draft we write holds this, so one search finds them all.
+MARK = "inbox-audit"
+_WAITING = (Status.PENDING, Status.OVERDUE)
+
+
+class DraftMode(StrEnum):
+    """Which waiting threads get a draft: `--save-drafts` (overdue) or `--save-drafts=all`."""
+
+    OVERDUE = "overdue"
+    ALL = "all"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One holding reply ready to be saved as a draft."""
+
+    key: str  # stable for one wait of one thread: the same on every run until it is answered
+    message_id: str  # "<key.inbox-audit@domain>", derived from the key
+    sender: str  # the identity the customer wrote to
+    to: str
+    subject: str
+    in_reply_to: str | None  # the customer's Message-ID, with angle brackets
+    data: bytes  # the whole message, CRLF line ends (RFC 5322), ready for APPEND or a file
+
+
+@dataclass(frozen=True)
+class Drafts:
+    """What compose() made: the drafts wanted, every waiting wait's key, and what was skipped."""
+
+    wanted: tuple[Draft, ...]
+    waiting: frozenset[str]  # keys of every wait still on, drafted now or not
+    skipped: tuple[str, ...]  # one line per thread that could not be drafted, with why
+
+
+def wait_key(first: Message) -> str:
+    """The key of a wait, from the customer message it started with: its Message-ID, else its
+    sender and arrival, so a later message of the same wait keeps the key."""
+    origin = first.message_id or f"{first.from_.email if first.from_ else ''}\0{first.arrived_at}"
+    return hashlib.sha256(f"inbox-audit draft\0{origin}".encode()).hexdigest()[:24]
+
+
+def compose(report: AuditReport, mode: DraftMode, now: datetime) -> Drafts:
+    """A draft for each overdue thread (with ALL, each pending one too) that has a holding
+    reply; `now` dates them. Pure: the same report and moment give the same bytes."""
+    waiting_by_thread: dict[str, list[MessageResult]] = {}
+    for result in report.messages:
+        if result.status in _WAITING:
+            waiting_by_thread.setdefault(result.thread_id, []).append(result)
+    wanted: list[Draft] = []
+    waiting: set[str] = set()
+    skipped: list[str] = []
+    for thread in report.threads:
+        items = waiting_by_thread.get(thread.thread_id)
+        if thread.status not in _WAITING or not items or thread.holding_reply is None:
+            continue
+        # The messages come oldest first: the first waiting one starts the wait, the reply
+        # answers the last one (its References carry the thread's ancestry).
+        key = wait_key(items[0].message)
+        waiting.add(key)
+        if mode is DraftMode.OVERDUE and thread.status is not Status.OVERDUE:
+            continue
+        sender = _sender(items[-1].message, report.identities, report.identities_detected)
+        if sender is None:
+            skipped.append(f"{_who(thread)}: no address of yours to send it from")
+            continue
+        try:
+            wanted.append(_draft(key, thread, items[-1].message, sender, report.owner, now))
+        except ValueError as exc:  # an address the header registry refuses, even cleaned
+            skipped.append(f"{_who(thread)}: {exc}")
+    return Drafts(tuple(wanted), frozenset(waiting), tuple(skipped))
+
+
+def _who(thread: ThreadResult) -> str:
+    return f"{clean_text(thread.correspondent.email)} ({clean_text(thread.subject)!r})"
+
+
+def _sender(message: Message, identities: Sequence[str], detected: Sequence[str]) -> str | None:
+    """The identity the customer wrote to (To, then Cc), else the one seen in Sent, else any."""
+    mine = set(identities)
+    for address in (*message.to, *message.cc):
+        if address.email in mine:
+            return address.email
+    return next(iter([*detected, *identities]), None)
+
+
+def _recipient(message: Message, mine: Iterable[str]) -> Address | None:
+    """Reply-To when set and not one of mine (a contact form puts the customer there), else From."""
+    own = set(mine)
+    for address in message.reply_to:
+        if address.email and address.email not in own:
+            return address
+    return message.from_
+
+
+# A msg-id (RFC 5322 §3.6.4) as we cite it: printable ASCII without space, "<" or ">".
+_MSG_ID = re.compile(r"[!-;=?-~]{1,250}")
+
+
+def _ids(message_ids: Iterable[str | None]) -> list[str]:
+    """Message-IDs fit to cite, in angle brackets; a malformed one (spaces, controls,
+    brackets: it could break the header) is left out."""
+    return [f"<{i}>" for i in message_ids if i and _MSG_ID.fullmatch(i)]
+
+
+def _header_address(address: Address | None, fallback: str) -> HeaderAddress:
+    """A header address from our own, its name cleaned: a decoded name may hold CR, LF or other
+    controls (RFC 2047 can encode them), which must never reach the header as such."""
+    email = address.email if address and address.email else fallback
+    name = clean_text(address.name) if address else ""
+    local, _, domain = email.rpartition("@")
+    return HeaderAddress(display_name=name, username=local, domain=domain)
+
+
+def _draft(
+    key: str,
+    thread: ThreadResult,
+    customer: Message,
+    sender: str,
+    owner: str | None,
+    now: datetime,
+) -> Draft:
+    reply = thread.holding_reply
+    assert reply is not None
+    domain = sender.rpartition("@")[2] or "localhost"
+    message_id = f"<{key}.{MARK}@{domain}>"
+    to = _recipient(customer, [sender])
+    message = EmailMessage(policy=SMTP)
+    # Header values are set through the policy's header registry, which folds and encodes
+    # (RFC 2047) every non-ASCII word and refuses CR or LF in a value (CVE-2019-16935 class of
+    # header injection); names and subjects were made one plain line before (clean_text).
+    message["From"] = _header_address(Address(sender, owner or ""), sender)
+    message["To"] = _header_address(to, reply.to)
+    message["Subject"] = clean_text(reply.subject)
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = message_id
+    # RFC 5322 §3.6.4: In-Reply-To is the parent's id; References the parent's References
+    # (else its In-Reply-To) followed by the parent's id.
+    parent = _ids([customer.message_id])
+    references = _ids([*(customer.references or customer.in_reply_to[:1]), customer.message_id])
+    if parent:
+        message["In-Reply-To"] = parent[0]
+    if references:
+        message["References"] = " ".join(references)
+    message["X-Inbox-Audit"] = "holding reply draft; edit or delete it freely"
+    message.set_content(reply.body + "\n", charset="utf-8", cte="quoted-printable")
+    return Draft(
+        key=key,
+        message_id=message_id,
+        sender=sender,
+        to=str(message["To"]),
+        subject=str(message["Subject"]),
+        in_reply_to=parent[0] if parent else None,
+        data=message.as_bytes(),
+    )
+
+
+# --- What to write, keep and remove -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What is remembered of a draft we saved: where (to tell it from the owner's edited copy,
+    which is a new message, RFC 3501 §2.3.1.1) and what (a file's digest)."""
+
+    uid: int | None = None  # None: not known (no UIDPLUS), or found rather than saved by us
+    uidvalidity: int | None = None
+    digest: str = ""
+
+
+class Found(StrEnum):
+    """A draft of ours seen in the Drafts folder."""
+
+    UNTOUCHED = "untouched"  # the very message we saved, flags as we set them
+    TOUCHED = "touched"  # another copy (the owner's edit) or flags changed
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one run does to the Drafts folder."""
+
+    append: tuple[Draft, ...]
+    remove: tuple[str, ...]  # keys of untouched drafts whose thread was answered since
+    record: dict[str, Kept]  # what to remember, besides what `append` adds
+    notes: tuple[str, ...]  # what was left alone, and why
+
+
+def reconcile(drafts: Drafts, record: Mapping[str, Kept], found: Mapping[str, Found]) -> Plan:
+    """The one rule of idempotence: a wait gets its draft once. A draft already there is left
+    as it is; one we saved that is gone (deleted, or sent) is never saved again for the same
+    wait; a draft whose wait is over (answered) is removed only if untouched."""
+    append: list[Draft] = []
+    kept: dict[str, Kept] = {}
+    notes: list[str] = []
+    for draft in drafts.wanted:
+        if draft.key in found:
+            kept[draft.key] = record.get(draft.key, Kept())
+        elif draft.key in record:
+            kept[draft.key] = record[draft.key]  # deleted or sent by the owner: not again
+        else:
+            append.append(draft)
+    remove: list[str] = []
+    for key, entry in record.items():
+        if key in drafts.waiting:
+            kept.setdefault(key, entry)
+        elif found.get(key) is Found.UNTOUCHED:
+            remove.append(key)
+        elif found.get(key) is Found.TOUCHED:
+            notes.append(f"a draft you edited (key {key}) was left for an answered thread")
+    return Plan(tuple(append), tuple(remove), kept, tuple(notes))
+
+
+def describe(drafts: Sequence[Draft]) -> str:
+    """The drafts as text for --dry-run: each message as it would be saved."""
+    parts = [
+        f"--- draft {index} of {len(drafts)} ---\n"
+        + draft.data.decode("ascii").replace("\r\n", "\n")
+        for index, draft in enumerate(drafts, 1)
+    ]
+    return "\n".join(parts)
