@@ -144,7 +144,9 @@ def test_drafts_thread_once_and_nothing_else_changes(
     assert others(after, folder) == others(before, folder)  # flags, HIGHESTMODSEQ, UIDVALIDITY
     drafts = drafts_in(dovecot, user, folder)
     assert len(drafts) == 2
-    by_to = {message["To"].addresses[0].addr_spec: (flags, message) for flags, message in drafts.values()}
+    by_to = {
+        message["To"].addresses[0].addr_spec: (flags, message) for flags, message in drafts.values()
+    }
     assert set(by_to) == {"client1@example.com", "paul@example.org"}  # Reply-To wins
     flags, marie = by_to["client1@example.com"]
     assert flags == {b"\\Draft", b"\\Seen"}
@@ -223,12 +225,18 @@ def test_hostile_names_and_subjects_inject_no_header(
         ),
         customer(2, name='"Mallory <script>" ', subject=HOSTILE_SUBJECT),
         customer(3, name="=?utf-8?b?" + "RXZlDQpYLUluamVjdGVkOiB5ZXM=" + "?="),
+        # Encoded words that decode to text looking like an encoded word of CR LF + header.
+        customer(
+            4,
+            name="=?utf-8?q?=3D=3Futf-8=3Fq=3F=3D0D=3D0AX-Injected:_1=3F=3D?=",
+            subject="=?utf-8?q?=3D=3Futf-8=3Fq=3F=3D0D=3D0ABcc:_x@evil.example=3F=3D?=",
+        ),
     ]
     day = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
     dovecot.append_many(user, "INBOX", [Appended(m, (), day) for m in hostile])
     audit(dovecot, user, tmp_path, "--save-drafts")
     drafts = drafts_in(dovecot, user, "Drafts")
-    assert len(drafts) == 3
+    assert len(drafts) == 4
     for _, message in drafts.values():
         names = [name.lower() for name in message.keys()]
         assert "bcc" not in names and "x-injected" not in names

@@ -29,7 +29,7 @@ from inbox_audit.app.config import (
 from inbox_audit.app.credentials import PASSWORD_ENV, AuthMethod, CredentialSpec
 from inbox_audit.core.domains import is_public_mail_domain
 from inbox_audit.core.drafts import DraftMode
-from inbox_audit.core.holding import SUPPORTED_LANGUAGES
+from inbox_audit.core.holding import SUPPORTED_LANGUAGES, check_template
 from inbox_audit.core.worktime import (
     WorkTimeError,
     day_seconds,
@@ -273,6 +273,7 @@ def resolve(
         internal_domains=internal,
         calendar=calendar,
         sla_business=sla_business,
+        templates=load_templates((config.path if config else default_config_path(env)).parent),
     )
     ca_file, origin = pick(flags.ca_file, "--ca-file", acc.ca_file, "ca_file")
     if ca_file is not None:
@@ -317,6 +318,32 @@ def resolve(
         deadline=deadline.total_seconds(),
         drafts=_drafts_plan(flags, acc, state_dir.expanduser()),
     )
+
+
+#: The owner's holding-reply templates in the config directory, one per language.
+TEMPLATE_NAME = "holding-reply.{lang}.txt"
+
+
+def load_templates(directory: Path) -> tuple[tuple[str, str], ...]:
+    """The holding-reply templates found in `directory`, checked: an unknown placeholder is a
+    configuration error naming the file, before any mail is read."""
+    found = []
+    for language in SUPPORTED_LANGUAGES:
+        path = directory / TEMPLATE_NAME.format(lang=language)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read the holding-reply template {path}: {exc}") from None
+        try:
+            check_template(text)
+        except ValueError as exc:
+            raise ConfigError(
+                f"{path}: {exc}", hint="see README, 'Holding replies' for the placeholders"
+            ) from None
+        found.append((language, text))
+    return tuple(found)
 
 
 def _drafts_plan(flags: Flags, acc: AccountConfig, state_dir: Path) -> DraftsPlan | None:

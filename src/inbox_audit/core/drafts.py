@@ -120,12 +120,29 @@ def _ids(message_ids: Iterable[str | None]) -> list[str]:
     return [f"<{i}>" for i in message_ids if i and _MSG_ID.fullmatch(i)]
 
 
+# The header registry decodes what looks like an RFC 2047 encoded word in the text it is
+# given, and writes a decoded CR LF back out raw: a subject or name holding the characters
+# "=?utf-8?q?=0D=0ABcc:...?=" would add a header (seen with Python 3.11's email package).
+# A word joiner (U+2060, invisible) after "=" leaves no encoded word to decode, and makes the
+# policy encode that word itself.
+_NOT_AN_ENCODED_WORD = "=\u2060?"
+# An addr-spec we write as is: printable ASCII, no space, no encoded word.
+_ADDR_SPEC = re.compile(r"[!-~]+@[!-~]+")
+
+
+def header_text(text: str) -> str:
+    """Text for a header value: one plain line (clean_text), no encoded word to be decoded."""
+    return clean_text(text).replace("=?", _NOT_AN_ENCODED_WORD)
+
+
 def _header_address(address: Address | None, fallback: str) -> HeaderAddress:
-    """A header address from our own, its name cleaned: a decoded name may hold CR, LF or other
-    controls (RFC 2047 can encode them), which must never reach the header as such."""
+    """A header address from our own, its name made one plain line: a decoded name may hold
+    CR, LF or other controls (RFC 2047 can encode them), which must never reach the header."""
     email = address.email if address and address.email else fallback
-    name = clean_text(address.name) if address else ""
+    if not _ADDR_SPEC.fullmatch(email) or "=?" in email:
+        raise ValueError(f"an address that cannot be written safely: {email!r}")
     local, _, domain = email.rpartition("@")
+    name = header_text(address.name) if address else ""
     return HeaderAddress(display_name=name, username=local, domain=domain)
 
 
@@ -148,7 +165,7 @@ def _draft(
     # header injection); names and subjects were made one plain line before (clean_text).
     message["From"] = _header_address(Address(sender, owner or ""), sender)
     message["To"] = _header_address(to, reply.to)
-    message["Subject"] = clean_text(reply.subject)
+    message["Subject"] = header_text(reply.subject)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id
     # RFC 5322 §3.6.4: In-Reply-To is the parent's id; References the parent's References
