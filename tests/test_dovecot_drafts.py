@@ -238,7 +238,7 @@ def test_hostile_names_and_subjects_inject_no_header(
     drafts = drafts_in(dovecot, user, "Drafts")
     assert len(drafts) == 4
     for _, message in drafts.values():
-        names = [name.lower() for name in message.keys()]
+        names = [name.lower() for name in message]
         assert "bcc" not in names and "x-injected" not in names
         assert len(names) == len(set(names))
         assert len(message["To"].addresses) == 1
