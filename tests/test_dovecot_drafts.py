@@ -256,3 +256,24 @@ def test_dry_run_writes_nothing_and_shows_the_drafts(
     assert "2 draft(s) would be saved in 'Drafts'" in stderr
     assert "In-Reply-To: <c1.req@example.com>" in stderr
     assert dovecot.snapshot_state(user) == before
+
+
+def test_a_drafts_folder_that_refuses_the_append_is_a_warning(
+    dovecot: DovecotServer, tmp_path: Path
+) -> None:
+    user, folder = mailbox(dovecot)
+    maildir = dovecot.root / "home" / user.name / "Maildir" / folder
+    if not maildir.is_dir():
+        pytest.skip(f"no maildir at {maildir}")
+    for sub in ("tmp", "new", "cur"):
+        (maildir / sub).chmod(0o555)
+    try:
+        before = dovecot.snapshot_state(user)
+        code, report, stderr = audit(dovecot, user, tmp_path, "--save-drafts")
+    finally:
+        for sub in ("tmp", "new", "cur"):
+            (maildir / sub).chmod(0o700)
+    assert code == 1 and report["summary"]["overdue"] == 2  # the audit is complete
+    assert f"warning: the draft could not be saved in {folder!r}" in stderr
+    assert "0 new draft(s) saved" in stderr
+    assert dovecot.snapshot_state(user) == before

@@ -96,12 +96,14 @@ class _ImapDrafts:
     def __init__(self, client: session.Client, capabilities: frozenset[str], folder: str) -> None:
         self._client = client
         self._uidplus = "UIDPLUS" in capabilities
+        self._unselect = "UNSELECT" in capabilities
         self._folder = folder
 
     def save(self, drafts: Drafts, record: Mapping[str, Kept], now: datetime) -> Outcome:
         opened = self._client.select_folder(self._folder, readonly=True)
         uidvalidity = int(opened[b"UIDVALIDITY"])
         found, uids = self._ours(record, uidvalidity)
+        self._release()
         plan = reconcile(drafts, record, found)
         outcome = Outcome(record=dict(plan.record), notes=list(plan.notes))
         for draft in plan.append:
@@ -160,6 +162,17 @@ class _ImapDrafts:
                 found[key] = Found.TOUCHED
                 removable.pop(key, None)
         return found, removable
+
+    def _release(self) -> None:
+        """Leave the folder examined: Courier refuses an APPEND to the folder selected
+        read-only ("Current box is selected READ-ONLY"). UNSELECT (RFC 3691), else CLOSE,
+        which expunges nothing after EXAMINE (RFC 3501 §6.4.2); pymap refuses that CLOSE,
+        and then needs nothing."""
+        with contextlib.suppress(IMAPClientError, imaplib.IMAP4.error):
+            if self._unselect:
+                self._client.unselect_folder()
+            else:
+                self._client.close_folder()
 
     def _remove(self, plan: Plan, uids: Mapping[str, int], outcome: Outcome) -> None:
         doomed = [uids[key] for key in plan.remove if key in uids]
