@@ -139,7 +139,7 @@ def test_drafts_thread_once_and_nothing_else_changes(
     assert report["summary"]["overdue"] == 2 and report["summary"]["pending"] == 1
 
     _, _, stderr = audit(dovecot, user, tmp_path, "--save-drafts")
-    assert "2 new draft(s) saved" in stderr
+    assert "2 new drafts saved" in stderr
     after = dovecot.snapshot_state(user)
     assert others(after, folder) == others(before, folder)  # flags, HIGHESTMODSEQ, UIDVALIDITY
     drafts = drafts_in(dovecot, user, folder)
@@ -164,7 +164,7 @@ def test_drafts_thread_once_and_nothing_else_changes(
 
     # A second run adds none.
     _, _, stderr = audit(dovecot, user, tmp_path, "--save-drafts")
-    assert "0 new draft(s) saved" in stderr
+    assert "0 new drafts saved" in stderr
     assert drafts_in(dovecot, user, folder).keys() == drafts.keys()
     assert others(dovecot.snapshot_state(user), folder) == others(before, folder)
 
@@ -188,7 +188,7 @@ def test_edited_deleted_and_answered_drafts(dovecot: DovecotServer, tmp_path: Pa
     kept = drafts_in(dovecot, user, folder)
 
     _, _, stderr = audit(dovecot, user, tmp_path, "--save-drafts-all")
-    assert "0 new draft(s) saved" in stderr, stderr
+    assert "0 new drafts saved" in stderr, stderr
     assert drafts_in(dovecot, user, folder).keys() == kept.keys()  # neither re-created
 
     # Now every thread is answered: the untouched draft (client3's) goes; the edited stays.
@@ -205,7 +205,7 @@ def test_edited_deleted_and_answered_drafts(dovecot: DovecotServer, tmp_path: Pa
     before = dovecot.snapshot_state(user)
     _, report, stderr = audit(dovecot, user, tmp_path, "--save-drafts-all")
     assert report["summary"]["overdue"] == 0, stderr
-    assert "1 of answered threads removed" in stderr
+    assert "1 draft of an answered thread removed" in stderr
     left = drafts_in(dovecot, user, folder)
     assert [m["To"].addresses[0].addr_spec for _, m in left.values()] == ["client1@example.com"]
     assert "Salut Marie" in next(iter(left.values()))[1].get_body(("plain",)).get_content()
@@ -253,7 +253,7 @@ def test_dry_run_writes_nothing_and_shows_the_drafts(
     user, _ = mailbox(dovecot)
     before = dovecot.snapshot_state(user)
     _, _, stderr = audit(dovecot, user, tmp_path, "--save-drafts", "--dry-run")
-    assert "2 draft(s) would be saved in 'Drafts'" in stderr
+    assert "2 drafts would be saved in 'Drafts'" in stderr
     assert "In-Reply-To: <c1.req@example.com>" in stderr
     assert dovecot.snapshot_state(user) == before
 
@@ -275,5 +275,5 @@ def test_a_drafts_folder_that_refuses_the_append_is_a_warning(
             (maildir / sub).chmod(0o700)
     assert code == 1 and report["summary"]["overdue"] == 2  # the audit is complete
     assert f"warning: the draft could not be saved in {folder!r}" in stderr
-    assert "0 new draft(s) saved" in stderr
+    assert "0 new drafts saved" in stderr
     assert dovecot.snapshot_state(user) == before

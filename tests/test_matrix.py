@@ -284,7 +284,7 @@ def test_drafts_saved_once_and_nothing_else_touched(
     first = CliRunner().invoke(app, args, env=env)
     assert first.exit_code in (0, 1), first.stderr + repr(first.exception)
     overdue = [t for t in json.loads(first.stdout)["threads"] if t["status"] == "overdue"]
-    assert overdue and f"{len(overdue)} new draft(s) saved in {folder!r}" in first.stderr
+    assert overdue and f"{len(overdue)} new drafts saved in {folder!r}" in first.stderr
     after = server.snapshot_state(user)
     assert {k: v for k, v in after.items() if k != folder} == {
         k: v for k, v in before.items() if k != folder
@@ -293,5 +293,5 @@ def test_drafts_saved_once_and_nothing_else_touched(
     assert len(new) == len(overdue)
     assert all({"\\Draft", "\\Seen"} <= after[folder].flags[uid] for uid in new)
     second = CliRunner().invoke(app, args, env=env)
-    assert "0 new draft(s) saved" in second.stderr, second.stderr
+    assert "0 new drafts saved" in second.stderr, second.stderr
     assert server.snapshot_state(user) == after

@@ -59,14 +59,14 @@ def test_a_local_source_gets_one_eml_per_overdue_thread_once(tmp_path: Path) -> 
     devis = next(m for m in saved.values() if m["Subject"] == "Re: Devis table")
     assert devis["In-Reply-To"] == "<Devis-table@example.org>"
     assert devis["From"] == "shop@example.com"
-    assert "2 new draft(s) saved" in stderr
+    assert "2 new drafts saved" in stderr
 
     # A second run writes none; a deleted file is not written again; an edited one stays.
     (name_a, _), (name_b, _) = saved.items()
     (out / name_a).unlink()
     (out / name_b).write_bytes((out / name_b).read_bytes() + b"P.S. edited\r\n")
     _, _, stderr = audit(tmp_path, "--save-drafts", "--drafts-dir", str(out))
-    assert "0 new draft(s) saved" in stderr
+    assert "0 new drafts saved" in stderr
     assert [p.name for p in out.glob("*.eml")] == [name_b]
 
 
@@ -86,7 +86,7 @@ def test_an_untouched_file_goes_when_its_thread_is_answered(tmp_path: Path) -> N
         mailbox.write(replies)
     _, stdout, stderr = audit(tmp_path, "--save-drafts", "--drafts-dir", str(out))
     assert json.loads(stdout)["summary"]["overdue"] == 0
-    assert "2 of answered threads removed" in stderr
+    assert "2 drafts of answered threads removed" in stderr
     assert emls(out) == {}
 
 
@@ -95,7 +95,7 @@ def test_dry_run_shows_and_writes_nothing(tmp_path: Path) -> None:
     code, stdout, stderr = audit(tmp_path, "--dry-run", "--drafts-dir", str(out))
     assert code == ExitCode.OVERDUE_FOUND
     json.loads(stdout)  # stdout is the report alone
-    assert f"2 draft(s) would be saved in {out}" in stderr
+    assert f"2 drafts would be saved in {out}" in stderr
     assert "Subject: Re: Quote" in stderr and "In-Reply-To: <Quote@example.org>" in stderr
     assert not out.exists()
 

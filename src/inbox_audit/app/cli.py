@@ -164,7 +164,9 @@ def parse_as_of(text: str | None, zone: tzinfo) -> datetime:
     epilog=EXIT_CODES,
     help=_(
         "Audit a mailbox: who is waiting for an answer, and since when.\n\n"
-        "The mailbox is only read: folders are opened read-only and no flag is changed. "
+        "The mailbox is only read: folders are opened read-only and no flag is changed, "
+        "unless --save-drafts asks to save the holding replies as drafts (in the Drafts "
+        "folder only). "
         "The IMAP password comes from INBOX_AUDIT_PASSWORD, the config file's "
         "password_command, the OS keyring (inbox-audit password set), else a hidden prompt. "
         "Flags override the config file, which overrides the defaults.\n\n"
@@ -426,29 +428,31 @@ def audit_command(
         bool,
         typer.Option(
             "--save-drafts",
-            help="Save the holding reply of each overdue thread as a draft in your Drafts "
-            "folder (a local source: as .eml files in --drafts-dir). The only write.",
+            help=_(
+                "Save the holding reply of each overdue thread as a draft in your Drafts "
+                "folder (a local source: as .eml files in --drafts-dir). The only write."
+            ),
         ),
     ] = False,
     save_drafts_all: Annotated[
         bool,
-        typer.Option("--save-drafts-all", help="Like --save-drafts, for pending threads too."),
+        typer.Option("--save-drafts-all", help=_("Like --save-drafts, for pending threads too.")),
     ] = False,
     drafts_folder: Annotated[
         str | None,
-        typer.Option("--drafts-folder", help="The Drafts folder, when it is not found."),
+        typer.Option("--drafts-folder", help=_("The Drafts folder, when it is not found.")),
     ] = None,
     drafts_dir: Annotated[
         Path | None,
         typer.Option(
             "--drafts-dir",
-            help="Where a local source's drafts go (default: the state directory's drafts/).",
+            help=_("Where a local source's drafts go (default: the state directory's drafts/)."),
             file_okay=False,
         ),
     ] = None,
     dry_run: Annotated[
         bool,
-        typer.Option("--dry-run", help="Show the drafts --save-drafts would save; save none."),
+        typer.Option("--dry-run", help=_("Show the drafts --save-drafts would save; save none.")),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_("No progress bar."))] = False,
     awaiting_days: Annotated[

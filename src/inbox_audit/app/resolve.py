@@ -335,12 +335,16 @@ def load_templates(directory: Path) -> tuple[tuple[str, str], ...]:
         except FileNotFoundError:
             continue
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read the holding-reply template {path}: {exc}") from None
+            raise ConfigError(
+                _("cannot read the holding-reply template {path}: {reason}").format(
+                    path=path, reason=exc
+                )
+            ) from None
         try:
             check_template(text)
         except ValueError as exc:
             raise ConfigError(
-                f"{path}: {exc}", hint="see README, 'Holding replies' for the placeholders"
+                f"{path}: {exc}", hint=_("see the README, 'Your own wording', for the placeholders")
             ) from None
         found.append((language, text))
     return tuple(found)
@@ -353,8 +357,8 @@ def _drafts_plan(flags: Flags, acc: AccountConfig, state_dir: Path) -> DraftsPla
     if not mode:
         if flags.drafts_folder or flags.drafts_dir:
             raise UsageError(
-                "--drafts-folder and --drafts-dir need --save-drafts",
-                hint="add --save-drafts (or save_drafts = true in the account)",
+                _("--drafts-folder and --drafts-dir need --save-drafts"),
+                hint=_("add --save-drafts (or save_drafts = true in the account)"),
             )
         return None
     return DraftsPlan(

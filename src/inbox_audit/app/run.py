@@ -213,7 +213,7 @@ def _save_drafts(
 
     drafts = compose(report, plan.mode, now)
     for line in drafts.skipped:
-        warn(f"no draft for {line}")
+        warn(_("no draft for {thread}").format(thread=line))
     target = run.target
     if isinstance(target, LocalTarget):
         record_path, folder = plan.directory / RECORD_NAME, None
@@ -221,14 +221,19 @@ def _save_drafts(
         record_path = run.state_dir / "drafts" / f"{_account_name(run, target)}.json"
         folder = plan.folder or drafts_folder(report.folders)
         if folder is None:
-            warn("no Drafts folder found, no draft saved: name it with --drafts-folder")
+            warn(_("no Drafts folder found, no draft saved: name it with --drafts-folder"))
             return
     record = writer.load_record(record_path)
     if plan.dry_run:
         new = reconcile(drafts, record, {}).append
         where = str(plan.directory) if folder is None else repr(folder)
         # On stderr, like every other remark: stdout stays the report (--format json | jq).
-        sys.stderr.write(f"inbox-audit: {len(new)} draft(s) would be saved in {where}\n")
+        said = ngettext(
+            "{count} draft would be saved in {where}",
+            "{count} drafts would be saved in {where}",
+            len(new),
+        )
+        sys.stderr.write("inbox-audit: " + said.format(count=len(new), where=where) + "\n")
         if new:
             sys.stderr.write(describe(new) + "\n")
         return
@@ -241,15 +246,22 @@ def _save_drafts(
         writer.save_record(record_path, outcome.record)
     except (InboxAuditError, OSError) as error:
         text = str(error) if isinstance(error, InboxAuditError) else f"{record_path}: {error}"
-        warn(f"drafts not saved: {text}")
+        warn(_("drafts not saved: {reason}").format(reason=text))
         return
     for note in outcome.notes:
         warn(note)
     where = str(plan.directory) if folder is None else repr(folder)
-    stderr_console().print(
-        f"inbox-audit: {len(outcome.written)} new draft(s) saved in {escape(where)}"
-        + (f", {outcome.removed} of answered threads removed" if outcome.removed else "")
-    )
+    written, removed = len(outcome.written), outcome.removed
+    said = ngettext(
+        "{count} new draft saved in {where}", "{count} new drafts saved in {where}", written
+    ).format(count=written, where=escape(where))
+    if removed:
+        said += ", " + ngettext(
+            "{count} draft of an answered thread removed",
+            "{count} drafts of answered threads removed",
+            removed,
+        ).format(count=removed)
+    stderr_console().print("inbox-audit: " + said)
 
 
 #: A local source's drafts directory keeps what was saved there in this file.

@@ -14,6 +14,7 @@ from email.utils import format_datetime
 from enum import StrEnum
 
 from inbox_audit.core.holding import clean_text
+from inbox_audit.core.ids import CITABLE_ID
 from inbox_audit.model import Address, AuditReport, Message, MessageResult, Status, ThreadResult
 
 #: The Message-ID of every draft we write holds this, so one search finds them all.
@@ -110,14 +111,10 @@ def _recipient(message: Message, mine: Iterable[str]) -> Address | None:
     return message.from_
 
 
-# A msg-id (RFC 5322 §3.6.4) as we cite it: printable ASCII without space, "<" or ">".
-_MSG_ID = re.compile(r"[!-;=?-~]{1,250}")
-
-
-def _ids(message_ids: Iterable[str | None]) -> list[str]:
+def _ids(message_ids: Iterable[str]) -> list[str]:
     """Message-IDs fit to cite, in angle brackets; a malformed one (spaces, controls,
     brackets: it could break the header) is left out."""
-    return [f"<{i}>" for i in message_ids if i and _MSG_ID.fullmatch(i)]
+    return [f"<{i}>" for i in message_ids if CITABLE_ID.fullmatch(i)]
 
 
 # The header registry decodes what looks like an RFC 2047 encoded word in the text it is
@@ -168,10 +165,10 @@ def _draft(
     message["Subject"] = header_text(reply.subject)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id
-    # RFC 5322 §3.6.4: In-Reply-To is the parent's id; References the parent's References
-    # (else its In-Reply-To) followed by the parent's id.
-    parent = _ids([customer.message_id])
-    references = _ids([*(customer.references or customer.in_reply_to[:1]), customer.message_id])
+    # The holding reply names what it answers (core.ids.reply_references, RFC 5322 §3.6.4):
+    # the last is the customer's Message-ID, the In-Reply-To.
+    parent = _ids(reply.references[-1:])
+    references = _ids(reply.references)
     if parent:
         message["In-Reply-To"] = parent[0]
     if references:
