@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import email
 import email.policy
-import json
+import shutil
 import ssl
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from imapclient import IMAPClient
-from typer.testing import CliRunner
 
-from inbox_audit.app.cli import app
-from tests.dovecot import Appended, DovecotServer, MailUser
+from tests.dovecot import Appended, DovecotServer, MailUser, start_server
+from tests.test_dovecot_audit import run_cli
 
 AS_OF = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-HOSTILE_NAME = "Eve\r\nBcc: victim@evil.example"
 HOSTILE_SUBJECT = "=?utf-8?q?Devis=0D=0ABcc:_x@evil.example?= <b>urgent</b>"
 
 
@@ -79,27 +78,11 @@ def mailbox(dovecot: DovecotServer, layout: str = "plain") -> tuple[MailUser, st
 def audit(
     dovecot: DovecotServer, user: MailUser, state: Path, *args: str
 ) -> tuple[int, dict[str, Any], str]:
-    result = CliRunner().invoke(
-        app,
-        [
-            "audit",
-            dovecot.url(user),
-            "--ca-file",
-            str(dovecot.ca_file),
-            "--format",
-            "json",
-            "--as-of",
-            AS_OF.isoformat(),
-            "--me",
-            "shop@example.fr",
-            "--state-dir",
-            str(state),
-            *args,
-        ],
-        env={"INBOX_AUDIT_PASSWORD": user.password},
+    """The CLI's JSON audit as of AS_OF, the shop's address as --me, the state in `state`."""
+    me = ("--me", "shop@example.fr")
+    return run_cli(
+        dovecot, user, "--as-of", AS_OF.isoformat(), *me, "--state-dir", str(state), *args
     )
-    assert result.exit_code in (0, 1), result.stderr + repr(result.exception)
-    return result.exit_code, json.loads(result.stdout), result.stderr
 
 
 def client(dovecot: DovecotServer, user: MailUser) -> IMAPClient:
@@ -277,3 +260,56 @@ def test_a_drafts_folder_that_refuses_the_append_is_a_warning(
     assert f"warning: the draft could not be saved in {folder!r}" in stderr
     assert "0 new drafts saved" in stderr
     assert dovecot.snapshot_state(user) == before
+
+
+class _WithoutUidplus(DovecotServer):
+    """Dovecot advertising its usual capabilities but UIDPLUS (RFC 4315)."""
+
+    def _config(self, internal: tuple[str, str], login: tuple[str, str]) -> str:
+        capabilities = (
+            "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT LITERAL+ MULTIAPPEND "
+            "UNSELECT CHILDREN NAMESPACE LIST-EXTENDED CONDSTORE ESEARCH LIST-STATUS MOVE "
+            "SPECIAL-USE"
+        )
+        config = super()._config(internal, login)
+        return config.replace(
+            "protocol imap {", f"protocol imap {{\n  imap_capability = {capabilities}"
+        )
+
+
+@pytest.fixture(scope="module")
+def without_uidplus(dovecot: DovecotServer) -> Iterator[DovecotServer]:
+    server = start_server(_WithoutUidplus, "dovecot-no-uidplus")
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.root, ignore_errors=True)
+
+
+def test_without_uidplus_a_stale_draft_is_left_and_said(
+    without_uidplus: DovecotServer, tmp_path: Path
+) -> None:
+    server = without_uidplus
+    user, folder = mailbox(server)
+    with client(server, user) as imap:
+        assert b"UIDPLUS" not in imap.capabilities()
+    _, _, stderr = audit(server, user, tmp_path, "--save-drafts")
+    assert "2 new drafts saved" in stderr
+    drafts = drafts_in(server, user, folder)
+    replies = [
+        (
+            f"From: Claire Martin <shop@example.fr>\r\nTo: client{n}@example.com\r\n"
+            f"Subject: Re: x\r\nMessage-ID: <r{n}@example.fr>\r\n"
+            f"In-Reply-To: <c{n}.req@example.com>\r\n"
+            f"Date: Fri, 20 Nov 2026 08:00:00 +0100\r\n\r\nVoici.\r\n"
+        ).encode()
+        for n in (1, 2, 3)
+    ]
+    server.append_many(user, "Sent", [Appended(r, ("\\Seen",), AS_OF) for r in replies])
+    before = server.snapshot_state(user)
+    code, report, stderr = audit(server, user, tmp_path, "--save-drafts")
+    assert code == 0 and report["summary"]["overdue"] == 0
+    assert "the server has no UIDPLUS" in stderr and "delete them yourself" in stderr
+    assert drafts_in(server, user, folder).keys() == drafts.keys()
+    assert server.snapshot_state(user) == before

@@ -173,7 +173,6 @@ def _draft(
         message["In-Reply-To"] = parent[0]
     if references:
         message["References"] = " ".join(references)
-    message["X-Inbox-Audit"] = "holding reply draft; edit or delete it freely"
     message.set_content(reply.body + "\n", charset="utf-8", cte="quoted-printable")
     return Draft(
         key=key,

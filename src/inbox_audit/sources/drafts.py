@@ -15,7 +15,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -122,13 +122,25 @@ class _ImapDrafts:
                 digest=digest(draft.data),
             )
             outcome.written.append(draft)
+        self._find_appended(outcome, uidvalidity)
         self._remove(plan, uids, outcome)
-        if plan.append and any(k.uid is None for k in outcome.record.values()):
-            outcome.notes.append(
-                "the server has no UIDPLUS: drafts of threads answered later cannot be "
-                "told apart from your edits, and will be left for you to delete"
-            )
         return outcome
+
+    def _find_appended(self, outcome: Outcome, uidvalidity: int) -> None:
+        """The UIDs APPEND did not tell (no APPENDUID without UIDPLUS, RFC 4315 §3): found by
+        each draft's own Message-ID, so that an untouched draft is told from the owner's."""
+        unknown = [d for d in outcome.written if outcome.record[d.key].uid is None]
+        if not unknown:
+            return
+        self._client.select_folder(self._folder, readonly=True)
+        for draft in unknown:  # one SEARCH each: drafts are few
+            found = self._client.search(["HEADER", "Message-ID", draft.message_id])
+            if len(found) == 1:
+                kept = outcome.record[draft.key]
+                outcome.record[draft.key] = replace(
+                    kept, uid=int(found[0]), uidvalidity=uidvalidity
+                )
+        self._release()
 
     def _ours(
         self, record: Mapping[str, Kept], uidvalidity: int
