@@ -42,19 +42,20 @@ def customer(
     ).encode()
 
 
-def sent(n: int) -> bytes:
+def sent(n: int, subject: str = "Re: Hello", date: str = "Mon, 3 Aug 2026") -> bytes:
     return (
         f"From: Claire Martin <shop@example.fr>\r\n"
         f"To: someone{n}@example.net\r\n"
-        f"Subject: Re: Hello {n}\r\n"
+        f"Subject: {subject} {n}\r\n"
         f"Message-ID: <s{n}@example.fr>\r\n"
-        f"Date: Fri, 13 Nov 2026 10:00:00 +0100\r\n"
+        f"Date: {date} 10:00:00 +0100\r\n"
         f"\r\nMerci.\r\n"
     ).encode()
 
 
 def mailbox(dovecot: DovecotServer, layout: str = "plain") -> tuple[MailUser, str]:
-    """An account with 2 overdue customers, one pending, and a Sent folder signed Claire."""
+    """An account with 2 overdue customers, one pending, a Sent folder signed Claire, and a
+    quote sent a week ago that awaits the other side's reply (a follow-up)."""
     user = dovecot.add_user(dovecot.unique_name("drafts"), "pw-Drafts-1!", layout)
     sent_folder = "[Gmail]/Sent Mail" if layout == "gmail" else "Sent"
     day = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
@@ -71,7 +72,11 @@ def mailbox(dovecot: DovecotServer, layout: str = "plain") -> tuple[MailUser, st
             Appended(customer(3, subject="Question"), (), AS_OF - timedelta(hours=2)),
         ],
     )
-    dovecot.append_many(user, sent_folder, [Appended(sent(n), ("\\Seen",), day) for n in (1, 2)])
+    old = datetime(2026, 8, 3, 9, 0, tzinfo=UTC)  # long before: awaits nothing any more
+    sent_mail = [Appended(sent(n), ("\\Seen",), old) for n in (1, 2)]
+    quote = sent(9, "Votre devis", "Tue, 10 Nov 2026")
+    sent_mail.append(Appended(quote, ("\\Seen",), datetime(2026, 11, 10, 9, 0, tzinfo=UTC)))
+    dovecot.append_many(user, sent_folder, sent_mail)
     return user, "[Gmail]/Drafts" if layout == "gmail" else "Drafts"
 
 
@@ -122,15 +127,21 @@ def test_drafts_thread_once_and_nothing_else_changes(
     assert report["summary"]["overdue"] == 2 and report["summary"]["pending"] == 1
 
     _, _, stderr = audit(dovecot, user, tmp_path, "--save-drafts")
-    assert "2 new drafts saved" in stderr
+    assert "3 new drafts saved" in stderr
     after = dovecot.snapshot_state(user)
     assert others(after, folder) == others(before, folder)  # flags, HIGHESTMODSEQ, UIDVALIDITY
     drafts = drafts_in(dovecot, user, folder)
-    assert len(drafts) == 2
+    assert len(drafts) == 3
     by_to = {
         message["To"].addresses[0].addr_spec: (flags, message) for flags, message in drafts.values()
     }
-    assert set(by_to) == {"client1@example.com", "paul@example.org"}  # Reply-To wins
+    # Reply-To wins; the quote awaiting its answer gets a follow-up.
+    assert set(by_to) == {"client1@example.com", "paul@example.org", "someone9@example.net"}
+    _, follow_up = by_to["someone9@example.net"]
+    assert follow_up["In-Reply-To"] == "<s9@example.fr>"
+    assert follow_up["References"] == "<s9@example.fr>"
+    assert follow_up["Subject"] == "Re: Votre devis 9"
+    assert "revenir vers vous" in follow_up.get_body(("plain",)).get_content()
     flags, marie = by_to["client1@example.com"]
     assert flags == {b"\\Draft", b"\\Seen"}
     assert marie["From"].addresses[0].display_name == "Claire Martin"
@@ -156,7 +167,7 @@ def test_edited_deleted_and_answered_drafts(dovecot: DovecotServer, tmp_path: Pa
     user, folder = mailbox(dovecot)
     audit(dovecot, user, tmp_path, "--save-drafts-all")
     drafts = drafts_in(dovecot, user, folder)
-    assert len(drafts) == 3  # pending too
+    assert len(drafts) == 4  # pending too, and the follow-up
     uid_of = {m["To"].addresses[0].addr_spec: uid for uid, (_, m) in drafts.items()}
 
     # The owner edits Marie's draft as clients do: a modified copy appended, the original
@@ -189,9 +200,10 @@ def test_edited_deleted_and_answered_drafts(dovecot: DovecotServer, tmp_path: Pa
     _, report, stderr = audit(dovecot, user, tmp_path, "--save-drafts-all")
     assert report["summary"]["overdue"] == 0, stderr
     assert "1 draft of an answered thread removed" in stderr
-    left = drafts_in(dovecot, user, folder)
-    assert [m["To"].addresses[0].addr_spec for _, m in left.values()] == ["client1@example.com"]
-    assert "Salut Marie" in next(iter(left.values()))[1].get_body(("plain",)).get_content()
+    left = {m["To"].addresses[0].addr_spec: m for _, m in drafts_in(dovecot, user, folder).values()}
+    # The edited one stays, and so does the follow-up: that quote still awaits its answer.
+    assert sorted(left) == ["client1@example.com", "someone9@example.net"]
+    assert "Salut Marie" in left["client1@example.com"].get_body(("plain",)).get_content()
     assert others(dovecot.snapshot_state(user), folder) == others(before, folder)
 
 
@@ -236,7 +248,7 @@ def test_dry_run_writes_nothing_and_shows_the_drafts(
     user, _ = mailbox(dovecot)
     before = dovecot.snapshot_state(user)
     _, _, stderr = audit(dovecot, user, tmp_path, "--save-drafts", "--dry-run")
-    assert "2 drafts would be saved in 'Drafts'" in stderr
+    assert "3 drafts would be saved in 'Drafts'" in stderr
     assert "In-Reply-To: <c1.req@example.com>" in stderr
     assert dovecot.snapshot_state(user) == before
 
@@ -295,7 +307,7 @@ def test_without_uidplus_a_stale_draft_is_left_and_said(
     with client(server, user) as imap:
         assert b"UIDPLUS" not in imap.capabilities()
     _, _, stderr = audit(server, user, tmp_path, "--save-drafts")
-    assert "2 new drafts saved" in stderr
+    assert "3 new drafts saved" in stderr
     drafts = drafts_in(server, user, folder)
     replies = [
         (

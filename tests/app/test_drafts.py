@@ -70,7 +70,9 @@ def test_a_local_source_gets_one_eml_per_overdue_thread_once(tmp_path: Path) -> 
     assert [p.name for p in out.glob("*.eml")] == [name_b]
 
 
-def test_an_untouched_file_goes_when_its_thread_is_answered(tmp_path: Path) -> None:
+def test_an_untouched_file_goes_when_its_thread_is_answered_and_follow_ups_come(
+    tmp_path: Path,
+) -> None:
     out = tmp_path / "drafts"
     audit(tmp_path, "--save-drafts", "--drafts-dir", str(out))
     assert len(emls(out)) == 2
@@ -87,7 +89,12 @@ def test_an_untouched_file_goes_when_its_thread_is_answered(tmp_path: Path) -> N
     _, stdout, stderr = audit(tmp_path, "--save-drafts", "--drafts-dir", str(out))
     assert json.loads(stdout)["summary"]["overdue"] == 0
     assert "2 drafts of answered threads removed" in stderr
-    assert emls(out) == {}
+    # Both replies name a quote ("Devis") and a week went by: each gets a follow-up instead,
+    # threaded under the owner's reply.
+    assert "2 new drafts saved" in stderr
+    follow_ups = {m["In-Reply-To"]: m for m in emls(out).values()}
+    assert sorted(follow_ups) == ["<r-D@example.com>", "<r-Q@example.com>"]
+    assert all(m["Subject"].startswith("Re: ") for m in follow_ups.values())
 
 
 def test_dry_run_shows_and_writes_nothing(tmp_path: Path) -> None:

@@ -203,15 +203,25 @@ def _kept_report(
 
 
 def _save_drafts(
-    run: RunConfig, plan: DraftsPlan, options: ConnectOptions, report: AuditReport, now: datetime
+    run: RunConfig,
+    plan: DraftsPlan,
+    options: ConnectOptions,
+    report: AuditReport,
+    now: datetime,
+    awaiting_days: int,
 ) -> None:
-    """Save the waiting threads' holding replies as drafts (or show them, --dry-run). Whatever
-    goes wrong here is a warning: the audit is done and reported."""
+    """Save the waiting threads' holding replies, and the follow-ups of the conversations
+    awaiting their reply, as drafts (or show them, --dry-run). Whatever goes wrong here is a
+    warning: the audit is done and reported."""
+    from inbox_audit.core.awaiting import awaiting_reply
     from inbox_audit.core.drafts import compose, describe, reconcile
     from inbox_audit.core.folders import drafts_folder
     from inbox_audit.sources import drafts as writer
 
-    drafts = compose(report, plan.mode, now)
+    follow_ups = awaiting_reply(
+        report.awaiting or (), now, awaiting_days, run.settings.lang, report.owner
+    )
+    drafts = compose(report, plan.mode, now, follow_ups)
     for line in drafts.skipped:
         warn(_("no draft for {thread}").format(thread=line))
     target = run.target
@@ -541,7 +551,7 @@ def _audit_and_send(
     for problem in report.problems:  # the report says so too, in every format
         warn(_("incomplete report: {problem}").format(problem=problem))
     if run.drafts is not None:
-        _save_drafts(run, run.drafts, options, report, moment)
+        _save_drafts(run, run.drafts, options, report, moment, awaiting_days)
     if report.unreadable and not quiet:
         stderr_console().print(
             "inbox-audit: "

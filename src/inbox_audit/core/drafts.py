@@ -13,9 +13,18 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from enum import StrEnum
 
+from inbox_audit.core.awaiting import AwaitingReply
 from inbox_audit.core.holding import clean_text
 from inbox_audit.core.ids import CITABLE_ID
-from inbox_audit.model import Address, AuditReport, Message, MessageResult, Status, ThreadResult
+from inbox_audit.model import (
+    Address,
+    AuditReport,
+    Awaited,
+    Message,
+    MessageResult,
+    Status,
+    ThreadResult,
+)
 
 #: The Message-ID of every draft we write holds this, so one search finds them all.
 MARK = "inbox-audit"
@@ -58,9 +67,24 @@ def wait_key(first: Message) -> str:
     return hashlib.sha256(f"inbox-audit draft\0{origin}".encode()).hexdigest()[:24]
 
 
-def compose(report: AuditReport, mode: DraftMode, now: datetime) -> Drafts:
+def follow_up_key(candidate: Awaited) -> str:
+    """The key of a silence after the owner's message: that message, else its conversation
+    and when it was sent. A new message of the owner's starts another silence."""
+    origin = (candidate.reply_refs or ("",))[
+        -1
+    ] or f"{candidate.thread_id}\0{candidate.last_sent_at}"
+    return hashlib.sha256(f"inbox-audit follow-up\0{origin}".encode()).hexdigest()[:24]
+
+
+def compose(
+    report: AuditReport,
+    mode: DraftMode,
+    now: datetime,
+    follow_ups: Sequence[AwaitingReply] = (),
+) -> Drafts:
     """A draft for each overdue thread (with ALL, each pending one too) that has a holding
-    reply; `now` dates them. Pure: the same report and moment give the same bytes."""
+    reply, and one for each conversation awaiting the other side's reply (`follow_ups`,
+    core.awaiting.awaiting_reply); `now` dates them. Pure: the same input, the same bytes."""
     waiting_by_thread: dict[str, list[MessageResult]] = {}
     for result in report.messages:
         if result.status in _WAITING:
@@ -86,6 +110,18 @@ def compose(report: AuditReport, mode: DraftMode, now: datetime) -> Drafts:
             wanted.append(_draft(key, thread, items[-1].message, sender, report.owner, now))
         except ValueError as exc:  # an address the header registry refuses, even cleaned
             skipped.append(f"{_who(thread)}: {exc}")
+    for awaiting in follow_ups:
+        if awaiting.candidate is None:
+            continue
+        waiting.add(follow_up_key(awaiting.candidate))
+        sender = awaiting.candidate.sent_from or next(
+            iter([*report.identities_detected, *report.identities]), ""
+        )
+        try:
+            wanted.append(_follow_up_draft(awaiting, sender, report.owner, now))
+        except ValueError as exc:
+            who = f"{clean_text(awaiting.correspondent.email)} ({clean_text(awaiting.subject)!r})"
+            skipped.append(f"{who}: {exc}")
     return Drafts(tuple(wanted), frozenset(waiting), tuple(skipped))
 
 
@@ -153,27 +189,51 @@ def _draft(
 ) -> Draft:
     reply = thread.holding_reply
     assert reply is not None
+    to = _header_address(_recipient(customer, [sender]), reply.to)
+    return _message(key, sender, owner, to, reply.subject, reply.body, reply.references, now)
+
+
+def _follow_up_draft(
+    awaiting: AwaitingReply, sender: str, owner: str | None, now: datetime
+) -> Draft:
+    candidate = awaiting.candidate
+    assert candidate is not None
+    to = _header_address(awaiting.correspondent, awaiting.correspondent.email)
+    key = follow_up_key(candidate)
+    text = awaiting.follow_up
+    return _message(key, sender, owner, to, text.subject, text.body, candidate.reply_refs, now)
+
+
+def _message(
+    key: str,
+    sender: str,
+    owner: str | None,
+    to: HeaderAddress,
+    subject: str,
+    body: str,
+    cited: Sequence[str],
+    now: datetime,
+) -> Draft:
+    """The draft itself: `cited` are the References of a reply, the last its In-Reply-To
+    (core.ids.reply_references, RFC 5322 §3.6.4)."""
     domain = sender.rpartition("@")[2] or "localhost"
     message_id = f"<{key}.{MARK}@{domain}>"
-    to = _recipient(customer, [sender])
     message = EmailMessage(policy=SMTP)
     # Header values are set through the policy's header registry, which folds and encodes
     # (RFC 2047) every non-ASCII word and refuses CR or LF in a value (CVE-2019-16935 class of
-    # header injection); names and subjects were made one plain line before (clean_text).
+    # header injection); names and subjects were made one plain line before (header_text).
     message["From"] = _header_address(Address(sender, owner or ""), sender)
-    message["To"] = _header_address(to, reply.to)
-    message["Subject"] = header_text(reply.subject)
+    message["To"] = to
+    message["Subject"] = header_text(subject)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id
-    # The holding reply names what it answers (core.ids.reply_references, RFC 5322 §3.6.4):
-    # the last is the customer's Message-ID, the In-Reply-To.
-    parent = _ids(reply.references[-1:])
-    references = _ids(reply.references)
+    parent = _ids(cited[-1:])
+    references = _ids(cited)
     if parent:
         message["In-Reply-To"] = parent[0]
     if references:
         message["References"] = " ".join(references)
-    message.set_content(reply.body + "\n", charset="utf-8", cte="quoted-printable")
+    message.set_content(body + "\n", charset="utf-8", cte="quoted-printable")
     return Draft(
         key=key,
         message_id=message_id,
