@@ -260,8 +260,9 @@ _DRAFTS = {"plain": "Drafts", "gmail": "[Gmail]/Drafts", "french": "Brouillons"}
 def test_drafts_saved_once_and_nothing_else_touched(
     server: MatrixServer, layout: str, tmp_path: Path
 ) -> None:
-    """--save-drafts writes one draft per overdue thread to the server's Drafts folder (found
-    by special-use or by name, in its namespace), none on a second run, and nothing else."""
+    """--save-drafts writes one draft per overdue thread and per follow-up to the server's
+    Drafts folder (found by special-use or by name, in its namespace), none on a second run,
+    and nothing else."""
     box = generate(SEED, layout, customers=CUSTOMERS)
     user = load(server, box)
     folder = spelled(server, _DRAFTS[layout])
@@ -283,14 +284,16 @@ def test_drafts_saved_once_and_nothing_else_touched(
     before = server.snapshot_state(user)
     first = CliRunner().invoke(app, args, env=env)
     assert first.exit_code in (0, 1), first.stderr + repr(first.exception)
-    overdue = [t for t in json.loads(first.stdout)["threads"] if t["status"] == "overdue"]
-    assert overdue and f"{len(overdue)} new drafts saved in {folder!r}" in first.stderr
+    report = json.loads(first.stdout)
+    overdue = [t for t in report["threads"] if t["status"] == "overdue"]
+    wanted = len(overdue) + len(report["awaiting_reply"])  # holding replies and follow-ups
+    assert overdue and f"{wanted} new drafts saved in {folder!r}" in first.stderr
     after = server.snapshot_state(user)
     assert {k: v for k, v in after.items() if k != folder} == {
         k: v for k, v in before.items() if k != folder
     }
     new = set(after[folder].flags) - set(before[folder].flags)
-    assert len(new) == len(overdue)
+    assert len(new) == wanted
     assert all({"\\Draft", "\\Seen"} <= after[folder].flags[uid] for uid in new)
     second = CliRunner().invoke(app, args, env=env)
     assert "0 new drafts saved" in second.stderr, second.stderr

@@ -7,6 +7,7 @@ import email.policy
 from datetime import timedelta
 
 from inbox_audit.core.audit import audit
+from inbox_audit.core.awaiting import awaiting_reply
 from inbox_audit.core.drafts import (
     DraftMode,
     Drafts,
@@ -207,3 +208,32 @@ def test_drafts_folder_prefers_the_drafts_over_outboxes_and_subfolders() -> None
 def test_a_late_promise_is_dated_now() -> None:
     drafts = compose(report_of(make_message()), DraftMode.OVERDUE, at(48) + timedelta(hours=1))
     assert parsed(drafts.wanted[0].data)["Date"].datetime == at(49)
+
+
+def test_a_follow_up_draft_threads_under_the_owners_last_message() -> None:
+    quote = make_message(
+        from_="Claire Martin <contact@example.com>",
+        to=("Léa Hébert <lea@example.fr>",),
+        subject="Votre devis n°12",
+        message_id="q12@example.com",
+        references=("ask@example.fr",),
+        folder="Sent",
+        hours=0,
+    )
+    report = report_of(quote, hours=24 * 7)
+    follow_ups = awaiting_reply(report.awaiting or (), report.as_of, 3, None, report.owner)
+    drafts = compose(report, DraftMode.OVERDUE, at(24 * 7), follow_ups)
+    assert len(drafts.wanted) == 1 and drafts.waiting == {drafts.wanted[0].key}
+    message = parsed(drafts.wanted[0].data)
+    assert message["From"] == "Claire Martin <contact@example.com>"  # the address it came from
+    assert message["To"] == "Léa Hébert <lea@example.fr>"
+    assert message["In-Reply-To"] == "<q12@example.com>"
+    assert message["References"] == "<ask@example.fr> <q12@example.com>"
+    assert message["Subject"] == "Re: Votre devis n°12"
+    assert "revenir vers vous" in message.get_content()
+    # The same silence keeps its key; the owner's next message starts another.
+    later = report_of(quote, hours=24 * 9)
+    still = awaiting_reply(later.awaiting or (), later.as_of, 3, None, later.owner)
+    again = compose(later, DraftMode.OVERDUE, at(24 * 9), still)
+    assert again.wanted[0].key == drafts.wanted[0].key
+    assert again.wanted[0].data != drafts.wanted[0].data  # dated anew
