@@ -80,6 +80,20 @@ def mailbox(dovecot: DovecotServer, layout: str = "plain") -> tuple[MailUser, st
     return user, "[Gmail]/Drafts" if layout == "gmail" else "Drafts"
 
 
+def answer_every_customer(dovecot: DovecotServer, user: MailUser) -> None:
+    """The owner's replies to the three customers, in Sent, as of AS_OF."""
+    replies = [
+        (
+            f"From: Claire Martin <shop@example.fr>\r\nTo: client{n}@example.com\r\n"
+            f"Subject: Re: x\r\nMessage-ID: <r{n}@example.fr>\r\n"
+            f"In-Reply-To: <c{n}.req@example.com>\r\n"
+            f"Date: Fri, 20 Nov 2026 08:00:00 +0100\r\n\r\nVoici.\r\n"
+        ).encode()
+        for n in (1, 2, 3)
+    ]
+    dovecot.append_many(user, "Sent", [Appended(r, ("\\Seen",), AS_OF) for r in replies])
+
+
 def audit(
     dovecot: DovecotServer, user: MailUser, state: Path, *args: str
 ) -> tuple[int, dict[str, Any], str]:
@@ -186,16 +200,7 @@ def test_edited_deleted_and_answered_drafts(dovecot: DovecotServer, tmp_path: Pa
     assert drafts_in(dovecot, user, folder).keys() == kept.keys()  # neither re-created
 
     # Now every thread is answered: the untouched draft (client3's) goes; the edited stays.
-    replies = [
-        (
-            f"From: Claire Martin <shop@example.fr>\r\nTo: client{n}@example.com\r\n"
-            f"Subject: Re: x\r\nMessage-ID: <r{n}@example.fr>\r\n"
-            f"In-Reply-To: <c{n}.req@example.com>\r\n"
-            f"Date: Fri, 20 Nov 2026 08:00:00 +0100\r\n\r\nVoici.\r\n"
-        ).encode()
-        for n in (1, 2, 3)
-    ]
-    dovecot.append_many(user, "Sent", [Appended(r, ("\\Seen",), AS_OF) for r in replies])
+    answer_every_customer(dovecot, user)
     before = dovecot.snapshot_state(user)
     _, report, stderr = audit(dovecot, user, tmp_path, "--save-drafts-all")
     assert report["summary"]["overdue"] == 0, stderr
@@ -309,16 +314,7 @@ def test_without_uidplus_a_stale_draft_is_left_and_said(
     _, _, stderr = audit(server, user, tmp_path, "--save-drafts")
     assert "3 new drafts saved" in stderr
     drafts = drafts_in(server, user, folder)
-    replies = [
-        (
-            f"From: Claire Martin <shop@example.fr>\r\nTo: client{n}@example.com\r\n"
-            f"Subject: Re: x\r\nMessage-ID: <r{n}@example.fr>\r\n"
-            f"In-Reply-To: <c{n}.req@example.com>\r\n"
-            f"Date: Fri, 20 Nov 2026 08:00:00 +0100\r\n\r\nVoici.\r\n"
-        ).encode()
-        for n in (1, 2, 3)
-    ]
-    server.append_many(user, "Sent", [Appended(r, ("\\Seen",), AS_OF) for r in replies])
+    answer_every_customer(server, user)
     before = server.snapshot_state(user)
     code, report, stderr = audit(server, user, tmp_path, "--save-drafts")
     assert code == 0 and report["summary"]["overdue"] == 0
