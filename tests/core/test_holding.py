@@ -10,9 +10,7 @@ import pytest
 from dateutil import tz as dateutil_tz
 
 from inbox_audit.core.holding import (
-    PLACEHOLDERS,
     LanguageSigns,
-    check_template,
     clean_text,
     detect_language,
     first_name,
@@ -24,6 +22,7 @@ from inbox_audit.core.holding import (
     say_promise,
     shorten,
 )
+from inbox_audit.core.templates import PLACEHOLDERS, check_template
 from inbox_audit.core.threads import strip_subject
 from inbox_audit.core.worktime import is_open, parse_hours
 from inbox_audit.model import Address
