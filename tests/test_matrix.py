@@ -251,3 +251,50 @@ def test_cyrus_munge8bit_still_pairs(matrix: _Started, dovecot: DovecotServer) -
         got = {mid: reply for mid, (_, reply) in verdicts(report).items()}
         assert got == expected, kind
     assert verdicts(reports["cyrus"]) == verdicts(reports["dovecot"])
+
+
+_DRAFTS = {"plain": "Drafts", "gmail": "[Gmail]/Drafts", "french": "Brouillons"}
+
+
+@pytest.mark.parametrize("layout", ["plain", "gmail", "french"])
+def test_drafts_saved_once_and_nothing_else_touched(
+    server: MatrixServer, layout: str, tmp_path: Path
+) -> None:
+    """--save-drafts writes one draft per overdue thread and per follow-up to the server's
+    Drafts folder (found by special-use or by name, in its namespace), none on a second run,
+    and nothing else."""
+    box = generate(SEED, layout, customers=CUSTOMERS)
+    user = load(server, box)
+    folder = spelled(server, _DRAFTS[layout])
+    args = [
+        "audit",
+        server.url(user),
+        "--ca-file",
+        str(server.ca_file),
+        "--format",
+        "json",
+        "--as-of",
+        box.as_of.isoformat(),
+        *[a for me in box.owner for a in ("--me", me)],
+        "--state-dir",
+        str(tmp_path),
+        "--save-drafts",
+    ]
+    env = {"INBOX_AUDIT_PASSWORD": user.password}
+    before = server.snapshot_state(user)
+    first = CliRunner().invoke(app, args, env=env)
+    assert first.exit_code in (0, 1), first.stderr + repr(first.exception)
+    report = json.loads(first.stdout)
+    overdue = [t for t in report["threads"] if t["status"] == "overdue"]
+    wanted = len(overdue) + len(report["awaiting_reply"])  # holding replies and follow-ups
+    assert overdue and f"{wanted} new drafts saved in {folder!r}" in first.stderr
+    after = server.snapshot_state(user)
+    assert {k: v for k, v in after.items() if k != folder} == {
+        k: v for k, v in before.items() if k != folder
+    }
+    new = set(after[folder].flags) - set(before[folder].flags)
+    assert len(new) == wanted
+    assert all({"\\Draft", "\\Seen"} <= after[folder].flags[uid] for uid in new)
+    second = CliRunner().invoke(app, args, env=env)
+    assert "0 new drafts saved" in second.stderr, second.stderr
+    assert server.snapshot_state(user) == after

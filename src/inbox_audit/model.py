@@ -232,6 +232,10 @@ class Awaited:
     last_sent_at: datetime  # when the owner's last message was sent
     language_hints: tuple[str, ...] = ()  # of the conversation's messages, for the follow-up
     opened_by_owner: bool = False  # the other side never wrote in it (a quote sent unasked...)
+    # The References of a follow-up to the owner's last message (RFC 5322 §3.6.4, the last
+    # is its In-Reply-To), and the address it was sent from: a follow-up draft threads there.
+    reply_refs: tuple[str, ...] = ()
+    sent_from: str = ""
 
 
 @dataclass(frozen=True)

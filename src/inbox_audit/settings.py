@@ -97,6 +97,9 @@ class Settings:
     calendar: WorkCalendar | None = None
     # Whether the SLA counts working time only ("4 business hours"); needs a calendar.
     sla_business: bool = False
+    # The owner's holding-reply templates, (language, text) pairs from the config directory
+    # (core.holding.PLACEHOLDERS); none: the built-in wording.
+    templates: tuple[tuple[str, str], ...] = ()
 
     @property
     def sla_calendar(self) -> WorkCalendar | None:

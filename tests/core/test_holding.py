@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,7 @@ from inbox_audit.core.holding import (
     say_promise,
     shorten,
 )
+from inbox_audit.core.templates import PLACEHOLDERS, check_template
 from inbox_audit.core.threads import strip_subject
 from inbox_audit.core.worktime import is_open, parse_hours
 from inbox_audit.model import Address
@@ -546,3 +548,63 @@ def test_the_promise_follows_the_calendar(
     )
     assert reply.promised_by == promised
     assert fr in reply.body
+
+
+# --- The owner's templates ------------------------------------------------------------------
+
+TEMPLATE = (
+    "{greeting}\n\nMerci, {first_name} : « {topic} ». {sorry}\n{sorry}\nRéponse {promise}.\n"
+    "{signature}\n"
+)
+
+
+def test_a_template_words_the_reply_with_every_placeholder() -> None:
+    def reply(apologize: bool) -> str:
+        return holding_reply(
+            subject="RE: Devis table",
+            correspondent=Address("marie@example.fr", "Marie Dupont"),
+            as_of=paris("2026-11-03 10:00"),
+            tz=PARIS,
+            signature="Claire\nAtelier",
+            apologize=apologize,
+            templates={"fr": TEMPLATE, "en": "unused"},
+        ).body
+
+    assert reply(False) == (
+        "Bonjour Marie,\n\nMerci, Marie : « Devis table ». \nRéponse d'ici 17 h aujourd'hui."
+        "\nClaire\nAtelier"
+    ).replace(" \n", "\n")
+    # The line holding only {sorry} is dropped when there is nothing to say, kept otherwise.
+    assert reply(True).splitlines()[3] == "Toutes mes excuses pour ce délai."
+    assert reply(True).count("Toutes mes excuses") == 2
+
+
+def test_without_a_template_for_the_language_the_wording_is_built_in() -> None:
+    kwargs = {
+        "subject": "Quote",
+        "correspondent": Address("john@example.com", "John Smith"),
+        "as_of": paris("2026-11-03 10:00"),
+        "tz": PARIS,
+    }
+    built_in = holding_reply(**kwargs)  # type: ignore[arg-type]
+    assert holding_reply(**kwargs, templates={"fr": TEMPLATE}) == built_in  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("{greting}", "unknown placeholder {greting}"),
+        ("{greeting.__class__}", "unknown placeholder {greeting.__class__}"),
+        ("{topic!r}", "unknown placeholder {topic}"),
+        ("{promise:>20}", "unknown placeholder {promise}"),
+        ("Bonjour {", "braces"),
+        ("{0}", "unknown placeholder {0}"),
+    ],
+)
+def test_a_template_with_an_unknown_placeholder_is_refused(text: str, needle: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(needle)):
+        check_template(text)
+
+
+def test_every_documented_placeholder_is_accepted() -> None:
+    check_template("".join(f"{{{name}}}" for name in PLACEHOLDERS) + " {{literal}}")

@@ -205,7 +205,9 @@ def parse_as_of(text: str | None, zone: tzinfo) -> datetime:
     epilog=EXIT_CODES,
     help=_(
         "Audit a mailbox: who is waiting for an answer, and since when.\n\n"
-        "The mailbox is only read: folders are opened read-only and no flag is changed. "
+        "The mailbox is only read: folders are opened read-only and no flag is changed, "
+        "unless --save-drafts asks to save the holding replies as drafts (in the Drafts "
+        "folder only). "
         "The IMAP password comes from INBOX_AUDIT_PASSWORD, the config file's "
         "password_command, the OS keyring (inbox-audit password set), else a hidden prompt. "
         "Flags override the config file, which overrides the defaults.\n\n"
@@ -432,6 +434,36 @@ def audit_command(
             ),
         ),
     ] = False,
+    save_drafts: Annotated[
+        bool,
+        typer.Option(
+            "--save-drafts",
+            help=_(
+                "Save the holding reply of each overdue thread as a draft in your Drafts "
+                "folder (a local source: as .eml files in --drafts-dir). The only write."
+            ),
+        ),
+    ] = False,
+    save_drafts_all: Annotated[
+        bool,
+        typer.Option("--save-drafts-all", help=_("Like --save-drafts, for pending threads too.")),
+    ] = False,
+    drafts_folder: Annotated[
+        str | None,
+        typer.Option("--drafts-folder", help=_("The Drafts folder, when it is not found.")),
+    ] = None,
+    drafts_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--drafts-dir",
+            help=_("Where a local source's drafts go (default: the state directory's drafts/)."),
+            file_okay=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help=_("Show the drafts --save-drafts would save; save none.")),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_("No progress bar."))] = False,
     awaiting_days: Annotated[
         int, typer.Option("--awaiting-days", help=_AWAITING_HELP, min=1)
@@ -464,6 +496,10 @@ def audit_command(
             state_dir=state_dir,
             email=True if email or (scheduled and _notify_configured(config)) else None,
             deadline=deadline,
+            save_drafts="all" if save_drafts_all else "overdue" if save_drafts else None,
+            drafts_folder=drafts_folder,
+            drafts_dir=drafts_dir,
+            dry_run=dry_run,
         )
         run = resolve(flags, config)
         moment = parse_as_of(as_of, run.zone)

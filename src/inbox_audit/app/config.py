@@ -30,7 +30,8 @@ from typing import Any
 
 from inbox_audit.errors import ConfigError
 
-# key -> (kind, what it is). Kinds: str, strs (a string or a list of strings), bool, number.
+# key -> (kind, what it is). Kinds: str, strs (a string or a list of strings), bool, number,
+# drafts (true, false or "all").
 _ACCOUNT_KEYS: dict[str, tuple[str, str]] = {
     "source": ("str", "imaps://USER@HOST[:PORT], imap://... or a path to mail on disk"),
     "me": ("strs", "your addresses"),
@@ -53,6 +54,9 @@ _ACCOUNT_KEYS: dict[str, tuple[str, str]] = {
     "holidays": ("str", "public holidays of a country (FR) or region (FR-57)"),
     "deadline": ("str", "the whole run's time limit, e.g. 15m"),
     "vacation": ("strs", 'days off, e.g. ["2026-08-03..2026-08-21"]'),
+    "save_drafts": ("drafts", 'save holding replies as drafts: true (overdue threads) or "all"'),
+    "drafts_folder": ("str", "the Drafts folder's name, when it is not found automatically"),
+    "drafts_dir": ("str", "where a local source's drafts are written as .eml files"),
 }
 #: Account keys that may also stand at the top of the file, for every account.
 _SHARED_KEYS = ("sla", "timezone", "working_hours", "holidays", "vacation")
@@ -136,6 +140,9 @@ class AccountConfig:
     deadline: str | None = None
     internal_domains: tuple[str, ...] | None = None
     vacation: tuple[str, ...] | None = None
+    save_drafts: str | None = None  # "overdue" (save_drafts = true), "all", or "" (false)
+    drafts_folder: str | None = None
+    drafts_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -242,7 +249,7 @@ def parse_config(document: Mapping[str, Any], path: Path) -> ConfigFile:
             key: _typed(section, key, kind, path, context)
             for key, (kind, _) in _ACCOUNT_KEYS.items()
         }
-        for key in ("ca_file", "password_file"):
+        for key in ("ca_file", "password_file", "drafts_dir"):
             if values[key] is not None:
                 values[key] = file_path(values[key], path)
         for key in ("me", "skip_folders", "internal_domains", "vacation"):
@@ -331,6 +338,8 @@ def _typed(table: Mapping[str, Any], key: str, kind: str, path: Path, context: s
             return list(value)
     if kind == "bool" and isinstance(value, bool):
         return value
+    if kind == "drafts" and (isinstance(value, bool) or value == "all"):
+        return "all" if value == "all" else ("overdue" if value else "")
     if kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     if kind == "table" and isinstance(value, dict):
@@ -341,6 +350,7 @@ def _typed(table: Mapping[str, Any], key: str, kind: str, path: Path, context: s
         "bool": "true or false",
         "number": "a number",
         "table": "a table",
+        "drafts": 'true, false or "all"',
     }[kind]
     # The value itself is not shown: it might be a password put under the wrong key.
     raise ConfigError(f"'{dotted}' in {path} must be {expected}")

@@ -28,7 +28,9 @@ from inbox_audit.app.config import (
 )
 from inbox_audit.app.credentials import PASSWORD_ENV, AuthMethod, CredentialSpec
 from inbox_audit.core.domains import is_public_mail_domain
+from inbox_audit.core.drafts import DraftMode
 from inbox_audit.core.holding import SUPPORTED_LANGUAGES
+from inbox_audit.core.templates import check_template
 from inbox_audit.core.worktime import (
     WorkTimeError,
     day_seconds,
@@ -83,6 +85,20 @@ class Flags:
     working_hours: str | None = None
     holidays: str | None = None
     vacation: tuple[str, ...] | None = None
+    save_drafts: str | None = None  # "overdue" (--save-drafts) or "all" (--save-drafts-all)
+    drafts_folder: str | None = None
+    drafts_dir: Path | None = None
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class DraftsPlan:
+    """Where the holding replies are saved as drafts, resolved."""
+
+    mode: DraftMode
+    folder: str | None  # --drafts-folder; None: the Drafts folder the audit found
+    directory: Path  # a local source's .eml files
+    dry_run: bool  # show them, write nothing
 
 
 @dataclass(frozen=True)
@@ -112,6 +128,7 @@ class RunConfig:
     state_dir: Path
     config_path: Path | None
     deadline: float = 900.0  # seconds the whole run may take (--deadline)
+    drafts: DraftsPlan | None = None  # None: the mailbox is only read
 
     @property
     def zone(self) -> tzinfo:
@@ -257,6 +274,7 @@ def resolve(
         internal_domains=internal,
         calendar=calendar,
         sla_business=sla_business,
+        templates=load_templates((config.path if config else default_config_path(env)).parent),
     )
     ca_file, origin = pick(flags.ca_file, "--ca-file", acc.ca_file, "ca_file")
     if ca_file is not None:
@@ -299,6 +317,56 @@ def resolve(
         state_dir=state_dir.expanduser(),
         config_path=config.path if config else None,
         deadline=deadline.total_seconds(),
+        drafts=_drafts_plan(flags, acc, state_dir.expanduser()),
+    )
+
+
+#: The owner's holding-reply templates in the config directory, one per language.
+TEMPLATE_NAME = "holding-reply.{lang}.txt"
+
+
+def load_templates(directory: Path) -> tuple[tuple[str, str], ...]:
+    """The holding-reply templates found in `directory`, checked: an unknown placeholder is a
+    configuration error naming the file, before any mail is read."""
+    found = []
+    for language in SUPPORTED_LANGUAGES:
+        path = directory / TEMPLATE_NAME.format(lang=language)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                _("cannot read the holding-reply template {path}: {reason}").format(
+                    path=path, reason=exc
+                )
+            ) from None
+        try:
+            check_template(text)
+        except ValueError as exc:
+            raise ConfigError(
+                f"{path}: {exc}", hint=_("see the README, 'Your own wording', for the placeholders")
+            ) from None
+        found.append((language, text))
+    return tuple(found)
+
+
+def _drafts_plan(flags: Flags, acc: AccountConfig, state_dir: Path) -> DraftsPlan | None:
+    """--save-drafts[-all] (else the account's save_drafts): where drafts go; else None.
+    --dry-run alone shows what --save-drafts would save."""
+    mode = flags.save_drafts or acc.save_drafts or ("overdue" if flags.dry_run else None)
+    if not mode:
+        if flags.drafts_folder or flags.drafts_dir:
+            raise UsageError(
+                _("--drafts-folder and --drafts-dir need --save-drafts"),
+                hint=_("add --save-drafts (or save_drafts = true in the account)"),
+            )
+        return None
+    return DraftsPlan(
+        mode=DraftMode(mode),
+        folder=flags.drafts_folder or acc.drafts_folder,
+        directory=flags.drafts_dir or acc.drafts_dir or state_dir / "drafts",
+        dry_run=flags.dry_run,
     )
 
 

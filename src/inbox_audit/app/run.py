@@ -22,7 +22,7 @@ from inbox_audit.app.console import (
 )
 from inbox_audit.app.credentials import AuthMethod, Prompt
 from inbox_audit.app.credentials import resolve as resolve_secret
-from inbox_audit.app.resolve import RunConfig
+from inbox_audit.app.resolve import DraftsPlan, RunConfig
 from inbox_audit.core.awaiting import AWAITING_DAYS
 from inbox_audit.errors import ConfigError, ExitCode, InboxAuditError
 from inbox_audit.i18n import _, ngettext
@@ -84,6 +84,7 @@ def _shown(fmt: OutputFormat | None, show_replies: bool, emailed: bool) -> Shown
 
 def _report(
     run: RunConfig,
+    options: ConnectOptions,
     moment: datetime,
     show_progress: bool,
     no_cache: bool,
@@ -97,9 +98,6 @@ def _report(
     only what the outputs show is built (an Outline).
     """
     target, settings = run.target, run.settings
-    if isinstance(target, ImapTarget):
-        prepare_tls(run.ca_file)
-    options = _connect_options(run)
     with progress_bar(show_progress) as progress:
         if isinstance(target, LocalTarget):
             from inbox_audit.core.audit import audit
@@ -197,15 +195,94 @@ def _kept_report(
     return None
 
 
+def _save_drafts(
+    run: RunConfig,
+    plan: DraftsPlan,
+    options: ConnectOptions,
+    report: AuditReport,
+    now: datetime,
+    awaiting_days: int,
+) -> None:
+    """Save the waiting threads' holding replies, and the follow-ups of the conversations
+    awaiting their reply, as drafts (or show them, --dry-run). Whatever goes wrong here is a
+    warning: the audit is done and reported."""
+    from inbox_audit.core.awaiting import awaiting_reply
+    from inbox_audit.core.drafts import compose, describe, reconcile
+    from inbox_audit.core.folders import drafts_folder
+    from inbox_audit.sources import drafts as writer
+
+    follow_ups = awaiting_reply(
+        report.awaiting or (), now, awaiting_days, run.settings.lang, report.owner
+    )
+    drafts = compose(report, plan.mode, now, follow_ups)
+    for line in drafts.skipped:
+        warn(_("no draft for {thread}").format(thread=line))
+    target = run.target
+    if isinstance(target, LocalTarget):
+        record_path, folder = plan.directory / RECORD_NAME, None
+    else:
+        record_path = run.state_dir / "drafts" / f"{_account_name(run, target)}.json"
+        folder = plan.folder or drafts_folder(report.folders)
+        if folder is None:
+            warn(_("no Drafts folder found, no draft saved: name it with --drafts-folder"))
+            return
+    record = writer.load_record(record_path)
+    if plan.dry_run:
+        new = reconcile(drafts, record, {}).append
+        where = str(plan.directory) if folder is None else repr(folder)
+        # On stderr, like every other remark: stdout stays the report (--format json | jq).
+        said = ngettext(
+            "{count} draft would be saved in {where}",
+            "{count} drafts would be saved in {where}",
+            len(new),
+        )
+        sys.stderr.write("inbox-audit: " + said.format(count=len(new), where=where) + "\n")
+        if new:
+            sys.stderr.write(describe(new) + "\n")
+        return
+    try:
+        if folder is None:
+            outcome = writer.save_to_dir(plan.directory, drafts, record)
+        else:
+            assert isinstance(target, ImapTarget)
+            outcome = writer.save_to_imap(target, options, folder, drafts, record, now)
+        writer.save_record(record_path, outcome.record)
+    except (InboxAuditError, OSError) as error:
+        text = str(error) if isinstance(error, InboxAuditError) else f"{record_path}: {error}"
+        warn(_("drafts not saved: {reason}").format(reason=text))
+        return
+    for note in outcome.notes:
+        warn(note)
+    where = str(plan.directory) if folder is None else repr(folder)
+    written, removed = len(outcome.written), outcome.removed
+    said = ngettext(
+        "{count} new draft saved in {where}", "{count} new drafts saved in {where}", written
+    ).format(count=written, where=escape(where))
+    if removed:
+        said += ", " + ngettext(
+            "{count} draft of an answered thread removed",
+            "{count} drafts of answered threads removed",
+            removed,
+        ).format(count=removed)
+    stderr_console().print("inbox-audit: " + said)
+
+
+#: A local source's drafts directory keeps what was saved there in this file.
+RECORD_NAME = ".inbox-audit-drafts.json"
+
+
+def _account_name(run: RunConfig, target: ImapTarget) -> str:
+    """The account's name for its files: the configured name, else user@host:port."""
+    # The port too: two servers on one host (test servers on random ports, a provider's
+    # second IMAP endpoint) are two mailboxes, and one's cache must never answer for the other.
+    return run.account or f"{target.user}@{target.host}:{target.port}"
+
+
 def _cache_path(run: RunConfig) -> Path | None:
     """The account's cache file: $XDG_CACHE_HOME/inbox-audit/<account or user@host:port>.sqlite."""
     if not isinstance(run.target, ImapTarget):
         return None  # local files are read whole: nothing to save
-    # The port too: two servers on one host (test servers on random ports, a provider's
-    # second IMAP endpoint) are two mailboxes, and one's cache must never answer for the other.
-    target = run.target
-    name = run.account or f"{target.user}@{target.host}:{target.port}"
-    return default_cache_path(default_cache_dir(), name)
+    return default_cache_path(default_cache_dir(), _account_name(run, run.target))
 
 
 def _open_cache(path: Path) -> MailCache | None:
@@ -237,6 +314,13 @@ def _prompt() -> Prompt | None:
     import getpass
 
     return getpass.getpass
+
+
+def _login_options(run: RunConfig) -> ConnectOptions:
+    """How to log in, asked once a run: the audit and the drafts' writer both use it."""
+    if isinstance(run.target, ImapTarget):
+        prepare_tls(run.ca_file)
+    return _connect_options(run)
 
 
 def _connect_options(run: RunConfig) -> ConnectOptions:
@@ -444,7 +528,12 @@ def _audit_and_send(
     try:
         fmt = output_format or (None if run.notify else OutputFormat.TABLE)
         shown = _shown(fmt, show_replies, emailed=run.notify is not None and smtp is not None)
-        result = _report(run, moment, not quiet, no_cache, shown)
+        if run.drafts is not None:
+            # A draft cites the customer's message (its Message-ID, References, To): only a
+            # full audit holds the messages; a re-dated snapshot has the threads alone.
+            shown = replace(shown, every_message=True)
+        options = _login_options(run)
+        result = _report(run, options, moment, not quiet, no_cache, shown)
         report = result if isinstance(result, AuditReport) else result.report
         _check_sound(report)
     except InboxAuditError as error:
@@ -454,6 +543,8 @@ def _audit_and_send(
         _render(report, outline, fmt, show_replies, run.zone, awaiting_days, run.settings.lang)
     for problem in report.problems:  # the report says so too, in every format
         warn(_("incomplete report: {problem}").format(problem=problem))
+    if run.drafts is not None:
+        _save_drafts(run, run.drafts, options, report, moment, awaiting_days)
     if report.unreadable and not quiet:
         stderr_console().print(
             "inbox-audit: "
@@ -562,7 +653,8 @@ def run_stats(
 
     try:
         # The figures read every message (first responses, who waited): never a snapshot.
-        result = _report(run, moment, not quiet, no_cache, Shown(True, None, None))
+        options = _login_options(run)
+        result = _report(run, options, moment, not quiet, no_cache, Shown(True, None, None))
         assert isinstance(result, AuditReport), "every message is read: never an outline"
         _check_sound(result)
     except InboxAuditError as error:

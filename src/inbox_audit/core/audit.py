@@ -389,6 +389,7 @@ def with_holding_reply(
         signature=owner,
         apologize=thread.status is Status.OVERDUE,
         calendar=settings.calendar,
+        templates=dict(settings.templates),
     )
     reply = dataclasses.replace(reply, references=thread.reply_refs)
     return dataclasses.replace(thread, holding_reply=reply)

@@ -19,6 +19,7 @@ from inbox_audit.core.holding import (
     first_name,
     shorten,
 )
+from inbox_audit.core.ids import reply_references
 from inbox_audit.core.latency import business_days_between
 from inbox_audit.core.phrases import fold
 from inbox_audit.core.threads import Thread, strip_subject
@@ -105,7 +106,10 @@ def awaited(
     if not (opened or asks(last.subject)):
         return None
     hints = tuple(h for i in said for h in thread.messages[i].language_hints)
-    return last, Awaited(thread.thread_id, last.subject, to, when, hints, opened)
+    refs = reply_references(last.message_id, last.references, last.in_reply_to)
+    return last, Awaited(
+        thread.thread_id, last.subject, to, when, hints, opened, refs, last.from_.email
+    )
 
 
 #: How long after a message its bounce may come and still be told apart by its timing alone
@@ -216,6 +220,7 @@ class AwaitingReply:
     last_sent_at: datetime
     silent_business_days: int
     follow_up: FollowUp
+    candidate: Awaited | None = None  # what it was found from: where a follow-up draft threads
 
 
 _TEXTS = {
@@ -302,6 +307,7 @@ def awaiting_reply(
                     candidate.last_sent_at,
                     silent,
                     follow_up(candidate, lang, signature),
+                    candidate,
                 )
             )
     found.sort(key=lambda a: (a.last_sent_at, a.thread_id))

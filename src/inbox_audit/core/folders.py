@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -32,6 +33,11 @@ _PRIORITY = (
     FolderRole.ARCHIVE,
 )
 
+# Unsent mail waiting to go out: like drafts, nothing a customer sent; but no place for a draft.
+_OUTBOXES = (
+    "Outbox", "Boîte d'envoi", "Postausgang", "Bandeja de salida", "Posta in uscita",
+    "Postvak UIT", "Caixa de saída", "Skrzynka nadawcza", "Исходящие",
+)  # fmt: skip
 # Names clients and providers give these folders (compared case-insensitively, NFC).
 _NAMES: dict[FolderRole, tuple[str, ...]] = {
     FolderRole.SENT: (
@@ -50,9 +56,7 @@ _NAMES: dict[FolderRole, tuple[str, ...]] = {
         "Drafts", "Draft", "Brouillons", "Entwürfe", "Borradores", "Bozze", "Concepten",
         "Utkast", "Kladder", "Luonnokset", "Wersje robocze", "Rascunhos", "Koncepty",
         "Piszkozatok", "Черновики", "Чернетки", "Πρόχειρα", "草稿", "下書き", "임시보관함",
-        # Unsent mail waiting to go out: like drafts, nothing a customer sent.
-        "Outbox", "Boîte d'envoi", "Postausgang", "Bandeja de salida", "Posta in uscita",
-        "Postvak UIT", "Caixa de saída", "Skrzynka nadawcza", "Исходящие",
+        *_OUTBOXES,
     ),
     FolderRole.TRASH: (
         "Trash", "Deleted", "Deleted Items", "Deleted Messages", "Bin", "Recycle Bin",
@@ -218,3 +222,17 @@ def _inherited_role(folder: ListedFolder, roles: dict[str, FolderRole]) -> Folde
         if role is not None and role in SKIPPED_ROLES:
             return role
     return FolderRole.OTHER
+
+
+def drafts_folder(folders: Sequence[Folder]) -> str | None:
+    """Where drafts are saved: of the folders with the Drafts role (special-use `\\Drafts`,
+    else a usual name, "[Gmail]/Drafts", "INBOX.Brouillons"...), the shortest name that is no
+    outbox, so "Drafts/Old" (which inherits the role) is not chosen over "Drafts"."""
+    outboxes = {_fold(name) for name in _OUTBOXES}
+    candidates = [
+        folder.name
+        for folder in folders
+        if folder.role is FolderRole.DRAFTS
+        and _fold(re.split(r"[/.]", folder.name)[-1]) not in outboxes
+    ]
+    return min(candidates, key=len) if candidates else None

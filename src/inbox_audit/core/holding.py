@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
+from inbox_audit.core.templates import SORRY, fill
 from inbox_audit.core.threads import strip_subject
 from inbox_audit.core.worktime import WorkTimeError, add_business, day_intervals, is_open
 from inbox_audit.model import Address, HoldingReply, Message
@@ -567,12 +568,15 @@ def holding_reply(
     signature: str | None = None,
     apologize: bool = False,
     calendar: WorkCalendar | None = None,
+    templates: Mapping[str, str] | None = None,
 ) -> HoldingReply:
     """A short, warm reply promising an answer by a concrete time; `apologize` for overdue mail.
     The time is worked out in the owner's `calendar` when there is one (`promise_time`).
 
     `lang` ("fr"/"en") forces the language; otherwise detect_language() picks it from the
     subject, the correspondent and the thread's `signs`, or `owner_lang` when they are weak.
+    `templates` (language -> the owner's text, checked by check_template) replace the built-in
+    wording.
     """
     language = (
         _normalise_language(lang)
@@ -588,13 +592,26 @@ def holding_reply(
     greeting = f"{texts['hello']} {name}," if name else f"{texts['hello']},"
     sentence = texts["thanks_about"].format(topic=shorten(topic)) if topic else texts["thanks"]
     sentence += texts["sorry_promise" if apologize else "promise"].format(promise=promise)
-    lines = [greeting, "", sentence, "", texts["closing"]]
-    if signature and signature.strip():
-        lines += [line.rstrip() for line in signature.strip().splitlines()]
+    subject = f"Re: {topic or texts['no_subject']}"
+    signed = [line.rstrip() for line in (signature or "").strip().splitlines()]
+    template = (templates or {}).get(language)
+    if template is not None:
+        values = {
+            "greeting": greeting,
+            "first_name": name or "",
+            "topic": shorten(topic) if topic else texts["no_subject"],
+            "subject": subject,
+            "promise": promise,
+            "sorry": SORRY[language] if apologize else "",
+            "signature": "\n".join(signed),
+        }
+        body = fill(template, values)
+    else:
+        body = "\n".join([greeting, "", sentence, "", texts["closing"], *signed])
     return HoldingReply(
         to=correspondent.email,
-        subject=f"Re: {topic or texts['no_subject']}",
-        body="\n".join(lines),
+        subject=subject,
+        body=body,
         language=language,
         promised_by=promised_by,
     )

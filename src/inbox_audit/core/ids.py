@@ -66,6 +66,10 @@ def thread_index_root(values: Sequence[str]) -> str | None:
     return sys.intern("ti:" + data[:_THREAD_INDEX_ROOT].hex())
 
 
+#: A message id a header can carry as written (RFC 5322 §3.6.4 msg-id: printable ASCII with no
+#: angle bracket or space); another is left out of a reply rather than written broken.
+CITABLE_ID = re.compile(r"[!-;=?-~]+")
+
 #: The most ids a reply's References keeps: the thread's first and the latest ones. RFC 5322
 #: §3.6.4 lets a long References be trimmed, and a mailto: link must stay short enough for
 #: mail clients and browsers to take it.

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 from inbox_audit.core.holding import clean_text
+from inbox_audit.core.ids import CITABLE_ID
 from inbox_audit.model import HoldingReply
 from inbox_audit.outputs.text import utf8_safe
 
@@ -13,9 +14,6 @@ from inbox_audit.outputs.text import utf8_safe
 # part, spaces) is left out of the link: the owner fills in To rather than risk a wrong one.
 _NOT_IN_ADDRESS = r"\s\x00-\x1f\x7f@,;:<>()\[\]\"\\"
 _PLAIN_ADDRESS = re.compile(rf"[^{_NOT_IN_ADDRESS}]+@[^{_NOT_IN_ADDRESS}]+")
-# A message id a header can carry as written (RFC 5322 §3.6.4 msg-id, printable ASCII with no
-# angle bracket or space); another is left out rather than written broken.
-_MESSAGE_ID = re.compile(r"[!-;=?-~]+")
 
 
 def mailto_link(to: str, subject: str, body: str, references: Sequence[str] = ()) -> str:
@@ -36,7 +34,7 @@ def mailto_link(to: str, subject: str, body: str, references: Sequence[str] = ()
         ("subject", quote(utf8_safe(clean_text(subject)), safe="")),
         ("body", quote("\r\n".join(lines), safe="")),
     ]
-    ids = [f"<{i}>" for i in references if _MESSAGE_ID.fullmatch(i)]
+    ids = [f"<{i}>" for i in references if CITABLE_ID.fullmatch(i)]
     if ids:
         fields += [
             ("In-Reply-To", quote(ids[-1], safe="@")),

@@ -55,13 +55,7 @@ from inbox_audit.sources.spec import (
     Opened,
     Progress,
 )
-from inbox_audit.sources.tls import tls_context
-from inbox_audit.sources.wire import (
-    Reply,
-    Wire,
-    capabilities_in,
-    nothing,
-)
+from inbox_audit.sources.wire import Reply, Wire, nothing
 
 # imaplib refuses response lines over 1 MB: a plain SEARCH asks for UIDs in windows this wide.
 _SEARCH_WINDOW = 100_000
@@ -99,21 +93,9 @@ class ImapSource(Closing):
     @classmethod
     def connect(cls, target: ImapTarget, options: ConnectOptions) -> ImapSource:
         """Connect (implicit TLS or STARTTLS), log in, and identify (RFC 2971)."""
-        context = tls_context(options)
-        with translated(target, options, "connecting"):
-            client = session.Client(
-                target.host, target.port, target.implicit_tls, context, options.timeout
-            )
+        client, listed = session.connect(target, options)
         try:
             with translated(target, options, "connecting"):
-                if not target.implicit_tls:
-                    session.starttls(client, target, options, context)
-                said = session.login(client, target, options)
-                listed = capabilities_in(said) if isinstance(said, bytes | str) else None
-                if listed is None:  # not in the login's answer: ask
-                    listed = frozenset(
-                        listing.as_text(name).upper() for name in client.capabilities()
-                    )
                 source = cls(client, target, listed)
                 source._warn = options.warn
                 if source._gmail:

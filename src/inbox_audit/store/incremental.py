@@ -284,12 +284,17 @@ def _awaited_values(awaited: Awaited) -> tuple[Any, ...]:
         dump_time(awaited.last_sent_at),
         awaited.language_hints,
         awaited.opened_by_owner,
+        awaited.reply_refs,
+        awaited.sent_from,
     )
 
 
 def _awaited(values: tuple[Any, ...]) -> Awaited:
-    thread, subject, (email, name), sent, hints, opened = values
-    return Awaited(thread, subject, Address(email, name), _when(load_time(sent)), hints, opened)
+    thread, subject, (email, name), sent, hints, opened, refs, sent_from = values
+    return Awaited(
+        thread, subject, Address(email, name), _when(load_time(sent)), hints, opened, refs,
+        sent_from,
+    )  # fmt: skip
 
 
 def _when(value: datetime | int | None) -> datetime:

@@ -472,9 +472,10 @@ def key(folders: Sequence[Folder], settings: Settings) -> str:
     """What a snapshot is valid for: the folders as listed (names, roles, counts), the
     settings that shape the audit, and the code that made it (`audit_code`).
 
-    The zone and the replies' languages are left out: re-dating applies the current ones.
+    The zone and the replies' languages and templates are left out: re-dating applies the
+    current ones.
     """
-    shaping = dataclasses.replace(settings, tz=UTC, lang=None, owner_lang="en")
+    shaping = dataclasses.replace(settings, tz=UTC, lang=None, owner_lang="en", templates=())
     text = repr((audit_code(), tuple(folders), shaping))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
