@@ -121,9 +121,7 @@ def gone_mailbox(dovecot: DovecotServer) -> MailUser:
     user = dovecot.add_user(
         dovecot.unique_name("gone"), "pw-Gone-1", ["INBOX", "Sent", "Old", "Projects"]
     )
-    dovecot.append_many(
-        user, "INBOX", [Appended(question(n, ASKED), (), ASKED_AT) for n in (1, 2)]
-    )
+    dovecot.append_many(user, "INBOX", [Appended(question(n, ASKED), (), ASKED_AT) for n in (1, 2)])
     dovecot.append(user, "Sent", reply_to(1, ANSWERED), internal_date=ANSWERED_AT)
     dovecot.append_many(
         user, "Old", [Appended(question(n, ASKED), (), ASKED_AT) for n in (3, 4, 5)]
@@ -148,7 +146,8 @@ def gone_json(
 
 def the_mail(report: dict[str, Any]) -> dict[str, Any]:
     """What a report says of the mail read, not of the folders or where they came from."""
-    return {k: v for k, v in report.items() if k not in ("source", "complete", "folders")}
+    left_out = ("source", "complete", "folders", "problems")
+    return {key: value for key, value in report.items() if key not in left_out}
 
 
 @pytest.mark.parametrize("run_kind", ["first run", "nightly run", "no cache"])
@@ -170,8 +169,11 @@ def test_a_folder_deleted_during_its_fetch_is_left_out_and_the_rest_read(
     old = folders_of(report)["Old"]
     assert old["scanned"] is False and old["reason"] == "deleted while it was being read"
     assert all(f["scanned"] for name, f in folders_of(report).items() if name != "Old")
+    names = [folder["name"] for folder in report["folders"]]
+    assert names.index("Old") < len(names) - 1  # folders read after it (sent ahead)
     [said] = err.strip().splitlines()
     assert "'Old'" in said and "deleted while it was being read" in said
+    assert report["problems"] == ["folder 'Old' could not be read: deleted while it was being read"]
     # None of Old's mail, all of the rest: the same mail as a cold read of what is left.
     _, cold, _ = gone_json(dovecot, user, tmp_path, None, "--no-cache")
     assert cold["complete"] is True and "Old" not in folders_of(cold)
@@ -190,6 +192,45 @@ def test_a_folder_deleted_during_its_fetch_is_left_out_and_the_rest_read(
     code, cached, err = gone_json(dovecot, user, tmp_path, None)
     assert (code, cached) == (1, cold), err
     assert folders_of(cached)["Old"]["messages"] == 1
+
+
+def test_a_folder_deleted_during_its_fetch_is_said_in_every_format(
+    dovecot: DovecotServer, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    user = gone_mailbox(dovecot)
+    smtp = ("--email-to", OWNER, "--smtp", f"smtp://127.0.0.1:{smtp_server.port}")
+    for fmt in ("table", "summary", "markdown", "email"):
+        if fmt != "table":
+            dovecot.create_folder(user, "Old")
+            dovecot.append(user, "Old", question(3, ASKED), internal_date=ASKED_AT)
+        with FaultProxy(dovecot, DeletedDuringFetch(dovecot, user, "Old")) as proxy:
+            args = shop_args(dovecot, user, *(smtp if fmt == "email" else ("--format", fmt)))
+            args[1:2] = [proxy.url(user), "--allow-plaintext"]
+            code, out, err = run(args, tmp_path, password=user.password)
+        assert code == 1, err
+        if fmt == "email":
+            (received,) = smtp_server.received
+            message = received.parse()
+            assert "incomplete" in message["Subject"]
+            out = "\n".join(map(html.unescape, parts(message).values()))
+        assert "incomplete" in out.lower(), (fmt, out)
+        assert "Old" in out and "deleted while it was being read" in out, (fmt, out)
+
+
+def test_a_run_logs_in_again_twice_at_most(dovecot: DovecotServer, tmp_path: Path) -> None:
+    user = gone_mailbox(dovecot)
+    # Dovecot lists the newest first: no two of the folders deleted come one after the other.
+    for name in ("Older", "Between", "Oldest"):
+        dovecot.create_folder(user, name)
+        dovecot.append(user, name, question(9, ASKED), internal_date=ASKED_AT)
+    deleted = DeletedDuringFetch(dovecot, user, "Old", "Older", "Oldest")
+    with FaultProxy(dovecot, deleted) as proxy:
+        code, report, err = gone_json(dovecot, user, tmp_path, proxy.url(user), "--no-cache")
+    assert code == 4, err
+    assert report is None
+    assert "lost while reading folder" in err and "already logged in again 2 times" in err
+    assert len(err.strip().splitlines()) <= 2
+    assert len(deleted.done) == 3
 
 
 @pytest.mark.parametrize("extra", [(), ("--no-cache",)])

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from inbox_audit import __version__
 from inbox_audit.errors import (
     ConnectionFailed,
+    FolderDeleted,
     MailboxError,
 )
 from inbox_audit.model import FolderStatus, ListedFolder, RawMessage, Unreadable
@@ -62,6 +63,9 @@ from inbox_audit.sources.wire import (
     capabilities_in,
     nothing,
 )
+
+# How often a run logs in again after a folder was deleted under its session (`_relogging`).
+_RELOGINS = 2
 
 # imaplib refuses response lines over 1 MB: a plain SEARCH asks for UIDs in windows this wide.
 _SEARCH_WINDOW = 100_000
@@ -92,6 +96,8 @@ class ImapSource(Closing):
         self._closed = False
         self._probe: bytes | None = None  # the X-GM-THRID probe, its answer not yet read
         self._warn: Callable[[str], None] | None = None
+        self._options: ConnectOptions | None = None  # to log in again (`_relogging`)
+        self._relogins = 0
 
     def __repr__(self) -> str:
         return f"ImapSource({self._target.display()})"
@@ -99,22 +105,11 @@ class ImapSource(Closing):
     @classmethod
     def connect(cls, target: ImapTarget, options: ConnectOptions) -> ImapSource:
         """Connect (implicit TLS or STARTTLS), log in, and identify (RFC 2971)."""
-        context = tls_context(options)
-        with translated(target, options, "connecting"):
-            client = session.Client(
-                target.host, target.port, target.implicit_tls, context, options.timeout
-            )
+        client, listed = _logged_in(target, options)
         try:
             with translated(target, options, "connecting"):
-                if not target.implicit_tls:
-                    session.starttls(client, target, options, context)
-                said = session.login(client, target, options)
-                listed = capabilities_in(said) if isinstance(said, bytes | str) else None
-                if listed is None:  # not in the login's answer: ask
-                    listed = frozenset(
-                        listing.as_text(name).upper() for name in client.capabilities()
-                    )
                 source = cls(client, target, listed)
+                source._options = options
                 source._warn = options.warn
                 if source._gmail:
                     source._probe_gmail()
@@ -184,8 +179,9 @@ class ImapSource(Closing):
         self, folder: str, progress: Progress | None = None
     ) -> Generator[RawMessage | Unreadable, None, None]:
         """Every message of the folder in UID order; closing the generator early is fine."""
-        opened = self._open(folder, self._all_likely(folder))
-        yield from self._fetch_selected(folder, opened.uids, progress)
+        with self._relogging(folder):
+            opened = self._open(folder, self._all_likely(folder))
+            yield from self._fetch_selected(folder, opened.uids, progress)
 
     def plan(self, steps: Sequence[str | Examine]) -> None:
         """The folders about to be read, in this order: a name for `fetch`, an `Examine` for
@@ -219,7 +215,8 @@ class ImapSource(Closing):
 
         Later calls of `fetch_uids` read this folder.
         """
-        return self._open(folder, likely_new or range(0), flags, changed_since)
+        with self._relogging(folder):
+            return self._open(folder, likely_new or range(0), flags, changed_since)
 
     def fetch_uids(
         self, folder: str, uids: Sequence[int], progress: Progress | None = None
@@ -229,7 +226,8 @@ class ImapSource(Closing):
             # A bug in the caller; once the next folder's EXAMINE is sent, this one's can
             # only be read from the first batch, asked for with its own EXAMINE.
             raise RuntimeError(f"examine({folder!r}) first")
-        yield from self._fetch_selected(folder, uids, progress)
+        with self._relogging(folder):
+            yield from self._fetch_selected(folder, uids, progress)
 
     # --- internals -------------------------------------------------------------------------
 
@@ -503,9 +501,59 @@ class ImapSource(Closing):
             raise self._lost()
 
     @contextlib.contextmanager
+    def _relogging(self, folder: str) -> Iterator[None]:
+        """A folder deleted while it is read ends the session (Dovecot: "* BYE Mailbox was
+        deleted under us"): log in again, with the same credentials, so that the folders
+        after it are read, and let the caller mark that one not read. A few times per run
+        only; a login that fails then is the run's error."""
+        try:
+            yield
+        except FolderDeleted as exc:
+            if self._options is None or self._relogins >= _RELOGINS:
+                raise ConnectionFailed(
+                    f"connection to {self._target.host} lost while reading folder {folder!r}: "
+                    f"it was {exc}, and the run had already logged in again {self._relogins} "
+                    "times"
+                ) from exc
+            self._relogins += 1
+            self._closed = True
+            session.shutdown(self._client)
+            # What was sent ahead on the old session is sent again on the new one, in order.
+            self._plan.extendleft(reversed([o.step for o in self._ahead if o.step is not None]))
+            self._ahead.clear()
+            self._selected, self._fetcher, self._first, self._probe = None, None, None, None
+            self._client, _ = _logged_in(self._target, self._options)
+            self._wire = Wire(self._client.connection)
+            self._closed = False
+            raise
+
+    @contextlib.contextmanager
     def _translated(self, doing: str, folder: str | None = None) -> Iterator[None]:
         with translated(self._target, None, doing, folder):
             yield
+
+
+def _logged_in(
+    target: ImapTarget, options: ConnectOptions
+) -> tuple[session.Client, frozenset[str]]:
+    """A new session, logged in (after STARTTLS unless TLS is implicit), and its capabilities."""
+    context = tls_context(options)
+    with translated(target, options, "connecting"):
+        client = session.Client(
+            target.host, target.port, target.implicit_tls, context, options.timeout
+        )
+    try:
+        with translated(target, options, "connecting"):
+            if not target.implicit_tls:
+                session.starttls(client, target, options, context)
+            said = session.login(client, target, options)
+            listed = capabilities_in(said) if isinstance(said, bytes | str) else None
+            if listed is None:  # not in the login's answer: ask
+                listed = frozenset(listing.as_text(name).upper() for name in client.capabilities())
+            return client, listed
+    except BaseException:
+        session.shutdown(client)
+        raise
 
 
 @dataclass
