@@ -93,6 +93,18 @@ class DeletedDuringFetch(Faults):
         return super().response(line)
 
 
+class GarbledList(Faults):
+    """The LIST response naming `folder` comes with its attributes' list never closed."""
+
+    def __init__(self, folder: str) -> None:
+        self.ending = b'"/" ' + folder.encode() + b"\r\n"
+
+    def response(self, line: bytes) -> bytes:
+        if line.startswith(b"* LIST (") and line.endswith(self.ending):
+            line = line.replace(b") ", b" ", 1)
+        return super().response(line)
+
+
 class AdvertisedGmail(Faults):
     """The server announces X-GM-EXT-1 but (being Dovecot) answers BAD to X-GM-THRID."""
 

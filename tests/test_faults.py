@@ -35,6 +35,7 @@ from tests.faults import (
     DroppedAtLogin,
     EchoedCredentials,
     FaultProxy,
+    GarbledList,
     NonexistentFolder,
     Trickle,
 )
@@ -244,6 +245,29 @@ def test_a_sent_folder_deleted_during_its_fetch_fails_the_run(
     assert report is None
     assert "Sent folder 'Sent' could not be read: deleted while it was being read" in err
     assert len(err.strip().splitlines()) <= 2  # the error and its hint
+
+
+# --- 3. a LIST line that cannot be parsed ------------------------------------------------------
+
+
+@pytest.mark.parametrize("extra", [(), ("--no-cache",)])
+def test_a_list_line_that_cannot_be_parsed_is_a_folder_not_read(
+    dovecot: DovecotServer, tmp_path: Path, extra: tuple[str, ...]
+) -> None:
+    user = gone_mailbox(dovecot)
+    with FaultProxy(dovecot, GarbledList("Old")) as proxy:
+        code, report, err = gone_json(dovecot, user, tmp_path, proxy.url(user), *extra)
+    assert code == 1, err
+    assert report["complete"] is False
+    [garbled] = [f for f in report["folders"] if f["reason"]]
+    assert garbled["name"] == '(\\HasNoChildren "/" Old'  # the line as it came
+    assert garbled["reason"] == "the server's LIST response for it could not be parsed"
+    assert garbled["scanned"] is False
+    [said] = err.strip().splitlines()
+    assert "warning" in said and garbled["name"] in said and "could not be parsed" in said
+    subjects = {row["subject"] for row in report["messages"]}
+    assert {"Question 1", "Question 2", "Question 6"} <= subjects
+    assert not subjects & {"Question 3", "Question 4", "Question 5"}
 
 
 # --- 2. a whole-run deadline -------------------------------------------------------------------
