@@ -264,7 +264,7 @@ def test_a_list_line_that_cannot_be_parsed_is_a_folder_not_read(
     assert garbled["reason"] == "the server's LIST response for it could not be parsed"
     assert garbled["scanned"] is False
     [said] = err.strip().splitlines()
-    assert "warning" in said and garbled["name"] in said and "could not be parsed" in said
+    assert "warning" in said and repr(garbled["name"]) in said and "could not be parsed" in said
     subjects = {row["subject"] for row in report["messages"]}
     assert {"Question 1", "Question 2", "Question 6"} <= subjects
     assert not subjects & {"Question 3", "Question 4", "Question 5"}

@@ -149,7 +149,7 @@ class ImapSource(Closing):
         def untagged(text: bytes, literals: list[bytes]) -> None:
             kind = text[2:8].upper()
             if kind == b"LIST (" or kind.startswith(b"LIST "):
-                folders.append(listing.listed_folder(values(text[7:], literals)))
+                folders.append(listing.listed_or_unparsed(text[7:], literals))
             elif kind.startswith(b"STATUS"):
                 name, status = listing.status_of(values(text[9:], literals))
                 statuses[name] = status
