@@ -87,7 +87,8 @@ def test_a_list_line_that_cannot_be_parsed_is_a_folder_not_read(line: bytes) -> 
     folder = listing.listed_or_unparsed(line, [])
     assert not folder.selectable
     assert folder.unread == "the server's LIST response for it could not be parsed"
-    assert folder.name.isprintable() and "Devis" in folder.name or b"Devis" not in line
+    assert folder.name.isprintable()
+    assert "Devis" in folder.name or b"Devis" not in line
     assert "\\x1b" in folder.name or b"\x1b" not in line  # escaped, not sent to a terminal
     [read] = assign_roles([folder, ListedFolder("INBOX", frozenset())])[:1]
     assert (read.scanned, read.unread) == (False, folder.unread)
