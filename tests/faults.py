@@ -93,6 +93,23 @@ class DeletedDuringFetch(Faults):
         return super().response(line)
 
 
+class DeletedThenRefused(DeletedDuringFetch):
+    """As DeletedDuringFetch, and every LOGIN after the first is refused (a password changed
+    meanwhile)."""
+
+    def __init__(self, dovecot: DovecotServer, user: MailUser, *folders: str) -> None:
+        super().__init__(dovecot, user, *folders)
+        self.logins = 0
+
+    def command(self, line: bytes) -> bytes:
+        parts = line.split(b" ", 2)
+        if len(parts) > 1 and parts[1].upper() == b"LOGIN":
+            self.logins += 1
+            if self.logins > 1:
+                return parts[0] + b" LOGIN nobody@nowhere wrong\r\n"
+        return super().command(line)
+
+
 class GarbledList(Faults):
     """The LIST response naming `folder` comes with its attributes' list never closed."""
 

@@ -32,6 +32,7 @@ from tests.dovecot import Appended, DovecotServer, MailUser
 from tests.faults import (
     AdvertisedGmail,
     DeletedDuringFetch,
+    DeletedThenRefused,
     DroppedAtLogin,
     EchoedCredentials,
     FaultProxy,
@@ -232,6 +233,19 @@ def test_a_run_logs_in_again_twice_at_most(dovecot: DovecotServer, tmp_path: Pat
     assert "lost while reading folder" in err and "already logged in again 2 times" in err
     assert len(err.strip().splitlines()) <= 2
     assert len(deleted.done) == 3
+
+
+def test_a_login_refused_on_logging_in_again_ends_the_run(
+    dovecot: DovecotServer, tmp_path: Path
+) -> None:
+    user = gone_mailbox(dovecot)
+    refused = DeletedThenRefused(dovecot, user, "Old")
+    with FaultProxy(dovecot, refused) as proxy:
+        code, report, err = gone_json(dovecot, user, tmp_path, proxy.url(user), "--no-cache")
+    assert code == 4, err
+    assert report is None
+    assert "login refused" in err
+    assert refused.logins == 2  # logged in again once, not tried again
 
 
 @pytest.mark.parametrize("extra", [(), ("--no-cache",)])
