@@ -56,11 +56,9 @@ from inbox_audit.sources.spec import (
     Opened,
     Progress,
 )
-from inbox_audit.sources.tls import tls_context
 from inbox_audit.sources.wire import (
     Reply,
     Wire,
-    capabilities_in,
     nothing,
 )
 
@@ -105,7 +103,7 @@ class ImapSource(Closing):
     @classmethod
     def connect(cls, target: ImapTarget, options: ConnectOptions) -> ImapSource:
         """Connect (implicit TLS or STARTTLS), log in, and identify (RFC 2971)."""
-        client, listed = _logged_in(target, options)
+        client, listed = session.logged_in(target, options)
         try:
             with translated(target, options, "connecting"):
                 source = cls(client, target, listed)
@@ -522,7 +520,7 @@ class ImapSource(Closing):
             self._plan.extendleft(reversed([o.step for o in self._ahead if o.step is not None]))
             self._ahead.clear()
             self._selected, self._fetcher, self._first, self._probe = None, None, None, None
-            self._client, _ = _logged_in(self._target, self._options)
+            self._client, _ = session.logged_in(self._target, self._options)
             self._wire = Wire(self._client.connection)
             self._closed = False
             raise
@@ -531,29 +529,6 @@ class ImapSource(Closing):
     def _translated(self, doing: str, folder: str | None = None) -> Iterator[None]:
         with translated(self._target, None, doing, folder):
             yield
-
-
-def _logged_in(
-    target: ImapTarget, options: ConnectOptions
-) -> tuple[session.Client, frozenset[str]]:
-    """A new session, logged in (after STARTTLS unless TLS is implicit), and its capabilities."""
-    context = tls_context(options)
-    with translated(target, options, "connecting"):
-        client = session.Client(
-            target.host, target.port, target.implicit_tls, context, options.timeout
-        )
-    try:
-        with translated(target, options, "connecting"):
-            if not target.implicit_tls:
-                session.starttls(client, target, options, context)
-            said = session.login(client, target, options)
-            listed = capabilities_in(said) if isinstance(said, bytes | str) else None
-            if listed is None:  # not in the login's answer: ask
-                listed = frozenset(listing.as_text(name).upper() for name in client.capabilities())
-            return client, listed
-    except BaseException:
-        session.shutdown(client)
-        raise
 
 
 @dataclass

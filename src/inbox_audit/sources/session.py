@@ -11,9 +11,11 @@ from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
 
 from inbox_audit.errors import ConnectionFailed, LoginFailed, TLSFailed
-from inbox_audit.sources.failures import scrubbed, server_text
+from inbox_audit.sources import listing
+from inbox_audit.sources.failures import scrubbed, server_text, translated
 from inbox_audit.sources.spec import ConnectOptions, ImapTarget
-from inbox_audit.sources.wire import BufferedIMAP4, BufferedIMAP4_SSL
+from inbox_audit.sources.tls import tls_context
+from inbox_audit.sources.wire import BufferedIMAP4, BufferedIMAP4_SSL, capabilities_in
 
 # An IMAP atom: anything but atom-specials (RFC 3501 §9), ASCII only.
 _ATOM = re.compile(r"[!#$&\'+-\[^-z|}~]+")
@@ -157,3 +159,22 @@ def shutdown(client: Client) -> None:
 
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def logged_in(target: ImapTarget, options: ConnectOptions) -> tuple[Client, frozenset[str]]:
+    """A new session, logged in (after STARTTLS unless TLS is implicit), and its capabilities."""
+    context = tls_context(options)
+    with translated(target, options, "connecting"):
+        client = Client(target.host, target.port, target.implicit_tls, context, options.timeout)
+    try:
+        with translated(target, options, "connecting"):
+            if not target.implicit_tls:
+                starttls(client, target, options, context)
+            said = login(client, target, options)
+            listed = capabilities_in(said) if isinstance(said, bytes | str) else None
+            if listed is None:  # not in the login's answer: ask
+                listed = frozenset(listing.as_text(name).upper() for name in client.capabilities())
+            return client, listed
+    except BaseException:
+        shutdown(client)
+        raise
