@@ -59,29 +59,66 @@ class NonexistentFolder(Faults):
 
 
 class DeletedDuringFetch(Faults):
-    """`folder` is deleted by another client once it is examined, before its first FETCH
-    reaches the server: Dovecot then ends the session ("* BYE IMAP session state is
+    """Each of `folders` is deleted by another client once it is examined, before its first
+    FETCH reaches the server: Dovecot then ends the session ("* BYE IMAP session state is
     inconsistent", or "Mailbox was deleted under us")."""
 
-    def __init__(self, dovecot: DovecotServer, user: MailUser, folder: str) -> None:
-        self.dovecot, self.user, self.folder = dovecot, user, folder
-        self.quoted = b'"' + folder.encode() + b'"'
+    def __init__(self, dovecot: DovecotServer, user: MailUser, *folders: str) -> None:
+        self.dovecot, self.user = dovecot, user
+        self.quoted = {b'"' + folder.encode() + b'"': folder for folder in folders}
         self.examined = threading.Event()
-        self.examining = False
-        self.done = False
+        self.examining: bytes | None = None  # the folder to delete, its EXAMINE sent
+        self.tag = b""  # that EXAMINE's tag
+        self.done: set[bytes] = set()
 
     def command(self, line: bytes) -> bytes:
-        if b" EXAMINE " + self.quoted in line:
-            self.examining = True
-        elif self.examining and b" UID FETCH " in line and not self.done:
-            self.examined.wait(10)  # the EXAMINE answered: the folder is open
-            self.dovecot.delete_folder(self.user, self.folder)
-            self.done = True
+        if b" EXAMINE " in line:
+            self.examining = next((q for q in self.quoted if b" EXAMINE " + q in line), None)
+            if self.examining is not None:
+                self.examined.clear()
+                self.tag = line.split(b" ", 1)[0]
+        elif b" UID FETCH " in line and self.examining and self.examining not in self.done:
+            # The next session may examine another folder meanwhile; a session that ended
+            # before this EXAMINE was answered (its tag no longer the last) deletes nothing.
+            folder, tag = self.examining, self.tag
+            # Its EXAMINE answered (commands are pipelined: not just any READ-ONLY): open.
+            if self.examined.wait(10) and self.tag == tag and folder not in self.done:
+                self.done.add(folder)
+                self.dovecot.delete_folder(self.user, self.quoted[folder])
         return line
 
     def response(self, line: bytes) -> bytes:
-        if self.examining and b"[READ-ONLY]" in line:
+        if self.tag and line.startswith(self.tag + b" OK"):
             self.examined.set()
+        return super().response(line)
+
+
+class DeletedThenRefused(DeletedDuringFetch):
+    """As DeletedDuringFetch, and every LOGIN after the first is refused (a password changed
+    meanwhile)."""
+
+    def __init__(self, dovecot: DovecotServer, user: MailUser, *folders: str) -> None:
+        super().__init__(dovecot, user, *folders)
+        self.logins = 0
+
+    def command(self, line: bytes) -> bytes:
+        parts = line.split(b" ", 2)
+        if len(parts) > 1 and parts[1].upper() == b"LOGIN":
+            self.logins += 1
+            if self.logins > 1:
+                return parts[0] + b" LOGIN nobody@nowhere wrong\r\n"
+        return super().command(line)
+
+
+class GarbledList(Faults):
+    """The LIST response naming `folder` comes with its attributes' list never closed."""
+
+    def __init__(self, folder: str) -> None:
+        self.ending = b'"/" ' + folder.encode() + b"\r\n"
+
+    def response(self, line: bytes) -> bytes:
+        if line.startswith(b"* LIST (") and line.endswith(self.ending):
+            line = line.replace(b") ", b" ", 1)
         return super().response(line)
 
 

@@ -32,9 +32,11 @@ from tests.dovecot import Appended, DovecotServer, MailUser
 from tests.faults import (
     AdvertisedGmail,
     DeletedDuringFetch,
+    DeletedThenRefused,
     DroppedAtLogin,
     EchoedCredentials,
     FaultProxy,
+    GarbledList,
     NonexistentFolder,
     Trickle,
 )
@@ -116,30 +118,170 @@ def test_the_email_of_an_incomplete_report_says_so_and_does_not_list_it_as_read(
         assert "Could not be read: Archive" in body
 
 
-def test_a_folder_deleted_during_its_fetch_is_a_one_line_error(
+def gone_mailbox(dovecot: DovecotServer) -> MailUser:
+    """A shop whose "Old" folder is about to be deleted, with mail in folders around it."""
+    user = dovecot.add_user(
+        dovecot.unique_name("gone"), "pw-Gone-1", ["INBOX", "Sent", "Old", "Projects"]
+    )
+    dovecot.append_many(user, "INBOX", [Appended(question(n, ASKED), (), ASKED_AT) for n in (1, 2)])
+    dovecot.append(user, "Sent", reply_to(1, ANSWERED), internal_date=ANSWERED_AT)
+    dovecot.append_many(
+        user, "Old", [Appended(question(n, ASKED), (), ASKED_AT) for n in (3, 4, 5)]
+    )
+    dovecot.append(user, "Projects", question(6, ASKED), internal_date=ASKED_AT)
+    return user
+
+
+def gone_json(
+    dovecot: DovecotServer, user: MailUser, tmp_path: Path, url: str | None, *extra: str
+) -> tuple[int, Any, str]:
+    """The shop's audit as JSON, straight from Dovecot or through the proxy at `url`."""
+    args = shop_args(dovecot, user, "--format", "json", *extra)
+    if url is not None:
+        args[1] = url
+        args.append("--allow-plaintext")
+    code, out, err = run(
+        args, tmp_path, password=user.password, XDG_CACHE_HOME=str(tmp_path / "cache")
+    )
+    return code, json.loads(out) if out else None, err
+
+
+def the_mail(report: dict[str, Any]) -> dict[str, Any]:
+    """What a report says of the mail read, not of the folders or where they came from."""
+    left_out = ("source", "complete", "folders", "problems")
+    return {key: value for key, value in report.items() if key not in left_out}
+
+
+@pytest.mark.parametrize("run_kind", ["first run", "nightly run", "no cache"])
+def test_a_folder_deleted_during_its_fetch_is_left_out_and_the_rest_read(
+    dovecot: DovecotServer, tmp_path: Path, run_kind: str
+) -> None:
+    user = gone_mailbox(dovecot)
+    extra = ("--no-cache",) if run_kind == "no cache" else ()
+    if run_kind == "nightly run":
+        code, _, err = gone_json(dovecot, user, tmp_path, None)  # the cache filled
+        assert code == 1, err
+        dovecot.append(user, "Old", question(7, ASKED), internal_date=ASKED_AT)  # Old changed
+    with FaultProxy(dovecot, DeletedDuringFetch(dovecot, user, "Old")) as proxy:
+        code, report, err = gone_json(dovecot, user, tmp_path, proxy.url(user), *extra)
+    # Dovecot ended the session ("* BYE ... Mailbox was deleted under us"): the run logged
+    # in again and read the other folders.
+    assert code == 1, err
+    assert report["complete"] is False
+    old = folders_of(report)["Old"]
+    assert old["scanned"] is False and old["reason"] == "deleted while it was being read"
+    assert all(f["scanned"] for name, f in folders_of(report).items() if name != "Old")
+    names = [folder["name"] for folder in report["folders"]]
+    assert names.index("Old") < len(names) - 1  # folders read after it (sent ahead)
+    [said] = err.strip().splitlines()
+    assert "'Old'" in said and "deleted while it was being read" in said
+    assert report["problems"] == ["folder 'Old' could not be read: deleted while it was being read"]
+    # None of Old's mail, all of the rest: the same mail as a cold read of what is left.
+    _, cold, _ = gone_json(dovecot, user, tmp_path, None, "--no-cache")
+    assert cold["complete"] is True and "Old" not in folders_of(cold)
+    assert the_mail(report) == the_mail(cold)
+    subjects = {row["subject"] for row in report["messages"]}
+    assert {"Question 1", "Question 2", "Question 6"} <= subjects
+    assert not subjects & {"Question 3", "Question 4", "Question 5", "Question 7"}
+    if run_kind == "no cache":
+        return
+    # The cache then agrees with the server, the folder gone and then made again.
+    code, cached, err = gone_json(dovecot, user, tmp_path, None)
+    assert (code, cached) == (1, cold), err
+    dovecot.create_folder(user, "Old")
+    dovecot.append(user, "Old", question(8, ASKED), internal_date=ASKED_AT)
+    _, cold, _ = gone_json(dovecot, user, tmp_path, None, "--no-cache")
+    code, cached, err = gone_json(dovecot, user, tmp_path, None)
+    assert (code, cached) == (1, cold), err
+    assert folders_of(cached)["Old"]["messages"] == 1
+
+
+def test_a_folder_deleted_during_its_fetch_is_said_in_every_format(
+    dovecot: DovecotServer, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    user = gone_mailbox(dovecot)
+    smtp = ("--email-to", OWNER, "--smtp", f"smtp://127.0.0.1:{smtp_server.port}")
+    for fmt in ("table", "summary", "markdown", "email"):
+        if fmt != "table":
+            dovecot.create_folder(user, "Old")
+            dovecot.append(user, "Old", question(3, ASKED), internal_date=ASKED_AT)
+        with FaultProxy(dovecot, DeletedDuringFetch(dovecot, user, "Old")) as proxy:
+            args = shop_args(dovecot, user, *(smtp if fmt == "email" else ("--format", fmt)))
+            args[1:2] = [proxy.url(user), "--allow-plaintext"]
+            code, out, err = run(args, tmp_path, password=user.password)
+        assert code == 1, err
+        if fmt == "email":
+            (received,) = smtp_server.received
+            message = received.parse()
+            assert "incomplete" in message["Subject"]
+            out = "\n".join(map(html.unescape, parts(message).values()))
+        assert "incomplete" in out.lower(), (fmt, out)
+        assert "Old" in out and "deleted while it was being read" in out, (fmt, out)
+
+
+def test_a_run_logs_in_again_twice_at_most(dovecot: DovecotServer, tmp_path: Path) -> None:
+    user = gone_mailbox(dovecot)
+    # Dovecot lists the newest first: no two of the folders deleted come one after the other.
+    for name in ("Older", "Between", "Oldest"):
+        dovecot.create_folder(user, name)
+        dovecot.append(user, name, question(9, ASKED), internal_date=ASKED_AT)
+    deleted = DeletedDuringFetch(dovecot, user, "Old", "Older", "Oldest")
+    with FaultProxy(dovecot, deleted) as proxy:
+        code, report, err = gone_json(dovecot, user, tmp_path, proxy.url(user), "--no-cache")
+    assert code == 4, err
+    assert report is None
+    assert "lost while reading folder" in err and "already logged in again 2 times" in err
+    assert len(err.strip().splitlines()) <= 2
+    assert len(deleted.done) == 3
+
+
+def test_a_login_refused_on_logging_in_again_ends_the_run(
     dovecot: DovecotServer, tmp_path: Path
 ) -> None:
-    user = dovecot.add_user(dovecot.unique_name("gone"), "pw-Gone-1", ["INBOX", "Sent", "Old"])
-    dovecot.append_many(
-        user, "Old", [Appended(question(n, ASKED), (), ASKED_AT) for n in range(1, 4)]
-    )
-    with FaultProxy(dovecot, DeletedDuringFetch(dovecot, user, "Old")) as proxy:
-        args = [
-            "audit",
-            proxy.url(user),
-            "--allow-plaintext",
-            "--me",
-            "shop@example.org",
-            "--quiet",
-            "--no-cache",
-        ]
-        code, out, err = run(args, tmp_path, password=user.password)
-    # Dovecot ends the session ("* BYE ... Mailbox was deleted under us"): nothing more can
-    # be read on it, and the run says why rather than report the rest as complete.
+    user = gone_mailbox(dovecot)
+    refused = DeletedThenRefused(dovecot, user, "Old")
+    with FaultProxy(dovecot, refused) as proxy:
+        code, report, err = gone_json(dovecot, user, tmp_path, proxy.url(user), "--no-cache")
     assert code == 4, err
-    assert out == ""
-    assert "lost while reading folder 'Old'" in err and "deleted" in err
-    assert len(err.strip().splitlines()) <= 2
+    assert report is None
+    assert "login refused" in err
+    assert refused.logins == 2  # logged in again once, not tried again
+
+
+@pytest.mark.parametrize("extra", [(), ("--no-cache",)])
+def test_a_sent_folder_deleted_during_its_fetch_fails_the_run(
+    dovecot: DovecotServer, tmp_path: Path, extra: tuple[str, ...]
+) -> None:
+    user = gone_mailbox(dovecot)
+    with FaultProxy(dovecot, DeletedDuringFetch(dovecot, user, "Sent")) as proxy:
+        code, report, err = gone_json(dovecot, user, tmp_path, proxy.url(user), *extra)
+    assert code == 4, err
+    assert report is None
+    assert "Sent folder 'Sent' could not be read: deleted while it was being read" in err
+    assert len(err.strip().splitlines()) <= 2  # the error and its hint
+
+
+# --- 3. a LIST line that cannot be parsed ------------------------------------------------------
+
+
+@pytest.mark.parametrize("extra", [(), ("--no-cache",)])
+def test_a_list_line_that_cannot_be_parsed_is_a_folder_not_read(
+    dovecot: DovecotServer, tmp_path: Path, extra: tuple[str, ...]
+) -> None:
+    user = gone_mailbox(dovecot)
+    with FaultProxy(dovecot, GarbledList("Old")) as proxy:
+        code, report, err = gone_json(dovecot, user, tmp_path, proxy.url(user), *extra)
+    assert code == 1, err
+    assert report["complete"] is False
+    [garbled] = [f for f in report["folders"] if f["reason"]]
+    assert garbled["name"] == '(\\HasNoChildren "/" Old'  # the line as it came
+    assert garbled["reason"] == "the server's LIST response for it could not be parsed"
+    assert garbled["scanned"] is False
+    [said] = err.strip().splitlines()
+    assert "warning" in said and repr(garbled["name"]) in said and "could not be parsed" in said
+    subjects = {row["subject"] for row in report["messages"]}
+    assert {"Question 1", "Question 2", "Question 6"} <= subjects
+    assert not subjects & {"Question 3", "Question 4", "Question 5"}
 
 
 # --- 2. a whole-run deadline -------------------------------------------------------------------

@@ -64,6 +64,10 @@ class FolderNotFound(MailboxError):
     """A folder named on the command line does not exist."""
 
 
+class FolderDeleted(FolderNotFound):
+    """The server ended the session because the folder being read was deleted under it."""
+
+
 class AlreadyRunning(InboxAuditError):
     """Another inbox-audit run holds the lock in the state directory."""
 

@@ -34,6 +34,7 @@ class ListedFolder:
     attributes: frozenset[str]  # lower-cased LIST attributes, e.g. {"\\sent", "\\hasnochildren"}
     delimiter: str | None = None
     selectable: bool = True
+    unread: str | None = None  # why it cannot be read (a LIST response that did not parse)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from inbox_audit.model import RawMessage
+from inbox_audit.core.folders import assign_roles, problem
+from inbox_audit.model import ListedFolder, RawMessage
 from inbox_audit.settings import Settings
 from inbox_audit.sources import listing
 from inbox_audit.sources.fetch import values
@@ -71,6 +72,32 @@ def test_list_lines_of_every_shape(line: bytes, name: str, delimiter: str | None
     literals = [b"Mail/odd\r\nname"] if b"\x00" in line else []
     folder = listing.listed_folder(values(line, literals))
     assert (folder.name, folder.delimiter) == (name, delimiter)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'(\\HasNoChildren "/" Devis\x1b[2J',  # the attributes' list never closed
+        b'(\\HasNoChildren) "/" "Devis',  # the name's quote never closed
+        b"(\\HasNoChildren)",  # no delimiter, no name
+        b'"/" Devis (\\HasNoChildren)',  # no attributes first
+    ],
+)
+def test_a_list_line_that_cannot_be_parsed_is_a_folder_not_read(line: bytes) -> None:
+    folder = listing.listed_or_unparsed(line, [])
+    assert not folder.selectable
+    assert folder.unread == "the server's LIST response for it could not be parsed"
+    assert folder.name.isprintable()
+    assert "Devis" in folder.name or b"Devis" not in line
+    assert "\\x1b" in folder.name or b"\x1b" not in line  # escaped, not sent to a terminal
+    [read] = assign_roles([folder, ListedFolder("INBOX", frozenset())])[:1]
+    assert (read.scanned, read.unread) == (False, folder.unread)
+    assert problem(read) == f"folder {folder.name!r} could not be read: {folder.unread}"
+
+
+def test_a_list_line_that_parses_is_no_problem() -> None:
+    folder = listing.listed_or_unparsed(b'(\\HasNoChildren) "/" Devis[2026', [])
+    assert (folder.name, folder.selectable, folder.unread) == ("Devis[2026", True, None)
 
 
 def test_a_folder_named_like_a_header_is_read_as_mail(dovecot: DovecotServer) -> None:

@@ -192,7 +192,7 @@ def assign_roles(
             and role not in SKIPPED_ROLES
             and _fold(folder.name) not in skipped
         )
-        folders.append(Folder(name=folder.name, role=role, scanned=scanned))
+        folders.append(Folder(folder.name, role, scanned, unread=folder.unread))
     return folders
 
 

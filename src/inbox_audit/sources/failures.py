@@ -12,7 +12,13 @@ import urllib.parse
 from collections.abc import Iterator
 from typing import NoReturn
 
-from inbox_audit.errors import ConnectionFailed, FolderNotFound, MailboxError, TLSFailed
+from inbox_audit.errors import (
+    ConnectionFailed,
+    FolderDeleted,
+    FolderNotFound,
+    MailboxError,
+    TLSFailed,
+)
 from inbox_audit.sources.spec import ConnectOptions, ImapTarget
 
 _MISSING_FOLDER = re.compile(
@@ -20,6 +26,10 @@ _MISSING_FOLDER = re.compile(
     re.IGNORECASE,
 )
 
+# The BYE of a server whose selected mailbox was deleted by another client: Dovecot's
+# "Mailbox was deleted under us" / "IMAP session state is inconsistent, please relogin",
+# Cyrus' "Mailbox has been (re)moved".
+_DELETED_UNDER_US = re.compile(r"deleted|state is inconsistent|been \(?re\)?moved", re.IGNORECASE)
 
 #: OpenSSL's reasons when the peer's first bytes are not a TLS record (plain text).
 _NOT_TLS = frozenset(
@@ -63,6 +73,8 @@ def translated(
     except OSError as exc:
         _raise(ConnectionFailed(f"cannot talk to {where} while {doing}: {one_line(exc)}"), exc)
     except imaplib.IMAP4.abort as exc:
+        if folder is not None and _DELETED_UNDER_US.search(one_line(exc)):
+            _raise(FolderDeleted("deleted while it was being read"), exc)
         _raise(ConnectionFailed(f"connection to {where} lost while {doing}: {one_line(exc)}"), exc)
     except imaplib.IMAP4.error as exc:
         text = server_text(exc, options, target.user)

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from inbox_audit import __version__
 from inbox_audit.errors import (
     ConnectionFailed,
+    FolderDeleted,
     MailboxError,
 )
 from inbox_audit.model import FolderStatus, ListedFolder, RawMessage, Unreadable
@@ -56,6 +57,9 @@ from inbox_audit.sources.spec import (
     Progress,
 )
 from inbox_audit.sources.wire import Reply, Wire, nothing
+
+# How often a run logs in again after a folder was deleted under its session (`_relogging`).
+_RELOGINS = 2
 
 # imaplib refuses response lines over 1 MB: a plain SEARCH asks for UIDs in windows this wide.
 _SEARCH_WINDOW = 100_000
@@ -86,6 +90,8 @@ class ImapSource(Closing):
         self._closed = False
         self._probe: bytes | None = None  # the X-GM-THRID probe, its answer not yet read
         self._warn: Callable[[str], None] | None = None
+        self._options: ConnectOptions | None = None  # to log in again (`_relogging`)
+        self._relogins = 0
 
     def __repr__(self) -> str:
         return f"ImapSource({self._target.display()})"
@@ -97,6 +103,7 @@ class ImapSource(Closing):
         try:
             with translated(target, options, "connecting"):
                 source = cls(client, target, listed)
+                source._options = options
                 source._warn = options.warn
                 if source._gmail:
                     source._probe_gmail()
@@ -136,7 +143,7 @@ class ImapSource(Closing):
         def untagged(text: bytes, literals: list[bytes]) -> None:
             kind = text[2:8].upper()
             if kind == b"LIST (" or kind.startswith(b"LIST "):
-                folders.append(listing.listed_folder(values(text[7:], literals)))
+                folders.append(listing.listed_or_unparsed(text[7:], literals))
             elif kind.startswith(b"STATUS"):
                 name, status = listing.status_of(values(text[9:], literals))
                 statuses[name] = status
@@ -166,8 +173,9 @@ class ImapSource(Closing):
         self, folder: str, progress: Progress | None = None
     ) -> Generator[RawMessage | Unreadable, None, None]:
         """Every message of the folder in UID order; closing the generator early is fine."""
-        opened = self._open(folder, self._all_likely(folder))
-        yield from self._fetch_selected(folder, opened.uids, progress)
+        with self._relogging(folder):
+            opened = self._open(folder, self._all_likely(folder))
+            yield from self._fetch_selected(folder, opened.uids, progress)
 
     def plan(self, steps: Sequence[str | Examine]) -> None:
         """The folders about to be read, in this order: a name for `fetch`, an `Examine` for
@@ -201,7 +209,8 @@ class ImapSource(Closing):
 
         Later calls of `fetch_uids` read this folder.
         """
-        return self._open(folder, likely_new or range(0), flags, changed_since)
+        with self._relogging(folder):
+            return self._open(folder, likely_new or range(0), flags, changed_since)
 
     def fetch_uids(
         self, folder: str, uids: Sequence[int], progress: Progress | None = None
@@ -211,7 +220,8 @@ class ImapSource(Closing):
             # A bug in the caller; once the next folder's EXAMINE is sent, this one's can
             # only be read from the first batch, asked for with its own EXAMINE.
             raise RuntimeError(f"examine({folder!r}) first")
-        yield from self._fetch_selected(folder, uids, progress)
+        with self._relogging(folder):
+            yield from self._fetch_selected(folder, uids, progress)
 
     # --- internals -------------------------------------------------------------------------
 
@@ -483,6 +493,33 @@ class ImapSource(Closing):
         fetcher, self._fetcher, self._first, self._selected = self._fetcher, None, None, None
         if fetcher is not None and not fetcher.drain():
             raise self._lost()
+
+    @contextlib.contextmanager
+    def _relogging(self, folder: str) -> Iterator[None]:
+        """A folder deleted while it is read ends the session (Dovecot: "* BYE Mailbox was
+        deleted under us"): log in again, with the same credentials, so that the folders
+        after it are read, and let the caller mark that one not read. A few times per run
+        only; a login that fails then is the run's error."""
+        try:
+            yield
+        except FolderDeleted as exc:
+            if self._options is None or self._relogins >= _RELOGINS:
+                raise ConnectionFailed(
+                    f"connection to {self._target.host} lost while reading folder {folder!r}: "
+                    f"it was {exc}, and the run had already logged in again {self._relogins} "
+                    "times"
+                ) from exc
+            self._relogins += 1
+            self._closed = True
+            session.shutdown(self._client)
+            # What was sent ahead on the old session is sent again on the new one, in order.
+            self._plan.extendleft(reversed([o.step for o in self._ahead if o.step is not None]))
+            self._ahead.clear()
+            self._selected, self._fetcher, self._first, self._probe = None, None, None, None
+            self._client, _ = session.connect(self._target, self._options)
+            self._wire = Wire(self._client.connection)
+            self._closed = False
+            raise
 
     @contextlib.contextmanager
     def _translated(self, doing: str, folder: str | None = None) -> Iterator[None]:

@@ -7,7 +7,7 @@ import imaplib
 from imapclient import imap_utf7
 
 from inbox_audit.model import FolderStatus, ListedFolder
-from inbox_audit.sources.fetch import Value
+from inbox_audit.sources.fetch import Value, values
 from inbox_audit.sources.wire import quoted
 
 _UNSELECTABLE = frozenset({"\\noselect", "\\nonexistent"})
@@ -26,6 +26,29 @@ def listed_folder(found: list[Value]) -> ListedFolder:
         delimiter=as_text(delimiter) if delimiter else None,
         selectable=not (attributes & _UNSELECTABLE),
     )
+
+
+def listed_or_unparsed(text: bytes, literals: list[bytes]) -> ListedFolder:
+    """A LIST response's folder (what follows "* LIST "). One that cannot be parsed at all is
+    listed as a folder not read, named by the response as it came (escaped): one odd line
+    must not stop the audit of every other folder, nor hide that some mail was not read."""
+    try:
+        return listed_folder(values(text, literals))
+    except (ValueError, imaplib.IMAP4.error):
+        return ListedFolder(
+            name=_shown(text),
+            attributes=frozenset(),
+            selectable=False,
+            unread="the server's LIST response for it could not be parsed",
+        )
+
+
+def _shown(raw: bytes, limit: int = 100) -> str:
+    """Raw server bytes as one printable line: control characters (a terminal's escape
+    sequences, line breaks) and bytes that are not UTF-8 as backslash escapes."""
+    text = raw.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
+    text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def status_of(found: list[Value]) -> tuple[str, FolderStatus]:
