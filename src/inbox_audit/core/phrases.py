@@ -12,11 +12,24 @@ from functools import lru_cache
 CACHE_SIZE = 65536
 
 
+class _Marks(dict[int, int | None]):
+    """str.translate's table that drops combining marks, filled as characters are met: one
+    C-level look-up per character instead of a Python call (the opening of every text is
+    folded, not only subjects)."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_MARKS = _Marks()
+
+
 @lru_cache(maxsize=CACHE_SIZE)
 def fold(text: str) -> str:
     """Case-folded, without diacritics, whitespace runs as one space."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+    return " ".join(unicodedata.normalize("NFKD", text.casefold()).translate(_MARKS).split())
 
 
 # Tags that gateways and filters put in front of a subject: "[EXTERNAL]", "[SPAM?]",
