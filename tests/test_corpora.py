@@ -16,6 +16,7 @@ import pytest
 
 from inbox_audit.core import classify as classify_module
 from inbox_audit.core.classify import classify
+from inbox_audit.core.fields import TEXT_BYTES
 from inbox_audit.core.headers import UnparsableMessage, parse_message
 from inbox_audit.model import Message, RawMessage, Reason
 
@@ -72,7 +73,9 @@ def results() -> tuple[Result, ...]:
     for path in mail_files():
         relative = path.relative_to(CORPORA).as_posix()
         for index, data in enumerate(split_messages(path.read_bytes())):
-            raw = RawMessage(relative, index, None, frozenset(), header_section(data))
+            head = header_section(data)
+            body = data[len(head) : len(head) + TEXT_BYTES]
+            raw = RawMessage(relative, index, None, frozenset(), head, text_start=body)
             try:
                 message = parse_message(raw)
             except UnparsableMessage:

@@ -111,3 +111,74 @@ def test_real_corpora_loaded_into_dovecot_are_all_accounted_for(dovecot: Dovecot
     assert accounted == loaded, (accounted, loaded)
     assert code == (1 if summary["overdue"] else 0)
     assert dovecot.snapshot_state(user) == before
+
+
+CUSTOMER_ASKS = b"""\
+From: Marie Dupont <marie@example.fr>
+To: owner@shop.example
+Subject: Devis atelier
+Message-ID: <devis-1@example.fr>
+Date: Mon, 3 Nov 2025 09:00:00 +0100
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: quoted-printable
+
+Bonjour, pourriez-vous m'envoyer un devis pour l'atelier ?
+"""
+
+# Passed on to the accountant, the subject kept (Outlook's "Forward as attachment" habit,
+# or a person who erased "TR :"): In-Reply-To names the customer's message all the same.
+OWNER_FORWARDS = b"""\
+From: Owner <owner@shop.example>
+To: compta@cabinet.example
+Subject: Devis atelier
+Message-ID: <fwd-1@shop.example>
+In-Reply-To: <devis-1@example.fr>
+Date: Mon, 3 Nov 2025 10:00:00 +0100
+Content-Type: multipart/alternative; boundary="b1"
+
+--b1
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: base64
+
+LS0tLS0tLS0tLSBGb3J3YXJkZWQgbWVzc2FnZSAtLS0tLS0tLS0KRnJvbTogTWFyaWUgRHVwb250
+IDxtYXJpZUBleGFtcGxlLmZyPgpTdWJqZWN0OiBEZXZpcyBhdGVsaWVyCgpCb25qb3VyLCBwb3Vy
+cmllei12b3VzIG0nZW52b3llciB1biBkZXZpcyBwb3VyIGwnYXRlbGllciA/Cg==
+--b1--
+"""
+
+# flufl.bounce's simple_20, shortened: a gateway answering under the subject it bounces.
+GATEWAY_REPORT = b"""\
+From: dsi.spi-internet@banque.example
+To: owner@shop.example
+Subject: RE: Votre commande : non remis
+ (delivery failed)
+Message-ID: <ndr-1@banque.example>
+Date: Mon, 3 Nov 2025 11:00:00 +0100
+Content-Type: text/plain; charset=US-ASCII
+
+***********************************************
+Votre message n'a pas pu etre delivre a
+duke@ald.banque.example
+
+***********************************************
+Your message could not be delivered to
+duke@ald.banque.example
+"""
+
+
+def test_body_signs_read_over_imap(dovecot: DovecotServer) -> None:
+    # The start of each text, fetched read-only, tells a forward without "Fwd:" from a reply
+    # and a delivery report from a person.
+    user = dovecot.add_user(dovecot.unique_name("body"), "pw-Body-42!", ["INBOX", "Sent"])
+    day = datetime(2025, 11, 3, 8, tzinfo=UTC)
+    dovecot.append_many(user, "INBOX", [Appended(CUSTOMER_ASKS, internal_date=day)])
+    dovecot.append_many(user, "INBOX", [Appended(GATEWAY_REPORT, internal_date=day)])
+    dovecot.append_many(user, "Sent", [Appended(OWNER_FORWARDS, internal_date=day)])
+    before = dovecot.snapshot_state(user)
+    as_of = "2025-11-10T12:00:00+00:00"
+    _, report, _ = run_cli(dovecot, user, "--as-of", as_of, "--me", "owner@shop.example")
+    found = {m["message_id"]: m for m in report["messages"]}
+    assert found["devis-1@example.fr"]["status"] == "overdue"
+    assert found["devis-1@example.fr"]["reply"] is None
+    assert found["ndr-1@banque.example"]["reason"] == "bounce"
+    assert dovecot.snapshot_state(user) == before

@@ -85,9 +85,6 @@ PEOPLE_AMONG_AUTOMATED = frozenset(
         "sisimai/lhost-sendmail-14.eml",
     }
 )
-#: Automated messages that show no sign in their header: RT's "RE: … : non remis" from a
-#: gateway with a person-like address, known from its body only.
-KNOWN_MISSES = frozenset({"flufl.bounce/simple_20.txt"})
 
 
 def is_automated(path: str) -> bool:
@@ -129,7 +126,9 @@ def test_confusion_figures() -> None:
         print(f"  hidden: {result.path} ({result.outcome})")
     assert len(automated) > 700
     assert len(people) > 800
-    assert {r.path.removeprefix(PEER) for r in missed} <= KNOWN_MISSES
+    # flufl.bounce's simple_20 ("RE: … : non remis" from a gateway with a person-like
+    # address) among them: known from the opening of its text only.
+    assert [r.path for r in missed] == []
     assert len(hidden) <= 0.02 * len(people)
 
 

@@ -125,7 +125,8 @@ class Message:
     # Content-Language / Accept-Language values, for the holding reply's language.
     language_hints: tuple[str, ...] = ()
     # The opening words of the text part, decoded (core/snippet.py): the holding reply's
-    # language. "" when the source gave none or it could not be read.
+    # language, the template of a delivery report, a forward's marker. "" when the source
+    # gave none or it could not be read.
     text_start: str = ""
 
     @property

@@ -31,6 +31,7 @@ def make_message(
     to: tuple[str, ...] = ("contact@jolis-pots.example",),
     reply_to: tuple[str, ...] = (),
     headers: tuple[tuple[str, str], ...] = (),
+    text: str = "",
 ) -> Message:
     return Message(
         folder="INBOX",
@@ -49,6 +50,7 @@ def make_message(
         flags=frozenset(),
         conversation_id=None,
         auto_headers=headers,
+        text_start=text,
     )
 
 
@@ -65,6 +67,7 @@ class Case:
     reply_to: tuple[str, ...] = ()
     headers: tuple[tuple[str, str], ...] = field(default=())
     in_sent_folder: bool = False
+    text: str = ""
 
     def message(self) -> Message:
         return make_message(
@@ -74,6 +77,7 @@ class Case:
             to=self.to,
             reply_to=self.reply_to,
             headers=self.headers,
+            text=self.text,
         )
 
 
@@ -644,6 +648,74 @@ CASES = [
         subject="Accepté : Visite de l'atelier",
         headers=(("content-type", "multipart/alternative; boundary=b"),),
     ),
+    # Delivery reports known from their text: the template's first words, and a second sign.
+    Case(
+        "gateway report under the subject it answers",  # flufl.bounce's simple_20
+        Reason.BOUNCE,
+        from_="dsi.spi-internet@banque.example",
+        subject="RE: Votre commande 1234 : non remis (delivery failed)",
+        headers=(("content-type", "text/plain; charset=US-ASCII"),),
+        text="*********************************************** Votre message n'a pas pu etre"
+        " delivre a duke@ald.banque.example *********************************************",
+    ),
+    Case(
+        "postfix template from a relay, null return path",
+        Reason.BOUNCE,
+        from_="relay@mx.shop.example",
+        subject="Votre commande 1234",
+        headers=(NULL_PATH,),
+        text="This is the mail system at host mx.shop.example. I’m sorry to have to inform you"
+        " that your message could not be delivered to one or more recipients.",
+    ),
+    Case(
+        "exchange report in french, subject mentions it",
+        Reason.BOUNCE,
+        from_="postmaster.fr@corp.example",
+        subject="Échec de la remise : Devis atelier",
+        text="La remise a échoué pour ces destinataires ou groupes : jean@corp.example",
+    ),
+    Case(
+        "german report, unzustellbar anywhere in the subject",
+        Reason.BOUNCE,
+        from_="it-service@firma.example",
+        subject="AW: Bestellung 55 - unzustellbar",
+        text="Ihre Nachricht konnte nicht zugestellt werden an: max@firma.example",
+    ),
+    Case(
+        "template words with no second sign",
+        None,
+        from_="paul.martin@gmail.example",
+        subject="Commande 1234",
+        text="Votre message n'a pas pu être remis, m'a dit Gmail : je vous écris donc ici.",
+    ),
+    Case(
+        "customer whose parcel could not be delivered",
+        None,
+        subject="Colis non remis - commande 1234",
+        text="Bonjour, mon colis n'a pas pu être livré : votre message n'a pas pu être remis"
+        " non plus au transporteur.",
+    ),
+    Case(
+        "customer quoting a report lower in the text",
+        None,
+        subject="Re: Undeliverable: Devis",
+        text="Bonjour, j'ai reçu ceci en vous écrivant : Delivery has failed to these"
+        " recipients or groups: contact@jolis-pots.example",
+    ),
+    Case(
+        "customer forwarding a report with its text first",
+        None,
+        subject="Fwd: Returned mail: see transcript for details",
+        text="The original message was received at Mon, 3 Mar 2025 10:12:00 +0100 from"
+        " client.example [192.0.2.1]",
+    ),
+    Case(
+        "a person says so, whatever the text",
+        None,
+        subject="Delivery failed again?",
+        headers=(("auto-submitted", "no"),),
+        text="This message was created automatically by mail delivery software. See?",
+    ),
 ]
 
 
@@ -724,7 +796,7 @@ def named_in(test: Callable[..., object]) -> tuple[set[str], set[Phrases]]:
 def test_each_rule_declares_the_headers_and_phrases_its_code_reads(rule: Rule) -> None:
     names, lists = named_in(rule.test)
     assert names <= rule.headers | rule.values.keys()
-    assert lists <= set(rule.subjects)
+    assert lists <= set(rule.subjects) | set(rule.texts)
     # And reads only what parse_message hands over in Message.auto_headers.
     assert rule.headers | rule.values.keys() <= headers.AUTO_HEADERS
 
@@ -767,12 +839,23 @@ TELLING_SENDERS = (
 )
 
 
+# Openings of texts that automata write, each with the subject that a rule could take them
+# with.
+TELLING_TEXTS = (
+    "This is the mail system at host mx.example.",
+    "*** Votre message n'a pas pu etre delivre a jean@corp.example",
+    "Delivery has failed to these recipients or groups:",
+)
+
+
 def one_sign_messages() -> list[Message]:
-    """A customer's message with one telling header value, or one telling sender."""
+    """A customer's message with one telling header value, one telling sender, or one
+    telling text under a subject that mentions a failed delivery."""
     messages = [
         make_message(headers=((name, value),)) for name in FETCHED for value in TELLING_VALUES
     ]
     messages += [make_message(from_=sender) for sender in TELLING_SENDERS]
+    messages += [make_message(subject="RE: Devis : non remis", text=text) for text in TELLING_TEXTS]
     messages.append(make_message(from_="orders@shop.example", name="Do Not Reply"))
     return messages
 

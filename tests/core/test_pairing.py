@@ -423,6 +423,36 @@ def test_a_forward_to_someone_else_is_no_answer_even_when_it_names_the_message(
     assert run([inbound, to_her], now_hours=30)[inbound.key].status is Status.ANSWERED
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "---------- Forwarded message --------- From: Marie Dupont <marie@example.fr> Date: lun."
+        " 3 mars 2025 à 10:12 Subject: Devis To: <shop@example.com>",
+        "-------- Message transféré -------- Sujet : Devis Date : Mon, 3 Mar 2025 10:12:00"
+        " +0100 De : Marie Dupont <marie@example.fr>",
+        "De : Marie Dupont <marie@example.fr> Envoyé : lundi 3 mars 2025 10:12 À :"
+        " shop@example.com Objet : Devis",
+    ],
+    ids=["gmail", "thunderbird-fr", "outlook-fr"],
+)
+def test_a_forward_known_from_its_text_is_no_answer(text: str) -> None:
+    # Some clients and people keep the subject as it was when they forward: the marker
+    # that opens the text still says it.
+    inbound = make_message(message_id="a@x", subject="Devis", hours=0)
+    forward = make_message(
+        from_="shop@example.com",
+        to=("compta@cabinet-expert.fr",),
+        subject="Devis",
+        hours=1,
+        in_reply_to=("a@x",),
+        text_start=text,
+    )
+    assert run([inbound, forward], now_hours=30)[inbound.key].status is Status.OVERDUE
+    # The same text under a reply's own words is a reply quoting the message.
+    reply = dataclasses.replace(forward, text_start="Bonjour Marie, voici le devis. " + text)
+    assert run([inbound, reply], now_hours=30)[inbound.key].status is Status.ANSWERED
+
+
 def test_a_reply_to_a_forward_is_a_reply() -> None:
     inbound = make_message(from_="jean@gmail.com", subject="Fwd: Tarifs 2027", hours=0)
     reply = make_message(

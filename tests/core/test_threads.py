@@ -350,3 +350,48 @@ def test_munged_spelling_never_joins_what_the_exact_text_keeps_apart() -> None:
 )
 def test_is_forward_reads_the_outermost_prefix(subject: str, forward: bool) -> None:
     assert is_forward(subject) is forward
+
+
+GMAIL_FORWARD = (
+    "---------- Forwarded message --------- From: Marie Dupont <marie@example.fr> Date: Mon,"
+    " Mar 3, 2025 at 10:12 AM Subject: Devis To: <shop@example.com>"
+)
+OUTLOOK_FR = (
+    "De : Marie Dupont <marie@example.fr> Envoyé : lundi 3 mars 2025 10:12 À :"
+    " shop@example.com Objet : Devis"
+)
+
+
+@pytest.mark.parametrize(
+    ("subject", "text", "forward"),
+    [
+        ("Devis", GMAIL_FORWARD, True),
+        ("Devis", "-------- Forwarded Message -------- Subject: Devis Date: Mon, 3 Mar", True),
+        ("Devis", "Begin forwarded message: From: Marie Dupont <marie@example.fr>", True),
+        ("Devis", "Début du message réexpédié : De: Marie <marie@example.fr>", True),
+        ("Devis", "-------- Message transféré -------- Sujet : Devis", True),
+        ("Anfrage", "-------- Weitergeleitete Nachricht -------- Betreff: Anfrage", True),
+        ("Presupuesto", "---------- Mensaje reenviado --------- De: Ana", True),
+        ("Preventivo", "---------- Messaggio inoltrato --------- Da: Luca", True),
+        ("Devis", OUTLOOK_FR, True),
+        ("Devis", "From: Marie Dupont Sent: Monday, March 3, 2025 10:12 AM To: Shop", True),
+        ("Anfrage", "Von: Max Muster Gesendet: Montag, 3. März 2025 10:12 An: Shop", True),
+        ("Devis", "________________________________ " + OUTLOOK_FR, True),
+        ("Re: Devis", GMAIL_FORWARD, True),  # the marker opens the text whatever the subject
+        # An empty reply in Outlook opens with the header block too: the subject decides.
+        ("RE : Devis", OUTLOOK_FR, False),
+        # Replies quote under "Original Message"; the marker only counts at the very start.
+        ("Devis", "-------- Original Message -------- Subject: Devis", False),
+        ("Devis", "-----Original Message----- From: Marie Sent: Monday To: Shop", False),
+        ("Devis", "Bonjour, voici le devis. " + GMAIL_FORWARD, False),
+        ("Devis", "Bonjour, je vous transfère le message de ma sœur : elle a une question.", False),
+        ("Devis", "Forwarding is not what I asked: please answer me directly.", False),
+        ("Devis", "De : ma part, merci ! Envoyez-moi le devis.", False),
+        ("Devis", "", False),
+        ("Fwd: Devis", "", True),
+    ],
+)
+def test_is_forward_reads_the_subject_and_the_start_of_the_text(
+    subject: str, text: str, forward: bool
+) -> None:
+    assert is_forward(subject, text) is forward

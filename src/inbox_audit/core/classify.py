@@ -21,7 +21,7 @@ from inbox_audit.core.classify_rules import (
 )
 from inbox_audit.core.domains import is_internal
 from inbox_audit.core.fields import HEADER_FIELDS
-from inbox_audit.core.phrases import CACHE_SIZE, leading_tag, normalise_subject
+from inbox_audit.core.phrases import CACHE_SIZE, leading_tag, normalise_subject, opening
 from inbox_audit.core.senders import relayed_to_me
 from inbox_audit.model import Address, Message, Reason
 
@@ -149,6 +149,7 @@ _VALUE_CHECKS: dict[str, tuple[Callable[[str], bool], ...]] = {
 #: The fetched header names no rule reads.
 _INERT_HEADERS = frozenset(name.lower() for name in HEADER_FIELDS) - _READ - _VALUE_CHECKS.keys()
 _SUBJECT_PHRASES = tuple(dict.fromkeys(phrases for rule in RULES for phrases in rule.subjects))
+_TEXT_PHRASES = tuple(dict.fromkeys(phrases for rule in RULES for phrases in rule.texts))
 _SENDER_CHECKS = tuple(dict.fromkeys(rule.sender for rule in RULES if rule.sender is not None))
 
 
@@ -165,7 +166,15 @@ def _looks_plain(message: Message) -> bool:
             # Every value, not only the first that the rules read: stricter, so still sound.
             if checks is None or any(check(value) for check in checks):
                 return False
-    return _plain_subject(message.subject)
+    return _plain_subject(message.subject) and _plain_text(message.text_start)
+
+
+def _plain_text(text: str) -> bool:
+    """No phrase list of a rule matches the opening of the text."""
+    if not text:
+        return True
+    start = opening(text)
+    return not any(phrases.search(start) for phrases in _TEXT_PHRASES)
 
 
 @lru_cache(maxsize=CACHE_SIZE)

@@ -19,12 +19,15 @@ from inbox_audit.core.phrases import (
     AUTO_REPLY_WHOLE_SUBJECT,
     BOUNCE_SUBJECT_STRONG,
     BOUNCE_SUBJECT_WEAK,
+    BOUNCE_SUBJECT_WITHIN,
+    BOUNCE_TEXT,
     CACHE_SIZE,
     CALENDAR_SUBJECT,
     INVITATION_SUBJECT,
     RECEIPT_SUBJECT,
     Phrases,
     leading_tag,
+    opening,
 )
 from inbox_audit.core.senders import (
     is_automated_sender,
@@ -32,6 +35,7 @@ from inbox_audit.core.senders import (
     is_mta_sender,
     relayed_person,
 )
+from inbox_audit.core.threads import forward_subject
 from inbox_audit.model import Address, Message, Reason
 
 
@@ -65,10 +69,11 @@ class Rule:
 
     The test fires only on a message that shows one of its signs at least: a header named in
     `headers`; a value of a header named in `values` that its predicate holds for; a phrase
-    of `subjects` at the start of the normalised subject or of its leading tag; a sender
-    that `sender` holds for. classify's prefilter passes the messages that show no sign of
-    any rule, so a rule may declare more than it needs (the prefilter is then stricter),
-    never less: tests/core/test_classify.py checks each declaration against its test's code.
+    of `subjects` at the start of the normalised subject or of its leading tag; a phrase of
+    `texts` at the start of the text (phrases.opening); a sender that `sender` holds for.
+    classify's prefilter passes the messages that show no sign of any rule, so a rule may
+    declare more than it needs (the prefilter is then stricter), never less:
+    tests/core/test_classify.py checks each declaration against its test's code.
     """
 
     reason: Reason
@@ -81,6 +86,8 @@ class Rule:
     subjects: tuple[Phrases, ...] = ()
     #: Which senders (From, None when there is none) may count; None: no sender counts.
     sender: Callable[[Address | None], bool] | None = None
+    #: The phrase lists it matches against the opening of Message.text_start.
+    texts: tuple[Phrases, ...] = ()
 
 
 def rule(
@@ -90,11 +97,20 @@ def rule(
     values: Mapping[str, Callable[[str], bool]] | None = None,
     subjects: Iterable[Phrases] = (),
     sender: Callable[[Address | None], bool] | None = None,
+    texts: Iterable[Phrases] = (),
 ) -> Callable[[Test], Rule]:
     """The decorated test as a Rule that gives `reason` and declares what the arguments say."""
 
     def declare(test: Test) -> Rule:
-        return Rule(reason, test, frozenset(headers), dict(values or {}), tuple(subjects), sender)
+        return Rule(
+            reason,
+            test,
+            frozenset(headers),
+            dict(values or {}),
+            tuple(subjects),
+            sender,
+            tuple(texts),
+        )
 
     return declare
 
@@ -227,8 +243,9 @@ def spam(message: Message, headers: Headers, subject: str, mine: frozenset[str])
     Reason.BOUNCE,
     headers={"x-failed-recipients", "auto-submitted"},
     values={"content-type": _is_report, "return-path": _null_return_path},
-    subjects=(BOUNCE_SUBJECT_STRONG, BOUNCE_SUBJECT_WEAK),
+    subjects=(BOUNCE_SUBJECT_STRONG, BOUNCE_SUBJECT_WEAK, BOUNCE_SUBJECT_WITHIN),
     sender=_bounce_from,
+    texts=(BOUNCE_TEXT,),
 )
 def bounce(message: Message, headers: Headers, subject: str, mine: frozenset[str]) -> bool:
     mime = _mime(headers)
@@ -244,15 +261,26 @@ def bounce(message: Message, headers: Headers, subject: str, mine: frozenset[str
         return False
     if BOUNCE_SUBJECT_STRONG.search(subject):
         return True
-    if BOUNCE_SUBJECT_WEAK.search(subject):
-        return (
-            _null_return_path(headers.first("return-path"))
-            or mime == _REPORT
-            or _automated_from(message.from_)
-            or (message.from_ is not None and is_mta_sender(message.from_))
-            or _is_auto_submitted(headers)
-        )
+    if BOUNCE_SUBJECT_WEAK.search(subject) and _notification(message, headers, mime):
+        return True
+    # A report in a single text part from a gateway with a person-like address, under the
+    # subject it answers: its text opens with the template's words, and a sign goes with
+    # them (flufl.bounce's simple_20: "RE: <subject> : non remis (delivery failed)"). A
+    # person forwarding a report ("Fwd: Returned mail") may want an answer.
+    if BOUNCE_TEXT.search(opening(message.text_start)) and not forward_subject(message.subject):
+        return bool(BOUNCE_SUBJECT_WITHIN.search(subject)) or _notification(message, headers, mime)
     return False
+
+
+def _notification(message: Message, headers: Headers, mime: str) -> bool:
+    """Signs that a machine sent the message, none enough alone for a delivery report."""
+    return (
+        _null_return_path(headers.first("return-path"))
+        or mime == _REPORT
+        or _automated_from(message.from_)
+        or (message.from_ is not None and is_mta_sender(message.from_))
+        or _is_auto_submitted(headers)
+    )
 
 
 @rule(

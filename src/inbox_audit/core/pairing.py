@@ -143,7 +143,7 @@ def replies_to(reply: Message) -> frozenset[str]:
     §3.6.4). References alone is no such link: it names the whole conversation. Nor is a
     forward's (Gmail writes In-Reply-To on forwards too): it passes a message on, to someone
     else unless it is addressed to the customer."""
-    if not reply.in_reply_to or is_forward(reply.subject):
+    if not reply.in_reply_to or is_forward(reply.subject, reply.text_start):
         return _NONE
     return frozenset(map(norm_id, reply.in_reply_to))
 

@@ -1,4 +1,4 @@
-"""Subject phrases only automata write, and subjects folded to be matched against them."""
+"""Phrases only automata write, at the start of a subject or of a text, folded to be matched."""
 
 from __future__ import annotations
 
@@ -12,11 +12,24 @@ from functools import lru_cache
 CACHE_SIZE = 65536
 
 
+class _Marks(dict[int, int | None]):
+    """str.translate's table that drops combining marks, filled as characters are met: one
+    C-level look-up per character instead of a Python call (the opening of every text is
+    folded, not only subjects)."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_MARKS = _Marks()
+
+
 @lru_cache(maxsize=CACHE_SIZE)
 def fold(text: str) -> str:
     """Case-folded, without diacritics, whitespace runs as one space."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+    return " ".join(unicodedata.normalize("NFKD", text.casefold()).translate(_MARKS).split())
 
 
 # Tags that gateways and filters put in front of a subject: "[EXTERNAL]", "[SPAM?]",
@@ -60,6 +73,11 @@ def _at_start(*patterns: str) -> Phrases:
     return Phrases(r"^(?:" + "|".join(patterns) + r")(?![^\W_])")
 
 
+def _within(*patterns: str) -> Phrases:
+    """Known phrases anywhere in the subject, as whole words."""
+    return Phrases(r"(?<![^\W_])(?:" + "|".join(patterns) + r")(?![^\W_])")
+
+
 def _whole(*patterns: str) -> Phrases:
     """Words that only count as the whole subject (trailing punctuation allowed)."""
     return Phrases(r"^(?:" + "|".join(patterns) + r")[\s.!:,;-]*$")
@@ -68,7 +86,7 @@ def _whole(*patterns: str) -> Phrases:
 # -------------------------------------------------------------- phrases only automata write
 
 # Subjects no person writes: whole MTA templates (Postfix, Exim, Sendmail, Gmail, Exchange).
-BOUNCE_SUBJECT_STRONG = _at_start(
+_BOUNCE_SUBJECT_STRONG = (
     r"undelivered mail returned to sender",
     r"undeliverable mail returned to sender",
     r"mail delivery failed: returning message to sender",
@@ -81,10 +99,11 @@ BOUNCE_SUBJECT_STRONG = _at_start(
     r"complaint about message from \d{1,3}(?:\.\d{1,3}){3}",
     r"email feedback report for ip",
 )
+BOUNCE_SUBJECT_STRONG = _at_start(*_BOUNCE_SUBJECT_STRONG)
 
 # Localised NDR subjects a customer might also write ("Delivery failure on my order!",
 # "Non remis : colis 123"): they only count next to another sign of a notification.
-BOUNCE_SUBJECT_WEAK = _at_start(
+_BOUNCE_SUBJECT_WEAK = (
     r"undeliverable",
     r"undelivered",
     r"delivery status notification",
@@ -147,6 +166,54 @@ BOUNCE_SUBJECT_WEAK = _at_start(
     r"kunne ikke leveres",
     r"wiadomosc niedostarczona",
     r"niedostarczona",
+)
+BOUNCE_SUBJECT_WEAK = _at_start(*_BOUNCE_SUBJECT_WEAK)
+# The same phrases anywhere in the subject: gateways answer "RE: <the subject> : non remis
+# (delivery failed)" (flufl.bounce's simple_20). Alone no sign: a customer's "Re: colis non
+# remis" is about a parcel.
+BOUNCE_SUBJECT_WITHIN = _within(*_BOUNCE_SUBJECT_STRONG, *_BOUNCE_SUBJECT_WEAK)
+
+# How delivery reports open their text (what flufl.bounce's and sisimai's detectors key on):
+# Postfix, Exim, qmail, Sendmail, DragonFly, Exchange/Office 365, Gmail, Yahoo, Lotus Domino,
+# GroupWise, Symantec, and the localised gateways. A customer may write any of these words
+# lower in a message ("my parcel could not be delivered"), so they count only as the very
+# first words of the text, and only next to another sign of a notification.
+BOUNCE_TEXT = _at_start(
+    r"this is the mail system at host",
+    r"this is the (?:postfix|qmail-send) program at",
+    r"hi\. this is the qmail-send program",
+    r"this is the dragonfly mail agent",
+    r"this is the mail delivery agent at",
+    r"this message was created automatically by mail delivery software",
+    r"i'?m sorry to have to inform you that (?:your|the) message could not",
+    r"the original message was received at",
+    r"the following addresses had (?:permanent fatal errors|delivery problems)",
+    r"transcript of session follows",
+    r"this is an automatically generated delivery status notification",
+    r"this is a delivery status notification",
+    r"delivery has failed to these recipients",
+    r"delivery to the following recipients? (?:failed|has been delayed)",
+    r"your message did not reach some or all of the intended recipients",
+    r"your message (?:to \S+ )?(?:couldn't|could not|cannot|can't|wasn't|was not) "
+    r"(?:be )?(?:delivered|sent)",
+    r"your (?:mail|e-?mail) message to the following address(?:es|\(es\))? could not",
+    r"the following message to \S+ was undeliverable",
+    r"this message could not be delivered",
+    r"(?:sorry, )?we were unable to deliver your message",
+    r"(?:message from \S+ )?unable to deliver (?:the )?message to",
+    r"an error occurred while trying to deliver the mail",
+    r"(?:address not found|message not delivered) \*\* (?:your|there)",
+    r"your document:? .{0,80} was not delivered to",
+    r"the message that you sent was (?:undeliverable|not delivered)",
+    r"votre message n'a pas pu etre (?:remis|delivre|distribue|envoye)",
+    r"votre message (?:a \S+ )?n'a pas ete (?:remis|delivre|distribue)",
+    r"la remise a echoue pour ces destinataires",
+    r"ceci est (?:un message|une notification) (?:genere|generee) automatiquement",
+    r"(?:ihre|die) nachricht konnte nicht zugestellt werden",
+    r"die zustellung an folgende empfanger ist fehlgeschlagen",
+    r"(?:su|el) mensaje no (?:se )?(?:pudo|ha podido) (?:ser )?entregad?o",
+    r"il (?:suo )?messaggio non (?:e stato|puo essere) recapitato",
+    r"uw bericht kon niet worden (?:afgeleverd|bezorgd)",
 )
 
 # Read receipts (RFC 8098 MDNs) as mail clients title them.
@@ -285,4 +352,45 @@ INVITATION_SUBJECT = _at_start(
     r"nouvel evenement ?:",
     r"(?:aktualisierte )?einladung ?:",
     r"invitacion ?:",
+)
+
+
+# Lines of stars, dashes or equal signs that templates draw above their first words.
+_DECORATION = re.compile(r"^[\W_]+")
+
+
+def opening(text: str) -> str:
+    """The first words of a message's text (Message.text_start), folded, without the rule
+    lines that templates draw above them. Not remembered: texts rarely repeat."""
+    # Typographic apostrophes as typed ones: "I’m sorry", "n’a pas pu".
+    return _DECORATION.sub("", fold.__wrapped__(text[:300]).replace("\u2019", "'"))
+
+
+# ------------------------------------------------------------- forwards, from their text
+
+# The line mail clients put above a message they forward (its rules folded away by opening):
+# Gmail's "---------- Forwarded message ---------", Thunderbird's "-------- Forwarded Message
+# --------", Apple Mail's "Begin forwarded message:", Yahoo's "----- Forwarded Message -----",
+# in the languages of their users. Not "-------- Original Message --------" nor "-----Original
+# Message-----": replies quote under those.
+FORWARD_TEXT = _at_start(
+    r"(?:begin )?forwarded (?:message|e-?mail)",
+    r"(?:debut du )?message (?:transfere|reexpedie)",
+    r"courriel transfere",
+    r"(?:anfang der )?weitergeleitete(?:n)? nachricht",
+    r"(?:inicio del )?mensaje reenviado",
+    r"(?:inizio )?messaggio inoltrato",
+    r"(?:begin )?doorgestuurd bericht",
+    r"(?:inicio da )?mensagem (?:encaminhada|reencaminhada)",
+    r"videresendt (?:melding|meddelelse)",
+    r"vidarebefordrat meddelande",
+)
+
+# Outlook forwards with no marker line: the forwarded message's header block opens the text
+# ("De : … Envoyé : … À : … Objet : …", "From: … Sent: … To: …"). An empty reply opens the
+# same way, so threads.is_forward counts it only under a subject that is no reply.
+FORWARDED_HEADERS = _at_start(
+    r"(?:from|de|von|van|da|od|fra|fran) ?: .{1,160}? "
+    r"(?:sent|envoye|date|gesendet|datum|verzonden|enviado|fecha|inviato|data|skickat|sendt)"
+    r" ?: .{1,80}? (?:to|a|an|aan|para|til|till|do) ?:"
 )

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from operator import itemgetter
 
+from inbox_audit.core.phrases import FORWARD_TEXT, FORWARDED_HEADERS, opening
 from inbox_audit.model import Message
 
 # Reply and forward prefixes of the clients our users meet, beyond RFC 5256's re/fw/fwd:
@@ -63,8 +64,22 @@ def strip_subject(subject: str) -> str:
             return text
 
 
+def is_forward(subject: str, text_start: str = "") -> bool:
+    """Whether the message passes another one on, by its subject (forward_subject) or by the
+    opening of its text (Message.text_start): a forwarded-message marker line, whatever the
+    subject, or a forwarded header block under a subject that marks no reply."""
+    if forward_subject(subject):
+        return True
+    if not text_start:
+        return False
+    start = opening(text_start)
+    if FORWARD_TEXT.search(start):
+        return True
+    return bool(FORWARDED_HEADERS.search(start)) and not _PREFIX.match(subject)
+
+
 @lru_cache(maxsize=_SUBJECT_CACHE)
-def is_forward(subject: str) -> bool:
+def forward_subject(subject: str) -> bool:
     """Whether the subject's outermost prefix marks a forward: "Fwd: Re: Devis" forwards a
     reply, "Re: Fwd: Devis" answers a forward. "Devis (fwd)" and "[Fwd: Devis]" too."""
     text = _SPACES.sub(" ", subject).strip()
