@@ -18,7 +18,7 @@ _EXTRA = re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((?P<args>.*)\)
 _NO_COMMAND = re.compile(r"No such command (?P<name>.+)\.$")
 _NEEDS_VALUE = re.compile(r"Option (?P<name>.+) requires an? ?(?:\d+ )?arguments?\.$")
 _NO_VALUE = re.compile(r"Option (?P<name>.+) does not take a value\.$")
-_NUMBERS = ("integer", "float", "integer range", "float range")
+_NUMBERS = ("int", "float", "int range", "float range")  # click types by their names
 
 
 def is_usage_error(error: BaseException) -> bool:
