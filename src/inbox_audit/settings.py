@@ -44,7 +44,7 @@ def parse_business_duration(text: str) -> tuple[float, str] | None:
         return None
     value = float(match.group(1))
     if value <= 0:
-        raise UsageError(f"duration must be positive: {text!r}")
+        raise UsageError(N_("duration must be positive: {text!r}"), values={"text": text})
     return value, (match.group(2) or match.group(3)).lower()[0]
 
 

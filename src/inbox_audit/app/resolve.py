@@ -40,7 +40,7 @@ from inbox_audit.core.worktime import (
     parse_vacation,
 )
 from inbox_audit.errors import ConfigError, UsageError
-from inbox_audit.i18n import _
+from inbox_audit.i18n import _, marked
 from inbox_audit.outputs.notify import SMTP_PASSWORD_ENV, SmtpTarget, parse_smtp_url
 from inbox_audit.settings import (
     DayHours,
@@ -493,7 +493,7 @@ def parse_working_hours(text: str) -> tuple[DayHours, ...]:
         return parse_hours(text)
     except WorkTimeError as exc:
         raise UsageError(
-            _("invalid working hours: {reason}").format(reason=exc),
+            _("invalid working hours: {reason}").format(reason=_worded(exc)),
             hint=_('like "mon-fri 09:00-12:00,14:00-18:00"'),
         ) from None
 
@@ -504,7 +504,9 @@ def parse_holidays(text: str) -> str:
     try:
         holiday_dates(code, 2024)  # any year: an unknown code fails in every one
     except WorkTimeError as exc:
-        raise UsageError(str(exc), hint=_("use a country code like FR, BE, CA, or FR-57")) from None
+        raise UsageError(
+            _worded(exc), hint=_("use a country code like FR, BE, CA, or FR-57")
+        ) from None
     return code
 
 
@@ -513,7 +515,12 @@ def parse_days_off(text: str) -> tuple[date, date]:
     try:
         return parse_vacation(text)
     except WorkTimeError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(_worded(exc)) from None
+
+
+def _worded(error: WorkTimeError) -> str:
+    """The core's reason, in the owner's language."""
+    return marked(error.template).format(**error.values)
 
 
 def parse_sla(text: str, calendar: WorkCalendar | None) -> tuple[timedelta, bool]:
