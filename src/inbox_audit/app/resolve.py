@@ -596,22 +596,10 @@ def _auth_method(text: str) -> AuthMethod:
 
 
 def _check_addresses(value: str, *, single: bool) -> None:
-    """Same rules as digest's headers, checked before the audit runs rather than after."""
-    # The sender's and the recipients' messages apart: a translation needs the whole sentence.
-    if any(ch in value for ch in "\r\n\0"):
-        if single:
-            raise UsageError(_("invalid sender address: it contains a line break"))
-        raise UsageError(_("invalid recipient address: it contains a line break"))
-    from email.utils import getaddresses  # the email package: only runs that send mail
+    """digest's rules for its headers, checked before the audit runs rather than after."""
+    from inbox_audit.outputs.digest import check_addresses  # only runs that send mail
 
-    pairs = getaddresses([value])
-    if not pairs or any("@" not in a for _name, a in pairs) or (single and len(pairs) != 1):
-        if single:
-            raise UsageError(
-                _("invalid sender address {value!r}").format(value=value),
-                hint=_("give one address"),
-            )
-        raise UsageError(
-            _("invalid recipient address {value!r}").format(value=value),
-            hint=_("give addresses separated by commas"),
-        )
+    try:
+        check_addresses(value, single=single)
+    except ConfigError as exc:  # a flag's value: a usage error (_Origin blames the file's)
+        raise UsageError(str(exc), hint=exc.hint) from None

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 # subject or folder from mail ever reaches a header, so a subject holding CR/LF cannot add one.
 
 
-def _check_addresses(value: str, *, single: bool) -> list[str]:
+def check_addresses(value: str, *, single: bool) -> list[str]:
     """The owner's configured To/From: one line, each entry an address with an '@'."""
     from email.utils import getaddresses
 
@@ -66,8 +66,8 @@ def _new_message(*, subject: str, to: str, sender: str, date: datetime) -> Email
     from email.policy import SMTP
     from email.utils import format_datetime, make_msgid
 
-    _check_addresses(to, single=False)
-    (address,) = _check_addresses(sender, single=True)
+    check_addresses(to, single=False)
+    (address,) = check_addresses(sender, single=True)
     domain = address.rpartition("@")[2].strip().strip(">")
     if not re.fullmatch(r"[A-Za-z0-9.-]+", domain):
         domain = "inbox-audit.invalid"  # an internationalised domain: keep Message-ID ASCII
