@@ -30,6 +30,8 @@ def usage_text(error: typer.TyperException) -> str:
     """What click's UsageError.show() prints, in the owner's language: the usage line, where
     to find help, then the error."""
     ctx: Any = getattr(error, "ctx", None)
+    if ctx is not None and error.message == ctx.get_help():
+        return error.message + "\n"  # no arguments at all: the help (in the owner's language)
     lines = []
     if ctx is not None:
         pieces = " ".join(ctx.command.collect_usage_pieces(ctx))
