@@ -44,7 +44,8 @@ TYPER_MESSAGES = (
 
 
 def messages_in(source: str) -> list[tuple[int, str | tuple[str, str]]]:
-    """The `_("...")` and `ngettext("...", "...", n)` of a module's source, with their line.
+    """The `_("...")`, `N_("...")` and `ngettext("...", "...", n)` of a module's source, with
+    their line.
 
     Read from the syntax tree rather than the tokens, so that a call inside an f-string's
     braces counts too; an argument that is not a literal string is an error (it could not be
@@ -54,7 +55,7 @@ def messages_in(source: str) -> list[tuple[int, str | tuple[str, str]]]:
     for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
             continue
-        count = {"_": 1, "ngettext": 2}.get(node.func.id)
+        count = {"_": 1, "N_": 1, "ngettext": 2}.get(node.func.id)
         if count is None:
             continue
         texts = [

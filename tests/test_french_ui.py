@@ -8,6 +8,7 @@ import html
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 from inbox_audit.outputs.digest import build_email, build_failure_email
 from tests.app.builders import default_config, fake_tools
+from tests.dovecot import DovecotServer, MailUser
 from tests.i18n_fixtures import english_words, speaking
 from tests.outputs.digest_reports import PARIS, SENDER, TO, crowded_report, parts
 
@@ -223,3 +225,111 @@ def test_stats_in_french(fmt: str) -> None:
     assert english.returncode == 0, english.stderr
     assert "still waiting" in english.stdout  # the same run in English: the check can fail
     assert english_words(english.stdout, mail)
+
+
+# --- Errors and hints raised below the app, and the command line's own mistakes ----------
+
+
+def _both(args: list[str], **env: str) -> tuple[str, str]:
+    """stderr of the same run in French and in English (the English run shows that the
+    check can fail: the same words are there, in English)."""
+    french = _run(args, LANG="fr_FR.UTF-8", **env)
+    english = _run(args, LANG="en_US.UTF-8", **env)
+    assert french.returncode == english.returncode != 0, french.stderr + english.stderr
+    return french.stderr, english.stderr
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def no_config(tmp_path: Path) -> dict[str, str]:
+    """The environment of an owner with no config file (nor its `lang`), and a password."""
+    return {"XDG_CONFIG_HOME": str(tmp_path / "xdg"), "INBOX_AUDIT_PASSWORD": "not-it"}
+
+
+def test_connection_refused_in_french(no_config: dict[str, str]) -> None:
+    url = f"imaps://shop@127.0.0.1:{_closed_port()}"
+    french, english = _both(["audit", url, "--no-cache"], **no_config)
+    assert "connexion refusée par 127.0.0.1:" in french
+    assert not english_words(french), french
+    assert "connection refused by" in english and english_words(english)
+
+
+def test_tls_to_a_plaintext_port_in_french(
+    dovecot: DovecotServer, mail_user: MailUser, no_config: dict[str, str]
+) -> None:
+    # imaps:// pointed at Dovecot's STARTTLS port: plain text where a TLS handshake was due.
+    url = f"imaps://{mail_user.name}@{dovecot.host}:{dovecot.imap_port}"
+    args = ["audit", url, "--ca-file", str(dovecot.ca_file), "--no-cache"]
+    french, english = _both(args, **no_config)
+    plain = f"imap://{mail_user.name}@{dovecot.host}:{dovecot.imap_port}"
+    assert f"conseil\u00a0: le serveur n'a pas répondu en TLS\u00a0: essayez {plain}" in french
+    assert "(STARTTLS) ou le port 993" in french
+    assert not english_words(french), french
+    assert "the server did not answer TLS" in english and english_words(english)
+
+
+def test_login_refused_in_french(
+    dovecot: DovecotServer, mail_user: MailUser, no_config: dict[str, str]
+) -> None:
+    args = ["audit", dovecot.url(mail_user), "--ca-file", str(dovecot.ca_file), "--no-cache"]
+    french, english = _both(args, **no_config)  # INBOX_AUDIT_PASSWORD is a wrong one
+    assert f"identification refusée pour {mail_user.name} sur {dovecot.host}" in french
+    assert "vérifiez l'identifiant et le mot de passe" in french
+    said = re.search(r"\[AUTHENTICATIONFAILED\][^\n]*", french)  # the server's own words
+    assert not english_words(french, [said.group(0)] if said else []), french
+    assert "login refused for" in english and english_words(english)
+
+
+def test_a_config_file_error_in_french(tmp_path: Path, no_config: dict[str, str]) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[accounts.shop]\nsource = "/tmp"\nsla = [x\n', encoding="utf-8")
+    french, english = _both(["audit", "--config", str(config), "--no-cache"], **no_config)
+    assert "n'est pas du TOML valable\u00a0: erreur de syntaxe ligne 3" in french
+    assert not english_words(french), french
+    assert "is not valid TOML" in english and english_words(english)
+    config.write_text('[accounts.shop]\nsource = "/tmp"\nsla_hours = 4\n', encoding="utf-8")
+    french, english = _both(["audit", "--config", str(config), "--no-cache"], **no_config)
+    assert "clé 'accounts.shop.sla_hours' inconnue" in french
+    assert "vouliez-vous dire 'sla'\u00a0?" in french
+    keys = french.rpartition("clés possibles ici\u00a0: ")[2].split()  # names, as typed
+    assert "password," in keys
+    assert not english_words(french, keys), french
+    assert english_words(english)
+
+
+def test_a_bad_sla_in_french(no_config: dict[str, str]) -> None:
+    french, english = _both([*DEMO, "--sla", "bientôt"], **no_config)
+    assert "durée 'bientôt' incorrecte" in french
+    assert "conseil\u00a0: donnez un nombre et une unité" in french
+    assert not english_words(french), french
+    assert "invalid duration" in english and english_words(english)
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["audit", "--nope"], "option inconnue\u00a0: --nope"),
+        (["password", "set"], "l'argument 'ACCOUNT' manque."),
+        (["audit", "a", "b", "c"], "argument(s) en trop\u00a0: b c"),
+        (["audit", "x", "--timeout", "bof"], "un nombre d'au moins 1 est attendu"),
+        (["audit", "x", "--sla"], "l'option '--sla' attend une valeur."),
+    ],
+)
+def test_command_line_mistakes_in_french(
+    args: list[str], said: str, no_config: dict[str, str]
+) -> None:
+    french, english = _both(args, **no_config)
+    assert said in french
+    assert "Erreur\u00a0:" in french
+    # The command as typed (`python -m inbox_audit password set`) and [OPTIONS] are names.
+    typed = french.replace("python -m inbox_audit", "inbox-audit").replace("[OPTIONS]", "")
+    assert not english_words(typed), french
+    assert "Error: " in english and english_words(english)
+    if "Usage:" in english:  # with the usage line, and where to find help
+        assert french.startswith("Utilisation\u00a0: python -m inbox_audit " + args[0])
+        assert f"Pour l'aide\u00a0: 'python -m inbox_audit {args[0]}" in french

@@ -19,11 +19,14 @@ ALLOWED: dict[str, set[str]] = {
     "shared": SHARED,
     "core": SHARED | {"core"},
     "files": SHARED,
-    "sources": SHARED | FILES | {"core", "sources"},
-    "store": SHARED | FILES | {"core", "sources", "store"},
+    # Sources and the store raise the errors the owner reads (connection refused, a cache
+    # that cannot be written...): they word them in the owner's language where they raise.
+    "sources": SHARED | FILES | {"core", "sources", "i18n"},
+    "store": SHARED | FILES | {"core", "sources", "store", "i18n"},
     "outputs": SHARED | FILES | {"core", "outputs", "i18n"},
     "app": SHARED | FILES | {"core", "sources", "store", "outputs", "app", "__init__", "i18n"},
-    # The owner's language: what outputs and the app say; the core produces data, not words.
+    # The owner's language: what sources, the store, outputs and the app say; the core and
+    # the shared types produce data and N_() templates (errors.N_), not words.
     "i18n": set(),
 }
 # The core is pure: no files, processes, sockets, databases, collector or terminal.

@@ -1,6 +1,13 @@
 """The project's error hierarchy and the exit codes the CLI maps it to."""
 
+from collections.abc import Mapping
 from enum import IntEnum
+
+
+def N_(template: str) -> str:
+    """Mark `template` for the message catalogs without translating it here (gettext_noop):
+    the layers below the app say English, the app translates when it shows the words."""
+    return template
 
 
 class ExitCode(IntEnum):
@@ -17,11 +24,23 @@ class ExitCode(IntEnum):
 
 
 class InboxAuditError(Exception):
-    """Base of every error the CLI reports as one line; `hint` is an optional second line."""
+    """Base of every error the CLI reports as one line; `hint` is an optional second line.
+
+    With `values`, `message` and `hint` are N_() templates: the error reads in English
+    (str(), .hint) and keeps its templates so that the app can show it in the owner's language.
+    """
 
     exit_code: ExitCode = ExitCode.CONFIG
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, hint: str | None = None, *, values: Mapping[str, object] | None = None
+    ) -> None:
+        self.template = message
+        self.hint_template = hint
+        self.values = values
+        if values is not None:
+            message = message.format(**values)
+            hint = None if hint is None else hint.format(**values)
         super().__init__(message)
         self.hint = hint
 

@@ -62,6 +62,12 @@ def _(message: str) -> str:
     return _catalog.gettext(message)
 
 
+def marked(message: str) -> str:
+    """A message marked with errors.N_ where it was written (below the app, or kept as data),
+    in the owner's language; any other text as it is."""
+    return _catalog.gettext(message)
+
+
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The form of a message for `count` in the owner's language."""
     return _catalog.ngettext(singular, plural, count)

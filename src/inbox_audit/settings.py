@@ -8,7 +8,7 @@ from datetime import date, timedelta, tzinfo
 
 from dateutil import tz
 
-from inbox_audit.errors import UsageError
+from inbox_audit.errors import N_, UsageError
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)?\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -19,13 +19,15 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text)
     if not match:
         raise UsageError(
-            f"invalid duration {text!r}", hint="use a number and a unit: 4h, 24h, 2d, 90m"
+            N_("invalid duration {text!r}"),
+            hint=N_("use a number and a unit: 4h, 24h, 2d, 90m"),
+            values={"text": text},
         )
     value = float(match.group(1))
     unit = (match.group(2) or "h").lower()
     seconds = value * _UNIT_SECONDS[unit]
     if seconds <= 0:
-        raise UsageError(f"duration must be positive: {text!r}")
+        raise UsageError(N_("duration must be positive: {text!r}"), values={"text": text})
     return timedelta(seconds=seconds)
 
 
@@ -42,7 +44,7 @@ def parse_business_duration(text: str) -> tuple[float, str] | None:
         return None
     value = float(match.group(1))
     if value <= 0:
-        raise UsageError(f"duration must be positive: {text!r}")
+        raise UsageError(N_("duration must be positive: {text!r}"), values={"text": text})
     return value, (match.group(2) or match.group(3)).lower()[0]
 
 

@@ -19,6 +19,7 @@ from inbox_audit.app.deadline import deadline_of
 from inbox_audit.app.lock import run_lock
 from inbox_audit.app.resolve import Flags, resolve
 from inbox_audit.app.run import OutputFormat, run_audit, smtp_target
+from inbox_audit.app.usage import is_usage_error, usage_text
 from inbox_audit.core.awaiting import AWAITING_DAYS
 from inbox_audit.errors import (
     AlreadyRunning,
@@ -588,11 +589,22 @@ def main() -> None:
     """Console entry point: no traceback ever reaches the user."""
     _gc_policy()
     try:
-        app()
+        # Not standalone: typer's parser errors come back here, to be told in the owner's
+        # language (typer prints click's English words itself otherwise).
+        code = typer.main.get_command(app).main(standalone_mode=False)
     except KeyboardInterrupt:
         _interrupted()
+    except typer.Abort:
+        sys.stderr.write(_("Aborted!") + "\n")
+        sys.exit(1)
     except SystemExit:
         raise
+    except typer.TyperException as exc:
+        if not is_usage_error(exc):
+            sys.stderr.write(_("Error: {message}").format(message=exc.format_message()) + "\n")
+            sys.exit(1)
+        sys.stderr.write(usage_text(exc))
+        sys.exit(int(ExitCode.USAGE))
     except Exception as exc:  # a bug: one line, and a way to report it
         stderr_console().print(
             f"[bold red]inbox-audit: {escape(_('internal error:'))}[/] "
@@ -602,6 +614,7 @@ def main() -> None:
             "  " + _("hint: please report this with the command you ran (no password)")
         )
         sys.exit(int(ExitCode.INTERNAL))
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def _gc_policy() -> None:

@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from inbox_audit import i18n
 from inbox_audit.errors import ConfigError
+from inbox_audit.i18n import _
 
 # key -> (kind, what it is). Kinds: str, strs (a string or a list of strings), bool, number,
 # drafts (true, false or "all").
@@ -187,29 +189,35 @@ def load_config(
         data = where.read_bytes()
     except FileNotFoundError:
         if explicit:
-            raise ConfigError(f"config file {where} not found") from None
+            raise ConfigError(_("config file {path} not found").format(path=where)) from None
         return None
     except IsADirectoryError:
-        raise ConfigError(f"config file {where} is a directory") from None
+        raise ConfigError(_("config file {path} is a directory").format(path=where)) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {where}: {exc.strerror}") from None
+        said = _("cannot read config file {path}: {reason}").format(path=where, reason=exc.strerror)
+        raise ConfigError(said) from None
     import tomllib  # here: a run without a config file does without it
 
     try:
         text = data.decode("utf-8")
         document = tomllib.loads(text)
     except UnicodeDecodeError:
-        raise ConfigError(f"config file {where} is not UTF-8 text") from None
+        raise ConfigError(_("config file {path} is not UTF-8 text").format(path=where)) from None
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message names line and column, never the content (which may be a secret).
-        raise ConfigError(f"config file {where} is not valid TOML: {exc}") from None
+        said = _("config file {path} is not valid TOML: {reason}").format(
+            path=where, reason=_toml_reason(exc)
+        )
+        raise ConfigError(said) from None
     config = parse_config(document, where)
     if warn is not None and _holds_secret(config):
         mode = _mode(where)
         if mode is not None and mode & 0o044:
             warn(
-                f"{where} holds a password and is readable by other users "
-                f"(mode {mode:04o}); run: chmod 600 {where}"
+                _(
+                    "{path} holds a password and is readable by other users "
+                    "(mode {mode:04o}); run: chmod 600 {path}"
+                ).format(path=where, mode=mode)
             )
     return config
 
@@ -232,7 +240,9 @@ def parse_config(document: Mapping[str, Any], path: Path) -> ConfigFile:
     state_dir = _typed(document, "state_dir", "str", path, "")
     accounts_table = document.get("accounts", {})
     if not isinstance(accounts_table, dict):
-        raise ConfigError(f"'accounts' in {path} must be a table: [accounts.NAME]")
+        raise ConfigError(
+            _("'accounts' in {path} must be a table: [accounts.NAME]").format(path=path)
+        )
     shared_values = {
         key: _typed(document, key, _ACCOUNT_KEYS[key][0], path, "") for key in _SHARED_KEYS
     }
@@ -243,7 +253,9 @@ def parse_config(document: Mapping[str, Any], path: Path) -> ConfigFile:
     for name, section in accounts_table.items():
         context = f"accounts.{name}"
         if not isinstance(section, dict):
-            raise ConfigError(f"'{context}' in {path} must be a table: [{context}]")
+            raise ConfigError(
+                _("'{key}' in {path} must be a table: [{key}]").format(key=context, path=path)
+            )
         _check_keys(section, _ACCOUNT_KEYS, path, context)
         values = {
             key: _typed(section, key, kind, path, context)
@@ -262,7 +274,7 @@ def parse_config(document: Mapping[str, Any], path: Path) -> ConfigFile:
         accounts[name] = AccountConfig(name=name, **values)
     notify_table = document.get("notify", {})
     if not isinstance(notify_table, dict):
-        raise ConfigError(f"'notify' in {path} must be a table: [notify]")
+        raise ConfigError(_("'notify' in {path} must be a table: [notify]").format(path=path))
     _check_keys(notify_table, _NOTIFY_KEYS, path, "notify")
     nv = {
         key: _typed(notify_table, key, kind, path, "notify")
@@ -276,7 +288,9 @@ def parse_config(document: Mapping[str, Any], path: Path) -> ConfigFile:
     nv["smtp_password"] = nv["smtp_password"] or ""
     if default is not None and default not in accounts:
         raise ConfigError(
-            f"default_account {default!r} in {path} names no [accounts.{default}] section"
+            _("default_account {name!r} in {path} names no [accounts.{name}] section").format(
+                name=default, path=path
+            )
             + did_you_mean(default, accounts)
         )
     return ConfigFile(
@@ -300,16 +314,27 @@ def _check_keys(
         elsewhere = _where_else(key, context)
         suggestion = elsewhere or did_you_mean(key, known)
         raise ConfigError(
-            f"unknown key '{dotted}' in {path}{suggestion}",
-            hint="valid keys here: " + ", ".join(known),
+            _("unknown key '{key}' in {path}").format(key=dotted, path=path) + suggestion,
+            hint=_("valid keys here: {keys}").format(keys=", ".join(known)),
         )
+
+
+def _toml_reason(exc: ValueError) -> str:
+    """tomllib's reason ("Expected ']' ... (at line 2, column 3)"): its English words as they
+    are in English; in another language, where the mistake is, which is what helps most."""
+    found = re.search(r"\(at line (\d+), column (\d+)\)$", str(exc))
+    if i18n.current() == "en" or found is None:
+        return str(exc)
+    return _("syntax error at line {line}, column {column}").format(
+        line=found.group(1), column=found.group(2)
+    )
 
 
 def _where_else(key: str, context: str) -> str:
     if key in _NOTIFY_KEYS and context != "notify":
-        return " (it belongs in the [notify] section)"
+        return _(" (it belongs in the [notify] section)")
     if key in _ACCOUNT_KEYS and not context.startswith("accounts."):
-        return " (it belongs in an [accounts.NAME] section)"
+        return _(" (it belongs in an [accounts.NAME] section)")
     return ""
 
 
@@ -321,7 +346,7 @@ def did_you_mean(word: str, choices: Mapping[str, object] | list[str]) -> str:
     if not close:
         # "sla_hours" is too far from "sla" for difflib, but plainly meant it.
         close = [c for c in choices if len(c) >= 3 and (word.startswith(c) or c.startswith(word))]
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return _(" (did you mean '{word}'?)").format(word=close[0]) if close else ""
 
 
 def _typed(table: Mapping[str, Any], key: str, kind: str, path: Path, context: str) -> Any:
@@ -345,15 +370,15 @@ def _typed(table: Mapping[str, Any], key: str, kind: str, path: Path, context: s
     if kind == "table" and isinstance(value, dict):
         return value
     expected = {
-        "str": "a string",
-        "strs": "a string or a list of strings",
-        "bool": "true or false",
-        "number": "a number",
-        "table": "a table",
-        "drafts": 'true, false or "all"',
+        "str": _("'{key}' in {path} must be a string"),
+        "strs": _("'{key}' in {path} must be a string or a list of strings"),
+        "bool": _("'{key}' in {path} must be true or false"),
+        "number": _("'{key}' in {path} must be a number"),
+        "table": _("'{key}' in {path} must be a table"),
+        "drafts": _("'{key}' in {path} must be true, false or \"all\""),
     }[kind]
     # The value itself is not shown: it might be a password put under the wrong key.
-    raise ConfigError(f"'{dotted}' in {path} must be {expected}")
+    raise ConfigError(expected.format(key=dotted, path=path))
 
 
 def file_path(text: str, config_path: Path) -> Path:

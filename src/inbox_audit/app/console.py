@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from inbox_audit.errors import InboxAuditError
-from inbox_audit.i18n import _
+from inbox_audit.i18n import _, marked
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -52,9 +52,22 @@ def warn(text: str) -> None:
 def print_error(error: InboxAuditError) -> None:
     """The error in one red line on stderr, then its hint."""
     console = stderr_console()
-    console.print(f"[bold red]inbox-audit: {escape(_('error:'))}[/] {escape(str(error))}")
-    if error.hint:
-        console.print(f"  {escape(_('hint:'))} {escape(error.hint)}")
+    message, hint = worded(error)
+    console.print(f"[bold red]inbox-audit: {escape(_('error:'))}[/] {escape(message)}")
+    if hint:
+        console.print(f"  {escape(_('hint:'))} {escape(hint)}")
+
+
+def worded(error: InboxAuditError) -> tuple[str, str | None]:
+    """The error's message and hint in the owner's language: its N_() templates translated
+    when it carries them (errors raised below the app), else its text as raised."""
+    if error.values is None:
+        return str(error), error.hint
+    hint = error.hint_template
+    return (
+        marked(error.template).format(**error.values),
+        None if hint is None else marked(hint).format(**error.values),
+    )
 
 
 @contextmanager

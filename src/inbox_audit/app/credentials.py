@@ -86,9 +86,11 @@ def resolve(
     if spec.auth is AuthMethod.OAUTH2:
         if not spec.token_command:
             raise ConfigError(
-                f"no token_command for the OAuth2 login of {spec.label}",
-                hint='set token_command = "..." in the account: a command that prints '
-                "a fresh access token",
+                _("no token_command for the OAuth2 login of {account}").format(account=spec.label),
+                hint=_(
+                    'set token_command = "..." in the account: a command that prints '
+                    "a fresh access token"
+                ),
             )
         token = run_command(spec.token_command, f"{spec.setting_prefix}token_command")
         return Secret(token, AuthMethod.OAUTH2, "token_command")
@@ -107,18 +109,23 @@ def resolve(
         if stored:
             return Secret(stored, AuthMethod.PASSWORD, "keyring")
     if prompt is not None:
-        typed = prompt(f"Password for {spec.label}: ")
+        typed = prompt(_("Password for {account}: ").format(account=spec.label))
         if typed:
             return Secret(typed, AuthMethod.PASSWORD, "prompt")
     keyring_step = (
-        f", or store it with: inbox-audit password set {shlex.quote(spec.keyring_key)}"
+        _(", or store it with: {command}").format(
+            command=f"inbox-audit password set {shlex.quote(spec.keyring_key)}"
+        )
         if spec.keyring_key is not None
         else ""
     )
     raise ConfigError(
-        f"no password for {spec.label}",
-        hint=f"set {spec.env_var} in the environment (never on the command line), "
-        f"{spec.setting_prefix}password_command in the config file{keyring_step}",
+        _("no password for {account}").format(account=spec.label),
+        hint=_(
+            "set {variable} in the environment (never on the command line), "
+            "{setting} in the config file"
+        ).format(variable=spec.env_var, setting=f"{spec.setting_prefix}password_command")
+        + keyring_step,
     )
 
 
@@ -191,33 +198,55 @@ def run_command(command: str, setting: str, timeout: float = COMMAND_TIMEOUT) ->
     try:
         argv = shlex.split(command)
     except ValueError as exc:
-        raise ConfigError(f"{setting} {command!r} cannot be parsed: {exc}") from None
+        raise ConfigError(
+            _("{setting} {command!r} cannot be parsed: {reason}").format(
+                setting=setting, command=command, reason=exc
+            )
+        ) from None
     if not argv:
-        raise ConfigError(f"{setting} is empty")
+        raise ConfigError(_("{setting} is empty").format(setting=setting))
     try:
         done = _run(argv, timeout)
     except FileNotFoundError:
         raise ConfigError(
-            f"{setting} {command!r}: program {argv[0]!r} not found",
-            hint="give the full path, or install the program",
+            _("{setting} {command!r}: program {program!r} not found").format(
+                setting=setting, command=command, program=argv[0]
+            ),
+            hint=_("give the full path, or install the program"),
         ) from None
     except PermissionError:
-        raise ConfigError(f"{setting} {command!r}: {argv[0]!r} cannot be run") from None
+        raise ConfigError(
+            _("{setting} {command!r}: {program!r} cannot be run").format(
+                setting=setting, command=command, program=argv[0]
+            )
+        ) from None
     except subprocess.TimeoutExpired:
         raise ConfigError(
-            f"{setting} {command!r} did not finish within {timeout:g}s",
-            hint="does it wait for a passphrase? unlock the agent first",
+            _("{setting} {command!r} did not finish within {seconds:g}s").format(
+                setting=setting, command=command, seconds=timeout
+            ),
+            hint=_("does it wait for a passphrase? unlock the agent first"),
         ) from None
     except OSError as exc:
-        raise ConfigError(f"{setting} {command!r} could not start: {exc.strerror}") from None
+        raise ConfigError(
+            _("{setting} {command!r} could not start: {reason}").format(
+                setting=setting, command=command, reason=exc.strerror
+            )
+        ) from None
     if done.returncode != 0:
         raise ConfigError(
-            f"{setting} {command!r} failed with exit status {done.returncode}",
-            hint="run it by hand to see why (its output is never shown here)",
+            _("{setting} {command!r} failed with exit status {status}").format(
+                setting=setting, command=command, status=done.returncode
+            ),
+            hint=_("run it by hand to see why (its output is never shown here)"),
         )
     first = done.stdout.decode("utf-8", "replace").partition("\n")[0].rstrip("\r")
     if not first:
-        raise ConfigError(f"{setting} {command!r} printed nothing on its first line")
+        raise ConfigError(
+            _("{setting} {command!r} printed nothing on its first line").format(
+                setting=setting, command=command
+            )
+        )
     return first
 
 
@@ -284,8 +313,12 @@ def keyring_set(key: str, secret: str) -> str:
         keyring.set_password(KEYRING_SERVICE, key, secret)
     except keyring.errors.KeyringError as exc:
         raise ConfigError(
-            f"cannot store the password in the OS keyring: {_first_line(exc)}",
-            hint=f"use password_command, or {PASSWORD_ENV} in the environment",
+            _("cannot store the password in the OS keyring: {reason}").format(
+                reason=_first_line(exc)
+            ),
+            hint=_("use password_command, or {variable} in the environment").format(
+                variable=PASSWORD_ENV
+            ),
         ) from None
     backend = keyring.get_keyring()
     return str(getattr(backend, "name", type(backend).__name__))
@@ -301,7 +334,9 @@ def keyring_delete(key: str) -> bool:
     except keyring.errors.PasswordDeleteError:
         return False
     except keyring.errors.KeyringError as exc:
-        raise ConfigError(f"cannot use the OS keyring: {_first_line(exc)}") from None
+        raise ConfigError(
+            _("cannot use the OS keyring: {reason}").format(reason=_first_line(exc))
+        ) from None
     return True
 
 

@@ -13,6 +13,7 @@ from inbox_audit.app.console import warn
 from inbox_audit.app.resolve import RunConfig
 from inbox_audit.dirs import private_dir
 from inbox_audit.errors import AlreadyRunning
+from inbox_audit.i18n import _
 
 
 @contextmanager
@@ -27,7 +28,11 @@ def run_lock(run: RunConfig) -> Iterator[None]:
         fd = _locked(path, run)
     except OSError as exc:
         # A state dir that cannot be written must not stop the audit itself.
-        warn(f"cannot create the lock file {path} ({exc.strerror}); running without it")
+        warn(
+            _("cannot create the lock file {path} ({reason}); running without it").format(
+                path=path, reason=exc.strerror
+            )
+        )
         yield
         return
     try:
@@ -47,9 +52,11 @@ def _locked(path: Path, run: RunConfig) -> int:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
             os.close(fd)
             raise AlreadyRunning(
-                f"another inbox-audit run of {run.target.display()} is still going"
+                _("another inbox-audit run of {source} is still going").format(
+                    source=run.target.display()
+                )
                 + (f" (pid {holder})" if holder.isdigit() else ""),
-                hint=f"wait for it to finish; the lock is {path}",
+                hint=_("wait for it to finish; the lock is {path}").format(path=path),
             ) from None
         try:
             held, named = os.fstat(fd), path.stat()

@@ -26,6 +26,7 @@ from inbox_audit.app.config import (
     did_you_mean,
     file_path,
 )
+from inbox_audit.app.console import worded
 from inbox_audit.app.credentials import PASSWORD_ENV, AuthMethod, CredentialSpec
 from inbox_audit.core.domains import is_public_mail_domain
 from inbox_audit.core.drafts import DraftMode
@@ -39,7 +40,7 @@ from inbox_audit.core.worktime import (
     parse_vacation,
 )
 from inbox_audit.errors import ConfigError, UsageError
-from inbox_audit.i18n import _
+from inbox_audit.i18n import _, marked
 from inbox_audit.outputs.notify import SMTP_PASSWORD_ENV, SmtpTarget, parse_smtp_url
 from inbox_audit.settings import (
     DayHours,
@@ -148,8 +149,11 @@ class _Origin:
         """'--ca-file', or "'ca_file' in [accounts.shop] of /home/me/.config/...": for errors."""
         if self.config is None or self.key is None:
             return self.flag
-        where = f"[{self.section}] of {self.config.path}" if self.section else str(self.config.path)
-        return f"'{self.key}' in {where}"
+        if self.section:
+            return _("'{key}' in [{section}] of {path}").format(
+                key=self.key, section=self.section, path=self.config.path
+            )
+        return _("'{key}' in {path}").format(key=self.key, path=self.config.path)
 
     def parse(self, parse: Callable[[T], R], value: T) -> R:
         try:
@@ -157,7 +161,8 @@ class _Origin:
         except UsageError as exc:
             if self.config is None or self.key is None:
                 raise
-            raise ConfigError(f"{exc} ({self.describe()})", hint=exc.hint) from None
+            message, hint = worded(exc)
+            raise ConfigError(f"{message} ({self.describe()})", hint=hint) from None
 
 
 def _pick(
@@ -232,8 +237,10 @@ def resolve(
     source, origin = pick(flags.source, "SOURCE", acc.source, "source")
     if source is None:
         raise ConfigError(
-            f"account {acc.name!r} has no 'source' in {config.path if config else 'the config'}",
-            hint='add source = "imaps://USER@HOST"',
+            _("account {name!r} has no 'source' in {path}").format(
+                name=acc.name, path=config.path if config else _("the config")
+            ),
+            hint=_('add source = "imaps://USER@HOST"'),
         )
     target = origin.parse(parse_source, _local_relative(source, origin))
 
@@ -388,10 +395,10 @@ def _notify_plan(flags: Flags, config: ConfigFile | None) -> NotifyPlan | None:
         return None
     if flags.email_to is None and not flags.email:
         return None  # [notify] configures the scheduled job: a manual run emails when asked
-    to_origin.parse(lambda v: _check_addresses(v, "recipient", single=False), email_to)
+    to_origin.parse(lambda v: _check_addresses(v, single=False), email_to)
     email_from, origin = pick(flags.email_from, "--email-from", file.email_from, "email_from")
     if email_from is not None:
-        origin.parse(lambda v: _check_addresses(v, "sender", single=True), email_from)
+        origin.parse(lambda v: _check_addresses(v, single=True), email_from)
     smtp_url, origin = pick(flags.smtp, "--smtp", file.smtp, "smtp")
     if smtp_url is None:
         raise UsageError(
@@ -407,7 +414,7 @@ def _notify_plan(flags: Flags, config: ConfigFile | None) -> NotifyPlan | None:
     if smtp.user:
         use_keyring = file.keyring if file.keyring is not None else True
         credentials = CredentialSpec(
-            label=f"{smtp.user} on {smtp.host}",
+            label=_("{user} on {host}").format(user=smtp.user, host=smtp.host),
             env_var=SMTP_PASSWORD_ENV,
             password=file.smtp_password,
             password_command=file.smtp_password_command,
@@ -486,7 +493,7 @@ def parse_working_hours(text: str) -> tuple[DayHours, ...]:
         return parse_hours(text)
     except WorkTimeError as exc:
         raise UsageError(
-            _("invalid working hours: {reason}").format(reason=exc),
+            _("invalid working hours: {reason}").format(reason=_worded(exc)),
             hint=_('like "mon-fri 09:00-12:00,14:00-18:00"'),
         ) from None
 
@@ -497,7 +504,9 @@ def parse_holidays(text: str) -> str:
     try:
         holiday_dates(code, 2024)  # any year: an unknown code fails in every one
     except WorkTimeError as exc:
-        raise UsageError(str(exc), hint=_("use a country code like FR, BE, CA, or FR-57")) from None
+        raise UsageError(
+            _worded(exc), hint=_("use a country code like FR, BE, CA, or FR-57")
+        ) from None
     return code
 
 
@@ -506,7 +515,12 @@ def parse_days_off(text: str) -> tuple[date, date]:
     try:
         return parse_vacation(text)
     except WorkTimeError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(_worded(exc)) from None
+
+
+def _worded(error: WorkTimeError) -> str:
+    """The core's reason, in the owner's language."""
+    return marked(error.template).format(**error.values)
 
 
 def parse_sla(text: str, calendar: WorkCalendar | None) -> tuple[timedelta, bool]:
@@ -558,7 +572,11 @@ def _internal_domain(text: str) -> str:
 def _check_file(path: Path, origin: _Origin) -> None:
     # A configuration error whichever way it was given (the file named does not exist).
     if not path.is_file():
-        raise ConfigError(f"{origin.describe()} {path} is not a readable file")
+        raise ConfigError(
+            _("{setting} {path} is not a readable file").format(
+                setting=origin.describe(), path=path
+            )
+        )
 
 
 def _check_timeout(value: float) -> None:
@@ -577,13 +595,11 @@ def _auth_method(text: str) -> AuthMethod:
         ) from None
 
 
-def _check_addresses(value: str, what: str, *, single: bool) -> None:
-    """Same rules as digest's headers, checked before the audit runs rather than after."""
-    if any(ch in value for ch in "\r\n\0"):
-        raise UsageError(f"invalid {what} address: it contains a line break")
-    from email.utils import getaddresses  # the email package: only runs that send mail
+def _check_addresses(value: str, *, single: bool) -> None:
+    """digest's rules for its headers, checked before the audit runs rather than after."""
+    from inbox_audit.outputs.digest import check_addresses  # only runs that send mail
 
-    pairs = getaddresses([value])
-    if not pairs or any("@" not in a for _name, a in pairs) or (single and len(pairs) != 1):
-        expected = "one address" if single else "addresses separated by commas"
-        raise UsageError(f"invalid {what} address {value!r}", hint=f"give {expected}")
+    try:
+        check_addresses(value, single=single)
+    except ConfigError as exc:  # a flag's value: a usage error (_Origin blames the file's)
+        raise UsageError(str(exc), hint=exc.hint) from None

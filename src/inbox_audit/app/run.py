@@ -19,6 +19,7 @@ from inbox_audit.app.console import (
     stderr_console,
     table_console,
     warn,
+    worded,
 )
 from inbox_audit.app.credentials import AuthMethod, Prompt
 from inbox_audit.app.credentials import resolve as resolve_secret
@@ -441,9 +442,10 @@ def _notify_failure(
     if night is not None:
         night.failed(error)
     if run.notify is not None and smtp is not None:
+        said, hint = worded(error)
         message = build_failure_email(
-            error=str(error),
-            hint=error.hint,
+            error=said,
+            hint=hint,
             source=run.target.display(),
             to=run.notify.email_to,
             sender=_sender(run, None),
@@ -615,8 +617,8 @@ class Night:
         self.failed(error)
 
     def failed(self, error: InboxAuditError) -> None:
-        hint = _(" (hint: {hint})").format(hint=error.hint) if error.hint else ""
-        self.problems.append(str(error) + hint)
+        said, hint = worded(error)
+        self.problems.append(said + (_(" (hint: {hint})").format(hint=hint) if hint else ""))
 
     def save(self, code: ExitCode) -> None:
         outcome = nightly.Outcome(

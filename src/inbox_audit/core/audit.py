@@ -21,6 +21,7 @@ from inbox_audit.core.metrics import (
 )
 from inbox_audit.core.pairing import answers, has_flag
 from inbox_audit.core.threads import build_threads, message_time, norm_id, senders
+from inbox_audit.errors import N_
 from inbox_audit.model import (
     AuditReport,
     Awaited,
@@ -36,6 +37,8 @@ from inbox_audit.model import (
 from inbox_audit.settings import Settings
 
 _WAITING = (Status.PENDING, Status.OVERDUE)
+#: The reason a message without a usable date is listed as unreadable (shown translated).
+NO_USABLE_DATE = N_("no usable date")
 
 # When one message sits in several folders (Gmail labels, All Mail, copies), the copy kept is
 # the one in the most telling folder.
@@ -161,7 +164,7 @@ def _report(
     results: list[MessageResult],
 ) -> AuditReport:
     unreadable = collected.unreadable + tuple(
-        Unreadable(m.folder, m.uid, "no usable date") for m in found.undated
+        Unreadable(m.folder, m.uid, NO_USABLE_DATE) for m in found.undated
     )
     owner = owner_name(found.owner_names)
     threads = [

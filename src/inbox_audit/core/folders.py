@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from inbox_audit.errors import FolderNotFound
+from inbox_audit.errors import N_, FolderNotFound
 from inbox_audit.model import SKIPPED_ROLES, Folder, FolderRole, ListedFolder
 
 # RFC 6154 attributes, plus the older Gmail XLIST ones (\AllMail, \Spam, \Inbox).
@@ -155,9 +155,11 @@ def assign_roles(
     if sent_override is not None:
         override = _find(listed, sent_override)
         if override is None:
-            available = ", ".join(f.name for f in listed if f.selectable) or "none"
+            available = ", ".join(f.name for f in listed if f.selectable)
             raise FolderNotFound(
-                f"sent folder {sent_override!r} not found", hint=f"available folders: {available}"
+                N_("sent folder {name!r} not found"),
+                hint=N_("available folders: {available}") if available else N_("no folder"),
+                values={"name": sent_override, "available": available},
             )
     # Non-selectable parents (e.g. "[Gmail]", a "Mail" container) act like a namespace prefix.
     containers = frozenset(
@@ -202,9 +204,12 @@ def not_read(folder: Folder, error: FolderNotFound) -> Folder:
     missing and the report would be wrong rather than incomplete: that stops the run."""
     if folder.role is FolderRole.SENT:
         raise FolderNotFound(
-            f"the Sent folder {folder.name!r} could not be read: {error}",
-            hint="without it every reply would look missing; run again, or name the Sent "
-            "folder with --sent-folder",
+            N_("the Sent folder {name!r} could not be read: {reason}"),
+            hint=N_(
+                "without it every reply would look missing; run again, or name the Sent "
+                "folder with --sent-folder"
+            ),
+            values={"name": folder.name, "reason": str(error)},
         ) from error
     return replace(folder, scanned=False, messages=None, unread=str(error))
 

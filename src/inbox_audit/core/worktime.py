@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
+from inbox_audit.errors import N_
 from inbox_audit.settings import DayHours, WorkCalendar
 
 #: Day names accepted in working hours, Monday first: English and French, three letters.
@@ -24,7 +25,16 @@ _HORIZON_DAYS = 366 * 5
 
 
 class WorkTimeError(ValueError):
-    """A working-hours, vacation or holiday text that cannot be read (its message says why)."""
+    """A working-hours, vacation or holiday text that cannot be read (its message says why).
+
+    Its message is an N_() template and its values, so that the app can say it in the owner's
+    language; str() is the English.
+    """
+
+    def __init__(self, template: str, **values: object) -> None:
+        super().__init__(template.format(**values))
+        self.template = template
+        self.values = values
 
 
 def is_open_day(calendar: WorkCalendar, day: date) -> bool:
@@ -89,7 +99,9 @@ def holiday_dates(code: str, year: int) -> frozenset[date]:
     try:
         found = holidays.country_holidays(country.upper(), subdiv=subdivision or None, years=year)
     except NotImplementedError as exc:  # the package's way of saying "unknown code"
-        raise WorkTimeError(f"unknown holiday calendar {code!r}: {exc}") from None
+        raise WorkTimeError(
+            N_("unknown holiday calendar {code!r}: {reason}"), code=code, reason=str(exc)
+        ) from None
     return frozenset(found)
 
 
@@ -106,17 +118,21 @@ def parse_hours(text: str) -> tuple[DayHours, ...]:
     week: list[DayHours | None] = [None] * 7
     groups = [group.strip() for group in text.split(";")]
     if not any(groups):
-        raise WorkTimeError("no working hours given")
+        raise WorkTimeError(N_("no working hours given"))
     for group in groups:
         if not group:
             continue
         days_text, _, ranges_text = group.partition(" ")
         if not ranges_text.strip():
-            raise WorkTimeError(f"no hours after {days_text!r} (like mon-fri 09:00-17:00)")
+            raise WorkTimeError(
+                N_("no hours after {days!r} (like mon-fri 09:00-17:00)"), days=days_text
+            )
         ranges = _ranges(ranges_text)
         for day in _days(days_text):
             if week[day] is not None:
-                raise WorkTimeError(f"{DAY_NAMES[day]} is given twice in {text!r}")
+                raise WorkTimeError(
+                    N_("{day} is given twice in {text!r}"), day=DAY_NAMES[day], text=text
+                )
             week[day] = ranges
     return tuple(day or () for day in week)
 
@@ -134,7 +150,9 @@ def _days(text: str) -> list[int]:
 def _day(text: str) -> int:
     index = _DAY_INDEX.get(text.strip()[:3])
     if index is None:
-        raise WorkTimeError(f"unknown day {text.strip()!r}: use mon, tue, … sun (or lun … dim)")
+        raise WorkTimeError(
+            N_("unknown day {text!r}: use mon, tue, … sun (or lun … dim)"), text=text.strip()
+        )
     return index
 
 
@@ -143,25 +161,29 @@ def _ranges(text: str) -> DayHours:
     for part in text.replace(" ", "").split(","):
         start_text, dash, end_text = part.partition("-")
         if not dash:
-            raise WorkTimeError(f"invalid hours {part!r}: use a range like 09:00-12:00")
+            raise WorkTimeError(
+                N_("invalid hours {text!r}: use a range like 09:00-12:00"), text=part
+            )
         start, end = _minutes(start_text), _minutes(end_text)
         if end <= start:
-            raise WorkTimeError(f"invalid hours {part!r}: the end must come after the start")
+            raise WorkTimeError(
+                N_("invalid hours {text!r}: the end must come after the start"), text=part
+            )
         ranges.append((start, end))
     ranges.sort()
     for (_, end), (start, _) in itertools.pairwise(ranges):
         if start < end:
-            raise WorkTimeError(f"overlapping hours in {text.strip()!r}")
+            raise WorkTimeError(N_("overlapping hours in {text!r}"), text=text.strip())
     return tuple(ranges)
 
 
 def _minutes(text: str) -> int:
     match = _TIME.match(text)
     if not match:
-        raise WorkTimeError(f"invalid time {text!r}: use HH:MM, like 09:00")
+        raise WorkTimeError(N_("invalid time {text!r}: use HH:MM, like 09:00"), text=text)
     minutes = int(match.group(1)) * 60 + int(match.group(2) or 0)
     if int(match.group(2) or 0) >= 60 or minutes > _MINUTES_PER_DAY:
-        raise WorkTimeError(f"invalid time {text!r}")
+        raise WorkTimeError(N_("invalid time {text!r}"), text=text)
     return minutes
 
 
@@ -173,12 +195,13 @@ def parse_vacation(text: str) -> tuple[date, date]:
         end = date.fromisoformat(last.strip()) if dots else start
     except ValueError:
         raise WorkTimeError(
-            f"invalid vacation {text!r}: use 2026-08-03..2026-08-21 or one day, 2026-05-15"
+            N_("invalid vacation {text!r}: use 2026-08-03..2026-08-21 or one day, 2026-05-15"),
+            text=text,
         ) from None
     if end < start:
-        raise WorkTimeError(f"invalid vacation {text!r}: it ends before it starts")
+        raise WorkTimeError(N_("invalid vacation {text!r}: it ends before it starts"), text=text)
     if (end - start).days > 366:
-        raise WorkTimeError(f"invalid vacation {text!r}: longer than a year")
+        raise WorkTimeError(N_("invalid vacation {text!r}: longer than a year"), text=text)
     return start, end
 
 
@@ -280,7 +303,7 @@ def add_business(calendar: WorkCalendar, start: datetime, seconds: float) -> dat
         if left <= close_at - low:
             return low + left
         left -= close_at - low
-    raise WorkTimeError("no working time in the calendar for years ahead")
+    raise WorkTimeError(N_("no working time in the calendar for years ahead"))
 
 
 def subtract_business(calendar: WorkCalendar, end: datetime, seconds: float) -> datetime:
@@ -300,7 +323,7 @@ def subtract_business(calendar: WorkCalendar, end: datetime, seconds: float) -> 
         if left <= high - open_at:
             return high - left
         left -= high - open_at
-    raise WorkTimeError("no working time in the calendar for years before")
+    raise WorkTimeError(N_("no working time in the calendar for years before"))
 
 
 def add_business_days(calendar: WorkCalendar, start: datetime, days: float) -> datetime:
@@ -325,4 +348,4 @@ def next_open(calendar: WorkCalendar, moment: datetime) -> datetime:
     for open_at, close_at in intervals(calendar, moment - timedelta(days=1)):
         if close_at > moment:
             return max(open_at, moment)
-    raise WorkTimeError("no working time in the calendar for years ahead")
+    raise WorkTimeError(N_("no working time in the calendar for years ahead"))

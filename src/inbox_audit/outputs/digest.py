@@ -37,17 +37,27 @@ if TYPE_CHECKING:
 # subject or folder from mail ever reaches a header, so a subject holding CR/LF cannot add one.
 
 
-def _check_addresses(value: str, what: str, *, single: bool) -> list[str]:
+def check_addresses(value: str, *, single: bool) -> list[str]:
     """The owner's configured To/From: one line, each entry an address with an '@'."""
     from email.utils import getaddresses
 
+    # The sender's and the recipients' messages apart: a translation needs the whole sentence.
     if any(ch in value for ch in "\r\n\0"):
-        raise ConfigError(f"invalid {what} address: it contains a line break")
+        if single:
+            raise ConfigError(_("invalid sender address: it contains a line break"))
+        raise ConfigError(_("invalid recipient address: it contains a line break"))
     pairs = getaddresses([value])
-    addresses = [address for _, address in pairs]
+    addresses = [address for _name, address in pairs]
     if not addresses or any("@" not in a for a in addresses) or (single and len(pairs) != 1):
-        expected = "one address" if single else "addresses separated by commas"
-        raise ConfigError(f"invalid {what} address {value!r}", hint=f"give {expected}")
+        if single:
+            raise ConfigError(
+                _("invalid sender address {value!r}").format(value=value),
+                hint=_("give one address"),
+            )
+        raise ConfigError(
+            _("invalid recipient address {value!r}").format(value=value),
+            hint=_("give addresses separated by commas"),
+        )
     return addresses
 
 
@@ -56,8 +66,8 @@ def _new_message(*, subject: str, to: str, sender: str, date: datetime) -> Email
     from email.policy import SMTP
     from email.utils import format_datetime, make_msgid
 
-    _check_addresses(to, "recipient", single=False)
-    (address,) = _check_addresses(sender, "sender", single=True)
+    check_addresses(to, single=False)
+    (address,) = check_addresses(sender, single=True)
     domain = address.rpartition("@")[2].strip().strip(">")
     if not re.fullmatch(r"[A-Za-z0-9.-]+", domain):
         domain = "inbox-audit.invalid"  # an internationalised domain: keep Message-ID ASCII

@@ -216,7 +216,8 @@ def audited_lines(report: AuditReport, problems: Sequence[str]) -> list[str]:
         _("Messages that could not be read: {count}").format(count=s.unreadable),
     ]
     for item in report.unreadable[:MAX_UNREADABLE_LISTED]:
-        lines.append(f"  - {clean_text(item.folder)} #{item.uid}: {clean_text(item.reason)}")
+        reason = clean_text(i18n.marked(item.reason))
+        lines.append(f"  - {clean_text(item.folder)} #{item.uid}: {reason}")
     if len(report.unreadable) > MAX_UNREADABLE_LISTED:
         lines.append(
             "  - "

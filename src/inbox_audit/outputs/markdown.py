@@ -8,7 +8,7 @@ from datetime import UTC, tzinfo
 
 from inbox_audit.core.figures import Listing, listing
 from inbox_audit.core.holding import clean_text
-from inbox_audit.i18n import _
+from inbox_audit.i18n import _, marked
 from inbox_audit.model import AuditReport
 from inbox_audit.outputs.text import (
     duration_or_dash,
@@ -143,7 +143,10 @@ def render_markdown(report: AuditReport, *, tz: tzinfo = UTC, listed: Listing | 
         lines += ["## " + _("Unreadable messages"), ""]
         lines += _md_table(
             (_("Folder"), "UID", _("Why")),
-            ((md_escape(u.folder), str(u.uid), md_escape(u.reason)) for u in report.unreadable),
+            (
+                (md_escape(u.folder), str(u.uid), md_escape(marked(u.reason)))
+                for u in report.unreadable
+            ),
         )
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"

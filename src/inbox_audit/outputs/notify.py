@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from inbox_audit.dirs import private_dir
 from inbox_audit.errors import ConfigError, ExitCode, InboxAuditError, UsageError
+from inbox_audit.i18n import _
 
 if TYPE_CHECKING:
     import smtplib
@@ -70,24 +71,31 @@ def parse_smtp_url(url: str) -> SmtpTarget:
     except ValueError:
         # The message shows only the scheme: the text might hold a password.
         raise UsageError(
-            "invalid SMTP URL", hint="use smtp://USER@HOST[:PORT] or smtps://USER@HOST[:PORT]"
+            _("invalid SMTP URL"),
+            hint=_("use smtp://USER@HOST[:PORT] or smtps://USER@HOST[:PORT]"),
         ) from None
     scheme = parts.scheme.lower()
     if scheme not in ("smtp", "smtps"):
         raise UsageError(
-            "the SMTP URL must start with smtp:// or smtps://",
-            hint="e.g. smtps://you@example.com@mail.example.com",
+            _("the SMTP URL must start with smtp:// or smtps://"),
+            hint=_("e.g. smtps://you@example.com@mail.example.com"),
         )
     if parts.password is not None:
         raise UsageError(
-            "the SMTP URL must not contain a password",
-            hint=f"set {SMTP_PASSWORD_ENV} in the environment instead",
+            _("the SMTP URL must not contain a password"),
+            hint=_("set {variable} in the environment instead").format(variable=SMTP_PASSWORD_ENV),
         )
     host = parts.hostname
     if not host:
-        raise UsageError(f"the SMTP URL has no host: use {scheme}://[USER@]HOST[:PORT]")
+        raise UsageError(
+            _("the SMTP URL has no host: use {scheme}://[USER@]HOST[:PORT]").format(scheme=scheme)
+        )
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise UsageError(f"the SMTP URL takes no path or query: use {scheme}://[USER@]HOST[:PORT]")
+        raise UsageError(
+            _("the SMTP URL takes no path or query: use {scheme}://[USER@]HOST[:PORT]").format(
+                scheme=scheme
+            )
+        )
     user = unquote(parts.username) if parts.username else None
     implicit_tls = scheme == "smtps"
     if port is None:
@@ -102,7 +110,11 @@ def _tls_context(ca_file: Path | None) -> ssl.SSLContext:
         try:
             context.load_verify_locations(cafile=str(ca_file))
         except (OSError, ssl.SSLError) as exc:
-            raise ConfigError(f"cannot use CA file {ca_file}: {_one_line(str(exc))}") from None
+            raise ConfigError(
+                _("cannot use CA file {path}: {reason}").format(
+                    path=ca_file, reason=_one_line(str(exc))
+                )
+            ) from None
     return context
 
 
@@ -137,8 +149,10 @@ def send_email(
     where = f"{target.host}:{target.port}"
     if target.user and not target.password:
         raise ConfigError(
-            f"no SMTP password for {target.user}",
-            hint=f"set {SMTP_PASSWORD_ENV} in the environment (never in the URL)",
+            _("no SMTP password for {user}").format(user=target.user),
+            hint=_("set {variable} in the environment (never in the URL)").format(
+                variable=SMTP_PASSWORD_ENV
+            ),
         )
     context = _tls_context(ca_file)
     try:
@@ -158,9 +172,11 @@ def send_email(
             if target.user:
                 if not secure and not allow_plaintext_login:
                     raise NotifyError(
-                        f"{where} does not offer STARTTLS: the SMTP password would be sent "
-                        "in clear text",
-                        hint="use smtps://USER@HOST (port 465) or the submission port 587",
+                        _(
+                            "{where} does not offer STARTTLS: the SMTP password would be sent "
+                            "in clear text"
+                        ).format(where=where),
+                        hint=_("use smtps://USER@HOST (port 465) or the submission port 587"),
                     )
                 client.login(target.user, target.password)
             refused = client.send_message(message)
@@ -168,62 +184,89 @@ def send_email(
         raise
     except smtplib.SMTPAuthenticationError as exc:
         raise NotifyError(
-            f"{target.host} refused the SMTP login for {target.user} "
-            f"({_server_says(exc, target.password)})",
-            hint=f"check the user name and {SMTP_PASSWORD_ENV}; some providers want an "
-            "app password",
+            _("{host} refused the SMTP login for {user} ({reply})").format(
+                host=target.host, user=target.user, reply=_server_says(exc, target.password)
+            ),
+            hint=_(
+                "check the user name and {variable}; some providers want an app password"
+            ).format(variable=SMTP_PASSWORD_ENV),
         ) from exc
     except smtplib.SMTPNotSupportedError as exc:
         raise NotifyError(
-            f"{where} does not accept logins (no SMTP AUTH)",
-            hint="leave the user out of the SMTP URL, or use your provider's submission server",
+            _("{where} does not accept logins (no SMTP AUTH)").format(where=where),
+            hint=_("leave the user out of the SMTP URL, or use your provider's submission server"),
         ) from exc
     except smtplib.SMTPRecipientsRefused as exc:
         who = ", ".join(sorted(exc.recipients))
         code, said = next(iter(exc.recipients.values()), (0, b""))
         reply = _one_line(f"{code} {said.decode('utf-8', 'replace')}")
-        raise NotifyError(f"{where} refused the recipient {who} ({reply})") from exc
+        raise NotifyError(
+            _("{where} refused the recipient {who} ({reply})").format(
+                where=where, who=who, reply=reply
+            )
+        ) from exc
     except smtplib.SMTPSenderRefused as exc:
         raise NotifyError(
-            f"{where} refused the sender {exc.sender} ({_server_says(exc, target.password)})",
-            hint="the sender must usually be an address of the SMTP account",
+            _("{where} refused the sender {sender} ({reply})").format(
+                where=where, sender=exc.sender, reply=_server_says(exc, target.password)
+            ),
+            hint=_("the sender must usually be an address of the SMTP account"),
         ) from exc
     except smtplib.SMTPResponseException as exc:
         raise NotifyError(
-            f"{where} refused the message ({_server_says(exc, target.password)})"
+            _("{where} refused the message ({reply})").format(
+                where=where, reply=_server_says(exc, target.password)
+            )
         ) from exc
     except smtplib.SMTPServerDisconnected as exc:
         raise NotifyError(
-            f"{where} closed the connection",
-            hint="check the port: smtps:// is for port 465, smtp:// for 587 and 25",
+            _("{where} closed the connection").format(where=where),
+            hint=_("check the port: smtps:// is for port 465, smtp:// for 587 and 25"),
         ) from exc
     except smtplib.SMTPException as exc:
-        raise NotifyError(f"could not send through {where}: {_one_line(str(exc))}") from exc
+        raise NotifyError(
+            _("could not send through {where}: {reason}").format(
+                where=where, reason=_one_line(str(exc))
+            )
+        ) from exc
     except ssl.SSLCertVerificationError as exc:
         raise NotifyError(
-            f"the certificate of {target.host} could not be verified "
-            f"({_one_line(exc.verify_message or exc.reason or 'unknown reason')})",
-            hint="a server with a private certificate needs its CA file",
+            _("the certificate of {host} could not be verified ({reason})").format(
+                host=target.host,
+                reason=_one_line(exc.verify_message or exc.reason or _("unknown reason")),
+            ),
+            hint=_("a server with a private certificate needs its CA file"),
         ) from exc
     except ssl.SSLError as exc:
         raise NotifyError(
-            f"TLS with {where} failed ({_one_line(exc.reason or str(exc))})",
-            hint="check the port: smtps:// is for port 465, smtp:// for 587 and 25",
+            _("TLS with {where} failed ({reason})").format(
+                where=where, reason=_one_line(exc.reason or str(exc))
+            ),
+            hint=_("check the port: smtps:// is for port 465, smtp:// for 587 and 25"),
         ) from exc
     except TimeoutError as exc:
-        raise NotifyError(f"{where} did not answer within {timeout:g} s") from exc
+        raise NotifyError(
+            _("{where} did not answer within {seconds:g} s").format(where=where, seconds=timeout)
+        ) from exc
     except ConnectionRefusedError as exc:
         raise NotifyError(
-            f"{where} refused the connection", hint="check the SMTP host and port"
+            _("{where} refused the connection").format(where=where),
+            hint=_("check the SMTP host and port"),
         ) from exc
     except socket.gaierror as exc:
-        raise NotifyError(f"unknown SMTP host {target.host}") from exc
+        raise NotifyError(_("unknown SMTP host {host}").format(host=target.host)) from exc
     except OSError as exc:
         raise NotifyError(
-            f"could not reach {where}: {_one_line(exc.strerror or str(exc))}"
+            _("could not reach {where}: {reason}").format(
+                where=where, reason=_one_line(exc.strerror or str(exc))
+            )
         ) from exc
     if refused:
-        raise NotifyError(f"{where} refused the recipient {', '.join(sorted(refused))}")
+        raise NotifyError(
+            _("{where} refused the recipient {who}").format(
+                where=where, who=", ".join(sorted(refused))
+            )
+        )
 
 
 def save_undelivered(message: EmailMessage, state_dir: Path, now: datetime) -> Path:
@@ -252,9 +295,14 @@ def save_undelivered(message: EmailMessage, state_dir: Path, now: datetime) -> P
                 path.unlink(missing_ok=True)
                 raise
             return path
-        raise NotifyError(f"too many undelivered reports named {stem} in {folder}")
+        raise NotifyError(
+            _("too many undelivered reports named {name} in {folder}").format(
+                name=stem, folder=folder
+            )
+        )
     except OSError as exc:
         raise NotifyError(
-            f"could not save the undelivered report in {folder}: "
-            f"{_one_line(exc.strerror or str(exc))}"
+            _("could not save the undelivered report in {folder}: {reason}").format(
+                folder=folder, reason=_one_line(exc.strerror or str(exc))
+            )
         ) from None

@@ -19,6 +19,7 @@ from inbox_audit.errors import (
     MailboxError,
     TLSFailed,
 )
+from inbox_audit.i18n import _
 from inbox_audit.sources.spec import ConnectOptions, ImapTarget
 
 _MISSING_FOLDER = re.compile(
@@ -46,13 +47,20 @@ def translated(
     try:
         yield
     except socket.gaierror as exc:
-        _raise(ConnectionFailed(f"cannot resolve host {target.host}: {one_line(exc)}"), exc)
+        said = _("cannot resolve host {host}: {reason}").format(
+            host=target.host, reason=one_line(exc)
+        )
+        _raise(ConnectionFailed(said), exc)
     except ssl.SSLCertVerificationError as exc:
         _raise(
             TLSFailed(
-                f"TLS certificate of {where} not trusted: {exc.verify_message or exc.reason}",
-                hint="if the server uses its own CA or a self-signed certificate, "
-                "pass it with --ca-file",
+                _("TLS certificate of {where} not trusted: {reason}").format(
+                    where=where, reason=exc.verify_message or exc.reason
+                ),
+                hint=_(
+                    "if the server uses its own CA or a self-signed certificate, "
+                    "pass it with --ca-file"
+                ),
             ),
             exc,
         )
@@ -62,31 +70,51 @@ def translated(
             # The port spoke plain text ("* OK ...") where a TLS handshake was due: an
             # imaps:// URL pointed at the STARTTLS/plaintext port (143, RFC 8314 §3.3).
             plain = ImapTarget(target.user, target.host, target.port, implicit_tls=False).display()
-            hint = f"the server did not answer TLS: try {plain} (STARTTLS) or port 993"
-        error = TLSFailed(f"TLS with {where} failed while {doing}: {exc.reason or exc}", hint=hint)
-        _raise(error, exc)
+            hint = _("the server did not answer TLS: try {url} (STARTTLS) or port 993").format(
+                url=plain
+            )
+        said = _("TLS with {where} failed while {doing}: {reason}").format(
+            where=where, doing=doing, reason=exc.reason or exc
+        )
+        _raise(TLSFailed(said, hint=hint), exc)
     except TimeoutError as exc:
-        timeout = f" within {options.timeout:g}s" if options else ""
-        _raise(ConnectionFailed(f"{where} did not answer{timeout} while {doing}"), exc)
+        if options:
+            said = _("{where} did not answer within {seconds:g}s while {doing}").format(
+                where=where, seconds=options.timeout, doing=doing
+            )
+        else:
+            said = _("{where} did not answer while {doing}").format(where=where, doing=doing)
+        _raise(ConnectionFailed(said), exc)
     except ConnectionRefusedError as exc:
-        _raise(ConnectionFailed(f"connection refused by {where}"), exc)
+        _raise(ConnectionFailed(_("connection refused by {where}").format(where=where)), exc)
     except OSError as exc:
-        _raise(ConnectionFailed(f"cannot talk to {where} while {doing}: {one_line(exc)}"), exc)
+        said = _("cannot talk to {where} while {doing}: {reason}").format(
+            where=where, doing=doing, reason=one_line(exc)
+        )
+        _raise(ConnectionFailed(said), exc)
     except imaplib.IMAP4.abort as exc:
         if folder is not None and _DELETED_UNDER_US.search(one_line(exc)):
-            _raise(FolderDeleted("deleted while it was being read"), exc)
-        _raise(ConnectionFailed(f"connection to {where} lost while {doing}: {one_line(exc)}"), exc)
+            _raise(FolderDeleted(_("deleted while it was being read")), exc)
+        said = _("connection to {where} lost while {doing}: {reason}").format(
+            where=where, doing=doing, reason=one_line(exc)
+        )
+        _raise(ConnectionFailed(said), exc)
     except imaplib.IMAP4.error as exc:
         text = server_text(exc, options, target.user)
         if folder is not None and _MISSING_FOLDER.search(text):
             _raise(
                 FolderNotFound(
-                    f"folder {folder!r} not found on {target.host}",
-                    hint="it may have been deleted or renamed meanwhile; run again",
+                    _("folder {folder!r} not found on {host}").format(
+                        folder=folder, host=target.host
+                    ),
+                    hint=_("it may have been deleted or renamed meanwhile; run again"),
                 ),
                 exc,
             )
-        _raise(MailboxError(f"{target.host} refused {doing}: {text}"), exc)
+        said = _("{host} refused {doing}: {reason}").format(
+            host=target.host, doing=doing, reason=text
+        )
+        _raise(MailboxError(said), exc)
 
 
 def _raise(error: MailboxError, cause: BaseException) -> NoReturn:
@@ -144,7 +172,7 @@ def server_text(exc: BaseException, options: ConnectOptions | None, user: str | 
     text = re.sub(r"""\bb(['"])(.*?)\1""", r"\2", text)
     for secret in _secrets(options, user):  # once more, as shown: a form that only appears so
         text = text.replace(secret, "***")
-    return text or "no reason given"
+    return text or _("no reason given")
 
 
 def one_line(exc: BaseException) -> str:

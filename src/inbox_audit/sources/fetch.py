@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 
 from inbox_audit.core.fields import HEADER_FIELDS, TEXT_BYTES
+from inbox_audit.errors import N_
 from inbox_audit.model import RawMessage, Unreadable
 from inbox_audit.sources.wire import LITERAL, MAXLINE, Inbound, Reply, Untagged, Wire, nothing
 
@@ -178,7 +179,9 @@ class Fetcher:
                 why = reply.text.strip() or "no reason given"
                 results.append(Unreadable(self.folder, uid, f"server refused to fetch it: {why}"))
             elif self._garbled:
-                results.append(Unreadable(self.folder, uid, "server response could not be parsed"))
+                results.append(
+                    Unreadable(self.folder, uid, N_("server response could not be parsed"))
+                )
             # else: expunged by another client since the search; nothing to read.
         self._forget(tag)
         return results
@@ -381,7 +384,7 @@ def _message(folder: str, uid: int, items: dict[bytes, Value]) -> Item:
         elif name.startswith(b"BODY[TEXT]"):
             text = value
     if not isinstance(header, bytes):
-        return Unreadable(folder, uid, "server sent no header section")
+        return Unreadable(folder, uid, N_("server sent no header section"))
     flags = items.get(b"FLAGS")
     thread = items.get(b"X-GM-THRID")
     internal = items.get(b"INTERNALDATE")

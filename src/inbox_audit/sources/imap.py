@@ -37,6 +37,7 @@ from inbox_audit.errors import (
     FolderDeleted,
     MailboxError,
 )
+from inbox_audit.i18n import _
 from inbox_audit.model import FolderStatus, ListedFolder, RawMessage, Unreadable
 from inbox_audit.sources import listing, session
 from inbox_audit.sources.failures import translated
@@ -101,7 +102,7 @@ class ImapSource(Closing):
         """Connect (implicit TLS or STARTTLS), log in, and identify (RFC 2971)."""
         client, listed = session.connect(target, options)
         try:
-            with translated(target, options, "connecting"):
+            with translated(target, options, _("connecting")):
                 source = cls(client, target, listed)
                 source._options = options
                 source._warn = options.warn
@@ -148,7 +149,7 @@ class ImapSource(Closing):
                 name, status = listing.status_of(values(text[9:], literals))
                 statuses[name] = status
 
-        with self._translated("listing folders"):
+        with self._translated(_("listing folders")):
             reply = self._wire.wait(self._wire.send(command)[0], untagged)
             _check(reply, "LIST")
             self._gmail_checked()
@@ -245,8 +246,10 @@ class ImapSource(Closing):
             self._gmail = False
             if self._warn is not None:
                 self._warn(
-                    f"{self._target.host} announces Gmail's extensions (X-GM-EXT-1) but refused "
-                    "X-GM-THRID; reading without Gmail's conversation ids"
+                    _(
+                        "{host} announces Gmail's extensions (X-GM-EXT-1) but refused "
+                        "X-GM-THRID; reading without Gmail's conversation ids"
+                    ).format(host=self._target.host)
                 )
 
     def _status_items(self) -> bytes:
@@ -268,7 +271,7 @@ class ImapSource(Closing):
                 else:
                     named[name] = status
 
-        with self._translated("reading folder statuses"):
+        with self._translated(_("reading folder statuses")):
             tags = self._wire.send(
                 *(b"STATUS " + listing.mailbox(name) + items for name in folders)
             )
@@ -283,7 +286,7 @@ class ImapSource(Closing):
         """A folder's STATUS known from a listing or `_ask`, handed out once."""
         status = self._statuses.pop(folder)
         if isinstance(status, Reply):
-            with self._translated(f"reading folder {folder!r}", folder):
+            with self._translated(_("reading folder {folder!r}").format(folder=folder), folder):
                 _check(status, "STATUS")
                 raise imaplib.IMAP4.error("STATUS failed: the server sent no STATUS")
         return status
@@ -379,7 +382,7 @@ class ImapSource(Closing):
         """Drop a connection whose answers could not be read, rather than misread it later."""
         self._closed = True
         session.shutdown(self._client)
-        return ConnectionFailed(f"connection to {self._target.host} lost")
+        return ConnectionFailed(_("connection to {host} lost").format(host=self._target.host))
 
     def _open(
         self,
@@ -400,7 +403,7 @@ class ImapSource(Closing):
             self._skip_plan(folder)
         fetcher, first = opening.fetcher, opening.first
         examined = _Examined()
-        with self._translated(f"opening folder {folder!r}", folder):
+        with self._translated(_("opening folder {folder!r}").format(folder=folder), folder):
             with self._wire.together():
                 if not opening.tags:
                     self._send(opening)
@@ -441,7 +444,7 @@ class ImapSource(Closing):
         assert fetcher is not None  # set with _selected
         first, self._first = self._first, None
         if first is not None and self._ahead and any(uid not in first[1] for uid in uids):
-            with self._translated(f"reading folder {folder!r}", folder):
+            with self._translated(_("reading folder {folder!r}").format(folder=folder), folder):
                 self._reopen(folder, fetcher)
             first = None
         total = len(uids)
@@ -455,7 +458,9 @@ class ImapSource(Closing):
                 # Read a whole batch before yielding, so a consumer's exception never lands
                 # inside the error translation; at most two batches are held in memory.
                 try:
-                    with self._translated(f"reading folder {folder!r}", folder):
+                    with self._translated(
+                        _("reading folder {folder!r}").format(folder=folder), folder
+                    ):
                         batch = next(batches, None)
                 except MailboxError:
                     broken = True

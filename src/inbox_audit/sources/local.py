@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inbox_audit.errors import FolderNotFound, MailboxError
+from inbox_audit.i18n import _
 from inbox_audit.model import ListedFolder, RawMessage, Unreadable
 from inbox_audit.sources.maildir import (
     decode_mutf7,
@@ -18,6 +19,8 @@ from inbox_audit.sources.maildir import (
 )
 from inbox_audit.sources.mbox import (
     SNIFF_BYTES,
+    cannot_list,
+    cannot_read,
     file_size,
     guard,
     looks_like_mail,
@@ -87,23 +90,30 @@ class LocalSource(Closing):
         try:
             mode = path.stat().st_mode
         except OSError as exc:
-            raise MailboxError(f"cannot open {path}: {why(exc)}") from exc
+            said = _("cannot open {path}: {reason}").format(path=path, reason=why(exc))
+            raise MailboxError(said) from exc
         if stat.S_ISDIR(mode):
             folders = _discover(path)
             if not folders:
                 raise MailboxError(
-                    f"{path} holds no mbox file and no Maildir (cur/new) folder",
+                    _("{path} holds no mbox file and no Maildir (cur/new) folder").format(
+                        path=path
+                    ),
                 )
             only = next(iter(folders.values()))
             if len(folders) == 1 and isinstance(only, _MboxFile) and is_takeout(only.path):
                 return cls(path, {}, only.path)
             return cls(path, folders, None)
         if not stat.S_ISREG(mode):
-            raise MailboxError(f"{path} is neither a regular file nor a directory")
+            raise MailboxError(
+                _("{path} is neither a regular file nor a directory").format(path=path)
+            )
         head = _sniff(path)
         if head and not looks_like_mail(head):
             raise MailboxError(
-                f"{path} is not an mbox file: it starts with neither a 'From ' line nor a header"
+                _(
+                    "{path} is not an mbox file: it starts with neither a 'From ' line nor a header"
+                ).format(path=path)
             )
         if head and is_takeout(path):
             return cls(path, {}, path)
@@ -146,7 +156,7 @@ class LocalSource(Closing):
 
     def _check_open(self) -> None:
         if self._closed:
-            raise MailboxError(f"{self._path}: the mailbox was closed")
+            raise MailboxError(_("{path}: the mailbox was closed").format(path=self._path))
 
     def _store(self, folder: str) -> _Store:
         self._check_open()
@@ -155,7 +165,9 @@ class LocalSource(Closing):
                 return _TakeoutLabel(self._takeout, folder)
         elif folder in self._folders:
             return self._folders[folder]
-        raise FolderNotFound(f"no folder {folder!r} in {self._path}")
+        raise FolderNotFound(
+            _("no folder {folder!r} in {path}").format(folder=folder, path=self._path)
+        )
 
     def _index(self) -> dict[str, list[Located]]:
         """The Takeout file's virtual folders, read once."""
@@ -200,7 +212,7 @@ class LocalSource(Closing):
     ) -> Iterator[RawMessage | Unreadable]:
         files = maildir_files(path)
         total = len(files)
-        for uid, (_, name, sub) in enumerate(files, start=1):
+        for uid, (_when, name, sub) in enumerate(files, start=1):
             yield read_maildir_message(folder, uid, path / sub / name, recent=sub == "new")
             if progress is not None and uid % _PROGRESS_EVERY == 0:
                 progress(folder, uid, total)
@@ -254,7 +266,7 @@ def _walk(
         with os.scandir(directory) as it:
             entries = sorted(it, key=lambda e: e.name)
     except OSError as exc:
-        raise MailboxError(f"cannot list {directory}: {why(exc)}") from exc
+        raise cannot_list(directory, exc) from exc
     if (st.st_dev, st.st_ino) in seen:  # a symlink loop
         return
     seen.add((st.st_dev, st.st_ino))
@@ -292,7 +304,7 @@ def _sniff(path: Path) -> bytes:
         with path.open("rb") as f:
             return f.read(SNIFF_BYTES)
     except OSError as exc:
-        raise MailboxError(f"cannot read {path}: {why(exc)}") from exc
+        raise cannot_read(path, exc) from exc
 
 
 def _is_mbox_file(path: Path) -> bool:

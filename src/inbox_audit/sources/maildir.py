@@ -10,9 +10,8 @@ import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
-from inbox_audit.errors import MailboxError
 from inbox_audit.model import RawMessage, Unreadable
-from inbox_audit.sources.mbox import plausible, scan, to_raw, why
+from inbox_audit.sources.mbox import cannot_list, plausible, scan, to_raw, why
 
 # Maildir info suffix (https://cr.yp.to/proto/maildir.html); "!" and ";" stand for ":" on
 # filesystems that forbid colons (mutt, Windows ports).
@@ -81,7 +80,7 @@ def maildir_files(path: Path) -> list[tuple[str, str, str]]:
         except FileNotFoundError:
             continue
         except OSError as exc:
-            raise MailboxError(f"cannot list {path / sub}: {why(exc)}") from exc
+            raise cannot_list(path / sub, exc) from exc
     files.sort()
     return files
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -12,6 +13,7 @@ from typing import BinaryIO
 
 from inbox_audit.core.fields import TEXT_BYTES
 from inbox_audit.errors import MailboxError
+from inbox_audit.i18n import _
 from inbox_audit.model import RawMessage, Unreadable
 
 # Longest piece read as one line: binary junk without newlines must not fill memory.
@@ -69,8 +71,28 @@ class Entry:
 
 
 def why(exc: OSError) -> str:
-    """The short reason of an OS error ("permission denied"), without errno or path."""
-    return (exc.strerror or type(exc).__name__).lower()
+    """The short reason of an OS error ("permission denied"), without errno or path, in the
+    owner's language for the usual ones (the C library's own words are English here)."""
+    worded = {
+        errno.EACCES: _("permission denied"),
+        errno.EPERM: _("operation not permitted"),
+        errno.ENOENT: _("no such file or directory"),
+        errno.EISDIR: _("is a directory"),
+        errno.ENOTDIR: _("not a directory"),
+        errno.EIO: _("input/output error"),
+        errno.ELOOP: _("too many levels of symbolic links"),
+    }.get(exc.errno or 0)
+    return worded or (exc.strerror or type(exc).__name__).lower()
+
+
+def cannot_read(path: Path, exc: OSError) -> MailboxError:
+    """The error for a mail file or folder that cannot be read."""
+    return MailboxError(_("cannot read {path}: {reason}").format(path=path, reason=why(exc)))
+
+
+def cannot_list(path: Path, exc: OSError) -> MailboxError:
+    """The error for a folder whose entries cannot be listed."""
+    return MailboxError(_("cannot list {path}: {reason}").format(path=path, reason=why(exc)))
 
 
 def plausible(when: datetime) -> bool:
@@ -97,7 +119,7 @@ def open_mbox(path: Path) -> BinaryIO:
     try:
         return path.open("rb")
     except OSError as exc:
-        raise MailboxError(f"cannot read {path}: {why(exc)}") from exc
+        raise cannot_read(path, exc) from exc
 
 
 def file_size(f: BinaryIO) -> int:
@@ -113,7 +135,7 @@ def guard(path: Path, entries: Iterator[Entry]) -> Iterator[Entry]:
     try:
         yield from entries
     except OSError as exc:
-        raise MailboxError(f"cannot read {path}: {why(exc)}") from exc
+        raise cannot_read(path, exc) from exc
 
 
 def _is_blank(line: bytes) -> bool:

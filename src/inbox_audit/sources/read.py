@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from inbox_audit.core.folders import assign_roles, not_read, problem
 from inbox_audit.core.headers import UnparsableMessage, parse_message
-from inbox_audit.errors import FolderNotFound
+from inbox_audit.errors import N_, FolderNotFound
 from inbox_audit.model import Collected, Folder, Message, RawMessage, Unreadable
 from inbox_audit.settings import Settings
 from inbox_audit.sources.spec import MailSource, Progress, ReadsAhead
@@ -34,7 +34,7 @@ def parsed(items: Iterable[RawMessage | Unreadable]) -> Iterator[Message | Faile
         try:
             yield parse_message(item)
         except UnparsableMessage as exc:
-            reason = str(exc) or "unparsable"
+            reason = str(exc) or N_("unparsable")
             yield Failed(Unreadable(item.folder, item.uid, reason), item.flags, retry=False)
 
 

@@ -11,6 +11,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
 
 from inbox_audit.errors import ConnectionFailed, LoginFailed, TLSFailed
+from inbox_audit.i18n import _
 from inbox_audit.sources import listing
 from inbox_audit.sources.failures import scrubbed, server_text, translated
 from inbox_audit.sources.spec import ConnectOptions, ImapTarget
@@ -53,10 +54,10 @@ def connect(target: ImapTarget, options: ConnectOptions) -> tuple[Client, frozen
     """Connect (implicit TLS or STARTTLS) and log in: the client and what the server offers
     once logged in. The one way in, for the reader and for the drafts' writer."""
     context = tls_context(options)
-    with translated(target, options, "connecting"):
+    with translated(target, options, _("connecting")):
         client = Client(target.host, target.port, target.implicit_tls, context, options.timeout)
     try:
-        with translated(target, options, "connecting"):
+        with translated(target, options, _("connecting")):
             if not target.implicit_tls:
                 starttls(client, target, options, context)
             said = login(client, target, options)
@@ -79,13 +80,17 @@ def starttls(
             raise
         except imaplib.IMAP4.error as exc:  # imaplib: "Couldn't establish TLS session"
             said = server_text(exc, options, target.user)
-            raise TLSFailed(f"{target.host}:{target.port} refused STARTTLS: {said}") from exc
+            refused = _("{host}:{port} refused STARTTLS: {reason}").format(
+                host=target.host, port=target.port, reason=said
+            )
+            raise TLSFailed(refused) from exc
         return
     if not options.allow_plaintext:
         raise TLSFailed(
-            f"{target.host}:{target.port} does not offer STARTTLS; refusing to send the "
-            "password in clear text",
-            hint="use imaps:// (port 993), or --allow-plaintext on a trusted network",
+            _(
+                "{host}:{port} does not offer STARTTLS; refusing to send the password in clear text"
+            ).format(host=target.host, port=target.port),
+            hint=_("use imaps:// (port 993), or --allow-plaintext on a trusted network"),
         )
 
 
@@ -103,16 +108,18 @@ def login(client: Client, target: ImapTarget, options: ConnectOptions) -> object
             return client.plain_login(user, password)
         if not ascii_only:
             raise LoginFailed(
-                f"{target.host} cannot take a non-ASCII user name or password",
-                hint="the server offers no AUTHENTICATE PLAIN",
+                _("{host} cannot take a non-ASCII user name or password").format(host=target.host),
+                hint=_("the server offers no AUTHENTICATE PLAIN"),
             )
         # imaplib quotes the password itself but sends the user name as is.
         return client.login(user if _ATOM.fullmatch(user) else _quote(user), password)
     except LoginError as exc:
         _check_connection(exc, target)
         raise LoginFailed(
-            f"login refused for {user} on {target.host}: {server_text(exc, options, user)}",
-            hint="check the user name and password (some providers need an app password)",
+            _("login refused for {user} on {host}: {reason}").format(
+                user=user, host=target.host, reason=server_text(exc, options, user)
+            ),
+            hint=_("check the user name and password (some providers need an app password)"),
         ) from scrubbed(exc, options, user)
 
 
@@ -135,8 +142,10 @@ def oauth2_login(client: Client, target: ImapTarget, options: ConnectOptions) ->
         after_error = b"\x01"  # RFC 7628 §3.2.3: a lone %x01 ends a failed exchange
     else:
         raise LoginFailed(
-            f"{target.host} offers no OAuth2 login (AUTH=XOAUTH2 or AUTH=OAUTHBEARER)",
-            hint='use auth = "password" for this account, or check the server name',
+            _("{host} offers no OAuth2 login (AUTH=XOAUTH2 or AUTH=OAUTHBEARER)").format(
+                host=target.host
+            ),
+            hint=_('use auth = "password" for this account, or check the server name'),
         )
     answers = iter([initial.encode("utf-8")])
 
@@ -149,8 +158,10 @@ def oauth2_login(client: Client, target: ImapTarget, options: ConnectOptions) ->
         _check_connection(exc, target)
         said = server_text(exc, options, user)
         raise LoginFailed(
-            f"{mechanism} login refused for {user} on {target.host}: {said}",
-            hint="the access token may have expired or lack the mail scope; check token_command",
+            _("{mechanism} login refused for {user} on {host}: {reason}").format(
+                mechanism=mechanism, user=user, host=target.host, reason=said
+            ),
+            hint=_("the access token may have expired or lack the mail scope; check token_command"),
         ) from scrubbed(exc, options, user)
 
 
@@ -161,8 +172,10 @@ def _check_connection(exc: Exception, target: ImapTarget) -> None:
     cause = exc if isinstance(exc, imaplib.IMAP4.abort) else exc.__context__
     if isinstance(cause, imaplib.IMAP4.abort | OSError):
         raise ConnectionFailed(
-            f"connection to {target.host}:{target.port} lost while logging in",
-            hint="the server or the network dropped it; run again later",
+            _("connection to {host}:{port} lost while logging in").format(
+                host=target.host, port=target.port
+            ),
+            hint=_("the server or the network dropped it; run again later"),
         ) from None
 
 

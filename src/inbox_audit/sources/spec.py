@@ -10,6 +10,7 @@ from typing import Protocol, Self, runtime_checkable
 from urllib.parse import unquote
 
 from inbox_audit.errors import UsageError
+from inbox_audit.i18n import _
 from inbox_audit.model import FolderStatus, ListedFolder, RawMessage, Unreadable
 
 #: progress(folder, done, total) — called by sources during long fetches.
@@ -160,7 +161,10 @@ _HOST_PORT = re.compile(
     r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^\[\]:/\s]+))(?::(?P<port>\d*))?$"
 )
 _DEFAULT_PORTS = {"imaps": 993, "imap": 143}
-_SOURCE_HINT = "use imaps://USER@HOST[:PORT], imap://USER@HOST[:PORT] or a path to mail on disk"
+
+
+def _source_hint() -> str:
+    return _("use imaps://USER@HOST[:PORT], imap://USER@HOST[:PORT] or a path to mail on disk")
 
 
 def parse_source(spec: str) -> ImapTarget | LocalTarget:
@@ -170,57 +174,71 @@ def parse_source(spec: str) -> ImapTarget | LocalTarget:
     A password in the URL is refused, and never repeated in the message.
     """
     if not spec.strip():
-        raise UsageError("SOURCE is empty", hint=_SOURCE_HINT)
+        raise UsageError(_("SOURCE is empty"), hint=_source_hint())
     match = _SCHEME.match(spec)
     if match is None:
         path = Path(spec).expanduser()
         if path.exists():
             return LocalTarget(path)
         if _URL_LIKE.match(spec):
-            raise UsageError("SOURCE looks like a URL but has no '//'", hint=_SOURCE_HINT)
+            raise UsageError(_("SOURCE looks like a URL but has no '//'"), hint=_source_hint())
         if "@" in spec:
             # Not echoed: "user:secret@host" typed without a scheme would show the secret.
             raise UsageError(
-                "SOURCE is neither an imaps:// URL nor an existing path",
-                hint="for IMAP use imaps://USER@HOST",
+                _("SOURCE is neither an imaps:// URL nor an existing path"),
+                hint=_("for IMAP use imaps://USER@HOST"),
             )
-        raise UsageError(f"no such file or directory: {spec}", hint=_SOURCE_HINT)
+        raise UsageError(
+            _("no such file or directory: {path}").format(path=spec), hint=_source_hint()
+        )
     scheme = match.group(1).lower()
     if scheme not in _DEFAULT_PORTS:
-        raise UsageError(f"unsupported SOURCE scheme {scheme}://", hint=_SOURCE_HINT)
+        raise UsageError(
+            _("unsupported SOURCE scheme {scheme}://").format(scheme=scheme), hint=_source_hint()
+        )
     rest = spec[match.end() :]
     if rest.endswith("/"):
         rest = rest[:-1]
     userinfo, at, hostport = rest.rpartition("@")
     if not at or not userinfo:
-        raise UsageError(f"SOURCE has no user: {scheme}://USER@HOST expected", hint=_SOURCE_HINT)
+        raise UsageError(
+            _("SOURCE has no user: {scheme}://USER@HOST expected").format(scheme=scheme),
+            hint=_source_hint(),
+        )
     if ":" in userinfo:
         # Checked before anything else is echoed: the part after ":" is a password.
         raise UsageError(
-            "SOURCE must not contain a password (user:password@host)",
-            hint="remove it from the URL; give it through the environment or the prompt",
+            _("SOURCE must not contain a password (user:password@host)"),
+            hint=_("remove it from the URL; give it through the environment or the prompt"),
         )
     if any(c in hostport or c in userinfo for c in "/?#"):
         raise UsageError(
-            f"SOURCE must be {scheme}://USER@HOST[:PORT], without path, query or fragment",
-            hint=_SOURCE_HINT,
+            _("SOURCE must be {scheme}://USER@HOST[:PORT], without path, query or fragment").format(
+                scheme=scheme
+            ),
+            hint=_source_hint(),
         )
     where = _HOST_PORT.match(hostport)
     if where is None:
-        raise UsageError(f"invalid host in SOURCE: {hostport!r}", hint=_SOURCE_HINT)
+        raise UsageError(
+            _("invalid host in SOURCE: {host!r}").format(host=hostport), hint=_source_hint()
+        )
     port_text = where.group("port")
     if port_text is None:
         port = _DEFAULT_PORTS[scheme]
     elif port_text.isdigit() and 0 < int(port_text) < 65536:
         port = int(port_text)
     else:
-        raise UsageError(f"invalid port in SOURCE: {port_text!r}", hint="a number from 1 to 65535")
+        raise UsageError(
+            _("invalid port in SOURCE: {port!r}").format(port=port_text),
+            hint=_("a number from 1 to 65535"),
+        )
     try:
         user = unquote(userinfo, errors="strict")
     except UnicodeDecodeError:
-        raise UsageError("SOURCE user is not valid percent-encoded UTF-8") from None
+        raise UsageError(_("SOURCE user is not valid percent-encoded UTF-8")) from None
     if not user.strip():
-        raise UsageError("SOURCE has an empty user name", hint=_SOURCE_HINT)
+        raise UsageError(_("SOURCE has an empty user name"), hint=_source_hint())
     return ImapTarget(
         user=user,
         host=where.group("v6") or where.group("host"),

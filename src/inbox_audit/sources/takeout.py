@@ -12,9 +12,16 @@ from pathlib import Path
 from typing import BinaryIO
 
 from inbox_audit.core.fields import TEXT_BYTES
-from inbox_audit.errors import MailboxError
 from inbox_audit.model import RawMessage, Unreadable
-from inbox_audit.sources.mbox import guard, open_mbox, pick, scan, split_lines, to_raw, why
+from inbox_audit.sources.mbox import (
+    cannot_read,
+    guard,
+    open_mbox,
+    pick,
+    scan,
+    split_lines,
+    to_raw,
+)
 
 # Gmail Takeout system labels, English first, then the localized names seen in exports.
 _TAKEOUT_TRASH = {"trash", "bin", "corbeille", "papierkorb", "papelera", "cestino", "prullenbak"}
@@ -62,7 +69,7 @@ def is_takeout(path: Path) -> bool:
                 if n >= 9:
                     break
     except OSError as exc:
-        raise MailboxError(f"cannot read {path}: {why(exc)}") from exc
+        raise cannot_read(path, exc) from exc
     return False
 
 
@@ -90,7 +97,7 @@ def read_located(
         # The blank line that ends the header, then the body's start (as scan keeps it).
         after = b"" if loc.oversize else f.read(TEXT_BYTES + 2)
     except OSError as exc:
-        raise MailboxError(f"cannot read {path}: {why(exc)}") from exc
+        raise cannot_read(path, exc) from exc
     text = after.removeprefix(b"\r\n") if after.startswith(b"\r") else after.removeprefix(b"\n")
     text, separator, _ = text[:TEXT_BYTES].partition(b"\nFrom ")  # not the next message
     if not separator and len(after) <= TEXT_BYTES:  # the file's end: its last line break too

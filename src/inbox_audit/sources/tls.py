@@ -8,6 +8,7 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from inbox_audit.errors import ConfigError
+from inbox_audit.i18n import _
 from inbox_audit.sources.failures import one_line
 from inbox_audit.sources.spec import ConnectOptions
 
@@ -65,7 +66,7 @@ def _new_tls_context(ca_file: Path | None) -> ssl.SSLContext:
             context.load_verify_locations(cafile=str(ca_file))
         except (OSError, ssl.SSLError) as exc:
             raise ConfigError(
-                f"cannot use CA file {ca_file}: {one_line(exc)}",
-                hint="give a PEM file holding the CA (or the server's own certificate)",
+                _("cannot use CA file {path}: {reason}").format(path=ca_file, reason=one_line(exc)),
+                hint=_("give a PEM file holding the CA (or the server's own certificate)"),
             ) from exc
     return context

@@ -26,6 +26,7 @@ from typing import Any
 
 from inbox_audit.core.fields import HEADER_FIELDS
 from inbox_audit.dirs import private_dir
+from inbox_audit.i18n import _
 from inbox_audit.model import Address, FolderStatus, Message, Unreadable
 from inbox_audit.store import rows
 from inbox_audit.store.cache_errors import (
@@ -154,7 +155,11 @@ class MailCache:
     def rebuild(cls, path: Path, exc: CacheUnusable, warn: Callable[[str], None]) -> MailCache:
         """Set an unusable (closed) file aside, with a warning, and start a new one instead."""
         aside = set_aside(path)
-        warn(f"the cache {path} was unusable ({exc}); moved to {aside.name}, rebuilding it")
+        warn(
+            _("the cache {path} was unusable ({reason}); moved to {name}, rebuilding it").format(
+                path=path, reason=exc, name=aside.name
+            )
+        )
         return cls._open(path)
 
     def start_over(self, exc: CacheUnusable, warn: Callable[[str], None]) -> None:

@@ -28,7 +28,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple, TypeVar
 
-from inbox_audit.core.audit import Examined, copy_key, dated, identities_from, owner_name
+from inbox_audit.core.audit import (
+    NO_USABLE_DATE,
+    Examined,
+    copy_key,
+    dated,
+    identities_from,
+    owner_name,
+)
 from inbox_audit.core.awaiting import Bounce, heard_from, oldest, recent, still_awaited
 from inbox_audit.core.holding import NO_SIGNS
 from inbox_audit.core.metrics import deadline, summary_of
@@ -176,7 +183,7 @@ def book(
             parts[copy] = Part(kind, *common[copy])
     for m in found.undated:
         copy = (m.folder, m.uid)
-        unreadable = Unreadable(m.folder, m.uid, "no usable date")
+        unreadable = Unreadable(m.folder, m.uid, NO_USABLE_DATE)
         parts[copy] = Part("undated", *common[copy], unreadable=unreadable)
     # What the awaiting list reads, by copy: given to the parts as they are made.
     awaited = {(m.folder, m.uid): candidate for m, candidate in found.candidates}

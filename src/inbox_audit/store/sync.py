@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from inbox_audit.core.folders import assign_roles, not_read, problem
 from inbox_audit.errors import FolderNotFound
+from inbox_audit.i18n import _
 from inbox_audit.model import Collected, Folder, FolderStatus, Message, Unreadable
 from inbox_audit.settings import Settings
 from inbox_audit.sources.fetch import BATCH_SIZE, UID_END
@@ -220,8 +221,10 @@ def _sync_folder(
         if before is None or before.uidvalidity != uidvalidity:
             if before is not None:
                 warn(
-                    f"folder {name!r} has a new UIDVALIDITY (it was recreated or rebuilt on "
-                    "the server): reading it again"
+                    _(
+                        "folder {name!r} has a new UIDVALIDITY (it was recreated or rebuilt on "
+                        "the server): reading it again"
+                    ).format(name=name)
                 )
             writer.clear()
             cached = {}
