@@ -163,3 +163,32 @@ def test_an_unknown_placeholder_stops_the_run_before_any_mail_is_read(tmp_path: 
     assert code == ExitCode.CONFIG
     assert stdout == ""
     assert "holding-reply.fr.txt" in stderr and "unknown placeholder {prenom}" in stderr
+
+
+def test_save_drafts_equals_all_is_the_all_flag(tmp_path: Path) -> None:
+    """The issue's spelling `--save-drafts=all` works from the real command line (typer alone
+    would refuse a value on a flag) and saves what --save-drafts-all saves."""
+    import os
+    import subprocess
+    import sys
+
+    from inbox_audit.app.cli import spelled
+
+    assert spelled(["audit", "--save-drafts=all", "x"]) == ["audit", "--save-drafts-all", "x"]
+    assert spelled(["--save-drafts=overdue"]) == ["--save-drafts"]
+    source = shop(tmp_path)
+    saved = {}
+    for spelling in ("--save-drafts=all", "--save-drafts-all"):
+        out = tmp_path / spelling.strip("-").replace("=", "-")
+        env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state"), "LANG": "C"}
+        env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+        env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+        done = subprocess.run(
+            [sys.executable, "-m", "inbox_audit", "audit", str(source), "--as-of", AS_OF,
+             "--me", "shop@example.com", "--format", "json", spelling, "--drafts-dir", str(out)],
+            capture_output=True, text=True, env=env, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == int(ExitCode.OVERDUE_FOUND), done.stderr
+        saved[spelling] = sorted(path.name for path in out.glob("*.eml"))
+    assert len(saved["--save-drafts=all"]) == 2
+    assert saved["--save-drafts=all"] == saved["--save-drafts-all"]

@@ -591,7 +591,7 @@ def main() -> None:
     try:
         # Not standalone: typer's parser errors come back here, to be told in the owner's
         # language (typer prints click's English words itself otherwise).
-        code = typer.main.get_command(app).main(standalone_mode=False)
+        code = typer.main.get_command(app).main(args=spelled(sys.argv[1:]), standalone_mode=False)
     except KeyboardInterrupt:
         _interrupted()
     except typer.Abort:
@@ -615,6 +615,16 @@ def main() -> None:
         )
         sys.exit(int(ExitCode.INTERNAL))
     sys.exit(code if isinstance(code, int) else 0)
+
+
+# Issue #17 writes `--save-drafts=all`; a typer option takes a value always or never, so the
+# two spellings with a value are the flags they mean.
+_SPELLINGS = {"--save-drafts=all": "--save-drafts-all", "--save-drafts=overdue": "--save-drafts"}
+
+
+def spelled(argv: list[str]) -> list[str]:
+    """The command line with `--save-drafts=all|overdue` written as the flags they mean."""
+    return [_SPELLINGS.get(arg, arg) for arg in argv]
 
 
 def _gc_policy() -> None:
