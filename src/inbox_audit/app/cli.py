@@ -17,6 +17,30 @@ from inbox_audit.app.config import ConfigFile, load_config
 from inbox_audit.app.console import escape, print_error, stderr_console, warn
 from inbox_audit.app.deadline import deadline_of
 from inbox_audit.app.lock import run_lock
+from inbox_audit.app.options import (
+    _ADDRESS,
+    _DIRECTORY,
+    _DURATION,
+    _FILE,
+    _MOMENT,
+    _URL,
+    AccountOption,
+    AllowPlaintextOption,
+    AwaitingDaysOption,
+    CaFileOption,
+    ConfigPathOption,
+    HolidaysOption,
+    InternalDomainOption,
+    MeOption,
+    NoCacheOption,
+    SentFolderOption,
+    SkipFolderOption,
+    SourceArg,
+    TimeoutOption,
+    TimezoneOption,
+    VacationOption,
+    WorkingHoursOption,
+)
 from inbox_audit.app.resolve import Flags, resolve
 from inbox_audit.app.run import OutputFormat, run_audit, smtp_target
 from inbox_audit.app.usage import is_usage_error, usage_text
@@ -91,65 +115,6 @@ app = typer.Typer(
 )
 
 
-# The options' value names in --help, in the owner's language (typer's own are English).
-_FILE = _("<file>")
-_DIRECTORY = _("<directory>")
-_NAME = _("<name>")
-_ADDRESS = _("<address>")
-_MOMENT = _("<moment>")
-_DURATION = _("<duration>")
-_FOLDER = _("<folder>")
-_ZONE = _("<zone>")
-_AWAITING_HELP = _("Business days of silence after which a conversation awaits their reply.")
-_HOURS = _("<hours>")
-_COUNTRY = _("<country>")
-_DAYS = _("<days>")
-
-_URL = _("<url>")
-_SECONDS = _("<seconds>")
-_DOMAIN = _("<domain>")
-
-# Options audit and stats share, declared once.
-InternalDomainOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--internal-domain",
-        metavar=_DOMAIN,
-        help=_("Your colleagues' domain (repeatable), besides your addresses' own."),
-    ),
-]
-
-WorkingHoursOption = Annotated[
-    str | None,
-    typer.Option(
-        "--working-hours",
-        metavar=_HOURS,
-        help=_(
-            'When you work: "mon-fri 09:00-12:00,14:00-18:00" (groups separated by ;). '
-            "Response times are then also counted in working time."
-        ),
-    ),
-]
-
-HolidaysOption = Annotated[
-    str | None,
-    typer.Option(
-        "--holidays",
-        metavar=_COUNTRY,
-        help=_("Public holidays off: a country (FR) or region (FR-57)."),
-    ),
-]
-
-VacationOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--vacation",
-        metavar=_DAYS,
-        help=_("Days off: 2026-08-03..2026-08-21 or one day (repeatable)."),
-    ),
-]
-
-
 class Language(StrEnum):
     """Languages of the holding replies."""
 
@@ -220,40 +185,10 @@ def parse_as_of(text: str | None, zone: tzinfo) -> datetime:
     ),
 )
 def audit_command(
-    source: Annotated[
-        str | None,
-        typer.Argument(
-            help=_(
-                "imaps://USER@HOST[:PORT], imap://USER@HOST[:PORT] (STARTTLS), "
-                "or a path to an mbox file or Maildir folder. "
-                "Default: the config file's default (or only) account."
-            ),
-            show_default=False,
-        ),
-    ] = None,
-    config_path: Annotated[
-        Path | None,
-        typer.Option(
-            "--config",
-            metavar=_FILE,
-            help=_("Configuration file (default: $XDG_CONFIG_HOME/inbox-audit/config.toml)."),
-            dir_okay=False,
-        ),
-    ] = None,
-    account: Annotated[
-        str | None,
-        typer.Option(
-            "--account", metavar=_NAME, help=_("Audit this [accounts.NAME] of the config.")
-        ),
-    ] = None,
-    me: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--me",
-            metavar=_ADDRESS,
-            help=_("Your address or alias (repeatable). Also detected from Sent."),
-        ),
-    ] = None,
+    source: SourceArg = None,
+    config_path: ConfigPathOption = None,
+    account: AccountOption = None,
+    me: MeOption = None,
     as_of: Annotated[
         str | None,
         typer.Option(
@@ -291,52 +226,16 @@ def audit_command(
             "--lang", help=_("Holding replies in this language (default: the customer's).")
         ),
     ] = None,
-    sent_folder: Annotated[
-        str | None,
-        typer.Option(
-            "--sent-folder", metavar=_FOLDER, help=_("Name of the Sent folder, if not detected.")
-        ),
-    ] = None,
-    skip_folder: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--skip-folder", metavar=_FOLDER, help=_("A folder not to scan (repeatable).")
-        ),
-    ] = None,
+    sent_folder: SentFolderOption = None,
+    skip_folder: SkipFolderOption = None,
     internal_domain: InternalDomainOption = None,
-    timezone: Annotated[
-        str | None,
-        typer.Option(
-            "--timezone",
-            metavar=_ZONE,
-            help=_("Your time zone, e.g. Europe/Paris (default: system)."),
-        ),
-    ] = None,
+    timezone: TimezoneOption = None,
     working_hours: WorkingHoursOption = None,
     holidays: HolidaysOption = None,
     vacation: VacationOption = None,
-    ca_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--ca-file",
-            metavar=_FILE,
-            help=_("Also trust this CA or certificate (PEM)."),
-            dir_okay=False,
-        ),
-    ] = None,
-    allow_plaintext: Annotated[
-        bool,
-        typer.Option("--allow-plaintext", help=_("Allow imap:// without STARTTLS (unsafe).")),
-    ] = False,
-    timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--timeout",
-            metavar=_SECONDS,
-            help=_("Seconds to wait on connect and each read. [default: 30]"),
-            min=1,
-        ),
-    ] = None,
+    ca_file: CaFileOption = None,
+    allow_plaintext: AllowPlaintextOption = False,
+    timeout: TimeoutOption = None,
     deadline: Annotated[
         str | None,
         typer.Option(
@@ -424,17 +323,7 @@ def audit_command(
             file_okay=False,
         ),
     ] = None,
-    no_cache: Annotated[
-        bool,
-        typer.Option(
-            "--no-cache",
-            help=_(
-                "Read the whole mailbox and write no cache "
-                "(default: only what changed since the last run, cached in "
-                "$XDG_CACHE_HOME/inbox-audit or ~/.cache/inbox-audit)."
-            ),
-        ),
-    ] = False,
+    no_cache: NoCacheOption = False,
     save_drafts: Annotated[
         bool,
         typer.Option(
@@ -466,9 +355,7 @@ def audit_command(
         typer.Option("--dry-run", help=_("Show the drafts --save-drafts would save; save none.")),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_("No progress bar."))] = False,
-    awaiting_days: Annotated[
-        int, typer.Option("--awaiting-days", help=_AWAITING_HELP, min=1)
-    ] = AWAITING_DAYS,
+    awaiting_days: AwaitingDaysOption = AWAITING_DAYS,
 ) -> None:
     """Audit a mailbox (its help, in the owner's language, is the decorator's)."""
     try:

@@ -9,13 +9,6 @@ from typing import Annotated
 import typer
 
 from inbox_audit.app.cli import (
-    _ADDRESS,
-    _DURATION,
-    _FILE,
-    _NAME,
-    _SECONDS,
-    _URL,
-    _ZONE,
     _Command,
     _fail,
     _Group,
@@ -25,6 +18,15 @@ from inbox_audit.app.cli import (
 from inbox_audit.app.config import config_home, load_config
 from inbox_audit.app.console import escape, stderr_console, warn
 from inbox_audit.app.credentials import keyring_delete, keyring_set
+from inbox_audit.app.options import (
+    _ADDRESS,
+    _DURATION,
+    _FILE,
+    _NAME,
+    _SECONDS,
+    _URL,
+    _ZONE,
+)
 from inbox_audit.app.resolve import Flags, resolve
 from inbox_audit.errors import ExitCode, InboxAuditError, UsageError
 from inbox_audit.i18n import _

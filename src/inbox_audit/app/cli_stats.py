@@ -8,21 +8,7 @@ from typing import Annotated
 import typer
 
 from inbox_audit.app.cli import (
-    _ADDRESS,
-    _AWAITING_HELP,
-    _DIRECTORY,
-    _DURATION,
-    _FILE,
-    _FOLDER,
-    _MOMENT,
-    _NAME,
-    _SECONDS,
-    _ZONE,
-    HolidaysOption,
-    InternalDomainOption,
     Language,
-    VacationOption,
-    WorkingHoursOption,
     _Command,
     _fail,
     _interrupted,
@@ -33,6 +19,27 @@ from inbox_audit.app.config import load_config
 from inbox_audit.app.console import warn
 from inbox_audit.app.deadline import deadline_of
 from inbox_audit.app.lock import run_lock
+from inbox_audit.app.options import (
+    _DIRECTORY,
+    _DURATION,
+    _MOMENT,
+    AccountOption,
+    AllowPlaintextOption,
+    AwaitingDaysOption,
+    CaFileOption,
+    ConfigPathOption,
+    HolidaysOption,
+    InternalDomainOption,
+    MeOption,
+    NoCacheOption,
+    SentFolderOption,
+    SkipFolderOption,
+    SourceArg,
+    TimeoutOption,
+    TimezoneOption,
+    VacationOption,
+    WorkingHoursOption,
+)
 from inbox_audit.app.resolve import Flags, resolve
 from inbox_audit.app.run import StatsFormat, run_stats
 from inbox_audit.core.awaiting import AWAITING_DAYS
@@ -56,17 +63,7 @@ from inbox_audit.i18n import _
     ),
 )
 def stats_command(
-    source: Annotated[
-        str | None,
-        typer.Argument(
-            help=_(
-                "imaps://USER@HOST[:PORT], imap://USER@HOST[:PORT] (STARTTLS), "
-                "or a path to an mbox file or Maildir folder. "
-                "Default: the config file's default (or only) account."
-            ),
-            show_default=False,
-        ),
-    ] = None,
+    source: SourceArg = None,
     since: Annotated[
         str | None,
         typer.Option(
@@ -84,36 +81,14 @@ def stats_command(
     weeks: Annotated[
         int, typer.Option("--weeks", help=_("Weeks of the weekly trend."), min=1, max=520)
     ] = 12,
-    awaiting_days: Annotated[
-        int, typer.Option("--awaiting-days", help=_AWAITING_HELP, min=1)
-    ] = AWAITING_DAYS,
+    awaiting_days: AwaitingDaysOption = AWAITING_DAYS,
     output_format: Annotated[
         StatsFormat,
         typer.Option("--format", help=_("Output on stdout."), case_sensitive=False),
     ] = StatsFormat.TABLE,
-    config_path: Annotated[
-        Path | None,
-        typer.Option(
-            "--config",
-            metavar=_FILE,
-            help=_("Configuration file (default: $XDG_CONFIG_HOME/inbox-audit/config.toml)."),
-            dir_okay=False,
-        ),
-    ] = None,
-    account: Annotated[
-        str | None,
-        typer.Option(
-            "--account", metavar=_NAME, help=_("Audit this [accounts.NAME] of the config.")
-        ),
-    ] = None,
-    me: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--me",
-            metavar=_ADDRESS,
-            help=_("Your address or alias (repeatable). Also detected from Sent."),
-        ),
-    ] = None,
+    config_path: ConfigPathOption = None,
+    account: AccountOption = None,
+    me: MeOption = None,
     sla: Annotated[
         str | None,
         typer.Option(
@@ -126,52 +101,16 @@ def stats_command(
         Language | None,
         typer.Option("--lang", help=_("Follow-ups in this language (default: the customer's).")),
     ] = None,
-    sent_folder: Annotated[
-        str | None,
-        typer.Option(
-            "--sent-folder", metavar=_FOLDER, help=_("Name of the Sent folder, if not detected.")
-        ),
-    ] = None,
-    skip_folder: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--skip-folder", metavar=_FOLDER, help=_("A folder not to scan (repeatable).")
-        ),
-    ] = None,
-    timezone: Annotated[
-        str | None,
-        typer.Option(
-            "--timezone",
-            metavar=_ZONE,
-            help=_("Your time zone, e.g. Europe/Paris (default: system)."),
-        ),
-    ] = None,
+    sent_folder: SentFolderOption = None,
+    skip_folder: SkipFolderOption = None,
+    timezone: TimezoneOption = None,
     internal_domain: InternalDomainOption = None,
     working_hours: WorkingHoursOption = None,
     holidays: HolidaysOption = None,
     vacation: VacationOption = None,
-    ca_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--ca-file",
-            metavar=_FILE,
-            help=_("Also trust this CA or certificate (PEM)."),
-            dir_okay=False,
-        ),
-    ] = None,
-    allow_plaintext: Annotated[
-        bool,
-        typer.Option("--allow-plaintext", help=_("Allow imap:// without STARTTLS (unsafe).")),
-    ] = False,
-    timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--timeout",
-            metavar=_SECONDS,
-            help=_("Seconds to wait on connect and each read. [default: 30]"),
-            min=1,
-        ),
-    ] = None,
+    ca_file: CaFileOption = None,
+    allow_plaintext: AllowPlaintextOption = False,
+    timeout: TimeoutOption = None,
     state_dir: Annotated[
         Path | None,
         typer.Option(
@@ -181,17 +120,7 @@ def stats_command(
             file_okay=False,
         ),
     ] = None,
-    no_cache: Annotated[
-        bool,
-        typer.Option(
-            "--no-cache",
-            help=_(
-                "Read the whole mailbox and write no cache "
-                "(default: only what changed since the last run, cached in "
-                "$XDG_CACHE_HOME/inbox-audit or ~/.cache/inbox-audit)."
-            ),
-        ),
-    ] = False,
+    no_cache: NoCacheOption = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_("No progress bar."))] = False,
 ) -> None:
     """Figures for a period (its help, in the owner's language, is the decorator's)."""
