@@ -139,3 +139,31 @@ def test_bucket_labels_are_the_core_buckets_in_each_language() -> None:
     with speaking("fr"):
         french = bucket_labels()
     assert len(french) == len(BUCKETS) and french[3] == "1–3\u00a0j"
+
+
+def test_a_folder_not_read_is_said_in_the_owners_language() -> None:
+    """The incomplete-report line and the email's problems word each unread folder when shown
+    (the report keeps English for JSON); a reason marked in the sources is translated too."""
+    from inbox_audit.core.folders import problem
+    from inbox_audit.model import Folder, FolderRole
+    from inbox_audit.outputs.text import incomplete_line
+    from tests.i18n_fixtures import speaking
+
+    unread = Folder(
+        "Devis[2026", FolderRole.OTHER, False,
+        unread="the server's LIST response for it could not be parsed",
+    )  # fmt: skip
+    report = empty_report()
+    report = dataclasses.replace(
+        report, folders=(*report.folders, unread), problems=(problem(unread),)
+    )
+    with speaking("en"):
+        english = incomplete_line(report)
+    with speaking("fr"):
+        french = incomplete_line(report)
+        email = "\n".join(audited_lines(report, ()))
+    assert english is not None and "could not be read" in english and "Devis[2026" in english
+    assert french is not None and "Devis[2026" in french
+    assert "n'a pas pu être lu" in french and "illisible" in french
+    assert "could not" not in french and "could not" not in email
+    assert "n'a pas pu être lu" in email

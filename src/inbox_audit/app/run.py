@@ -32,6 +32,7 @@ from inbox_audit.outputs.data import write_csv, write_json
 from inbox_audit.outputs.markdown import render_markdown
 from inbox_audit.outputs.notify import NotifyError, SmtpTarget, save_undelivered, send_email
 from inbox_audit.outputs.table import render_table
+from inbox_audit.outputs.text import problems_said
 from inbox_audit.settings import Settings
 from inbox_audit.sources.imap import ImapSource
 from inbox_audit.sources.spec import ConnectOptions, ImapTarget, LocalTarget
@@ -543,7 +544,7 @@ def _audit_and_send(
     outline = None if isinstance(result, AuditReport) else result
     if fmt is not None:
         _render(report, outline, fmt, show_replies, run.zone, awaiting_days, run.settings.lang)
-    for problem in report.problems:  # the report says so too, in every format
+    for problem in problems_said(report):  # the report says so too, in every format
         warn(_("incomplete report: {problem}").format(problem=problem))
     if run.drafts is not None:
         _save_drafts(run, run.drafts, options, report, moment, awaiting_days)

@@ -32,6 +32,7 @@ from inbox_audit.outputs.text import (
     percent,
     period_label,
     previous_period_label,
+    problems_said,
     sla_words,
     status_word,
     subject_text,
@@ -224,7 +225,8 @@ def audited_lines(report: AuditReport, problems: Sequence[str]) -> list[str]:
             + _("… and {count} more").format(count=len(report.unreadable) - MAX_UNREADABLE_LISTED)
         )
     lines += [
-        _("Problem: {problem}").format(problem=clean_text(p)) for p in (*report.problems, *problems)
+        _("Problem: {problem}").format(problem=p)
+        for p in (*problems_said(report), *map(clean_text, problems))
     ]
     return lines
 

@@ -213,11 +213,26 @@ def _times(median: float, p90: float | None, both: str, alone: str) -> str:
     return both.format(median=format_duration(median), p90=format_duration(p90))
 
 
+def problems_said(report: AuditReport) -> list[str]:
+    """Each folder not read in full, in the owner's language (`report.problems` keeps the
+    English words, for JSON); the report's own words when no folder says why."""
+    said = [
+        _("folder {name} could not be read: {reason}").format(
+            name=clean_text(repr(folder.name)), reason=clean_text(i18n.marked(folder.unread))
+        )
+        for folder in report.folders
+        if folder.unread
+    ]
+    if report.problems and not said:
+        return [clean_text(problem) for problem in report.problems]
+    return said
+
+
 def incomplete_line(report: AuditReport) -> str | None:
     """What a report that is not complete says first, in every format; None when complete."""
     if not report.problems:
         return None
-    said = "; ".join(clean_text(problem) for problem in report.problems)
+    said = "; ".join(problems_said(report))
     return _("INCOMPLETE REPORT: {problems}. Its mail is not counted below.").format(problems=said)
 
 

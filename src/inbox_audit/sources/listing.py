@@ -6,6 +6,7 @@ import imaplib
 
 from imapclient import imap_utf7
 
+from inbox_audit.errors import N_
 from inbox_audit.model import FolderStatus, ListedFolder
 from inbox_audit.sources.fetch import Value, values
 from inbox_audit.sources.wire import quoted
@@ -39,7 +40,7 @@ def listed_or_unparsed(text: bytes, literals: list[bytes]) -> ListedFolder:
             name=_shown(text),
             attributes=frozenset(),
             selectable=False,
-            unread="the server's LIST response for it could not be parsed",
+            unread=N_("the server's LIST response for it could not be parsed"),
         )
 
 
