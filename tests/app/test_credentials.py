@@ -154,7 +154,12 @@ def test_a_command_that_never_ends_is_killed_with_its_children(tmp_path: Path) -
     with pytest.raises(ConfigError, match=r"did not finish within 0\.5s"):
         run_command(f"sh -c {shlex.quote(script)}", "token_command", timeout=0.5)
     assert time.monotonic() - started < 5
+    # SIGKILL to the group is delivered at once but a process ends a moment later: allow it
+    # that moment (a loaded machine), never the 300 s it would otherwise run.
     for pid in map(int, pids.read_text().split()):
+        deadline = time.monotonic() + 5
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert not _alive(pid), f"process {pid} still running"
 
 
