@@ -75,7 +75,7 @@ def is_forward(subject: str, text_start: str = "") -> bool:
     start = opening(text_start)
     if FORWARD_TEXT.search(start):
         return True
-    return bool(FORWARDED_HEADERS.search(start)) and not _PREFIX.match(subject)
+    return bool(FORWARDED_HEADERS.search(start)) and not _has_reply_prefix(subject)
 
 
 @lru_cache(maxsize=_SUBJECT_CACHE)
@@ -85,7 +85,7 @@ def forward_subject(subject: str) -> bool:
     text = _SPACES.sub(" ", subject).strip()
     if _FORWARD_PREFIX.match(text):
         return True
-    if _PREFIX.match(text):  # a reply, maybe to a forward: "Re: Devis (fwd)"
+    if _has_reply_prefix(text):  # a reply, maybe to a forward: "Re: Devis (fwd)"
         return False
     return bool(_TRAILING_FWD.search(text) or _FWD_WRAPPER.match(text))
 
