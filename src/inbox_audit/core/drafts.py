@@ -104,12 +104,13 @@ def compose(
             continue
         sender = _sender(items[-1].message, report.identities, report.identities_detected)
         if sender is None:
-            skipped.append(f"{_who(thread)}: no address of yours to send it from")
+            who = _who(thread.correspondent, thread.subject)
+            skipped.append(f"{who}: no address of yours to send it from")
             continue
         try:
             wanted.append(_draft(key, thread, items[-1].message, sender, report.owner, now))
         except ValueError as exc:  # an address the header registry refuses, even cleaned
-            skipped.append(f"{_who(thread)}: {exc}")
+            skipped.append(f"{_who(thread.correspondent, thread.subject)}: {exc}")
     for awaiting in follow_ups:
         if awaiting.candidate is None:
             continue
@@ -120,13 +121,13 @@ def compose(
         try:
             wanted.append(_follow_up_draft(awaiting, sender, report.owner, now))
         except ValueError as exc:
-            who = f"{clean_text(awaiting.correspondent.email)} ({clean_text(awaiting.subject)!r})"
-            skipped.append(f"{who}: {exc}")
+            skipped.append(f"{_who(awaiting.correspondent, awaiting.subject)}: {exc}")
     return Drafts(tuple(wanted), frozenset(waiting), tuple(skipped))
 
 
-def _who(thread: ThreadResult) -> str:
-    return f"{clean_text(thread.correspondent.email)} ({clean_text(thread.subject)!r})"
+def _who(correspondent: Address, subject: str) -> str:
+    """Whom a skipped draft was for, in its line of `Drafts.skipped`."""
+    return f"{clean_text(correspondent.email)} ({clean_text(subject)!r})"
 
 
 def _sender(message: Message, identities: Sequence[str], detected: Sequence[str]) -> str | None:
