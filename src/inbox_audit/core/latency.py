@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from inbox_audit.core import worktime
-from inbox_audit.model import MessageResult, Status
+from inbox_audit.model import MessageResult, Reason, Status
 from inbox_audit.settings import WorkCalendar
 
 DAY = 86400
@@ -57,20 +57,14 @@ class Response:
     reply_id: str | None  # the reply's Message-ID: the messages it answered are one exchange
     wall_seconds: int | None
     business_seconds: int | None
-    internal: bool = False  # from a colleague (classification reason "internal")
-
-
-def is_internal(result: MessageResult) -> bool:
-    """Whether a message is a colleague's: the classification reason `internal`, when the
-    classifier gives it (until then every customer message is external)."""
-    return result.reason is not None and result.reason.value == "internal"
+    internal: bool = False  # from a colleague (Reason.INTERNAL)
 
 
 def response(result: MessageResult) -> Response | None:
     """What the figures read of a message: None for one that needs no answer (but a
     colleague's) or has no arrival time."""
     arrived = result.message.arrived_at
-    internal = is_internal(result)
+    internal = result.reason is Reason.INTERNAL
     if arrived is None or (result.status is Status.NOT_CUSTOMER and not internal):
         return None
     reply = result.reply
