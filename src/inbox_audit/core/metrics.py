@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from inbox_audit.core.ids import reply_references
+from inbox_audit.core.latency import business_latency
 from inbox_audit.core.pairing import ANSWERED_FLAG, Response, has_flag
 from inbox_audit.core.worktime import WorkTimeError, business_seconds, subtract_business
 from inbox_audit.model import (
@@ -97,10 +98,10 @@ def reply_ref(
 
 
 def sla_latency(reply: ReplyRef, business: bool) -> int:
-    """A reply's latency on the SLA's clock: working time when `business`, else wall."""
-    if business and reply.business_latency_seconds is not None:
-        return reply.business_latency_seconds
-    return reply.latency_seconds
+    """A reply's latency on the SLA's clock: working time when `business`
+    (latency.business_latency), else wall."""
+    wall = reply.latency_seconds
+    return business_latency(wall, reply.business_latency_seconds) if business else wall
 
 
 _START = datetime.min.replace(tzinfo=UTC)
