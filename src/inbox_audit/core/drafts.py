@@ -70,9 +70,8 @@ def wait_key(first: Message) -> str:
 def follow_up_key(candidate: Awaited) -> str:
     """The key of a silence after the owner's message: that message, else its conversation
     and when it was sent. A new message of the owner's starts another silence."""
-    origin = (candidate.reply_refs or ("",))[
-        -1
-    ] or f"{candidate.thread_id}\0{candidate.last_sent_at}"
+    refs = candidate.reply_refs
+    origin = (refs[-1] if refs else "") or f"{candidate.thread_id}\0{candidate.last_sent_at}"
     return hashlib.sha256(f"inbox-audit follow-up\0{origin}".encode()).hexdigest()[:24]
 
 
