@@ -23,7 +23,7 @@ from imapclient.exceptions import IMAPClientError
 
 from inbox_audit.core.drafts import MARK, Draft, Drafts, Found, Kept, Plan, reconcile
 from inbox_audit.errors import MailboxError
-from inbox_audit.sources import session
+from inbox_audit.sources import listing, session
 from inbox_audit.sources.failures import one_line, translated
 from inbox_audit.sources.spec import ConnectOptions, ImapTarget
 
@@ -159,7 +159,7 @@ class _ImapDrafts:
             if match is None:
                 continue
             key = match.group(1).decode("ascii").lower()
-            flags = {_text(f).lower() for f in data.get(b"FLAGS", ())} - {"\\recent"}
+            flags = {listing.as_text(f).lower() for f in data.get(b"FLAGS", ())} - {"\\recent"}
             kept = record.get(key)
             untouched = (
                 kept is not None
@@ -201,10 +201,6 @@ class _ImapDrafts:
         self._client.add_flags(doomed, ["\\Deleted"], silent=True)
         self._client.uid_expunge(doomed)  # those UIDs only (RFC 4315 §2.1)
         outcome.removed = len(doomed)
-
-
-def _text(value: object) -> str:
-    return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
 
 
 # --- Files ----------------------------------------------------------------------------------
