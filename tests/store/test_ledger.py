@@ -505,7 +505,9 @@ def test_a_stored_part_gives_the_same_part_back() -> None:
             row=(offset, answered),
             business_latency=1800,
         ),
-        ledger.Part("result", thread_id="t2", status=Status.OVERDUE, row=(utc, waiting)),
+        ledger.Part(
+            "result", thread_id="t2", status=Status.OVERDUE, arrived=utc, row=(utc, waiting)
+        ),
         ledger.Part("outbound", "shop@x.fr", owner_name="Shop"),
         ledger.Part("result", thread_id="t3", status=Status.NOT_CUSTOMER, internal=True),
         ledger.Part(
@@ -514,10 +516,16 @@ def test_a_stored_part_gives_the_same_part_back() -> None:
             owner_name="Shop",
             awaited=Awaited("t3", "Devis", Address("ana@x.fr", "Ana"), offset, ("fr",), True),
         ),
-        ledger.Part("result", status=Status.ANSWERED, voice=(precise, ("a@x.fr", "b@x.fr"))),
+        ledger.Part(
+            "result", status=Status.ANSWERED, by_flag=True, voice=(precise, ("a@x.fr", "b@x.fr"))
+        ),
         ledger.Part("result", status=Status.NOT_CUSTOMER, bounce=Bounce(utc, ("a@x.fr",), "x")),
         ledger.failed(Unreadable("Sent", 3, "no header")),
     ]
+    # Every field off its default in some part: one `_part_bytes` left out comes back as that.
+    defaults = ledger.Part._field_defaults
+    fields = ledger.Part._fields
+    assert [f for f in fields if all(getattr(p, f) == defaults.get(f) for p in parts)] == []
     for part in parts:
         assert incremental._part(incremental._part_bytes(part)) == part
     # Equal moments may lie in other zones: the row's keep theirs.

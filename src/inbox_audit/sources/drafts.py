@@ -22,8 +22,9 @@ from pathlib import Path
 from imapclient.exceptions import IMAPClientError
 
 from inbox_audit.core.drafts import MARK, Draft, Drafts, Found, Kept, Plan, reconcile
+from inbox_audit.dirs import private_dir
 from inbox_audit.errors import MailboxError
-from inbox_audit.sources import session
+from inbox_audit.sources import listing, session
 from inbox_audit.sources.failures import one_line, translated
 from inbox_audit.sources.spec import ConnectOptions, ImapTarget
 
@@ -62,7 +63,7 @@ def load_record(path: Path) -> dict[str, Kept]:
 
 def save_record(path: Path, record: Mapping[str, Kept]) -> None:
     """Write the record atomically (a crash leaves the old one), readable by the owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(path.parent)
     temporary = path.with_name(path.name + ".tmp")
     text = json.dumps({key: asdict(kept) for key, kept in sorted(record.items())}, indent=1)
     temporary.write_text(text + "\n", encoding="utf-8")
@@ -159,7 +160,7 @@ class _ImapDrafts:
             if match is None:
                 continue
             key = match.group(1).decode("ascii").lower()
-            flags = {_text(f).lower() for f in data.get(b"FLAGS", ())} - {"\\recent"}
+            flags = {listing.as_text(f).lower() for f in data.get(b"FLAGS", ())} - {"\\recent"}
             kept = record.get(key)
             untouched = (
                 kept is not None
@@ -203,10 +204,6 @@ class _ImapDrafts:
         outcome.removed = len(doomed)
 
 
-def _text(value: object) -> str:
-    return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
-
-
 # --- Files ----------------------------------------------------------------------------------
 
 
@@ -214,7 +211,7 @@ def save_to_dir(directory: Path, drafts: Drafts, record: Mapping[str, Kept]) -> 
     """The same for a local source: one `<key>.eml` per draft in `directory`; a file we wrote
     is removed only while its bytes are still ours."""
     try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(directory)
         found: dict[str, Found] = {}
         for key, kept in {**record, **{d.key: Kept() for d in drafts.wanted}}.items():
             path = directory / f"{key}.eml"

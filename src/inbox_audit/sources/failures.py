@@ -145,15 +145,25 @@ def _secrets(options: ConnectOptions | None, user: str | None = None) -> list[st
         forms.update((urllib.parse.quote(secret), urllib.parse.quote_plus(secret)))
         sent = [secret]
         if user is not None:
-            authzid = user.replace("=", "=3D").replace(",", "=2C")
-            sent += [
-                f"\0{user}\0{secret}",
-                f"user={user}\x01auth=Bearer {secret}\x01\x01",
-                f"n,a={authzid},\x01auth=Bearer {secret}\x01\x01",
-            ]
+            sent += [f"\0{user}\0{secret}", xoauth2(user, secret), oauthbearer(user, secret)]
         forms.update(base64.b64encode(text.encode("utf-8")).decode("ascii") for text in sent)
     forms.update([repr(form.encode("utf-8", "replace"))[2:-1] for form in forms])
     return sorted(forms, key=len, reverse=True)
+
+
+# The OAuth2 messages session.py sends, made here where `_secrets` must know them too.
+
+
+def xoauth2(user: str, token: str) -> str:
+    """AUTHENTICATE XOAUTH2's initial response (Google's XOAUTH2 protocol notes)."""
+    return f"user={user}\x01auth=Bearer {token}\x01\x01"
+
+
+def oauthbearer(user: str, token: str) -> str:
+    """AUTHENTICATE OAUTHBEARER's initial response: a GS2 header with the authorization
+    identity, "=" and "," escaped (RFC 7628 §3.1)."""
+    authzid = user.replace("=", "=3D").replace(",", "=2C")
+    return f"n,a={authzid},\x01auth=Bearer {token}\x01\x01"
 
 
 def _cut(arg: object, password: str) -> object:

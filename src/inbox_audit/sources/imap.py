@@ -28,7 +28,7 @@ import collections
 import contextlib
 import imaplib
 import re
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from inbox_audit import __version__
@@ -70,7 +70,11 @@ class ImapSource(Closing):
     """A mailbox on an IMAP server, opened read-only (EXAMINE, BODY.PEEK)."""
 
     def __init__(
-        self, client: session.Client, target: ImapTarget, capabilities: frozenset[str]
+        self,
+        client: session.Client,
+        target: ImapTarget,
+        capabilities: frozenset[str],
+        options: ConnectOptions,
     ) -> None:
         self._client = client
         self._wire = Wire(client.connection)
@@ -90,8 +94,7 @@ class ImapSource(Closing):
         self._ahead: collections.deque[_Opening] = collections.deque()  # sent, not yet read
         self._closed = False
         self._probe: bytes | None = None  # the X-GM-THRID probe, its answer not yet read
-        self._warn: Callable[[str], None] | None = None
-        self._options: ConnectOptions | None = None  # to log in again (`_relogging`)
+        self._options = options  # to log in again (`_relogging`), to warn
         self._relogins = 0
 
     def __repr__(self) -> str:
@@ -103,9 +106,7 @@ class ImapSource(Closing):
         client, listed = session.connect(target, options)
         try:
             with translated(target, options, _("connecting")):
-                source = cls(client, target, listed)
-                source._options = options
-                source._warn = options.warn
+                source = cls(client, target, listed, options)
                 if source._gmail:
                     source._probe_gmail()
                 if "ID" in listed:
@@ -244,8 +245,8 @@ class ImapSource(Closing):
         reply, self._probe = self._wire.wait(self._probe, nothing), None
         if not reply.ok:
             self._gmail = False
-            if self._warn is not None:
-                self._warn(
+            if self._options.warn is not None:
+                self._options.warn(
                     _(
                         "{host} announces Gmail's extensions (X-GM-EXT-1) but refused "
                         "X-GM-THRID; reading without Gmail's conversation ids"
@@ -508,7 +509,7 @@ class ImapSource(Closing):
         try:
             yield
         except FolderDeleted as exc:
-            if self._options is None or self._relogins >= _RELOGINS:
+            if self._relogins >= _RELOGINS:
                 raise ConnectionFailed(
                     f"connection to {self._target.host} lost while reading folder {folder!r}: "
                     f"it was {exc}, and the run had already logged in again {self._relogins} "
@@ -521,7 +522,7 @@ class ImapSource(Closing):
             self._plan.extendleft(reversed([o.step for o in self._ahead if o.step is not None]))
             self._ahead.clear()
             self._selected, self._fetcher, self._first, self._probe = None, None, None, None
-            self._client, _ = session.connect(self._target, self._options)
+            self._client = session.connect(self._target, self._options)[0]
             self._wire = Wire(self._client.connection)
             self._closed = False
             raise

@@ -304,7 +304,7 @@ def to_raw(
     lines: list[bytes],
     oversize: bool,
     path: Path,
-    text: bytes = b"",
+    text: bytes,
 ) -> RawMessage | Unreadable:
     if oversize:
         return Unreadable(folder, uid, f"header section over 1 MiB in {path.name}")

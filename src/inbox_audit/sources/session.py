@@ -13,7 +13,7 @@ from imapclient.exceptions import LoginError
 from inbox_audit.errors import ConnectionFailed, LoginFailed, TLSFailed
 from inbox_audit.i18n import _
 from inbox_audit.sources import listing
-from inbox_audit.sources.failures import scrubbed, server_text, translated
+from inbox_audit.sources.failures import oauthbearer, scrubbed, server_text, translated, xoauth2
 from inbox_audit.sources.spec import ConnectOptions, ImapTarget
 from inbox_audit.sources.tls import tls_context
 from inbox_audit.sources.wire import BufferedIMAP4, BufferedIMAP4_SSL, capabilities_in
@@ -129,16 +129,12 @@ def oauth2_login(client: Client, target: ImapTarget, options: ConnectOptions) ->
     user, token = target.user, options.oauth2_token
     caps = offered(client)
     if "AUTH=XOAUTH2" in caps:
-        mechanism = "XOAUTH2"
-        initial = f"user={user}\x01auth=Bearer {token}\x01\x01"
+        mechanism, initial = "XOAUTH2", xoauth2(user, token)
         # On failure the server sends a JSON error as a challenge; the client answers with an
         # empty line and then gets the tagged NO (Google's XOAUTH2 protocol notes).
         after_error = b""
     elif "AUTH=OAUTHBEARER" in caps:
-        mechanism = "OAUTHBEARER"
-        # RFC 7628 §3.1: GS2 header with the authorization identity, "=" and "," escaped.
-        authzid = user.replace("=", "=3D").replace(",", "=2C")
-        initial = f"n,a={authzid},\x01auth=Bearer {token}\x01\x01"
+        mechanism, initial = "OAUTHBEARER", oauthbearer(user, token)
         after_error = b"\x01"  # RFC 7628 §3.2.3: a lone %x01 ends a failed exchange
     else:
         raise LoginFailed(
