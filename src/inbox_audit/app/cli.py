@@ -21,7 +21,6 @@ from inbox_audit.app.options import (
     _ADDRESS,
     _DIRECTORY,
     _DURATION,
-    _FILE,
     _MOMENT,
     _URL,
     AccountOption,
@@ -33,8 +32,10 @@ from inbox_audit.app.options import (
     InternalDomainOption,
     MeOption,
     NoCacheOption,
+    QuietOption,
     SentFolderOption,
     SkipFolderOption,
+    SmtpCaFileOption,
     SourceArg,
     TimeoutOption,
     TimezoneOption,
@@ -274,15 +275,7 @@ def audit_command(
             ),
         ),
     ] = None,
-    smtp_ca_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--smtp-ca-file",
-            metavar=_FILE,
-            help=_("Also trust this CA for SMTP (PEM)."),
-            dir_okay=False,
-        ),
-    ] = None,
+    smtp_ca_file: SmtpCaFileOption = None,
     only_if_late: Annotated[
         bool | None,
         typer.Option(
@@ -354,7 +347,7 @@ def audit_command(
         bool,
         typer.Option("--dry-run", help=_("Show the drafts --save-drafts would save; save none.")),
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_("No progress bar."))] = False,
+    quiet: QuietOption = False,
     awaiting_days: AwaitingDaysOption = AWAITING_DAYS,
 ) -> None:
     """Audit a mailbox (its help, in the owner's language, is the decorator's)."""

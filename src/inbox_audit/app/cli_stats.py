@@ -32,6 +32,7 @@ from inbox_audit.app.options import (
     InternalDomainOption,
     MeOption,
     NoCacheOption,
+    QuietOption,
     SentFolderOption,
     SkipFolderOption,
     SourceArg,
@@ -121,7 +122,7 @@ def stats_command(
         ),
     ] = None,
     no_cache: NoCacheOption = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_("No progress bar."))] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Figures for a period (its help, in the owner's language, is the decorator's)."""
     try:
