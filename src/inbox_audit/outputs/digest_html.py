@@ -29,7 +29,7 @@ from inbox_audit.outputs.text import (
     duration_or_dash,
     incomplete_line,
     local_time,
-    percent,
+    percent_or_dash,
     period_label,
     previous_period_label,
     sla_words,
@@ -164,10 +164,6 @@ def _bar(ratio: float | None, colour: str) -> str:
     )
 
 
-def _percent(ratio: float | None) -> str:
-    return "—" if ratio is None else percent(ratio)
-
-
 def _period_table(period: PeriodFigures, sla: str) -> str:
     """One period beside the one before: a figure per row, three columns (a phone's width)."""
     cell = f"{_FONT}{_WRAP}padding:4px 6px;font-size:13px;border-bottom:1px solid {_GREY};"
@@ -183,8 +179,8 @@ def _period_table(period: PeriodFigures, sla: str) -> str:
         ),
         (
             _("Within {sla}").format(sla=sla),
-            _percent(now.within_sla_ratio),
-            _percent(before.within_sla_ratio),
+            percent_or_dash(now.within_sla_ratio),
+            percent_or_dash(before.within_sla_ratio),
         ),
         (_("Still waiting"), str(now.still_waiting), str(before.still_waiting)),
     )
@@ -220,7 +216,7 @@ def _html_figures(figures: list[PeriodFigures], sla: str) -> str:
                 f'font-size:12px;color:{_TEXT};">{html.escape(label)}</td>'
                 f'<td style="padding:3px 0;">{_bar(f.within_sla_ratio, colour)}</td>'
                 f'<td width="44" style="{_FONT}width:44px;padding:3px 0 3px 8px;font-size:12px;'
-                f'color:{_TEXT};text-align:right;">{_percent(f.within_sla_ratio)}</td></tr>'
+                f'color:{_TEXT};text-align:right;">{percent_or_dash(f.within_sla_ratio)}</td></tr>'
             )
     chart = (
         f'<div style="{_FONT}margin-top:14px;font-size:13px;font-weight:bold;color:{_TEXT};">'
