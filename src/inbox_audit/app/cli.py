@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Callable
 from datetime import datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
@@ -21,7 +22,6 @@ from inbox_audit.app.options import (
     _ADDRESS,
     _DIRECTORY,
     _DURATION,
-    _FILE,
     _MOMENT,
     _URL,
     AccountOption,
@@ -33,15 +33,17 @@ from inbox_audit.app.options import (
     InternalDomainOption,
     MeOption,
     NoCacheOption,
+    QuietOption,
     SentFolderOption,
     SkipFolderOption,
+    SmtpCaFileOption,
     SourceArg,
     TimeoutOption,
     TimezoneOption,
     VacationOption,
     WorkingHoursOption,
 )
-from inbox_audit.app.resolve import Flags, resolve
+from inbox_audit.app.resolve import Flags, RunConfig, resolve
 from inbox_audit.app.run import OutputFormat, run_audit, smtp_target
 from inbox_audit.app.usage import is_usage_error, usage_text
 from inbox_audit.core.awaiting import AWAITING_DAYS
@@ -274,15 +276,7 @@ def audit_command(
             ),
         ),
     ] = None,
-    smtp_ca_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--smtp-ca-file",
-            metavar=_FILE,
-            help=_("Also trust this CA for SMTP (PEM)."),
-            dir_okay=False,
-        ),
-    ] = None,
+    smtp_ca_file: SmtpCaFileOption = None,
     only_if_late: Annotated[
         bool | None,
         typer.Option(
@@ -354,7 +348,7 @@ def audit_command(
         bool,
         typer.Option("--dry-run", help=_("Show the drafts --save-drafts would save; save none.")),
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_("No progress bar."))] = False,
+    quiet: QuietOption = False,
     awaiting_days: AwaitingDaysOption = AWAITING_DAYS,
 ) -> None:
     """Audit a mailbox (its help, in the owner's language, is the decorator's)."""
@@ -394,20 +388,29 @@ def audit_command(
         smtp_server = smtp_target(run)
     except InboxAuditError as error:
         _fail(error)
+    run_locked(
+        run,
+        lambda: run_audit(
+            run,
+            moment,
+            smtp_server,
+            output_format,
+            show_replies,
+            quiet or scheduled,
+            no_cache,
+            awaiting_days,
+            scheduled,
+        ),
+    )
+
+
+def run_locked(run: RunConfig, command: Callable[[], ExitCode]) -> NoReturn:
+    """Run `command` holding the run's lock, within its deadline, and exit with its code."""
     try:
-        # Held until the email is sent: an overlapping run must not send a second one.
+        # Held to the end, the audit's email included: an overlapping run must not send a
+        # second one.
         with run_lock(run), deadline_of(run.deadline):
-            code = run_audit(
-                run,
-                moment,
-                smtp_server,
-                output_format,
-                show_replies,
-                quiet or scheduled,
-                no_cache,
-                awaiting_days,
-                scheduled,
-            )
+            code = command()
     except AlreadyRunning as error:
         _fail(error)  # the run that holds the lock reports; no email from this one
     except DeadlineExceeded as error:

@@ -20,12 +20,16 @@ from inbox_audit.app.console import escape, stderr_console, warn
 from inbox_audit.app.credentials import keyring_delete, keyring_set
 from inbox_audit.app.options import (
     _ADDRESS,
+    _COUNTRY,
     _DURATION,
     _FILE,
+    _HOURS,
     _NAME,
     _SECONDS,
     _URL,
     _ZONE,
+    CaFileOption,
+    SmtpCaFileOption,
 )
 from inbox_audit.app.resolve import Flags, resolve
 from inbox_audit.errors import ExitCode, InboxAuditError, UsageError
@@ -139,15 +143,7 @@ def init_command(
             dir_okay=False,
         ),
     ] = None,
-    ca_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--ca-file",
-            metavar=_FILE,
-            help=_("Also trust this CA or certificate (PEM)."),
-            dir_okay=False,
-        ),
-    ] = None,
+    ca_file: CaFileOption = None,
     timeout: Annotated[
         float,
         typer.Option("--timeout", metavar=_SECONDS, help=_("Seconds to wait."), min=1),
@@ -227,7 +223,7 @@ def init_command(
         str | None,
         typer.Option(
             "--working-hours",
-            metavar=_("<hours>"),
+            metavar=_HOURS,
             help=_('Your working hours, e.g. "mon-fri 09:00-12:00,14:00-18:00".'),
         ),
     ] = None,
@@ -235,7 +231,7 @@ def init_command(
         str | None,
         typer.Option(
             "--holidays",
-            metavar=_("<country>"),
+            metavar=_COUNTRY,
             help=_("Public holidays of a country code, e.g. FR."),
         ),
     ] = None,
@@ -251,15 +247,7 @@ def init_command(
         str | None,
         typer.Option("--smtp", metavar=_URL, help=_("smtp://[USER@]HOST[:PORT] or smtps://...")),
     ] = None,
-    smtp_ca_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--smtp-ca-file",
-            metavar=_FILE,
-            help=_("Also trust this CA for SMTP (PEM)."),
-            dir_okay=False,
-        ),
-    ] = None,
+    smtp_ca_file: SmtpCaFileOption = None,
     test_email: Annotated[
         bool,
         typer.Option("--test-email/--no-test-email", help=_("Send a real summary at the end.")),

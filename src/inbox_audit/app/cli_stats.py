@@ -11,14 +11,12 @@ from inbox_audit.app.cli import (
     Language,
     _Command,
     _fail,
-    _interrupted,
     app,
     parse_as_of,
+    run_locked,
 )
 from inbox_audit.app.config import load_config
 from inbox_audit.app.console import warn
-from inbox_audit.app.deadline import deadline_of
-from inbox_audit.app.lock import run_lock
 from inbox_audit.app.options import (
     _DIRECTORY,
     _DURATION,
@@ -32,6 +30,7 @@ from inbox_audit.app.options import (
     InternalDomainOption,
     MeOption,
     NoCacheOption,
+    QuietOption,
     SentFolderOption,
     SkipFolderOption,
     SourceArg,
@@ -43,7 +42,7 @@ from inbox_audit.app.options import (
 from inbox_audit.app.resolve import Flags, resolve
 from inbox_audit.app.run import StatsFormat, run_stats
 from inbox_audit.core.awaiting import AWAITING_DAYS
-from inbox_audit.errors import AlreadyRunning, DeadlineExceeded, InboxAuditError, UsageError
+from inbox_audit.errors import InboxAuditError, UsageError
 from inbox_audit.i18n import _
 
 # --- stats: the figures owners compare ------------------------------------------------------
@@ -121,7 +120,7 @@ def stats_command(
         ),
     ] = None,
     no_cache: NoCacheOption = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_("No progress bar."))] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Figures for a period (its help, in the owner's language, is the decorator's)."""
     try:
@@ -154,13 +153,7 @@ def stats_command(
             )
     except InboxAuditError as error:
         _fail(error)
-    try:
-        with run_lock(run), deadline_of(run.deadline):
-            code = run_stats(
-                run, moment, start, output_format, weeks, awaiting_days, quiet, no_cache
-            )
-    except (AlreadyRunning, DeadlineExceeded) as error:
-        _fail(error)
-    except KeyboardInterrupt:
-        _interrupted()
-    raise typer.Exit(int(code))
+    run_locked(
+        run,
+        lambda: run_stats(run, moment, start, output_format, weeks, awaiting_days, quiet, no_cache),
+    )

@@ -6,13 +6,14 @@ could not be sent are listed in the next email that goes through, then forgotten
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
 from inbox_audit import i18n
+from inbox_audit.app.credentials import write_private
 from inbox_audit.i18n import ngettext
 
 LAST_RUN = "last-run.json"
@@ -86,10 +87,5 @@ def missed_lines(days: list[date], state_dir: Path) -> list[str]:
 
 
 def _write(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-    except OSError:
-        pass  # the run's own output already tells what happened
+    with contextlib.suppress(OSError):  # the run's own output already tells what happened
+        write_private(path, text)

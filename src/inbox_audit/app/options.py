@@ -28,7 +28,7 @@ _URL = _("<url>")
 _SECONDS = _("<seconds>")
 _DOMAIN = _("<domain>")
 
-# Options audit and stats share, declared once.
+# Options several commands share (audit and stats; init for the CA files), declared once.
 SourceArg = Annotated[
     str | None,
     typer.Argument(
@@ -96,6 +96,16 @@ CaFileOption = Annotated[
     ),
 ]
 
+SmtpCaFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--smtp-ca-file",
+        metavar=_FILE,
+        help=_("Also trust this CA for SMTP (PEM)."),
+        dir_okay=False,
+    ),
+]
+
 AllowPlaintextOption = Annotated[
     bool,
     typer.Option("--allow-plaintext", help=_("Allow imap:// without STARTTLS (unsafe).")),
@@ -122,6 +132,8 @@ NoCacheOption = Annotated[
         ),
     ),
 ]
+
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help=_("No progress bar."))]
 
 AwaitingDaysOption = Annotated[int, typer.Option("--awaiting-days", help=_AWAITING_HELP, min=1)]
 

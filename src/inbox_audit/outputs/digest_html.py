@@ -29,13 +29,13 @@ from inbox_audit.outputs.text import (
     duration_or_dash,
     incomplete_line,
     local_time,
-    percent,
+    percent_or_dash,
     period_label,
     previous_period_label,
     sla_words,
     subject_text,
 )
-from inbox_audit.outputs.trend import html_trend
+from inbox_audit.outputs.trend import html_bar, html_trend
 
 # Every mail-derived string goes through `html.escape` after `clean_text` (control characters
 # and bidi overrides removed); only our own markup is raw. No script, no style sheet, no remote
@@ -143,29 +143,13 @@ def _html_thread(thread: ThreadResult, report: AuditReport, tz: tzinfo) -> str:
 
 
 def _bar(ratio: float | None, colour: str) -> str:
-    """A horizontal bar as a full-width table of two coloured cells sized in percent."""
+    """The share `ratio` as a bar (trend.html_bar), or "no answers yet" when there is none."""
     if ratio is None:
         return (
             f'<span style="{_FONT}font-size:12px;color:{_MUTED};">'
             f"{html.escape(_('no answers yet'))}</span>"
         )
-    filled = round(max(0.0, min(1.0, ratio)) * 100)
-    cells = ""
-    for width, fill in ((filled, colour), (100 - filled, _GREY)):
-        if width > 0:  # a zero-width cell still shows in some clients
-            cells += (
-                f'<td width="{width}%" height="12" bgcolor="{fill}" '
-                f'style="width:{width}%;height:12px;background-color:{fill};'
-                'font-size:0;line-height:0;">&nbsp;</td>'
-            )
-    return (
-        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" '
-        f'border="0" style="width:100%;"><tr>{cells}</tr></table>'
-    )
-
-
-def _percent(ratio: float | None) -> str:
-    return "—" if ratio is None else percent(ratio)
+    return html_bar(round(max(0.0, min(1.0, ratio)) * 100), colour, _GREY)
 
 
 def _period_table(period: PeriodFigures, sla: str) -> str:
@@ -183,8 +167,8 @@ def _period_table(period: PeriodFigures, sla: str) -> str:
         ),
         (
             _("Within {sla}").format(sla=sla),
-            _percent(now.within_sla_ratio),
-            _percent(before.within_sla_ratio),
+            percent_or_dash(now.within_sla_ratio),
+            percent_or_dash(before.within_sla_ratio),
         ),
         (_("Still waiting"), str(now.still_waiting), str(before.still_waiting)),
     )
@@ -220,7 +204,7 @@ def _html_figures(figures: list[PeriodFigures], sla: str) -> str:
                 f'font-size:12px;color:{_TEXT};">{html.escape(label)}</td>'
                 f'<td style="padding:3px 0;">{_bar(f.within_sla_ratio, colour)}</td>'
                 f'<td width="44" style="{_FONT}width:44px;padding:3px 0 3px 8px;font-size:12px;'
-                f'color:{_TEXT};text-align:right;">{_percent(f.within_sla_ratio)}</td></tr>'
+                f'color:{_TEXT};text-align:right;">{percent_or_dash(f.within_sla_ratio)}</td></tr>'
             )
     chart = (
         f'<div style="{_FONT}margin-top:14px;font-size:13px;font-weight:bold;color:{_TEXT};">'

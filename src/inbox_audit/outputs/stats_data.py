@@ -18,7 +18,7 @@ from inbox_audit.outputs.text import (
     bucket_labels,
     day_month,
     duration_or_dash,
-    percent,
+    percent_or_dash,
     period_label,
     previous_period_label,
     subject_text,
@@ -159,9 +159,6 @@ def render_stats_markdown(stats: PeriodStats, tz: tzinfo) -> str:
     start, end = stats.start.astimezone(tz), stats.end.astimezone(tz)
     wall, business = _("wall clock"), _("business time")
 
-    def ratio(value: float | None) -> str:
-        return "—" if value is None else percent(value)
-
     def row(*cells: object) -> str:
         return "|" + "".join(f" {cell} |" if cell != "" else " |" for cell in cells)
 
@@ -194,7 +191,7 @@ def render_stats_markdown(stats: PeriodStats, tz: tzinfo) -> str:
         _(
             "{received} received ({external} external, {internal} internal), "
             "{answered} answered, {waiting} still waiting; {percent} answered within {sla}."
-        ).format(**counted(stats), percent=ratio(f.within_sla_ratio), sla=sla),
+        ).format(**counted(stats), percent=percent_or_dash(f.within_sla_ratio), sla=sla),
         "",
         "## " + _("Response times"),
         "",
@@ -215,7 +212,7 @@ def render_stats_markdown(stats: PeriodStats, tz: tzinfo) -> str:
                     p.received,
                     p.answered,
                     duration_or_dash(p.median_response_seconds),
-                    ratio(p.within_sla_ratio),
+                    percent_or_dash(p.within_sla_ratio),
                 )
             )
     lines += ["", "## " + _("Week by week"), ""]

@@ -17,7 +17,7 @@ from inbox_audit.outputs.text import (
     clock,
     day_month,
     duration_or_dash,
-    percent,
+    percent_or_dash,
     period_label,
     previous_period_label,
     subject_text,
@@ -56,10 +56,6 @@ def sparkline(values: Sequence[float | None]) -> str:
             index = 0 if top <= 0 else round(value / top * (len(_SPARKS) - 1))
             chars.append(_SPARKS[index])
     return "".join(chars)
-
-
-def _percent(ratio: float | None) -> str:
-    return "—" if ratio is None else percent(ratio)
 
 
 def _table(title: str, *columns: str) -> Table:
@@ -115,7 +111,7 @@ def _counts_line(stats: PeriodStats) -> Text:
             "{answered} answered · {waiting} still waiting · "
         ).format(**counted(stats)),
         before.format(sla=sla_text(stats.sla_seconds)),
-        (_percent(f.within_sla_ratio), "bold"),
+        (percent_or_dash(f.within_sla_ratio), "bold"),
         after.format(sla=sla_text(stats.sla_seconds)),
     )
 
@@ -158,7 +154,7 @@ def _windows(stats: PeriodStats) -> Table:
                 str(p.received),
                 str(p.answered),
                 duration_or_dash(p.median_response_seconds),
-                _percent(ratio),
+                percent_or_dash(ratio),
                 f"[{'green' if style == 'bold' else 'grey50'}]"
                 f"{bar(ratio or 0.0, 1.0, BAR_WIDTH // 2)}[/]",
             )

@@ -96,6 +96,11 @@ def percent(ratio: float) -> str:
     return i18n.percent(ratio)
 
 
+def percent_or_dash(ratio: float | None) -> str:
+    """percent, or '—' for a share of nothing (no answer in the period)."""
+    return "—" if ratio is None else percent(ratio)
+
+
 def period_label(days: int) -> str:
     """'last 24 h', 'last 7 days': a period of figures (core.figures.PeriodFigures.days)."""
     if days == 1:

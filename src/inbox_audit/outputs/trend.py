@@ -65,6 +65,23 @@ def text_trend(trend: Sequence[Figures], tz: tzinfo) -> list[str]:
     return lines
 
 
+def html_bar(filled: int, colour: str, track: str) -> str:
+    """A full-width bar: a table of two cells, `filled` percent in `colour`, the rest in
+    `track` (the email's bars, the trend's and the SLA's)."""
+    cells = ""
+    for width, fill in ((filled, colour), (100 - filled, track)):
+        if width > 0:  # a zero-width cell still shows in some clients
+            cells += (
+                f'<td width="{width}%" height="12" bgcolor="{fill}" '
+                f'style="width:{width}%;height:12px;background-color:{fill};'
+                'font-size:0;line-height:0;">&nbsp;</td>'
+            )
+    return (
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" '
+        f'border="0" style="width:100%;"><tr>{cells}</tr></table>'
+    )
+
+
 def html_trend(trend: Sequence[Figures], tz: tzinfo) -> str:
     """The trend as a table: one row a week (label, bar, median), bars in percent widths."""
     top = _scale(trend)
@@ -74,23 +91,7 @@ def html_trend(trend: Sequence[Figures], tz: tzinfo) -> str:
         ratio = _ratio(week, top)
         percent = 0 if ratio is None else max(1, round(ratio * 100))
         if percent:
-            # Two cells of percentage widths; a zero-width cell still shows in some clients.
-            track = 100 - percent
-            cells = (
-                f'<td width="{percent}%" height="12" bgcolor="{_BAR}" '
-                f'style="width:{percent}%;height:12px;background-color:{_BAR};font-size:0;'
-                'line-height:0;">&nbsp;</td>'
-            )
-            if track > 0:
-                cells += (
-                    f'<td width="{track}%" height="12" bgcolor="{_TRACK}" '
-                    f'style="width:{track}%;height:12px;background-color:{_TRACK};font-size:0;'
-                    'line-height:0;">&nbsp;</td>'
-                )
-            bar = (
-                '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" '
-                f'border="0" style="width:100%;"><tr>{cells}</tr></table>'
-            )
+            bar = html_bar(percent, _BAR, _TRACK)
         else:
             none = html.escape(_("no answers"))
             bar = f'<span style="{_FONT}font-size:12px;color:{_MUTED};">{none}</span>'
