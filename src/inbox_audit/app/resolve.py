@@ -30,7 +30,7 @@ from inbox_audit.app.console import worded
 from inbox_audit.app.credentials import PASSWORD_ENV, AuthMethod, CredentialSpec
 from inbox_audit.core.domains import is_public_mail_domain
 from inbox_audit.core.drafts import DraftMode
-from inbox_audit.core.holding import SUPPORTED_LANGUAGES
+from inbox_audit.core.language import SUPPORTED_LANGUAGES
 from inbox_audit.core.templates import check_template
 from inbox_audit.core.worktime import (
     WorkTimeError,
