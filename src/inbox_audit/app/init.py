@@ -216,7 +216,7 @@ def write_first_config(answers: Answers) -> Written:
     me_text = ask(_("Your addresses (comma separated)"), me_given, default_me or None, "--me")
     me = tuple(a.strip().lower() for a in me_text.split(",") if a.strip())
     zone = ask(_("Your time zone"), answers.timezone, system_zone_name(), "--timezone")
-    from inbox_audit.app.resolve import parse_zone
+    from inbox_audit.app.time_settings import parse_zone
 
     parse_zone(zone)
     lang = _choice(
