@@ -33,10 +33,7 @@ def parse_zone(name: str | None) -> tzinfo:
         return tz.tzlocal()
     zone = tz.gettz(name)
     if zone is None:
-        raise UsageError(
-            _("unknown time zone {name!r}").format(name=name),
-            hint=_("use an IANA name like Europe/Paris"),
-        )
+        raise _unknown_zone(name)
     return zone
 
 
@@ -45,10 +42,14 @@ def parse_zone_info(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(
-            _("unknown time zone {name!r}").format(name=name),
-            hint=_("use an IANA name like Europe/Paris"),
-        ) from None
+        raise _unknown_zone(name) from None
+
+
+def _unknown_zone(name: str) -> UsageError:
+    return UsageError(
+        _("unknown time zone {name!r}").format(name=name),
+        hint=_("use an IANA name like Europe/Paris"),
+    )
 
 
 def work_calendar(
