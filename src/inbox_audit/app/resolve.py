@@ -235,6 +235,7 @@ def resolve(
         )
 
     state_dir = flags.state_dir or (config.state_dir if config else None) or default_state_dir(env)
+    state_dir = state_dir.expanduser()
     return RunConfig(
         target=target,
         account=account.name if account else None,
@@ -244,10 +245,10 @@ def resolve(
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
         credentials=credentials,
         notify=notify_plan(flags, config),
-        state_dir=state_dir.expanduser(),
+        state_dir=state_dir,
         config_path=config.path if config else None,
         deadline=deadline.total_seconds(),
-        drafts=_drafts_plan(flags, acc, state_dir.expanduser()),
+        drafts=_drafts_plan(flags, acc, state_dir),
     )
 
 
