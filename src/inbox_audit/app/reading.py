@@ -56,40 +56,44 @@ def read_report(
     auditing every message again, unless the output lists every message (`shown`): then
     only what the outputs show is built (an Outline).
     """
-    result = _read(run, options, moment, show_progress, no_cache, shown)
-    _check_sound(result if isinstance(result, AuditReport) else result.report)
-    return result
-
-
-def _read(
-    run: RunConfig,
-    options: ConnectOptions,
-    moment: datetime,
-    show_progress: bool,
-    no_cache: bool,
-    shown: Shown,
-) -> AuditReport | Outline:
     target, settings = run.target, run.settings
+    result: AuditReport | Outline
     with progress_bar(show_progress) as progress:
         if isinstance(target, LocalTarget):
             from inbox_audit.sources.local import LocalSource
 
             with LocalSource.open(target.path) as local:
-                return _audit_all(local, target.display(), settings, moment, progress)
-        cache_path = None if no_cache else _cache_path(run)
-        with open_imap(target, options) as source:
-            cache = _open_cache(cache_path) if cache_path is not None else None
-            if cache is not None:
-                try:
-                    return _report_cached(
-                        source, target.display(), settings, cache, moment, shown, progress
-                    )
-                except CacheUnwritable as exc:
-                    # Left as it was (each folder is one transaction): read it all instead.
-                    warn(_without_cache(cache.path, exc))
-                finally:
-                    cache.close()
-            return _audit_all(source, target.display(), settings, moment, progress)
+                result = _audit_all(local, target.display(), settings, moment, progress)
+        else:
+            cache_path = None if no_cache else _cache_path(run)
+            with open_imap(target, options) as source:
+                result = _read_imap(
+                    source, target.display(), settings, cache_path, moment, shown, progress
+                )
+    _check_sound(result if isinstance(result, AuditReport) else result.report)
+    return result
+
+
+def _read_imap(
+    source: ImapSource,
+    display: str,
+    settings: Settings,
+    cache_path: Path | None,
+    moment: datetime,
+    shown: Shown,
+    progress: Progress | None,
+) -> AuditReport | Outline:
+    """The report through the cache at `cache_path` (None: without one)."""
+    cache = _open_cache(cache_path) if cache_path is not None else None
+    if cache is not None:
+        try:
+            return _report_cached(source, display, settings, cache, moment, shown, progress)
+        except CacheUnwritable as exc:
+            # Left as it was (each folder is one transaction): read it all instead.
+            warn(_without_cache(cache.path, exc))
+        finally:
+            cache.close()
+    return _audit_all(source, display, settings, moment, progress)
 
 
 def _audit_all(
