@@ -28,9 +28,9 @@ from inbox_audit.outputs.text import problems_said
 if TYPE_CHECKING:
     from inbox_audit.store.snapshot import Outline
 
-# Modules only some runs need are imported where they are used: the nightly run that finds
-# nothing new must start fast (issue #3: 0.5 s in all), and the audit core, the local-store
-# reader, the email package and rich each cost tens of ms to import.
+# Modules only some runs need are imported where they are used (the digest, the drafts): the
+# nightly run that finds nothing new must start fast (issue #3: 0.5 s in all), and the email
+# package and rich each cost tens of ms to import.
 
 
 class OutputFormat(StrEnum):
