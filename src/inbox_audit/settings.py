@@ -100,7 +100,7 @@ class Settings:
     # Whether the SLA counts working time only ("4 business hours"); needs a calendar.
     sla_business: bool = False
     # The owner's holding-reply templates, (language, text) pairs from the config directory
-    # (core.holding.PLACEHOLDERS); none: the built-in wording.
+    # (core.templates.PLACEHOLDERS); none: the built-in wording.
     templates: tuple[tuple[str, str], ...] = ()
 
     @property

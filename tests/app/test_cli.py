@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from inbox_audit import __version__
 from inbox_audit.app.cli import Language, app
-from inbox_audit.core.holding import SUPPORTED_LANGUAGES
+from inbox_audit.core.language import SUPPORTED_LANGUAGES
 from inbox_audit.errors import ExitCode
 
 REPO = Path(__file__).resolve().parents[2]

@@ -23,7 +23,7 @@ import pytest
 from typer.testing import CliRunner
 
 from inbox_audit.app.cli import app
-from inbox_audit.core.holding import clean_text
+from inbox_audit.core.printable import clean_text
 from tests.dovecot import Appended, DovecotServer, MailUser
 from tests.mailgen import GeneratedMailbox, generate
 from tests.smtpd import SmtpServer, free_port, make_smtp_server, smtp_server

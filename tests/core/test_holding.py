@@ -9,19 +9,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from dateutil import tz as dateutil_tz
 
-from inbox_audit.core.holding import (
+from inbox_audit.core.holding import holding_reply
+from inbox_audit.core.language import (
     LanguageSigns,
-    clean_text,
     detect_language,
-    first_name,
-    holding_reply,
     language_evidence,
     language_signs,
-    printable,
-    promise_time,
-    say_promise,
-    shorten,
 )
+from inbox_audit.core.names import first_name
+from inbox_audit.core.printable import clean_text, printable, shorten
+from inbox_audit.core.promise import promise_time, say_promise
 from inbox_audit.core.templates import PLACEHOLDERS, check_template
 from inbox_audit.core.threads import strip_subject
 from inbox_audit.core.worktime import is_open, parse_hours

@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from inbox_audit.core.holding import holding_reply, language_signs
+from inbox_audit.core.holding import holding_reply
+from inbox_audit.core.language import language_signs
 from inbox_audit.model import (
     Address,
     AuditReport,

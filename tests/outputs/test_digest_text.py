@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from inbox_audit.core.figures import PeriodFigures, period_figures
-from inbox_audit.core.holding import clean_text
+from inbox_audit.core.printable import clean_text
 from inbox_audit.model import Status
 from inbox_audit.outputs.digest import build_email
 from inbox_audit.outputs.digest_text import build_plain_summary, headline, sla_text

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from inbox_audit.core.holding import clean_text
+from inbox_audit.core.printable import clean_text
 from inbox_audit.outputs.mailto import mailto_link
 from tests.outputs.digest_reports import (
     mailto_fields,

@@ -18,6 +18,7 @@ from inbox_audit.app.config import ConfigFile, load_config
 from inbox_audit.app.console import escape, print_error, stderr_console, warn
 from inbox_audit.app.deadline import deadline_of
 from inbox_audit.app.lock import run_lock
+from inbox_audit.app.login import smtp_target
 from inbox_audit.app.options import (
     _ADDRESS,
     _DIRECTORY,
@@ -44,7 +45,7 @@ from inbox_audit.app.options import (
     WorkingHoursOption,
 )
 from inbox_audit.app.resolve import Flags, RunConfig, resolve
-from inbox_audit.app.run import OutputFormat, run_audit, smtp_target
+from inbox_audit.app.run import OutputFormat, run_audit
 from inbox_audit.app.usage import is_usage_error, usage_text
 from inbox_audit.core.awaiting import AWAITING_DAYS
 from inbox_audit.errors import (

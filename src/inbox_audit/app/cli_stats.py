@@ -40,7 +40,7 @@ from inbox_audit.app.options import (
     WorkingHoursOption,
 )
 from inbox_audit.app.resolve import Flags, resolve
-from inbox_audit.app.run import StatsFormat, run_stats
+from inbox_audit.app.stats_run import StatsFormat, run_stats
 from inbox_audit.core.awaiting import AWAITING_DAYS
 from inbox_audit.errors import InboxAuditError, UsageError
 from inbox_audit.i18n import _

@@ -27,7 +27,7 @@ from inbox_audit.app.credentials import (
     run_command,
     write_private,
 )
-from inbox_audit.app.run import open_imap
+from inbox_audit.app.login import open_imap
 from inbox_audit.errors import ConfigError, ExitCode, UsageError
 from inbox_audit.i18n import _, choose, ngettext
 from inbox_audit.model import FolderRole, Unreadable
@@ -216,7 +216,7 @@ def write_first_config(answers: Answers) -> Written:
     me_text = ask(_("Your addresses (comma separated)"), me_given, default_me or None, "--me")
     me = tuple(a.strip().lower() for a in me_text.split(",") if a.strip())
     zone = ask(_("Your time zone"), answers.timezone, system_zone_name(), "--timezone")
-    from inbox_audit.app.resolve import parse_zone
+    from inbox_audit.app.time_settings import parse_zone
 
     parse_zone(zone)
     lang = _choice(
@@ -415,8 +415,9 @@ def send_test(path: Path, account: str) -> ExitCode:
     """Run the audit as configured and email its summary: the test the nightly job will pass."""
     from datetime import datetime
 
+    from inbox_audit.app.login import smtp_target
     from inbox_audit.app.resolve import Flags, resolve
-    from inbox_audit.app.run import run_audit, smtp_target
+    from inbox_audit.app.run import run_audit
 
     config = load_config(path)
     run = resolve(Flags(account=account, email=True), config)

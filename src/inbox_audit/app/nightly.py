@@ -9,12 +9,14 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from inbox_audit import i18n
+from inbox_audit.app.console import worded
 from inbox_audit.app.credentials import write_private
-from inbox_audit.i18n import ngettext
+from inbox_audit.errors import ExitCode, InboxAuditError
+from inbox_audit.i18n import _, ngettext
 
 LAST_RUN = "last-run.json"
 MISSED = "missed-nights.json"
@@ -73,8 +75,9 @@ def forget_missed_nights(state_dir: Path) -> None:
     (state_dir / MISSED).unlink(missing_ok=True)
 
 
-def missed_lines(days: list[date], state_dir: Path) -> list[str]:
+def missed_lines(state_dir: Path) -> list[str]:
     """The email's lines about the nights it replaces ([] when there were none)."""
+    days = missed_nights(state_dir)
     if not days:
         return []
     return [
@@ -84,6 +87,40 @@ def missed_lines(days: list[date], state_dir: Path) -> list[str]:
             len(days),
         ).format(days=", ".join(i18n.day(d) for d in days), path=state_dir / "undelivered")
     ]
+
+
+class Night:
+    """The scheduled run's record: what `schedule --check` reports and the next email tells."""
+
+    def __init__(self, state_dir: Path, moment: datetime) -> None:
+        self.state_dir = state_dir
+        self.moment = moment
+        self.emailed_to: str | None = None
+        self.problems: list[str] = []
+
+    def missed(self) -> list[str]:
+        return missed_lines(self.state_dir)
+
+    def delivered(self, to: str) -> None:
+        forget_missed_nights(self.state_dir)
+        self.emailed_to = to
+
+    def undelivered(self, error: InboxAuditError) -> None:
+        add_missed_night(self.state_dir, self.moment.date())
+        self.failed(error)
+
+    def failed(self, error: InboxAuditError) -> None:
+        said, hint = worded(error)
+        self.problems.append(said + (_(" (hint: {hint})").format(hint=hint) if hint else ""))
+
+    def save(self, code: ExitCode) -> None:
+        outcome = Outcome(
+            at=self.moment.isoformat(),
+            exit_code=int(code),
+            emailed_to=self.emailed_to,
+            problems=tuple(self.problems),
+        )
+        save_outcome(self.state_dir, outcome)
 
 
 def _write(path: Path, text: str) -> None:

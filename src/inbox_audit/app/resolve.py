@@ -7,52 +7,35 @@ as flags are usage errors (exit 2).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta, tzinfo
+from datetime import tzinfo
 from pathlib import Path
-from typing import TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from dateutil import tz
 
 from inbox_audit import i18n
 from inbox_audit.app.config import (
     AccountConfig,
     ConfigFile,
-    NotifyConfig,
     default_config_path,
     default_state_dir,
     did_you_mean,
     file_path,
 )
-from inbox_audit.app.console import worded
 from inbox_audit.app.credentials import PASSWORD_ENV, AuthMethod, CredentialSpec
+from inbox_audit.app.notify_plan import NotifyPlan, notify_plan
+from inbox_audit.app.origin import Origin, Picker, check_file
+from inbox_audit.app.time_settings import parse_sla, parse_zone, parse_zone_info, work_calendar
 from inbox_audit.core.domains import is_public_mail_domain
 from inbox_audit.core.drafts import DraftMode
-from inbox_audit.core.holding import SUPPORTED_LANGUAGES
+from inbox_audit.core.language import SUPPORTED_LANGUAGES
 from inbox_audit.core.templates import check_template
-from inbox_audit.core.worktime import (
-    WorkTimeError,
-    day_seconds,
-    holiday_dates,
-    parse_hours,
-    parse_vacation,
-)
 from inbox_audit.errors import ConfigError, UsageError
-from inbox_audit.i18n import _, marked
-from inbox_audit.outputs.notify import SMTP_PASSWORD_ENV, SmtpTarget, parse_smtp_url
+from inbox_audit.i18n import _
 from inbox_audit.settings import (
-    DayHours,
     Settings,
-    WorkCalendar,
-    parse_business_duration,
     parse_duration,
 )
 from inbox_audit.sources.spec import ImapTarget, LocalTarget, parse_source
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 DEFAULT_SLA = "24h"
 DEFAULT_TIMEOUT = 30.0
@@ -103,18 +86,6 @@ class DraftsPlan:
 
 
 @dataclass(frozen=True)
-class NotifyPlan:
-    """Where the report goes, resolved."""
-
-    email_to: str
-    email_from: str | None  # None: the first identity of the report, else the IMAP user
-    smtp: SmtpTarget
-    smtp_ca_file: Path | None
-    only_if_late: bool
-    credentials: CredentialSpec | None  # None: the SMTP server takes no login
-
-
-@dataclass(frozen=True)
 class RunConfig:
     """Everything one `audit` run needs, built once, frozen."""
 
@@ -134,50 +105,6 @@ class RunConfig:
     @property
     def zone(self) -> tzinfo:
         return self.settings.tz
-
-
-@dataclass(frozen=True)
-class _Origin:
-    """Where a value came from, to blame the right thing: a flag (exit 2) or the file (3)."""
-
-    flag: str
-    key: str | None = None  # set when the value came from the file
-    config: ConfigFile | None = None
-    section: str = ""
-
-    def describe(self) -> str:
-        """'--ca-file', or "'ca_file' in [accounts.shop] of /home/me/.config/...": for errors."""
-        if self.config is None or self.key is None:
-            return self.flag
-        if self.section:
-            return _("'{key}' in [{section}] of {path}").format(
-                key=self.key, section=self.section, path=self.config.path
-            )
-        return _("'{key}' in {path}").format(key=self.key, path=self.config.path)
-
-    def parse(self, parse: Callable[[T], R], value: T) -> R:
-        try:
-            return parse(value)
-        except UsageError as exc:
-            if self.config is None or self.key is None:
-                raise
-            message, hint = worded(exc)
-            raise ConfigError(f"{message} ({self.describe()})", hint=hint) from None
-
-
-def _pick(
-    flag_value: T | None,
-    flag: str,
-    file_value: T | None,
-    key: str,
-    config: ConfigFile | None,
-    section: str,
-) -> tuple[T | None, _Origin]:
-    if flag_value is not None:
-        return flag_value, _Origin(flag)
-    if file_value is not None:
-        return file_value, _Origin(flag, key, config, section)
-    return None, _Origin(flag)
 
 
 def choose_account(
@@ -229,11 +156,7 @@ def resolve(
     acc = account or (config.shared if config is not None else AccountConfig(name=""))
     section = f"accounts.{acc.name}" if account else ""
 
-    def pick(
-        flag_value: T | None, flag: str, file_value: T | None, key: str
-    ) -> tuple[T | None, _Origin]:
-        return _pick(flag_value, flag, file_value, key, config, section)
-
+    pick = Picker(config, section)
     source, origin = pick(flags.source, "SOURCE", acc.source, "source")
     if source is None:
         raise ConfigError(
@@ -247,7 +170,7 @@ def resolve(
     zone_name, origin = pick(flags.timezone, "--timezone", acc.timezone, "timezone")
     zone = origin.parse(parse_zone, zone_name)
     hours = pick(flags.working_hours, "--working-hours", acc.working_hours, "working_hours")
-    calendar = _calendar(
+    calendar = work_calendar(
         hours,
         pick(flags.holidays, "--holidays", acc.holidays, "holidays"),
         pick(flags.vacation, "--vacation", acc.vacation, "vacation"),
@@ -285,7 +208,7 @@ def resolve(
     )
     ca_file, origin = pick(flags.ca_file, "--ca-file", acc.ca_file, "ca_file")
     if ca_file is not None:
-        _check_file(ca_file, origin)
+        check_file(ca_file, origin)
     allow_plaintext, _origin = pick(
         flags.allow_plaintext, "--allow-plaintext", acc.allow_plaintext, "allow_plaintext"
     )
@@ -312,6 +235,7 @@ def resolve(
         )
 
     state_dir = flags.state_dir or (config.state_dir if config else None) or default_state_dir(env)
+    state_dir = state_dir.expanduser()
     return RunConfig(
         target=target,
         account=account.name if account else None,
@@ -320,11 +244,11 @@ def resolve(
         allow_plaintext=bool(allow_plaintext),
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
         credentials=credentials,
-        notify=_notify_plan(flags, config),
-        state_dir=state_dir.expanduser(),
+        notify=notify_plan(flags, config),
+        state_dir=state_dir,
         config_path=config.path if config else None,
         deadline=deadline.total_seconds(),
-        drafts=_drafts_plan(flags, acc, state_dir.expanduser()),
+        drafts=_drafts_plan(flags, acc, state_dir),
     )
 
 
@@ -377,169 +301,7 @@ def _drafts_plan(flags: Flags, acc: AccountConfig, state_dir: Path) -> DraftsPla
     )
 
 
-def _notify_plan(flags: Flags, config: ConfigFile | None) -> NotifyPlan | None:
-    file = config.notify if config else NotifyConfig()
-
-    def pick(
-        flag_value: T | None, flag: str, file_value: T | None, key: str
-    ) -> tuple[T | None, _Origin]:
-        return _pick(flag_value, flag, file_value, key, config, "notify")
-
-    email_to, to_origin = pick(flags.email_to, "--email-to", file.email_to, "email_to")
-    if email_to is None:
-        if flags.email:
-            raise UsageError(
-                _("--email: no recipient"),
-                hint=_("add --email-to ADDRESS, or email_to in the config's [notify] section"),
-            )
-        return None
-    if flags.email_to is None and not flags.email:
-        return None  # [notify] configures the scheduled job: a manual run emails when asked
-    to_origin.parse(lambda v: _check_addresses(v, single=False), email_to)
-    email_from, origin = pick(flags.email_from, "--email-from", file.email_from, "email_from")
-    if email_from is not None:
-        origin.parse(lambda v: _check_addresses(v, single=True), email_from)
-    smtp_url, origin = pick(flags.smtp, "--smtp", file.smtp, "smtp")
-    if smtp_url is None:
-        raise UsageError(
-            _("--email-to needs an SMTP server"),
-            hint=_("add --smtp smtp://HOST:PORT (or smtps://USER@HOST), or smtp in [notify]"),
-        )
-    smtp = origin.parse(parse_smtp_url, smtp_url)
-    ca_file, origin = pick(flags.smtp_ca_file, "--smtp-ca-file", file.smtp_ca_file, "smtp_ca_file")
-    if ca_file is not None:
-        _check_file(ca_file, origin)
-    only, _origin = pick(flags.only_if_late, "--only-if-late", file.only_if_late, "only_if_late")
-    credentials = None
-    if smtp.user:
-        use_keyring = file.keyring if file.keyring is not None else True
-        credentials = CredentialSpec(
-            label=_("{user} on {host}").format(user=smtp.user, host=smtp.host),
-            env_var=SMTP_PASSWORD_ENV,
-            password=file.smtp_password,
-            password_command=file.smtp_password_command,
-            keyring_key=f"smtp:{smtp.user}@{smtp.host}" if use_keyring else None,
-            setting_prefix="smtp_",
-            password_file=file.smtp_password_file,
-        )
-    return NotifyPlan(
-        email_to=email_to,
-        email_from=email_from,
-        smtp=smtp,
-        smtp_ca_file=ca_file,
-        only_if_late=bool(only),
-        credentials=credentials,
-    )
-
-
-# --- Value parsers (UsageError; _Origin turns them into ConfigError for file values) ---------
-
-
-def parse_zone(name: str | None) -> tzinfo:
-    """An IANA zone name; None is the system's zone."""
-    if name is None:
-        return tz.tzlocal()
-    zone = tz.gettz(name)
-    if zone is None:
-        raise UsageError(
-            _("unknown time zone {name!r}").format(name=name),
-            hint=_("use an IANA name like Europe/Paris"),
-        )
-    return zone
-
-
-def parse_zone_info(name: str) -> ZoneInfo:
-    """An IANA zone, for the working-hours calendar (zoneinfo: exact across DST changes)."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(
-            _("unknown time zone {name!r}").format(name=name),
-            hint=_("use an IANA name like Europe/Paris"),
-        ) from None
-
-
-def _calendar(
-    hours: tuple[str | None, _Origin],
-    holidays: tuple[str | None, _Origin],
-    vacation: tuple[tuple[str, ...] | None, _Origin],
-    zone: tzinfo,
-) -> WorkCalendar | None:
-    """The working calendar from --working-hours, --holidays and --vacation (None: none)."""
-    (hours_text, hours_origin), (code, code_origin), (days, days_origin) = hours, holidays, vacation
-    if hours_text is None:
-        for value, origin in ((code, code_origin), (days, days_origin)):
-            if value:
-                origin.parse(_needs_hours, origin.describe())
-        return None
-    return WorkCalendar(
-        hours_origin.parse(parse_working_hours, hours_text),
-        zone,
-        None if code is None else code_origin.parse(parse_holidays, code),
-        tuple(days_origin.parse(parse_days_off, text) for text in days or ()),
-    )
-
-
-def _needs_hours(what: str) -> None:
-    raise UsageError(
-        _("{what} needs working hours").format(what=what),
-        hint=_('add --working-hours "mon-fri 09:00-17:00"'),
-    )
-
-
-def parse_working_hours(text: str) -> tuple[DayHours, ...]:
-    """--working-hours "mon-fri 09:00-12:00,14:00-18:00; sat 10:00-12:00"."""
-    try:
-        return parse_hours(text)
-    except WorkTimeError as exc:
-        raise UsageError(
-            _("invalid working hours: {reason}").format(reason=_worded(exc)),
-            hint=_('like "mon-fri 09:00-12:00,14:00-18:00"'),
-        ) from None
-
-
-def parse_holidays(text: str) -> str:
-    """--holidays FR or FR-57: a country, optionally a region, the `holidays` package knows."""
-    code = text.strip().upper()
-    try:
-        holiday_dates(code, 2024)  # any year: an unknown code fails in every one
-    except WorkTimeError as exc:
-        raise UsageError(
-            _worded(exc), hint=_("use a country code like FR, BE, CA, or FR-57")
-        ) from None
-    return code
-
-
-def parse_days_off(text: str) -> tuple[date, date]:
-    """--vacation 2026-08-03..2026-08-21, or one day 2026-05-15."""
-    try:
-        return parse_vacation(text)
-    except WorkTimeError as exc:
-        raise UsageError(_worded(exc)) from None
-
-
-def _worded(error: WorkTimeError) -> str:
-    """The core's reason, in the owner's language."""
-    return marked(error.template).format(**error.values)
-
-
-def parse_sla(text: str, calendar: WorkCalendar | None) -> tuple[timedelta, bool]:
-    """--sla: wall-clock ("24h", "2d") or business time ("4 business hours", "1 business
-    day", "8bh", "1bd"), with whether it is business time. A business day is the working
-    time of one opening day (worktime.day_seconds)."""
-    business = parse_business_duration(text)
-    if business is None:
-        return parse_duration(text), False
-    if calendar is None:
-        raise UsageError(
-            _("a business-time SLA ({sla!r}) needs working hours").format(sla=text.strip()),
-            hint=_('add --working-hours "mon-fri 09:00-17:00", or give the SLA as 24h'),
-        )
-    amount, unit = business
-    return timedelta(seconds=amount * (3600 if unit == "h" else day_seconds(calendar))), True
-
-
-def _local_relative(source: str, origin: _Origin) -> str:
+def _local_relative(source: str, origin: Origin) -> str:
     """A relative mail path in the file is relative to the file, like every path there."""
     if origin.config is None or "://" in source or ":" in source.split("/")[0]:
         return source
@@ -569,16 +331,6 @@ def _internal_domain(text: str) -> str:
     return domain
 
 
-def _check_file(path: Path, origin: _Origin) -> None:
-    # A configuration error whichever way it was given (the file named does not exist).
-    if not path.is_file():
-        raise ConfigError(
-            _("{setting} {path} is not a readable file").format(
-                setting=origin.describe(), path=path
-            )
-        )
-
-
 def _check_timeout(value: float) -> None:
     if value < 1:
         raise UsageError(
@@ -593,13 +345,3 @@ def _auth_method(text: str) -> AuthMethod:
         raise UsageError(
             _("unknown auth method {name!r}").format(name=text), hint=_("use password or oauth2")
         ) from None
-
-
-def _check_addresses(value: str, *, single: bool) -> None:
-    """digest's rules for its headers, checked before the audit runs rather than after."""
-    from inbox_audit.outputs.digest import check_addresses  # only runs that send mail
-
-    try:
-        check_addresses(value, single=single)
-    except ConfigError as exc:  # a flag's value: a usage error (_Origin blames the file's)
-        raise UsageError(str(exc), hint=exc.hint) from None

@@ -11,7 +11,8 @@ from datetime import datetime
 from inbox_audit.core.awaiting import Bounce, awaited, bounce_of, heard_from, still_awaited
 from inbox_audit.core.classify import classify_all
 from inbox_audit.core.domains import internal_domains
-from inbox_audit.core.holding import NO_SIGNS, LanguageSigns, holding_reply, language_signs
+from inbox_audit.core.holding import holding_reply
+from inbox_audit.core.language import NO_SIGNS, LanguageSigns, language_signs
 from inbox_audit.core.metrics import (
     deadline,
     result_of,

@@ -12,16 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from inbox_audit.core.holding import (
-    LanguageSigns,
-    clean_text,
-    detect_language,
-    first_name,
-    shorten,
-)
 from inbox_audit.core.ids import reply_references
+from inbox_audit.core.language import LanguageSigns, detect_language
 from inbox_audit.core.latency import business_days_between
+from inbox_audit.core.names import first_name
 from inbox_audit.core.phrases import fold
+from inbox_audit.core.printable import clean_text, shorten
 from inbox_audit.core.threads import Thread, strip_subject
 from inbox_audit.model import Address, Awaited, Message, Reason
 from inbox_audit.settings import WorkCalendar

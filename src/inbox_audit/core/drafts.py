@@ -14,8 +14,8 @@ from email.utils import format_datetime
 from enum import StrEnum
 
 from inbox_audit.core.awaiting import AwaitingReply
-from inbox_audit.core.holding import clean_text
 from inbox_audit.core.ids import CITABLE_ID
+from inbox_audit.core.printable import clean_text
 from inbox_audit.model import (
     Address,
     AuditReport,

@@ -11,7 +11,7 @@ from typing import Any, TextIO, TypeVar
 
 from inbox_audit.core.awaiting import AWAITING_DAYS, AwaitingReply, awaiting_reply
 from inbox_audit.core.figures import BUCKETS, threads_in_order
-from inbox_audit.core.holding import printable
+from inbox_audit.core.printable import printable
 from inbox_audit.core.stats import Exchange, FirstResponse, ReportFigures, report_figures
 from inbox_audit.core.worktime import describe, zone_name
 from inbox_audit.model import AuditReport, MessageResult, Reason, Status, ThreadResult

@@ -19,7 +19,7 @@ from inbox_audit.core.figures import (
     period_figures,
     weekly_trend,
 )
-from inbox_audit.core.holding import clean_text
+from inbox_audit.core.printable import clean_text
 from inbox_audit.errors import ConfigError
 from inbox_audit.i18n import _
 from inbox_audit.model import AuditReport

@@ -9,7 +9,7 @@ from datetime import tzinfo
 from inbox_audit import i18n
 from inbox_audit.core.awaiting import AwaitingReply
 from inbox_audit.core.figures import Figures, Listing, PeriodFigures
-from inbox_audit.core.holding import clean_text
+from inbox_audit.core.printable import clean_text
 from inbox_audit.i18n import _
 from inbox_audit.model import AuditReport, Status, ThreadResult
 from inbox_audit.outputs.digest_text import (

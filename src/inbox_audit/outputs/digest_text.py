@@ -15,7 +15,7 @@ from inbox_audit.core.figures import (
     listing,
     period_figures,
 )
-from inbox_audit.core.holding import clean_text
+from inbox_audit.core.printable import clean_text
 from inbox_audit.i18n import _, ngettext
 from inbox_audit.model import Address, AuditReport, Status, ThreadResult
 from inbox_audit.outputs.mailto import mailto_link, reply_link

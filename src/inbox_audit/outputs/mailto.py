@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from inbox_audit.core.holding import clean_text
 from inbox_audit.core.ids import CITABLE_ID
+from inbox_audit.core.printable import clean_text
 from inbox_audit.model import HoldingReply
 from inbox_audit.outputs.text import utf8_safe
 

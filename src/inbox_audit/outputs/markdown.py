@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, tzinfo
 
 from inbox_audit.core.figures import Listing, listing
-from inbox_audit.core.holding import clean_text
+from inbox_audit.core.printable import clean_text
 from inbox_audit.i18n import _, marked
 from inbox_audit.model import AuditReport
 from inbox_audit.outputs.text import (

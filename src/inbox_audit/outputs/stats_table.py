@@ -7,7 +7,7 @@ from datetime import tzinfo
 from typing import TYPE_CHECKING
 
 from inbox_audit.core.figures import Figures
-from inbox_audit.core.holding import clean_text
+from inbox_audit.core.printable import clean_text
 from inbox_audit.core.stats import PeriodStats, Waited
 from inbox_audit.i18n import _, ngettext
 from inbox_audit.outputs.digest_text import sla_text

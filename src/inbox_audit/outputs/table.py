@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from inbox_audit.core.figures import Listing, listing
-from inbox_audit.core.holding import clean_text
+from inbox_audit.core.printable import clean_text
 from inbox_audit.i18n import _
 from inbox_audit.model import Address, AuditReport, HoldingReply, Status, ThreadResult
 from inbox_audit.outputs.text import (

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, tzinfo
 
 from inbox_audit import i18n
 from inbox_audit.core.figures import Listing
-from inbox_audit.core.holding import clean_text
+from inbox_audit.core.printable import clean_text
 from inbox_audit.i18n import _, ngettext
 from inbox_audit.model import Address, AuditReport, Status
 

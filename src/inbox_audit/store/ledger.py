@@ -37,7 +37,7 @@ from inbox_audit.core.audit import (
     owner_name,
 )
 from inbox_audit.core.awaiting import Bounce, heard_from, oldest, recent, still_awaited
-from inbox_audit.core.holding import NO_SIGNS
+from inbox_audit.core.language import NO_SIGNS
 from inbox_audit.core.metrics import deadline, summary_of
 from inbox_audit.core.threads import (
     base_subject,

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from inbox_audit.core.figures import Listing, arrival, lateness, urgency
-from inbox_audit.core.holding import LanguageSigns, language_signs
+from inbox_audit.core.language import LanguageSigns, language_signs
 from inbox_audit.core.metrics import (
     WAITING,
     deadline,
