@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import shutil
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -384,3 +385,20 @@ def test_a_moment_in_the_repeated_hour_before_the_snapshot_is_not_usable(tmp_pat
     taken = snapshot.take(audit(collected, Settings(me=(), tz=PARIS), second), None)
     assert not snapshot.usable(taken, first)
     assert snapshot.usable(taken, second.astimezone(UTC) + timedelta(minutes=5))
+
+
+def test_language_signs_are_kept_as_the_same_bytes_and_given_back() -> None:
+    from inbox_audit.core.language import NO_SIGNS, LanguageSigns
+
+    def words() -> str:  # a new string each time, as the parser makes them
+        return " ".join(["Bonjour,", "je", "voudrais", "un", "devis"])
+
+    signs = LanguageSigns(("fr",), ("Devis",), (words(),))
+    # Equal signs, one of them of interned strings: the same bytes (the ledger's totals and a
+    # full audit's snapshot are compared row for row).
+    shared = LanguageSigns(("fr",), ("Devis",), (sys.intern(words()),))
+    assert snapshot.signs_bytes(signs) == snapshot.signs_bytes(shared)
+    assert snapshot.signs_of(snapshot.signs_bytes(signs)) == signs
+    assert snapshot.signs_bytes(NO_SIGNS) == b""
+    assert snapshot.signs_of(b"") == NO_SIGNS
+    assert snapshot.signs_bytes(LanguageSigns(texts=("x",))) != snapshot.signs_bytes(NO_SIGNS)

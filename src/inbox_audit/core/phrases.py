@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -61,8 +62,14 @@ class Phrases:
     100,000 messages."""
 
     def __init__(self, pattern: str) -> None:
-        self.pattern = re.compile(pattern)
+        self._source = pattern
         self.search: Callable[[str], bool] = lru_cache(maxsize=CACHE_SIZE)(self._search)
+
+    @functools.cached_property
+    def pattern(self) -> re.Pattern[str]:
+        # Compiled when first used: the lists take ~50 ms to compile, and a nightly run that
+        # finds nothing new classifies nothing.
+        return re.compile(self._source)
 
     def _search(self, subject: str) -> bool:
         return self.pattern.search(subject) is not None
