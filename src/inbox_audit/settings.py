@@ -5,10 +5,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
+from enum import StrEnum
 
 from dateutil import tz
 
 from inbox_audit.errors import N_, UsageError
+
+
+class DraftMode(StrEnum):
+    """Which waiting threads get a draft: `--save-drafts` (overdue) or `--save-drafts=all`."""
+
+    OVERDUE = "overdue"
+    ALL = "all"
+
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)?\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}

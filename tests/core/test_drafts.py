@@ -9,7 +9,6 @@ from datetime import timedelta
 from inbox_audit.core.audit import audit
 from inbox_audit.core.awaiting import awaiting_reply
 from inbox_audit.core.drafts import (
-    DraftMode,
     Drafts,
     Found,
     Kept,
@@ -20,7 +19,7 @@ from inbox_audit.core.drafts import (
 )
 from inbox_audit.core.folders import drafts_folder
 from inbox_audit.model import AuditReport, Collected, Folder, FolderRole, Message
-from inbox_audit.settings import Settings
+from inbox_audit.settings import DraftMode, Settings
 from tests.builders import at, make_message
 
 SETTINGS = Settings(me=("shop@example.com", "contact@example.com"), tz=at(0).tzinfo)  # type: ignore[arg-type]

@@ -26,12 +26,12 @@ from inbox_audit.app.notify_plan import NotifyPlan, notify_plan
 from inbox_audit.app.origin import Origin, Picker, check_file
 from inbox_audit.app.time_settings import parse_sla, parse_zone, parse_zone_info, work_calendar
 from inbox_audit.core.domains import is_public_mail_domain
-from inbox_audit.core.drafts import DraftMode
 from inbox_audit.core.language import SUPPORTED_LANGUAGES
 from inbox_audit.core.templates import check_template
 from inbox_audit.errors import ConfigError, UsageError
 from inbox_audit.i18n import _
 from inbox_audit.settings import (
+    DraftMode,
     Settings,
     parse_duration,
 )

@@ -25,17 +25,11 @@ from inbox_audit.model import (
     Status,
     ThreadResult,
 )
+from inbox_audit.settings import DraftMode
 
 #: The Message-ID of every draft we write holds this, so one search finds them all.
 MARK = "inbox-audit"
 _WAITING = (Status.PENDING, Status.OVERDUE)
-
-
-class DraftMode(StrEnum):
-    """Which waiting threads get a draft: `--save-drafts` (overdue) or `--save-drafts=all`."""
-
-    OVERDUE = "overdue"
-    ALL = "all"
 
 
 @dataclass(frozen=True)
