@@ -53,7 +53,7 @@ from tests.dovecot import DOVECOT, Appended, DovecotServer, MailUser, start_serv
 from bench import generate, report
 from bench.floor import fetch_floor, items_for, items_of
 from bench.latency import Connection, LatencyProxy, Tap
-from bench.processes import Run, adopt_orphans, run
+from bench.processes import Run, run
 from bench.report import Measured, Traffic
 
 PASSWORD = "bench-Zx9!"
@@ -66,8 +66,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if DOVECOT is None:
         print("bench: dovecot is not installed", file=sys.stderr)
         return 2
-    if not adopt_orphans():
-        print("bench: cannot adopt orphans: helpers the CLI leaves are not measured")
     _compile()
     print(machine())
     print(
