@@ -22,6 +22,8 @@ from inbox_audit.model import (
     FolderRole,
     FolderStatus,
     Message,
+    MessageResult,
+    ReplyRef,
     Status,
     Unreadable,
 )
@@ -490,10 +492,19 @@ def test_a_stored_part_gives_the_same_part_back() -> None:
     utc = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
     precise = datetime(2026, 3, 2, 9, 30, 5, 123456, tzinfo=UTC)
     offset = datetime(2026, 3, 1, 22, 0, tzinfo=timezone(timedelta(hours=-5)))
-    reply = ("<r@shop>", utc)
-    details = ("INBOX", 7, "ana@x.fr", "Ana", "Devis", offset, None, precise, "t1", reply, False)
-    answered = (offset, Status.ANSWERED, 3600, 1800, details)
-    waiting = (utc, Status.OVERDUE, None, None, (*details[:9], None, True))
+    since = utc - timedelta(days=30)
+
+    def row(result: MessageResult) -> tuple[datetime, snapshot.MessageRow]:
+        kept = snapshot.kept(result, since)[1]
+        assert kept is not None
+        return kept[0], kept
+
+    ana = Message("INBOX", 7, None, (), (), Address("ana@x.fr", "Ana"), (), (), (), "Devis",
+                  offset, None, offset, frozenset(), None)  # fmt: skip
+    reply = ReplyRef("<r@shop>", utc, 3600, 1800)
+    answered = row(MessageResult(ana, Status.ANSWERED, None, "t1", reply))
+    bob = dataclasses.replace(ana, uid=8, internal_date=precise, from_=None)
+    waiting = row(MessageResult(bob, Status.OVERDUE, None, "t2", None, answered_by_flag=True))
     parts = [
         ledger.Part(
             "result",
@@ -502,12 +513,10 @@ def test_a_stored_part_gives_the_same_part_back() -> None:
             thread_id="t1",
             status=Status.ANSWERED,
             latency=3600,
-            row=(offset, answered),
+            row=answered,
             business_latency=1800,
         ),
-        ledger.Part(
-            "result", thread_id="t2", status=Status.OVERDUE, arrived=utc, row=(utc, waiting)
-        ),
+        ledger.Part("result", thread_id="t2", status=Status.OVERDUE, arrived=utc, row=waiting),
         ledger.Part("outbound", "shop@x.fr", owner_name="Shop"),
         ledger.Part("result", thread_id="t3", status=Status.NOT_CUSTOMER, internal=True),
         ledger.Part(
@@ -529,13 +538,26 @@ def test_a_stored_part_gives_the_same_part_back() -> None:
     for part in parts:
         assert incremental._part(incremental._part_bytes(part)) == part
     # Equal moments may lie in other zones: the row's keep theirs.
-    back = incremental._part(incremental._part_bytes(parts[0]))
-    assert back is not None and back.row is not None
-    arrived, _, _, _, (*_, date, received, internal, _, replied, _) = back.row[1]
-    assert [arrived.utcoffset(), date and date.utcoffset(), received] == [
-        timedelta(hours=-5), timedelta(hours=-5), None,
-    ]  # fmt: skip
-    assert internal == precise and replied is not None and replied[1].tzinfo is UTC
+    for part, message in ((parts[0], ana), (parts[1], bob)):
+        back = incremental._part(incremental._part_bytes(part))
+        assert back is not None and back.row is not None
+        arrived, status, wall, worked, folder, uid, rest = back.row[1]
+        listed = snapshot._message_result((arrived, status, wall, worked), (folder, uid, rest))
+        assert message.arrived_at is not None
+        assert arrived.utcoffset() == message.arrived_at.utcoffset()
+        assert [listed.message.date, listed.message.received_at, listed.message.internal_date] == [
+            message.date, None, message.internal_date,
+        ]  # fmt: skip
+        assert listed.message.date and listed.message.date.utcoffset() == timedelta(hours=-5)
+    answered_back = incremental._part(incremental._part_bytes(parts[0]))
+    assert answered_back is not None and answered_back.row is not None
+    arrived, status, wall, worked, folder, uid, rest = answered_back.row[1]
+    listed = snapshot._message_result((arrived, status, wall, worked), (folder, uid, rest))
+    assert listed.reply is not None and listed.reply.sent_at.tzinfo is UTC
+    assert (listed.reply.message_id, listed.thread_id, listed.answered_by_flag) == (
+        "<r@shop>", "t1", False,
+    )  # fmt: skip
+    assert listed.message.from_ == Address("ana@x.fr", "Ana")
     awaiting = next(part for part in parts if part.awaited is not None)
     kept = incremental._part(incremental._part_bytes(awaiting))
     assert kept is not None and kept.awaited is not None

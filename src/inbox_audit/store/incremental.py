@@ -221,60 +221,21 @@ def _part(data: bytes) -> Part | None:
         return None
 
 
-# A customer message's snapshot row (snapshot.MessageRow): its moments as rows.dump_time
-# writes them, exact to the zone, as the snapshot lists them.
+# A customer message's snapshot row (snapshot.MessageRow): its arrival as rows.dump_time
+# writes it, exact to the zone; the rest is bytes already.
 def _row_values(row: MessageRow) -> tuple[Any, ...]:
-    arrived, status, latency, worked, details = row
-    folder, uid, email, name, subject, date, received, internal, thread, reply, flag = details
-    return (
-        dump_time(arrived),
-        status.value,
-        latency,
-        worked,
-        folder,
-        uid,
-        email,
-        name,
-        subject,
-        dump_time(date),
-        dump_time(received),
-        dump_time(internal),
-        thread,
-        None if reply is None else (reply[0], dump_time(reply[1])),
-        flag,
-    )
+    arrived, status, latency, worked, folder, uid, rest = row
+    return (dump_time(arrived), status.value, latency, worked, folder, uid, rest)
 
 
 def _row(values: tuple[Any, ...]) -> MessageRow:
-    (arrived, status, latency, worked, folder, uid, email, name, subject, date, received,
-     internal, thread, reply, flag) = values  # fmt: skip
+    arrived, status, latency, worked, folder, uid, rest = values
     moment = load_time(arrived)
-    sent = None if reply is None else load_time(reply[1])
-    if moment is None or (reply is not None and sent is None):
+    if moment is None or not isinstance(rest, bytes):
         raise ValueError("a kept row without its moment")
-    return (
-        moment,
-        Status(status),
-        latency,
-        worked,
-        (
-            folder,
-            uid,
-            email,
-            name,
-            subject,
-            load_time(date),
-            load_time(received),
-            load_time(internal),
-            thread,
-            None if sent is None else (reply[0], sent),
-            flag,
-        ),
-    )
+    return (moment, Status(status), latency, worked, folder, uid, rest)
 
 
-# A candidate of the awaiting list: its moment as rows.dump_time writes it, as the report
-# shows it.
 def _awaited_values(awaited: Awaited) -> tuple[Any, ...]:
     to = awaited.correspondent
     return (
