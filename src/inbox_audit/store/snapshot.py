@@ -160,7 +160,9 @@ def listable(thread: ThreadResult) -> bool:
 
 def thread_row(thread: ThreadResult, hints: LanguageSigns) -> ThreadRow:
     """A `listable` thread as `assemble` takes it; `hints`: the language signs of its
-    customer messages (for the holding reply)."""
+    customer messages, kept for a waiting thread's holding reply. A thread only answered
+    late never gets one: it waits again only once a new message arrives in it, and the
+    thread is then audited again and its row made anew."""
     t = thread
     return (
         t.thread_id,
@@ -173,7 +175,7 @@ def thread_row(thread: ThreadResult, hints: LanguageSigns) -> ThreadRow:
         t.waiting_seconds,
         t.answered_late,
         t.max_latency_seconds,
-        signs_bytes(hints),
+        signs_bytes(hints if t.status in WAITING else NO_SIGNS),
         t.reply_refs,
         t.max_business_latency_seconds,
     )
