@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
+
+import pytest
 
 from inbox_audit.core.audit import audit, detect_identities
+from inbox_audit.core.figures import threads_in_order
 from inbox_audit.errors import FolderNotFound
 from inbox_audit.model import (
     Collected,
@@ -17,10 +22,12 @@ from inbox_audit.model import (
     Status,
     Unreadable,
 )
+from inbox_audit.outputs.text import MAX_LISTED
 from inbox_audit.settings import Settings
 from inbox_audit.sources.read import collect
 from inbox_audit.sources.spec import Progress
 from tests.builders import at, make_message
+from tests.store.test_snapshot import PARIS, read, rendered
 
 FOLDERS = (
     Folder("INBOX", FolderRole.INBOX, True),
@@ -159,3 +166,22 @@ def test_reply_references_follow_rfc5322() -> None:
     long = tuple(f"{n}@x" for n in range(20))
     kept = reply_references("z@x", long, ())
     assert len(kept) == MAX_REFERENCES and kept[0] == "0@x" and kept[-2:] == ("19@x", "z@x")
+
+
+@pytest.mark.parametrize(("seed", "layout"), [(11, "plain"), (12, "french")])
+@pytest.mark.parametrize("replies", [0, 3, MAX_LISTED])
+def test_replies_for_the_first_threads_listed_only_render_the_same(
+    tmp_path: Path, seed: int, layout: str, replies: int
+) -> None:
+    collected, as_of = read(tmp_path, seed, layout, customers=120)
+    settings = Settings(sla=timedelta(hours=24), tz=PARIS)
+    full = audit(collected, settings, as_of)
+    part = audit(collected, settings, as_of, replies=replies)
+    waiting = [t for t in threads_in_order(full.threads) if t.holding_reply is not None]
+    assert len(waiting) > replies  # some threads lose their reply
+    given = {t.thread_id for t in waiting[:replies]}
+    assert part.messages == full.messages and part.summary == full.summary
+    for mine, theirs in zip(part.threads, full.threads, strict=True):
+        kept = theirs if theirs.thread_id in given else replace(theirs, holding_reply=None)
+        assert mine == kept
+    assert rendered(part, settings, replies) == rendered(full, settings, replies)

@@ -63,7 +63,9 @@ def read_report(
             from inbox_audit.sources.local import LocalSource
 
             with LocalSource.open(target.path) as local:
-                result = _audit_all(local, target.display(), settings, moment, progress)
+                result = _audit_all(
+                    local, target.display(), settings, moment, shown.replies, progress
+                )
         else:
             cache_path = None if no_cache else _cache_path(run)
             with open_imap(target, options) as source:
@@ -93,7 +95,7 @@ def _read_imap(
             warn(_without_cache(cache.path, exc))
         finally:
             cache.close()
-    return _audit_all(source, display, settings, moment, progress)
+    return _audit_all(source, display, settings, moment, shown.replies, progress)
 
 
 def _audit_all(
@@ -101,13 +103,14 @@ def _audit_all(
     display: str,
     settings: Settings,
     moment: datetime,
+    replies: int | None,
     progress: Progress | None,
 ) -> AuditReport:
     """Read every message of `source` and audit them, without a cache."""
     from inbox_audit.core.audit import audit
     from inbox_audit.sources.read import collect
 
-    return audit(collect(source, display, settings, progress), settings, moment)
+    return audit(collect(source, display, settings, progress), settings, moment, replies)
 
 
 def _report_cached(
@@ -131,7 +134,7 @@ def _report_cached(
     collected = load_or_rebuild(source, synced, settings, cache, warn, progress)
     from inbox_audit.core.audit import audit_examined
 
-    report, found = audit_examined(collected, settings, moment)
+    report, found = audit_examined(collected, settings, moment, shown.replies)
     if not synced.problems:
         horizon = snapshot.horizon(collected.messages, moment)
         try:

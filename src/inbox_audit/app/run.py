@@ -131,8 +131,9 @@ def _audit_and_send(
         shown = _shown(fmt, show_replies, emailed=run.notify is not None and smtp is not None)
         if run.drafts is not None:
             # A draft cites the customer's message (its Message-ID, References, To): only a
-            # full audit holds the messages; a re-dated snapshot has the threads alone.
-            shown = replace(shown, every_message=True)
+            # full audit holds the messages; a re-dated snapshot has the threads alone. And
+            # every waiting thread may get one: each needs its reply.
+            shown = replace(shown, every_message=True, replies=None)
         options = login_options(run)
         result = read_report(run, options, moment, not quiet, no_cache, shown)
     except InboxAuditError as error:

@@ -11,6 +11,7 @@ from datetime import datetime
 from inbox_audit.core.awaiting import Bounce, awaited, bounce_of, heard_from, still_awaited
 from inbox_audit.core.classify import classify_all
 from inbox_audit.core.domains import internal_domains
+from inbox_audit.core.figures import threads_in_order
 from inbox_audit.core.holding import holding_reply
 from inbox_audit.core.language import NO_SIGNS, LanguageSigns, language_signs
 from inbox_audit.core.metrics import (
@@ -138,13 +139,21 @@ def dated(message: Message) -> bool:
     return message.arrived_at is not None and not has_flag(message.flags, "\\draft")
 
 
-def audit(collected: Collected, settings: Settings, as_of: datetime) -> AuditReport:
-    """The pure core: statuses, pairs, figures and holding replies as of `as_of`."""
-    return audit_examined(collected, settings, as_of)[0]
+def audit(
+    collected: Collected, settings: Settings, as_of: datetime, replies: int | None = None
+) -> AuditReport:
+    """The pure core: statuses, pairs, figures and holding replies as of `as_of`.
+
+    `replies`: only the first that many waiting threads, in the order they are listed
+    (figures.threads_in_order), get their holding reply (None: every one). A summary shows
+    none and the table or the email fifty, and a mailbox may hold thousands of waiting
+    threads: writing their replies took a few percent of a first run.
+    """
+    return audit_examined(collected, settings, as_of, replies)[0]
 
 
 def audit_examined(
-    collected: Collected, settings: Settings, as_of: datetime
+    collected: Collected, settings: Settings, as_of: datetime, replies: int | None = None
 ) -> tuple[AuditReport, Examined]:
     """`audit`, with what became of each message (the incremental audit books it)."""
     roles = {folder.name: folder.role for folder in collected.folders}
@@ -152,7 +161,7 @@ def audit_examined(
     me = frozenset(settings.me) | frozenset(detected)
     found = examine(collected.messages, roles, me, settings, as_of)
     results = [result for _, _, result in found.ranked]
-    return _report(collected, settings, as_of, me, detected, found, results), found
+    return _report(collected, settings, as_of, me, detected, found, results, replies), found
 
 
 def _report(
@@ -163,13 +172,18 @@ def _report(
     detected: list[str],
     found: Examined,
     results: list[MessageResult],
+    replies: int | None,
 ) -> AuditReport:
     unreadable = collected.unreadable + tuple(
         Unreadable(m.folder, m.uid, NO_USABLE_DATE) for m in found.undated
     )
     owner = owner_name(found.owner_names)
+    waiting = [t for t in found.threads if t.status in _WAITING]
+    replied = {t.thread_id for t in threads_in_order(waiting)[:replies]}
     threads = [
         with_holding_reply(t, found.hints.get(t.thread_id, NO_SIGNS), settings, as_of, owner)
+        if t.thread_id in replied
+        else t
         for t in found.threads
     ]
     return AuditReport(
