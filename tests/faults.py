@@ -110,6 +110,44 @@ class DeletedThenRefused(DeletedDuringFetch):
         return super().command(line)
 
 
+class CutDuringFetch(Faults):
+    """Both connections cut, without a word, at the `nth` message (BODY) FETCH response line
+    of `folder`, `times` times (None: every time): a server restarted, a NAT timing out."""
+
+    def __init__(self, folder: str, nth: int = 2, times: int | None = 1) -> None:
+        self.quoted = b'"' + folder.encode() + b'"'
+        self.nth, self.left = nth, times
+        self.examines: dict[bytes, bool] = {}  # the EXAMINE tags sent: whether of `folder`
+        self.reading = False  # `folder` examined: the FETCH responses now are its own
+        self.seen = 0  # its message lines passed since
+        self.cuts = 0
+
+    def command(self, line: bytes) -> bytes:
+        parts = line.split(b" ", 2)
+        if len(parts) > 2 and parts[1].upper() == b"EXAMINE":
+            self.examines[parts[0]] = parts[2].rstrip(b"\r\n") == self.quoted
+        return line
+
+    def response(self, line: bytes) -> bytes:
+        tag, _, rest = line.partition(b" ")
+        if tag in self.examines:
+            # Commands run in the order sent (RFC 3501 §5.5): what follows this EXAMINE's OK,
+            # up to the next EXAMINE's, is the folder's.
+            self.reading = self.examines.pop(tag) and rest.startswith(b"OK")
+            self.seen = 0
+        elif self.reading and self.left != 0 and _MESSAGE_FETCH.match(line):
+            self.seen += 1
+            if self.seen == self.nth:
+                self.cuts += 1
+                self.left = None if self.left is None else self.left - 1
+                self.reading = False
+                raise Closed
+        return super().response(line)
+
+
+_MESSAGE_FETCH = re.compile(rb"\* \d+ FETCH \(.*BODY\[", re.DOTALL)
+
+
 class GarbledList(Faults):
     """The LIST response naming `folder` comes with its attributes' list never closed."""
 

@@ -27,10 +27,12 @@ from typing import Any
 
 import pytest
 
+from inbox_audit.sources.fetch import BATCH_SIZE
 from tests.app.test_run import OWNER, Mailbox, mailbox, parts, run
 from tests.dovecot import Appended, DovecotServer, MailUser
 from tests.faults import (
     AdvertisedGmail,
+    CutDuringFetch,
     DeletedDuringFetch,
     DeletedThenRefused,
     DroppedAtLogin,
@@ -259,6 +261,167 @@ def test_a_sent_folder_deleted_during_its_fetch_fails_the_run(
     assert report is None
     assert "Sent folder 'Sent' could not be read: deleted while it was being read" in err
     assert len(err.strip().splitlines()) <= 2  # the error and its hint
+
+
+# --- 1b. a connection dropped while a folder is read: logged in again, the folder read again ----
+
+
+def busy_mailbox(dovecot: DovecotServer) -> MailUser:
+    """A shop with a few questions in each folder, some answered."""
+    user = dovecot.add_user(
+        dovecot.unique_name("cut"), "pw-Cut-1", ["INBOX", "Sent", "Projects", "Old"]
+    )
+    for folder, numbers in (("INBOX", range(1, 9)), ("Projects", (9, 10, 11)), ("Old", (12,))):
+        items = [Appended(question(n, ASKED), (), ASKED_AT) for n in numbers]
+        dovecot.append_many(user, folder, items)
+    dovecot.append_many(
+        user, "Sent", [Appended(reply_to(n, ANSWERED), (), ANSWERED_AT) for n in (1, 2, 9)]
+    )
+    return user
+
+
+def reconnected(err: str, folder: str) -> bool:
+    """Whether `err` is one line: the warning of a reconnect while `folder` was read."""
+    [said] = err.strip().splitlines()
+    return "warning" in said and repr(folder) in said and "logged in again" in said
+
+
+def summary_of(
+    dovecot: DovecotServer, user: MailUser, tmp_path: Path, url: str, *extra: str
+) -> str:
+    """The shop's summary (the nightly email's text) through the proxy at `url`."""
+    args = shop_args(dovecot, user, "--format", "summary", "--allow-plaintext", *extra)
+    args[1] = url
+    code, out, err = run(
+        args, tmp_path, password=user.password, XDG_CACHE_HOME=str(tmp_path / "cache")
+    )
+    assert code == 1, err
+    return out
+
+
+# The cache is the account's (user@host:port): each test's runs go through one proxy, its
+# cut armed (`left`) for the run that is to be cut only.
+
+
+@pytest.mark.parametrize("folder", ["INBOX", "Projects"])  # Projects' opening: sent ahead
+def test_a_connection_cut_during_a_first_run_is_read_again_to_the_same_report(
+    dovecot: DovecotServer, tmp_path: Path, folder: str
+) -> None:
+    user = busy_mailbox(dovecot)
+    before = dovecot.snapshot_state(user)
+    cut = CutDuringFetch(folder, nth=2, times=0)
+    with FaultProxy(dovecot, cut) as proxy:
+        url = proxy.url(user)
+        _, cold, _ = gone_json(dovecot, user, tmp_path, url, "--no-cache")
+        cold_summary = summary_of(dovecot, user, tmp_path, url, "--no-cache")
+        cut.left = 1
+        code, report, err = gone_json(dovecot, user, tmp_path, url)
+        assert cut.cuts == 1
+        assert code == 1, err
+        assert reconnected(err, folder)
+        assert report == cold
+        assert report["complete"] is True
+        # The cache holds the folder whole: the next run reads nothing, the same report.
+        code, cached, err = gone_json(dovecot, user, tmp_path, url)
+        assert (code, cached, err) == (1, cold, "")
+        assert summary_of(dovecot, user, tmp_path, url) == cold_summary
+    assert dovecot.snapshot_state(user) == before  # read-only: flags, HIGHESTMODSEQ, UIDVALIDITY
+
+
+def test_a_connection_cut_during_a_nightly_run_is_read_again_to_the_same_report(
+    dovecot: DovecotServer, tmp_path: Path
+) -> None:
+    user = busy_mailbox(dovecot)
+    cut = CutDuringFetch("INBOX", nth=2, times=0)  # the second of its new messages
+    with FaultProxy(dovecot, cut) as proxy:
+        url = proxy.url(user)
+        code, _, err = gone_json(dovecot, user, tmp_path, url)  # the cache filled
+        assert code == 1, err
+        new = [Appended(question(n, ASKED), (), ASKED_AT) for n in (13, 14, 15)]
+        dovecot.append_many(user, "INBOX", new)
+        dovecot.append(user, "Sent", reply_to(13, ANSWERED), internal_date=ANSWERED_AT)
+        before = dovecot.snapshot_state(user)
+        _, cold, _ = gone_json(dovecot, user, tmp_path, url, "--no-cache")
+        cut.left = 1
+        code, report, err = gone_json(dovecot, user, tmp_path, url)
+        assert cut.cuts == 1
+        assert code == 1, err
+        assert reconnected(err, "INBOX")
+        assert report == cold
+        subjects = {row["subject"] for row in report["messages"]}
+        assert {"Question 13", "Question 14", "Question 15"} <= subjects
+        code, cached, err = gone_json(dovecot, user, tmp_path, url)
+        assert (code, cached, err) == (1, cold, "")
+    assert dovecot.snapshot_state(user) == before
+
+
+def test_a_connection_cut_without_a_cache_is_read_again_to_the_same_report(
+    dovecot: DovecotServer, tmp_path: Path
+) -> None:
+    user = busy_mailbox(dovecot)
+    before = dovecot.snapshot_state(user)
+    cut = CutDuringFetch("INBOX", nth=5, times=0)
+    with FaultProxy(dovecot, cut) as proxy:
+        url = proxy.url(user)
+        _, cold, _ = gone_json(dovecot, user, tmp_path, url, "--no-cache")
+        cold_summary = summary_of(dovecot, user, tmp_path, url, "--no-cache")
+        cut.left = 1
+        code, report, err = gone_json(dovecot, user, tmp_path, url, "--no-cache")
+        assert (cut.cuts, code) == (1, 1), err
+        assert reconnected(err, "INBOX")
+        assert report == cold
+        cut.left = 1
+        assert summary_of(dovecot, user, tmp_path, url, "--no-cache") == cold_summary
+        assert cut.cuts == 2
+    assert dovecot.snapshot_state(user) == before
+
+
+@pytest.mark.parametrize("extra", [(), ("--no-cache",)])
+def test_a_connection_cut_after_a_whole_batch_was_read_reads_the_folder_again_once(
+    dovecot: DovecotServer, tmp_path: Path, extra: tuple[str, ...]
+) -> None:
+    user = dovecot.add_user(dovecot.unique_name("big"), "pw-Big-1", ["INBOX", "Sent"])
+    many = [Appended(question(n, ASKED), (), ASKED_AT) for n in range(1, BATCH_SIZE + 301)]
+    dovecot.append_many(user, "INBOX", many)
+    dovecot.append(user, "Sent", reply_to(7, ANSWERED), internal_date=ANSWERED_AT)
+    # In the second batch: the first one's messages were handed on before the cut.
+    cut = CutDuringFetch("INBOX", nth=BATCH_SIZE + 150, times=0)
+    with FaultProxy(dovecot, cut) as proxy:
+        url = proxy.url(user)
+        _, cold, _ = gone_json(dovecot, user, tmp_path, url, "--no-cache")
+        cut.left = 1
+        code, report, err = gone_json(dovecot, user, tmp_path, url, *extra)
+        assert (cut.cuts, code) == (1, 1), err
+        assert reconnected(err, "INBOX")
+        assert report == cold  # each message once
+        assert report["summary"]["duplicates"] == 0
+        if not extra:
+            code, cached, err = gone_json(dovecot, user, tmp_path, url)
+            assert (code, cached, err) == (1, cold, "")
+
+
+@pytest.mark.parametrize("extra", [(), ("--no-cache",)])
+def test_a_connection_cut_every_time_ends_the_run_after_two_logins_again(
+    dovecot: DovecotServer, tmp_path: Path, extra: tuple[str, ...]
+) -> None:
+    user = busy_mailbox(dovecot)
+    before = dovecot.snapshot_state(user)
+    cut = CutDuringFetch("Projects", nth=2, times=None)
+    with FaultProxy(dovecot, cut) as proxy:
+        url = proxy.url(user)
+        code, report, err = gone_json(dovecot, user, tmp_path, url, *extra)
+        assert code == 4, err
+        assert report is None
+        assert cut.cuts == 3  # the first session's, then those of the two logins again
+        *warnings, said = err.strip().splitlines()
+        assert len(warnings) == 2 and all(reconnected(line, "Projects") for line in warnings)
+        assert "error" in said and "'Projects'" in said and "logged in again 2 times" in said
+        # Nothing half-read was kept: the next run gives the report of a cold read.
+        cut.left = 0
+        _, cold, _ = gone_json(dovecot, user, tmp_path, url, "--no-cache")
+        code, cached, err = gone_json(dovecot, user, tmp_path, url)
+        assert (code, cached) == (1, cold), err
+    assert dovecot.snapshot_state(user) == before
 
 
 # --- 3. a LIST line that cannot be parsed ------------------------------------------------------

@@ -67,6 +67,11 @@ class ConnectionFailed(MailboxError):
     """The server could not be reached or the connection dropped."""
 
 
+class Reconnected(ConnectionFailed):
+    """The connection dropped while a folder was read and the source logged in again: that
+    folder is to be read again from its start (`sources.spec.read_whole`)."""
+
+
 class DeadlineExceeded(MailboxError):
     """The run went past its deadline (--deadline): a server too slow, or one trickling bytes."""
 

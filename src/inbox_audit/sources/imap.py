@@ -49,6 +49,7 @@ from inbox_audit.sources.fetch import (
     first_batch,
     values,
 )
+from inbox_audit.sources.relogin import Relogins
 from inbox_audit.sources.spec import (
     Closing,
     ConnectOptions,
@@ -58,9 +59,6 @@ from inbox_audit.sources.spec import (
     Progress,
 )
 from inbox_audit.sources.wire import Reply, Wire, nothing
-
-# How often a run logs in again after a folder was deleted under its session (`_relogging`).
-_RELOGINS = 2
 
 # imaplib refuses response lines over 1 MB: a plain SEARCH asks for UIDs in windows this wide.
 _SEARCH_WINDOW = 100_000
@@ -95,7 +93,7 @@ class ImapSource(Closing):
         self._closed = False
         self._probe: bytes | None = None  # the X-GM-THRID probe, its answer not yet read
         self._options = options  # to log in again (`_relogging`), to warn
-        self._relogins = 0
+        self._relogins = Relogins(target, options)
 
     def __repr__(self) -> str:
         return f"ImapSource({self._target.display()})"
@@ -504,28 +502,31 @@ class ImapSource(Closing):
     def _relogging(self, folder: str) -> Iterator[None]:
         """A folder deleted while it is read ends the session (Dovecot: "* BYE Mailbox was
         deleted under us"): log in again, with the same credentials, so that the folders
-        after it are read, and let the caller mark that one not read. A few times per run
-        only; a login that fails then is the run's error."""
+        after it are read, and let the caller mark that one not read. A connection lost while
+        a folder is read (EOF, a reset, a timeout; never a login refused: that comes only
+        from `connect`) is logged in again too, and `Reconnected` has the caller read that
+        folder again from its start (`spec.read_whole`). A few times per run only
+        (relogin.py); a login that fails then is the run's error."""
         try:
             yield
-        except FolderDeleted as exc:
-            if self._relogins >= _RELOGINS:
-                raise ConnectionFailed(
-                    f"connection to {self._target.host} lost while reading folder {folder!r}: "
-                    f"it was {exc}, and the run had already logged in again {self._relogins} "
-                    "times"
-                ) from exc
-            self._relogins += 1
-            self._closed = True
-            session.shutdown(self._client)
-            # What was sent ahead on the old session is sent again on the new one, in order.
-            self._plan.extendleft(reversed([o.step for o in self._ahead if o.step is not None]))
-            self._ahead.clear()
-            self._selected, self._fetcher, self._first, self._probe = None, None, None, None
-            self._client = session.connect(self._target, self._options)[0]
-            self._wire = Wire(self._client.connection)
-            self._closed = False
-            raise
+        except (FolderDeleted, ConnectionFailed) as exc:
+            self._relogins.spend(folder, exc)
+            self._log_in_again()
+            if isinstance(exc, FolderDeleted):
+                raise
+            raise self._relogins.reconnected(folder, exc) from exc
+
+    def _log_in_again(self) -> None:
+        """A new session in place of the one ended; what was sent ahead on the old session is
+        sent again on the new one, in order."""
+        self._closed = True
+        session.shutdown(self._client)
+        self._plan.extendleft(reversed([o.step for o in self._ahead if o.step is not None]))
+        self._ahead.clear()
+        self._selected, self._fetcher, self._first, self._probe = None, None, None, None
+        self._client = session.connect(self._target, self._options)[0]
+        self._wire = Wire(self._client.connection)
+        self._closed = False
 
     @contextlib.contextmanager
     def _translated(self, doing: str, folder: str | None = None) -> Iterator[None]:

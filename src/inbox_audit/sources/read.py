@@ -11,7 +11,7 @@ from inbox_audit.core.headers import UnparsableMessage, parse_message
 from inbox_audit.errors import N_, FolderNotFound
 from inbox_audit.model import Collected, Folder, Message, RawMessage, Unreadable
 from inbox_audit.settings import Settings
-from inbox_audit.sources.spec import MailSource, Progress, ReadsAhead
+from inbox_audit.sources.spec import MailSource, Progress, ReadsAhead, read_whole
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,8 @@ def collect(
     for index, folder in enumerate(folders):
         if not folder.scanned:
             continue
-        read: list[Message | Failed] = []
         try:
-            read.extend(parsed(source.fetch(folder.name, progress)))
+            read = read_whole(_read_folder, source, folder.name, progress)
         except FolderNotFound as exc:
             # Deleted or renamed by another client while we read, or refused: none of its
             # mail counts (half a folder would be wrong, not incomplete), and the report says so.
@@ -65,6 +64,12 @@ def collect(
                 messages.append(item)
     problems = tuple(problem(folder) for folder in folders if folder.unread)
     return Collected(display, tuple(folders), tuple(messages), tuple(unreadable), problems)
+
+
+def _read_folder(
+    source: MailSource, name: str, progress: Progress | None
+) -> list[Message | Failed]:
+    return list(parsed(source.fetch(name, progress)))
 
 
 def counted_folders(source: MailSource, settings: Settings) -> list[Folder]:

@@ -6,10 +6,10 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, Self, runtime_checkable
+from typing import ParamSpec, Protocol, Self, TypeVar, runtime_checkable
 from urllib.parse import unquote
 
-from inbox_audit.errors import UsageError
+from inbox_audit.errors import Reconnected, UsageError
 from inbox_audit.i18n import _
 from inbox_audit.model import FolderStatus, ListedFolder, RawMessage, Unreadable
 
@@ -152,6 +152,21 @@ class IncrementalSource(MailSource, ReadsAhead, Protocol):
     ) -> Iterator[RawMessage | Unreadable]:
         """Like `fetch`, for these UIDs of the examined folder."""
         ...
+
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def read_whole(read: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    """`read(...)` (one folder's), done again from its start each time the source lost its
+    connection meanwhile and logged in again: nothing of a read cut short is kept (half a
+    folder would be a wrong report). The source bounds how often (imap.py `_relogging`)."""
+    while True:
+        try:
+            return read(*args, **kwargs)
+        except Reconnected:
+            continue
 
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")

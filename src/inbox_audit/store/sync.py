@@ -20,7 +20,7 @@ from inbox_audit.i18n import _
 from inbox_audit.model import Collected, Folder, FolderStatus, Message, Unreadable
 from inbox_audit.settings import Settings
 from inbox_audit.sources.fetch import BATCH_SIZE, UID_END
-from inbox_audit.sources.spec import Examine, IncrementalSource, Progress
+from inbox_audit.sources.spec import Examine, IncrementalSource, Progress, read_whole
 from inbox_audit.store.cache import CachedItem, MailCache
 from inbox_audit.store.cache_errors import CacheUnusable
 
@@ -134,8 +134,17 @@ def _sync(
             continue
         examine, cached = planned.pop(folder.name)
         try:
-            items = _sync_folder(
-                source, cache, examine, cached, statuses[folder.name], known, warn, progress
+            # A read cut short left nothing in the cache (its transaction rolled back).
+            items = read_whole(
+                _sync_folder,
+                source,
+                cache,
+                examine,
+                cached,
+                statuses[folder.name],
+                known,
+                warn,
+                progress,
             )
             if items is not None:
                 fresh[folder.name] = items
@@ -217,15 +226,9 @@ def _sync_folder(
     name, before = examine.folder, known.get(examine.folder)
     opened = source.examine(name, examine.flags, examine.changed_since, examine.likely_new)
     uidvalidity, uids = opened.uidvalidity, opened.uids
+    renewed = before is not None and before.uidvalidity != uidvalidity
     with cache.folder_update(name) as writer:
-        if before is None or before.uidvalidity != uidvalidity:
-            if before is not None:
-                warn(
-                    _(
-                        "folder {name!r} has a new UIDVALIDITY (it was recreated or rebuilt on "
-                        "the server): reading it again"
-                    ).format(name=name)
-                )
+        if before is None or renewed:
             writer.clear()
             cached = {}
         present = set(uids)
@@ -264,6 +267,13 @@ def _sync_folder(
                 uidvalidity=uidvalidity,
                 highestmodseq=status.highestmodseq if complete else None,
             )
+        )
+    if renewed:  # said once the folder is read: a read cut short is done again (read_whole)
+        warn(
+            _(
+                "folder {name!r} has a new UIDVALIDITY (it was recreated or rebuilt on "
+                "the server): reading it again"
+            ).format(name=name)
         )
     # In UID order, as the cache gives them.
     return tuple(sorted(read, key=lambda item: item.uid)) if whole else None
