@@ -1,17 +1,27 @@
-"""Small builders for pure tests: a Message from keyword arguments."""
+"""Small builders for pure tests: a Message from keyword arguments, a moment in Paris."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from inbox_audit.model import Address, Message
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
+PARIS = ZoneInfo("Europe/Paris")
+MONTREAL = ZoneInfo("America/Montreal")
+# A customer whose address says nothing of their language (the holding reply's tests).
+GMAIL = Address("julien.fabre@gmail.example", "Julien Fabre")
 
 
 def at(hours: float) -> datetime:
     """T0 plus some hours."""
     return T0 + timedelta(hours=hours)
+
+
+def paris(text: str) -> datetime:
+    """'2026-11-03 10:00' in Paris (2026-11-02 is a Monday: that week runs Mon 2 … Sun 8)."""
+    return datetime.fromisoformat(text).replace(tzinfo=PARIS)
 
 
 def addr(text: str) -> Address:

@@ -157,17 +157,6 @@ def test_holding_reply_names_the_latest_waiting_message_for_threading() -> None:
     assert thread.holding_reply.references == ("first@x", "second@x")
 
 
-def test_reply_references_follow_rfc5322() -> None:
-    from inbox_audit.core.ids import MAX_REFERENCES, reply_references
-
-    assert reply_references(None, ("a@x",), ()) == ()
-    assert reply_references("c@x", (), ("b@x",)) == ("b@x", "c@x")  # lone In-Reply-To
-    assert reply_references("c@x", (), ("a@x", "b@x")) == ("c@x",)  # ambiguous: left out
-    long = tuple(f"{n}@x" for n in range(20))
-    kept = reply_references("z@x", long, ())
-    assert len(kept) == MAX_REFERENCES and kept[0] == "0@x" and kept[-2:] == ("19@x", "z@x")
-
-
 @pytest.mark.parametrize(("seed", "layout"), [(11, "plain"), (12, "french")])
 @pytest.mark.parametrize("replies", [0, 3, MAX_LISTED])
 def test_replies_for_the_first_threads_listed_only_render_the_same(

@@ -15,6 +15,7 @@ from inbox_audit.core.threads import (
     message_time,
     munged_subject,
     senders,
+    strip_subject,
 )
 from inbox_audit.model import Message
 from tests.builders import at, make_message
@@ -51,6 +52,33 @@ WINDOW = timedelta(days=21)
 )
 def test_base_subject(subject: str, expected: str) -> None:
     assert base_subject(subject) == expected
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("Devis cuisine", "Devis cuisine"),
+        ("Re: Devis cuisine", "Devis cuisine"),
+        ("RE : Re: TR : Devis", "Devis"),
+        ("Réf. : commande 1234", "commande 1234"),
+        ("Fwd: Fw: AW: WG: SV: VS: Antw: Hello", "Hello"),
+        ("[acme-clients] Re: [acme-clients] Question", "Question"),
+        ("Re[2]: Question", "Question"),
+        ("Re^3: Question", "Question"),
+        ("Re(4): Question", "Question"),
+        ("Question (fwd)", "Question"),
+        ("[Fwd: Re: Devis]", "Devis"),
+        ("[list]", "[list]"),  # a blob alone is the subject (RFC 5256 step 4)
+        ("Re:", ""),
+        ("", ""),
+        ("Tram: horaires", "Tram: horaires"),  # "tr" only as a whole word
+        ("Reprise: horaires", "Reprise: horaires"),
+        ("Re:  multi\r\n line\tsubject ", "multi line subject"),
+        ("RE： 質問", "質問"),
+    ],
+)
+def test_strip_subject_keeps_case_for_display(subject: str, expected: str) -> None:
+    assert strip_subject(subject) == expected
 
 
 def test_reply_time_is_date_unless_clock_is_ahead() -> None:
