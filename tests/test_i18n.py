@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from inbox_audit import i18n
-from inbox_audit.app.start import configured_language
 from inbox_audit.outputs.text import format_duration, local_time, percent
 from tests.i18n_fixtures import english_words, speaking
 
@@ -55,25 +53,6 @@ def test_a_message_and_its_plural() -> None:
         assert i18n.ngettext("{count} day", "{count} days", 2).format(count=2) == "2 jours"
         assert i18n._("a message nobody wrote") == "a message nobody wrote"  # falls back
     assert i18n._("yesterday") == "yesterday"
-
-
-def test_the_config_file_language_is_read_before_the_command_line(tmp_path: Path) -> None:
-    config = tmp_path / "config.toml"
-    config.write_text('[accounts.shop]\nsource = "x"\nlang = "fr"\n', encoding="utf-8")
-    assert configured_language(["audit", "--config", str(config)], {}) == "fr"
-    config.write_text('lang = "en"\n[accounts.shop]\nlang = "fr"\n', encoding="utf-8")
-    assert configured_language([f"--config={config}"], {}) == "en"  # the top level first
-    home = tmp_path / "xdg"
-    (home / "inbox-audit").mkdir(parents=True)
-    (home / "inbox-audit" / "config.toml").write_text(
-        'default_account = "b"\n[accounts.a]\nlang = "en"\n[accounts.b]\nlang = "fr"\n',
-        encoding="utf-8",
-    )
-    environ = {"XDG_CONFIG_HOME": str(home)}
-    assert configured_language(["audit"], environ) == "fr"
-    assert configured_language(["audit", "--account", "a"], environ) == "en"
-    config.write_text("not toml [", encoding="utf-8")
-    assert configured_language(["--config", str(config)], {}) is None  # reported later
 
 
 def test_the_word_check_sees_english() -> None:

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from inbox_audit.app.cli import app
+from tests.app.builders import write_config
 from tests.dovecot import Appended, DovecotServer, MailUser
 
 runner = CliRunner()
@@ -176,13 +177,6 @@ def test_bad_values_are_usage_errors(mbox: Path, args: list[str], needle: str) -
     assert out == ""
     assert needle in err
     assert len([line for line in err.splitlines() if line.strip()]) <= 2
-
-
-def write_config(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(text, encoding="utf-8")
-    path.chmod(0o600)
-    return path
 
 
 def test_config_keys_at_the_top_and_per_account(tmp_path: Path, mbox: Path) -> None:
