@@ -12,6 +12,7 @@ from inbox_audit.core.metrics import (
     deadline,
     is_late,
     late_count,
+    percentile,
     summary_of,
     waiting_status,
     with_waiting,
@@ -57,3 +58,10 @@ def test_a_summary_re_dated_is_the_summary_of_the_new_counts() -> None:
     assert (before.answered_late, before.within_sla_ratio) == (2, 2 / 4)
     assert after.within_sla_ratio == 2 / 7
     assert with_waiting(before, 1, 3) == after
+
+
+def test_percentile() -> None:
+    assert percentile([], 0.5) is None
+    assert percentile([10.0], 0.9) == 10.0
+    assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
+    assert percentile([0.0, 10.0], 0.9) == 9.0

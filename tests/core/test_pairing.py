@@ -10,7 +10,6 @@ import pytest
 from inbox_audit.core.metrics import (
     deadline,
     message_result,
-    percentile,
     result_of,
     summarize,
     thread_results,
@@ -212,13 +211,6 @@ def test_two_customers_same_subject_never_share_an_answer() -> None:
     results = run([marie, paul, to_paul], now_hours=30)
     assert results[paul.key].status is Status.ANSWERED
     assert results[marie.key].status is Status.OVERDUE
-
-
-def test_percentile() -> None:
-    assert percentile([], 0.5) is None
-    assert percentile([10.0], 0.9) == 10.0
-    assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
-    assert percentile([0.0, 10.0], 0.9) == 9.0
 
 
 def test_summary_and_thread_order() -> None:
