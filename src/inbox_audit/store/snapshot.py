@@ -185,7 +185,8 @@ def signs_bytes(signs: LanguageSigns) -> bytes:
     """A thread's language signs as its row keeps them: only the threads given a holding reply
     read them back (`signs_of`), and a mailbox may hold thousands of waiting threads, each
     with the opening words of its messages: as one bytes object they load and store at
-    memory speed (a nightly run loads them all), as objects they took a third of its time."""
+    memory speed (a nightly run loads them all), as objects they took most of the
+    snapshot's loading time (~60 of ~100 ms at 100,000 messages)."""
     if signs == NO_SIGNS:
         return b""
     # Version 0: the same bytes for equal signs (later versions mark strings by whether they
