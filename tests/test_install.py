@@ -89,9 +89,14 @@ def test_the_wheel_runs_outside_the_repository(installed: Path, tmp_path: Path) 
     assert "claire@atelier-lumiere.fr" in report["identities"]
     # The demo read the mailbox installed with the package, not this checkout's.
     assert str(REPO) not in demo.stdout + demo.stderr
-    completion = run(["inbox-audit", "--show-completion", "bash"], env, tmp_path)
+    # From a shell, as a user types them: typer names the shell from the process's parents
+    # (shellingham), and a run with none among them failed ("Shell  not supported"). Two
+    # commands, so that bash does not exec the last one in its own place.
+    completion = run(["bash", "-c", "inbox-audit --show-completion bash; exit $?"], env, tmp_path)
     assert completion.returncode == 0 and "_INBOX_AUDIT_COMPLETE" in completion.stdout
-    installed_completion = run(["inbox-audit", "--install-completion", "bash"], env, tmp_path)
+    installed_completion = run(
+        ["bash", "-c", "inbox-audit --install-completion bash; exit $?"], env, tmp_path
+    )
     assert installed_completion.returncode == 0, installed_completion.stderr
     assert "inbox-audit" in (tmp_path / "home" / ".bashrc").read_text(encoding="utf-8")
 
