@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bench.latency import CommandReader, Connection, Exchange, LatencyProxy, Tap, command_name
@@ -327,22 +328,25 @@ sys.exit(3)
 """
 
 
-def test_the_peak_rss_counts_a_helper_left_behind() -> None:
-    probe = (
-        "import json, sys\n"
-        "from bench.processes import run\n"
-        f"r = run([sys.executable, '-c', {ORPHAN!r}], {{}}, ok_codes=(3,))\n"
-        "print(json.dumps([r.seconds, r.peak_rss_mb, r.processes, r.code]))\n"
-    )
+def _measured(probe: str) -> Any:
+    """What `probe`, Python run in a process of its own that measures with bench.processes,
+    prints as JSON."""
     result = subprocess.run(
-        [sys.executable, "-c", probe],
+        [sys.executable, "-c", "import json, sys\nfrom bench.processes import run\n" + probe],
         capture_output=True,
         text=True,
         cwd=ROOT,
         timeout=60,
         check=True,
     )
-    seconds, peak, processes, code = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+def test_the_peak_rss_counts_a_helper_left_behind() -> None:
+    seconds, peak, processes, code = _measured(
+        f"r = run([sys.executable, '-c', {ORPHAN!r}], {{}}, ok_codes=(3,))\n"
+        "print(json.dumps([r.seconds, r.peak_rss_mb, r.processes, r.code]))\n"
+    )
     assert code == 3
     assert processes == 2
     assert peak >= 200
@@ -352,24 +356,14 @@ def test_the_peak_rss_counts_a_helper_left_behind() -> None:
 def test_the_peak_rss_is_the_run_s_own_not_its_caller_s() -> None:
     # Linux starts a child's high-water mark at its parent's: a bench holding a large
     # generated mailbox made every run it measured look as large.
-    probe = (
-        "import json, sys\n"
-        "from bench.processes import run\n"
+    peak = _measured(
         "block = bytearray(300 << 20)\n"
         "for i in range(0, len(block), 4096):\n"
         "    block[i] = 1\n"
         "r = run([sys.executable, '-S', '-c', 'pass'], {})\n"
         "print(json.dumps(r.peak_rss_mb))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=True,
-    )
-    assert 0 < json.loads(result.stdout) < 100
+    assert 0 < peak < 100
 
 
 @pytest.mark.dovecot
