@@ -39,9 +39,10 @@ def run_stats(
     from inbox_audit.core.stats import period_stats
 
     try:
-        # The figures read every message (first responses, who waited): never a snapshot.
+        # The figures read every message (first responses, who waited): never a snapshot;
+        # and no holding reply, which they never show.
         options = login_options(run)
-        result = read_report(run, options, moment, not quiet, no_cache, Shown(True, None, None))
+        result = read_report(run, options, moment, not quiet, no_cache, Shown(True, 0, None))
         assert isinstance(result, AuditReport), "every message is read: never an outline"
     except InboxAuditError as error:
         print_error(error)
