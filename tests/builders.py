@@ -1,4 +1,4 @@
-"""Small builders for pure tests: a Message from keyword arguments, a moment in Paris."""
+"""Small builders for pure tests: a Message from keyword arguments, a moment in Paris or UTC."""
 
 from __future__ import annotations
 
@@ -22,6 +22,12 @@ def at(hours: float) -> datetime:
 def paris(text: str) -> datetime:
     """'2026-11-03 10:00' in Paris (2026-11-02 is a Monday: that week runs Mon 2 … Sun 8)."""
     return datetime.fromisoformat(text).replace(tzinfo=PARIS)
+
+
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def addr(text: str) -> Address:

@@ -8,7 +8,9 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
+from tests.audits import Mailbox, load
 from tests.dovecot import DOVECOT, DovecotServer, MailUser, start_server
+from tests.mailgen import generate
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +51,14 @@ def mail_user(dovecot: DovecotServer, request: pytest.FixtureRequest) -> MailUse
     `@pytest.mark.parametrize("mail_user", ["gmail"], indirect=True)`."""
     layout = getattr(request, "param", "plain")
     return dovecot.add_user(dovecot.unique_name(layout), "pw-" + layout + "-Zx9!", layout)
+
+
+@pytest.fixture(scope="module")
+def mailbox(dovecot: DovecotServer) -> Mailbox:
+    """A generated mailbox in Dovecot, audited by each run test of a module (tests/app/test_run.py,
+    tests/test_faults.py)."""
+    box = generate(11, "plain")
+    return Mailbox(dovecot, box, load(dovecot, box))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

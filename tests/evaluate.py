@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.mailgen import Truth
+from tests.mailgen import GeneratedMailbox, Truth
 
 WAITING = ("answered", "pending", "overdue")
 
@@ -83,3 +85,13 @@ def score(
                 )
     f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0
     return Score(f1, paired / pairs if pairs else 1.0, violations, missing, errors)
+
+
+def messages_without_id(box: GeneratedMailbox) -> dict[tuple[str, str], str]:
+    """(folder, decoded subject) → truth key, for the messages that carry no Message-ID."""
+    found = {}
+    for message in box.messages:
+        if message.message_id is None:
+            parsed = email.message_from_bytes(message.data, policy=email.policy.default)
+            found[(message.folder, " ".join(str(parsed["Subject"] or "").split()))] = message.key
+    return found

@@ -2,42 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from inbox_audit.app.cli import app
-from tests.dovecot import Appended, DovecotServer, MailUser
-from tests.evaluate import score
-from tests.mailgen import GeneratedMailbox, generate
-from tests.test_corpora import CORPORA, mail_files, split_messages
-from tests.test_end_to_end import messages_without_id
-
-
-def load(dovecot: DovecotServer, box: GeneratedMailbox) -> MailUser:
-    """An account holding the generated mailbox, folder by folder, flags and dates kept."""
-    user = dovecot.add_user(dovecot.unique_name(box.layout), "pw-Gen-42!", list(box.folders()))
-    for folder in box.folders():
-        items = [
-            Appended(m.data, m.flags, m.internal_date) for m in box.messages if m.folder == folder
-        ]
-        if items:
-            dovecot.append_many(user, folder, items)
-    return user
-
-
-def run_cli(dovecot: DovecotServer, user: MailUser, *args: str) -> tuple[int, dict[str, Any], str]:
-    result = CliRunner().invoke(
-        app,
-        ["audit", dovecot.url(user), "--ca-file", str(dovecot.ca_file), "--format", "json", *args],
-        env={"INBOX_AUDIT_PASSWORD": user.password},
-    )
-    assert result.exit_code in (0, 1), result.stderr + repr(result.exception)
-    assert user.password not in result.stdout + result.stderr
-    return result.exit_code, json.loads(result.stdout), result.stderr
+from tests.audits import load, run_cli
+from tests.corpora import CORPORA, mail_files, split_messages
+from tests.dovecot import Appended, DovecotServer
+from tests.evaluate import messages_without_id, score
+from tests.mailgen import generate
 
 
 @pytest.mark.parametrize("layout", ["plain", "gmail", "french"])

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from imapclient import IMAPClient
 
+from tests.audits import run_cli
 from tests.dovecot import Appended, DovecotServer, MailUser, start_server
-from tests.test_dovecot_audit import run_cli
 
 AS_OF = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 HOSTILE_SUBJECT = "=?utf-8?q?Devis=0D=0ABcc:_x@evil.example?= <b>urgent</b>"

@@ -11,9 +11,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from inbox_audit.app.cli import app
+from tests.audits import load
 from tests.dovecot import DovecotServer
 from tests.mailgen import generate, write_maildir
-from tests.test_dovecot_audit import load
 
 
 def test_stats_over_imap_match_a_local_read_and_change_nothing(

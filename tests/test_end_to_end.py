@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 from pathlib import Path
 
@@ -11,31 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from inbox_audit.app.cli import app
-from tests.evaluate import score
-from tests.mailgen import GeneratedMailbox, Truth, generate, write_maildir
+from tests.audits import audit_json
+from tests.evaluate import messages_without_id, score
+from tests.mailgen import Truth, generate, write_maildir
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def audit_json(source: str, box: GeneratedMailbox, *extra: str) -> dict:  # type: ignore[type-arg]
-    args = ["audit", source, "--format", "json", "--as-of", box.as_of.isoformat(), *extra]
-    for address in box.owner:
-        args += ["--me", address]
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code in (0, 1), result.stderr + repr(result.exception)
-    report: dict = json.loads(result.stdout)  # type: ignore[type-arg]
-    assert result.exit_code == (1 if report["summary"]["overdue"] else 0)
-    return report
-
-
-def messages_without_id(box: GeneratedMailbox) -> dict[tuple[str, str], str]:
-    """(folder, decoded subject) → truth key, for the messages that carry no Message-ID."""
-    found = {}
-    for message in box.messages:
-        if message.message_id is None:
-            parsed = email.message_from_bytes(message.data, policy=email.policy.default)
-            found[(message.folder, " ".join(str(parsed["Subject"] or "").split()))] = message.key
-    return found
 
 
 @pytest.mark.parametrize("layout", ["plain", "gmail", "french"])

@@ -28,7 +28,8 @@ from typing import Any
 import pytest
 
 from inbox_audit.sources.fetch import BATCH_SIZE
-from tests.app.test_run import OWNER, Mailbox, mailbox, parts, run
+from tests.app.builders import OWNER, parts, run
+from tests.audits import Mailbox
 from tests.dovecot import Appended, DovecotServer, MailUser
 from tests.faults import (
     AdvertisedGmail,
@@ -45,7 +46,7 @@ from tests.faults import (
 from tests.smtpd import SmtpServer, make_smtp_server, smtp_server
 
 # Fixtures used by name in this module's tests.
-__all__ = ["mailbox", "make_smtp_server", "smtp_server"]
+__all__ = ["make_smtp_server", "smtp_server"]
 
 
 def args_via(proxy: FaultProxy, box: Mailbox, *extra: str) -> list[str]:

@@ -17,9 +17,10 @@ import pytest
 
 from inbox_audit.outputs.digest import build_email, build_failure_email
 from tests.app.builders import default_config, fake_tools
+from tests.builders import PARIS
 from tests.dovecot import DovecotServer, MailUser
 from tests.i18n_fixtures import english_words, speaking
-from tests.outputs.digest_reports import PARIS, SENDER, TO, crowded_report, parts
+from tests.outputs.digest_reports import SENDER, TO, crowded_report, parts
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = [

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.evaluate import score
+from tests.audits import audit_json
+from tests.evaluate import messages_without_id, score
 from tests.mailgen import generate, write_maildir
-from tests.test_end_to_end import audit_json, messages_without_id
 
 
 @pytest.mark.parametrize("layout", ["plain", "gmail", "french"])

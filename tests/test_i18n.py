@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from inbox_audit import i18n
 from inbox_audit.outputs.text import format_duration, local_time, percent
+from tests.builders import PARIS
 from tests.i18n_fixtures import english_words, speaking
 
-PARIS = ZoneInfo("Europe/Paris")
 THURSDAY = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)  # 09:00 in Paris
 
 

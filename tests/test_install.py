@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.test_schedule import MINE
+from tests.app.builders import MINE
 from tests.dovecot import DovecotServer, MailUser
 from tests.smtpd import SmtpServer, make_smtp_server  # noqa: F401  (a fixture)
 

@@ -21,7 +21,7 @@ from inbox_audit.core.headers import UnparsableMessage, parse_message
 from inbox_audit.core.pairing import answers
 from inbox_audit.core.threads import build_threads, norm_id
 from inbox_audit.model import Message, RawMessage, Reason
-from tests.test_corpora import CORPORA, header_section, split_messages
+from tests.corpora import CORPORA, header_section, split_messages
 
 pytestmark = [
     pytest.mark.corpora,

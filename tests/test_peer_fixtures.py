@@ -16,7 +16,7 @@ from collections import Counter
 
 import pytest
 
-from tests.test_corpora import CORPORA, UNPARSABLE, Result, results
+from tests.corpora import CORPORA, UNPARSABLE, Result, results
 
 pytestmark = [
     pytest.mark.corpora,

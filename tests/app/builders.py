@@ -1,8 +1,9 @@
-"""Shared builders of the app's tests: a CLI run in a home of its own, config files, a keyring."""
+"""Shared builders of the app's tests: CLI runs in a home of their own, config files, a keyring."""
 
 from __future__ import annotations
 
 import os
+from email.message import EmailMessage
 from pathlib import Path
 
 import keyring.backend
@@ -23,6 +24,11 @@ sla = "4h"
 timezone = "Europe/Paris"
 password_command = "pass show mail/shop"
 """
+
+# Who the runs' reports are emailed to, and the SMTP account that may send them.
+OWNER = "owner@shop.example"
+SMTP_USER = "shop@example.com"
+SMTP_PASSWORD = "smtp-Pa55-do-not-print"
 
 
 def invoke(tmp_path: Path, *args: str, input: str | None = None) -> tuple[int, str, str]:
@@ -68,6 +74,10 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
             raise keyring.errors.PasswordDeleteError("not found")
 
 
+# A crontab of the owner's own, for `fake_tools`: what installing must keep.
+MINE = "MAILTO=me@example.com\n# my backup\n30 2 * * * /usr/local/bin/backup --all\n"
+
+
 def fake_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crontab: str | None) -> Path:
     """`crontab` and `systemctl` on PATH that keep their state under tmp_path: the real
     user's crontab and systemd are never touched. Returns the crontab's file."""
@@ -92,3 +102,33 @@ esac
         tool.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
     return table
+
+
+def run(
+    args: list[str], tmp_path: Path, *, password: str | None, **env: str
+) -> tuple[int, str, str]:
+    environment: dict[str, str | None] = {
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),  # no stray config file
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "INBOX_AUDIT_PASSWORD": password,  # None: unset, whatever the outer environment says
+        **env,
+    }
+    result = CliRunner().invoke(app, args, env=environment)
+    assert not isinstance(result.exception, Exception) or isinstance(
+        result.exception, SystemExit
+    ), repr(result.exception)
+    assert "Traceback" not in result.stderr
+    for secret in (SMTP_PASSWORD, password):
+        if secret:
+            assert secret not in result.stdout + result.stderr
+    return result.exit_code, result.stdout, result.stderr
+
+
+def parts(message: EmailMessage) -> dict[str, str]:
+    assert message.get_content_type() == "multipart/alternative"
+    found = {}
+    for part in message.iter_parts():
+        assert isinstance(part, EmailMessage)
+        # As transmitted, lines end in CRLF (RFC 5321).
+        found[part.get_content_type()] = part.get_content().replace("\r\n", "\n")
+    return found

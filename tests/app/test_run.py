@@ -20,90 +20,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from inbox_audit.app.cli import app
 from inbox_audit.core.printable import clean_text
-from tests.dovecot import Appended, DovecotServer, MailUser
-from tests.mailgen import GeneratedMailbox, generate
+from tests.app.builders import OWNER, SMTP_PASSWORD, SMTP_USER, parts, run
+from tests.audits import Mailbox, load
+from tests.dovecot import DovecotServer
+from tests.mailgen import generate
 from tests.smtpd import SmtpServer, free_port, make_smtp_server, smtp_server
-from tests.test_dovecot_audit import load
 
 # Fixtures used by name in this module's tests.
 __all__ = ["make_smtp_server", "smtp_server"]
 
-OWNER = "owner@shop.example"
-SMTP_USER = "shop@example.com"
-SMTP_PASSWORD = "smtp-Pa55-do-not-print"
 MakeServer = Callable[..., SmtpServer]
-
-
-class Mailbox:
-    """A generated mailbox loaded into Dovecot, and the CLI arguments that audit it."""
-
-    def __init__(self, dovecot: DovecotServer, box: GeneratedMailbox, user: MailUser) -> None:
-        self.dovecot = dovecot
-        self.box = box
-        self.user = user
-
-    def args(self, *extra: str, url: str | None = None) -> list[str]:
-        owner = [arg for address in self.box.owner for arg in ("--me", address)]
-        return [
-            "audit",
-            url or self.dovecot.url(self.user),
-            "--ca-file",
-            str(self.dovecot.ca_file),
-            "--as-of",
-            self.box.as_of.isoformat(),
-            "--timeout",
-            "10",
-            "--quiet",
-            *owner,
-            *extra,
-        ]
-
-
-@pytest.fixture(scope="module")
-def mailbox(dovecot: DovecotServer) -> Mailbox:
-    box = generate(11, "plain")
-    user = dovecot.add_user(dovecot.unique_name("notify"), "pw-Notify-42!", list(box.folders()))
-    for folder in box.folders():
-        items = [
-            Appended(m.data, m.flags, m.internal_date) for m in box.messages if m.folder == folder
-        ]
-        if items:
-            dovecot.append_many(user, folder, items)
-    return Mailbox(dovecot, box, user)
-
-
-def run(
-    args: list[str], tmp_path: Path, *, password: str | None, **env: str
-) -> tuple[int, str, str]:
-    environment: dict[str, str | None] = {
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),  # no stray config file
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "INBOX_AUDIT_PASSWORD": password,  # None: unset, whatever the outer environment says
-        **env,
-    }
-    result = CliRunner().invoke(app, args, env=environment)
-    assert not isinstance(result.exception, Exception) or isinstance(
-        result.exception, SystemExit
-    ), repr(result.exception)
-    assert "Traceback" not in result.stderr
-    for secret in (SMTP_PASSWORD, password):
-        if secret:
-            assert secret not in result.stdout + result.stderr
-    return result.exit_code, result.stdout, result.stderr
-
-
-def parts(message: EmailMessage) -> dict[str, str]:
-    assert message.get_content_type() == "multipart/alternative"
-    found = {}
-    for part in message.iter_parts():
-        assert isinstance(part, EmailMessage)
-        # As transmitted, lines end in CRLF (RFC 5321).
-        found[part.get_content_type()] = part.get_content().replace("\r\n", "\n")
-    return found
 
 
 def waiting_in_text(text: str) -> Counter[tuple[str, str, str]]:

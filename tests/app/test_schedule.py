@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from inbox_audit.app.schedule import Job, crontab_entry, parse_time, systemd_units
-from tests.app.builders import default_config, fake_tools, invoke
+from tests.app.builders import MINE, default_config, fake_tools, invoke
 
 
 def test_crontab_and_units_quote_and_escape() -> None:
@@ -60,9 +60,6 @@ def test_schedule_with_notify_section_needs_no_summary(tmp_path: Path) -> None:
     assert "--format summary" not in stdout
     assert "--scheduled" in stdout
     assert "0 7 * * *" in stdout
-
-
-MINE = "MAILTO=me@example.com\n# my backup\n30 2 * * * /usr/local/bin/backup --all\n"
 
 
 def test_install_keeps_the_rest_of_the_crontab_backs_it_up_and_is_idempotent(

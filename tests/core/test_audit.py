@@ -26,8 +26,8 @@ from inbox_audit.outputs.text import MAX_LISTED
 from inbox_audit.settings import Settings
 from inbox_audit.sources.read import collect
 from inbox_audit.sources.spec import Progress
-from tests.builders import at, make_message
-from tests.store.test_snapshot import PARIS, read, rendered
+from tests.builders import PARIS, at, make_message
+from tests.store.builders import read, rendered
 
 FOLDERS = (
     Folder("INBOX", FolderRole.INBOX, True),

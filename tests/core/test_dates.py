@@ -9,12 +9,7 @@ import pytest
 from inbox_audit.core import dates
 from inbox_audit.core.dates import parse_date
 from inbox_audit.core.words import unstructured
-
-
-def utc(
-    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
-) -> datetime:
-    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+from tests.builders import utc
 
 
 @pytest.mark.parametrize(

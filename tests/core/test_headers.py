@@ -16,7 +16,7 @@ from inbox_audit.core import addresses, headers
 from inbox_audit.core.fields import HEADER_FIELDS
 from inbox_audit.core.headers import UnparsableMessage, parse_message
 from inbox_audit.model import Address, Message, RawMessage
-from tests.core.test_dates import utc
+from tests.builders import utc
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "headers"
 

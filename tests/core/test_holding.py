@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -165,11 +164,9 @@ def test_the_holding_reply_falls_back_to_the_owner_language() -> None:
 
 # --- The promise in the owner's calendar ----------------------------------------------------
 
-_PARIS = ZoneInfo("Europe/Paris")
-
 
 def _calendar(hours: str, holidays: str | None = None) -> WorkCalendar:
-    return WorkCalendar(parse_hours(hours), _PARIS, holidays)
+    return WorkCalendar(parse_hours(hours), PARIS, holidays)
 
 
 @pytest.mark.parametrize(
@@ -199,16 +196,16 @@ def test_the_promise_follows_the_calendar(
     hours: str, holidays: str | None, now: str, expected: str, fr: str
 ) -> None:
     calendar = _calendar(hours, holidays)
-    as_of = datetime.fromisoformat(now).replace(tzinfo=_PARIS)
-    promised = promise_time(as_of, _PARIS, calendar)
-    assert promised == datetime.fromisoformat(expected).replace(tzinfo=_PARIS)
+    as_of = datetime.fromisoformat(now).replace(tzinfo=PARIS)
+    promised = promise_time(as_of, PARIS, calendar)
+    assert promised == datetime.fromisoformat(expected).replace(tzinfo=PARIS)
     # Never a moment the shop is shut: it was working until then.
     assert is_open(calendar, promised - timedelta(seconds=1))
     reply = holding_reply(
         subject="Devis",
         correspondent=Address("ana@example.fr", "Ana Martin"),
         as_of=as_of,
-        tz=_PARIS,
+        tz=PARIS,
         lang="fr",
         calendar=calendar,
     )

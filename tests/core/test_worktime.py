@@ -24,8 +24,8 @@ from inbox_audit.core.worktime import (
     subtract_business,
 )
 from inbox_audit.settings import WorkCalendar, parse_business_duration
+from tests.builders import PARIS
 
-PARIS = ZoneInfo("Europe/Paris")
 TORONTO = ZoneInfo("America/Toronto")
 
 

@@ -9,7 +9,6 @@ from email.message import EmailMessage
 from email.policy import default
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, unquote, urlsplit
-from zoneinfo import ZoneInfo
 
 from inbox_audit.core.holding import holding_reply
 from inbox_audit.model import (
@@ -26,8 +25,8 @@ from inbox_audit.model import (
     ThreadResult,
     Unreadable,
 )
+from tests.builders import PARIS
 
-PARIS = ZoneInfo("Europe/Paris")
 AS_OF = datetime(2026, 11, 5, 9, 0, tzinfo=UTC)  # Thursday 10:00 in Paris
 DAY = 86400
 HOSTILE_SUBJECT = "<script>alert(1)</script>\r\nBcc: victim@example.com"

@@ -12,7 +12,6 @@ import itertools
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from inbox_audit.core.holding import holding_reply
 from inbox_audit.core.language import language_signs
@@ -30,9 +29,9 @@ from inbox_audit.model import (
     ThreadResult,
     Unreadable,
 )
+from tests.builders import PARIS
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "render"
-PARIS = ZoneInfo("Europe/Paris")
 AS_OF = datetime(2026, 11, 5, 9, 0, tzinfo=UTC)  # Thursday 10:00 in Paris
 HOSTILE_SUBJECT = "=cmd()|calc [bold red]alarm[/] `code` *star* <b>&amp;\nBcc: x@y"
 HOSTILE_NAME = "[bold]Evil[/bold] | Corp"

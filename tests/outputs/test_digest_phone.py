@@ -14,8 +14,9 @@ import pytest
 from inbox_audit.model import AuditReport
 from inbox_audit.outputs.digest import build_email
 from tests.browser import layout, screenshot
+from tests.builders import PARIS
 from tests.i18n_fixtures import speaking
-from tests.outputs.digest_reports import PARIS, SENDER, TO, crowded_report, full_report, parts
+from tests.outputs.digest_reports import SENDER, TO, crowded_report, full_report, parts
 
 PHONE = 390
 DESKTOP = 1200

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from inbox_audit.outputs.markdown import md_escape, render_markdown
-from tests.outputs.reports import PARIS, check_golden, empty_report, make_report
+from tests.builders import PARIS
+from tests.outputs.reports import check_golden, empty_report, make_report
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,8 @@ from inbox_audit.outputs.notify import (
     save_undelivered,
     send_email,
 )
-from tests.outputs.digest_reports import PARIS, full_report
+from tests.builders import PARIS
+from tests.outputs.digest_reports import full_report
 from tests.smtpd import SmtpServer, free_port, make_smtp_server, smtp_server
 
 # Fixtures used by name in this module's tests.

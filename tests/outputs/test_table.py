@@ -12,7 +12,8 @@ from rich.console import Console
 from inbox_audit.core.figures import threads_in_order
 from inbox_audit.model import AuditReport, Status
 from inbox_audit.outputs.table import render_table
-from tests.outputs.reports import PARIS, check_golden, empty_report, make_report
+from tests.builders import PARIS
+from tests.outputs.reports import check_golden, empty_report, make_report
 
 
 def table_text(report: AuditReport, *, show_replies: bool = True) -> str:

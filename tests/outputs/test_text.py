@@ -22,7 +22,8 @@ from inbox_audit.outputs.text import (
     who,
     zoned_time,
 )
-from tests.outputs.reports import AS_OF, PARIS, empty_report, make_report
+from tests.builders import PARIS
+from tests.outputs.reports import AS_OF, empty_report, make_report
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -24,10 +23,10 @@ from inbox_audit.settings import Settings
 from inbox_audit.sources.local import LocalSource
 from inbox_audit.sources.read import collect
 from tests.browser import layout, screenshot
+from tests.builders import PARIS
 from tests.outputs.digest_reports import parts
 
 REPO = Path(__file__).resolve().parents[2]
-PARIS = ZoneInfo("Europe/Paris")
 END = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 BAR = (0x15, 0x65, 0xC0)
 

@@ -1,4 +1,4 @@
-"""Small mail stores written for the local-source tests: messages, mbox files, Maildirs."""
+"""Builders of the sources' tests: small messages, mbox files and Maildirs, canned server bytes."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 from inbox_audit.model import RawMessage, Unreadable
 from inbox_audit.sources.local import LocalSource
+from inbox_audit.sources.wire import Inbound
 
 
 def message(subject: str, *extra: str, body: str = "Hello.\n") -> str:
@@ -25,6 +26,21 @@ def message(subject: str, *extra: str, body: str = "Hello.\n") -> str:
         *extra,
     ]
     return "\n".join(headers) + "\n\n" + body
+
+
+def numbered_message(n: int, extra: str = "") -> bytes:
+    """Client n's question as IMAP stores it (CRLF), with a header no audit fetches."""
+    return (
+        f"From: Client {n} <client{n}@example.com>\r\n"
+        f"To: shop@example.org\r\n"
+        f"Subject: Question {n}\r\n"
+        f"Message-ID: <q{n}@example.com>\r\n"
+        f"Received: from mx by shop; Mon, 2 Nov 2026 09:00:00 +0000\r\n"
+        f"X-Not-Fetched: secret-{n}\r\n"
+        f"{extra}"
+        f"\r\n"
+        f"Body {n}: only its first 2048 bytes are fetched (BODY.PEEK[TEXT]<0.2048>).\r\n"
+    ).encode()
 
 
 def mbox(
@@ -77,3 +93,30 @@ def deny_open(monkeypatch: pytest.MonkeyPatch, denied: Callable[[Path], bool]) -
         return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
 
     monkeypatch.setattr(pathlib.Path, "open", fake_open)
+
+
+class FakeSocket:
+    """Canned bytes, handed out `chunk` bytes at most per recv()."""
+
+    def __init__(self, data: bytes, chunk: int) -> None:
+        self.data, self.chunk, self.pos = data, chunk, 0
+
+    def recv(self, size: int) -> bytes:
+        out = self.data[self.pos : self.pos + min(size, self.chunk)]
+        self.pos += len(out)
+        return out
+
+
+class FakeConnection:
+    """What the wire uses of a connection: its buffer over canned bytes, and send()."""
+
+    def __init__(self, data: bytes, chunk: int = 1 << 16) -> None:
+        self.sock = FakeSocket(data, chunk)
+        self.inbound = Inbound(lambda: self.sock)  # type: ignore[arg-type, return-value]
+        self.sent: list[bytes] = []
+
+    def send(self, data: bytes) -> None:
+        self.sent.append(data)
+
+    def unread(self) -> bytes:
+        return self.inbound.data[self.inbound.pos :] + self.sock.data[self.sock.pos :]

@@ -14,35 +14,9 @@ from inbox_audit.model import RawMessage, Unreadable
 from inbox_audit.sources import fetch, wire
 from inbox_audit.sources.fetch import Fetcher, plain_fetch
 from inbox_audit.sources.wire import Inbound, Wire, read_response
+from tests.sources.mailfiles import FakeConnection
 
 PARIS = timezone(timedelta(hours=2))
-
-
-class FakeSocket:
-    """Canned bytes, handed out `chunk` bytes at most per recv()."""
-
-    def __init__(self, data: bytes, chunk: int) -> None:
-        self.data, self.chunk, self.pos = data, chunk, 0
-
-    def recv(self, size: int) -> bytes:
-        out = self.data[self.pos : self.pos + min(size, self.chunk)]
-        self.pos += len(out)
-        return out
-
-
-class FakeConnection:
-    """What the wire uses of a connection: its buffer over canned bytes, and send()."""
-
-    def __init__(self, data: bytes, chunk: int = 1 << 16) -> None:
-        self.sock = FakeSocket(data, chunk)
-        self.inbound = Inbound(lambda: self.sock)  # type: ignore[arg-type, return-value]
-        self.sent: list[bytes] = []
-
-    def send(self, data: bytes) -> None:
-        self.sent.append(data)
-
-    def unread(self) -> bytes:
-        return self.inbound.data[self.inbound.pos :] + self.sock.data[self.sock.pos :]
 
 
 def inbound(data: bytes, chunk: int = 1 << 16) -> Inbound:

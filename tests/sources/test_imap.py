@@ -25,22 +25,9 @@ from inbox_audit.sources.read import collect
 from inbox_audit.sources.spec import ConnectOptions, Examine, ImapTarget
 from inbox_audit.sources.wire import BufferedIMAP4
 from tests.dovecot import Appended, DovecotServer, MailUser
+from tests.sources.mailfiles import numbered_message
 
 PARIS = timezone(timedelta(hours=2))
-
-
-def message(n: int, extra: str = "") -> bytes:
-    return (
-        f"From: Client {n} <client{n}@example.com>\r\n"
-        f"To: shop@example.org\r\n"
-        f"Subject: Question {n}\r\n"
-        f"Message-ID: <q{n}@example.com>\r\n"
-        f"Received: from mx by shop; Mon, 2 Nov 2026 09:00:00 +0000\r\n"
-        f"X-Not-Fetched: secret-{n}\r\n"
-        f"{extra}"
-        f"\r\n"
-        f"Body {n}: only its first 2048 bytes are fetched (BODY.PEEK[TEXT]<0.2048>).\r\n"
-    ).encode()
 
 
 def connect(dovecot: DovecotServer, user: MailUser, **overrides: object) -> ImapSource:
@@ -269,7 +256,7 @@ def test_french_names_decoded_without_special_use(
 
 @pytest.mark.parametrize("mail_user", ["french"], indirect=True)
 def test_fetch_from_non_ascii_folder(dovecot: DovecotServer, mail_user: MailUser) -> None:
-    uid = dovecot.append(mail_user, "Envoyés", message(1))
+    uid = dovecot.append(mail_user, "Envoyés", numbered_message(1))
     with connect(dovecot, mail_user) as source:
         assert source.message_count("Envoyés") == 1
         [fetched] = list(source.fetch("Envoyés"))
@@ -334,7 +321,7 @@ def without(monkeypatch: pytest.MonkeyPatch, source: ImapSource, capability: str
 def test_list_status_lists_the_same_folders_as_a_plain_list(
     dovecot: DovecotServer, mail_user: MailUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    dovecot.append(mail_user, "INBOX", message(1))
+    dovecot.append(mail_user, "INBOX", numbered_message(1))
     with connect(dovecot, mail_user) as source:
         assert "LIST-STATUS" in source._capabilities
         extended = source.list_folders()
@@ -355,7 +342,7 @@ def test_fetch_headers_flags_and_dates(dovecot: DovecotServer, mail_user: MailUs
     uids = dovecot.append_many(
         mail_user,
         "INBOX",
-        [Appended(message(i), flags[i], dates[i]) for i in range(3)],
+        [Appended(numbered_message(i), flags[i], dates[i]) for i in range(3)],
     )
     seen: list[tuple[str, int, int]] = []
     with connect(dovecot, mail_user) as source:
@@ -414,7 +401,7 @@ def test_many_batches_pipelined(
     dovecot: DovecotServer, mail_user: MailUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(fetch, "BATCH_SIZE", 97)
-    uids = dovecot.append_many(mail_user, "Archive", (message(i) for i in range(1000)))
+    uids = dovecot.append_many(mail_user, "Archive", (numbered_message(i) for i in range(1000)))
     with connect(dovecot, mail_user) as source:
         fetched = list(source.fetch("Archive"))
         assert [m.uid for m in fetched] == uids
@@ -440,7 +427,7 @@ def test_folders_read_ahead_as_read_one_by_one(
     folders = [f"F{n:02d}" for n in range(10)]
     user = dovecot.add_user(dovecot.unique_name("ahead"), "pw", layout=["INBOX", *folders])
     for n, folder in enumerate(folders):
-        dovecot.append_many(user, folder, [message(100 * n + i) for i in range(2 * n)])
+        dovecot.append_many(user, folder, [numbered_message(100 * n + i) for i in range(2 * n)])
     writes: list[bytes] = []
     real_send = BufferedIMAP4.send
 
@@ -497,7 +484,7 @@ def test_listing_and_fetching_change_nothing(dovecot: DovecotServer) -> None:
     for folder, count in [("INBOX", 40), ("Sent", 10), ("Archive", 5), ("Trash", 3)]:
         mixes = [(), ("\\Seen",), ("\\Seen", "\\Answered"), ("\\Flagged",), ("$Label1",)]
         dovecot.append_many(
-            user, folder, [Appended(message(i), mixes[i % 5], when) for i in range(count)]
+            user, folder, [Appended(numbered_message(i), mixes[i % 5], when) for i in range(count)]
         )
     # Take \Recent away from Sent only, as a mail client opening it would.
     with dovecot.session(user) as wire:
@@ -533,7 +520,7 @@ def test_server_text_never_shows_the_password() -> None:
 def test_uid_search_without_esearch(
     dovecot: DovecotServer, mail_user: MailUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    uids = dovecot.append_many(mail_user, "Archive", (message(i) for i in range(30)))
+    uids = dovecot.append_many(mail_user, "Archive", (numbered_message(i) for i in range(30)))
     with connect(dovecot, mail_user) as source:
         without(monkeypatch, source, "ESEARCH")
         assert [m.uid for m in source.fetch("Archive")] == uids

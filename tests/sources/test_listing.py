@@ -17,7 +17,7 @@ from inbox_audit.sources.fetch import values
 from inbox_audit.sources.imap import ImapSource
 from inbox_audit.sources.read import collect
 from tests.dovecot import DovecotServer
-from tests.sources.test_imap import message
+from tests.sources.mailfiles import numbered_message
 
 # Each one legal (RFC 3501 §5.1): Dovecot sends the first two as atoms ("[" is an atom
 # character, "]" is not), the others quoted, in modified UTF-7 when they are not ASCII.
@@ -41,7 +41,7 @@ def test_odd_folder_names_are_listed_counted_and_read(dovecot: DovecotServer) ->
     user = dovecot.add_user(dovecot.unique_name("odd"), "pw", layout=["INBOX", "Sent"])
     for number, name in enumerate(ODD_NAMES):
         dovecot.create_folder(user, name)
-        dovecot.append(user, name, message(number))
+        dovecot.append(user, name, numbered_message(number))
     with ImapSource.connect(dovecot.target(user), dovecot.options(user)) as source:
         collected = collect(source, "odd", Settings())
     listed = {folder.name: folder for folder in collected.folders}
@@ -103,7 +103,7 @@ def test_a_list_line_that_parses_is_no_problem() -> None:
 def test_a_folder_named_like_a_header_is_read_as_mail(dovecot: DovecotServer) -> None:
     user = dovecot.add_user(dovecot.unique_name("odd"), "pw", layout=["INBOX", "Sent"])
     dovecot.create_folder(user, "BODY[HEADER]")
-    uid = dovecot.append(user, "BODY[HEADER]", message(7))
+    uid = dovecot.append(user, "BODY[HEADER]", numbered_message(7))
     with ImapSource.connect(dovecot.target(user), dovecot.options(user)) as source:
         assert "BODY[HEADER]" in {f.name for f in source.list_folders()}
         [fetched] = list(source.fetch("BODY[HEADER]"))

@@ -12,6 +12,7 @@ import pytest
 from inbox_audit.errors import FolderNotFound, MailboxError
 from inbox_audit.model import RawMessage, Unreadable
 from inbox_audit.sources.local import LocalSource
+from tests.corpora import CORPORA
 from tests.sources.mailfiles import (
     deny_open,
     fetch_all,
@@ -22,9 +23,6 @@ from tests.sources.mailfiles import (
     subjects,
     write,
 )
-
-CORPORA = Path(__file__).resolve().parents[3] / "shared" / "corpora"
-
 
 # -- Thunderbird directories --------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from inbox_audit.sources.imap import ImapSource
 from inbox_audit.sources.spec import ConnectOptions, ImapTarget
 from inbox_audit.sources.wire import BufferedIMAP4, Inbound, capabilities_in, read_response
 from tests.dovecot import DovecotServer
-from tests.sources.test_fetch import FakeConnection
+from tests.sources.mailfiles import FakeConnection
 
 # --- no private internals ----------------------------------------------------------------------
 

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.store import test_ledger
+from tests.store.builders import OPEN
 
 
 @pytest.fixture(autouse=True)
 def close_mirrors() -> Iterator[None]:
     """Close the cache files a test's mirrors opened (Python 3.13 warns of an unclosed one)."""
     yield
-    while test_ledger.OPEN:
-        test_ledger.OPEN.pop().close()
+    while OPEN:
+        OPEN.pop().close()

@@ -20,11 +20,11 @@ from inbox_audit.core.fields import HEADER_FIELDS
 from inbox_audit.model import Address, FolderStatus, Message
 from inbox_audit.store import cache, snapshot
 from inbox_audit.store.cache import MailCache
+from tests.audits import load
 from tests.builders import make_message
 from tests.dovecot import DovecotServer
 from tests.mailgen import generate
-from tests.store.test_sync import Spy, text_audit
-from tests.test_dovecot_audit import load
+from tests.store.builders import Spy, text_audit
 
 PACKAGE = Path(cache.__file__).parents[1]
 

@@ -17,10 +17,8 @@ from inbox_audit.core.awaiting import Bounce
 from inbox_audit.model import (
     Address,
     Awaited,
-    Collected,
     Folder,
     FolderRole,
-    FolderStatus,
     Message,
     MessageResult,
     ReplyRef,
@@ -29,72 +27,8 @@ from inbox_audit.model import (
 )
 from inbox_audit.settings import Settings
 from inbox_audit.store import incremental, ledger, snapshot
-from inbox_audit.store.cache import MailCache
-from inbox_audit.store.sync import Synced
-from tests.store.test_snapshot import PARIS, WORK, read, rendered
-
-_Mail = dict[tuple[str, int], Message]
-#: Caches the mirrors of the running test opened.
-OPEN: list[MailCache] = []
-
-
-class Mirror:
-    """A mailbox held twice: as Messages (for full audits) and in a cache file, changed
-    alike, the cache through the same writer a sync uses."""
-
-    def __init__(self, tmp_path: Path, collected: Collected) -> None:
-        self.folders = [f for f in collected.folders if f.scanned]
-        self.mail: _Mail = {(m.folder, m.uid): m for m in collected.messages}
-        self.cache = MailCache.open(tmp_path / "cache.sqlite", pytest.fail)
-        OPEN.append(self.cache)  # closed after the test (tests/store/conftest.py)
-        self.next_uid = max(uid for _, uid in self.mail) + 1
-        for folder in self.folders:
-            with self.cache.folder_update(folder.name) as writer:
-                for m in sorted(self._in(folder.name), key=lambda m: m.uid):
-                    writer.add(m)
-                writer.set_state(FolderStatus(0, 0, 1, 1))
-
-    def _in(self, folder: str) -> list[Message]:
-        return [m for (f, _), m in self.mail.items() if f == folder]
-
-    def synced(self) -> Synced:
-        folders = tuple(
-            dataclasses.replace(f, messages=len(self._in(f.name))) for f in self.folders
-        )
-        return Synced("test", folders, ())
-
-    def collected(self) -> Collected:
-        order = {f.name: i for i, f in enumerate(self.folders)}
-        messages = sorted(self.mail.values(), key=lambda m: (order[m.folder], m.uid))
-        return Collected("test", self.synced().folders, tuple(messages), ())
-
-    def add(self, message: Message, folder: str | None = None) -> Message:
-        message = dataclasses.replace(message, folder=folder or message.folder, uid=self.next_uid)
-        self.next_uid += 1
-        self.mail[(message.folder, message.uid)] = message
-        with self.cache.folder_update(message.folder) as writer:
-            writer.add(message)
-        return message
-
-    def copy(self, message: Message, folder: str) -> None:
-        self.add(message, folder)
-
-    def move(self, message: Message, folder: str) -> None:
-        self.add(message, folder)
-        self.remove(message)
-
-    def remove(self, message: Message) -> None:
-        del self.mail[(message.folder, message.uid)]
-        with self.cache.folder_update(message.folder) as writer:
-            writer.remove([message.uid])
-
-    def flag(self, message: Message, flag: str) -> None:
-        self.set_flags(message, message.flags | {flag})
-
-    def set_flags(self, message: Message, flags: frozenset[str]) -> None:
-        self.mail[(message.folder, message.uid)] = dataclasses.replace(message, flags=flags)
-        with self.cache.folder_update(message.folder) as writer:
-            writer.set_flags({message.uid: flags})
+from tests.builders import PARIS
+from tests.store.builders import WORK, Mirror, assert_same_snapshot, read, rendered
 
 
 def _role(mirror: Mirror, role: FolderRole) -> Folder:
@@ -303,23 +237,6 @@ def _elsewhere(like: Message, sender: Address, when: datetime) -> Message:
         subject=f"Autre question {when.timestamp()}",
         auto_headers=(),
     )
-
-
-def assert_same_snapshot(
-    got: snapshot.Snapshot, want: snapshot.Snapshot, settings: Settings
-) -> None:
-    """Same report, the conversations awaiting a reply included, and the same rows once
-    re-dated (rows booked on earlier nights hold their own moment's pending/overdue;
-    re-dating recomputes those)."""
-    assert got.report.awaiting is not None
-    assert got.report.awaiting == want.report.awaiting
-    assert got.report == want.report
-    moment = want.report.as_of
-    got_dated = snapshot.redate(got, settings, moment)
-    want_dated = snapshot.redate(want, settings, moment)
-    assert got_dated == want_dated
-    assert got.waiting == want.waiting
-    assert got.horizon == want.horizon
 
 
 @pytest.mark.parametrize(

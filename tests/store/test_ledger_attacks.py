@@ -1,7 +1,7 @@
 """Attacks on the incremental audit: small mailboxes, one change each, where a message's
 verdict (or a figure) is coupled to other messages outside the obvious links. Each checks that
 `incremental.update` either declines (None) or gives what a full audit of the same mail
-gives, field for field (tests/store/test_ledger.py's `assert_same_snapshot`)."""
+gives, field for field (tests/store/builders.py's `assert_same_snapshot`)."""
 
 from __future__ import annotations
 
@@ -19,9 +19,8 @@ from inbox_audit.model import Collected, Folder, FolderRole, Message, Status, Un
 from inbox_audit.settings import Settings
 from inbox_audit.store import incremental, snapshot
 from inbox_audit.store.sync import Synced
-from tests.builders import make_message
-from tests.store.test_ledger import Mirror, assert_same_snapshot
-from tests.store.test_snapshot import PARIS
+from tests.builders import PARIS, make_message
+from tests.store.builders import Mirror, assert_same_snapshot
 
 ME = "shop@example.com"
 SHOP = f"Shop <{ME}>"

@@ -4,7 +4,6 @@ the same mail gives at that moment (the nightly run's shortcut, snapshot.py)."""
 from __future__ import annotations
 
 import dataclasses
-import io
 import shutil
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -12,27 +11,18 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from rich.console import Console
 
 from inbox_audit.core.audit import audit
-from inbox_audit.core.figures import Listing, listing, period_figures
+from inbox_audit.core.figures import listing
 from inbox_audit.core.worktime import parse_hours
-from inbox_audit.model import AuditReport, Collected, Folder, FolderRole, Status
-from inbox_audit.outputs.digest import build_email
+from inbox_audit.model import Collected, Folder, FolderRole, Status
 from inbox_audit.outputs.digest_text import build_plain_summary
-from inbox_audit.outputs.markdown import render_markdown
-from inbox_audit.outputs.table import render_table
 from inbox_audit.outputs.text import MAX_LISTED
 from inbox_audit.settings import Settings, WorkCalendar
-from inbox_audit.sources.local import LocalSource
-from inbox_audit.sources.read import collect
 from inbox_audit.store import snapshot
-from tests.builders import at, make_message
-from tests.mailgen import generate, write_maildir
+from tests.builders import PARIS, at, make_message
+from tests.store.builders import WORK, read, rendered, table
 
-PARIS = ZoneInfo("Europe/Paris")
-#: A shop's working hours, with French public holidays.
-WORK = WorkCalendar(parse_hours("mon-fri 09:00-12:00,14:00-18:00; sat 10:00-12:00"), PARIS, "FR")
 # From the audit's own moment to past MAX_AGE: across the SLA of many waiting messages, past
 # midnight and a weekend for the holding replies' promises.
 LATER = (
@@ -46,46 +36,6 @@ LATER = (
 )
 
 
-def rendered(
-    report: AuditReport,
-    settings: Settings,
-    replies: int | None,
-    outline: snapshot.Outline | None = None,
-) -> dict[str, object]:
-    """The outputs a snapshot re-dated with `replies` holding replies serves, as text (the
-    email's parts without Date/ID); from `outline` when given (`report` is its report)."""
-    listed = None if outline is None else outline.listing
-    rows = None if outline is None else outline.arrivals
-    outputs: dict[str, object] = {
-        "summary": build_plain_summary(report, PARIS, listed=listed, rows=rows),
-        "table": table(report, settings, show_replies=False, listed=listed),
-        "figures": period_figures(report, PARIS, rows),
-        "summary figures": report.summary,
-        "exit": report.summary.overdue > 0,
-    }
-    if replies is None or replies >= MAX_LISTED:
-        mail = build_email(
-            report,
-            to="owner@example.com",
-            sender="audit@example.com",
-            tz=PARIS,
-            listed=listed,
-            rows=rows,
-        )
-        outputs["email subject"] = mail["Subject"]
-        outputs["email parts"] = [
-            part.get_content() for part in mail.walk() if not part.is_multipart()
-        ]
-        outputs["table with replies"] = table(report, settings, show_replies=True, listed=listed)
-    if replies is None:
-        outputs["markdown"] = render_markdown(report, tz=PARIS, listed=listed)
-        # All of a full report's threads are in JSON only; the other outputs show these.
-        shown = listing(report) if listed is None else listed
-        outputs["waiting"] = shown.waiting
-        outputs["late"] = shown.late
-    return outputs
-
-
 def outlined(
     taken: snapshot.Snapshot, settings: Settings, moment: datetime, replies: int | None
 ) -> dict[str, object]:
@@ -94,22 +44,6 @@ def outlined(
     limit = None if replies is None else MAX_LISTED
     shown = snapshot.outline(taken, settings, moment, replies, limit)
     return rendered(shown.report, settings, replies, shown)
-
-
-def table(
-    report: AuditReport, settings: Settings, show_replies: bool, listed: Listing | None = None
-) -> str:
-    console = Console(file=io.StringIO(), width=120, highlight=False, color_system=None)
-    console.print(render_table(report, show_replies=show_replies, tz=settings.tz, listed=listed))
-    return console.file.getvalue()  # type: ignore[attr-defined,no-any-return]
-
-
-def read(tmp_path: Path, seed: int, layout: str, customers: int) -> tuple[Collected, datetime]:
-    box = generate(seed, layout, customers=customers)
-    root = tmp_path / f"{seed}-{layout}"
-    write_maildir(box, root)
-    with LocalSource.open(root) as source:
-        return collect(source, "test", Settings(me=box.owner)), box.as_of
 
 
 @pytest.mark.parametrize(

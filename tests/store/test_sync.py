@@ -7,80 +7,21 @@ import json
 import os
 import socket
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from inbox_audit.app.cli import app
-from inbox_audit.errors import ConnectionFailed
-from inbox_audit.model import ListedFolder, RawMessage, Unreadable
+from inbox_audit.model import ListedFolder
 from inbox_audit.sources.imap import ImapSource
-from inbox_audit.sources.spec import Examine, Opened, Progress
+from inbox_audit.sources.spec import Examine
 from inbox_audit.sources.wire import BufferedIMAP4, Inbound
+from tests.audits import load
 from tests.dovecot import DovecotServer, MailUser
 from tests.mailgen import GeneratedMailbox, generate
-from tests.test_dovecot_audit import load
-
-
-class Spy:
-    """Counts what the audits ask the server for."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.fetched: list[tuple[str, int]] = []
-        self.examined: list[str] = []
-        self.fail_after: int | None = None  # raise once that many messages were fetched
-        original_fetch = ImapSource.fetch_uids
-        original_examine = ImapSource.examine
-        spy = self
-
-        def fetch_uids(
-            source: ImapSource, folder: str, uids: Sequence[int], progress: Progress | None = None
-        ) -> Iterator[RawMessage | Unreadable]:
-            for item in original_fetch(source, folder, uids, progress):
-                if spy.fail_after is not None and len(spy.fetched) >= spy.fail_after:
-                    spy.fail_after = None
-                    raise ConnectionFailed("connection lost (simulated)")
-                spy.fetched.append((folder, item.uid))
-                yield item
-
-        def examine(source: ImapSource, folder: str, *args: Any) -> Opened:
-            spy.examined.append(folder)
-            return original_examine(source, folder, *args)
-
-        monkeypatch.setattr(ImapSource, "fetch_uids", fetch_uids)
-        monkeypatch.setattr(ImapSource, "examine", examine)
-
-    def reset(self) -> None:
-        self.fetched.clear()
-        self.examined.clear()
-
-
-def invoke(
-    dovecot: DovecotServer, user: MailUser, box: GeneratedMailbox, fmt: str, *args: str
-) -> Result:
-    """`inbox-audit audit` of the user's mailbox in `fmt`, with the box's owner as --me, as of
-    `box.as_of` unless another --as-of is given."""
-    owner = [arg for address in box.owner for arg in ("--me", address)]
-    moment = [] if "--as-of" in args else ["--as-of", box.as_of.isoformat()]
-    return CliRunner().invoke(
-        app,
-        [
-            "audit",
-            dovecot.url(user),
-            "--ca-file",
-            str(dovecot.ca_file),
-            "--format",
-            fmt,
-            *moment,
-            *owner,
-            *args,
-        ],
-        env={"INBOX_AUDIT_PASSWORD": user.password},
-    )
+from tests.store.builders import Spy, invoke, text_audit
 
 
 def audit(
@@ -300,15 +241,6 @@ def test_no_cache_writes_nothing(dovecot: DovecotServer) -> None:
     user = load(dovecot, box)
     audit(dovecot, user, box, "--no-cache")
     assert not (Path(os.environ["XDG_CACHE_HOME"]) / "inbox-audit").exists()
-
-
-def text_audit(
-    dovecot: DovecotServer, user: MailUser, box: GeneratedMailbox, fmt: str, *args: str
-) -> str:
-    """The CLI's output in a short format (table, markdown, summary), with its exit code."""
-    result = invoke(dovecot, user, box, fmt, "--timezone", "Europe/Paris", *args)
-    assert result.exit_code in (0, 1), result.stderr + repr(result.exception)
-    return f"exit {result.exit_code}\n{result.stdout}"
 
 
 class Paths:
