@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from inbox_audit.core.figures import PeriodFigures, period_figures
 from inbox_audit.model import Status
 from inbox_audit.outputs.text import period_label
+from tests.builders import PARIS
 from tests.outputs.digest_reports import (
     AS_OF,
     JOHN,
     MARIE,
-    PARIS,
     full_report,
     make_report,
     make_result,

@@ -14,11 +14,11 @@ import pytest
 from inbox_audit.core.figures import threads_in_order
 from inbox_audit.core.stats import report_figures
 from inbox_audit.outputs.data import CSV_COLUMNS, render_csv, render_json, write_csv, write_json
+from tests.builders import PARIS
 from tests.outputs.reports import (
     AS_OF,
     HOSTILE_NAME,
     HOSTILE_SUBJECT,
-    PARIS,
     awkward_report,
     check_golden,
     empty_report,

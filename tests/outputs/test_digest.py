@@ -13,11 +13,11 @@ from inbox_audit.errors import ConfigError
 from inbox_audit.model import HoldingReply, Status
 from inbox_audit.outputs.digest import build_email, build_failure_email
 from inbox_audit.outputs.digest_text import headline
+from tests.builders import PARIS
 from tests.outputs.digest_reports import (
     AS_OF,
     HOSTILE_NAME,
     MARIE,
-    PARIS,
     SENDER,
     TO,
     full_report,

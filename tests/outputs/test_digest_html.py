@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from inbox_audit.outputs.digest import build_email
+from tests.builders import PARIS
 from tests.outputs.digest_reports import (
-    PARIS,
     SENDER,
     TO,
     full_report,

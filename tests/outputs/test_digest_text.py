@@ -8,11 +8,11 @@ from inbox_audit.core.printable import clean_text
 from inbox_audit.model import Status
 from inbox_audit.outputs.digest import build_email
 from inbox_audit.outputs.digest_text import build_plain_summary, headline, sla_text
+from tests.builders import PARIS
 from tests.outputs.digest_reports import (
     DAY,
     JOHN,
     MARIE,
-    PARIS,
     SAM,
     SENDER,
     TO,
