@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from inbox_audit.outputs.digest import build_email, build_failure_email
-from tests.app.builders import default_config, fake_tools
+from tests.app.builders import fake_tools, nightly_job_config
 from tests.builders import PARIS
 from tests.dovecot import DovecotServer, MailUser
 from tests.i18n_fixtures import english_words, speaking
@@ -168,15 +168,7 @@ def test_init_without_input_says_what_it_needs_in_french(tmp_path: Path) -> None
 def test_schedule_check_in_french(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The nightly job installed in a (fake) crontab, then run as cron would: what the owner
     gets, said in the language of the shell that asks."""
-    mailbox = tmp_path / "empty"
-    for sub in ("cur", "new", "tmp"):
-        (mailbox / sub).mkdir(parents=True)
-    default_config(
-        tmp_path,
-        f'[accounts.shop]\nsource = "{mailbox}"\nme = ["me@shop.example"]\n\n'
-        '[notify]\nemail_to = "me@shop.example"\nsmtp = "smtp://127.0.0.1:1"\n'
-        "only_if_late = true\n",
-    )
+    nightly_job_config(tmp_path)
     fake_tools(tmp_path, monkeypatch, None)  # the real user's crontab is never touched
     env = {
         "LANG": "fr_FR.UTF-8",

@@ -17,12 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.builders import MINE
+from tests.app.builders import MINE, OWNER, headless_init_args
 from tests.dovecot import DovecotServer, MailUser
 from tests.smtpd import SmtpServer, make_smtp_server  # noqa: F401  (a fixture)
 
 REPO = Path(__file__).resolve().parent.parent
-OWNER = "owner@shop.example"
 
 
 @pytest.fixture(scope="module")
@@ -155,18 +154,7 @@ esac
     init = run(
         [
             "inbox-audit",
-            "init",
-            "--no-input",
-            "--server",
-            f"127.0.0.1:{dovecot.imaps_port}",
-            "--user",
-            mail_user.name,
-            "--ca-file",
-            str(dovecot.ca_file),
-            "--account",
-            "shop",
-            "--timezone",
-            "Europe/Paris",
+            *headless_init_args(dovecot, mail_user),
             "--email-to",
             OWNER,
             "--smtp",

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from inbox_audit.app.cli import app
+from tests.dovecot import DovecotServer, MailUser
 
 # An account with every kind of key, as people write them.
 SHOP = """\
@@ -52,6 +53,41 @@ def write_config(tmp_path: Path, text: str, name: str = "config.toml") -> Path:
 def default_config(tmp_path: Path, text: str) -> Path:
     """`text` where `invoke` finds the config file without --config."""
     return write_config(tmp_path, text, "xdg/inbox-audit/config.toml")
+
+
+def nightly_job_config(tmp_path: Path) -> Path:
+    """An account reading an empty Maildir, with [notify] sending only when something is late
+    (to an SMTP server that is down), in the config `invoke` finds: what `schedule` installs
+    and checks. Returns the Maildir."""
+    mailbox = tmp_path / "empty"
+    for sub in ("cur", "new", "tmp"):
+        (mailbox / sub).mkdir(parents=True)
+    default_config(
+        tmp_path,
+        f'[accounts.shop]\nsource = "{mailbox}"\nme = ["me@shop.example"]\n\n'
+        '[notify]\nemail_to = "me@shop.example"\nsmtp = "smtp://127.0.0.1:1"\n'
+        "only_if_late = true\n",
+    )
+    return mailbox
+
+
+def headless_init_args(dovecot: DovecotServer, mail_user: MailUser) -> list[str]:
+    """`init` with every answer given by flags, for the account "shop" of `mail_user` on the
+    test Dovecot (the password comes from where the caller puts it)."""
+    return [
+        "init",
+        "--no-input",
+        "--server",
+        f"127.0.0.1:{dovecot.imaps_port}",
+        "--user",
+        mail_user.name,
+        "--ca-file",
+        str(dovecot.ca_file),
+        "--account",
+        "shop",
+        "--timezone",
+        "Europe/Paris",
+    ]
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):

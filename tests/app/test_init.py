@@ -11,11 +11,9 @@ from inbox_audit.app.config import load_config
 from inbox_audit.app.credentials import KEYRING_SERVICE
 from inbox_audit.app.init import system_zone_name
 from inbox_audit.i18n import choose
-from tests.app.builders import MemoryKeyring, invoke
+from tests.app.builders import OWNER, MemoryKeyring, headless_init_args, invoke
 from tests.dovecot import DovecotServer, MailUser
 from tests.smtpd import SmtpServer, make_smtp_server, smtp_server  # noqa: F401  (fixtures)
-
-OWNER = "owner@shop.example"
 
 
 def sent_mail(n: int, sender: str) -> bytes:
@@ -120,24 +118,7 @@ def test_init_without_input_never_takes_the_password_from_argv(
 def headless_init(
     tmp_path: Path, dovecot: DovecotServer, mail_user: MailUser, *extra: str
 ) -> tuple[int, str, str]:
-    return invoke(
-        tmp_path,
-        "init",
-        "--no-input",
-        "--server",
-        f"127.0.0.1:{dovecot.imaps_port}",
-        "--user",
-        mail_user.name,
-        "--ca-file",
-        str(dovecot.ca_file),
-        "--account",
-        "shop",
-        "--timezone",
-        "Europe/Paris",
-        "--me",
-        OWNER,
-        *extra,
-    )
+    return invoke(tmp_path, *headless_init_args(dovecot, mail_user), "--me", OWNER, *extra)
 
 
 def test_headless_init_keeps_the_password_in_a_private_file_checked_at_every_run(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from inbox_audit.app.schedule import Job, crontab_entry, parse_time, systemd_units
-from tests.app.builders import MINE, default_config, fake_tools, invoke
+from tests.app.builders import MINE, default_config, fake_tools, invoke, nightly_job_config
 
 
 def test_crontab_and_units_quote_and_escape() -> None:
@@ -173,15 +173,7 @@ def test_check_runs_the_job_as_cron_and_says_what_the_owner_gets(
 ) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     (tmp_path / "home").mkdir()
-    mailbox = tmp_path / "empty"
-    for sub in ("cur", "new", "tmp"):
-        (mailbox / sub).mkdir(parents=True)
-    default_config(
-        tmp_path,
-        f'[accounts.shop]\nsource = "{mailbox}"\nme = ["me@shop.example"]\n\n'
-        '[notify]\nemail_to = "me@shop.example"\nsmtp = "smtp://127.0.0.1:1"\n'
-        "only_if_late = true\n",
-    )
+    mailbox = nightly_job_config(tmp_path)
     fake_tools(tmp_path, monkeypatch, MINE)
     assert invoke(tmp_path, "schedule", "--install", *scheduler)[0] == 0
     code, stdout, stderr = invoke(tmp_path, "schedule", "--check", *scheduler)
