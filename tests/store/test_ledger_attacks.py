@@ -5,12 +5,15 @@ gives, field for field (tests/store/builders.py's `assert_same_snapshot`)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import random
+import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +21,7 @@ from inbox_audit.core.audit import audit_examined
 from inbox_audit.model import Collected, Folder, FolderRole, Message, Status, Unreadable
 from inbox_audit.settings import Settings
 from inbox_audit.store import incremental, snapshot
+from inbox_audit.store.cache import KeptChange, MailCache
 from inbox_audit.store.sync import Synced
 from tests.builders import PARIS, make_message
 from tests.store.builders import Mirror, assert_same_snapshot
@@ -349,6 +353,56 @@ def test_language_hints_of_a_waiting_thread(tmp_path: Path) -> None:
     assert got is not None
     mirror.remove(_get(mirror, "q@x"))
     check(mirror, NOW + timedelta(hours=2))
+
+
+def test_a_nightly_update_stores_only_the_rows_and_threads_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kept rows and threads are stored one by one: a reply to one customer rewrites that
+    thread and its messages' rows, not the forty others (issue 12: the nightly write in
+    proportion to what changed)."""
+    q = msg(NOW - timedelta(hours=30), message_id="q@x", subject="Devis", from_="Ana <ana@x.fr>")
+    others = [
+        msg(NOW - timedelta(hours=n), message_id=f"w{n}@x", subject=f"Stock {n}",
+            from_=f"Client {n} <waits{n}@x.fr>")
+        for n in (5, 26, 40)
+    ]  # fmt: skip
+    mirror = start(tmp_path, [*filler(40), q, *others])
+    stored: list[KeptChange] = []
+    save = MailCache.save_ledger
+
+    def spy(cache: MailCache, *args: Any, kept: KeptChange | None = None, **kwargs: Any) -> None:
+        assert kept is not None
+        seen = KeptChange(
+            list(kept.rows_out), list(kept.rows_in), list(kept.threads_out), list(kept.threads_in)
+        )
+        stored.append(seen)
+        save(cache, *args, kept=seen, **kwargs)
+
+    monkeypatch.setattr(MailCache, "save_ledger", spy)
+    mirror.add(reply_to(q, NOW - timedelta(hours=2), message_id="r@x"))
+    got = check(mirror, NOW)
+    assert got is not None and got.late_threads  # the reply came after the SLA
+    (change,) = stored
+    threads = [thread for thread, _ in change.threads_in]
+    assert threads == [got.late_threads[0][0]]  # the thread answered, and no other
+    assert [copy for copy, _ in change.rows_in] == [(q.folder, q.uid)]
+    assert not list(change.rows_out) and not list(change.threads_out)
+    # What was written reads back as what a full audit gives, the next night too.
+    mirror.add(msg(NOW + timedelta(hours=1), message_id="q3@x", subject="Autre", from_="b@x.fr"))
+    assert check(mirror, NOW + timedelta(hours=2)) is not None
+
+
+def test_a_kept_thread_lost_from_the_file_sends_back_to_a_full_audit(tmp_path: Path) -> None:
+    """The kept rows and threads are counted with the ledger: one lost (a damaged file, a
+    hand-made edit) is noticed, and a full audit rebuilds it."""
+    q = msg(NOW - timedelta(hours=30), message_id="q@x", subject="Devis")
+    mirror = start(tmp_path, [*filler(5), q])
+    with contextlib.closing(sqlite3.connect(mirror.cache.path)) as db, db:
+        assert db.execute("DELETE FROM ledger_threads").rowcount == 1
+    mirror.add(msg(NOW - timedelta(hours=1), message_id="q2@x", subject="Autre"))
+    check(mirror, NOW, served=False)
+    check(mirror, NOW + timedelta(hours=1))  # rebuilt whole, it serves again
 
 
 def test_a_sent_message_moves_to_inbox(tmp_path: Path) -> None:

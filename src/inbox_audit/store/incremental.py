@@ -6,9 +6,10 @@ from __future__ import annotations
 import dataclasses
 import marshal
 import pickle
+import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from inbox_audit.core.audit import Examined, examine
 from inbox_audit.core.awaiting import Bounce
@@ -23,10 +24,10 @@ from inbox_audit.model import (
 )
 from inbox_audit.settings import Settings
 from inbox_audit.store import ledger, snapshot
-from inbox_audit.store.cache import CachedItem, MailCache
+from inbox_audit.store.cache import CachedItem, KeptChange, MailCache
 from inbox_audit.store.ledger import Copy, Part, Totals
 from inbox_audit.store.rows import dump_time, load_time
-from inbox_audit.store.snapshot import MessageRow
+from inbox_audit.store.snapshot import MessageRow, ThreadRow
 from inbox_audit.store.sync import Synced
 
 
@@ -101,10 +102,11 @@ def update(
     taken = ledger.snapshot(updated, synced.source, synced.folders, settings)
     cache.save_ledger(
         ledger_key,
-        _dumps(updated),
+        _state_bytes(updated),
         {copy: stored[copy][1] for copy in members & stored.keys()},
         [(copy, _part_bytes(part), links[copy]) for copy, part in parts.items()],
         (snapshot.key(synced.folders, settings), snapshot.dumps(taken)),
+        kept=_kept_change(totals, updated),
     )
     return taken
 
@@ -112,7 +114,7 @@ def update(
 def stale(cache: MailCache, folders: Sequence[Folder], settings: Settings, as_of: datetime) -> bool:
     """Whether the ledger needs a `rebuild` after a full audit as of `as_of`: there is none
     for these settings and folders, mail changed since, or it cannot serve this moment."""
-    totals = _totals(cache, key(folders, settings))
+    totals = _totals(cache, key(folders, settings), kept=False)
     return totals is None or bool(cache.dirty()) or not ledger.current(totals, as_of)
 
 
@@ -132,7 +134,14 @@ def rebuild(
     start = ledger.empty(report.as_of, me, report.identities_detected)
     totals = ledger.apply(start, (), parts.items(), ledger.thread_rows(found), report.as_of)
     rows = _rows(collected, parts, me)
-    cache.save_ledger(key(collected.folders, settings), _dumps(totals), {}, rows, whole=True)
+    cache.save_ledger(
+        key(collected.folders, settings),
+        _state_bytes(totals),
+        {},
+        rows,
+        whole=True,
+        kept=_kept_change(start, totals),
+    )
 
 
 def _rows(
@@ -148,9 +157,48 @@ def _rows(
         yield copy, _part_bytes(parts.pop(copy)), ()
 
 
-def _totals(cache: MailCache, ledger_key: str) -> Totals | None:
+def _totals(cache: MailCache, ledger_key: str, kept: bool = True) -> Totals | None:
+    """The stored totals (without their kept rows and threads unless `kept`), or None."""
     data = cache.ledger_state(ledger_key)
-    return _loads(data, Totals) if data is not None else None
+    totals = _loads(data, Totals) if data is not None else None
+    if totals is None or not kept:
+        return totals
+    rows, threads = cache.ledger_kept()
+    try:
+        return dataclasses.replace(
+            totals,
+            rows={copy: (row[0], row) for copy, data in rows if (row := _row(marshal.loads(data)))},
+            threads={row[0]: row for row in map(_thread_row, threads)},
+        )
+    except Exception:  # foreign bytes: the caller audits everything instead
+        return None
+
+
+def _state_bytes(totals: Totals) -> bytes:
+    """The totals as stored whole: without their kept rows and threads, stored one by one
+    (`_kept_change`)."""
+    return _dumps(dataclasses.replace(totals, rows={}, threads={}))
+
+
+def _kept_change(old: Totals, new: Totals) -> KeptChange:
+    """The kept rows and threads to drop and to store for `old` to become `new`: those made
+    anew (`ledger.apply` keeps the others as they were, the same objects)."""
+    before_rows, after_rows = old.rows, new.rows
+    before_threads, after_threads = old.threads, new.threads
+    return KeptChange(
+        rows_out=[copy for copy in before_rows if copy not in after_rows],
+        rows_in=(
+            (copy, marshal.dumps(_row_values(row)))
+            for copy, (_, row) in after_rows.items()
+            if (was := before_rows.get(copy)) is None or was[1] is not row
+        ),
+        threads_out=[thread for thread in before_threads if thread not in after_threads],
+        threads_in=(
+            (thread, _thread_bytes(row))
+            for thread, row in after_threads.items()
+            if before_threads.get(thread) is not row
+        ),
+    )
 
 
 def _failed(items: dict[Copy, CachedItem]) -> dict[Copy, Part]:
@@ -233,7 +281,33 @@ def _row(values: tuple[Any, ...]) -> MessageRow:
     moment = load_time(arrived)
     if moment is None or not isinstance(rest, bytes):
         raise ValueError("a kept row without its moment")
-    return (moment, Status(status), latency, worked, folder, uid, rest)
+    return (moment, _STATUSES[status], latency, worked, sys.intern(folder), uid, rest)
+
+
+# Rows are decoded by the 10,000s each night: a dict look-up instead of calling Status, and one
+# string per folder and address (`sys.intern`), which the snapshot's pickle then writes once
+# instead of once a row (as it did when the totals were one pickle).
+_STATUSES: Final = {status.value: status for status in Status}
+
+
+def _thread_bytes(row: ThreadRow) -> bytes:
+    # A thread's row (snapshot.ThreadRow) with its status by value and its moment as
+    # rows.dump_time writes it.
+    (thread, subject, email, name, folder, status, since, waited, late, latency, signs, refs,
+     worked) = row  # fmt: skip
+    values = (thread, subject, email, name, folder, status.value, dump_time(since), waited,
+              late, latency, signs, refs, worked)  # fmt: skip
+    return marshal.dumps(values)
+
+
+def _thread_row(data: bytes) -> ThreadRow:
+    (thread, subject, email, name, folder, status, since, waited, late, latency, signs, refs,
+     worked) = marshal.loads(data)  # fmt: skip
+    if not isinstance(signs, bytes):
+        raise ValueError("a kept thread without its signs")
+    return (thread, subject, sys.intern(email), sys.intern(name), sys.intern(folder),
+            _STATUSES[status], load_time(since), waited, late, latency, signs, refs,
+            worked)  # fmt: skip
 
 
 def _awaited_values(awaited: Awaited) -> tuple[Any, ...]:
