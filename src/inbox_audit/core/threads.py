@@ -299,25 +299,32 @@ def build_threads(
     uf = _UnionFind(len(messages))
     union = uf.union
     own_ids = [norm_id(m.message_id) if m.message_id else None for m in messages]
-    cited = [cited_ids(m) for m in messages]
     known_ids = {own for own in own_ids if own is not None}
     # Each Message-ID (own or cited) and conversation id joins the first message that named it.
     by_id: dict[str, int] = {}
+    # Whether each message cites one we hold, which is all subject threading asks of its
+    # citations: the id tables go before it builds its own (at 100,000 messages each holds
+    # tens of MB, and the audit's peak was theirs together).
+    cites_held: list[bool] = []
     for index, own in enumerate(own_ids):
         if own is not None:
             first = by_id.setdefault(own, index)
             if first != index:
                 union(index, first)
-        for name in cited[index]:
+        cited = cited_ids(messages[index])
+        for name in cited:
             first = by_id.setdefault(name, index)
             if first != index:
                 union(index, first)
+        cites_held.append(not cited.isdisjoint(known_ids))
+    del own_ids, known_ids, by_id
     by_conversation: dict[str, int] = {}
     for index, message in enumerate(messages):
         if message.conversation_id:
             first = by_conversation.setdefault(message.conversation_id, index)
             if first != index:
                 union(index, first)
+    del by_conversation
 
     # Every message in thread order, sorted once: oldest first, undated last, keys (unique)
     # breaking ties. Subject threading walks the dated ones in this order, and grouping in it
@@ -342,7 +349,7 @@ def build_threads(
         if not parties:
             continue
         spelled = munged_subject(subject)
-        if cited[index].isdisjoint(known_ids):
+        if not cites_held[index]:
             # A reply answers the other side's latest message first (mine answers theirs, a
             # customer's "Re:" answers mine); a reminder repeats whatever came last.
             reply = mine or _has_reply_prefix(message.subject)
@@ -375,6 +382,7 @@ def build_threads(
             for party in parties:
                 munged[mine][(stored, party)] = candidate
 
+    del latest, munged, cites_held  # (see cites_held)
     # Threads come in the order of their first message in `messages`, their messages in
     # thread order.
     roots = [uf.find(index) for index in range(len(messages))]

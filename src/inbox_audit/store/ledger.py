@@ -156,9 +156,11 @@ def book(
     (detect_identities, examine), which tests/store/test_ledger.py holds it to: the totals
     give the full audit's report, field for field, after every change.
     """
-    # What every copy adds whatever became of it: identity detection, the horizon.
-    common: dict[Copy, tuple[str | None, tuple[str, ...], datetime | None]] = {}
-    for m in messages:
+
+    # What every copy adds whatever became of it (identity detection, the horizon), made with
+    # its part: a full audit books 100,000 copies, and a table of it for all of them beside
+    # the parts was ~15 MB more at the first run's peak.
+    def common(m: Message) -> tuple[str | None, tuple[str, ...], datetime | None]:
         later = None
         for t in (m.date, m.received_at, m.internal_date):
             if t is not None and t > as_of and (later is None or t < later):
@@ -170,7 +172,7 @@ def book(
                 sent_from = m.from_.email if m.from_ is not None and m.from_.email else None
             else:
                 addressed = tuple(a.email for a in m.to + m.cc)
-        common[(m.folder, m.uid)] = (sent_from, addressed, later)
+        return sent_from, addressed, later
 
     parts: dict[Copy, Part] = {}
     for kind, group in (
@@ -179,12 +181,11 @@ def book(
         ("after", found.after_as_of),
     ):
         for m in group:
-            copy = (m.folder, m.uid)
-            parts[copy] = Part(kind, *common[copy])
+            parts[(m.folder, m.uid)] = Part(kind, *common(m))
     for m in found.undated:
         copy = (m.folder, m.uid)
         unreadable = Unreadable(m.folder, m.uid, NO_USABLE_DATE)
-        parts[copy] = Part("undated", *common[copy], unreadable=unreadable)
+        parts[copy] = Part("undated", *common(m), unreadable=unreadable)
     # What the awaiting list reads, by copy: given to the parts as they are made.
     awaited = {(m.folder, m.uid): candidate for m, candidate in found.candidates}
     voices = {(m.folder, m.uid): (when, senders) for m, when, senders in found.voices}
@@ -192,7 +193,7 @@ def book(
     for m in found.outbound:
         copy = (m.folder, m.uid)
         parts[copy] = Part(
-            "outbound", *common[copy], owner_name=_my_name(m, me), awaited=awaited.get(copy)
+            "outbound", *common(m), owner_name=_my_name(m, me), awaited=awaited.get(copy)
         )
     since = window(as_of)
     for _, _, r in found.ranked:
@@ -201,7 +202,7 @@ def book(
         waiting, row = kept(r, since)
         parts[copy] = Part(
             "result",
-            *common[copy],
+            *common(m),
             owner_name=_my_name(m, me),
             thread_id=r.thread_id,
             status=r.status,
