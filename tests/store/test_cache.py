@@ -19,7 +19,7 @@ import pytest
 from inbox_audit.core.fields import HEADER_FIELDS
 from inbox_audit.model import Address, FolderStatus, Message
 from inbox_audit.store import cache, snapshot
-from inbox_audit.store.cache import MailCache
+from inbox_audit.store.cache import KeptChange, MailCache
 from tests.audits import load
 from tests.builders import make_message
 from tests.dovecot import DovecotServer
@@ -240,6 +240,9 @@ def test_the_fingerprint_covers_the_whole_parser() -> None:
     assert "core/classify.py" not in modules  # the audit's rules do not shape what is cached
 
 
+NO_CHANGE = KeptChange((), (), (), ())
+
+
 def test_the_ledger_rows_are_stored_as_they_come_with_their_links(tmp_path: Path) -> None:
     opened = MailCache.open(tmp_path / "cache.sqlite", pytest.fail)
     low, high = -(2**63), 2**63 - 1  # SQLite's integers, which links are
@@ -249,7 +252,7 @@ def test_the_ledger_rows_are_stored_as_they_come_with_their_links(tmp_path: Path
         (("INBOX", 3), b"c", ()),
     ]
     try:
-        opened.save_ledger("key", b"totals", {}, iter(rows), whole=True)
+        opened.save_ledger("key", {}, iter(rows), lambda: (b"totals", NO_CHANGE), whole=True)
         assert opened.ledger_state("key") == b"totals"
         assert opened.ledger_rows(copy for copy, _, _ in rows) == {
             copy: (part, links) for copy, part, links in rows
@@ -269,9 +272,14 @@ def test_an_error_of_the_ledger_rows_is_theirs_and_stores_nothing(tmp_path: Path
         yield ("INBOX", 1), b"a", (7,)
         raise KeyError("a bug of the caller")
 
+    def state() -> tuple[bytes, KeptChange]:
+        raise KeyError("a bug of the caller's totals")
+
     try:
         with pytest.raises(KeyError, match="a bug of the caller"):
-            opened.save_ledger("key", b"totals", {}, rows(), whole=True)
+            opened.save_ledger("key", {}, rows(), lambda: (b"totals", NO_CHANGE), whole=True)
+        with pytest.raises(KeyError, match="the caller's totals"):
+            opened.save_ledger("key", {}, iter([(("INBOX", 1), b"a", (7,))]), state, whole=True)
         assert opened.ledger_state("key") is None
         assert opened.ledger_rows([("INBOX", 1)]) == {} and opened.linked([7]) == set()
     finally:

@@ -371,13 +371,19 @@ def test_a_nightly_update_stores_only_the_rows_and_threads_it_changed(
     stored: list[KeptChange] = []
     save = MailCache.save_ledger
 
-    def spy(cache: MailCache, *args: Any, kept: KeptChange | None = None, **kwargs: Any) -> None:
-        assert kept is not None
-        seen = KeptChange(
-            list(kept.rows_out), list(kept.rows_in), list(kept.threads_out), list(kept.threads_in)
-        )
-        stored.append(seen)
-        save(cache, *args, kept=seen, **kwargs)
+    def spy(cache: MailCache, *args: Any, **kwargs: Any) -> None:
+        key, replaced, rows, state, *rest = args
+
+        def seen() -> tuple[bytes, KeptChange]:
+            totals, kept = state()
+            change = KeptChange(
+                list(kept.rows_out), list(kept.rows_in), list(kept.threads_out),
+                list(kept.threads_in),
+            )  # fmt: skip
+            stored.append(change)
+            return totals, change
+
+        save(cache, key, replaced, rows, seen, *rest, **kwargs)
 
     monkeypatch.setattr(MailCache, "save_ledger", spy)
     mirror.add(reply_to(q, NOW - timedelta(hours=2), message_id="r@x"))

@@ -132,10 +132,14 @@ def _report_cached(
         if kept is not None:
             return kept
     collected = load_or_rebuild(source, synced, settings, cache, warn, progress)
+    # The folders read whole are in `collected` now: holding them twice (as synced.fresh)
+    # was ~7 MB more through the audit at 100,000 messages.
+    problems = synced.problems
+    del synced
     from inbox_audit.core.audit import audit_examined
 
     report, found = audit_examined(collected, settings, moment, shown.replies)
-    if not synced.problems:
+    if not problems:
         horizon = snapshot.horizon(collected.messages, moment)
         try:
             # One expression: neither the snapshot nor its bytes outlive their saving (the

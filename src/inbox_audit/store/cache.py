@@ -368,21 +368,22 @@ class MailCache:
     def save_ledger(
         self,
         key: str,
-        totals: bytes,
         replaced: Mapping[Copy, tuple[int, ...]],
         rows: Iterable[tuple[Copy, bytes, tuple[int, ...]]],
+        state: Callable[[], tuple[bytes, KeptChange]],
         snapshot: tuple[str, bytes] | None = None,
         *,
         whole: bool = False,
-        kept: KeptChange | None = None,
     ) -> None:
         """In one transaction: drop the parts and links of the `replaced` copies (each with
-        its stored links; every copy when `whole`), store `rows` (copy, part, links) and the
-        totals with the change to their `kept` rows and threads, forget the dirty copies,
-        and store the `snapshot` (key, data) when given.
+        its stored links; every copy when `whole`), store `rows` (copy, part, links), then
+        the totals and the change to their kept rows and threads that `state` gives once the
+        rows are read, forget the dirty copies, and store the `snapshot` (key, data) when
+        given.
 
         `rows` is read once, each row stored as it comes: a full audit's 100,000 need never
-        be in memory all at once (they were a third of a first run's peak)."""
+        be in memory all at once (they were a third of a first run's peak); the totals can
+        be summed on the way."""
         db = self._db
         feed = LedgerFeed(rows)
         with self._transaction():
@@ -399,10 +400,10 @@ class MailCache:
                     )
                 db.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?)", feed)
             feed.check()
+            totals, kept = state()  # the caller's code: outside the guard, as the rows are
             with guarded():
                 db.executemany("INSERT OR IGNORE INTO links VALUES (?, ?, ?)", feed.links())
-                if kept is not None:
-                    _change_kept(db, kept)
+                _change_kept(db, kept)
                 db.execute("DELETE FROM dirty")
                 db.execute("INSERT OR REPLACE INTO ledger_state VALUES (1, ?, ?)", (key, totals))
                 db.execute(

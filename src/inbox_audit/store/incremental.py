@@ -85,7 +85,9 @@ def update(
     messages = [m for copy in ordered if (m := items[copy].message) is not None]
     roles = {folder.name: folder.role for folder in synced.folders}
     found_now = examine(messages, roles, me, settings, as_of)
-    parts = ledger.book(messages, found_now, roles, me, as_of)
+    parts = {
+        (m.folder, m.uid): part for m, part in ledger.book(messages, found_now, roles, me, as_of)
+    }
     parts.update(_failed(items))
     removed = []
     for copy in members & stored.keys():
@@ -102,11 +104,10 @@ def update(
     taken = ledger.snapshot(updated, synced.source, synced.folders, settings)
     cache.save_ledger(
         ledger_key,
-        _state_bytes(updated),
         {copy: stored[copy][1] for copy in members & stored.keys()},
         [(copy, _part_bytes(part), links[copy]) for copy, part in parts.items()],
+        lambda: (_state_bytes(updated), _kept_change(totals, updated)),
         (snapshot.key(synced.folders, settings), snapshot.dumps(taken)),
-        kept=_kept_change(totals, updated),
     )
     return taken
 
@@ -129,32 +130,27 @@ def rebuild(
     every cached copy, replacing any earlier one. May raise CacheUnusable."""
     roles = {folder.name: folder.role for folder in collected.folders}
     me = frozenset(report.identities)
-    parts = ledger.book(collected.messages, found, roles, me, report.as_of)
-    parts.update(((item.folder, item.uid), ledger.failed(item)) for item in collected.unreadable)
     start = ledger.empty(report.as_of, me, report.identities_detected)
-    totals = ledger.apply(start, (), parts.items(), ledger.thread_rows(found), report.as_of)
-    rows = _rows(collected, parts, me)
-    cache.save_ledger(
-        key(collected.folders, settings),
-        _state_bytes(totals),
-        {},
-        rows,
-        whole=True,
-        kept=_kept_change(start, totals),
-    )
+    # Each part is summed and stored as it is made, and then forgotten: the 100,000 of a
+    # full audit are never held together (they were the first run's peak).
+    sums = ledger.Sums(start)
 
+    def rows() -> Iterator[tuple[Copy, bytes, tuple[int, ...]]]:
+        for message, part in ledger.book(collected.messages, found, roles, me, report.as_of):
+            copy = (message.folder, message.uid)
+            sums.put_in(copy, part)
+            yield copy, _part_bytes(part), ledger.links(message, me)
+        for item in collected.unreadable:
+            copy = (item.folder, item.uid)
+            part = ledger.failed(item)
+            sums.put_in(copy, part)
+            yield copy, _part_bytes(part), ()
 
-def _rows(
-    collected: Collected, parts: dict[Copy, Part], me: frozenset[str]
-) -> Iterator[tuple[Copy, bytes, tuple[int, ...]]]:
-    """What the cache stores of each copy (`save_ledger`), made as it is stored; each part
-    is taken out of `parts` once stored, as nothing reads it after."""
-    for message in collected.messages:
-        copy = (message.folder, message.uid)
-        yield copy, _part_bytes(parts.pop(copy)), ledger.links(message, me)
-    for item in collected.unreadable:
-        copy = (item.folder, item.uid)
-        yield copy, _part_bytes(parts.pop(copy)), ()
+    def state() -> tuple[bytes, KeptChange]:
+        totals = sums.result(ledger.thread_rows(found), report.as_of)
+        return _state_bytes(totals), _kept_change(start, totals)
+
+    cache.save_ledger(key(collected.folders, settings), {}, rows(), state, whole=True)
 
 
 def _totals(cache: MailCache, ledger_key: str, kept: bool = True) -> Totals | None:

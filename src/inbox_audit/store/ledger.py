@@ -23,7 +23,7 @@ import bisect
 import dataclasses
 import zlib
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple, TypeVar
@@ -52,6 +52,7 @@ from inbox_audit.model import (
     Folder,
     FolderRole,
     Message,
+    MessageResult,
     Reason,
     Status,
     Unreadable,
@@ -148,75 +149,96 @@ def book(
     roles: Mapping[str, FolderRole],
     me: frozenset[str],
     as_of: datetime,
-) -> dict[Copy, Part]:
-    """Each message's part of the audit `found` of exactly `messages`.
+) -> Iterator[tuple[Message, Part]]:
+    """Each message's part of the audit `found` of exactly `messages`, in their order, made
+    as it is asked for: a full audit books 100,000 copies, which the cache stores as they
+    come (in the order of its table), and all of them at once were the first run's peak.
 
     The figures a part adds are the core's (metrics.summary_of sums them, snapshot.kept keeps
     its row); what it adds to identity detection and the owner's name follows audit's rules
     (detect_identities, examine), which tests/store/test_ledger.py holds it to: the totals
     give the full audit's report, field for field, after every change.
     """
-
-    # What every copy adds whatever became of it (identity detection, the horizon), made with
-    # its part: a full audit books 100,000 copies, and a table of it for all of them beside
-    # the parts was ~15 MB more at the first run's peak.
-    def common(m: Message) -> tuple[str | None, tuple[str, ...], datetime | None]:
-        later = None
-        for t in (m.date, m.received_at, m.internal_date):
-            if t is not None and t > as_of and (later is None or t < later):
-                later = t
-        sent_from: str | None = None
-        addressed: tuple[str, ...] = ()
-        if dated(m):  # audit.detect_identities
-            if roles.get(m.folder) is FolderRole.SENT:
-                sent_from = m.from_.email if m.from_ is not None and m.from_.email else None
-            else:
-                addressed = tuple(a.email for a in m.to + m.cc)
-        return sent_from, addressed, later
-
-    parts: dict[Copy, Part] = {}
+    # What became of each message, by its place in `messages`: a kind, or its result (by
+    # copy: the audit may hold a changed copy of a message, duplicates' flags merged).
+    place = {(m.folder, m.uid): index for index, m in enumerate(messages)}
+    became: list[str | MessageResult | None] = [None] * len(messages)
     for kind, group in (
         ("draft", found.drafts),
         ("duplicate", found.duplicates),
         ("after", found.after_as_of),
+        ("undated", found.undated),
+        ("outbound", found.outbound),
     ):
         for m in group:
-            parts[(m.folder, m.uid)] = Part(kind, *common(m))
-    for m in found.undated:
-        copy = (m.folder, m.uid)
-        unreadable = Unreadable(m.folder, m.uid, NO_USABLE_DATE)
-        parts[copy] = Part("undated", *common(m), unreadable=unreadable)
+            became[place[(m.folder, m.uid)]] = kind
+    for _, _, r in found.ranked:
+        became[place[(r.message.folder, r.message.uid)]] = r
+    del place
     # What the awaiting list reads, by copy: given to the parts as they are made.
     awaited = {(m.folder, m.uid): candidate for m, candidate in found.candidates}
     voices = {(m.folder, m.uid): (when, senders) for m, when, senders in found.voices}
     bounces = {(m.folder, m.uid): bounce for m, bounce in found.bounces}
-    for m in found.outbound:
-        copy = (m.folder, m.uid)
-        parts[copy] = Part(
-            "outbound", *common(m), owner_name=_my_name(m, me), awaited=awaited.get(copy)
-        )
     since = window(as_of)
-    for _, _, r in found.ranked:
-        m = r.message
+    for m, what in zip(messages, became, strict=True):
+        if what is None:
+            continue
         copy = (m.folder, m.uid)
-        waiting, row = kept(r, since)
-        parts[copy] = Part(
-            "result",
-            *common(m),
-            owner_name=_my_name(m, me),
-            thread_id=r.thread_id,
-            status=r.status,
-            latency=None if r.reply is None else r.reply.latency_seconds,
-            by_flag=r.answered_by_flag,
-            arrived=waiting,
-            row=None if row is None else (row[0], row),
-            internal=r.reason is Reason.INTERNAL,
-            business_latency=None if r.reply is None else r.reply.business_latency_seconds,
-            awaited=awaited.get(copy),
-            voice=voices.get(copy),
-            bounce=bounces.get(copy),
-        )
-    return parts
+        if what == "undated":
+            unreadable = Unreadable(m.folder, m.uid, NO_USABLE_DATE)
+            yield m, Part("undated", *_common(m, roles, as_of), unreadable=unreadable)
+        elif what == "outbound":
+            yield (
+                m,
+                Part(
+                    "outbound",
+                    *_common(m, roles, as_of),
+                    owner_name=_my_name(m, me),
+                    awaited=awaited.get(copy),
+                ),
+            )
+        elif isinstance(what, str):
+            yield m, Part(what, *_common(m, roles, as_of))
+        else:
+            r = what
+            waiting, row = kept(r, since)
+            yield (
+                m,
+                Part(
+                    "result",
+                    *_common(m, roles, as_of),
+                    owner_name=_my_name(m, me),
+                    thread_id=r.thread_id,
+                    status=r.status,
+                    latency=None if r.reply is None else r.reply.latency_seconds,
+                    by_flag=r.answered_by_flag,
+                    arrived=waiting,
+                    row=None if row is None else (row[0], row),
+                    internal=r.reason is Reason.INTERNAL,
+                    business_latency=None if r.reply is None else r.reply.business_latency_seconds,
+                    awaited=awaited.get(copy),
+                    voice=voices.get(copy),
+                    bounce=bounces.get(copy),
+                ),
+            )
+
+
+def _common(
+    m: Message, roles: Mapping[str, FolderRole], as_of: datetime
+) -> tuple[str | None, tuple[str, ...], datetime | None]:
+    """What every copy adds whatever became of it: identity detection, the horizon."""
+    later = None
+    for t in (m.date, m.received_at, m.internal_date):
+        if t is not None and t > as_of and (later is None or t < later):
+            later = t
+    sent_from: str | None = None
+    addressed: tuple[str, ...] = ()
+    if dated(m):  # audit.detect_identities
+        if roles.get(m.folder) is FolderRole.SENT:
+            sent_from = m.from_.email if m.from_ is not None and m.from_.email else None
+        else:
+            addressed = tuple(a.email for a in m.to + m.cc)
+    return sent_from, addressed, later
 
 
 def _my_name(message: Message, me: frozenset[str]) -> str | None:
@@ -286,84 +308,104 @@ def apply(
     The threads of removed parts are dropped: the caller re-audited each of them whole, and
     `threads` holds what they became.
     """
-    counts, sent, addressed, names = (
-        Counter(totals.counts),
-        Counter(totals.sent),
-        Counter(totals.addressed),
-        Counter(totals.owner_names),
-    )
-    rows = dict(totals.rows)
-    unreadable = dict(totals.unreadable)
-    kept_threads = dict(totals.threads)
-    latencies_out: Counter[int] = Counter()
-    business_out: Counter[int] = Counter()
-    waiting_out: Counter[datetime] = Counter()
-    laters_out: Counter[datetime] = Counter()
-    awaited = dict(totals.awaited)
-    heard, bounces = Counter(totals.heard), Counter(totals.bounces)
+    sums = Sums(totals)
     for copy, part in removed:
-        _count(part, counts, sent, addressed, names, -1)
-        if part.latency is not None:
-            latencies_out[part.latency] += 1
-        if part.business_latency is not None:
-            business_out[part.business_latency] += 1
-        if part.arrived is not None:
-            waiting_out[part.arrived] += 1
-        if part.later is not None:
-            laters_out[part.later] += 1
-        if part.thread_id is not None:
-            kept_threads.pop(part.thread_id, None)
-        rows.pop(copy, None)
-        unreadable.pop(copy, None)
-        awaited.pop(copy, None)
-        _voice(part, heard, bounces, -1)
-    latencies_in: list[int] = []
-    business_in: list[int] = []
-    waiting_in: list[datetime] = []
-    laters_in: list[datetime] = []
+        sums.take_out(copy, part)
     for copy, part in added:
-        _count(part, counts, sent, addressed, names, 1)
+        sums.put_in(copy, part)
+    return sums.result(threads, as_of)
+
+
+class Sums:
+    """`apply` one part at a time: what a full audit's rebuild needs, whose 100,000 parts are
+    stored as they are made rather than held together."""
+
+    def __init__(self, totals: Totals) -> None:
+        self._totals = totals
+        self._counts, self._sent, self._addressed, self._names = (
+            Counter(totals.counts),
+            Counter(totals.sent),
+            Counter(totals.addressed),
+            Counter(totals.owner_names),
+        )
+        self._rows = dict(totals.rows)
+        self._unreadable = dict(totals.unreadable)
+        self._threads = dict(totals.threads)
+        self._awaited = dict(totals.awaited)
+        self._heard, self._bounces = Counter(totals.heard), Counter(totals.bounces)
+        self._latencies: tuple[Counter[int], list[int]] = (Counter(), [])
+        self._business: tuple[Counter[int], list[int]] = (Counter(), [])
+        self._waiting: tuple[Counter[datetime], list[datetime]] = (Counter(), [])
+        self._laters: tuple[Counter[datetime], list[datetime]] = (Counter(), [])
+
+    def take_out(self, copy: Copy, part: Part) -> None:
+        """Take a stored part out."""
+        _count(part, self._counts, self._sent, self._addressed, self._names, -1)
         if part.latency is not None:
-            latencies_in.append(part.latency)
+            self._latencies[0][part.latency] += 1
         if part.business_latency is not None:
-            business_in.append(part.business_latency)
+            self._business[0][part.business_latency] += 1
         if part.arrived is not None:
-            waiting_in.append(part.arrived)
+            self._waiting[0][part.arrived] += 1
+        if part.later is not None:
+            self._laters[0][part.later] += 1
+        if part.thread_id is not None:
+            self._threads.pop(part.thread_id, None)
+        self._rows.pop(copy, None)
+        self._unreadable.pop(copy, None)
+        self._awaited.pop(copy, None)
+        _voice(part, self._heard, self._bounces, -1)
+
+    def put_in(self, copy: Copy, part: Part) -> None:
+        """Put a new part in."""
+        _count(part, self._counts, self._sent, self._addressed, self._names, 1)
+        if part.latency is not None:
+            self._latencies[1].append(part.latency)
+        if part.business_latency is not None:
+            self._business[1].append(part.business_latency)
+        if part.arrived is not None:
+            self._waiting[1].append(part.arrived)
         if part.row is not None:
-            rows[copy] = part.row
+            self._rows[copy] = part.row
         if part.unreadable is not None:
             kind = _FAILED if part.kind == "failed" else _UNDATED
-            unreadable[copy] = (kind, part.unreadable)
+            self._unreadable[copy] = (kind, part.unreadable)
         if part.later is not None:
-            laters_in.append(part.later)
+            self._laters[1].append(part.later)
         if part.awaited is not None:
-            awaited[copy] = part.awaited
-        _voice(part, heard, bounces, 1)
-    kept_threads.update(threads)
-    # Kept a day longer than they count: 60 days back on the wall clock moves back an hour
-    # when summer time ends, and what was pruned must never count again.
-    cut = oldest(as_of) - timedelta(days=1)
-    since = window(as_of)
-    return dataclasses.replace(
-        totals,
-        as_of=as_of,
-        counts=+counts,
-        sent=+sent,
-        addressed=+addressed,
-        owner_names=+names,
-        latencies=_replaced(totals.latencies, latencies_out, latencies_in),
-        waiting=_replaced(totals.waiting, waiting_out, waiting_in),
-        rows={copy: row for copy, row in rows.items() if row[0] > since},
-        unreadable=unreadable,
-        threads=kept_threads,
-        # A part's `later` holds at `as_of`: its message has no time in between, as `as_of`
-        # is before the horizon (see `current`).
-        laters=_replaced(totals.laters, laters_out, laters_in),
-        business_latencies=_replaced(totals.business_latencies, business_out, business_in),
-        awaited={copy: c for copy, c in awaited.items() if c.last_sent_at > cut},
-        heard=Counter({k: n for k, n in heard.items() if n > 0 and k[1] > cut}),
-        bounces=Counter({b: n for b, n in bounces.items() if n > 0 and b.arrived_at > cut}),
-    )
+            self._awaited[copy] = part.awaited
+        _voice(part, self._heard, self._bounces, 1)
+
+    def result(self, threads: Mapping[str, ThreadRow], as_of: datetime) -> Totals:
+        """The totals the parts add up to, with `threads` (see `apply`), as of `as_of`."""
+        totals = self._totals
+        kept_threads = self._threads
+        kept_threads.update(threads)
+        # Kept a day longer than they count: 60 days back on the wall clock moves back an
+        # hour when summer time ends, and what was pruned must never count again.
+        cut = oldest(as_of) - timedelta(days=1)
+        since = window(as_of)
+        heard, bounces = self._heard, self._bounces
+        return dataclasses.replace(
+            totals,
+            as_of=as_of,
+            counts=+self._counts,
+            sent=+self._sent,
+            addressed=+self._addressed,
+            owner_names=+self._names,
+            latencies=_replaced(totals.latencies, *self._latencies),
+            waiting=_replaced(totals.waiting, *self._waiting),
+            rows={copy: row for copy, row in self._rows.items() if row[0] > since},
+            unreadable=self._unreadable,
+            threads=kept_threads,
+            # A part's `later` holds at `as_of`: its message has no time in between, as
+            # `as_of` is before the horizon (see `current`).
+            laters=_replaced(totals.laters, *self._laters),
+            business_latencies=_replaced(totals.business_latencies, *self._business),
+            awaited={copy: c for copy, c in self._awaited.items() if c.last_sent_at > cut},
+            heard=Counter({k: n for k, n in heard.items() if n > 0 and k[1] > cut}),
+            bounces=Counter({b: n for b, n in bounces.items() if n > 0 and b.arrived_at > cut}),
+        )
 
 
 def _voice(
