@@ -36,7 +36,7 @@ from inbox_audit.store.cache_errors import (
     guarded,
     set_aside,
 )
-from inbox_audit.store.ledger_feed import Copy, LedgerFeed
+from inbox_audit.store.ledger_feed import Copy, KeptChange, LedgerFeed
 
 # What the cache holds is fetched over the user's link (50–60 MB of headers for a big
 # mailbox), so an upgrade keeps it unless what is stored changed, which these say. The guard
@@ -521,18 +521,6 @@ _DIRTY_FOLDER = "INSERT OR IGNORE INTO dirty SELECT folder, uid FROM messages WH
 
 
 _KEPT_ROWS = "SELECT folder, uid, row FROM ledger_rows"
-
-
-@dataclass(frozen=True)
-class KeptChange:
-    """What changed in the totals' kept rows (by copy) and threads (by id): each one stored
-    as its own row, a nightly run writes what it changed, not the whole (as one value, the
-    totals were 11 MB at 100,000 messages, deleted and written again every night)."""
-
-    rows_out: Iterable[Copy]
-    rows_in: Iterable[tuple[Copy, bytes]]
-    threads_out: Iterable[str]
-    threads_in: Iterable[tuple[str, bytes]]
 
 
 def _change_kept(db: sqlite3.Connection, kept: KeptChange) -> None:
