@@ -19,7 +19,8 @@ import pytest
 from inbox_audit.core.fields import HEADER_FIELDS
 from inbox_audit.model import Address, FolderStatus, Message
 from inbox_audit.store import cache, snapshot
-from inbox_audit.store.cache import KeptChange, MailCache
+from inbox_audit.store.cache import MailCache
+from inbox_audit.store.ledger_feed import KeptChange
 from tests.audits import load
 from tests.builders import make_message
 from tests.dovecot import DovecotServer

@@ -21,7 +21,8 @@ from inbox_audit.core.audit import audit_examined
 from inbox_audit.model import Collected, Folder, FolderRole, Message, Status, Unreadable
 from inbox_audit.settings import Settings
 from inbox_audit.store import incremental, snapshot
-from inbox_audit.store.cache import KeptChange, MailCache
+from inbox_audit.store.cache import MailCache
+from inbox_audit.store.ledger_feed import KeptChange
 from inbox_audit.store.sync import Synced
 from tests.builders import PARIS, make_message
 from tests.store.builders import Mirror, assert_same_snapshot

@@ -24,8 +24,9 @@ from inbox_audit.model import (
 )
 from inbox_audit.settings import Settings
 from inbox_audit.store import ledger, snapshot
-from inbox_audit.store.cache import CachedItem, KeptChange, MailCache
+from inbox_audit.store.cache import CachedItem, MailCache
 from inbox_audit.store.ledger import Copy, Part, Totals
+from inbox_audit.store.ledger_feed import KeptChange
 from inbox_audit.store.rows import dump_time, load_time
 from inbox_audit.store.snapshot import MessageRow, ThreadRow
 from inbox_audit.store.sync import Synced
