@@ -278,7 +278,8 @@ def _row(values: tuple[Any, ...]) -> MessageRow:
     moment = load_time(arrived)
     if moment is None or not isinstance(rest, bytes):
         raise ValueError("a kept row without its moment")
-    # As snapshot.thread_from decodes threads (read by the 10,000s each night).
+    # Read by the 10,000s each night: statuses by look-up (as snapshot.thread_from), and one
+    # string per folder, which the snapshot's pickle of these rows then writes once.
     return (moment, STATUSES[status], latency, worked, sys.intern(folder), uid, rest)
 
 
