@@ -278,8 +278,7 @@ def _row(values: tuple[Any, ...]) -> MessageRow:
     moment = load_time(arrived)
     if moment is None or not isinstance(rest, bytes):
         raise ValueError("a kept row without its moment")
-    # Read by the 10,000s each night: statuses by look-up (as snapshot.thread_from), and one
-    # string per folder, which the snapshot's pickle of these rows then writes once.
+    # As snapshot.thread_from decodes threads (read by the 10,000s each night).
     return (moment, STATUSES[status], latency, worked, sys.intern(folder), uid, rest)
 
 

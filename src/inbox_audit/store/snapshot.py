@@ -26,6 +26,7 @@ import functools
 import hashlib
 import marshal
 import pickle
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -544,10 +545,12 @@ def thread_from(values: Sequence[Any]) -> ThreadRow:
      worked) = values  # fmt: skip
     if not isinstance(signs, bytes) or not isinstance(refs, bytes):
         raise ValueError("not a kept thread")
-    # Every nightly run reads every listable thread (~20,000 at 100,000 messages): a dict
-    # look-up instead of calling Status.
-    return (thread, subject, email, name, folder, STATUSES[status], load_time(since), waited,
-            bool(late), latency, signs, marshal.loads(refs), worked)  # fmt: skip
+    # A nightly run reads every listable thread (~20,000 at 100,000 messages): a dict
+    # look-up instead of calling Status, and one string per folder and address
+    # (`sys.intern`), which the snapshot's pickle then writes once instead of once a row.
+    return (thread, subject, sys.intern(email), sys.intern(name), sys.intern(folder),
+            STATUSES[status], load_time(since), waited, bool(late), latency, signs,
+            marshal.loads(refs), worked)  # fmt: skip
 
 
 #: Each Status by its value, for rows decoded by the 10,000s.
