@@ -391,7 +391,7 @@ def test_a_nightly_update_stores_only_the_rows_and_threads_it_changed(
     got = check(mirror, NOW)
     assert got is not None and got.late_threads  # the reply came after the SLA
     (change,) = stored
-    threads = [values[0] for values in change.threads_in]
+    threads = [thread for thread, _ in change.threads_in]
     assert threads == [got.late_threads[0][0]]  # the thread answered, and no other
     assert [copy for copy, _ in change.rows_in] == [(q.folder, q.uid)]
     assert not list(change.rows_out) and not list(change.threads_out)

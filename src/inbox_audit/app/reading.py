@@ -174,8 +174,8 @@ def _kept_report(
     from inbox_audit.store import snapshot
 
     with contextlib.suppress(CacheUnusable):  # then the full read rebuilds it
-        stored = cache.snapshot(key)
-        kept = snapshot.loads(*stored) if stored is not None else None
+        data = cache.snapshot(key)
+        kept = snapshot.loads(data) if data is not None else None
         if kept is not None and snapshot.usable(kept, moment):
             return snapshot.outline(kept, settings, moment, shown.replies, shown.threads)
         # Some mail changed: audit again only the conversations it touches.

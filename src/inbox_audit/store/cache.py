@@ -7,12 +7,10 @@ transaction, committed only once that folder is fully read, so a run killed half
 the previous consistent state of that folder.
 
 It also keeps the last audit's snapshot (snapshot.py), stored as the caller gives it and
-given up in the same transaction as any change to the cached mail, so a snapshot that serves
+dropped in the same transaction as any change to the cached mail, so a snapshot in the file
 always describes the mail beside it; and the audit per message (ledger.py): each copy's
-part and links, the totals with their kept rows and threads, and the copies changed since
-(`dirty`, written in the same transaction as the change), so the ledger plus the dirty
-copies always cover the mail. The snapshot reads its threads from the ledger's: it serves
-only beside the ledger it was stored with.
+part and links, the totals, and the copies changed since (`dirty`, written in the same
+transaction as the change), so the ledger plus the dirty copies always cover the mail.
 """
 
 from __future__ import annotations
@@ -20,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -40,7 +37,6 @@ from inbox_audit.store.cache_errors import (
     set_aside,
 )
 from inbox_audit.store.ledger_feed import Copy, KeptChange, LedgerFeed
-from inbox_audit.store.tables import LEDGER_TABLES, SNAPSHOT_TABLE, TABLES
 
 # What the cache holds is fetched over the user's link (50–60 MB of headers for a big
 # mailbox), so an upgrade keeps it unless what is stored changed, which these say. The guard
@@ -61,8 +57,76 @@ def _parser_id() -> str:
     return f"{PARSER_VERSION} {' '.join(HEADER_FIELDS)}"
 
 
+_SNAPSHOT_TABLE = """
+CREATE TABLE IF NOT EXISTS snapshot (
+    id INTEGER PRIMARY KEY CHECK (id = 1),  -- at most one: the last audit's
+    key TEXT NOT NULL,                      -- what it is valid for (settings, folders, code)
+    data BLOB NOT NULL
+);
+"""
+
+_LEDGER_TABLES = """
+CREATE TABLE IF NOT EXISTS ledger_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    key TEXT NOT NULL,                      -- what it is valid for (settings, folders, code)
+    data BLOB NOT NULL                      -- the totals
+);
+CREATE TABLE IF NOT EXISTS ledger (
+    folder TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    part BLOB NOT NULL,
+    links BLOB NOT NULL,                    -- marshal of the link digests
+    PRIMARY KEY (folder, uid)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS links (
+    link INTEGER NOT NULL,
+    folder TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    PRIMARY KEY (link, folder, uid)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dirty (          -- copies changed since the ledger was written
+    folder TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    PRIMARY KEY (folder, uid)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ledger_rows (    -- the totals' kept customer messages
+    folder TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    row BLOB NOT NULL,
+    PRIMARY KEY (folder, uid)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ledger_threads ( -- the totals' listable threads
+    id TEXT PRIMARY KEY,
+    row BLOB NOT NULL
+) WITHOUT ROWID;
+"""
+
 # Copies are looked up by `uid IN (...)`: this many at a time stays far below SQLite's limit.
 _BATCH = 500
+
+_TABLES = (
+    """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE folders (
+    name TEXT PRIMARY KEY,
+    messages INTEGER NOT NULL,
+    uidnext INTEGER NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    highestmodseq INTEGER
+);
+CREATE TABLE messages (
+    folder TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    flags TEXT NOT NULL,        -- space-separated (IMAP flags are atoms: no spaces)
+    data BLOB,                  -- marshal of the Message fields; NULL when unreadable
+    unreadable TEXT,            -- why it could not be read
+    retry INTEGER NOT NULL,     -- 1: the server failed to send it; fetch it again next run
+    PRIMARY KEY (folder, uid)
+) WITHOUT ROWID;
+"""
+    + _SNAPSHOT_TABLE
+    + _LEDGER_TABLES
+)
 
 
 @dataclass(frozen=True, slots=True)  # slots: a first run keeps 100,000s of them
@@ -139,7 +203,7 @@ class MailCache:
     def _prepare(self, fresh: bool) -> None:
         db = self._db
         if fresh:
-            db.executescript(TABLES)
+            db.executescript(_TABLES)
             db.executemany(
                 "INSERT INTO meta VALUES (?, ?)",
                 [("schema_version", str(CACHE_FORMAT)), ("parser", _parser_id())],
@@ -148,8 +212,8 @@ class MailCache:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
         if not {"meta", "folders", "messages"} <= tables:
             raise CacheUnusable("tables missing")
-        db.execute(SNAPSHOT_TABLE)  # files written before snapshots existed
-        db.executescript(LEDGER_TABLES)  # ... or before the ledger existed
+        db.execute(_SNAPSHOT_TABLE)  # files written before snapshots existed
+        db.executescript(_LEDGER_TABLES)  # ... or before the ledger existed
         meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
         # "schema_version": the name CACHE_FORMAT had, which files already written keep.
         if meta.get("schema_version") != str(CACHE_FORMAT):
@@ -186,19 +250,11 @@ class MailCache:
             ).fetchall()
             return [shared.item(folder, *row) for row in rows]
 
-    def snapshot(self, key: str) -> tuple[bytes, list[tuple[Any, ...]]] | None:
-        """The stored snapshot and the listable threads it reads from the ledger (the values
-        of each), if it was stored under `key`, no mail changed since and the ledger is the
-        one it was stored with."""
+    def snapshot(self, key: str) -> bytes | None:
+        """The stored snapshot, if it was stored under `key` and no mail changed since."""
         with guarded():
             row = self._db.execute("SELECT key, data FROM snapshot").fetchone()
-            if row is None or row[0] != key or not self._snapshot_of_ledger():
-                return None
-            return bytes(row[1]), self._db.execute(_KEPT_THREADS).fetchall()
-
-    def _snapshot_of_ledger(self) -> bool:
-        marks = dict(self._db.execute(f"SELECT key, value FROM meta WHERE key IN {_MARKS}"))
-        return "snapshot_of" in marks and marks["snapshot_of"] == marks.get("ledger_written")
+        return bytes(row[1]) if row is not None and row[0] == key else None
 
     def uids(self, folder: str) -> dict[int, frozenset[str]]:
         """UID -> flags of every cached message of the folder, except those to fetch again."""
@@ -232,10 +288,9 @@ class MailCache:
                 self._drop_snapshot()
 
     def save_snapshot(self, key: str, data: bytes) -> None:
-        """Keep the audit of the mail as cached now (replacing any earlier one), which reads
-        its threads from the ledger as it is now (see `save_ledger`)."""
+        """Keep the audit of the mail as cached now (replacing any earlier one)."""
         with self._transaction(), guarded():
-            _store_snapshot(self._db, (key, data))
+            self._db.execute("INSERT OR REPLACE INTO snapshot VALUES (1, ?, ?)", (key, data))
 
     def _ledger_kept(self) -> bool:
         with guarded():
@@ -258,12 +313,12 @@ class MailCache:
                 return None
         return bytes(row[1])
 
-    def ledger_kept(self) -> tuple[list[tuple[Copy, bytes]], list[tuple[Any, ...]]]:
-        """The totals' kept rows, each by its copy, and their threads' values
-        (`save_ledger`)."""
+    def ledger_kept(self) -> tuple[list[tuple[Copy, bytes]], list[bytes]]:
+        """The totals' kept rows, each by its copy, and their threads (`save_ledger`)."""
         with guarded():
             kept = [((f, u), bytes(r)) for f, u, r in self._db.execute(_KEPT_ROWS)]
-            return kept, self._db.execute(_KEPT_THREADS).fetchall()
+            threads = [bytes(r) for (r,) in self._db.execute("SELECT row FROM ledger_threads")]
+        return kept, threads
 
     def dirty(self) -> list[Copy]:
         """The copies added, removed or changed since the ledger was written."""
@@ -324,7 +379,7 @@ class MailCache:
         its stored links; every copy when `whole`), store `rows` (copy, part, links), then
         the totals and the change to their kept rows and threads that `state` gives once the
         rows are read, forget the dirty copies, and store the `snapshot` (key, data) when
-        given. A snapshot stored before no longer serves: it read the threads as they were.
+        given.
 
         `rows` is read once, each row stored as it comes: a full audit's 100,000 need never
         be in memory all at once (they were a third of a first run's peak); the totals can
@@ -355,19 +410,12 @@ class MailCache:
                     "INSERT OR REPLACE INTO meta VALUES ('ledger_counts', ?)",
                     (_ledger_counts(db),),
                 )
-                db.execute(
-                    "INSERT OR REPLACE INTO meta VALUES ('ledger_written', ?)",
-                    (secrets.token_hex(8),),
-                )
                 if snapshot is not None:
-                    _store_snapshot(db, snapshot)
+                    db.execute("INSERT OR REPLACE INTO snapshot VALUES (1, ?, ?)", snapshot)
 
     def _drop_snapshot(self) -> None:
-        # Unmarked rather than deleted (see `snapshot`): the next one replaces it, in the
-        # same transaction that frees its pages (a nightly run freed 10 MB of them on its own,
-        # in the first changed folder's commit).
         with guarded():
-            self._db.execute("DELETE FROM meta WHERE key = 'snapshot_of'")
+            self._db.execute("DELETE FROM snapshot")
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -473,21 +521,6 @@ _DIRTY_FOLDER = "INSERT OR IGNORE INTO dirty SELECT folder, uid FROM messages WH
 
 
 _KEPT_ROWS = "SELECT folder, uid, row FROM ledger_rows"
-_KEPT_THREADS = (
-    "SELECT id, subject, email, name, folder, status, since, waited, late, latency, signs,"
-    " refs, worked FROM ledger_threads"
-)
-# A snapshot reads its threads from the ledger: it serves only beside the ledger written with
-# it (`save_ledger`) or before it (`save_snapshot`), which these marks in meta tell.
-_MARKS = "('ledger_written', 'snapshot_of')"
-
-
-def _store_snapshot(db: sqlite3.Connection, snapshot: tuple[str, bytes]) -> None:
-    db.execute("INSERT OR REPLACE INTO snapshot VALUES (1, ?, ?)", snapshot)
-    db.execute("DELETE FROM meta WHERE key = 'snapshot_of'")
-    db.execute(
-        "INSERT INTO meta SELECT 'snapshot_of', value FROM meta WHERE key = 'ledger_written'"
-    )
 
 
 def _change_kept(db: sqlite3.Connection, kept: KeptChange) -> None:
@@ -497,16 +530,13 @@ def _change_kept(db: sqlite3.Connection, kept: KeptChange) -> None:
         ((f, u, row) for (f, u), row in kept.rows_in),
     )
     db.executemany("DELETE FROM ledger_threads WHERE id = ?", ((t,) for t in kept.threads_out))
-    db.executemany(
-        "INSERT OR REPLACE INTO ledger_threads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        kept.threads_in,
-    )
+    db.executemany("INSERT OR REPLACE INTO ledger_threads VALUES (?, ?)", kept.threads_in)
 
 
 def _drop_ledger(db: sqlite3.Connection) -> None:
     for table in ("ledger_state", "ledger", "links", "dirty", "ledger_rows", "ledger_threads"):
         db.execute(f"DELETE FROM {table}")
-    db.execute(f"DELETE FROM meta WHERE key = 'ledger_counts' OR key IN {_MARKS}")
+    db.execute("DELETE FROM meta WHERE key = 'ledger_counts'")
 
 
 def _ledger_counts(db: sqlite3.Connection) -> str:

@@ -9,7 +9,7 @@ import pickle
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from inbox_audit.core.audit import Examined, examine
 from inbox_audit.core.awaiting import Bounce
@@ -28,7 +28,7 @@ from inbox_audit.store.cache import CachedItem, MailCache
 from inbox_audit.store.ledger import Copy, Part, Totals
 from inbox_audit.store.ledger_feed import KeptChange
 from inbox_audit.store.rows import dump_time, load_time
-from inbox_audit.store.snapshot import STATUSES, MessageRow
+from inbox_audit.store.snapshot import MessageRow, ThreadRow
 from inbox_audit.store.sync import Synced
 
 
@@ -165,7 +165,7 @@ def _totals(cache: MailCache, ledger_key: str, kept: bool = True) -> Totals | No
         return dataclasses.replace(
             totals,
             rows={copy: (row[0], row) for copy, data in rows if (row := _row(marshal.loads(data)))},
-            threads={row[0]: row for row in map(snapshot.thread_from, threads)},
+            threads={row[0]: row for row in map(_thread_row, threads)},
         )
     except Exception:  # foreign bytes: the caller audits everything instead
         return None
@@ -191,7 +191,7 @@ def _kept_change(old: Totals, new: Totals) -> KeptChange:
         ),
         threads_out=[thread for thread in before_threads if thread not in after_threads],
         threads_in=(
-            snapshot.thread_values(row)
+            (thread, _thread_bytes(row))
             for thread, row in after_threads.items()
             if before_threads.get(thread) is not row
         ),
@@ -278,8 +278,33 @@ def _row(values: tuple[Any, ...]) -> MessageRow:
     moment = load_time(arrived)
     if moment is None or not isinstance(rest, bytes):
         raise ValueError("a kept row without its moment")
-    # As snapshot.thread_from decodes threads (read by the 10,000s each night).
-    return (moment, STATUSES[status], latency, worked, sys.intern(folder), uid, rest)
+    return (moment, _STATUSES[status], latency, worked, sys.intern(folder), uid, rest)
+
+
+# Rows are decoded by the 10,000s each night: a dict look-up instead of calling Status, and one
+# string per folder and address (`sys.intern`), which the snapshot's pickle then writes once
+# instead of once a row (as it did when the totals were one pickle).
+_STATUSES: Final = {status.value: status for status in Status}
+
+
+def _thread_bytes(row: ThreadRow) -> bytes:
+    # A thread's row (snapshot.ThreadRow) with its status by value and its moment as
+    # rows.dump_time writes it.
+    (thread, subject, email, name, folder, status, since, waited, late, latency, signs, refs,
+     worked) = row  # fmt: skip
+    values = (thread, subject, email, name, folder, status.value, dump_time(since), waited,
+              late, latency, signs, refs, worked)  # fmt: skip
+    return marshal.dumps(values)
+
+
+def _thread_row(data: bytes) -> ThreadRow:
+    (thread, subject, email, name, folder, status, since, waited, late, latency, signs, refs,
+     worked) = marshal.loads(data)  # fmt: skip
+    if not isinstance(signs, bytes):
+        raise ValueError("a kept thread without its signs")
+    return (thread, subject, sys.intern(email), sys.intern(name), sys.intern(folder),
+            _STATUSES[status], load_time(since), waited, late, latency, signs, refs,
+            worked)  # fmt: skip
 
 
 def _awaited_values(awaited: Awaited) -> tuple[Any, ...]:

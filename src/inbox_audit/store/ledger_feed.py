@@ -6,7 +6,6 @@ from __future__ import annotations
 import marshal
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 #: A message's copy: (folder, UID).
 Copy = tuple[str, int]
@@ -72,4 +71,4 @@ class KeptChange:
     rows_out: Iterable[Copy]
     rows_in: Iterable[tuple[Copy, bytes]]
     threads_out: Iterable[str]
-    threads_in: Iterable[tuple[Any, ...]]  # snapshot.thread_values
+    threads_in: Iterable[tuple[str, bytes]]

@@ -26,13 +26,12 @@ import functools
 import hashlib
 import marshal
 import pickle
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from inbox_audit.core.figures import Listing, arrival, lateness, urgency
 from inbox_audit.core.language import NO_SIGNS, LanguageSigns, language_signs
@@ -254,32 +253,24 @@ def assemble(
     `waiting`: the arrival of every pending or overdue customer message, whatever its age.
     `horizon`: see `horizon`.
     """
-    waiting_rows, late_rows = _in_order(threads)
-    since = window(report.as_of)
-    rows_kept = sorted((m for m in messages if m[0] > since), key=itemgetter(0, 4, 5))
-    details = tuple(m[4:] for m in rows_kept)
-    return Snapshot(
-        report=dataclasses.replace(report, messages=(), threads=()),
-        waiting_threads=waiting_rows,
-        late_threads=late_rows,
-        messages=tuple(m[:4] for m in rows_kept),
-        details=pickle.dumps(details, protocol=pickle.HIGHEST_PROTOCOL),
-        waiting=tuple(sorted(waiting)),
-        horizon=horizon,
-    )
-
-
-def _in_order(
-    threads: Iterable[ThreadRow],
-) -> tuple[tuple[ThreadRow, ...], tuple[ThreadRow, ...]]:
-    """The waiting rows and the late ones among `threads`, each in the snapshot's order."""
     rows = list(threads)
     dated = [r for r in rows if r[_STATUS] in WAITING and r[_SINCE] is not None]
     undated = [r for r in rows if r[_STATUS] in WAITING and r[_SINCE] is None]
     dated.sort(key=itemgetter(_SINCE, _ID))
     undated.sort(key=itemgetter(_ID))
     late = sorted((r for r in rows if r[_LATE]), key=lambda r: (-(r[_LATENCY] or 0), r[_ID]))
-    return (*dated, *undated), tuple(late)
+    since = window(report.as_of)
+    rows_kept = sorted((m for m in messages if m[0] > since), key=itemgetter(0, 4, 5))
+    details = tuple(m[4:] for m in rows_kept)
+    return Snapshot(
+        report=dataclasses.replace(report, messages=(), threads=()),
+        waiting_threads=(*dated, *undated),
+        late_threads=tuple(late),
+        messages=tuple(m[:4] for m in rows_kept),
+        details=pickle.dumps(details, protocol=pickle.HIGHEST_PROTOCOL),
+        waiting=tuple(sorted(waiting)),
+        horizon=horizon,
+    )
 
 
 def take(report: AuditReport, horizon: datetime | None) -> Snapshot:
@@ -529,56 +520,20 @@ def code_digest(package: Path, patterns: Iterable[str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def thread_values(row: ThreadRow) -> tuple[Any, ...]:
-    """A thread's row as the cache stores it (ledger_threads): by value, its status by
-    name, its moment as rows.dump_time writes it."""
-    (thread, subject, email, name, folder, status, since, waited, late, latency, signs, refs,
-     worked) = row  # fmt: skip
-    return (thread, subject, email, name, folder, status.value, dump_time(since), waited,
-            late, latency, signs, marshal.dumps(refs), worked)  # fmt: skip
-
-
-def thread_from(values: Sequence[Any]) -> ThreadRow:
-    """The row `thread_values` stored; raises ValueError, TypeError or KeyError when the
-    values are not such a row."""
-    (thread, subject, email, name, folder, status, since, waited, late, latency, signs, refs,
-     worked) = values  # fmt: skip
-    if not isinstance(signs, bytes) or not isinstance(refs, bytes):
-        raise ValueError("not a kept thread")
-    # A nightly run reads every listable thread (~20,000 at 100,000 messages): a dict
-    # look-up instead of calling Status, and one string per folder and address
-    # (`sys.intern`), which the snapshot's pickle then writes once instead of once a row.
-    return (thread, subject, sys.intern(email), sys.intern(name), sys.intern(folder),
-            STATUSES[status], load_time(since), waited, bool(late), latency, signs,
-            marshal.loads(refs), worked)  # fmt: skip
-
-
-#: Each Status by its value, for rows decoded by the 10,000s.
-STATUSES: Final = {status.value: status for status in Status}
-
-
 def dumps(snapshot: Snapshot) -> bytes:
-    """Bytes for the cache: all but the threads, which it keeps in the ledger (`loads`);
-    with their number, which tells a thread lost from the file."""
-    threads = {row[_ID] for row in (*snapshot.waiting_threads, *snapshot.late_threads)}
-    rest = dataclasses.replace(snapshot, waiting_threads=(), late_threads=())
-    return pickle.dumps((rest, len(threads)), protocol=pickle.HIGHEST_PROTOCOL)
+    """Bytes for the cache."""
+    return pickle.dumps(snapshot, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def loads(data: bytes, threads: Iterable[Sequence[Any]]) -> Snapshot | None:
-    """The snapshot stored by `dumps`, with its `threads` (as `thread_values` stored them),
-    or None when the bytes are not one, or the threads not its own.
+def loads(data: bytes) -> Snapshot | None:
+    """The snapshot stored by `dumps`, or None when the bytes are not one.
 
     The cache file is its owner's alone (mode 0600, in their own cache directory): whoever
     can rewrite it can already run code as them, so unpickling it opens no new door. It was
     written by the same code (the key includes `audit_code`); anything else is ignored.
     """
     try:
-        rest, count = pickle.loads(data)
-        rows = [thread_from(values) for values in threads]
+        snapshot = pickle.loads(data)
     except Exception:
         return None
-    if not isinstance(rest, Snapshot) or count != len(rows):
-        return None
-    waiting, late = _in_order(rows)
-    return dataclasses.replace(rest, waiting_threads=waiting, late_threads=late)
+    return snapshot if isinstance(snapshot, Snapshot) else None
