@@ -4,12 +4,14 @@ format changed, and a test notices when they change without a bump."""
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import hashlib
 import inspect
 import io
 import re
 import shutil
+import sqlite3
 import tokenize
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,7 @@ from inbox_audit.core.fields import HEADER_FIELDS
 from inbox_audit.model import Address, FolderStatus, Message
 from inbox_audit.store import cache, snapshot
 from inbox_audit.store.cache import MailCache
+from inbox_audit.store.cache_errors import CacheUnusable
 from inbox_audit.store.ledger_feed import KeptChange
 from tests.audits import load
 from tests.builders import make_message
@@ -260,6 +263,48 @@ def test_the_ledger_rows_are_stored_as_they_come_with_their_links(tmp_path: Path
         }
         assert opened.linked([5]) == {("INBOX", 1), ("Sent", 2)}
         assert opened.linked([low]) == {("INBOX", 1)} and opened.linked([high]) == {("Sent", 2)}
+    finally:
+        opened.close()
+
+
+def test_the_kept_rows_errors_are_theirs_and_store_nothing(tmp_path: Path) -> None:
+    """The kept rows and threads are made as they are stored: their error is the caller's
+    (not a corrupt cache, which would set the file aside), and nothing is stored."""
+    opened = MailCache.open(tmp_path / "cache.sqlite", pytest.fail)
+
+    def threads() -> Iterator[tuple[str, bytes]]:
+        yield "t1", b"row"
+        raise TypeError("a bug of the caller's threads")
+
+    def state() -> tuple[bytes, KeptChange]:
+        return b"totals", KeptChange((), [(("INBOX", 1), b"r")], (), threads())
+
+    try:
+        with pytest.raises(TypeError, match="the caller's threads"):
+            opened.save_ledger("key", {}, iter([(("INBOX", 1), b"a", (7,))]), state, whole=True)
+        assert opened.ledger_state("key") is None and opened.ledger_kept() == ([], [])
+    finally:
+        opened.close()
+
+
+def test_a_ledger_written_by_another_run_meanwhile_is_not_overwritten(tmp_path: Path) -> None:
+    """Two state directories may share a cache file: an update worked out from what was read
+    is not stored over what another run wrote since (the file would hold a mix of both)."""
+    opened = MailCache.open(tmp_path / "cache.sqlite", pytest.fail)
+    rows = [(("INBOX", 1), b"a", (7,))]
+    try:
+        opened.save_ledger("key", {}, iter(rows), lambda: (b"first", NO_CHANGE), whole=True)
+        with opened.reading():
+            assert opened.ledger_state("key") == b"first"
+        with contextlib.closing(sqlite3.connect(opened.path)) as other, other:
+            other.execute("UPDATE ledger_state SET data = ?", (b"theirs",))
+        with pytest.raises(CacheUnusable, match="another run"):
+            opened.save_ledger("key", {}, iter([]), lambda: (b"mine", NO_CHANGE), since_read=True)
+        assert opened.ledger_state("key") == b"theirs"
+        with opened.reading():  # read again: now it may write
+            opened.ledger_state("key")
+        opened.save_ledger("key", {}, iter([]), lambda: (b"mine", NO_CHANGE), since_read=True)
+        assert opened.ledger_state("key") == b"mine"
     finally:
         opened.close()
 

@@ -412,6 +412,33 @@ def test_a_kept_thread_lost_from_the_file_sends_back_to_a_full_audit(tmp_path: P
     check(mirror, NOW + timedelta(hours=1))  # rebuilt whole, it serves again
 
 
+def test_a_kept_row_unreadable_in_the_file_sends_back_to_a_full_audit(tmp_path: Path) -> None:
+    """Counted right but unreadable (foreign bytes): the update declines, and the ledger is
+    stale for the full audit that follows, which rebuilds it (else it would decline every
+    night)."""
+    q = msg(NOW - timedelta(hours=30), message_id="q@x", subject="Devis")
+    mirror = start(tmp_path, [*filler(5), q])
+    with contextlib.closing(sqlite3.connect(mirror.cache.path)) as db, db:
+        assert db.execute("UPDATE ledger_rows SET row = x'00'").rowcount >= 1
+    assert incremental.stale(mirror.cache, mirror.synced().folders, SETTINGS, NOW)
+    mirror.add(msg(NOW - timedelta(hours=1), message_id="q2@x", subject="Autre"))
+    check(mirror, NOW, served=False)
+    assert not incremental.stale(mirror.cache, mirror.synced().folders, SETTINGS, NOW)
+    check(mirror, NOW + timedelta(hours=1))
+
+
+def test_undecodable_text_in_a_waiting_thread_is_kept_as_it_came(tmp_path: Path) -> None:
+    """Header bytes no charset decodes come as lone surrogates: the ledger's kept rows and
+    threads store them and give them back (SQLite text could not hold them)."""
+    odd = "Devis \udc80\udcff " + "\u2028日本"
+    q = msg(NOW - timedelta(hours=30), message_id="q@x", subject=odd, from_=f"{odd} <a@x.fr>")
+    mirror = start(tmp_path, [*filler(5), q])
+    mirror.add(msg(NOW - timedelta(hours=2), message_id="q2@x", subject="Re: " + odd,
+                   references=("q@x",), from_="a@x.fr"))  # fmt: skip
+    got = check(mirror, NOW)
+    assert got is not None and any(odd in row[1] for row in got.waiting_threads)
+
+
 def test_a_sent_message_moves_to_inbox(tmp_path: Path) -> None:
     q = msg(NOW - timedelta(hours=30), message_id="q@x", subject="Devis")
     mirror = start(

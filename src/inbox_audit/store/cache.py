@@ -36,7 +36,7 @@ from inbox_audit.store.cache_errors import (
     guarded,
     set_aside,
 )
-from inbox_audit.store.ledger_feed import Copy, KeptChange, LedgerFeed
+from inbox_audit.store.ledger_feed import Caught, Copy, KeptChange, LedgerFeed
 
 # What the cache holds is fetched over the user's link (50–60 MB of headers for a big
 # mailbox), so an upgrade keeps it unless what is stored changed, which these say. The guard
@@ -151,6 +151,7 @@ class MailCache:
     def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
         self.path = path
         self._db = connection
+        self._read_version = -1  # see `reading`
 
     @classmethod
     def open(cls, path: Path, warn: Callable[[str], None]) -> MailCache:
@@ -313,6 +314,26 @@ class MailCache:
                 return None
         return bytes(row[1])
 
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """One read transaction: what is read in the block is of one state of the file. A
+        `save_ledger(..., since_read=True)` after it stores nothing if another connection (a
+        run of another user's state directory sharing this file) wrote in between: its
+        changes were worked out from what was read."""
+        with guarded():
+            self._db.execute("BEGIN")
+            self._read_version = self._data_version()
+        try:
+            yield
+        finally:
+            with guarded():
+                self._db.execute("COMMIT")
+
+    def _data_version(self) -> int:
+        # Moves when another connection commits (https://sqlite.org/pragma.html#pragma_data_version).
+        version: int = self._db.execute("PRAGMA data_version").fetchone()[0]
+        return version
+
     def ledger_kept(self) -> tuple[list[tuple[Copy, bytes]], list[bytes]]:
         """The totals' kept rows, each by its copy, and their threads (`save_ledger`)."""
         with guarded():
@@ -374,6 +395,7 @@ class MailCache:
         snapshot: tuple[str, bytes] | None = None,
         *,
         whole: bool = False,
+        since_read: bool = False,
     ) -> None:
         """In one transaction: drop the parts and links of the `replaced` copies (each with
         its stored links; every copy when `whole`), store `rows` (copy, part, links), then
@@ -388,6 +410,8 @@ class MailCache:
         feed = LedgerFeed(rows)
         with self._transaction():
             with guarded():
+                if since_read and self._data_version() != self._read_version:
+                    raise CacheUnusable("another run changed the cache meanwhile")
                 if whole:
                     _drop_ledger(db)
                 else:
@@ -403,7 +427,10 @@ class MailCache:
             totals, kept = state()  # the caller's code: outside the guard, as the rows are
             with guarded():
                 db.executemany("INSERT OR IGNORE INTO links VALUES (?, ?, ?)", feed.links())
-                _change_kept(db, kept)
+                changed = _change_kept(db, kept)
+            for caught in changed:
+                caught.check()
+            with guarded():
                 db.execute("DELETE FROM dirty")
                 db.execute("INSERT OR REPLACE INTO ledger_state VALUES (1, ?, ?)", (key, totals))
                 db.execute(
@@ -523,14 +550,19 @@ _DIRTY_FOLDER = "INSERT OR IGNORE INTO dirty SELECT folder, uid FROM messages WH
 _KEPT_ROWS = "SELECT folder, uid, row FROM ledger_rows"
 
 
-def _change_kept(db: sqlite3.Connection, kept: KeptChange) -> None:
-    db.executemany("DELETE FROM ledger_rows WHERE folder = ? AND uid = ?", kept.rows_out)
+def _change_kept(db: sqlite3.Connection, kept: KeptChange) -> tuple[Caught[Any], ...]:
+    """Apply `kept`; its items are made as they are stored (by the caller's code: see
+    Caught, whose errors the caller raises)."""
+    rows_out, rows_in = Caught(kept.rows_out), Caught(kept.rows_in)
+    threads_out, threads_in = Caught(kept.threads_out), Caught(kept.threads_in)
+    db.executemany("DELETE FROM ledger_rows WHERE folder = ? AND uid = ?", rows_out)
     db.executemany(
         "INSERT OR REPLACE INTO ledger_rows VALUES (?, ?, ?)",
-        ((f, u, row) for (f, u), row in kept.rows_in),
+        ((f, u, row) for (f, u), row in rows_in),
     )
-    db.executemany("DELETE FROM ledger_threads WHERE id = ?", ((t,) for t in kept.threads_out))
-    db.executemany("INSERT OR REPLACE INTO ledger_threads VALUES (?, ?)", kept.threads_in)
+    db.executemany("DELETE FROM ledger_threads WHERE id = ?", ((t,) for t in threads_out))
+    db.executemany("INSERT OR REPLACE INTO ledger_threads VALUES (?, ?)", threads_in)
+    return rows_out, rows_in, threads_out, threads_in
 
 
 def _drop_ledger(db: sqlite3.Connection) -> None:

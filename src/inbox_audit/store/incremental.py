@@ -109,6 +109,7 @@ def update(
         [(copy, _part_bytes(part), links[copy]) for copy, part in parts.items()],
         lambda: (_state_bytes(updated), _kept_change(totals, updated)),
         (snapshot.key(synced.folders, settings), snapshot.dumps(taken)),
+        since_read=True,
     )
     return taken
 
@@ -116,7 +117,9 @@ def update(
 def stale(cache: MailCache, folders: Sequence[Folder], settings: Settings, as_of: datetime) -> bool:
     """Whether the ledger needs a `rebuild` after a full audit as of `as_of`: there is none
     for these settings and folders, mail changed since, or it cannot serve this moment."""
-    totals = _totals(cache, key(folders, settings), kept=False)
+    # Read whole, as `update` reads it: kept rows it could not read would have it decline
+    # every night while this said the ledger was current.
+    totals = _totals(cache, key(folders, settings))
     return totals is None or bool(cache.dirty()) or not ledger.current(totals, as_of)
 
 
@@ -154,20 +157,22 @@ def rebuild(
     cache.save_ledger(key(collected.folders, settings), {}, rows(), state, whole=True)
 
 
-def _totals(cache: MailCache, ledger_key: str, kept: bool = True) -> Totals | None:
-    """The stored totals (without their kept rows and threads unless `kept`), or None."""
-    data = cache.ledger_state(ledger_key)
-    totals = _loads(data, Totals) if data is not None else None
-    if totals is None or not kept:
-        return totals
-    rows, threads = cache.ledger_kept()
+def _totals(cache: MailCache, ledger_key: str) -> Totals | None:
+    """The stored totals with their kept rows and threads, as of one state of the file, or
+    None (none stored, or not readable as such)."""
+    with cache.reading():
+        data = cache.ledger_state(ledger_key)
+        totals = _loads(data, Totals) if data is not None else None
+        if totals is None:
+            return None
+        rows, threads = cache.ledger_kept()
     try:
         return dataclasses.replace(
             totals,
             rows={copy: (row[0], row) for copy, data in rows if (row := _row(marshal.loads(data)))},
             threads={row[0]: row for row in map(_thread_row, threads)},
         )
-    except Exception:  # foreign bytes: the caller audits everything instead
+    except (ValueError, TypeError, KeyError, EOFError):  # foreign bytes: audit everything
         return None
 
 

@@ -181,9 +181,9 @@ def book(
     bounces = {(m.folder, m.uid): bounce for m, bounce in found.bounces}
     since = window(as_of)
     for m, what in zip(messages, became, strict=True):
-        if what is None:
-            continue
         copy = (m.folder, m.uid)
+        if what is None:  # examine puts every message in one group: a bug, not a verdict
+            raise ValueError(f"message {copy} was not audited")
         if what == "undated":
             unreadable = Unreadable(m.folder, m.uid, NO_USABLE_DATE)
             yield m, Part("undated", *_common(m, roles, as_of), unreadable=unreadable)
