@@ -20,7 +20,7 @@ import pytest
 
 from inbox_audit.core.fields import HEADER_FIELDS
 from inbox_audit.model import Address, FolderStatus, Message
-from inbox_audit.store import cache, snapshot
+from inbox_audit.store import cache, snapshot, tables
 from inbox_audit.store.cache import MailCache
 from inbox_audit.store.cache_errors import CacheUnusable
 from inbox_audit.store.ledger_feed import KeptChange
@@ -88,7 +88,7 @@ def fingerprint() -> str:
     modules it imports), the row format (store/rows.py, the tables and the cache's own row
     helpers) and the fields of Message."""
     helpers = (cache._dump, cache._flags, cache._parse_flags, cache._Shared)
-    sql = re.sub(r"--[^\n]*", "", cache._TABLES)  # SQL comments
+    sql = re.sub(r"--[^\n]*", "", tables.TABLES)  # SQL comments
     parts = {
         **{
             name: normalised((PACKAGE / name).read_text(encoding="utf-8"))

@@ -37,6 +37,7 @@ from inbox_audit.store.cache_errors import (
     set_aside,
 )
 from inbox_audit.store.ledger_feed import Caught, Copy, KeptChange, LedgerFeed
+from inbox_audit.store.tables import LEDGER_TABLES, SNAPSHOT_TABLE, TABLES
 
 # What the cache holds is fetched over the user's link (50–60 MB of headers for a big
 # mailbox), so an upgrade keeps it unless what is stored changed, which these say. The guard
@@ -57,76 +58,8 @@ def _parser_id() -> str:
     return f"{PARSER_VERSION} {' '.join(HEADER_FIELDS)}"
 
 
-_SNAPSHOT_TABLE = """
-CREATE TABLE IF NOT EXISTS snapshot (
-    id INTEGER PRIMARY KEY CHECK (id = 1),  -- at most one: the last audit's
-    key TEXT NOT NULL,                      -- what it is valid for (settings, folders, code)
-    data BLOB NOT NULL
-);
-"""
-
-_LEDGER_TABLES = """
-CREATE TABLE IF NOT EXISTS ledger_state (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    key TEXT NOT NULL,                      -- what it is valid for (settings, folders, code)
-    data BLOB NOT NULL                      -- the totals
-);
-CREATE TABLE IF NOT EXISTS ledger (
-    folder TEXT NOT NULL,
-    uid INTEGER NOT NULL,
-    part BLOB NOT NULL,
-    links BLOB NOT NULL,                    -- marshal of the link digests
-    PRIMARY KEY (folder, uid)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS links (
-    link INTEGER NOT NULL,
-    folder TEXT NOT NULL,
-    uid INTEGER NOT NULL,
-    PRIMARY KEY (link, folder, uid)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS dirty (          -- copies changed since the ledger was written
-    folder TEXT NOT NULL,
-    uid INTEGER NOT NULL,
-    PRIMARY KEY (folder, uid)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS ledger_rows (    -- the totals' kept customer messages
-    folder TEXT NOT NULL,
-    uid INTEGER NOT NULL,
-    row BLOB NOT NULL,
-    PRIMARY KEY (folder, uid)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS ledger_threads ( -- the totals' listable threads
-    id TEXT PRIMARY KEY,
-    row BLOB NOT NULL
-) WITHOUT ROWID;
-"""
-
 # Copies are looked up by `uid IN (...)`: this many at a time stays far below SQLite's limit.
 _BATCH = 500
-
-_TABLES = (
-    """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE folders (
-    name TEXT PRIMARY KEY,
-    messages INTEGER NOT NULL,
-    uidnext INTEGER NOT NULL,
-    uidvalidity INTEGER NOT NULL,
-    highestmodseq INTEGER
-);
-CREATE TABLE messages (
-    folder TEXT NOT NULL,
-    uid INTEGER NOT NULL,
-    flags TEXT NOT NULL,        -- space-separated (IMAP flags are atoms: no spaces)
-    data BLOB,                  -- marshal of the Message fields; NULL when unreadable
-    unreadable TEXT,            -- why it could not be read
-    retry INTEGER NOT NULL,     -- 1: the server failed to send it; fetch it again next run
-    PRIMARY KEY (folder, uid)
-) WITHOUT ROWID;
-"""
-    + _SNAPSHOT_TABLE
-    + _LEDGER_TABLES
-)
 
 
 @dataclass(frozen=True, slots=True)  # slots: a first run keeps 100,000s of them
@@ -204,7 +137,7 @@ class MailCache:
     def _prepare(self, fresh: bool) -> None:
         db = self._db
         if fresh:
-            db.executescript(_TABLES)
+            db.executescript(TABLES)
             db.executemany(
                 "INSERT INTO meta VALUES (?, ?)",
                 [("schema_version", str(CACHE_FORMAT)), ("parser", _parser_id())],
@@ -213,8 +146,8 @@ class MailCache:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
         if not {"meta", "folders", "messages"} <= tables:
             raise CacheUnusable("tables missing")
-        db.execute(_SNAPSHOT_TABLE)  # files written before snapshots existed
-        db.executescript(_LEDGER_TABLES)  # ... or before the ledger existed
+        db.execute(SNAPSHOT_TABLE)  # files written before snapshots existed
+        db.executescript(LEDGER_TABLES)  # ... or before the ledger existed
         meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
         # "schema_version": the name CACHE_FORMAT had, which files already written keep.
         if meta.get("schema_version") != str(CACHE_FORMAT):
