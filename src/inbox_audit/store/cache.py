@@ -9,7 +9,8 @@ the previous consistent state of that folder.
 It also keeps the last audit's snapshot (snapshot.py), stored as the caller gives it and
 dropped in the same transaction as any change to the cached mail, so a snapshot in the file
 always describes the mail beside it; and the audit per message (ledger.py): each copy's
-part and links, the totals, and the copies changed since (`dirty`, written in the same
+part and links, the totals with their kept rows and threads (one row each, so that a night
+writes what it changed), and the copies changed since (`dirty`, written in the same
 transaction as the change), so the ledger plus the dirty copies always cover the mail.
 """
 
