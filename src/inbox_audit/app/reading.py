@@ -149,6 +149,10 @@ def _report_cached(
             # 100,000 messages: ~297 -> ~293 MB).
             if incremental.stale(cache, collected.folders, settings, moment):
                 incremental.rebuild(cache, collected, report, found, settings)
+            # What only the ledger reads goes before the snapshot is pickled: the messages
+            # the report does not list (the owner's sent mail, copies, drafts) and the
+            # audit's groups and language signs of every thread.
+            del collected, found
             # One expression: neither the snapshot nor its bytes outlive their saving.
             cache.save_snapshot(key, snapshot.dumps(snapshot.take(report, horizon)))
         except (CacheUnusable, CacheUnwritable) as exc:
