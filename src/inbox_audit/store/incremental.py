@@ -167,9 +167,10 @@ def _totals(cache: MailCache, ledger_key: str) -> Totals | None:
             return None
         rows, threads = cache.ledger_kept()
     try:
+        kept = [(copy, _kept_row(data)) for copy, data in rows]
         return dataclasses.replace(
             totals,
-            rows={copy: (row[0], row) for copy, data in rows if (row := _row(marshal.loads(data)))},
+            rows={copy: (row[0], row) for copy, row in kept},
             threads={row[0]: row for row in map(_thread_row, threads)},
         )
     except (ValueError, TypeError, KeyError, EOFError):  # foreign bytes: audit everything
@@ -190,7 +191,7 @@ def _kept_change(old: Totals, new: Totals) -> KeptChange:
     return KeptChange(
         rows_out=[copy for copy in before_rows if copy not in after_rows],
         rows_in=(
-            (copy, marshal.dumps(_row_values(row)))
+            (copy, _kept_row_bytes(row))
             for copy, (_, row) in after_rows.items()
             if (was := before_rows.get(copy)) is None or was[1] is not row
         ),
@@ -290,6 +291,15 @@ def _row(values: tuple[Any, ...]) -> MessageRow:
 # string per folder and address (`sys.intern`), which the snapshot's pickle then writes once
 # instead of once a row (as it did when the totals were one pickle).
 _STATUSES: Final = {status.value: status for status in Status}
+
+
+def _kept_row_bytes(row: MessageRow) -> bytes:
+    """A kept customer message's row as ledger_rows stores it (`_kept_row` reads it)."""
+    return marshal.dumps(_row_values(row))
+
+
+def _kept_row(data: bytes) -> MessageRow:
+    return _row(marshal.loads(data))
 
 
 def _thread_bytes(row: ThreadRow) -> bytes:
