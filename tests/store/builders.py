@@ -3,8 +3,11 @@ a mailbox mirrored in a cache file, and audits through the CLI whose fetches are
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
+import marshal
+import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -174,6 +177,26 @@ def assert_same_snapshot(
     assert got_dated == want_dated
     assert got.waiting == want.waiting
     assert got.horizon == want.horizon
+
+
+def stored_ledger(path: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The ledger's parts and links as a cache file holds them, in key order, decoded (the
+    same values may marshal to other bytes, as marshal shares what is referenced twice)."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        rows = db.execute("SELECT folder, uid, part, links FROM ledger ORDER BY 1, 2").fetchall()
+        links = db.execute("SELECT link, folder, uid FROM links ORDER BY 1, 2, 3").fetchall()
+    parts = [(f, u, _undated(marshal.loads(part)), marshal.loads(ids)) for f, u, part, ids in rows]
+    return parts, links
+
+
+def _undated(part: tuple[Any, ...]) -> tuple[Any, ...]:
+    # A waiting message's verdict (pending or overdue) is as of when it was booked: a part
+    # left outside a night's closure keeps an older one, which the totals re-date.
+    waiting = {"pending": "waiting", "overdue": "waiting"}
+    status, row = part[6], part[10]
+    if row is not None:
+        row = (row[0], waiting.get(row[1], row[1]), *row[2:])
+    return (*part[:6], waiting.get(status, status), *part[7:10], row, *part[11:])
 
 
 class Spy:

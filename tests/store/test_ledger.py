@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from inbox_audit.core.audit import audit_examined
 from inbox_audit.core.awaiting import Bounce
@@ -27,8 +30,17 @@ from inbox_audit.model import (
 )
 from inbox_audit.settings import Settings
 from inbox_audit.store import incremental, ledger, snapshot
+from inbox_audit.store.cache import MailCache
 from tests.builders import PARIS
-from tests.store.builders import WORK, Mirror, assert_same_snapshot, read, rendered
+from tests.store.builders import (
+    OPEN,
+    WORK,
+    Mirror,
+    assert_same_snapshot,
+    read,
+    rendered,
+    stored_ledger,
+)
 
 
 def _role(mirror: Mirror, role: FolderRole) -> Folder:
@@ -281,6 +293,11 @@ def test_each_change_updates_the_snapshot_a_full_audit_takes(
         used += 1
         want = snapshot.take(full, snapshot.horizon(mirror.collected().messages, moment))
         assert_same_snapshot(got, want, settings)
+        # What the update stored (only the rows that changed) is what a rebuild stores.
+        fresh = MailCache.open(tmp_path / f"rebuilt-{step}.sqlite", pytest.fail)
+        OPEN.append(fresh)
+        incremental.rebuild(fresh, mirror.collected(), full, found, settings)
+        assert stored_ledger(mirror.cache.path) == stored_ledger(fresh.path)
         later = moment + timedelta(hours=step % 30)
         if snapshot.usable(got, later):
             redated = snapshot.redate(got, settings, later, None)
@@ -480,3 +497,23 @@ def test_a_stored_part_gives_the_same_part_back() -> None:
     assert kept is not None and kept.awaited is not None
     assert kept.awaited.last_sent_at.utcoffset() == timedelta(hours=-5)  # as the email shows it
     assert incremental._part(b"not marshal") is None
+
+
+@given(
+    st.lists(st.integers(0, 30), max_size=60),
+    st.data(),
+    st.lists(st.integers(0, 30), max_size=10),
+)
+def test_figures_less_those_taken_out_plus_those_put_in(
+    values: list[int], data: st.DataObject, added: list[int]
+) -> None:
+    """The totals' sorted figures after a night: any sub-multiset taken out (runs of equal
+    values, the last one, none), the new ones merged in; a figure never held is refused."""
+    values.sort()
+    taken = data.draw(st.lists(st.sampled_from(range(len(values))), unique=True)) if values else []
+    out = Counter(values[i] for i in taken)
+    want = sorted((Counter(values) - out + Counter(added)).elements())
+    assert list(ledger._replaced(tuple(values), out, list(added))) == want
+    missing = Counter({max(values, default=0) + 1: 1})
+    with pytest.raises(ValueError, match="lost track"):
+        ledger._replaced(tuple(values), out + missing, list(added))

@@ -103,10 +103,15 @@ def update(
         message = items[copy].message
         links[copy] = ledger.links(message, me) if message is not None else ()
     taken = ledger.snapshot(updated, synced.source, synced.folders, settings)
+    booked = {copy: (_part_bytes(part), links[copy]) for copy, part in parts.items()}
+    # The re-audit books the whole closure again, and most of it comes out as it was stored
+    # (at 100,000 messages, 100 new ones touch ~900 copies and change ~5): only the rows that
+    # differ are replaced, ~50 ms of deleting and inserting the same rows again.
+    same = {copy for copy, row in booked.items() if stored.get(copy) == row}
     cache.save_ledger(
         ledger_key,
-        {copy: stored[copy][1] for copy in members & stored.keys()},
-        [(copy, _part_bytes(part), links[copy]) for copy, part in parts.items()],
+        {copy: stored[copy][1] for copy in (members & stored.keys()) - same},
+        [(copy, *row) for copy, row in booked.items() if copy not in same],
         lambda: (_state_bytes(updated), _kept_change(totals, updated)),
         (snapshot.key(synced.folders, settings), snapshot.dumps(taken)),
         since_read=True,

@@ -457,15 +457,21 @@ def _replaced(values: tuple[_T, ...], out: Counter[_T], added: list[_T]) -> tupl
     """Sorted `values` less the multiset `out`, plus `added`."""
     if not out and not added:
         return values
-    left = Counter(out)
-    kept = []
-    for value in values:
-        if left[value] > 0:
-            left[value] -= 1
-        else:
-            kept.append(value)
-    if +left:
-        raise ValueError("the kept audit lost track of a figure")
+    # `out` is a night's closure (hundreds) and `values` every figure (~40,000 latencies at
+    # 100,000 messages): each run of equal values taken out is found by bisection and the
+    # rest copied in slices, not every value looked up (~25 ms a night).
+    kept: list[_T] = []
+    start = 0
+    for value, count in sorted(out.items()):
+        if count <= 0:
+            continue
+        at = bisect.bisect_left(values, value, start)
+        end = at + count
+        if end > len(values) or values[end - 1] != value:
+            raise ValueError("the kept audit lost track of a figure")
+        kept.extend(values[start:at])
+        start = end
+    kept.extend(values[start:])
     kept.extend(added)
     kept.sort()  # timsort: two sorted runs are merged in one pass
     return tuple(kept)
