@@ -19,7 +19,7 @@ from inbox_audit.model import Collected, Folder, FolderRole, Status
 from inbox_audit.outputs.digest_text import build_plain_summary
 from inbox_audit.outputs.text import MAX_LISTED
 from inbox_audit.settings import Settings, WorkCalendar
-from inbox_audit.store import snapshot
+from inbox_audit.store import snapshot, thread_rows
 from tests.builders import PARIS, at, make_message
 from tests.store.builders import WORK, read, rendered, table
 
@@ -331,8 +331,8 @@ def test_language_signs_are_kept_as_the_same_bytes_and_given_back() -> None:
     # Equal signs, one of them of interned strings: the same bytes (the ledger's totals and a
     # full audit's snapshot are compared row for row).
     shared = LanguageSigns(("fr",), ("Devis",), (sys.intern(words()),))
-    assert snapshot.signs_bytes(signs) == snapshot.signs_bytes(shared)
-    assert snapshot.signs_of(snapshot.signs_bytes(signs)) == signs
-    assert snapshot.signs_bytes(NO_SIGNS) == b""
-    assert snapshot.signs_of(b"") == NO_SIGNS
-    assert snapshot.signs_bytes(LanguageSigns(texts=("x",))) != snapshot.signs_bytes(NO_SIGNS)
+    assert thread_rows.signs_bytes(signs) == thread_rows.signs_bytes(shared)
+    assert thread_rows.signs_of(thread_rows.signs_bytes(signs)) == signs
+    assert thread_rows.signs_bytes(NO_SIGNS) == b""
+    assert thread_rows.signs_of(b"") == NO_SIGNS
+    assert thread_rows.signs_bytes(LanguageSigns(texts=("x",))) != thread_rows.signs_bytes(NO_SIGNS)

@@ -268,11 +268,13 @@ class MailCache:
         version: int = self._db.execute("PRAGMA data_version").fetchone()[0]
         return version
 
-    def ledger_kept(self) -> tuple[list[tuple[Copy, bytes]], list[bytes]]:
-        """The totals' kept rows, each by its copy, and their threads (`save_ledger`)."""
+    def ledger_kept(self) -> tuple[list[tuple[Copy, bytes]], list[tuple[str, bytes]]]:
+        """The totals' kept rows, each by its copy, and their threads by ID (`save_ledger`)."""
         with guarded():
             kept = [((f, u), bytes(r)) for f, u, r in self._db.execute(_KEPT_ROWS)]
-            threads = [bytes(r) for (r,) in self._db.execute("SELECT row FROM ledger_threads")]
+            threads = [
+                (i, bytes(r)) for i, r in self._db.execute("SELECT id, row FROM ledger_threads")
+            ]
         return kept, threads
 
     def dirty(self) -> list[Copy]:

@@ -28,8 +28,9 @@ from inbox_audit.store.cache import CachedItem, MailCache
 from inbox_audit.store.ledger import Copy, Part, Totals
 from inbox_audit.store.ledger_feed import KeptChange
 from inbox_audit.store.rows import dump_time, load_time
-from inbox_audit.store.snapshot import MessageRow, ThreadRow
+from inbox_audit.store.snapshot import MessageRow
 from inbox_audit.store.sync import Synced
+from inbox_audit.store.thread_rows import microseconds, thread_of
 
 
 def key(folders: Sequence[Folder], settings: Settings) -> str:
@@ -102,7 +103,10 @@ def update(
     for copy in parts.keys() - links.keys():
         message = items[copy].message
         links[copy] = ledger.links(message, me) if message is not None else ()
-    taken = ledger.snapshot(updated, synced.source, synced.folders, settings)
+    try:
+        taken = ledger.snapshot(updated, synced.source, synced.folders, settings)
+    except ValueError:  # a kept thread's bytes are not ours: audit everything
+        return None
     booked = {copy: (_part_bytes(part), links[copy]) for copy, part in parts.items()}
     # The re-audit books the whole closure again, and most of it comes out as it was stored
     # (at 100,000 messages, 100 new ones touch ~900 copies and change ~5): only the rows that
@@ -124,7 +128,7 @@ def stale(cache: MailCache, folders: Sequence[Folder], settings: Settings, as_of
     for these settings and folders, mail changed since, or it cannot serve this moment."""
     # Read whole, as `update` reads it: kept rows it could not read would have it decline
     # every night while this said the ledger was current.
-    totals = _totals(cache, key(folders, settings))
+    totals = _totals(cache, key(folders, settings), whole=True)
     return totals is None or bool(cache.dirty()) or not ledger.current(totals, as_of)
 
 
@@ -162,9 +166,12 @@ def rebuild(
     cache.save_ledger(key(collected.folders, settings), {}, rows(), state, whole=True)
 
 
-def _totals(cache: MailCache, ledger_key: str) -> Totals | None:
+def _totals(cache: MailCache, ledger_key: str, whole: bool = False) -> Totals | None:
     """The stored totals with their kept rows and threads, as of one state of the file, or
-    None (none stored, or not readable as such)."""
+    None (none stored, or not readable as such).
+
+    The threads stay as stored, decoded only when listed, unless `whole`: then each is
+    decoded once, to find any that cannot be (the snapshot would carry it on)."""
     with cache.reading():
         data = cache.ledger_state(ledger_key)
         totals = _loads(data, Totals) if data is not None else None
@@ -173,10 +180,11 @@ def _totals(cache: MailCache, ledger_key: str) -> Totals | None:
         rows, threads = cache.ledger_kept()
     try:
         kept = [(copy, _kept_row(data)) for copy, data in rows]
+        if whole:
+            for _, data in threads:
+                thread_of(data)
         return dataclasses.replace(
-            totals,
-            rows={copy: (row[0], row) for copy, row in kept},
-            threads={row[0]: row for row in map(_thread_row, threads)},
+            totals, rows={copy: (row[0], row) for copy, row in kept}, threads=dict(threads)
         )
     except (ValueError, TypeError, KeyError, EOFError):  # foreign bytes: audit everything
         return None
@@ -202,9 +210,9 @@ def _kept_change(old: Totals, new: Totals) -> KeptChange:
         ),
         threads_out=[thread for thread in before_threads if thread not in after_threads],
         threads_in=(
-            (thread, _thread_bytes(row))
-            for thread, row in after_threads.items()
-            if before_threads.get(thread) is not row
+            (thread, data)
+            for thread, data in after_threads.items()
+            if before_threads.get(thread) is not data
         ),
     )
 
@@ -307,26 +315,6 @@ def _kept_row(data: bytes) -> MessageRow:
     return _row(marshal.loads(data))
 
 
-def _thread_bytes(row: ThreadRow) -> bytes:
-    # A thread's row (snapshot.ThreadRow) with its status by value and its moment as
-    # rows.dump_time writes it.
-    (thread, subject, email, name, folder, status, since, waited, late, latency, signs, refs,
-     worked) = row  # fmt: skip
-    values = (thread, subject, email, name, folder, status.value, dump_time(since), waited,
-              late, latency, signs, refs, worked)  # fmt: skip
-    return marshal.dumps(values)
-
-
-def _thread_row(data: bytes) -> ThreadRow:
-    (thread, subject, email, name, folder, status, since, waited, late, latency, signs, refs,
-     worked) = marshal.loads(data)  # fmt: skip
-    if not isinstance(signs, bytes):
-        raise ValueError("a kept thread without its signs")
-    return (thread, subject, sys.intern(email), sys.intern(name), sys.intern(folder),
-            _STATUSES[status], load_time(since), waited, late, latency, signs, refs,
-            worked)  # fmt: skip
-
-
 def _awaited_values(awaited: Awaited) -> tuple[Any, ...]:
     to = awaited.correspondent
     return (
@@ -358,15 +346,15 @@ def _when(value: datetime | int | None) -> datetime:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 
 
 def _microseconds(moment: datetime | None) -> int | None:
-    return None if moment is None else (moment - _EPOCH) // _MICROSECOND
+    return None if moment is None else microseconds(moment)
 
 
-def _moment(microseconds: int | None) -> datetime | None:
-    return None if microseconds is None else _EPOCH + timedelta(microseconds=microseconds)
+def _moment(value: int | None) -> datetime | None:
+    """What `_microseconds` wrote."""
+    return None if value is None else _EPOCH + timedelta(microseconds=value)
 
 
 def _dumps(value: object) -> bytes:

@@ -61,13 +61,12 @@ from inbox_audit.settings import Settings
 from inbox_audit.store.snapshot import (
     MessageRow,
     Snapshot,
-    ThreadRow,
     assemble,
     kept,
     listable,
     window,
 )
-from inbox_audit.store.snapshot import thread_row as make_thread_row
+from inbox_audit.store.thread_rows import thread_bytes, thread_row
 
 #: A cached copy of a message: (folder, uid).
 Copy = tuple[str, int]
@@ -246,10 +245,11 @@ def _my_name(message: Message, me: frozenset[str]) -> str | None:
     return sender.name if sender is not None and sender.email in me and sender.name else None
 
 
-def thread_rows(found: Examined) -> dict[str, ThreadRow]:
-    """What the snapshot keeps of the audit's waiting and answered-late threads."""
+def thread_rows(found: Examined) -> dict[str, bytes]:
+    """What the snapshot keeps of the audit's waiting and answered-late threads, each as
+    thread_rows.thread_bytes makes it."""
     return {
-        t.thread_id: make_thread_row(t, found.hints.get(t.thread_id, NO_SIGNS))
+        t.thread_id: thread_bytes(thread_row(t, found.hints.get(t.thread_id, NO_SIGNS)))
         for t in found.threads
         if listable(t)
     }
@@ -270,7 +270,7 @@ class Totals:
     waiting: tuple[datetime, ...]  # sorted
     rows: dict[Copy, tuple[datetime, MessageRow]]  # (arrival, row), pruned to KEPT_DAYS
     unreadable: dict[Copy, tuple[int, Unreadable]]
-    threads: dict[str, ThreadRow]
+    threads: dict[str, bytes]  # as thread_rows.thread_bytes makes them
     # Each copy's earliest time after as_of, sorted: a deleted message may have been the
     # earliest, and the snapshot's horizon is then the next one (or none).
     laters: tuple[datetime, ...]
@@ -300,7 +300,7 @@ def apply(
     totals: Totals,
     removed: Iterable[tuple[Copy, Part]],
     added: Iterable[tuple[Copy, Part]],
-    threads: Mapping[str, ThreadRow],
+    threads: Mapping[str, bytes],
     as_of: datetime,
 ) -> Totals:
     """`totals` with the `removed` parts taken out and the `added` ones put in, as of `as_of`.
@@ -376,7 +376,7 @@ class Sums:
             self._awaited[copy] = part.awaited
         _voice(part, self._heard, self._bounces, 1)
 
-    def result(self, threads: Mapping[str, ThreadRow], as_of: datetime) -> Totals:
+    def result(self, threads: Mapping[str, bytes], as_of: datetime) -> Totals:
         """The totals the parts add up to, with `threads` (see `apply`), as of `as_of`."""
         totals = self._totals
         kept_threads = self._threads
@@ -549,7 +549,7 @@ def snapshot(
         ),
     )
     rows = [row for _, row in totals.rows.values()]  # assemble keeps KEPT_DAYS, in order
-    return assemble(report, totals.threads.values(), rows, totals.waiting, totals.horizon)
+    return assemble(report, totals.threads.items(), rows, totals.waiting, totals.horizon)
 
 
 def closure_size_ok(closure: Collection[Copy], total: int) -> bool:

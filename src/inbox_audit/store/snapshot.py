@@ -7,8 +7,9 @@ windows. A `Snapshot` keeps exactly what those need, in plain tuples that load i
 milliseconds, so a run that finds the mailbox unchanged re-dates the last audit instead of
 loading and auditing 100,000 messages again.
 
-A snapshot is built from rows (`thread_row`, `kept`) by `assemble`: `take` does it
-from a full audit's report, and an audit that reads only what changed may do it without one.
+A snapshot is built from rows (thread_rows.thread_bytes, `kept`) by `assemble`: `take`
+does it from a full audit's report, and an audit that reads only what changed may do it
+without one. Its threads stay bytes until listed: a night lists fifty of thousands.
 
 The people-facing formats list only the MAX_LISTED most urgent threads of each kind, with
 counts: `outline` re-dates just those (the nightly run's path), their order kept exact by
@@ -31,10 +32,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 from inbox_audit.core.figures import Listing, arrival, lateness, urgency
-from inbox_audit.core.language import NO_SIGNS, LanguageSigns, language_signs
+from inbox_audit.core.language import language_signs
 from inbox_audit.core.metrics import (
     WAITING,
     deadline,
@@ -54,7 +55,20 @@ from inbox_audit.model import (
     ThreadResult,
 )
 from inbox_audit.settings import Settings
+from inbox_audit.store.cache_errors import CacheUnusable
 from inbox_audit.store.rows import dump_time, load_time
+from inbox_audit.store.thread_rows import (
+    HINTS,
+    ID,
+    SINCE,
+    ThreadRow,
+    microseconds,
+    signs_of,
+    thread_bytes,
+    thread_key,
+    thread_of,
+    thread_row,
+)
 
 if TYPE_CHECKING:
     from inbox_audit.core.figures import Arrival
@@ -66,29 +80,6 @@ if TYPE_CHECKING:
 MAX_AGE = timedelta(days=3)
 KEPT_DAYS = 90
 
-# A ThreadResult without its holding reply, plus the language signs of its customer messages
-# (`signs_bytes`), then its reply_refs and max_business_latency_seconds.
-ThreadRow = tuple[
-    str,
-    str,
-    str,
-    str,
-    str,
-    Status,
-    datetime | None,
-    int | None,
-    bool,
-    int | None,
-    bytes,
-    tuple[str, ...],
-    int | None,
-]
-_ID: Final = 0
-_STATUS: Final = 5
-_SINCE: Final = 6
-_LATE: Final = 8
-_LATENCY: Final = 9
-_HINTS: Final = 10
 # A customer MessageResult: what the figures read (figures.arrival), its folder and UID (its
 # place among messages that arrived together), then the rest as `_rest_bytes` makes them: only
 # `redate` reads that, and a ledger stores and loads every kept row each night (as tuples of
@@ -105,6 +96,7 @@ AUDIT_CODE: tuple[str, ...] = (
     "store/snapshot.py",
     "store/ledger.py",
     "store/incremental.py",
+    "store/thread_rows.py",
 )
 
 
@@ -114,10 +106,14 @@ class Snapshot:
 
     report: AuditReport
     # Waiting threads by waiting_since (none last), then ID: the order of their urgency at any
-    # later moment, but for ties within a second (`_first`).
-    waiting_threads: tuple[ThreadRow, ...]
+    # later moment, but for ties within a second (`_first`). Each as thread_rows.thread_bytes
+    # made it: only the threads listed are decoded.
+    waiting_threads: tuple[bytes, ...]
+    # The waiting_since of those that have one (the first ones), in microseconds since the
+    # epoch as thread_rows.ThreadKey has it: what counts the overdue threads at any moment.
+    waiting_since: tuple[int, ...]
     # Threads answered late (some of them waiting too), longest response first, then ID.
-    late_threads: tuple[ThreadRow, ...]
+    late_threads: tuple[bytes, ...]
     # The customer messages of the last KEPT_DAYS, by arrival: what the digest reads of them,
     # then the rest of their rows, pickled apart, as only `redate` reads it (a third of the
     # nightly run's loading time otherwise).
@@ -156,47 +152,6 @@ def listable(thread: ThreadResult) -> bool:
     """Whether a thread can be listed at a later moment, so the snapshot keeps it: waiting
     (as it stays until mail changes), or answered late."""
     return thread.status in WAITING or thread.answered_late
-
-
-def thread_row(thread: ThreadResult, hints: LanguageSigns) -> ThreadRow:
-    """A `listable` thread as `assemble` takes it; `hints`: the language signs of its
-    customer messages, kept for a waiting thread's holding reply. A thread only answered
-    late never gets one: it waits again only once a new message arrives in it, and the
-    thread is then audited again and its row made anew."""
-    t = thread
-    return (
-        t.thread_id,
-        t.subject,
-        t.correspondent.email,
-        t.correspondent.name,
-        t.folder,
-        t.status,
-        t.waiting_since,
-        t.waiting_seconds,
-        t.answered_late,
-        t.max_latency_seconds,
-        signs_bytes(hints if t.status in WAITING else NO_SIGNS),
-        t.reply_refs,
-        t.max_business_latency_seconds,
-    )
-
-
-def signs_bytes(signs: LanguageSigns) -> bytes:
-    """A thread's language signs as its row keeps them: only the threads given a holding reply
-    read them back (`signs_of`), and a mailbox may hold thousands of waiting threads, each
-    with the opening words of its messages: as one bytes object they load and store at
-    memory speed (a nightly run loads them all), as objects they took most of the
-    snapshot's loading time (~60 of ~100 ms at 100,000 messages)."""
-    if signs == NO_SIGNS:
-        return b""
-    # Version 0: the same bytes for equal signs (later versions mark strings by whether they
-    # are interned or shared, which the same words may or may not be).
-    return marshal.dumps((signs.tags, signs.subjects, signs.texts), 0)
-
-
-def signs_of(data: bytes) -> LanguageSigns:
-    """The signs `signs_bytes` kept."""
-    return LanguageSigns(*marshal.loads(data)) if data else NO_SIGNS
 
 
 def window(as_of: datetime) -> datetime:
@@ -240,7 +195,7 @@ def _rest_bytes(result: MessageResult) -> bytes:
 
 def assemble(
     report: AuditReport,
-    threads: Iterable[ThreadRow],
+    threads: Iterable[tuple[str, bytes]],
     messages: Iterable[MessageRow],
     waiting: Iterable[datetime],
     horizon: datetime | None,
@@ -248,24 +203,35 @@ def assemble(
     """The snapshot of an audit as of `report.as_of`, from rows in any order.
 
     `report`: the audit's report; its messages and threads are not read (give them empty).
-    `threads`: `thread_row` of every `listable` thread (others are left out). `messages`: the
+    `threads`: each `listable` thread's ID and thread_bytes (others are left out). `messages`: the
     rows `kept` gives of the customer messages (those past its `window` are left out).
     `waiting`: the arrival of every pending or overdue customer message, whatever its age.
     `horizon`: see `horizon`.
     """
-    rows = list(threads)
-    dated = [r for r in rows if r[_STATUS] in WAITING and r[_SINCE] is not None]
-    undated = [r for r in rows if r[_STATUS] in WAITING and r[_SINCE] is None]
-    dated.sort(key=itemgetter(_SINCE, _ID))
-    undated.sort(key=itemgetter(_ID))
-    late = sorted((r for r in rows if r[_LATE]), key=lambda r: (-(r[_LATENCY] or 0), r[_ID]))
-    since = window(report.as_of)
-    rows_kept = sorted((m for m in messages if m[0] > since), key=itemgetter(0, 4, 5))
+    dated: list[tuple[int, str, bytes]] = []
+    undated: list[tuple[str, bytes]] = []
+    late: list[tuple[int, str, bytes]] = []
+    for thread, data in threads:
+        waits, has_since, answered_late, since, latency = thread_key(data)
+        if waits:
+            if has_since:
+                dated.append((since, thread, data))
+            else:
+                undated.append((thread, data))
+        if answered_late:
+            late.append((-latency, thread, data))
+    # Thread IDs are unique: the rows' bytes are never compared.
+    dated.sort()
+    undated.sort()
+    late.sort()
+    kept_since = window(report.as_of)
+    rows_kept = sorted((m for m in messages if m[0] > kept_since), key=itemgetter(0, 4, 5))
     details = tuple(m[4:] for m in rows_kept)
     return Snapshot(
         report=dataclasses.replace(report, messages=(), threads=()),
-        waiting_threads=(*dated, *undated),
-        late_threads=tuple(late),
+        waiting_threads=(*(data for _, _, data in dated), *(data for _, data in undated)),
+        waiting_since=tuple(moment for moment, _, _ in dated),
+        late_threads=tuple(data for _, _, data in late),
         messages=tuple(m[:4] for m in rows_kept),
         details=pickle.dumps(details, protocol=pickle.HIGHEST_PROTOCOL),
         waiting=tuple(sorted(waiting)),
@@ -291,7 +257,10 @@ def take(report: AuditReport, horizon: datetime | None) -> Snapshot:
             waiting.append(arrived)
         if row is not None:
             rows.append(row)
-    threads = (thread_row(t, language_signs(customers.get(t.thread_id, ()))) for t in listed)
+    threads = (
+        (t.thread_id, thread_bytes(thread_row(t, language_signs(customers.get(t.thread_id, ())))))
+        for t in listed
+    )
     return assemble(report, threads, rows, waiting, horizon)
 
 
@@ -323,8 +292,11 @@ def outline(
     """
     old = snapshot.report
     cut = deadline(as_of, settings.sla, settings.sla_calendar)
+    hints: dict[str, bytes] = {}  # of each waiting thread decoded
 
-    def redated(row: ThreadRow) -> ThreadResult:
+    def redated(data: bytes) -> ThreadResult:
+        row = _decoded(data)
+        hints[row[ID]] = row[HINTS]
         return _thread_result(row, as_of, cut)
 
     waiting = _first(snapshot.waiting_threads, limit, redated, urgency)
@@ -332,7 +304,6 @@ def outline(
         # The replies' code needs the audit module, which a summary-only run never loads.
         from inbox_audit.core.audit import with_holding_reply
 
-        hints = {row[_ID]: row[_HINTS] for row in snapshot.waiting_threads}
         waiting[:replies] = [
             with_holding_reply(t, signs_of(hints[t.thread_id]), settings, as_of, old.owner)
             for t in waiting[:replies]
@@ -343,12 +314,12 @@ def outline(
     late = [same.get(t.thread_id, t) for t in late]
     # metrics.waiting_verdict, counted at once: a thread is overdue when the message it waits
     # since arrived by the deadline. Dated rows come first, by waiting_since.
-    overdue_threads = bisect.bisect_right(snapshot.waiting_threads, cut, key=_since)
+    overdue_threads = bisect.bisect_right(snapshot.waiting_since, microseconds(cut))
     listing = Listing(
         waiting=tuple(waiting),
         waiting_count=len(snapshot.waiting_threads),
         overdue_count=overdue_threads,
-        oldest_overdue=snapshot.waiting_threads[0][_SINCE] if overdue_threads else None,
+        oldest_overdue=_decoded(snapshot.waiting_threads[0])[SINCE] if overdue_threads else None,
         late=tuple(late),
         late_count=len(snapshot.late_threads),
     )
@@ -386,17 +357,19 @@ def redate(
     return dataclasses.replace(shown.report, messages=messages, threads=tuple(threads))
 
 
-_END = datetime.max.replace(tzinfo=UTC)
-
-
-def _since(row: ThreadRow) -> datetime:
-    return row[_SINCE] or _END
+def _decoded(data: bytes) -> ThreadRow:
+    """A kept thread's row; CacheUnusable when its bytes are not one (the caller then audits
+    everything, and the ledger the rows came from is found stale and made again)."""
+    try:
+        return thread_of(data)
+    except ValueError as exc:
+        raise CacheUnusable(str(exc)) from exc
 
 
 def _first(
-    rows: Sequence[ThreadRow],
+    rows: Sequence[bytes],
     limit: int | None,
-    make: Callable[[ThreadRow], ThreadResult],
+    make: Callable[[bytes], ThreadResult],
     listed: Callable[[ThreadResult], tuple[int, int] | int],
 ) -> list[ThreadResult]:
     """The first `limit` (None: all) of `rows` made into threads, in the order figures.listing
