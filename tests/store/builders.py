@@ -172,9 +172,8 @@ def assert_same_snapshot(
     assert got.report.awaiting == want.report.awaiting
     assert got.report == want.report
     moment = want.report.as_of
-    got_dated = snapshot.redate(got, settings, moment)
-    want_dated = snapshot.redate(want, settings, moment)
-    assert got_dated == want_dated
+    # Every kept thread, each waiting one with its holding reply: Markdown's outline.
+    assert snapshot.outline(got, settings, moment) == snapshot.outline(want, settings, moment)
     assert got.waiting == want.waiting
     assert got.horizon == want.horizon
 

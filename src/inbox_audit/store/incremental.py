@@ -286,23 +286,23 @@ def _part(data: bytes) -> Part | None:
 
 
 # A customer message's snapshot row (snapshot.MessageRow): its arrival as rows.dump_time
-# writes it, exact to the zone; the rest is bytes already.
+# writes it, exact to the zone.
 def _row_values(row: MessageRow) -> tuple[Any, ...]:
-    arrived, status, latency, worked, folder, uid, rest = row
-    return (dump_time(arrived), status.value, latency, worked, folder, uid, rest)
+    arrived, status, latency, worked, folder, uid = row
+    return (dump_time(arrived), status.value, latency, worked, folder, uid)
 
 
 def _row(values: tuple[Any, ...]) -> MessageRow:
-    arrived, status, latency, worked, folder, uid, rest = values
+    arrived, status, latency, worked, folder, uid = values
     moment = load_time(arrived)
-    if moment is None or not isinstance(rest, bytes):
+    if moment is None or not isinstance(uid, int):
         raise ValueError("a kept row without its moment")
-    return (moment, _STATUSES[status], latency, worked, sys.intern(folder), uid, rest)
+    return (moment, _STATUSES[status], latency, worked, sys.intern(folder), uid)
 
 
 # Rows are decoded by the 10,000s each night: a dict look-up instead of calling Status, and one
-# string per folder and address (`sys.intern`), which the snapshot's pickle then writes once
-# instead of once a row (as it did when the totals were one pickle).
+# string per folder (`sys.intern`), which the snapshot's pickle then writes once instead of
+# once a row (as it did when the totals were one pickle).
 _STATUSES: Final = {status.value: status for status in Status}
 
 

@@ -13,10 +13,10 @@ without one. Its threads stay bytes until listed: a night lists fifty of thousan
 
 The people-facing formats list only the MAX_LISTED most urgent threads of each kind, with
 counts: `outline` re-dates just those (the nightly run's path), their order kept exact by
-storing the rows in an order that re-dating cannot upset (`_first`). `redate` gives a report
-with every kept thread instead (Markdown lists them all). Either renders the table, Markdown,
-summary and email exactly as a full audit would, but not JSON or CSV, which list every
-message and thread (the CLI never re-dates for them).
+storing the rows in an order that re-dating cannot upset (`_first`), or every kept thread
+(Markdown lists them all). It renders the table, Markdown, summary and email exactly as a
+full audit would, but not JSON or CSV, which list every message and thread (the CLI never
+re-dates for them, so a snapshot keeps no message's own fields).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import bisect
 import dataclasses
 import functools
 import hashlib
-import marshal
 import pickle
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -50,13 +49,11 @@ from inbox_audit.model import (
     Folder,
     Message,
     MessageResult,
-    ReplyRef,
     Status,
     ThreadResult,
 )
 from inbox_audit.settings import Settings
 from inbox_audit.store.cache_errors import CacheUnusable
-from inbox_audit.store.rows import dump_time, load_time
 from inbox_audit.store.thread_rows import (
     HINTS,
     ID,
@@ -80,11 +77,9 @@ if TYPE_CHECKING:
 MAX_AGE = timedelta(days=3)
 KEPT_DAYS = 90
 
-# A customer MessageResult: what the figures read (figures.arrival), its folder and UID (its
-# place among messages that arrived together), then the rest as `_rest_bytes` makes them: only
-# `redate` reads that, and a ledger stores and loads every kept row each night (as tuples of
-# moments they took ~0.2 s of a nightly run at 100,000 messages).
-MessageRow = tuple[datetime, Status, int | None, int | None, str, int, bytes]
+# A customer MessageResult: what the figures read (figures.arrival), then its folder and UID
+# (its place among messages that arrived together).
+MessageRow = tuple[datetime, Status, int | None, int | None, str, int]
 
 #: The code whose results a snapshot and a ledger hold: the audit's rules (the core), the
 #: shared types and the rows kept here. A change to it drops both (`key`, `audit_code`); one
@@ -114,11 +109,8 @@ class Snapshot:
     waiting_since: tuple[int, ...]
     # Threads answered late (some of them waiting too), longest response first, then ID.
     late_threads: tuple[bytes, ...]
-    # The customer messages of the last KEPT_DAYS, by arrival: what the digest reads of them,
-    # then the rest of their rows, pickled apart, as only `redate` reads it (a third of the
-    # nightly run's loading time otherwise).
+    # The customer messages of the last KEPT_DAYS, by arrival: what the digest reads of them.
     messages: tuple[Arrival, ...]
-    details: bytes
     waiting: tuple[datetime, ...]  # arrival of every waiting customer message, sorted
     # The earliest message left out as "after as_of": re-dated at or past it, it would count.
     horizon: datetime | None
@@ -162,7 +154,7 @@ def window(as_of: datetime) -> datetime:
 def kept(result: MessageResult, since: datetime) -> tuple[datetime | None, MessageRow | None]:
     """What a snapshot keeps of a message: its arrival when it waits (`assemble`'s `waiting`,
     whatever its age), and its row when it is a customer's that arrived after `since` (its
-    `window`): what the figures read (figures.arrival), then what `redate` lists."""
+    `window`): what the figures read (figures.arrival)."""
     read = arrival(result)
     if read is None:
         return None, None
@@ -171,26 +163,7 @@ def kept(result: MessageResult, since: datetime) -> tuple[datetime | None, Messa
     if arrived <= since:
         return waiting, None
     m = result.message
-    return waiting, (*read, m.folder, m.uid, _rest_bytes(result))
-
-
-def _rest_bytes(result: MessageResult) -> bytes:
-    """What `_message_result` needs of a kept customer message beyond its arrival and copy."""
-    m = result.message
-    reply = result.reply
-    rest = (
-        None if m.from_ is None else m.from_.email,
-        "" if m.from_ is None else m.from_.name,
-        m.subject,
-        dump_time(m.date),
-        dump_time(m.received_at),
-        dump_time(m.internal_date),
-        result.thread_id,
-        None if reply is None else (reply.message_id, dump_time(reply.sent_at)),
-        result.answered_by_flag,
-    )
-    # Version 0: the same bytes for the same message (see signs_bytes).
-    return marshal.dumps(rest, 0)
+    return waiting, (*read, m.folder, m.uid)
 
 
 def assemble(
@@ -226,14 +199,12 @@ def assemble(
     late.sort()
     kept_since = window(report.as_of)
     rows_kept = sorted((m for m in messages if m[0] > kept_since), key=itemgetter(0, 4, 5))
-    details = tuple(m[4:] for m in rows_kept)
     return Snapshot(
         report=dataclasses.replace(report, messages=(), threads=()),
         waiting_threads=(*(data for _, _, data in dated), *(data for _, data in undated)),
         waiting_since=tuple(moment for moment, _, _ in dated),
         late_threads=tuple(data for _, _, data in late),
         messages=tuple(m[:4] for m in rows_kept),
-        details=pickle.dumps(details, protocol=pickle.HIGHEST_PROTOCOL),
         waiting=tuple(sorted(waiting)),
         horizon=horizon,
     )
@@ -334,29 +305,6 @@ def outline(
     return Outline(dataclasses.replace(old, as_of=as_of, summary=summary), listing, arrivals)
 
 
-def redate(
-    snapshot: Snapshot, settings: Settings, as_of: datetime, replies: int | None = None
-) -> AuditReport:
-    """The report of the same mailbox as of a later moment (see `usable`), with every kept
-    thread and message.
-
-    Only the first `replies` waiting threads get a holding reply (None: all), as writing
-    thousands of replies nobody reads would cost more than the rest of the run.
-    """
-    shown = outline(snapshot, settings, as_of, replies)
-    waiting = {t.thread_id for t in shown.listing.waiting}
-    threads = [
-        *shown.listing.waiting,
-        *(t for t in shown.listing.late if t.thread_id not in waiting),
-    ]
-    threads.sort(key=thread_order)
-    details: tuple[tuple[str, int, bytes], ...] = pickle.loads(snapshot.details)
-    messages = tuple(
-        _message_result(read, rest) for read, rest in zip(shown.arrivals, details, strict=True)
-    )
-    return dataclasses.replace(shown.report, messages=messages, threads=tuple(threads))
-
-
 def _decoded(data: bytes) -> ThreadRow:
     """A kept thread's row; CacheUnusable when its bytes are not one (the caller then audits
     everything, and the ledger the rows came from is found stale and made again)."""
@@ -430,32 +378,6 @@ def _thread_result(row: ThreadRow, as_of: datetime, cut: datetime) -> ThreadResu
         reply_refs=refs,
         max_business_latency_seconds=worked,
     )
-
-
-def _message_result(read: Arrival, kept: tuple[str, int, bytes]) -> MessageResult:
-    _, status, latency, worked = read
-    folder, uid, rest = kept
-    email, name, subject, date, received, internal, thread, reply, flag = marshal.loads(rest)
-    message = Message(
-        folder=folder,
-        uid=uid,
-        message_id=None,
-        in_reply_to=(),
-        references=(),
-        from_=None if email is None else Address(email, name),
-        reply_to=(),
-        to=(),
-        cc=(),
-        subject=subject,
-        date=load_time(date),
-        received_at=load_time(received),
-        internal_date=load_time(internal),
-        flags=frozenset(),
-        conversation_id=None,
-    )
-    sent = None if reply is None else load_time(reply[1])
-    ref = None if sent is None or latency is None else ReplyRef(reply[0], sent, latency, worked)
-    return MessageResult(message, status, None, thread, ref, flag)
 
 
 def key(folders: Sequence[Folder], settings: Settings) -> str:
