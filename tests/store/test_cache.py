@@ -181,6 +181,33 @@ def test_the_cached_messages_stay_while_the_versions_and_the_fields_agree(
     assert f"cache format {cache.CACHE_FORMAT - 1}, not {cache.CACHE_FORMAT}" in warnings[0]
 
 
+def page_size(path: Path) -> int:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        size: int = db.execute("PRAGMA page_size").fetchone()[0]
+    return size
+
+
+def test_a_new_file_has_large_pages_and_an_older_one_keeps_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The snapshot is one large value, walked page by page: a new file has 16 KiB pages. A
+    file made with SQLite's default 4 KiB ones (before this choice) keeps them and its mail."""
+    MailCache.open(tmp_path / "new.sqlite", pytest.fail).close()
+    assert page_size(tmp_path / "new.sqlite") == 16384
+    path = tmp_path / "older.sqlite"
+    message = make_message(subject="Devis")
+    with monkeypatch.context() as patch:
+        patch.setattr(cache, "_PAGE_SIZE", 4096)
+        opened = MailCache.open(path, pytest.fail)
+        with opened.folder_update("INBOX") as writer:
+            writer.add(message)
+            writer.set_state(FolderStatus(1, 2, 3))
+        opened.close()
+    assert page_size(path) == 4096
+    assert cached(path) == {("INBOX", message.uid): message}
+    assert page_size(path) == 4096
+
+
 def test_an_upgrade_keeps_what_it_did_not_change(
     dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

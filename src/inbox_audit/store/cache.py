@@ -52,6 +52,14 @@ CACHE_FORMAT = 2  # 2: a message's row ends with its text_start
 PARSER_VERSION = 2  # 2: more automation headers kept; the body's start read
 
 
+#: A new file's page size. The snapshot is one value (~9 MB at 100,000 messages), read every
+#: night and, when mail changed, dropped and written again: SQLite walks a value's overflow
+#: pages one by one, and with 4 KiB pages that took ~25 ms each way of a night's run (16 KiB:
+#: ~15 ms; the nightly run with new mail ~30 ms faster in all). Files made before keep theirs
+#: (https://sqlite.org/pragma.html#pragma_page_size): it changes no row.
+_PAGE_SIZE = 16384
+
+
 def _parser_id() -> str:
     # The cached Messages are the parser's output from the header fields fetched (core/fields):
     # when either differs, its rows are dropped, not trusted. The snapshot and the ledger hold
@@ -138,6 +146,7 @@ class MailCache:
     def _prepare(self, fresh: bool) -> None:
         db = self._db
         if fresh:
+            db.execute(f"PRAGMA page_size = {_PAGE_SIZE}")  # before the first table
             db.executescript(TABLES)
             db.executemany(
                 "INSERT INTO meta VALUES (?, ?)",
