@@ -198,7 +198,9 @@ def _state_bytes(totals: Totals) -> bytes:
 
 def _kept_change(old: Totals, new: Totals) -> KeptChange:
     """The kept rows and threads to drop and to store for `old` to become `new`: those made
-    anew (`ledger.apply` keeps the others as they were, the same objects)."""
+    anew (`ledger.apply` keeps the others as they were, the same objects). A thread is bytes
+    already: one the night's audit made again as it was is not stored again (half of the
+    closure's ~170 threads for 100 new messages at 100,000)."""
     before_rows, after_rows = old.rows, new.rows
     before_threads, after_threads = old.threads, new.threads
     return KeptChange(
@@ -212,7 +214,7 @@ def _kept_change(old: Totals, new: Totals) -> KeptChange:
         threads_in=(
             (thread, data)
             for thread, data in after_threads.items()
-            if before_threads.get(thread) is not data
+            if before_threads.get(thread) != data
         ),
     )
 
